@@ -1,0 +1,1 @@
+"""Renfort: volunteer coordination in Telegram and SMS."""

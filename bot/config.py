@@ -1,0 +1,143 @@
+"""Configuration from the environment (a `.env` file may supply it)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TOKEN_PATTERN = re.compile(r"^\d{5,16}:[A-Za-z0-9_-]{30,64}$")
+SUPPORTED_LOCALES = ("fr", "en")
+
+
+class ConfigError(Exception):
+    """A configuration value that cannot work; the message is one line for the operator."""
+
+
+class Settings(BaseSettings):
+    """Every knob of Renfort, named exactly as the environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    telegram_bot_token: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_webhook_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_api_url: str | None = None
+    public_url: str | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    database_url: str = "sqlite:///renfort.db"
+    renfort_timezone: str = "Europe/Paris"
+    renfort_locale: str = "fr"
+    telegram_rate: float = 30.0
+    sms_rate: float = 10.0
+    geocoder_url: str | None = None
+    outbox_batch_size: int = 20
+
+    @field_validator(
+        "telegram_bot_token",
+        "twilio_account_sid",
+        "twilio_auth_token",
+        "twilio_from_number",
+        "twilio_api_url",
+        "public_url",
+        "geocoder_url",
+    )
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_format(cls, value: str | None) -> str | None:
+        if value is not None and not TOKEN_PATTERN.match(value):
+            raise ValueError("TELEGRAM_BOT_TOKEN does not look like a bot token (digits:secret)")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret_chars(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET may use only A-Z a-z 0-9 _ - (1-256 chars)")
+        return value
+
+    @field_validator("http_port")
+    @classmethod
+    def _port_range(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise ValueError("HTTP_PORT must be between 0 and 65535")
+        return value
+
+    @field_validator("renfort_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"RENFORT_TIMEZONE {value!r} is not a known time zone") from None
+        return value
+
+    @field_validator("renfort_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"RENFORT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("telegram_rate", "sms_rate")
+    @classmethod
+    def _positive_rate(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("TELEGRAM_RATE and SMS_RATE must be positive")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_scheme(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme.split("+")[0]
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError("DATABASE_URL must start with sqlite:/// or postgresql://")
+        return value
+
+    @field_validator("public_url", "telegram_api_url", "twilio_api_url", "geocoder_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.rstrip("/")
+
+    @property
+    def sandbox(self) -> bool:
+        """Without a bot token Renfort talks to a local chat instead of Telegram."""
+        return self.telegram_bot_token is None
+
+    @property
+    def sms_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from_number)
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.renfort_timezone)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning a bad value into one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]).upper() or "configuration"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{field}: {message}") from None

@@ -1,0 +1,123 @@
+"""Places: distances and resolving a postcode or a town to coordinates.
+
+A small offline table of communes keeps the sandbox and the tests independent of any
+network; a configured geocoder (the national address base's API or a compatible one) is
+asked when the table does not know a place."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import httpx
+
+from bot.domain import GeoPoint
+
+log = logging.getLogger(__name__)
+EARTH_RADIUS_KM = 6371.0088
+COMMUNES_CSV = Path(__file__).parent / "data" / "communes.csv"
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    postcode: str
+    point: GeoPoint
+
+
+def haversine_km(a: GeoPoint, b: GeoPoint) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.latitude, a.longitude, b.latitude, b.longitude))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+
+
+def bounding_box(centre: GeoPoint, radius_km: float) -> tuple[float, float, float, float]:
+    """(min_lat, max_lat, min_lon, max_lon) enclosing the circle, for an indexed pre-filter."""
+    dlat = math.degrees(radius_km / EARTH_RADIUS_KM)
+    cos_lat = max(math.cos(math.radians(centre.latitude)), 1e-6)
+    dlon = math.degrees(radius_km / (EARTH_RADIUS_KM * cos_lat))
+    return (
+        centre.latitude - dlat,
+        centre.latitude + dlat,
+        centre.longitude - dlon,
+        centre.longitude + dlon,
+    )
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, hyphens and apostrophes as spaces: how people type towns."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    for mark in "-'’_.":
+        plain = plain.replace(mark, " ")
+    plain = " ".join(plain.split())
+    return plain.replace("saint ", "st ").replace("sainte ", "ste ")
+
+
+@cache
+def _communes() -> tuple[Place, ...]:
+    with COMMUNES_CSV.open(encoding="utf-8") as handle:
+        return tuple(
+            Place(
+                row["name"],
+                row["postcode"],
+                GeoPoint(float(row["latitude"]), float(row["longitude"])),
+            )
+            for row in csv.DictReader(handle)
+        )
+
+
+def lookup_offline(query: str) -> Place | None:
+    """A postcode (exact) or a town name (accents and case ignored) from the offline table."""
+    text = query.strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return next((p for p in _communes() if p.postcode == text), None)
+    wanted = fold(text)
+    return next((p for p in _communes() if fold(p.name) == wanted), None)
+
+
+class Geocoder:
+    """Offline table first, then the configured geocoding API (BAN-compatible)."""
+
+    def __init__(self, api_url: str | None, timeout: float = 5.0) -> None:
+        self.api_url = api_url
+        self.timeout = timeout
+
+    async def resolve(self, query: str) -> Place | None:
+        found = lookup_offline(query)
+        if found is not None or self.api_url is None:
+            return found
+        return await self._ask_api(query)
+
+    async def _ask_api(self, query: str) -> Place | None:
+        params: dict[str, str | int] = {"q": query, "limit": 1}
+        if query.strip().isdigit():
+            params["type"] = "municipality"
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                response = await client.get(f"{self.api_url}/search/", params=params)
+                response.raise_for_status()
+                features = response.json().get("features", [])
+        except (httpx.HTTPError, ValueError) as error:
+            log.warning("geocoder unavailable for %r: %s", query, error)
+            return None
+        if not features:
+            return None
+        feature = features[0]
+        lon, lat = feature["geometry"]["coordinates"]
+        props = feature.get("properties", {})
+        return Place(
+            name=str(props.get("city") or props.get("name") or query),
+            postcode=str(props.get("postcode") or ""),
+            point=GeoPoint(float(lat), float(lon)),
+        )

@@ -1,0 +1,1 @@
+"""Outbound messaging: the outbox, rendering, channels, rate limits and the dispatcher."""

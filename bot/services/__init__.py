@@ -1,0 +1,1 @@
+"""Domain services: plain values in, plain results out, one transaction per call."""

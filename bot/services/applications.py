@@ -1,0 +1,463 @@
+"""Applications: a volunteer applies for a slot, an organisation decides, either side can
+let go of the place. Capacity and overlap rules are checked inside the transaction that
+writes the change, so simultaneous applicants can never over-book a slot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain import ACTIVE, HOLDING, REFUSAL_REASONS, ApplicationStatus, MissionStatus
+from bot.geo import haversine_km
+from bot.messaging.outbox import Priority, enqueue
+from bot.services import audit
+from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.services.missions import count_taken
+from bot.services.organisations import admin_chat_ids, coordinator_ids, require_member
+from bot.services.people import Person, fetch_person
+from storage import schema
+from storage.database import Database, Inbound
+
+A, S, M, P = schema.applications, schema.slots, schema.missions, schema.people
+
+
+@dataclass(frozen=True)
+class ApplicationView:
+    id: int
+    status: ApplicationStatus
+    reason: str | None
+    person_id: int
+    slot_id: int
+    mission_id: int
+    mission_title: str
+    organisation_id: int
+    organisation_name: str
+    address: str
+    remote: bool
+    timezone: str
+    starts_at: datetime
+    ends_at: datetime
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by_name: str | None
+    waitlist_position: int | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The application after the decision; `changed` is False for a second tap."""
+
+    application: ApplicationView
+    changed: bool
+
+
+def _snapshot(view: ApplicationView) -> dict[str, Any]:
+    """What a notification about this application needs to render, as JSON values."""
+    return {
+        "application_id": view.id,
+        "mission_id": view.mission_id,
+        "mission_title": view.mission_title,
+        "organisation_name": view.organisation_name,
+        "address": view.address,
+        "remote": view.remote,
+        "timezone": view.timezone,
+        "starts_at": view.starts_at.isoformat(),
+        "ends_at": view.ends_at.isoformat(),
+    }
+
+
+def _view_query() -> Any:
+    o = schema.organisations
+    decider = P.alias("decider")
+    return (
+        select(
+            A.c.id,
+            A.c.status,
+            A.c.reason,
+            A.c.person_id,
+            A.c.slot_id,
+            A.c.created_at,
+            A.c.decided_at,
+            decider.c.first_name.label("decided_by_name"),
+            S.c.mission_id,
+            S.c.starts_at,
+            S.c.ends_at,
+            M.c.title.label("mission_title"),
+            M.c.organisation_id,
+            M.c.address,
+            M.c.remote,
+            M.c.timezone,
+            o.c.name.label("organisation_name"),
+        )
+        .join(S, S.c.id == A.c.slot_id)
+        .join(M, M.c.id == S.c.mission_id)
+        .join(o, o.c.id == M.c.organisation_id)
+        .outerjoin(decider, decider.c.id == A.c.decided_by)
+    )
+
+
+async def _waitlist_position(conn: AsyncConnection, row: Row[Any]) -> int | None:
+    if row.status != ApplicationStatus.WAITLISTED:
+        return None
+    ahead = await conn.scalar(
+        select(func.count()).where(
+            A.c.slot_id == row.slot_id,
+            A.c.status == ApplicationStatus.WAITLISTED,
+            (A.c.created_at < row.created_at)
+            | ((A.c.created_at == row.created_at) & (A.c.id < row.id)),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+async def _view(conn: AsyncConnection, row: Row[Any]) -> ApplicationView:
+    return ApplicationView(
+        id=row.id,
+        status=ApplicationStatus(row.status),
+        reason=row.reason,
+        person_id=row.person_id,
+        slot_id=row.slot_id,
+        mission_id=row.mission_id,
+        mission_title=row.mission_title,
+        organisation_id=row.organisation_id,
+        organisation_name=row.organisation_name,
+        address=row.address,
+        remote=row.remote,
+        timezone=row.timezone,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        created_at=row.created_at,
+        decided_at=row.decided_at,
+        decided_by_name=row.decided_by_name,
+        waitlist_position=await _waitlist_position(conn, row),
+    )
+
+
+async def fetch_application(conn: AsyncConnection, application_id: int) -> ApplicationView:
+    row = (await conn.execute(_view_query().where(A.c.id == application_id))).first()
+    if row is None:
+        raise NotFound("application_not_found")
+    return await _view(conn, row)
+
+
+async def get_application(db: Database, application_id: int) -> ApplicationView:
+    async with db.reading("get_application") as conn:
+        return await fetch_application(conn, application_id)
+
+
+async def applications_of(
+    db: Database, person_id: int, *, now: datetime, include_past: bool = False
+) -> list[ApplicationView]:
+    """The person's live applications, soonest first."""
+    query = _view_query().where(A.c.person_id == person_id, A.c.status.in_([*map(str, ACTIVE)]))
+    if not include_past:
+        query = query.where(S.c.ends_at > now)
+    async with db.reading("applications_of") as conn:
+        rows = (await conn.execute(query.order_by(S.c.starts_at, A.c.id))).all()
+        return [await _view(conn, r) for r in rows]
+
+
+async def _set_status(
+    conn: AsyncConnection,
+    application_id: int,
+    old: str | None,
+    new: ApplicationStatus,
+    *,
+    actor_id: int | None,
+    reason: str | None = None,
+    decided: bool = False,
+) -> None:
+    values: dict[str, Any] = {"status": new, "updated_at": schema.now()}
+    if reason is not None:
+        values["reason"] = reason
+    if decided:
+        values.update(decided_by=actor_id, decided_at=schema.now())
+    await conn.execute(update(A).where(A.c.id == application_id).values(**values))
+    await conn.execute(
+        insert(schema.application_events).values(
+            application_id=application_id,
+            from_status=old,
+            to_status=new,
+            actor_id=actor_id,
+            reason=reason,
+            at=schema.now(),
+        )
+    )
+
+
+async def _volunteer_line(conn: AsyncConnection, person: Person, mission_id: int) -> dict[str, Any]:
+    """Facts a coordinator sees about an applicant; never a phone number."""
+    row = (
+        await conn.execute(select(M.c.latitude, M.c.longitude).where(M.c.id == mission_id))
+    ).one()
+    distance = None
+    if person.home is not None and row.latitude is not None:
+        from bot.domain import GeoPoint
+
+        distance = round(haversine_km(person.home, GeoPoint(row.latitude, row.longitude)), 1)
+    return {
+        "volunteer_name": person.first_name,
+        "volunteer_via_sms": person.telegram_user_id is None and person.has_phone,
+        "distance_km": distance,
+        "attended": person.attended_count,
+        "no_shows": person.no_show_count,
+    }
+
+
+async def _tell_organisation(
+    conn: AsyncConnection, organisation_id: int, kind: str, payload: dict[str, Any]
+) -> None:
+    """To the admin chats, or to each coordinator privately while none is linked."""
+    chats = await admin_chat_ids(conn, organisation_id)
+    if chats:
+        for chat_id in chats:
+            await enqueue(conn, kind, chat_id=chat_id, payload=payload)
+    else:
+        for person_id in await coordinator_ids(conn, organisation_id):
+            await enqueue(conn, kind, person_id=person_id, payload=payload)
+
+
+async def _announce_pending(conn: AsyncConnection, view: ApplicationView, person: Person) -> None:
+    payload = _snapshot(view) | await _volunteer_line(conn, person, view.mission_id)
+    await _tell_organisation(conn, view.organisation_id, "application_submitted", payload)
+
+
+async def apply(
+    db: Database, *, person_id: int, slot_id: int, now: datetime, inbound: Inbound | None = None
+) -> ApplicationView:
+    """Apply for a slot: pending while a place is free, else waitlisted with a position."""
+    async with db.transaction("apply", inbound) as conn:
+        # Lock the person then the slot: concurrent applicants for the slot queue here,
+        # and one person's simultaneous applications cannot both dodge the overlap check.
+        await conn.execute(db.lock_for_update(select(P.c.id).where(P.c.id == person_id)))
+        person = await fetch_person(conn, person_id)
+        if not person.registered:
+            raise NotAllowed("not_registered")
+        slot = (
+            await conn.execute(
+                db.lock_for_update(
+                    select(S, M.c.status.label("mission_status"), M.c.organisation_id)
+                    .join(M, M.c.id == S.c.mission_id)
+                    .where(S.c.id == slot_id)
+                )
+            )
+        ).first()
+        if slot is None:
+            raise NotFound("slot_not_found")
+        if slot.mission_status != MissionStatus.PUBLISHED:
+            raise Conflict("mission_closed")
+        if slot.starts_at <= now:
+            raise Conflict("slot_started")
+        existing = await conn.scalar(
+            select(A.c.id).where(
+                A.c.slot_id == slot_id,
+                A.c.person_id == person_id,
+                A.c.status.in_([*map(str, ACTIVE)]),
+            )
+        )
+        if existing is not None:
+            raise Conflict("already_applied", application_id=int(existing))
+        overlapping = (
+            await conn.execute(
+                select(A.c.id, M.c.title)
+                .join(S, S.c.id == A.c.slot_id)
+                .join(M, M.c.id == S.c.mission_id)
+                .where(
+                    A.c.person_id == person_id,
+                    A.c.status.in_([*map(str, HOLDING)]),
+                    S.c.starts_at < slot.ends_at,
+                    S.c.ends_at > slot.starts_at,
+                )
+            )
+        ).first()
+        if overlapping is not None:
+            raise Conflict("overlap", mission_title=overlapping.title)
+        taken = await count_taken(conn, slot_id)
+        status = (
+            ApplicationStatus.PENDING if taken < slot.capacity else ApplicationStatus.WAITLISTED
+        )
+        result = await conn.execute(
+            insert(A)
+            .values(
+                slot_id=slot_id,
+                person_id=person_id,
+                status=status,
+                created_at=schema.now(),
+                updated_at=schema.now(),
+            )
+            .returning(A.c.id)
+        )
+        application_id = int(result.scalar_one())
+        await conn.execute(
+            insert(schema.application_events).values(
+                application_id=application_id,
+                from_status=None,
+                to_status=status,
+                actor_id=person_id,
+                at=schema.now(),
+            )
+        )
+        await audit.record(
+            conn,
+            "apply",
+            actor_id=person_id,
+            action=f"application.{status}",
+            subject_type="application",
+            subject_id=application_id,
+            slot_id=slot_id,
+        )
+        view = await fetch_application(conn, application_id)
+        if status == ApplicationStatus.PENDING:
+            await _announce_pending(conn, view, person)
+        return view
+
+
+async def _promote_waitlist(conn: AsyncConnection, slot_id: int, capacity: int) -> None:
+    """Give freed places to the longest-waiting people on the slot's waitlist."""
+    free = capacity - await count_taken(conn, slot_id)
+    if free <= 0:
+        return
+    rows = (
+        await conn.execute(
+            select(A.c.id, A.c.person_id)
+            .where(A.c.slot_id == slot_id, A.c.status == ApplicationStatus.WAITLISTED)
+            .order_by(A.c.created_at, A.c.id)
+            .limit(free)
+        )
+    ).all()
+    for row in rows:
+        await _set_status(
+            conn, row.id, ApplicationStatus.WAITLISTED, ApplicationStatus.PENDING, actor_id=None
+        )
+        await audit.record(
+            conn,
+            "promote_waitlist",
+            actor_id=None,
+            action="application.promoted",
+            subject_type="application",
+            subject_id=row.id,
+        )
+        view = await fetch_application(conn, row.id)
+        await enqueue(conn, "waitlist_promoted", person_id=row.person_id, payload=_snapshot(view))
+        await _announce_pending(conn, view, await fetch_person(conn, row.person_id))
+
+
+async def cancel(
+    db: Database,
+    *,
+    person_id: int,
+    application_id: int,
+    now: datetime,
+    inbound: Inbound | None = None,
+) -> ApplicationView:
+    """The volunteer withdraws; a place they held goes to the waitlist."""
+    async with db.transaction("cancel_application", inbound) as conn:
+        row = (
+            await conn.execute(
+                db.lock_for_update(
+                    select(
+                        A.c.id, A.c.status, A.c.person_id, A.c.slot_id, S.c.capacity, S.c.ends_at
+                    )
+                    .join(S, S.c.id == A.c.slot_id)
+                    .where(A.c.id == application_id)
+                )
+            )
+        ).first()
+        if row is None or row.person_id != person_id:
+            raise NotFound("application_not_found")
+        if row.status not in ACTIVE:
+            raise Conflict("not_active", status=row.status)
+        if row.ends_at <= now:
+            raise Conflict("slot_over")
+        held_place = row.status in HOLDING
+        await _set_status(
+            conn, application_id, row.status, ApplicationStatus.CANCELLED, actor_id=person_id
+        )
+        await audit.record(
+            conn,
+            "cancel_application",
+            actor_id=person_id,
+            action="application.cancelled",
+            subject_type="application",
+            subject_id=application_id,
+            held_place=held_place,
+        )
+        view = await fetch_application(conn, application_id)
+        if held_place:
+            person = await fetch_person(conn, person_id)
+            payload = _snapshot(view) | {"volunteer_name": person.first_name}
+            await _tell_organisation(conn, view.organisation_id, "application_cancelled", payload)
+            await _promote_waitlist(conn, row.slot_id, row.capacity)
+        return view
+
+
+async def decide(
+    db: Database,
+    *,
+    application_id: int,
+    actor_id: int,
+    approve: bool,
+    reason: str | None = None,
+    inbound: Inbound | None = None,
+) -> Decision:
+    """A coordinator approves or refuses; a second decision on the same application only
+    reports the first one."""
+    if not approve and reason not in REFUSAL_REASONS:
+        raise InvalidInput("reason")
+    async with db.transaction("decide_application", inbound) as conn:
+        row = (
+            await conn.execute(
+                db.lock_for_update(
+                    select(
+                        A.c.id,
+                        A.c.status,
+                        A.c.person_id,
+                        A.c.slot_id,
+                        S.c.capacity,
+                        M.c.organisation_id,
+                    )
+                    .join(S, S.c.id == A.c.slot_id)
+                    .join(M, M.c.id == S.c.mission_id)
+                    .where(A.c.id == application_id)
+                )
+            )
+        ).first()
+        if row is None:
+            raise NotFound("application_not_found")
+        await require_member(conn, actor_id, row.organisation_id)
+        if row.status != ApplicationStatus.PENDING:
+            return Decision(await fetch_application(conn, application_id), changed=False)
+        new = ApplicationStatus.APPROVED if approve else ApplicationStatus.REFUSED
+        await _set_status(
+            conn,
+            application_id,
+            row.status,
+            new,
+            actor_id=actor_id,
+            reason=None if approve else reason,
+            decided=True,
+        )
+        await audit.record(
+            conn,
+            "decide_application",
+            actor_id=actor_id,
+            action=f"application.{new}",
+            subject_type="application",
+            subject_id=application_id,
+            reason=reason,
+        )
+        view = await fetch_application(conn, application_id)
+        await enqueue(
+            conn,
+            "application_decided",
+            person_id=row.person_id,
+            payload=_snapshot(view) | {"status": str(new), "reason": view.reason},
+            priority=Priority.NORMAL,
+        )
+        if not approve:
+            await _promote_waitlist(conn, row.slot_id, row.capacity)
+        return Decision(view, changed=True)

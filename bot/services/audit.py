@@ -1,0 +1,33 @@
+"""The audit log: who changed what, written in the same transaction as the change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage import schema
+
+
+async def record(
+    conn: AsyncConnection,
+    transaction: str,
+    *,
+    actor_id: int | None,
+    action: str,
+    subject_type: str,
+    subject_id: int | None,
+    **details: Any,
+) -> None:
+    await conn.execute(
+        insert(schema.audit_log).values(
+            at=schema.now(),
+            transaction=transaction,
+            actor_id=actor_id,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            details=details,
+        )
+    )

@@ -1,0 +1,218 @@
+"""The database handle: one named transaction per service call.
+
+SQLite gets WAL, a busy timeout, foreign keys and IMMEDIATE write transactions, so two
+writers queue instead of failing half-way; PostgreSQL gets row locks where capacity is at
+stake (see `lock_for_update`)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, event, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from storage import schema
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class AlreadyProcessed(Exception):
+    """The inbound message (Telegram update, Twilio MessageSid) was handled before."""
+
+
+@dataclass
+class Inbound:
+    """What a handler hands to a service so that the effect and its bookkeeping commit
+    together: the inbound id (processed at most once) and the sender's next conversation
+    state."""
+
+    channel: str
+    external_id: str
+    conversation_key: str | None = None
+    next_state: str | None = None
+    next_data: dict[str, Any] = field(default_factory=dict)
+    clear_state: bool = False
+
+    def goto(self, state: str | None, **data: Any) -> Inbound:
+        """Set the conversation state that commits with the effect (None ends it)."""
+        if state is None:
+            self.clear_state, self.next_state, self.next_data = True, None, {}
+        else:
+            self.clear_state, self.next_state, self.next_data = False, state, dict(data)
+        return self
+
+
+def async_url(url: str) -> str:
+    """Map the configured URL to its asyncio driver."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return str(parsed.set(drivername="sqlite+aiosqlite"))
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise ValueError(f"unsupported database {backend}")
+
+
+class Database:
+    """An async engine with named transactions."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = async_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            if ":memory:" in self.url or self.url.endswith("sqlite+aiosqlite://"):
+                raise ValueError("use a file for SQLite: several connections must share it")
+            kwargs["poolclass"] = NullPool
+        else:
+            kwargs["pool_size"] = 10
+            kwargs["max_overflow"] = 20
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def transaction(
+        self, name: str, inbound: Inbound | None = None
+    ) -> AsyncIterator[AsyncConnection]:
+        """A write transaction named for the logs; claims `inbound` inside it."""
+        started = time.perf_counter()
+        async with self.engine.connect() as conn, conn.begin():
+            if inbound is not None:
+                await claim_inbound(conn, inbound)
+            yield conn
+            if inbound is not None:
+                await save_conversation(conn, inbound)
+        log.debug("transaction %s took %.1f ms", name, (time.perf_counter() - started) * 1000)
+
+    @asynccontextmanager
+    async def reading(self, name: str) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction (no write lock on SQLite)."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(renfort_read_only=True)
+            async with conn.begin():
+                yield conn
+        log.debug("read %s done", name)
+
+    def lock_for_update(self, query: Select[Any]) -> Select[Any]:
+        """Lock the selected rows until commit; SQLite's IMMEDIATE lock already does it."""
+        return query if self.is_sqlite else query.with_for_update()
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own transaction handling is switched off so that BEGIN is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        read_only = conn.get_execution_options().get("renfort_read_only", False)
+        conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+
+
+def upsert_ignore(conn: AsyncConnection, table: Any, values: Mapping[str, Any]) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING on either backend."""
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    return dialect.insert(table).values(**values).on_conflict_do_nothing()
+
+
+async def is_processed(db: Database, channel: str, external_id: str) -> bool:
+    """Whether an inbound id was already handled (a cheap early check)."""
+    table = schema.inbound_processed
+    async with db.reading("is_processed") as conn:
+        found = await conn.scalar(
+            select(table.c.channel).where(
+                table.c.channel == channel, table.c.external_id == external_id
+            )
+        )
+    return found is not None
+
+
+async def claim_inbound(conn: AsyncConnection, inbound: Inbound) -> None:
+    """Record the inbound id; a second claim of the same id aborts the transaction."""
+    result = await conn.execute(
+        upsert_ignore(
+            conn,
+            schema.inbound_processed,
+            {
+                "channel": inbound.channel,
+                "external_id": inbound.external_id,
+                "processed_at": schema.now(),
+            },
+        )
+    )
+    if result.rowcount == 0:
+        raise AlreadyProcessed(f"{inbound.channel}:{inbound.external_id}")
+
+
+async def mark_processed(db: Database, inbound: Inbound) -> None:
+    """Record an inbound id whose handling changed nothing else (idempotent)."""
+    async with db.transaction("mark_processed") as conn:
+        await conn.execute(
+            upsert_ignore(
+                conn,
+                schema.inbound_processed,
+                {
+                    "channel": inbound.channel,
+                    "external_id": inbound.external_id,
+                    "processed_at": schema.now(),
+                },
+            )
+        )
+        await save_conversation(conn, inbound)
+
+
+async def save_conversation(conn: AsyncConnection, inbound: Inbound) -> None:
+    """Write (or end) the sender's conversation state decided by the handler."""
+    table = schema.conversations
+    if inbound.conversation_key is None or (inbound.next_state is None and not inbound.clear_state):
+        return
+    key = (table.c.channel == inbound.channel) & (table.c.chat_key == inbound.conversation_key)
+    await conn.execute(table.delete().where(key))
+    if inbound.next_state is not None:
+        await conn.execute(
+            insert(table).values(
+                channel=inbound.channel,
+                chat_key=inbound.conversation_key,
+                state=inbound.next_state,
+                data=inbound.next_data,
+                updated_at=schema.now(),
+            )
+        )
+
+
+async def load_conversation(
+    db: Database, channel: str, chat_key: str
+) -> tuple[str, dict[str, Any]] | None:
+    """The stored conversation state of a chat, if any."""
+    table = schema.conversations
+    async with db.reading("load_conversation") as conn:
+        row = (
+            await conn.execute(
+                select(table.c.state, table.c.data).where(
+                    table.c.channel == channel, table.c.chat_key == chat_key
+                )
+            )
+        ).first()
+    return None if row is None else (row.state, dict(row.data or {}))

@@ -1,0 +1,302 @@
+"""The whole schema, in the words of the design: people, organisations, missions, slots,
+applications, and the machinery that makes messaging reliable (outbox, inbound ids,
+conversation state, button payloads)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, naive UTC on disk on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _created() -> Column[Any]:
+    return Column("created_at", UTCDateTime(), nullable=False, default=now)
+
+
+people = Table(
+    "people",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("first_name", String(80), nullable=False, default=""),
+    Column("locale", String(8)),  # chosen by the person; wins over telegram_language
+    Column("telegram_language", String(16)),
+    Column("telegram_user_id", BigInteger, unique=True),
+    Column("telegram_chat_id", BigInteger),
+    Column("telegram_unreachable_at", UTCDateTime()),
+    Column("phone", String(20), unique=True),  # E.164, never shown to anyone else
+    Column("phone_shared", Boolean, nullable=False, default=False),
+    Column("sms_stopped_at", UTCDateTime()),
+    Column("postcode", String(10)),
+    Column("town", String(120)),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("search_radius_km", Integer),
+    Column("interests", JSON, nullable=False, default=list),
+    Column("availability", JSON, nullable=False, default=dict),
+    Column("timezone", String(64)),
+    Column("registered_at", UTCDateTime()),
+    Column("attended_count", Integer, nullable=False, default=0),
+    Column("no_show_count", Integer, nullable=False, default=0),
+    _created(),
+    Column("updated_at", UTCDateTime(), nullable=False, default=now, onupdate=now),
+)
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("postcode", String(10)),
+    Column("invite_code", String(16), nullable=False, unique=True),
+    Column("verified", Boolean, nullable=False, default=False),
+    Column("timezone", String(64)),
+    _created(),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(16), nullable=False),
+    _created(),
+    UniqueConstraint("organisation_id", "person_id", name="uq_members_organisation_person"),
+    CheckConstraint("role in ('owner', 'coordinator')", name="role"),
+)
+
+admin_chats = Table(
+    "admin_chats",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("telegram_chat_id", BigInteger, nullable=False, unique=True),
+    Column("title", String(200)),
+    Column("linked_by", ForeignKey("people.id", ondelete="SET NULL")),
+    _created(),
+)
+
+referents = Table(
+    "referents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("territory", String(10), nullable=False),  # postcode prefix or département
+    _created(),
+    UniqueConstraint("person_id", "territory", name="uq_referents_person_territory"),
+)
+
+templates = Table(
+    "templates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE")),
+    Column("key", String(40), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("domain", String(32), nullable=False),
+    Column("duration_minutes", Integer),
+    Column("prerequisites", Text, nullable=False, default=""),
+    Column("default_capacity", Integer, nullable=False, default=1),
+    _created(),
+)
+
+missions = Table(
+    "missions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("template_id", ForeignKey("templates.id", ondelete="SET NULL")),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("domain", String(32), nullable=False),
+    Column("address", String(300), nullable=False, default=""),
+    Column("postcode", String(10)),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("remote", Boolean, nullable=False, default=False),
+    Column("timezone", String(64), nullable=False),
+    Column("status", String(16), nullable=False, default="draft"),
+    Column("created_by", ForeignKey("people.id", ondelete="SET NULL")),
+    _created(),
+    Column("published_at", UTCDateTime()),
+    CheckConstraint(
+        "status in ('draft', 'in_review', 'published', 'closed', 'cancelled')", name="status"
+    ),
+    Index("ix_missions_status_coords", "status", "latitude", "longitude"),
+)
+
+slots = Table(
+    "slots",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mission_id", ForeignKey("missions.id", ondelete="CASCADE"), nullable=False),
+    Column("starts_at", UTCDateTime(), nullable=False),
+    Column("ends_at", UTCDateTime(), nullable=False),
+    Column("capacity", Integer, nullable=False),
+    _created(),
+    CheckConstraint("capacity >= 0", name="capacity"),
+    CheckConstraint("ends_at > starts_at", name="order"),
+    Index("ix_slots_mission_starts", "mission_id", "starts_at"),
+    Index("ix_slots_starts_at", "starts_at"),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slot_id", ForeignKey("slots.id", ondelete="CASCADE"), nullable=False),
+    Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(40)),
+    Column("decided_by", ForeignKey("people.id", ondelete="SET NULL")),
+    Column("decided_at", UTCDateTime()),
+    _created(),
+    Column("updated_at", UTCDateTime(), nullable=False, default=now, onupdate=now),
+    CheckConstraint(
+        "status in ('pending', 'approved', 'refused', 'cancelled', 'waitlisted', 'confirmed',"
+        " 'attended', 'no_show')",
+        name="status",
+    ),
+    Index("ix_applications_slot_status", "slot_id", "status"),
+    Index("ix_applications_person_status", "person_id", "status"),
+)
+
+application_events = Table(
+    "application_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("from_status", String(16)),
+    Column("to_status", String(16), nullable=False),
+    Column("actor_id", ForeignKey("people.id", ondelete="SET NULL")),
+    Column("reason", String(40)),
+    Column("at", UTCDateTime(), nullable=False, default=now),
+    Index("ix_application_events_application", "application_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime(), nullable=False, default=now),
+    Column("transaction", String(60), nullable=False),
+    Column("actor_id", ForeignKey("people.id", ondelete="SET NULL")),
+    Column("action", String(60), nullable=False),
+    Column("subject_type", String(30), nullable=False),
+    Column("subject_id", Integer),
+    Column("details", JSON, nullable=False, default=dict),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("person_id", ForeignKey("people.id", ondelete="CASCADE")),
+    Column("chat_id", BigInteger),  # a group chat, when the recipient is not a person
+    Column("channel", String(10)),  # chosen when sent: telegram or sms
+    Column("payload", JSON, nullable=False, default=dict),
+    Column("priority", Integer, nullable=False, default=5),  # lower goes first
+    Column("status", String(12), nullable=False, default="pending"),
+    Column("not_before", UTCDateTime(), nullable=False, default=now),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", String(300)),
+    Column("provider_id", String(64)),
+    Column("delivery_status", String(20)),
+    _created(),
+    Column("sent_at", UTCDateTime()),
+    CheckConstraint(
+        "status in ('pending', 'sending', 'sent', 'failed', 'cancelled')", name="status"
+    ),
+    CheckConstraint("person_id is not null or chat_id is not null", name="recipient"),
+    Index("ix_outbox_due", "status", "priority", "not_before"),
+)
+
+posted_messages = Table(
+    "posted_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subject_type", String(30), nullable=False),
+    Column("subject_id", Integer, nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    _created(),
+    Index("ix_posted_messages_subject", "subject_type", "subject_id"),
+)
+
+inbound_processed = Table(
+    "inbound_processed",
+    metadata,
+    Column("channel", String(10), primary_key=True),
+    Column("external_id", String(64), primary_key=True),
+    Column("processed_at", UTCDateTime(), nullable=False, default=now),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("channel", String(10), primary_key=True),
+    Column("chat_key", String(40), primary_key=True),
+    Column("state", String(40), nullable=False),
+    Column("data", JSON, nullable=False, default=dict),
+    Column("updated_at", UTCDateTime(), nullable=False, default=now, onupdate=now),
+)
+
+button_payloads = Table(
+    "button_payloads",
+    metadata,
+    Column("token", String(16), primary_key=True),
+    Column("action", String(40), nullable=False),
+    Column("data", JSON, nullable=False, default=dict),
+    _created(),
+)

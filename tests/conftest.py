@@ -1,0 +1,112 @@
+"""Shared fixtures: a migrated database per test on SQLite and PostgreSQL, a fixed clock."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from storage import schema
+from storage.database import Database
+from storage.migrate import upgrade_sync
+
+PG_ADMIN_URL = os.environ.get("RENFORT_TEST_PG", "postgresql://root@127.0.0.1/postgres")
+NOW = datetime(2027, 6, 7, 9, 0, tzinfo=UTC)  # a Monday, six days before election day
+
+
+def _pg_dsn(database: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + database
+
+
+async def _pg_available() -> bool:
+    try:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=3)
+    except (OSError, asyncpg.PostgresError):
+        return False
+    await conn.close()
+    return True
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file, copied for each test (migrating every time is slow)."""
+    path = tmp_path_factory.mktemp("template") / "renfort.db"
+    upgrade_sync(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str | None]:
+    """A PostgreSQL database of this test process, migrated once; None when the server is
+    really absent."""
+    import asyncio
+
+    if not asyncio.run(_pg_available()):
+        yield None
+        return
+    name = f"renfort_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    url = _pg_dsn(name)
+    upgrade_sync(url)
+    try:
+        yield url
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _truncate_pg(url: str) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in schema.metadata.sorted_tables)
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+
+
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "renfort.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(
+    request: pytest.FixtureRequest, sqlite_template: Path, pg_database: str | None, tmp_path: Path
+) -> AsyncIterator[Database]:
+    """A fresh, migrated database; storage and service tests run on both backends."""
+    if request.param == "sqlite":
+        url = sqlite_url(sqlite_template, tmp_path)
+    else:
+        if pg_database is None:
+            pytest.skip("PostgreSQL is not running here")
+        await _truncate_pg(pg_database)
+        url = pg_database
+    database = Database(url)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+async def sqlite_db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh SQLite database, for end-to-end tests that need only one backend."""
+    database = Database(sqlite_url(sqlite_template, tmp_path))
+    try:
+        yield database
+    finally:
+        await database.close()
