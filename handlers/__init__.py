@@ -1,0 +1,1 @@
+"""Adapters from inbound events (Telegram updates, Twilio webhooks, HTTP) to services."""

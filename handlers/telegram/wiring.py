@@ -1,0 +1,105 @@
+"""All Telegram wiring in one place: which update goes to which callback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseHandler,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.buttons import resolve
+from bot.runtime import Renfort
+from handlers.telegram import organiser, volunteer
+from handlers.telegram.common import (
+    RENFORT_KEY,
+    RenfortApplication,
+    RenfortContext,
+    answer_query,
+    begin_turn,
+    end_turn,
+    on_error,
+)
+
+log = logging.getLogger(__name__)
+Callback = Callable[[Update, RenfortContext], Awaitable[None]]
+
+BEGIN_GROUP, MAIN_GROUP, END_GROUP = -1, 0, 1
+
+# Every conversation state and every button action, by name, from each role's module.
+STATES: dict[str, Callback] = {**volunteer.STATES, **organiser.STATES}
+ACTIONS: dict[str, Callback] = {**volunteer.ACTIONS, **organiser.ACTIONS}
+
+
+async def on_button(update: Update, context: RenfortContext) -> None:
+    """Resolve the tapped button's token in the database and run its action."""
+    query = update.callback_query
+    assert query is not None
+    payload = await resolve(context.renfort.db, query.data or "")
+    action = ACTIONS.get(payload.action) if payload else None
+    if payload is None or action is None:
+        await answer_query(
+            update, context.turn.t._("This button has expired. Send /help to start again.")
+        )
+        return
+    context.turn.payload = payload
+    await action(update, context)
+
+
+async def on_text(update: Update, context: RenfortContext) -> None:
+    """Free text: the answer to the current conversation step, else a short help."""
+    state = context.turn.state
+    handler = STATES.get(state) if state else None
+    if handler is None:
+        handler = volunteer.help_command if context.turn.private else organiser.group_text
+    await handler(update, context)
+
+
+def feature_handlers() -> list[BaseHandler[Any, RenfortContext, Any]]:
+    return [
+        *organiser.HANDLERS,
+        *volunteer.HANDLERS,
+        CallbackQueryHandler(on_button),
+        MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
+        MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, volunteer.help_command),
+    ]
+
+
+def wire(application: RenfortApplication, renfort: Renfort) -> RenfortApplication:
+    application.bot_data[RENFORT_KEY] = renfort
+    application.add_handler(TypeHandler(Update, begin_turn), group=BEGIN_GROUP)
+    application.add_handlers(feature_handlers(), group=MAIN_GROUP)
+    application.add_handler(TypeHandler(Update, end_turn), group=END_GROUP)
+    application.add_error_handler(on_error)
+    return application
+
+
+def build_application(renfort: Renfort, *, with_updater: bool = True) -> RenfortApplication:
+    """The python-telegram-bot Application, pointed at the configured Bot API server."""
+    settings = renfort.settings
+    token = settings.telegram_bot_token
+    if token is None:
+        raise ValueError("a bot token is needed (the sandbox provides one)")
+    api = settings.telegram_api_url.rstrip("/")
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        Application.builder()
+        .token(token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .context_types(ContextTypes(context=RenfortContext))
+        .concurrent_updates(False)
+    )
+    if not with_updater:
+        builder = builder.updater(None)
+    application: RenfortApplication = builder.build()
+    return wire(application, renfort)
