@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     sms_rate: float = 10.0
     geocoder_url: str | None = None
     outbox_batch_size: int = 20
+    telegram_poll_timeout: int = 10
 
     @field_validator(
         "telegram_bot_token",

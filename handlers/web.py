@@ -1,0 +1,68 @@
+"""HTTP routes: the Telegram webhook, Twilio's webhooks, health and metrics."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from telegram import Update
+
+from bot.runtime import Renfort
+from handlers.telegram.common import RenfortApplication
+
+log = logging.getLogger(__name__)
+TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def build_web_app(
+    renfort: Renfort,
+    telegram: RenfortApplication | None,
+    extra_routes: list[Route] | None = None,
+) -> Starlette:
+    """The one HTTP server of a Renfort process."""
+
+    async def healthz(_request: Request) -> Response:
+        """Alive and the database answers."""
+        try:
+            async with renfort.db.reading("healthz") as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as error:  # any database failure means unhealthy
+            log.warning("health check failed: %s", error)
+            return JSONResponse({"status": "unhealthy", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", "sandbox": renfort.settings.sandbox})
+
+    async def metrics(_request: Request) -> Response:
+        return PlainTextResponse(renfort.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    async def telegram_webhook(request: Request) -> Response:
+        """Updates pushed by Telegram; the secret token proves they come from it."""
+        if telegram is None:
+            return PlainTextResponse("Telegram is not configured", status_code=404)
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given, renfort.settings.telegram_webhook_secret):
+            return PlainTextResponse("Forbidden", status_code=403)
+        try:
+            body = await request.json()
+            update = Update.de_json(body, telegram.bot)
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            return PlainTextResponse("Bad update", status_code=400)
+        await telegram.update_queue.put(update)
+        return Response(status_code=200)
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route(TELEGRAM_WEBHOOK_PATH, telegram_webhook, methods=["POST"]),
+        *(extra_routes or []),
+    ]
+    return Starlette(routes=routes)

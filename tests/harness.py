@@ -1,0 +1,136 @@
+"""Run the real Renfort (python-telegram-bot, services, dispatcher) against the local Bot
+API double, with a clock the test controls."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.app import Service
+from bot.config import Settings
+from bot.runtime import Renfort
+from bot.sandbox.telegram_double import SentMessage, TelegramDouble
+from storage import schema
+from storage.database import Database
+
+
+class FakeClock:
+    """Time that moves only when the test says so."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@dataclass
+class Bot:
+    """A running Renfort and the Telegram double it talks to."""
+
+    double: TelegramDouble
+    service: Service
+    clock: FakeClock
+
+    @property
+    def renfort(self) -> Renfort:
+        assert self.service.renfort is not None
+        return self.service.renfort
+
+    @property
+    def db(self) -> Database:
+        return self.renfort.db
+
+    async def handled(self, update_id: int, timeout: float = 10.0) -> None:
+        """Wait until Renfort has recorded the update as processed."""
+        table = schema.inbound_processed
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            async with self.db.reading("test_handled") as conn:
+                found = await conn.scalar(
+                    select(table.c.external_id).where(
+                        table.c.channel == "telegram", table.c.external_id == str(update_id)
+                    )
+                )
+            if found is not None:
+                return
+            await asyncio.sleep(0.02)
+        raise TimeoutError(f"update {update_id} was not handled")
+
+    async def settle(self, update_id: int) -> None:
+        """The update is handled and every notification it caused has been sent."""
+        await self.handled(update_id)
+        assert self.service.dispatcher is not None
+        await self.service.dispatcher.drain()
+
+    async def say(self, user_id: int, text: str, chat_id: int | None = None) -> list[SentMessage]:
+        """The user writes; returns what the bot sent into that chat in answer."""
+        chat = chat_id if chat_id is not None else user_id
+        before = len(self.double.messages[chat])
+        await self.settle(self.double.send_text(user_id, text, chat_id))
+        return self.double.messages[chat][before:]
+
+    async def tap(self, user_id: int, message: SentMessage, label: str) -> list[SentMessage]:
+        """The user taps a button; returns messages sent into that chat since (edits show on
+        `message` itself)."""
+        before = len(self.double.messages[message.chat_id])
+        await self.settle(self.double.tap(user_id, message, label))
+        return self.double.messages[message.chat_id][before:]
+
+    async def share_location(
+        self, user_id: int, latitude: float, longitude: float
+    ) -> list[SentMessage]:
+        before = len(self.double.messages[user_id])
+        await self.settle(self.double.share_location(user_id, latitude, longitude))
+        return self.double.messages[user_id][before:]
+
+
+def test_settings(database_url: str, double: TelegramDouble, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "telegram_bot_token": double.token,
+        "telegram_api_url": double.base_url,
+        "telegram_mode": "polling",
+        "database_url": database_url,
+        "http_host": "127.0.0.1",
+        "http_port": 0,
+        "renfort_timezone": "Europe/Paris",
+        "renfort_locale": "fr",
+        "telegram_poll_timeout": 1,
+        "_env_file": None,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@asynccontextmanager
+async def running_bot(
+    database_url: str, clock: FakeClock, double: TelegramDouble | None = None, **overrides: Any
+) -> AsyncIterator[Bot]:
+    """Start the double (unless given one already running) and a whole Renfort process."""
+    own_double = double is None
+    if double is None:
+        double = TelegramDouble()
+        await double.start()
+    service = Service(test_settings(database_url, double, **overrides), clock=clock)
+    try:
+        await service.start()
+        yield Bot(double, service, clock)
+    finally:
+        await service.stop()
+        if own_double:
+            await double.stop()
+
+
+def sqlite_file_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'renfort.db'}"
