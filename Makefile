@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck catalogs pytest bench clean
+.PHONY: run test lint typecheck catalogs catalogs-update pytest bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Renfort needs Python 3.11 ($(PYTHON) not found)"; exit 1; }
@@ -33,6 +33,9 @@ typecheck: $(STAMP)
 
 catalogs: $(STAMP) $(MO)
 	$(BIN)/python -m bot.i18n_check
+
+catalogs-update: $(STAMP)
+	$(BIN)/python -m bot.i18n_check --update
 
 pytest: $(STAMP) $(MO)
 	$(BIN)/pytest -q

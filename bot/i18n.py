@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 from babel.support import Translations
 
 from bot.config import SUPPORTED_LOCALES
@@ -94,4 +95,5 @@ class Translator:
     def distance(self, km: float) -> str:
         if km < 1:
             return self._("{metres} m", metres=int(round(km * 1000, -1)))
-        return self._("{km} km", km=f"{km:.1f}".replace(".", "," if self.locale == "fr" else "."))
+        decimal = format_decimal(round(km, 1), format="#,##0.0", locale=self.locale)
+        return self._("{km} km", km=decimal)

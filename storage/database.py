@@ -17,7 +17,6 @@ from sqlalchemy import Select, event, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from storage import schema
 
@@ -74,7 +73,7 @@ class Database:
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
             if ":memory:" in self.url or self.url.endswith("sqlite+aiosqlite://"):
                 raise ValueError("use a file for SQLite: several connections must share it")
-            kwargs["poolclass"] = NullPool
+            kwargs["pool_size"] = 5
         else:
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 20
