@@ -16,12 +16,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po | $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -d locales -D messages -l $* >/dev/null
-
-MO := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/messages.po))
-
-run: $(STAMP) $(MO)
+run: $(STAMP)
 	$(BIN)/renfort run
 
 lint: $(STAMP)
@@ -31,18 +26,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-catalogs: $(STAMP) $(MO)
+catalogs: $(STAMP)
 	$(BIN)/python -m bot.i18n_check
 
 catalogs-update: $(STAMP)
 	$(BIN)/python -m bot.i18n_check --update
 
-pytest: $(STAMP) $(MO)
+pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck catalogs pytest
 
-bench: $(STAMP) $(MO)
+bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:

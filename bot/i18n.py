@@ -9,12 +9,15 @@ from __future__ import annotations
 import gettext as stdlib_gettext
 from datetime import date, datetime, time
 from functools import cache
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
 
@@ -41,7 +44,16 @@ def resolve_locale(chosen: str | None, telegram_language: str | None, default: s
 
 @cache
 def _translations(locale: str) -> stdlib_gettext.NullTranslations:
-    return Translations.load(str(LOCALES_DIR), [locale], DOMAIN)
+    """The catalogue compiled in memory from its .po file: no build step, never stale."""
+    path = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not path.exists():
+        return stdlib_gettext.NullTranslations()
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
 
 
 class Translator:
