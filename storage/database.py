@@ -42,6 +42,10 @@ class Inbound:
     next_data: dict[str, Any] = field(default_factory=dict)
     clear_state: bool = False
 
+    def forget_state(self) -> None:
+        """Drop a pending state change (its transaction failed)."""
+        self.next_state, self.next_data, self.clear_state = None, {}, False
+
     def goto(self, state: str | None, **data: Any) -> Inbound:
         """Set the conversation state that commits with the effect (None ends it)."""
         if state is None:
@@ -90,12 +94,19 @@ class Database:
     ) -> AsyncIterator[AsyncConnection]:
         """A write transaction named for the logs; claims `inbound` inside it."""
         started = time.perf_counter()
-        async with self.engine.connect() as conn, conn.begin():
+        try:
+            async with self.engine.connect() as conn, conn.begin():
+                if inbound is not None:
+                    await claim_inbound(conn, inbound)
+                yield conn
+                if inbound is not None:
+                    await save_conversation(conn, inbound)
+        except BaseException:
+            # The state change belonged to the effect that failed: the conversation stays
+            # where it was unless the handler decides otherwise after the refusal.
             if inbound is not None:
-                await claim_inbound(conn, inbound)
-            yield conn
-            if inbound is not None:
-                await save_conversation(conn, inbound)
+                inbound.forget_state()
+            raise
         log.debug("transaction %s took %.1f ms", name, (time.perf_counter() - started) * 1000)
 
     @asynccontextmanager

@@ -13,13 +13,24 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from telegram import Update
+from telegram.ext import TypeHandler
 
 from bot.app import Service
 from bot.config import Settings
 from bot.runtime import Renfort
 from bot.sandbox.telegram_double import SentMessage, TelegramDouble
+from handlers.telegram.common import RenfortContext
+from handlers.telegram.wiring import END_GROUP
 from storage import schema
 from storage.database import Database
+
+DONE_KEY = "test_done_updates"
+
+
+async def _record_done(update: Update, context: RenfortContext) -> None:
+    """Last handler group: the update is completely handled."""
+    context.application.bot_data.setdefault(DONE_KEY, set()).add(update.update_id)
 
 
 class FakeClock:
@@ -52,12 +63,27 @@ class Bot:
     def db(self) -> Database:
         return self.renfort.db
 
+    @property
+    def done(self) -> set[int]:
+        assert self.service.telegram is not None
+        done: set[int] = self.service.telegram.bot_data.setdefault(DONE_KEY, set())
+        return done
+
     async def handled(self, update_id: int, timeout: float = 10.0) -> None:
-        """Wait until Renfort has recorded the update as processed."""
+        """Wait until every handler group has run for the update (a service records the
+        update id before the reply is sent, so the database alone would say so too early)."""
+        deadline = time.monotonic() + timeout
+        while update_id not in self.done:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"update {update_id} was not handled")
+            await asyncio.sleep(0.01)
+
+    async def recorded(self, update_id: int, timeout: float = 10.0) -> None:
+        """Wait until the update id is recorded in the database (also for skipped repeats)."""
         table = schema.inbound_processed
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            async with self.db.reading("test_handled") as conn:
+            async with self.db.reading("test_recorded") as conn:
                 found = await conn.scalar(
                     select(table.c.external_id).where(
                         table.c.channel == "telegram", table.c.external_id == str(update_id)
@@ -66,7 +92,7 @@ class Bot:
             if found is not None:
                 return
             await asyncio.sleep(0.02)
-        raise TimeoutError(f"update {update_id} was not handled")
+        raise TimeoutError(f"update {update_id} was not recorded")
 
     async def settle(self, update_id: int) -> None:
         """The update is handled and every notification it caused has been sent."""
@@ -125,6 +151,8 @@ async def running_bot(
     service = Service(test_settings(database_url, double, **overrides), clock=clock)
     try:
         await service.start()
+        assert service.telegram is not None
+        service.telegram.add_handler(TypeHandler(Update, _record_done), group=END_GROUP + 1)
         yield Bot(double, service, clock)
     finally:
         await service.stop()

@@ -57,7 +57,11 @@ async def test_a_failed_effect_leaves_neither_the_id_nor_the_new_state(db: Datab
     assert not await is_processed(db, "telegram", "7")
     assert await load_conversation(db, "telegram", "42") is None
 
-    await mark_processed(db, inbound)
+    await mark_processed(db, inbound)  # the handler's own bookkeeping after the refusal
+    assert await is_processed(db, "telegram", "7")
+    assert await load_conversation(db, "telegram", "42") is None
+
+    await mark_processed(db, inbound.goto("reg_name"))
     await mark_processed(db, inbound)  # idempotent
     assert await load_conversation(db, "telegram", "42") == ("reg_name", {})
     await mark_processed(db, Inbound("telegram", "8", conversation_key="42").goto(None))

@@ -32,6 +32,7 @@ from storage.database import (
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 RENFORT_KEY = "renfort"
+TURNS_KEY = "turns"  # update_id -> Turn, for the error handler's fresh context
 
 
 @dataclass
@@ -100,7 +101,7 @@ async def begin_turn(update: Update, context: RenfortContext) -> None:
         if stored is not None:
             state, data = stored
     t = renfort.translator(person.locale if person else None, user.language_code if user else None)
-    context.turn = Turn(
+    context.turn = context.application.bot_data.setdefault(TURNS_KEY, {})[update.update_id] = Turn(
         inbound=inbound,
         person=person,
         t=t,
@@ -119,7 +120,7 @@ def conversation_key(chat_id: int, user_id: int | None, private: bool) -> str:
 
 async def end_turn(update: Update, context: RenfortContext) -> None:
     """Record the update as handled (if no service did) and save the conversation state."""
-    turn = getattr(context, "turn", None)
+    turn = context.application.bot_data.get(TURNS_KEY, {}).pop(update.update_id, None)
     if turn is not None:
         await mark_processed(context.renfort.db, turn.inbound)
 
@@ -129,7 +130,10 @@ async def on_error(update: object, context: RenfortContext) -> None:
     error = context.error
     if isinstance(error, AlreadyProcessed):
         return
-    turn = getattr(context, "turn", None)
+    # python-telegram-bot hands the error handler a fresh context: find the turn by id.
+    turn = None
+    if isinstance(update, Update):
+        turn = context.application.bot_data.get(TURNS_KEY, {}).get(update.update_id)
     if isinstance(error, ServiceError) and turn is not None and isinstance(update, Update):
         await reply(update, context, refusal_text(turn.t, error))
         return
