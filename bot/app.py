@@ -18,11 +18,14 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.config import ConfigError, Settings
 from bot.geo import Geocoder
+from bot.messaging.channel import Channel
 from bot.messaging.dispatcher import Dispatcher
+from bot.messaging.sms_channel import SmsChannel
 from bot.messaging.telegram_channel import TelegramChannel
 from bot.runtime import Renfort, system_clock
 from handlers.telegram.common import RenfortApplication
 from handlers.telegram.wiring import build_application
+from handlers.twilio_web import twilio_routes
 from handlers.web import TELEGRAM_WEBHOOK_PATH, build_web_app
 from storage.database import Database
 from storage.migrate import upgrade
@@ -71,22 +74,36 @@ async def open_database(settings: Settings) -> Database:
 class Service:
     """Everything `renfort run` starts, in one process and one event loop."""
 
-    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = system_clock) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = system_clock,
+        sandbox: bool = False,
+    ) -> None:
         self.settings = settings
+        self.sandbox = sandbox
         self.clock = clock
         self.renfort: Renfort | None = None
         self.telegram: RenfortApplication | None = None
         self.dispatcher: Dispatcher | None = None
+        self.sms: SmsChannel | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self.http: uvicorn.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         settings = self.settings
+        if settings.sms_enabled and not settings.public_url:
+            raise ConfigError("PUBLIC_URL: SMS needs the public address Twilio calls back")
         sock = bind_http(settings)
         db = await open_database(settings)
         renfort = Renfort(
-            settings=settings, db=db, geocoder=Geocoder(settings.geocoder_url), clock=self.clock
+            settings=settings,
+            db=db,
+            geocoder=Geocoder(settings.geocoder_url),
+            clock=self.clock,
+            sandbox=self.sandbox,
         )
         self.renfort = renfort
         polling = settings.telegram_mode == "polling"
@@ -113,14 +130,20 @@ class Service:
                 secret_token=settings.telegram_webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
             )
-        self.dispatcher = Dispatcher(renfort, {"telegram": TelegramChannel(telegram.bot, renfort)})
+        channels: dict[str, Channel] = {"telegram": TelegramChannel(telegram.bot, renfort)}
+        if settings.sms_enabled:
+            self.sms = SmsChannel(renfort)
+            channels["sms"] = self.sms
+        self.dispatcher = Dispatcher(renfort, channels)
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.scheduler.add_job(
             renfort.notify_outbox, "interval", seconds=OUTBOX_SWEEP_SECONDS, id="outbox_sweep"
         )
         self.scheduler.start()
-        web = build_web_app(renfort, telegram)
+        web = build_web_app(
+            renfort, telegram, twilio_routes(renfort, self.sms) if self.sms else None
+        )
         config = uvicorn.Config(web, log_level="warning", lifespan="off", access_log=False)
         self.http = uvicorn.Server(config)
         self._tasks.append(asyncio.create_task(self.http.serve(sockets=[sock]), name="http"))
@@ -149,6 +172,8 @@ class Service:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=5)
+        if self.sms is not None:
+            await self.sms.close()
         if self.renfort is not None:
             await self.renfort.db.close()
 

@@ -61,21 +61,21 @@ class Settings(BaseSettings):
     @classmethod
     def _token_format(cls, value: str | None) -> str | None:
         if value is not None and not TOKEN_PATTERN.match(value):
-            raise ValueError("TELEGRAM_BOT_TOKEN does not look like a bot token (digits:secret)")
+            raise ValueError("does not look like a bot token (digits:secret, from @BotFather)")
         return value
 
     @field_validator("telegram_webhook_secret")
     @classmethod
     def _secret_chars(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
-            raise ValueError("TELEGRAM_WEBHOOK_SECRET may use only A-Z a-z 0-9 _ - (1-256 chars)")
+            raise ValueError("may use only A-Z a-z 0-9 _ - (1 to 256 characters)")
         return value
 
     @field_validator("http_port")
     @classmethod
     def _port_range(cls, value: int) -> int:
         if not 0 <= value <= 65535:
-            raise ValueError("HTTP_PORT must be between 0 and 65535")
+            raise ValueError("must be between 0 and 65535")
         return value
 
     @field_validator("renfort_timezone")
@@ -84,21 +84,21 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"RENFORT_TIMEZONE {value!r} is not a known time zone") from None
+            raise ValueError(f"{value!r} is not a known time zone (e.g. Europe/Paris)") from None
         return value
 
     @field_validator("renfort_locale")
     @classmethod
     def _known_locale(cls, value: str) -> str:
         if value not in SUPPORTED_LOCALES:
-            raise ValueError(f"RENFORT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}")
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
         return value
 
     @field_validator("telegram_rate", "sms_rate")
     @classmethod
     def _positive_rate(cls, value: float) -> float:
         if value <= 0:
-            raise ValueError("TELEGRAM_RATE and SMS_RATE must be positive")
+            raise ValueError("must be a positive number of messages per second")
         return value
 
     @field_validator("database_url")
@@ -106,7 +106,7 @@ class Settings(BaseSettings):
     def _database_scheme(cls, value: str) -> str:
         scheme = urlsplit(value).scheme.split("+")[0]
         if scheme not in ("sqlite", "postgresql", "postgres"):
-            raise ValueError("DATABASE_URL must start with sqlite:/// or postgresql://")
+            raise ValueError("must start with sqlite:/// or postgresql://")
         return value
 
     @field_validator("public_url", "telegram_api_url", "twilio_api_url", "geocoder_url")

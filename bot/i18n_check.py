@@ -53,12 +53,19 @@ def load(language: str) -> Catalog:
         return read_po(handle, locale=language)
 
 
+def _flat(value: object) -> tuple[str, ...]:
+    """A message id or translation as a tuple of strings (plurals have several)."""
+    if isinstance(value, (tuple, list)):
+        return tuple(str(v) if v else "" for v in value)
+    return (str(value) if value else "",)
+
+
 def _ids(message: Message) -> tuple[str, ...]:
-    return message.id if isinstance(message.id, tuple) else (message.id,)
+    return _flat(message.id)
 
 
 def _strings(message: Message) -> tuple[str, ...]:
-    return message.string if isinstance(message.string, tuple) else (message.string,)
+    return _flat(message.string)
 
 
 def problems(template: Catalog, catalog: Catalog, language: str) -> Iterator[str]:

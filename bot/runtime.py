@@ -28,6 +28,7 @@ class Renfort:
     clock: Callable[[], datetime] = system_clock
     metrics: Metrics = field(default_factory=Metrics)
     outbox_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    sandbox: bool = False  # talking to the local chat, not to Telegram
 
     def now(self) -> datetime:
         return self.clock()

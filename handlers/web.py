@@ -39,7 +39,7 @@ def build_web_app(
         except Exception as error:  # any database failure means unhealthy
             log.warning("health check failed: %s", error)
             return JSONResponse({"status": "unhealthy", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok", "sandbox": renfort.settings.sandbox})
+        return JSONResponse({"status": "ok", "database": "ok", "sandbox": renfort.sandbox})
 
     async def metrics(_request: Request) -> Response:
         return PlainTextResponse(renfort.metrics.render(), media_type="text/plain; version=0.0.4")

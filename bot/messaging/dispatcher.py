@@ -1,24 +1,580 @@
-"""The dispatcher drains the outbox (interface; implementation in progress)."""
+"""The dispatcher drains the outbox: claims due notifications, renders each in its
+recipient's language, sends it on the right channel under that channel's limits, and
+records what happened (sent, later, elsewhere, or given up).
+
+Delivery is at least once: a batch is claimed ('sending') in one transaction and its
+outcomes are written in another, so a crash in between sends that batch again, and nothing
+else. A chat that may not receive yet never holds up the others: its rows go back to the
+queue for the moment its limit allows."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.i18n import Translator
+from bot.messaging.channel import (
+    Address,
+    Channel,
+    Moved,
+    Outcome,
+    Rejected,
+    RetryLater,
+    Sent,
+    Transient,
+    Unreachable,
+)
+from bot.messaging.ratelimit import RateLimiter, Ticket
+from bot.messaging.render import Rendered
 from bot.runtime import Renfort
+from storage import schema
+
+log = logging.getLogger(__name__)
+OUTBOX, P = schema.outbox, schema.people
+
+MAX_ATTEMPTS = 5
+BACKOFF_SECONDS = (5, 30, 120, 600)  # after the first, second… failed attempt
+# A claimed row whose outcome is not written by then belongs to a worker that died.
+LEASE = timedelta(minutes=2)
+LEASE_SWEEP_SECONDS = 30.0
+IDLE_WAIT_SECONDS = 1.0
+# drain() waits for rate-limited rows at most this long (a group's window is a minute).
+DRAIN_MAX_WAIT_SECONDS = 75.0
+READY_IDS_PER_CLAIM = 500
+ERROR_CHARS = 300
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a row is for and how they can be reached, read when the row is claimed."""
+
+    person_id: int | None
+    group_chat_id: int | None
+    locale: str | None = None
+    telegram_language: str | None = None
+    telegram_chat_id: int | None = None
+    telegram_reachable: bool = False
+    sms_phone: str | None = None  # None too when the person sent STOP
+
+
+@dataclass(frozen=True)
+class Job:
+    """One claimed outbox row."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    recipient: Recipient
+
+
+@dataclass(frozen=True)
+class Route:
+    channel: str
+    address: Address
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """Not sent: the chat may not receive for `seconds` yet."""
+
+    seconds: float
+
+
+Result = tuple[Job, Route | None, Outcome | Deferred]
+Unsent = Deferred | RetryLater | Moved | Unreachable | Transient | Rejected
+
+
+@dataclass
+class _Batch:
+    """Outcomes of one claimed batch not yet written, and the sends still under way."""
+
+    done: list[Result] = field(default_factory=list)
+    in_flight: list[tuple[Job, Route, asyncio.Task[Outcome | Deferred]]] = field(
+        default_factory=list
+    )
+    sent: int = 0
+
+    def take_done(self) -> list[Result]:
+        """The outcomes known now (finished sends included), each handed out once."""
+        finished = [(j, r, t) for j, r, t in self.in_flight if t.done()]
+        self.in_flight = [(j, r, t) for j, r, t in self.in_flight if not t.done()]
+        taken = self.done + [(job, route, task.result()) for job, route, task in finished]
+        self.done = []
+        return taken
 
 
 class Dispatcher:
-    def __init__(self, renfort: Renfort, channels: Mapping[str, Any]) -> None:
+    """Sends due notifications through the registered channels ("telegram", "sms")."""
+
+    def __init__(
+        self,
+        renfort: Renfort,
+        channels: Mapping[str, Channel],
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         self.renfort = renfort
         self.channels = channels
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = asyncio.Lock()  # run() and drain() never work on two batches at once
+        self._stopping = False
+        # Rows this process put back because of a rate limit, and when they may go (on
+        # `clock`): claimable then even if the service clock is a test's frozen one.
+        self._deferred: dict[int, float] = {}
+
+    # ---- loops ---------------------------------------------------------------------------
 
     async def run(self) -> None:
         """Send due notifications until stopped."""
+        recovered = False
+        swept = self._clock()
+        while not self._stopping:
+            self.renfort.outbox_ready.clear()
+            try:
+                if not recovered:
+                    await self._recover(startup=True)
+                    recovered = True
+                while (await self._batch())[0] and not self._stopping:
+                    pass
+                if self._clock() - swept >= LEASE_SWEEP_SECONDS:
+                    await self._recover(startup=False)
+                    swept = self._clock()
+                timeout = await self._idle_timeout()
+            except Exception:
+                log.exception("the dispatcher failed a round; trying again shortly")
+                self.renfort.metrics.count(
+                    "outbox_loop_errors_total", help_text="Dispatcher errors"
+                )
+                timeout = IDLE_WAIT_SECONDS
+            if self._stopping:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.renfort.outbox_ready.wait(), timeout)
 
     async def drain(self) -> int:
-        """Send everything due now; returns how many were handled."""
-        return 0
+        """Send everything due now, rate-limited rows included (bounded); returns the count."""
+        sent = 0
+        deadline = self._clock() + DRAIN_MAX_WAIT_SECONDS
+        while self._clock() < deadline:
+            claimed, done = await self._batch()
+            sent += done
+            if claimed:
+                continue
+            wake = min(self._deferred.values(), default=None)
+            if wake is None or wake > deadline:
+                break
+            await self._sleep(max(0.0, wake - self._clock()))
+        return sent
 
     def stop(self) -> None:
         """Ask `run` to return."""
+        self._stopping = True
+        self.renfort.outbox_ready.set()
+
+    async def _idle_timeout(self) -> float:
+        """Until the next row may be due, at most a second (new rows also wake us)."""
+        timeout = IDLE_WAIT_SECONDS
+        wake = min(self._deferred.values(), default=None)
+        if wake is not None:
+            timeout = min(timeout, wake - self._clock())
+        async with self.renfort.db.reading("outbox_next_due") as conn:
+            due = await conn.scalar(
+                select(func.min(OUTBOX.c.not_before)).where(OUTBOX.c.status == "pending")
+            )
+        if due is not None:
+            timeout = min(timeout, (due - self.renfort.now()).total_seconds())
+        return max(0.01, timeout)
+
+    # ---- one batch -----------------------------------------------------------------------
+
+    async def _batch(self) -> tuple[int, int]:
+        """Claim, send and record one batch; returns (rows claimed, rows sent)."""
+        async with self._lock:
+            jobs = await self._claim()
+            if not jobs:
+                return 0, 0
+            sent = await self._send_all(jobs)
+        return len(jobs), sent
+
+    async def _claim(self) -> list[Job]:
+        now = self.renfort.now()
+        ready = sorted(i for i, at in self._deferred.items() if at <= self._clock())
+        ready = ready[:READY_IDS_PER_CLAIM]
+        due = OUTBOX.c.not_before <= now
+        query = (
+            select(
+                OUTBOX.c.id,
+                OUTBOX.c.kind,
+                OUTBOX.c.payload,
+                OUTBOX.c.attempts,
+                OUTBOX.c.person_id,
+                OUTBOX.c.chat_id,
+            )
+            .where(OUTBOX.c.status == "pending", or_(due, OUTBOX.c.id.in_(ready)) if ready else due)
+            .order_by(OUTBOX.c.priority, OUTBOX.c.id)
+            .limit(self.renfort.settings.outbox_batch_size)
+        )
+        if not self.renfort.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        people: dict[int, Recipient] = {}
+        async with self.renfort.db.transaction("claim_outbox") as conn:
+            rows = (await conn.execute(query)).all()
+            if rows:
+                # not_before doubles as the claim's lease while the row is 'sending'.
+                await conn.execute(
+                    update(OUTBOX)
+                    .where(OUTBOX.c.id.in_([r.id for r in rows]))
+                    .values(status="sending", not_before=now + LEASE)
+                )
+                people = await _people(conn, {r.person_id for r in rows} - {None})
+        claimed = {r.id for r in rows}
+        full = len(rows) == self.renfort.settings.outbox_batch_size
+        for row_id in ready:
+            # A ready row we did not get was sent by another worker or cancelled.
+            if row_id in claimed or not full:
+                self._deferred.pop(row_id, None)
+        return [
+            Job(
+                r.id,
+                r.kind,
+                dict(r.payload or {}),
+                r.attempts,
+                people.get(r.person_id, Recipient(r.person_id, None))
+                if r.person_id is not None
+                else Recipient(None, r.chat_id),
+            )
+            for r in rows
+        ]
+
+    async def _send_all(self, jobs: list[Job]) -> int:
+        """Send each job on its route (chats in parallel, one chat's messages in order) and
+        record the outcomes; returns how many were sent."""
+        batch = _Batch()
+        last_to: dict[Route, asyncio.Task[Outcome | Deferred]] = {}
+        try:
+            for job in jobs:
+                route = self.route(job.recipient)
+                if route is None:
+                    batch.done.append((job, None, Unreachable("unreachable")))
+                    continue
+                channel = self.channels[route.channel]
+                try:
+                    message = channel.render(job.kind, job.payload, self._translator(job.recipient))
+                except Exception as error:
+                    log.exception("outbox %s (%s) cannot be rendered", job.id, job.kind)
+                    batch.done.append((job, route, Rejected(f"cannot render: {error!r}")))
+                    continue
+                wait = await self._wait_turn(channel.limiter, route.address, batch)
+                if wait > 0:
+                    batch.done.append((job, route, Deferred(wait)))
+                    continue
+                ticket = channel.limiter.consume(route.address)
+                task = asyncio.create_task(
+                    self._send_one(route, message, ticket, last_to.get(route)),
+                    name=f"outbox-{job.id}",
+                )
+                last_to[route] = task
+                batch.in_flight.append((job, route, task))
+            await asyncio.gather(*(task for _job, _route, task in batch.in_flight))
+            await self._record(batch)
+        except BaseException:
+            # Unrecorded rows stay 'sending' and go again after recovery; stop their sends.
+            for _job, _route, task in batch.in_flight:
+                task.cancel()
+            raise
+        return batch.sent
+
+    async def _wait_turn(self, limiter: RateLimiter, address: Address, batch: _Batch) -> float:
+        """0 once a message may go to `address`, else how long that chat must wait."""
+        # Only the overall rate is waited for here: every chat shares it, so skipping to
+        # another chat would not help. The pause records what is done meanwhile, so that a
+        # provider's id is in the database soon after the send (SMS delivery reports).
+        while True:
+            chat_wait = limiter.chat_delay(address)
+            if chat_wait > 0:
+                return chat_wait
+            if limiter.overall_delay() <= 0:
+                return 0.0
+            await self._record(batch)
+            await self._sleep(limiter.overall_delay())
+
+    async def _send_one(
+        self,
+        route: Route,
+        message: Rendered,
+        ticket: Ticket,
+        previous: asyncio.Task[Outcome | Deferred] | None,
+    ) -> Outcome | Deferred:
+        channel = self.channels[route.channel]
+        try:
+            if previous is not None and not isinstance(await previous, Sent | Transient | Rejected):
+                # The chat refused the message before this one: do not knock again now.
+                return Deferred(channel.limiter.chat_delay(route.address))
+            outcome = await channel.send(route.address, message)
+        except Exception as error:  # a bug or the database: retry like a network error
+            log.exception("sending to %s %s failed unexpectedly", route.channel, route.address)
+            outcome = Transient(f"{type(error).__name__}: {error}")
+        finally:
+            ticket.finish()
+        if isinstance(outcome, RetryLater):
+            channel.limiter.block(route.address, outcome.seconds)
+        return outcome
+
+    # ---- routing and language ------------------------------------------------------------
+
+    def route(self, recipient: Recipient) -> Route | None:
+        """Telegram when the person can get it there, else SMS, else nobody."""
+        telegram = "telegram" in self.channels
+        if recipient.group_chat_id is not None:
+            return Route("telegram", recipient.group_chat_id) if telegram else None
+        if telegram and recipient.telegram_chat_id is not None and recipient.telegram_reachable:
+            return Route("telegram", recipient.telegram_chat_id)
+        if "sms" in self.channels and recipient.sms_phone is not None:
+            return Route("sms", recipient.sms_phone)
+        return None
+
+    def _translator(self, recipient: Recipient) -> Translator:
+        if recipient.person_id is None:
+            return self.renfort.translator(None)
+        return self.renfort.translator(recipient.locale, recipient.telegram_language)
+
+    # ---- outcomes ------------------------------------------------------------------------
+
+    async def _record(self, batch: _Batch) -> None:
+        """Write the outcomes known so far in one transaction."""
+        results = batch.take_done()
+        if not results:
+            return
+        sent = [
+            (job, route, outcome)
+            for job, route, outcome in results
+            if isinstance(outcome, Sent) and route is not None
+        ]
+        batch.sent += len(sent)
+        async with self.renfort.db.transaction("record_outbox") as conn:
+            if sent:
+                await self._record_sent(conn, sent)
+            for job, route, outcome in results:
+                if not isinstance(outcome, Sent):
+                    await self._record_one(conn, job, route, outcome)
+
+    async def _record_sent(
+        self, conn: AsyncConnection, sent: list[tuple[Job, Route, Sent]]
+    ) -> None:
+        """The common case, in one statement for the whole batch."""
+        await conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == bindparam("row_id"))
+            .values(
+                status="sent",
+                channel=bindparam("row_channel"),
+                provider_id=bindparam("row_provider_id"),
+                sent_at=self.renfort.now(),
+                attempts=OUTBOX.c.attempts + 1,
+                last_error=None,
+            ),
+            [
+                {"row_id": job.id, "row_channel": route.channel, "row_provider_id": o.provider_id}
+                for job, route, o in sent
+            ],
+        )
+        posts = [_post(job, route, o) for job, route, o in sent]
+        if any(posts):
+            await conn.execute(insert(schema.posted_messages), [p for p in posts if p])
+        for _job, route, _o in sent:
+            self.renfort.metrics.count(
+                "outbox_sent_total", help_text="Notifications sent", channel=route.channel
+            )
+
+    async def _record_one(
+        self, conn: AsyncConnection, job: Job, route: Route | None, outcome: Unsent
+    ) -> None:
+        now = self.renfort.now()
+        row = update(OUTBOX).where(OUTBOX.c.id == job.id)
+        metrics = self.renfort.metrics
+        if isinstance(outcome, Deferred | RetryLater):
+            assert route is not None  # only a message on its way can be told to wait
+            await self._later(conn, job, outcome.seconds)
+            if isinstance(outcome, RetryLater):
+                log.info(
+                    "%s asked to wait %.0f s before writing to %s again",
+                    route.channel,
+                    outcome.seconds,
+                    route.address,
+                )
+                metrics.count(
+                    f"{route.channel}_retry_after_total", help_text="Flood-control answers"
+                )
+        elif isinstance(outcome, Moved):
+            await _follow_migration(conn, job, outcome.new_chat_id)
+            await self._later(conn, job, 0.0)
+        elif isinstance(outcome, Unreachable):
+            await self._unreachable(conn, job, route, outcome)
+        elif isinstance(outcome, Transient):
+            attempts = job.attempts + 1
+            if attempts >= MAX_ATTEMPTS:
+                await self._fail(conn, job, route, f"gave up: {outcome.error}", attempts)
+                return
+            delay = BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1]
+            await conn.execute(
+                row.values(
+                    status="pending",
+                    attempts=attempts,
+                    last_error=outcome.error[:ERROR_CHARS],
+                    not_before=now + timedelta(seconds=delay),
+                )
+            )
+            log.warning(
+                "outbox %s (%s to %s) failed, attempt %d, retrying in %d s: %s",
+                job.id,
+                job.kind,
+                _who(job, route),
+                attempts,
+                delay,
+                outcome.error,
+            )
+            metrics.count("outbox_retry_total", help_text="Sends to try again after an error")
+        else:
+            await self._fail(conn, job, route, outcome.error, job.attempts + 1)
+
+    async def _later(self, conn: AsyncConnection, job: Job, seconds: float) -> None:
+        """Back to the queue for when the chat may receive again."""
+        await conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == job.id)
+            .values(status="pending", not_before=self.renfort.now() + timedelta(seconds=seconds))
+        )
+        self._deferred[job.id] = self._clock() + seconds
+
+    async def _unreachable(
+        self, conn: AsyncConnection, job: Job, route: Route | None, outcome: Unreachable
+    ) -> None:
+        recipient = job.recipient
+        if route is not None and route.channel == "telegram" and recipient.person_id is not None:
+            # Blocked the bot: no more Telegram for them until they write to us again.
+            await conn.execute(
+                update(P)
+                .where(P.c.id == recipient.person_id, P.c.telegram_unreachable_at.is_(None))
+                .values(telegram_unreachable_at=self.renfort.now())
+            )
+            log.info("person %s blocked the bot: %s", recipient.person_id, outcome.reason)
+            fallback = replace(recipient, telegram_reachable=False)
+            if self.route(fallback) is not None:
+                await self._later(conn, job, 0.0)
+                return
+        await self._fail(conn, job, route, "unreachable", job.attempts)
+
+    async def _fail(
+        self, conn: AsyncConnection, job: Job, route: Route | None, error: str, attempts: int
+    ) -> None:
+        await conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == job.id)
+            .values(status="failed", attempts=attempts, last_error=error[:ERROR_CHARS])
+        )
+        log.warning("outbox %s (%s to %s) failed: %s", job.id, job.kind, _who(job, route), error)
+        self.renfort.metrics.count("outbox_failed_total", help_text="Notifications given up")
+
+    # ---- crash recovery ------------------------------------------------------------------
+
+    async def _recover(self, *, startup: bool) -> None:
+        """Put rows a dead dispatcher was sending back in the queue."""
+        # At start-up on SQLite (one worker) that is every 'sending' row; otherwise only
+        # expired leases, since other workers may be sending theirs right now.
+        now = self.renfort.now()
+        stuck = OUTBOX.c.status == "sending"
+        if not (startup and self.renfort.db.is_sqlite):
+            stuck = stuck & (OUTBOX.c.not_before <= now)
+        async with self.renfort.db.transaction("recover_outbox") as conn:
+            result = await conn.execute(
+                update(OUTBOX).where(stuck).values(status="pending", not_before=now)
+            )
+        if result.rowcount:
+            log.warning("%d notifications were left mid-send; sending them again", result.rowcount)
+
+
+async def _people(conn: AsyncConnection, ids: set[int]) -> dict[int, Recipient]:
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        select(
+            P.c.id,
+            P.c.locale,
+            P.c.telegram_language,
+            P.c.telegram_chat_id,
+            P.c.telegram_unreachable_at,
+            P.c.phone,
+            P.c.sms_stopped_at,
+        ).where(P.c.id.in_(ids))
+    )
+    return {
+        r.id: Recipient(
+            person_id=r.id,
+            group_chat_id=None,
+            locale=r.locale,
+            telegram_language=r.telegram_language,
+            telegram_chat_id=r.telegram_chat_id,
+            telegram_reachable=r.telegram_unreachable_at is None,
+            sms_phone=r.phone if r.sms_stopped_at is None else None,
+        )
+        for r in rows
+    }
+
+
+def _post(job: Job, route: Route, sent: Sent) -> dict[str, Any] | None:
+    """Coordinators' copies of an application are edited once someone decides."""
+    if job.kind != "application_submitted" or route.channel != "telegram":
+        return None
+    return {
+        "subject_type": "application",
+        "subject_id": int(job.payload["application_id"]),
+        "chat_id": int(route.address),
+        "message_id": int(sent.provider_id),
+        "created_at": schema.now(),
+    }
+
+
+async def _follow_migration(conn: AsyncConnection, job: Job, new_chat_id: int) -> None:
+    """A group that became a supergroup keeps its role under its new id."""
+    old = job.recipient.group_chat_id
+    if old is None:
+        return
+    chats = schema.admin_chats
+    taken = await conn.scalar(select(chats.c.id).where(chats.c.telegram_chat_id == new_chat_id))
+    if taken is None:
+        await conn.execute(
+            update(chats)
+            .where(chats.c.telegram_chat_id == old)
+            .values(telegram_chat_id=new_chat_id)
+        )
+    await conn.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.chat_id == old, OUTBOX.c.status.in_(("pending", "sending")))
+        .values(chat_id=new_chat_id)
+    )
+    log.info("group %s migrated to %s", old, new_chat_id)
+
+
+def _who(job: Job, route: Route | None) -> str:
+    recipient = job.recipient
+    target = (
+        f"person {recipient.person_id}"
+        if recipient.person_id
+        else f"chat {recipient.group_chat_id}"
+    )
+    return f"{target} via {route.channel}" if route is not None else target

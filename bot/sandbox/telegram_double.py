@@ -204,10 +204,8 @@ class TelegramDouble:
             "chat": self.chats[user_id],
             "from": self.users[user_id],
             "date": int(time.time()),
-            "old_chat_member": {"status": old, "user": bot},
-            "new_chat_member": {"status": new, "user": bot, "until_date": 0}
-            if new == "kicked"
-            else {"status": new, "user": bot},
+            "old_chat_member": _member(old, bot),
+            "new_chat_member": _member(new, bot),
         }
 
     # ---- what people do -----------------------------------------------------------------
@@ -226,13 +224,14 @@ class TelegramDouble:
         message["location"] = {"latitude": latitude, "longitude": longitude}
         return self._push({"message": message})
 
-    def share_contact(self, user_id: int, phone_number: str) -> int:
+    def share_contact(self, user_id: int, phone_number: str, owner_id: int | None = None) -> int:
+        """The user sends a contact card: their own (the share button) or `owner_id`'s."""
         message = self._incoming(user_id, None)
-        user = self.users[user_id]
+        owner = self.users[owner_id if owner_id is not None else user_id]
         message["contact"] = {
             "phone_number": phone_number,
-            "first_name": user["first_name"],
-            "user_id": user_id,
+            "first_name": owner["first_name"],
+            "user_id": owner["id"],
         }
         return self._push({"message": message})
 
@@ -303,13 +302,21 @@ class TelegramDouble:
         raise KeyError(f"no message with {contains!r} in chat {chat_id}: {self.texts(chat_id)}")
 
     async def wait_for(
-        self, chat_id: int, contains: str = "", *, after: int = 0, timeout: float = 10.0
+        self,
+        chat_id: int,
+        contains: str = "",
+        *,
+        after: int = 0,
+        timeout: float = 10.0,
+        button: str = "",
     ) -> SentMessage:
-        """The first message in `chat_id`, from index `after` on, whose text has `contains`."""
+        """The first message in `chat_id`, from index `after` on, whose text has `contains`
+        (and, if given, a button whose label has `button`)."""
         deadline = time.monotonic() + timeout
         while True:
             for message in self.messages[chat_id][after:]:
-                if contains.lower() in message.text.lower():
+                has_button = any(button.lower() in b.lower() for b in message.button_texts())
+                if contains.lower() in message.text.lower() and (not button or has_button):
                     return message
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -517,6 +524,14 @@ class TelegramDouble:
         elif isinstance(markup, dict) and "inline_keyboard" in markup:
             body["reply_markup"] = markup
         return body
+
+
+def _member(status: str, user: dict[str, Any]) -> dict[str, Any]:
+    """A ChatMember as Telegram sends it (a banned member carries until_date)."""
+    member: dict[str, Any] = {"status": status, "user": user}
+    if status == "kicked":
+        member["until_date"] = 0
+    return member
 
 
 def _inline_buttons(markup: Any) -> list[list[dict[str, Any]]]:

@@ -461,3 +461,20 @@ async def decide(
         if not approve:
             await _promote_waitlist(conn, row.slot_id, row.capacity)
         return Decision(view, changed=True)
+
+
+async def posted_copies(db: Database, application_id: int) -> list[tuple[int, int]]:
+    """(chat id, message id) of every message that showed the application to coordinators,
+    so that all of them can show the decision."""
+    posted = schema.posted_messages
+    async with db.reading("posted_copies") as conn:
+        rows = (
+            await conn.execute(
+                select(posted.c.chat_id, posted.c.message_id)
+                .where(
+                    posted.c.subject_type == "application", posted.c.subject_id == application_id
+                )
+                .order_by(posted.c.id)
+            )
+        ).all()
+    return [(int(r.chat_id), int(r.message_id)) for r in rows]

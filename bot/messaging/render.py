@@ -1,0 +1,193 @@
+"""Notifications as a person reads them: Telegram HTML and buttons, in their language.
+
+Payloads are the plain-value snapshots the services put in the outbox, so rendering never
+touches the database. Every value that came from a person (names, titles, addresses) is
+escaped; only our own markup is HTML."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.buttons import Button
+from bot.domain import ANSWER_WITHIN_DAYS, REFUSAL_REASONS, ApplicationStatus
+from bot.i18n import Translator
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A notification ready for a channel: HTML text and rows of buttons."""
+
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+
+
+class UnknownNotification(ValueError):
+    """The outbox holds a kind (or a status) this version cannot render."""
+
+
+def esc(value: object) -> str:
+    """Escape a value for Telegram's HTML parse mode."""
+    return html.escape(str(value), quote=False)
+
+
+def _slot(payload: dict[str, Any], t: Translator) -> str:
+    return t.slot_span(
+        datetime.fromisoformat(payload["starts_at"]),
+        datetime.fromisoformat(payload["ends_at"]),
+        ZoneInfo(payload["timezone"]),
+    )
+
+
+def _place(payload: dict[str, Any], t: Translator) -> str:
+    if payload.get("remote"):
+        return t._("Remote")
+    return esc(payload.get("address") or t._("Address to be confirmed"))
+
+
+def _volunteer_facts(payload: dict[str, Any], t: Translator) -> str:
+    """Distance, track record: what helps a coordinator decide, never a phone number."""
+    facts: list[str] = []
+    if payload.get("distance_km") is not None:
+        facts.append(t._("lives {distance} away", distance=t.distance(payload["distance_km"])))
+    attended = int(payload.get("attended") or 0)
+    if attended:
+        facts.append(t.n_("{n} mission attended", "{n} missions attended", attended))
+    else:
+        facts.append(t._("no mission attended yet"))
+    no_shows = int(payload.get("no_shows") or 0)
+    if no_shows:
+        facts.append(t.n_("{n} no-show", "{n} no-shows", no_shows))
+    return " · ".join(facts)
+
+
+def application_submitted(payload: dict[str, Any], t: Translator) -> Rendered:
+    """To the organisation: someone applied; approve or refuse with one tap."""
+    name = esc(payload["volunteer_name"])
+    if payload.get("volunteer_via_sms"):
+        name = t._("{name} (via SMS)", name=name)
+    text = "\n".join(
+        [
+            "📝 "
+            + t._(
+                "<b>New application</b> · {organisation}",
+                organisation=esc(payload["organisation_name"]),
+            ),
+            t._(
+                "<b>{name}</b> applied for <b>{mission}</b>",
+                name=name,
+                mission=esc(payload["mission_title"]),
+            ),
+            "🗓 " + esc(_slot(payload, t)),
+            "👤 " + esc(_volunteer_facts(payload, t)),
+            "",
+            t.n_(
+                "Please answer within {n} day.",
+                "Please answer within {n} days.",
+                ANSWER_WITHIN_DAYS,
+            ),
+        ]
+    )
+    data = {"application_id": payload["application_id"]}
+    buttons = [
+        [
+            Button(t._("✅ Approve"), "approve", data),
+            Button(t._("❌ Refuse"), "refuse", data),
+        ]
+    ]
+    return Rendered(text, buttons)
+
+
+def application_decided(payload: dict[str, Any], t: Translator) -> Rendered:
+    """To the volunteer: the organisation's answer."""
+    mission, organisation = esc(payload["mission_title"]), esc(payload["organisation_name"])
+    status = payload.get("status")
+    if status == ApplicationStatus.APPROVED:
+        lines = [
+            "✅ " + t._("<b>You're in!</b>"),
+            t._(
+                "{organisation} approved your application for <b>{mission}</b>.",
+                organisation=organisation,
+                mission=mission,
+            ),
+            "🗓 " + esc(_slot(payload, t)),
+            "📍 " + _place(payload, t),
+            "",
+            t._("See /mymissions for the details, or to cancel if your plans change."),
+        ]
+    elif status == ApplicationStatus.REFUSED:
+        label = REFUSAL_REASONS.get(str(payload.get("reason")), REFUSAL_REASONS["other"])
+        lines = [
+            t._(
+                "{organisation} could not accept your application for <b>{mission}</b> ({slot}).",
+                organisation=organisation,
+                mission=mission,
+                slot=esc(_slot(payload, t)),
+            ),
+            t._("Reason: {reason}", reason=esc(t._(label))),
+            "",
+            t._("Thank you for offering your time. Other missions need you: /missions"),
+        ]
+    else:
+        raise UnknownNotification(f"application_decided with status {status!r}")
+    return Rendered("\n".join(lines))
+
+
+def application_cancelled(payload: dict[str, Any], t: Translator) -> Rendered:
+    """To the organisation: a volunteer let go of their place."""
+    text = "\n".join(
+        [
+            "↩️ "
+            + t._(
+                "<b>Cancellation</b> · {organisation}",
+                organisation=esc(payload["organisation_name"]),
+            ),
+            t._(
+                "{name} cancelled their place for <b>{mission}</b>.",
+                name=esc(payload["volunteer_name"]),
+                mission=esc(payload["mission_title"]),
+            ),
+            "🗓 " + esc(_slot(payload, t)),
+            t._("The place is free again."),
+        ]
+    )
+    return Rendered(text)
+
+
+def waitlist_promoted(payload: dict[str, Any], t: Translator) -> Rendered:
+    """To the volunteer: their place on the waitlist turned into an application."""
+    text = "\n".join(
+        [
+            "🎉 " + t._("<b>A place freed up!</b>"),
+            t._(
+                "Your application for <b>{mission}</b> is now with {organisation}; they will"
+                " answer you soon.",
+                mission=esc(payload["mission_title"]),
+                organisation=esc(payload["organisation_name"]),
+            ),
+            "🗓 " + esc(_slot(payload, t)),
+            "",
+            t._("See /mymissions, or cancel there if you are no longer available."),
+        ]
+    )
+    return Rendered(text)
+
+
+RENDERERS: dict[str, Callable[[dict[str, Any], Translator], Rendered]] = {
+    "application_submitted": application_submitted,
+    "application_decided": application_decided,
+    "application_cancelled": application_cancelled,
+    "waitlist_promoted": waitlist_promoted,
+}
+
+
+def render(kind: str, payload: dict[str, Any], t: Translator) -> Rendered:
+    """The notification `kind` about `payload`, in the language of `t`."""
+    renderer = RENDERERS.get(kind)
+    if renderer is None:
+        raise UnknownNotification(f"no renderer for notification kind {kind!r}")
+    return renderer(payload, t)

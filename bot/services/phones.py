@@ -1,0 +1,294 @@
+"""People reached by SMS: finding them by phone number, their consent (STOP / START), a
+number the operator refused, and joining a phone to a Telegram person so that one person
+has two channels and one history. A phone number is never shown to anyone else."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain import ACTIVE, ApplicationStatus
+from bot.services import audit
+from bot.services.errors import Conflict, InvalidInput, NotFound
+from bot.services.people import Person, fetch_person, person_from_row
+from storage import schema
+from storage.database import Database, Inbound
+
+P = schema.people
+FRANCE = "33"
+_SEPARATORS = re.compile(r"[\s.\-()/\u00a0\u202f]")
+
+
+@dataclass(frozen=True)
+class SmsContact:
+    """A person as the SMS channel sees them: who, at which number, and whether we may write."""
+
+    person: Person
+    phone: str
+    stopped: bool
+
+
+def normalise_phone(text: str, country_code: str = FRANCE) -> str | None:
+    """'06 12 34 56 78', '+33 (0)6 12…', '0033…', Telegram's '33612345678' -> E.164, or None."""
+    compact = _SEPARATORS.sub("", text.strip())
+    if compact.startswith("+"):
+        digits = compact[1:]
+    elif compact.startswith("00"):
+        digits = compact[2:]
+    elif compact.startswith("0") and len(compact) == 10:
+        digits = country_code + compact[1:]  # a national number, as the French write it
+    elif len(compact) >= 11:
+        digits = compact  # international without its plus, as Telegram shares contacts
+    else:
+        return None
+    if not (digits.isascii() and digits.isdigit()) or digits.startswith("0"):
+        return None
+    if digits.startswith(FRANCE + "0") and len(digits) == 12:
+        digits = FRANCE + digits[3:]  # '+33 (0)6…': the trunk zero does not belong in E.164
+    if digits.startswith(FRANCE) and len(digits) != 11:
+        return None
+    if not 8 <= len(digits) <= 15:
+        return None
+    return "+" + digits
+
+
+def _contact(row: Row[Any]) -> SmsContact:
+    return SmsContact(person_from_row(row), row.phone, row.sms_stopped_at is not None)
+
+
+async def _row_by_phone(conn: AsyncConnection, phone: str) -> Row[Any] | None:
+    return (await conn.execute(select(P).where(P.c.phone == phone))).first()
+
+
+async def find_by_phone(db: Database, phone: str) -> SmsContact | None:
+    async with db.reading("find_by_phone") as conn:
+        row = await _row_by_phone(conn, phone)
+    return None if row is None else _contact(row)
+
+
+async def _find_or_create(conn: AsyncConnection, phone: str) -> Row[Any]:
+    row = await _row_by_phone(conn, phone)
+    if row is not None:
+        return row
+    await conn.execute(
+        insert(P).values(
+            first_name="",
+            phone=phone,
+            interests=[],
+            availability={},
+            created_at=schema.now(),
+            updated_at=schema.now(),
+        )
+    )
+    created = await _row_by_phone(conn, phone)
+    assert created is not None
+    return created
+
+
+async def _with_contact(
+    db: Database, name: str, phone: str, inbound: Inbound | None, stopped: bool | None
+) -> SmsContact:
+    """Find or create the person of `phone` and set their consent, in one transaction."""
+    # Two first messages from one number at once: the loser of the insert tries again.
+    for attempt in (1, 2):
+        try:
+            async with db.transaction(name, inbound) as conn:
+                row = await _find_or_create(conn, phone)
+                if stopped is not None and (row.sms_stopped_at is not None) != stopped:
+                    await conn.execute(
+                        update(P)
+                        .where(P.c.id == row.id)
+                        .values(sms_stopped_at=schema.now() if stopped else None)
+                    )
+                    await audit.record(
+                        conn,
+                        name,
+                        actor_id=row.id,
+                        action="sms.stopped" if stopped else "sms.resumed",
+                        subject_type="person",
+                        subject_id=row.id,
+                    )
+                    fresh = await _row_by_phone(conn, phone)
+                    assert fresh is not None
+                    return _contact(fresh)
+                return _contact(row)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def start_contact(db: Database, phone: str, *, inbound: Inbound) -> SmsContact:
+    """The person behind a number that writes to us, created on its first message."""
+    return await _with_contact(db, "start_sms_contact", phone, inbound, stopped=None)
+
+
+async def opt_out(db: Database, phone: str, *, inbound: Inbound | None = None) -> SmsContact:
+    """STOP: no SMS from any feature until START (an unknown number is kept to remember it)."""
+    return await _with_contact(db, "sms_opt_out", phone, inbound, stopped=True)
+
+
+async def opt_in(db: Database, phone: str, *, inbound: Inbound | None = None) -> SmsContact:
+    """START: the number accepts our SMS again."""
+    return await _with_contact(db, "sms_opt_in", phone, inbound, stopped=False)
+
+
+async def mark_invalid(db: Database, phone: str, *, code: int | str) -> None:
+    """The operator says nothing can reach this number: stop sending to it."""
+    # Recorded like a STOP, so a START from that number (proof that it works) lifts it.
+    async with db.transaction("mark_phone_invalid") as conn:
+        row = await _row_by_phone(conn, phone)
+        if row is None or row.sms_stopped_at is not None:
+            return
+        await conn.execute(update(P).where(P.c.id == row.id).values(sms_stopped_at=schema.now()))
+        await audit.record(
+            conn,
+            "mark_phone_invalid",
+            actor_id=None,
+            action="sms.invalid",
+            subject_type="person",
+            subject_id=row.id,
+            code=str(code),
+        )
+
+
+async def sms_address(db: Database, person_id: int) -> str | None:
+    """The number to text this person at, or None when SMS may not reach them."""
+    async with db.reading("sms_address") as conn:
+        row = (
+            await conn.execute(select(P.c.phone, P.c.sms_stopped_at).where(P.c.id == person_id))
+        ).first()
+    if row is None or row.phone is None or row.sms_stopped_at is not None:
+        return None
+    return str(row.phone)
+
+
+async def link_phone(
+    db: Database, person_id: int, phone: str, inbound: Inbound | None = None
+) -> Person:
+    """Give a Telegram person their phone (Telegram's contact button) so SMS can reach them."""
+    # Someone who already wrote from that number by SMS is the same person: their record,
+    # applications and history merge into this one.
+    e164 = normalise_phone(phone)
+    if e164 is None:
+        raise InvalidInput("phone")
+    async with db.transaction("link_phone", inbound) as conn:
+        await conn.execute(db.lock_for_update(select(P.c.id).where(P.c.id == person_id)))
+        me = (await conn.execute(select(P).where(P.c.id == person_id))).first()
+        if me is None:
+            raise NotFound("person_not_found")
+        if me.phone == e164:
+            return person_from_row(me)
+        other = await _row_by_phone(conn, e164)
+        stopped_at = None
+        if other is not None:
+            if other.telegram_user_id is not None:
+                raise Conflict("phone_taken")
+            stopped_at = other.sms_stopped_at  # a STOP sent by SMS still stands
+            await _merge_into(conn, keep=me, gone=other)
+        await conn.execute(
+            update(P)
+            .where(P.c.id == person_id)
+            .values(
+                phone=e164, phone_shared=True, sms_stopped_at=stopped_at, updated_at=schema.now()
+            )
+        )
+        await audit.record(
+            conn,
+            "link_phone",
+            actor_id=person_id,
+            action="phone.linked",
+            subject_type="person",
+            subject_id=person_id,
+            merged_person_id=None if other is None else other.id,
+        )
+        return await fetch_person(conn, person_id)
+
+
+# Every column that points at a person, moved when two records of one person merge.
+_PERSON_REFERENCES = (
+    (schema.applications, "person_id"),
+    (schema.applications, "decided_by"),
+    (schema.application_events, "actor_id"),
+    (schema.audit_log, "actor_id"),
+    (schema.outbox, "person_id"),
+    (schema.missions, "created_by"),
+    (schema.admin_chats, "linked_by"),
+    (schema.members, "person_id"),
+    (schema.referents, "person_id"),
+)
+
+
+async def _merge_into(conn: AsyncConnection, *, keep: Row[Any], gone: Row[Any]) -> None:
+    """Move everything of `gone` to `keep`, then delete `gone`."""
+    a = schema.applications
+    active = [str(s) for s in ACTIVE]
+    kept_slots = select(a.c.slot_id).where(a.c.person_id == keep.id, a.c.status.in_(active))
+    duplicates = (
+        await conn.execute(
+            select(a.c.id, a.c.status).where(
+                a.c.person_id == gone.id, a.c.status.in_(active), a.c.slot_id.in_(kept_slots)
+            )
+        )
+    ).all()
+    for duplicate in duplicates:  # one person cannot hold two places in one slot
+        await conn.execute(
+            update(a).where(a.c.id == duplicate.id).values(status=ApplicationStatus.CANCELLED)
+        )
+        await conn.execute(
+            insert(schema.application_events).values(
+                application_id=duplicate.id,
+                from_status=duplicate.status,
+                to_status=ApplicationStatus.CANCELLED,
+                actor_id=keep.id,
+                reason="merged",
+                at=schema.now(),
+            )
+        )
+    m, r = schema.members, schema.referents
+    await conn.execute(
+        delete(m).where(
+            m.c.person_id == gone.id,
+            m.c.organisation_id.in_(select(m.c.organisation_id).where(m.c.person_id == keep.id)),
+        )
+    )
+    await conn.execute(
+        delete(r).where(
+            r.c.person_id == gone.id,
+            r.c.territory.in_(select(r.c.territory).where(r.c.person_id == keep.id)),
+        )
+    )
+    for table, column in _PERSON_REFERENCES:
+        await conn.execute(
+            update(table).where(table.c[column] == gone.id).values({column: keep.id})
+        )
+    await conn.execute(update(P).where(P.c.id == keep.id).values(**_merged_profile(keep, gone)))
+    await conn.execute(delete(P).where(P.c.id == gone.id))
+
+
+def _merged_profile(keep: Row[Any], gone: Row[Any]) -> dict[str, Any]:
+    """The Telegram record's profile wins once registered; the SMS one fills it otherwise."""
+    values: dict[str, Any] = {
+        "attended_count": keep.attended_count + gone.attended_count,
+        "no_show_count": keep.no_show_count + gone.no_show_count,
+    }
+    if keep.registered_at is None and gone.registered_at is not None:
+        for column in (
+            "locale",
+            "postcode",
+            "town",
+            "latitude",
+            "longitude",
+            "interests",
+            "search_radius_km",
+            "registered_at",
+        ):
+            values[column] = getattr(gone, column)
+        if gone.first_name and not keep.first_name:
+            values["first_name"] = gone.first_name
+    return values

@@ -1,0 +1,190 @@
+"""Notifications as an SMS: plain text in the person's language, one GSM-7 segment wherever
+possible. Values from people (titles, names, addresses) are shortened before a message
+spills into a second paid part; our own words never are."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.domain import ANSWER_WITHIN_DAYS, REFUSAL_REASONS, ApplicationStatus
+from bot.i18n import Translator
+from bot.messaging.render import UnknownNotification
+from bot.sms import dates
+from bot.sms.gsm7 import SINGLE_GSM7, SINGLE_UCS2, fit_encoding, is_gsm7, length, segments
+
+ELLIPSIS = "..."
+SHORTEST = 12  # a value cut below this stops saying anything
+
+
+def shorten(value: str, size: int) -> str:
+    """`value` in at most `size` characters, marked as cut."""
+    value = " ".join(value.split())
+    if len(value) <= size:
+        return value
+    return value[: max(size - len(ELLIPSIS), 1)].rstrip(" ,.-") + ELLIPSIS
+
+
+def fit(
+    build: Callable[[Mapping[str, str]], str],
+    values: Mapping[str, str],
+    shrinkable: Sequence[str] = (),
+    shortest: int = SHORTEST,
+) -> str:
+    """`build(values)` in its cheapest encoding, `shrinkable` values cut until it fits one SMS."""
+    current = {k: " ".join(v.split()) if k in shrinkable else v for k, v in values.items()}
+    while True:
+        text = fit_encoding(build(current))
+        if segments(text) == 1:
+            return text
+        limit = SINGLE_GSM7 if is_gsm7(text) else SINGLE_UCS2
+        candidates = [k for k in shrinkable if len(current[k]) > shortest]
+        if not candidates:
+            return text
+        # The longest values give up characters first, down to a common length, so no
+        # single one is cut to nothing while another stays whole.
+        level = _level([len(current[k]) for k in candidates], length(text) - limit, shortest)
+        for key in candidates:
+            if len(current[key]) > level:
+                current[key] = shorten(current[key], level)
+
+
+def _level(lengths: Sequence[int], overflow: int, shortest: int) -> int:
+    """The largest common length whose cuts free `overflow` characters (or `shortest`)."""
+    for level in range(max(lengths) - 1, shortest, -1):
+        if sum(n - level for n in lengths if n > level) >= max(overflow, 1):
+            return level
+    return shortest
+
+
+def today_of(now: datetime | None) -> date | None:
+    return None if now is None else now.date()
+
+
+def when(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+    """The slot of a notification: 'dim. 13 juin 8h-13h'."""
+    return dates.span(
+        t.locale,
+        datetime.fromisoformat(payload["starts_at"]),
+        datetime.fromisoformat(payload["ends_at"]),
+        ZoneInfo(payload["timezone"]),
+        today,
+    )
+
+
+def place(payload: Mapping[str, Any], t: Translator) -> str:
+    if payload.get("remote"):
+        return t._("remote")
+    return str(payload.get("address") or t._("address to be confirmed"))
+
+
+def application_decided(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+    """To the volunteer: the organisation's answer."""
+    values = {
+        "organisation": str(payload["organisation_name"]),
+        "mission": str(payload["mission_title"]),
+        "when": when(payload, t, today),
+        "place": place(payload, t),
+    }
+    status = payload.get("status")
+    if status == ApplicationStatus.APPROVED:
+        return fit(
+            lambda v: t._(
+                "Renfort: {organisation} accepted you for {mission}, {when}, {place}."
+                " MY MISSIONS to see yours.",
+                **v,
+            ),
+            values,
+            ("mission", "place", "organisation"),
+        )
+    if status == ApplicationStatus.REFUSED:
+        label = REFUSAL_REASONS.get(str(payload.get("reason")), REFUSAL_REASONS["other"])
+        values["reason"] = t._(label)
+        del values["place"]
+        return fit(
+            lambda v: t._(
+                "Renfort: {organisation} could not accept you for {mission}, {when}"
+                " ({reason}). Send MISSIONS to find another.",
+                **v,
+            ),
+            values,
+            ("mission", "organisation", "reason"),
+        )
+    raise UnknownNotification(f"application_decided with status {status!r}")
+
+
+def waitlist_promoted(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+    """To the volunteer: their place on the waiting list became an application."""
+    return fit(
+        lambda v: t._(
+            "Renfort: a place freed up for {mission}, {when}. {organisation} will answer"
+            " you by SMS.",
+            **v,
+        ),
+        {
+            "mission": str(payload["mission_title"]),
+            "when": when(payload, t, today),
+            "organisation": str(payload["organisation_name"]),
+        },
+        ("mission", "organisation"),
+    )
+
+
+def _volunteer(payload: Mapping[str, Any], t: Translator) -> str:
+    name = str(payload["volunteer_name"])
+    return t._("{name} (via SMS)", name=name) if payload.get("volunteer_via_sms") else name
+
+
+def application_submitted(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+    """To a coordinator who can only be reached by SMS: someone applied."""
+    return fit(
+        lambda v: t._(
+            "Renfort: {name} applied for {mission}, {when}. Please answer in Telegram"
+            " within {days} days.",
+            **v,
+        ),
+        {
+            "name": _volunteer(payload, t),
+            "mission": str(payload["mission_title"]),
+            "when": when(payload, t, today),
+            "days": str(ANSWER_WITHIN_DAYS),
+        },
+        ("mission", "name"),
+    )
+
+
+def application_cancelled(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+    """To a coordinator who can only be reached by SMS: a volunteer let go of their place."""
+    return fit(
+        lambda v: t._(
+            "Renfort: {name} cancelled their place for {mission}, {when}. The place is free again.",
+            **v,
+        ),
+        {
+            "name": str(payload["volunteer_name"]),
+            "mission": str(payload["mission_title"]),
+            "when": when(payload, t, today),
+        },
+        ("mission", "name"),
+    )
+
+
+Renderer = Callable[[Mapping[str, Any], Translator, date | None], str]
+RENDERERS: dict[str, Renderer] = {
+    "application_decided": application_decided,
+    "waitlist_promoted": waitlist_promoted,
+    "application_submitted": application_submitted,
+    "application_cancelled": application_cancelled,
+}
+
+
+def render_notification(
+    kind: str, payload: Mapping[str, Any], t: Translator, now: datetime | None = None
+) -> str:
+    """The notification `kind` as one SMS in the language of `t`."""
+    renderer = RENDERERS.get(kind)
+    if renderer is None:
+        raise UnknownNotification(f"no SMS text for notification kind {kind!r}")
+    return renderer(payload, t, today_of(now))

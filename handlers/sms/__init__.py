@@ -1,0 +1,1 @@
+"""Renfort by SMS: the keyword state machine behind Twilio's inbound webhook."""

@@ -1,0 +1,138 @@
+"""Finding a mission by SMS: MISSIONS lists the nearest, numbered; a number shows one with
+its slots, numbered too; a slot number applies. Numbers keep their meaning across pages
+(MORE / SUITE), since the ids they stand for are kept in the conversation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain import MissionStatus
+from bot.services import applications, missions
+from bot.services.errors import Conflict
+from bot.sms import replies
+from handlers.sms.turn import LIST, MISSION, SmsTurn
+
+FETCH = 6  # missions read per page; an SMS shows two to four of them
+
+
+async def first_page(turn: SmsTurn) -> None:
+    """MISSIONS: the nearest open missions matching the person's interests."""
+    await _list_page(turn, offset=0, shown=[], everything=False)
+
+
+async def next_page(turn: SmsTurn) -> None:
+    """MORE after a list."""
+    data = turn.data
+    await _list_page(
+        turn,
+        offset=int(data.get("offset", 0)),
+        shown=[int(i) for i in data.get("missions", [])],
+        everything=bool(data.get("everything", False)),
+    )
+
+
+async def _list_page(turn: SmsTurn, *, offset: int, shown: list[int], everything: bool) -> None:
+    person = turn.person
+    search: dict[str, Any] = {
+        "now": turn.now,
+        "near": person.home,
+        "radius_km": person.search_radius_km,
+        "offset": offset,
+        "limit": FETCH,
+    }
+    page = await missions.discover(
+        turn.renfort.db, domains=() if everything else person.interests, **search
+    )
+    if page.total == 0 and offset == 0 and person.interests and not everything:
+        # Nothing in their domains: better to show what exists than nothing at all.
+        everything = True
+        page = await missions.discover(turn.renfort.db, **search)
+    if not page.cards:
+        turn.say(replies.no_missions(turn.t) if offset == 0 else replies.nothing_more(turn.t))
+        return
+    text, count = replies.mission_list(
+        turn.t,
+        page.cards,
+        len(shown) + 1,
+        lambda k: offset + k < page.total,
+        turn.today,
+    )
+    turn.say(text)
+    turn.goto(
+        LIST,
+        missions=[*shown, *(c.id for c in page.cards[:count])],
+        offset=offset + count,
+        everything=everything,
+    )
+
+
+async def show_mission(turn: SmsTurn, number: int) -> None:
+    """A number after a list: that mission and its slots."""
+    ids = [int(i) for i in turn.data.get("missions", [])]
+    if not 1 <= number <= len(ids):
+        turn.say(replies.no_such_number(turn.t, len(ids)))
+        return
+    await _slots_page(turn, ids[number - 1], slot_ids=None, shown=0)
+
+
+async def more_slots(turn: SmsTurn) -> None:
+    """MORE after a mission: its next slots."""
+    data = turn.data
+    await _slots_page(
+        turn,
+        int(data["mission_id"]),
+        slot_ids=[int(i) for i in data.get("slots", [])],
+        shown=int(data.get("shown", 0)),
+    )
+
+
+async def _slots_page(
+    turn: SmsTurn, mission_id: int, *, slot_ids: list[int] | None, shown: int
+) -> None:
+    detail = await missions.mission_detail(turn.renfort.db, mission_id)
+    if detail.status != MissionStatus.PUBLISHED:
+        raise Conflict("mission_closed")
+    if slot_ids is None:
+        slot_ids = [s.id for s in detail.slots if s.starts_at > turn.now]
+    by_id = {s.id: s for s in detail.slots}
+    upcoming = [by_id[i] for i in slot_ids[shown:] if i in by_id]
+    if not slot_ids:
+        turn.say(replies.no_slots(turn.t))
+        return
+    if not upcoming:
+        turn.say(replies.nothing_more(turn.t))
+        return
+    text, count = replies.mission_detail(
+        turn.t,
+        detail,
+        upcoming,
+        shown + 1,
+        lambda k: shown + k < len(slot_ids),
+        turn.today,
+    )
+    turn.say(text)
+    turn.goto(
+        MISSION,
+        mission_id=mission_id,
+        slots=slot_ids,
+        shown=shown + count,
+        missions=turn.data.get("missions", []),
+    )
+
+
+async def apply(turn: SmsTurn, number: int) -> None:
+    """A slot number after a mission: apply for it (or join its waiting list)."""
+    slot_ids = [int(i) for i in turn.data.get("slots", [])]
+    if not 1 <= number <= len(slot_ids):
+        turn.say(replies.no_such_number(turn.t, len(slot_ids)))
+        return
+    # Staying on the mission lets the person apply for another slot of it by its number.
+    view = await applications.apply(
+        turn.renfort.db,
+        person_id=turn.person.id,
+        slot_id=slot_ids[number - 1],
+        now=turn.now,
+        inbound=turn.goto(MISSION, **turn.data),
+    )
+    turn.say(replies.applied(turn.t, view, turn.today))
+    turn.renfort.notify_outbox()

@@ -1,0 +1,221 @@
+"""The keyword state machine: one inbound SMS in, the text to answer out.
+
+Carrier keywords come first (STOP silences every feature; only START and its synonyms
+break the silence), then HELP and LANG, which work at any point; a person still registering
+is answered by the registration; everything else depends on the conversation's state.
+Each SMS is handled at most once, and a retried one gets the answer it got before."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from weakref import WeakValueDictionary
+
+from bot.runtime import Renfort
+from bot.services import phones
+from bot.services.errors import ServiceError
+from bot.sms import replies
+from handlers.sms import browse, mine, registration
+from handlers.sms.parse import Command, Kind, parse_command, parse_language
+from handlers.sms.turn import (
+    CHANNEL,
+    CONFIRM_CANCEL,
+    IDLE,
+    LANGUAGE,
+    LAST_REPLY,
+    LAST_SID,
+    LIST,
+    MINE,
+    MISSION,
+    SmsTurn,
+)
+from storage.database import (
+    AlreadyProcessed,
+    Inbound,
+    is_processed,
+    load_conversation,
+    mark_processed,
+)
+
+log = logging.getLogger(__name__)
+# Only the beginning of a long SMS can be a keyword, a number or a name.
+READ_CHARS = 320
+
+
+class SmsConversations:
+    """Answers inbound SMS, one at a time per phone number."""
+
+    def __init__(self, renfort: Renfort) -> None:
+        self.renfort = renfort
+        self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+
+    async def handle(self, phone: str, body: str, message_sid: str) -> str | None:
+        """The answer to `body` from `phone` (None: stay silent); never raises."""
+        lock = self._locks.get(phone)
+        if lock is None:
+            lock = self._locks[phone] = asyncio.Lock()
+        async with lock:
+            try:
+                return await self._handle(phone, body, message_sid)
+            except Exception:
+                log.exception("SMS %s could not be handled", message_sid)
+                self.renfort.metrics.count(
+                    "handler_errors_total", help_text="Unexpected handler errors"
+                )
+                contact = await _contact_or_none(self.renfort, phone)
+                locale = contact.person.locale if contact else None
+                if contact is not None and contact.stopped:
+                    return None
+                return replies.apology(self.renfort.translator(locale))
+
+    async def _handle(self, phone: str, body: str, message_sid: str) -> str | None:
+        db = self.renfort.db
+        stored = await load_conversation(db, CHANNEL, phone)
+        state, data = stored if stored is not None else (IDLE, {})
+        if data.get(LAST_SID) == message_sid:
+            self._count_duplicate()
+            return _text_or_none(data.get(LAST_REPLY))
+        if await is_processed(db, CHANNEL, message_sid):
+            self._count_duplicate()
+            return None  # answered long ago: the conversation has moved on since
+        self.renfort.metrics.count("inbound_total", help_text="Inbound messages", channel=CHANNEL)
+        contact = await phones.find_by_phone(db, phone)
+        turn = SmsTurn(
+            renfort=self.renfort,
+            inbound=Inbound(CHANNEL, message_sid, conversation_key=phone),
+            phone=phone,
+            contact=contact,
+            state=state,
+            data=data,
+            t=self.renfort.translator(contact.person.locale if contact else None),
+            now=self.renfort.now(),
+        )
+        try:
+            await dispatch(turn, parse_command(body[:READ_CHARS]))
+        except AlreadyProcessed:
+            self._count_duplicate()
+            again = await load_conversation(db, CHANNEL, phone)
+            if again is None or again[1].get(LAST_SID) != message_sid:
+                return None  # another worker answers it
+            return _text_or_none(again[1].get(LAST_REPLY))
+        except ServiceError as error:
+            turn.say(replies.refusal(turn.t, error))
+        await mark_processed(db, turn.final())
+        return turn.reply
+
+    def _count_duplicate(self) -> None:
+        self.renfort.metrics.count("inbound_duplicates_total", channel=CHANNEL)
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+async def _contact_or_none(renfort: Renfort, phone: str) -> phones.SmsContact | None:
+    try:
+        return await phones.find_by_phone(renfort.db, phone)
+    except Exception:  # the database itself may be what failed
+        return None
+
+
+async def dispatch(turn: SmsTurn, command: Command) -> None:
+    """Route one understood SMS to what it asks for."""
+    contact = turn.contact
+    db = turn.renfort.db
+    if contact is None:
+        await _first_contact(turn, command)
+        return
+    if contact.stopped:
+        if command.kind == Kind.START:
+            contact = await phones.opt_in(db, turn.phone, inbound=turn.goto(IDLE))
+            turn.contact = contact
+            person = contact.person
+            turn.say(
+                replies.resumed(turn.t)
+                if person.registered
+                else registration.question(turn, person)
+            )
+        return  # stopped: silence, whatever they write
+    if command.kind == Kind.STOP:
+        await phones.opt_out(db, turn.phone, inbound=turn.goto(IDLE))
+        turn.say(replies.stopped(turn.t))
+        return
+    if command.kind == Kind.HELP:
+        turn.say(replies.help_text(turn.t))
+        return
+    if command.kind == Kind.LANGUAGE:
+        if command.language is not None:
+            await registration.choose_language(turn, command.language)
+        else:
+            turn.say(replies.LANGUAGE_QUESTION)
+            turn.goto(LANGUAGE)
+        return
+    if turn.state == LANGUAGE:
+        locale = parse_language(command.text)
+        if locale is not None:
+            await registration.choose_language(turn, locale)
+            return
+    if not turn.person.registered:
+        await registration.answer(turn, command)
+        return
+    await _registered(turn, command)
+
+
+async def _first_contact(turn: SmsTurn, command: Command) -> None:
+    """A new number: STOP is remembered; anything else gets who we are and the first question."""
+    db = turn.renfort.db
+    if command.kind == Kind.STOP:
+        contact = await phones.opt_out(db, turn.phone, inbound=turn.goto(IDLE))
+        turn.say(replies.stopped(turn.t))
+    else:
+        contact = await phones.start_contact(db, turn.phone, inbound=turn.goto(IDLE))
+        turn.say(replies.WELCOME)
+    turn.contact = contact
+
+
+async def _registered(turn: SmsTurn, command: Command) -> None:
+    kind, state = command.kind, turn.state
+    if state == CONFIRM_CANCEL and command.yes is not None:
+        await mine.confirm_cancel(turn, command.yes)
+    elif kind == Kind.MISSIONS:
+        await browse.first_page(turn)
+    elif kind == Kind.MY_MISSIONS:
+        await mine.first_page(turn)
+    elif kind == Kind.CANCEL and command.number is not None:
+        await mine.ask_cancel(turn, command.number)
+    elif kind == Kind.CANCEL_WITHOUT_NUMBER:
+        turn.say(replies.cancel_needs_number(turn.t))
+    elif kind == Kind.MORE:
+        await _more(turn)
+    elif kind == Kind.NUMBER and command.number is not None:
+        await _number(turn, command.number)
+    elif state == CONFIRM_CANCEL:
+        turn.say(replies.yes_or_no(turn.t))
+    elif kind == Kind.EMPTY:
+        turn.say(replies.empty(turn.t))
+    elif kind == Kind.START:
+        turn.say(replies.help_text(turn.t))
+    else:
+        turn.say(replies.not_understood(turn.t))
+
+
+async def _more(turn: SmsTurn) -> None:
+    if turn.state == LIST:
+        await browse.next_page(turn)
+    elif turn.state == MISSION:
+        await browse.more_slots(turn)
+    elif turn.state == MINE:
+        await mine.next_page(turn)
+    else:
+        turn.say(replies.nothing_more(turn.t))
+
+
+async def _number(turn: SmsTurn, number: int) -> None:
+    if turn.state == LIST:
+        await browse.show_mission(turn, number)
+    elif turn.state == MISSION:
+        await browse.apply(turn, number)
+    elif turn.state == MINE:
+        turn.say(replies.cancel_needs_number(turn.t))
+    else:
+        turn.say(replies.number_without_list(turn.t))

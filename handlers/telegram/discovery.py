@@ -1,0 +1,346 @@
+"""The volunteer discovers missions: nearest first within their radius, filtered by domain
+and date, a page at a time; then one mission in detail with its slots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+
+from bot.buttons import Button
+from bot.domain import DEFAULT_RADIUS_KM, DOMAINS, RADII, MissionStatus
+from bot.geo import haversine_km
+from bot.i18n import Translator
+from bot.services import missions, people
+from bot.services.errors import Conflict
+from bot.services.missions import MissionCard, MissionDetail
+from bot.services.people import Person
+from handlers.telegram.common import RenfortContext, answer_query, esc, refresh_person, reply
+from handlers.telegram.flow import (
+    PICK_SLOT,
+    SHOW_LIST,
+    checked,
+    home_area,
+    leave_profile_edit,
+    radius_button,
+    radius_text,
+)
+
+SHOW_MISSION = "vol.mission"
+CHOOSE_DOMAIN = "vol.domains"
+LIST_RADIUS = "vol.radius"
+
+PAGE_SIZE = 5
+MINE = "mine"  # the domain filter 'my interests'
+ANY, WEEK, WEEKEND, MONTH = "any", "week", "weekend", "month"
+WHEN = (ANY, WEEK, WEEKEND, MONTH)
+# The whole message must stay under Telegram's 4096 characters.
+DESCRIPTION_LIMIT = 1500
+MAX_SLOTS_SHOWN = 12
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the list shows; carried in the buttons' data so any button can redraw it."""
+
+    domain: str | None = None
+    when: str = ANY
+    offset: int = 0
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> Filters:
+        domain, when = data.get("d"), data.get("w")
+        return cls(
+            domain=domain if domain == MINE or domain in DOMAINS else None,
+            when=when if when in WHEN else ANY,
+            offset=max(int(data.get("o") or 0), 0),
+        )
+
+    def data(self, **changes: Any) -> dict[str, Any]:
+        shown = replace(self, **changes)
+        return {"d": shown.domain, "w": shown.when, "o": shown.offset}
+
+
+def search_radius(person: Person) -> int | None:
+    """Registration stores the default, so an empty radius of a registered person is their
+    choice of 'everywhere'; someone not registered yet gets the default."""
+    if person.search_radius_km is None and not person.registered:
+        return DEFAULT_RADIUS_KM
+    return person.search_radius_km
+
+
+def window(when: str, now: datetime, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+    """The dates a 'when' filter keeps, counted in the service's time zone."""
+    if when == WEEK:
+        return now, now + timedelta(days=7)
+    if when == MONTH:
+        return now, now + timedelta(days=30)
+    if when == WEEKEND:
+        today = now.astimezone(zone).date()
+        # Saturday of this weekend (on a Sunday, the day before).
+        saturday = today + timedelta(days=(5 - today.weekday()) % 7)
+        if today.weekday() == 6:
+            saturday = today - timedelta(days=1)
+        starts = datetime.combine(saturday, time(), tzinfo=zone)
+        return max(starts, now), starts + timedelta(days=2)
+    return None, None
+
+
+def when_label(t: Translator, when: str) -> str:
+    labels = {
+        ANY: t._("Any date"),
+        WEEK: t._("Next 7 days"),
+        WEEKEND: t._("This weekend"),
+        MONTH: t._("Next 30 days"),
+    }
+    return labels[when]
+
+
+def domain_label(t: Translator, domain: str | None) -> str:
+    if domain is None:
+        return t._("All kinds")
+    if domain == MINE:
+        return t._("My interests")
+    return t._(DOMAINS[domain])
+
+
+async def missions_command(update: Update, context: RenfortContext) -> None:
+    """Missions with a free place, nearest first."""
+    leave_profile_edit(context.turn)
+    await show_list(update, context, Filters())
+
+
+async def show_list(
+    update: Update, context: RenfortContext, filters: Filters, *, edit: bool = False
+) -> None:
+    turn = context.turn
+    t, me = turn.t, turn.me
+    radius = search_radius(me)
+    domains: tuple[str, ...] = ()
+    if filters.domain == MINE:
+        domains = me.interests
+    elif filters.domain is not None:
+        domains = (filters.domain,)
+    date_from, date_to = window(filters.when, turn.now, context.renfort.settings.timezone)
+    page = await missions.discover(
+        context.renfort.db,
+        now=turn.now,
+        near=me.home,
+        radius_km=radius,
+        domains=domains,
+        date_from=date_from,
+        date_to=date_to,
+        offset=filters.offset,
+        limit=PAGE_SIZE,
+    )
+    if not page.cards and filters.offset > 0:  # the list shrank since that page was shown
+        await show_list(update, context, replace(filters, offset=0), edit=edit)
+        return
+    lines = [_list_header(t, me, radius, filters, page.total), ""]
+    buttons: list[list[Button]] = []
+    for number, card in enumerate(page.cards, start=filters.offset + 1):
+        lines += [_card_text(t, card, number), ""]
+        label = f"{number}. {card.title[:40]}"
+        buttons.append([Button(label, SHOW_MISSION, {"id": card.id, **filters.data()})])
+    if not page.cards:
+        lines += [t._("No mission matches right now. Try a wider radius or other dates."), ""]
+    paging = []
+    if filters.offset > 0:
+        previous = max(filters.offset - PAGE_SIZE, 0)
+        paging.append(Button("◀ " + t._("Previous"), SHOW_LIST, filters.data(offset=previous)))
+    if filters.offset + PAGE_SIZE < page.total:
+        paging.append(
+            Button(t._("Next") + " ▶", SHOW_LIST, filters.data(offset=filters.offset + PAGE_SIZE))
+        )
+    buttons.append(paging)
+    if me.home is not None:
+        buttons.append(
+            [
+                Button(
+                    checked(radius_button(t, r), r == radius),
+                    LIST_RADIUS,
+                    {"km": r, **filters.data(offset=0)},
+                )
+                for r in RADII
+            ]
+        )
+    buttons.append(
+        [
+            Button(
+                checked(when_label(t, w), w == filters.when),
+                SHOW_LIST,
+                filters.data(when=w, offset=0),
+            )
+            for w in WHEN
+        ]
+    )
+    buttons.append(
+        [Button("🏷 " + domain_label(t, filters.domain), CHOOSE_DOMAIN, filters.data(offset=0))]
+    )
+    await reply(update, context, "\n".join(lines).strip(), buttons, edit=edit)
+
+
+def _list_header(
+    t: Translator, me: Person, radius: int | None, filters: Filters, total: int
+) -> str:
+    count = t.n_("{n} mission", "{n} missions", total)
+    chosen = [when_label(t, filters.when), domain_label(t, filters.domain)]
+    if me.home is None:
+        return "\n".join(
+            [
+                "🔎 <b>" + t._("Missions with a free place") + "</b>",
+                esc(" · ".join([*chosen, count])),
+                t._(
+                    "Tip: share your location (📎 → Location) or set your home area in "
+                    "/profile to see the nearest missions first."
+                ),
+            ]
+        )
+    return "\n".join(
+        [
+            "🔎 <b>" + t._("Missions near {place}", place=home_area(t, me)) + "</b>",
+            esc(" · ".join([_within(t, radius), *chosen, count])),
+        ]
+    )
+
+
+def _within(t: Translator, radius: int | None) -> str:
+    if radius is None:
+        return t._("Everywhere")
+    return t._("within {radius}", radius=radius_text(t, radius))
+
+
+def _card_text(t: Translator, card: MissionCard, number: int) -> str:
+    if card.remote:
+        where = "💻 " + t._("Remote")
+    else:
+        where = "📍 " + esc(card.address or card.postcode or "")
+        if card.distance_km is not None:
+            where += " · " + t.distance(card.distance_km)
+    places = t.n_("{n} place left", "{n} places left", card.free_places)
+    when = t.short_date(card.next_start.astimezone(card.zone))
+    return "\n".join(
+        [
+            f"<b>{number}. {esc(card.title)}</b>",
+            "🏛 " + esc(card.organisation_name),
+            where,
+            f"🗓 {esc(when)} · {places}",
+        ]
+    )
+
+
+async def list_button(update: Update, context: RenfortContext) -> None:
+    """Another page, date or domain of the list."""
+    await answer_query(update)
+    assert context.turn.payload is not None
+    await show_list(update, context, Filters.of(context.turn.payload.data), edit=True)
+
+
+async def list_radius(update: Update, context: RenfortContext) -> None:
+    """A radius chosen under the list: remembered on the person, then the list again."""
+    await answer_query(update)
+    turn = context.turn
+    assert turn.payload is not None
+    radius = turn.payload.data.get("km")
+    await people.update_profile(
+        context.renfort.db,
+        turn.me.id,
+        search_radius_km=None if radius is None else int(radius),
+        inbound=turn.inbound,
+    )
+    await refresh_person(context)
+    await show_list(update, context, Filters.of(turn.payload.data), edit=True)
+
+
+async def choose_domain(update: Update, context: RenfortContext) -> None:
+    """The kinds of mission to filter the list by."""
+    await answer_query(update)
+    turn = context.turn
+    assert turn.payload is not None
+    t, filters = turn.t, Filters.of(turn.payload.data)
+    choices: list[str | None] = [None, *([MINE] if turn.me.interests else []), *DOMAINS]
+    buttons = [
+        [
+            Button(
+                checked(domain_label(t, d), d == filters.domain),
+                SHOW_LIST,
+                filters.data(domain=d, offset=0),
+            )
+        ]
+        for d in choices
+    ]
+    await reply(update, context, t._("Which kind of mission?"), buttons, edit=True)
+
+
+async def mission_button(update: Update, context: RenfortContext) -> None:
+    """A mission tapped in the list."""
+    await answer_query(update)
+    data = context.turn.payload.data if context.turn.payload else {}
+    await show_mission(update, context, int(data.get("id") or 0), Filters.of(data), edit=True)
+
+
+async def show_mission(
+    update: Update,
+    context: RenfortContext,
+    mission_id: int,
+    back: Filters | None = None,
+    *,
+    edit: bool = False,
+) -> None:
+    """The mission in detail, with one button per upcoming slot."""
+    turn = context.turn
+    detail = await missions.mission_detail(context.renfort.db, mission_id)
+    if detail.status != MissionStatus.PUBLISHED:
+        raise Conflict("mission_closed")
+    t = turn.t
+    upcoming = [s for s in detail.slots if s.starts_at > turn.now]
+    later = len(upcoming) - MAX_SLOTS_SHOWN
+    upcoming = upcoming[:MAX_SLOTS_SHOWN]
+    lines = [_detail_text(t, detail, turn.me), "", "<b>" + t._("Slots") + "</b>"]
+    buttons: list[list[Button]] = []
+    for slot in upcoming:
+        span = t.slot_span(slot.starts_at, slot.ends_at, detail.zone)
+        places = (
+            t.n_("{n} place left", "{n} places left", slot.free)
+            if slot.free
+            else t._("full, waiting list")
+        )
+        lines.append(f"• {esc(span)} — {places}")
+        buttons.append([Button(f"{span} · {places}", PICK_SLOT, {"slot": slot.id})])
+    if later > 0:
+        lines.append(t.n_("…and {n} later slot.", "…and {n} later slots.", later))
+    if not upcoming:
+        lines.append(t._("No upcoming slot."))
+    navigation = [Button("◀ " + t._("Back to the list"), SHOW_LIST, (back or Filters()).data())]
+    if context.bot.username:
+        link = f"https://t.me/{context.bot.username}?start=m{detail.id}"
+        share = f"https://t.me/share/url?url={quote(link, safe='')}"
+        navigation.append(Button("🔗 " + t._("Share"), "", url=share))
+    buttons.append(navigation)
+    await reply(update, context, "\n".join(lines), buttons, edit=edit)
+
+
+def _detail_text(t: Translator, detail: MissionDetail, me: Person) -> str:
+    if detail.remote:
+        where = "💻 " + t._("Remote")
+    else:
+        address = ", ".join(p for p in (detail.address, detail.postcode or "") if p)
+        where = "📍 " + esc(address)
+        if detail.point is not None and me.home is not None:
+            where += " · " + t.distance(haversine_km(me.home, detail.point))
+    description = detail.description
+    if len(description) > DESCRIPTION_LIMIT:
+        description = description[:DESCRIPTION_LIMIT].rsplit(" ", 1)[0] + "…"
+    lines = [
+        f"<b>{esc(detail.title)}</b>",
+        "🏛 " + esc(detail.organisation_name),
+        where,
+        "🏷 " + esc(t._(DOMAINS.get(detail.domain, detail.domain))),
+    ]
+    if description:
+        lines += ["", esc(description)]
+    return "\n".join(lines)

@@ -1,0 +1,119 @@
+"""Twilio's webhooks: POST /sms (an SMS to our number; the answer goes back as TwiML) and
+POST /sms/status (delivery reports). Both are signed by Twilio with the auth token over the
+URL it called, which is our PUBLIC_URL, whatever a proxy in front of us shows: an unsigned
+or forged request gets 403 and touches nothing."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.datastructures import MultiDict
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from twilio.request_validator import RequestValidator, get_signature_algorithm
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.messaging.sms_channel import STATUS_PATH, SmsChannel, mark_number, wait_and_record_delivery
+from bot.runtime import Renfort
+from bot.services.phones import normalise_phone
+from handlers.sms.conversation import SmsConversations
+
+log = logging.getLogger(__name__)
+INBOUND_PATH = "/sms"
+SIGNATURE_HEADER = "X-Twilio-Signature"
+SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+MAX_FIELDS = 100
+
+
+def twiml(reply: str | None) -> Response:
+    """Our answer as TwiML; an empty <Response/> sends nothing."""
+    response = MessagingResponse()
+    if reply:
+        response.message(reply)
+    return Response(str(response), media_type="application/xml")
+
+
+def forbidden() -> Response:
+    return PlainTextResponse("Forbidden", status_code=403)
+
+
+def twilio_routes(renfort: Renfort, channel: SmsChannel | None = None) -> list[Route]:
+    """The two webhook routes, for `build_web_app(extra_routes=...)`."""
+    settings = renfort.settings
+    if not settings.sms_enabled or not settings.public_url:
+        raise ValueError("Twilio's webhooks need the Twilio settings and PUBLIC_URL")
+    public_url = settings.public_url
+    account_sid = settings.twilio_account_sid
+    validator = RequestValidator(settings.twilio_auth_token)
+    conversations = SmsConversations(renfort)
+
+    async def signed_form(request: Request) -> MultiDict | None:
+        """The posted parameters if Twilio signed them for our public URL, else None."""
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if not signature:
+            return None
+        try:
+            form = await request.form(max_fields=MAX_FIELDS)
+        except Exception as error:  # a malformed body is a forgery as far as we care
+            log.info("unreadable webhook body: %s", error)
+            return None
+        params = MultiDict([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
+        url = public_url + request.url.path
+        if request.url.query:
+            url += "?" + request.url.query
+        settings_header = request.headers.get(SETTINGS_HEADER)
+        try:
+            if settings_header:
+                algorithm = get_signature_algorithm(settings_header)
+                valid = validator.validate(url, params, signature, algorithm)
+            else:
+                valid = validator.validate(url, params, signature)
+        except (ValueError, TypeError) as error:
+            log.info("webhook signature not checkable: %s", error)
+            valid = False
+        if not valid or params.get("AccountSid") != account_sid:
+            renfort.metrics.count(
+                "webhook_forbidden_total", help_text="Refused webhook calls", channel="sms"
+            )
+            return None
+        return params
+
+    async def inbound_sms(request: Request) -> Response:
+        """An SMS to our number: answer it (TwiML), at most once per MessageSid."""
+        params = await signed_form(request)
+        if params is None:
+            return forbidden()
+        sid = params.get("MessageSid") or params.get("SmsSid") or ""
+        sender = normalise_phone(params.get("From", ""))
+        if not sid or sender is None:
+            log.warning("inbound SMS without a usable sender or id: %r", params.get("From"))
+            return twiml(None)
+        reply = await conversations.handle(sender, params.get("Body", ""), sid)
+        if channel is not None:
+            channel.count_reply(sender, reply)
+        return twiml(reply)
+
+    async def delivery_status(request: Request) -> Response:
+        """Twilio's report on an SMS we sent: queued, sent, delivered, undelivered, failed."""
+        params = await signed_form(request)
+        if params is None:
+            return forbidden()
+        sid = params.get("MessageSid") or params.get("SmsSid") or ""
+        status = params.get("MessageStatus") or params.get("SmsStatus") or ""
+        error = params.get("ErrorCode") or None
+        try:
+            if sid and status:
+                found = await wait_and_record_delivery(renfort, sid, status, error)
+                if not found:
+                    log.info("delivery report for unknown message %s (%s)", sid, status)
+            await mark_number(renfort, params.get("To"), error)
+        except Exception:
+            log.exception("delivery report %s could not be recorded", sid)
+            return PlainTextResponse("Try again later", status_code=503)
+        return Response(status_code=204)
+
+    return [
+        Route(INBOUND_PATH, inbound_sms, methods=["POST"]),
+        Route(STATUS_PATH, delivery_status, methods=["POST"]),
+    ]

@@ -1,0 +1,107 @@
+"""Settings: the defaults that make `make run` work out of the box, and one clear line for
+every value that cannot work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Settings, load_settings
+
+TOKEN = "123456789:AAF-abcdefghijklmnopqrstuvwxyz012345"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No inherited variables and no .env from the developer's checkout."""
+    monkeypatch.chdir(tmp_path)
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    return tmp_path
+
+
+def test_defaults_run_a_sandbox_on_a_local_sqlite_file() -> None:
+    settings = load_settings()
+
+    assert settings.telegram_bot_token is None
+    assert settings.sandbox
+    assert settings.telegram_api_url == "https://api.telegram.org"
+    assert settings.telegram_mode == "polling"
+    assert (settings.http_host, settings.http_port) == ("127.0.0.1", 8080)
+    assert settings.database_url == "sqlite:///renfort.db"
+    assert settings.timezone.key == "Europe/Paris"
+    assert settings.renfort_locale == "fr"
+    assert (settings.telegram_rate, settings.sms_rate) == (30.0, 10.0)
+    assert settings.public_url is None
+    assert not settings.sms_enabled
+
+
+def test_without_a_configured_secret_each_start_gets_its_own_webhook_secret() -> None:
+    first, second = load_settings(), load_settings()
+
+    assert len(first.telegram_webhook_secret) >= 32
+    assert first.telegram_webhook_secret != second.telegram_webhook_secret
+
+
+def test_a_dot_env_file_is_read_and_the_environment_wins(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (clean_env / ".env").write_text(
+        f"TELEGRAM_BOT_TOKEN={TOKEN}\nHTTP_PORT=9000\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("HTTP_PORT", "9100")
+
+    settings = load_settings()
+
+    assert settings.telegram_bot_token == TOKEN
+    assert not settings.sandbox
+    assert settings.http_port == 9100
+
+
+def test_a_blank_token_means_the_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "  ")
+
+    assert load_settings().sandbox
+
+
+def test_sms_is_on_only_with_all_three_twilio_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "secret")
+    assert not load_settings().sms_enabled
+
+    monkeypatch.setenv("TWILIO_FROM_NUMBER", "+33700000000")
+    assert load_settings().sms_enabled
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TELEGRAM_BOT_TOKEN", "not-a-token"),
+        ("TELEGRAM_API_URL", "api.telegram.org"),
+        ("TELEGRAM_MODE", "push"),
+        ("TELEGRAM_WEBHOOK_SECRET", "has spaces in it"),
+        ("TWILIO_API_URL", "ftp://twilio.example"),
+        ("PUBLIC_URL", "renfort.example.org"),
+        ("HTTP_PORT", "99999"),
+        ("HTTP_PORT", "eighty"),
+        ("DATABASE_URL", "mysql://localhost/renfort"),
+        ("RENFORT_TIMEZONE", "Europe/Atlantis"),
+        ("RENFORT_LOCALE", "de"),
+        ("TELEGRAM_RATE", "0"),
+        ("SMS_RATE", "-1"),
+    ],
+)
+def test_each_wrong_value_is_one_line_naming_its_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+
+    message = str(refused.value)
+    assert "\n" not in message
+    assert message.startswith(f"{variable}: ")
+    assert len(message) < 200
+    assert refused.value.__cause__ is None and refused.value.__suppress_context__

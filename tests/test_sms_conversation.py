@@ -1,0 +1,346 @@
+"""The SMS conversation as a resident without a smartphone lives it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.domain import ApplicationStatus
+from bot.runtime import Renfort
+from bot.services import applications, organisations, people, phones
+from handlers.sms.conversation import SmsConversations
+from storage import schema
+from storage.database import Database
+from tests.conftest import NOW
+from tests.factories import ELECTION_MORNING, commune, polling_station, volunteer
+from tests.harness import FakeClock
+from tests.sms_steps import Resident, sms_renfort
+
+
+@pytest.fixture
+def renfort(db: Database) -> Renfort:
+    """On SQLite and PostgreSQL: conversations and inbound ids live in the database."""
+    return sms_renfort(db, FakeClock(NOW))
+
+
+@pytest.fixture
+def resident(renfort: Renfort) -> Resident:
+    return Resident(SmsConversations(renfort))
+
+
+async def staffed_commune(db: Database) -> organisations.Organisation:
+    """A commune with a coordinator, so that applications notify someone."""
+    org = await commune(db)
+    coordinator = await volunteer(db, 77, "Nadia")
+    await organisations.join(db, coordinator.id, org.invite_code)
+    return org
+
+
+async def outbox(db: Database) -> list[tuple[str, dict[str, object]]]:
+    o = schema.outbox
+    async with db.reading("test") as conn:
+        rows = (await conn.execute(select(o.c.kind, o.c.payload).order_by(o.c.id))).all()
+    return [(r.kind, dict(r.payload)) for r in rows]
+
+
+async def test_a_first_sms_from_anyone_starts_registration_in_both_languages(
+    resident: Resident,
+) -> None:
+    welcome = await resident.says("Bonjour, c'est pour aider")
+    assert "1 Francais" in welcome and "2 English" in welcome and "STOP" in welcome
+
+
+async def test_a_resident_registers_with_four_short_answers(
+    renfort: Renfort, resident: Resident
+) -> None:
+    await resident.says("Bonjour")
+    assert "first name" in (await resident.says("2"))
+    assert "Camille" in (await resident.says("camille"))
+    interests = await resident.says("52 100")
+    assert "1 Elections" in interests and "0 All" in interests
+    done = await resident.says("1 3")
+    assert "Camille" in done and "Saint-Dizier" in done and "MISSIONS" in done
+
+    contact = await phones.find_by_phone(renfort.db, resident.phone)
+    assert contact is not None and contact.person.registered
+    assert contact.person.locale == "en" and contact.person.first_name == "Camille"
+    assert contact.person.interests == ("citizenship", "health")
+
+
+@pytest.mark.parametrize("language", ["1", "1.", "un", "FR", "français", "Francais "])
+async def test_the_language_answer_is_understood_however_typed(
+    renfort: Renfort, resident: Resident, language: str
+) -> None:
+    await resident.says("Salut")
+    await resident.says(language)
+    contact = await phones.find_by_phone(renfort.db, resident.phone)
+    assert contact is not None and contact.person.locale == "fr"
+
+
+async def test_a_wrong_answer_gets_the_question_again_not_an_error(resident: Resident) -> None:
+    await resident.says("Salut")
+    assert "1" in (await resident.says("euh?")) and "2" in resident.read[-1]
+    await resident.says("2")
+    assert "first name" in (await resident.says("1234"))
+    await resident.says("Camille")
+    assert "postcode" in (await resident.says("Atlantis"))
+    assert "postcode" in (await resident.says("x" * 1600))
+    await resident.says("Saint-Dizier")
+    assert "numbers" in (await resident.says("rien"))
+
+
+async def test_missions_cannot_wait_for_the_end_of_registration(resident: Resident) -> None:
+    await resident.says("Hello")
+    await resident.says("2")
+    answer = await resident.says("MISSIONS")
+    assert "finish registering" in answer and "first name" in answer
+
+
+async def test_help_works_at_any_point_and_says_how_to_stop(resident: Resident) -> None:
+    await resident.says("Hello")
+    await resident.says("2")
+    assert "STOP" in (await resident.says("HELP"))
+    assert "Camille" in (await resident.says("Camille"))  # registration goes on
+
+
+async def test_a_resident_finds_a_mission_and_applies_by_numbers(
+    renfort: Renfort, resident: Resident
+) -> None:
+    org = await staffed_commune(renfort.db)
+    await polling_station(renfort.db, org.id, now=NOW)
+    await resident.registers(language="2")
+
+    listing = await resident.says("missions")
+    assert "1 Assesseur - bureau de vote no3 - Sun 13 Jun 8am - 100 m" in listing
+    detail = await resident.says("1")
+    assert "Mairie de Saint-Dizier" in detail and "1 Sun 13 Jun 8am-1pm" in detail
+    applied = await resident.says("1")
+    assert "Applied" in applied and "Sun 13 Jun 8am-1pm" in applied
+
+    contact = await phones.find_by_phone(renfort.db, resident.phone)
+    assert contact is not None
+    mine = await applications.applications_of(renfort.db, contact.person.id, now=NOW)
+    assert [a.status for a in mine] == [ApplicationStatus.PENDING]
+    kind, payload = (await outbox(renfort.db))[-1]
+    assert kind == "application_submitted" and payload["volunteer_via_sms"] is True
+    assert payload["volunteer_name"] == "Camille" and "+33" not in str(payload)
+
+
+async def test_french_dates_read_naturally(renfort: Renfort, resident: Resident) -> None:
+    org = await commune(renfort.db)
+    await polling_station(renfort.db, org.id, now=NOW)
+    await resident.registers(language="1")
+    assert "dim. 13 juin 8h" in (await resident.says("MISSIONS"))
+    assert "dim. 13 juin 8h-13h" in (await resident.says("1"))
+
+
+async def test_long_lists_come_in_pages_and_numbers_keep_their_meaning(
+    renfort: Renfort, resident: Resident
+) -> None:
+    org = await commune(renfort.db)
+    for station in range(1, 8):
+        await polling_station(
+            renfort.db,
+            org.id,
+            now=NOW,
+            title=f"Assesseur bureau {station}",
+            starts_at=ELECTION_MORNING + timedelta(hours=station),
+        )
+    await resident.registers(language="2")
+
+    first = await resident.says("MISSIONS")
+    assert "MORE" in first and "1 Assesseur bureau 1" in first
+    shown = first.count("Assesseur")
+    second = await resident.says("more")
+    assert f"{shown + 1} Assesseur bureau {shown + 1}" in second
+    detail = await resident.says(str(shown + 1))
+    assert f"Assesseur bureau {shown + 1}" in detail
+
+
+async def test_a_resident_sees_and_cancels_their_mission_after_confirming(
+    renfort: Renfort, resident: Resident
+) -> None:
+    org = await staffed_commune(renfort.db)
+    await polling_station(renfort.db, org.id, now=NOW)
+    await resident.registers(language="2")
+    await resident.says("MISSIONS")
+    await resident.says("1")
+    await resident.says("1")
+
+    mine = await resident.says("MES MISSIONS")
+    assert "1 Sun 13 Jun 8am-1pm Assesseur" in mine and "(pending)" in mine
+    question = await resident.says("annuler 1")
+    assert "Cancel your place" in question and "YES" in question
+    assert "you keep your place" in (await resident.says("non"))
+    await resident.says("CANCEL 1")
+    assert "Cancelled" in (await resident.says("oui"))
+
+    contact = await phones.find_by_phone(renfort.db, resident.phone)
+    assert contact is not None
+    assert await applications.applications_of(renfort.db, contact.person.id, now=NOW) == []
+    assert [k for k, _ in await outbox(renfort.db)][-1] == "application_cancelled"
+
+
+async def test_cancel_alone_stops_sms_but_annuler_alone_asks_for_the_number(
+    renfort: Renfort, resident: Resident
+) -> None:
+    await resident.registers(language="2")
+    assert "CANCEL 1" in (await resident.says("ANNULER"))
+    assert "no more SMS" in (await resident.says("CANCEL"))
+    contact = await phones.find_by_phone(renfort.db, resident.phone)
+    assert contact is not None and contact.stopped
+
+
+async def test_stop_silences_everything_until_start(renfort: Renfort, resident: Resident) -> None:
+    await resident.registers(language="2")
+    assert "START" in (await resident.says("Stop"))
+    assert await resident.says("MISSIONS") == ""
+    assert await resident.says("HELP") == ""
+    assert await resident.says("STOP") == ""
+    assert "Welcome back" in (await resident.says("START"))
+    assert "Missions" in (await resident.says("MISSIONS")) or "No open mission" in resident.read[-1]
+
+
+@pytest.mark.parametrize("word", ["ARRET", "Arrêt", "stopall", "UNSUBSCRIBE", "end", "quit"])
+@pytest.mark.parametrize("back", ["START", "unstop", "YES", "oui", "OUI"])
+async def test_every_carrier_keyword_stops_and_restarts(
+    renfort: Renfort, resident: Resident, word: str, back: str
+) -> None:
+    await resident.registers()
+    await resident.says(word)
+    assert (await phones.find_by_phone(renfort.db, resident.phone)).stopped  # type: ignore[union-attr]
+    await resident.says(back)
+    assert not (await phones.find_by_phone(renfort.db, resident.phone)).stopped  # type: ignore[union-attr]
+
+
+async def test_a_stop_before_anything_else_is_honoured(
+    renfort: Renfort, resident: Resident
+) -> None:
+    assert "START" in (await resident.says("STOP"))
+    assert await resident.says("Bonjour") == ""
+    assert "1 Francais" in (await resident.says("START"))
+
+
+async def test_the_language_can_change_at_any_time(renfort: Renfort, resident: Resident) -> None:
+    await resident.registers(language="1")
+    assert "English" in (await resident.says("LANGUE"))
+    assert "Language: English" in (await resident.says("2"))
+    assert "Language: English" in (await resident.says("lang en"))
+    contact = await phones.find_by_phone(renfort.db, resident.phone)
+    assert contact is not None and contact.person.locale == "en"
+
+
+async def test_a_retried_sms_is_handled_once_and_answered_the_same(
+    renfort: Renfort, resident: Resident
+) -> None:
+    org = await staffed_commune(renfort.db)
+    await polling_station(renfort.db, org.id, now=NOW)
+    await resident.registers(language="2")
+    await resident.says("MISSIONS")
+    await resident.says("1")
+    first = await resident.says("1", sid="SMretried")
+    again = await resident.says("1", sid="SMretried")
+    assert again == first and "Applied" in first
+    submitted = [k for k, _ in await outbox(renfort.db) if k == "application_submitted"]
+    assert len(submitted) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("🙂", "did not understand"),
+        ("BANANE", "did not understand"),
+        ("x" * 1600, "did not understand"),
+        ("5", "MISSIONS"),
+        ("suite", "That is all"),
+    ],
+)
+async def test_odd_messages_get_a_clear_answer(
+    resident: Resident, text: str, expected: str
+) -> None:
+    await resident.registers(language="2")
+    assert expected in (await resident.says(text))
+
+
+async def test_a_number_outside_the_list_is_explained(renfort: Renfort, resident: Resident) -> None:
+    org = await commune(renfort.db)
+    await polling_station(renfort.db, org.id, now=NOW)
+    await resident.registers(language="2")
+    await resident.says("MISSIONS")
+    assert "Reply 1" in (await resident.says("7"))
+
+
+async def test_a_full_slot_puts_the_resident_on_the_waiting_list(
+    renfort: Renfort, resident: Resident
+) -> None:
+    org = await commune(renfort.db)
+    mission = await polling_station(renfort.db, org.id, now=NOW, capacity=1)
+    other = await people.ensure_telegram_person(
+        renfort.db, telegram_user_id=9, chat_id=9, first_name="Lou", language_code="fr"
+    )
+    await people.update_profile(renfort.db, other.id, complete_registration=True)
+    await resident.registers(language="2")
+    await resident.says("MISSIONS")
+    detail_first = await resident.says("1")
+    assert "1 Sun 13 Jun 8am-1pm" in detail_first
+    slot_id = (await _slots(renfort.db, mission))[0]
+    await applications.apply(renfort.db, person_id=other.id, slot_id=slot_id, now=NOW)
+    assert "number 1 on the waiting list" in (await resident.says("1"))
+
+
+async def _slots(db: Database, mission_id: int) -> list[int]:
+    s = schema.slots
+    async with db.reading("test") as conn:
+        return list((await conn.scalars(select(s.c.id).where(s.c.mission_id == mission_id))).all())
+
+
+async def test_applying_twice_for_a_slot_is_explained_not_repeated(
+    renfort: Renfort, resident: Resident
+) -> None:
+    org = await staffed_commune(renfort.db)
+    await polling_station(renfort.db, org.id, now=NOW)
+    await resident.registers(language="2")
+    await resident.says("MISSIONS")
+    await resident.says("1")
+    await resident.says("1")
+    assert "already applied" in (await resident.says("1"))
+
+
+async def test_a_telegram_volunteer_who_added_their_phone_finds_their_missions_by_sms(
+    renfort: Renfort, resident: Resident
+) -> None:
+    org = await staffed_commune(renfort.db)
+    mission = await polling_station(renfort.db, org.id, now=NOW)
+    camille = await volunteer(renfort.db, 55, "Camille")
+    await people.update_profile(renfort.db, camille.id, locale="en")
+    slot_id = (await _slots(renfort.db, mission))[0]
+    await applications.apply(renfort.db, person_id=camille.id, slot_id=slot_id, now=NOW)
+    await phones.link_phone(renfort.db, camille.id, "06 12 34 56 78")
+
+    mine = await resident.says("MY MISSIONS")
+    assert "1 Sun 13 Jun 8am-1pm Assesseur" in mine
+
+
+async def test_one_sms_delivered_to_two_workers_at_once_applies_once(
+    renfort: Renfort, resident: Resident
+) -> None:
+    org = await staffed_commune(renfort.db)
+    await polling_station(renfort.db, org.id, now=NOW)
+    await resident.registers(language="2")
+    await resident.says("MISSIONS")
+    await resident.says("1")
+    workers = [SmsConversations(renfort), SmsConversations(renfort)]
+
+    answers = await asyncio.gather(
+        *(worker.handle(resident.phone, "1", "SMtwice") for worker in workers)
+    )
+
+    assert any(a and "Applied" in a for a in answers)
+    assert all(a is None or "Applied" in a for a in answers)
+    submitted = [k for k, _ in await outbox(renfort.db) if k == "application_submitted"]
+    assert len(submitted) == 1

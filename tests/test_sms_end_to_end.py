@@ -1,0 +1,178 @@
+"""A resident without a smartphone, end to end: the real Renfort process, the real twilio
+client sending to the local Twilio double, signed webhooks from the double, and the
+coordinator approving in Telegram through the Telegram double."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.domain import ApplicationStatus
+from bot.sandbox.telegram_double import SentMessage
+from bot.sandbox.twilio_double import TwilioDouble
+from bot.services import applications, phones
+from bot.sms.gsm7 import segments
+from storage import schema
+from tests.conftest import NOW
+from tests.factories import ELECTION_MORNING, polling_station
+from tests.harness import Bot, FakeClock, running_bot, sqlite_file_url
+from tests.organiser_steps import COORDINATOR, GROUP, coordinator_with_group, tap_action
+
+PHONE = "+33612345678"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def renfort_with_sms(tmp_path: Path) -> AsyncIterator[tuple[Bot, TwilioDouble]]:
+    """Renfort with both channels, Twilio's double pointed at our public URL."""
+    twilio = TwilioDouble()
+    await twilio.start()
+    port = free_port()
+    public_url = f"http://127.0.0.1:{port}"
+    twilio.webhook_url = public_url + "/sms"
+    try:
+        async with running_bot(
+            sqlite_file_url(tmp_path),
+            FakeClock(NOW),
+            renfort_locale="en",
+            http_port=port,
+            public_url=public_url,
+            twilio_account_sid=twilio.account_sid,
+            twilio_auth_token=twilio.auth_token,
+            twilio_from_number=twilio.number,
+            twilio_api_url=twilio.base_url,
+        ) as bot:
+            yield bot, twilio
+    finally:
+        await twilio.stop()
+
+
+async def texts(twilio: TwilioDouble, *bodies: str) -> list[str]:
+    """The resident sends each SMS in turn; returns our answers."""
+    answers = []
+    for body in bodies:
+        exchange = await twilio.text(PHONE, body)
+        assert exchange.status_code == 200 and len(exchange.replies) == 1, exchange
+        answers.append(exchange.text)
+    return answers
+
+
+async def applications_in_group(bot: Bot, before: int) -> SentMessage:
+    assert bot.service.dispatcher is not None
+    await bot.service.dispatcher.drain()
+    return await bot.double.wait_for(GROUP, "Camille", after=before)
+
+
+async def approve(bot: Bot, posted: SentMessage) -> None:
+    application_id = int(
+        (await applications.applications_of(bot.db, await person_id(bot), now=NOW))[-1].id
+    )
+    await tap_action(bot, COORDINATOR, posted, "approve", application_id=application_id)
+    assert bot.service.dispatcher is not None
+    await bot.service.dispatcher.drain()
+
+
+async def person_id(bot: Bot) -> int:
+    contact = await phones.find_by_phone(bot.db, PHONE)
+    assert contact is not None
+    return contact.person.id
+
+
+async def delivery_of(bot: Bot, provider_id: str) -> str | None:
+    o = schema.outbox
+    async with bot.db.reading("test") as conn:
+        status = await conn.scalar(
+            select(o.c.delivery_status).where(o.c.provider_id == provider_id)
+        )
+    return None if status is None else str(status)
+
+
+async def test_a_resident_registers_applies_and_hears_the_coordinators_answer_by_sms(
+    tmp_path: Path,
+) -> None:
+    async with renfort_with_sms(tmp_path) as (bot, twilio):
+        organisation = await coordinator_with_group(bot)
+        await polling_station(bot.db, organisation.id, now=NOW)
+
+        welcome, *registration = await texts(twilio, "Bonjour", "2", "camille", "52100", "1")
+        assert "1 Francais" in welcome and "registered near Saint-Dizier" in registration[-1]
+        listing, detail = await texts(twilio, "MISSIONS", "1")
+        assert "Sun 13 Jun 8am" in listing and "1 Sun 13 Jun 8am-1pm" in detail
+        before = len(bot.double.messages[GROUP])
+        [applied] = await texts(twilio, "1")
+        assert "Applied" in applied
+
+        posted = await applications_in_group(bot, before)
+        assert "Camille (via SMS)" in posted.text
+        assert "612345678" not in posted.text and "+33" not in posted.text
+
+        await approve(bot, posted)
+
+        answer = twilio.inbox[PHONE][-1]
+        assert answer.via == "api" and answer.segments == 1
+        assert "accepted you" in answer.body and "Sun 13 Jun 8am-1pm" in answer.body
+        await twilio.settle()
+        assert await delivery_of(bot, answer.sid) == "delivered"
+        [mine] = await applications.applications_of(bot.db, await person_id(bot), now=NOW)
+        assert mine.status == ApplicationStatus.APPROVED
+        assert all(segments(sms.body) == 1 for sms in twilio.inbox[PHONE])
+
+
+async def test_stop_silences_every_feature_and_start_brings_the_resident_back(
+    tmp_path: Path,
+) -> None:
+    async with renfort_with_sms(tmp_path) as (bot, twilio):
+        organisation = await coordinator_with_group(bot)
+        for hours in (0, 6, 12):
+            await polling_station(
+                bot.db,
+                organisation.id,
+                now=NOW,
+                title=f"Assesseur, tour {hours}",
+                starts_at=ELECTION_MORNING + timedelta(hours=hours),
+            )
+        await texts(twilio, "Hello", "2", "Camille", "52100", "0")
+
+        before = len(bot.double.messages[GROUP])
+        await texts(twilio, "MISSIONS", "2", "1")
+        first = await applications_in_group(bot, before)
+        [stopped] = await texts(twilio, "STOP")
+        assert "no more SMS" in stopped and "START" in stopped
+        received = len(twilio.inbox[PHONE])
+
+        await approve(bot, first)
+        silent = await twilio.text(PHONE, "MISSIONS")
+        assert silent.status_code == 200 and silent.replies == []
+        assert len(twilio.inbox[PHONE]) == received  # neither the decision nor an answer
+
+        [back] = await texts(twilio, "START")
+        assert "Welcome back" in back
+        before = len(bot.double.messages[GROUP])
+        *_, listed, applied = await texts(twilio, "MISSIONS", "MORE", "3", "1")
+        assert "tour 12" in listed and "Applied" in applied
+        second = await applications_in_group(bot, before)
+        await approve(bot, second)
+        assert "accepted you" in twilio.inbox[PHONE][-1].body
+
+
+async def test_forged_and_replayed_webhooks_change_nothing(tmp_path: Path) -> None:
+    async with renfort_with_sms(tmp_path) as (bot, twilio):
+        forged = await twilio.text(PHONE, "STOP", signature="bm90IGEgc2lnbmF0dXJl")
+        assert forged.status_code == 403 and forged.replies == []
+        assert await phones.find_by_phone(bot.db, PHONE) is None
+
+        first = await twilio.text(PHONE, "Bonjour", sid="SM" + "a" * 32)
+        replayed = await twilio.text(PHONE, "Bonjour", sid="SM" + "a" * 32)
+        assert replayed.text == first.text and "1 Francais" in first.text
+        assert (await twilio.text(PHONE, "2")).status_code == 200
+        assert "first name" in (await twilio.text(PHONE, "")).text

@@ -1,0 +1,145 @@
+"""People reached by SMS: numbers, consent, and one person across Telegram and SMS."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from bot.domain import ApplicationStatus
+from bot.geo import lookup_offline
+from bot.services import applications, people, phones
+from bot.services.errors import Conflict, InvalidInput
+from storage import schema
+from storage.database import Database, Inbound
+from tests.conftest import NOW
+from tests.factories import commune, first_slot, polling_station, volunteer
+
+PHONE = "+33612345678"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "06 12 34 56 78",
+        "0612345678",
+        "06.12.34.56.78",
+        "06-12-34-56-78",
+        "+33 6 12 34 56 78",
+        "+33 (0)6 12 34 56 78",
+        "0033612345678",
+        "33612345678",
+        "+33612345678",
+    ],
+)
+def test_french_numbers_become_e164_however_written(written: str) -> None:
+    assert phones.normalise_phone(written) == PHONE
+
+
+@pytest.mark.parametrize("written", ["", "12", "hello", "+33 6 12", "06 12 34 56 7", "+0612345678"])
+def test_what_is_no_phone_number_is_refused(written: str) -> None:
+    assert phones.normalise_phone(written) is None
+
+
+@given(st.text(max_size=40))
+def test_a_normalised_number_is_always_e164(text: str) -> None:
+    phone = phones.normalise_phone(text)
+    assert phone is None or re.fullmatch(r"\+[1-9][0-9]{7,14}", phone)
+
+
+@given(st.from_regex(r"0[67]( ?[0-9]{2}){4}", fullmatch=True))
+def test_every_french_mobile_written_nationally_becomes_plus_33(written: str) -> None:
+    assert phones.normalise_phone(written) == "+33" + written.replace(" ", "")[1:]
+
+
+def test_numbers_of_other_countries_keep_their_code() -> None:
+    assert phones.normalise_phone("+1 415 555 2671") == "+14155552671"
+    assert phones.normalise_phone("+44 7911 123456") == "+447911123456"
+
+
+async def test_a_stop_is_remembered_even_from_a_number_we_never_met(db: Database) -> None:
+    contact = await phones.opt_out(db, PHONE)
+    assert contact.stopped and not contact.person.registered
+    assert await phones.sms_address(db, contact.person.id) is None
+    back = await phones.opt_in(db, PHONE, inbound=Inbound("sms", "SM1", PHONE))
+    assert not back.stopped and back.person.id == contact.person.id
+    assert await phones.sms_address(db, contact.person.id) == PHONE
+
+
+async def test_an_invalid_number_gets_no_more_sms(db: Database) -> None:
+    contact = await phones.start_contact(db, PHONE, inbound=Inbound("sms", "SM1", PHONE))
+    await phones.mark_invalid(db, PHONE, code=21211)
+    assert await phones.sms_address(db, contact.person.id) is None
+
+
+async def test_a_telegram_volunteer_adds_their_phone_to_be_reached_by_sms(db: Database) -> None:
+    camille = await volunteer(db, 101)
+    person = await phones.link_phone(db, camille.id, "06 12 34 56 78")
+    assert person.has_phone and person.telegram_user_id == 101
+    assert await phones.sms_address(db, camille.id) == PHONE
+
+
+async def test_one_person_two_channels_one_history(db: Database) -> None:
+    """Someone who applied by SMS, then shares their number on Telegram, is one person."""
+    org = await commune(db)
+    slot = await first_slot(db, await polling_station(db, org.id, now=NOW))
+    by_sms = await phones.start_contact(db, PHONE, inbound=Inbound("sms", "SM1", PHONE))
+    await people.update_profile(
+        db,
+        by_sms.person.id,
+        locale="fr",
+        first_name="Camille",
+        home=lookup_offline("52100"),
+        interests=["citizenship"],
+        complete_registration=True,
+    )
+    applied = await applications.apply(db, person_id=by_sms.person.id, slot_id=slot, now=NOW)
+    await phones.opt_out(db, PHONE)
+    on_telegram = await people.ensure_telegram_person(
+        db, telegram_user_id=202, chat_id=202, first_name="Cam", language_code="fr"
+    )
+
+    merged = await phones.link_phone(db, on_telegram.id, PHONE)
+
+    assert merged.id == on_telegram.id and merged.registered and merged.first_name == "Cam"
+    assert merged.home is not None and merged.interests == ("citizenship",)
+    mine = await applications.applications_of(db, on_telegram.id, now=NOW)
+    assert [a.id for a in mine] == [applied.id]
+    assert await phones.find_by_phone(db, PHONE) == phones.SmsContact(
+        await people.get_person(db, on_telegram.id), PHONE, stopped=True
+    )
+    async with db.reading("test") as conn:
+        left = await conn.scalar(
+            select(schema.people.c.id).where(schema.people.c.id == by_sms.person.id)
+        )
+    assert left is None
+
+
+async def test_a_slot_held_on_both_records_is_kept_once_after_merging(db: Database) -> None:
+    org = await commune(db)
+    slot = await first_slot(db, await polling_station(db, org.id, now=NOW, capacity=5))
+    telegram = await volunteer(db, 303)
+    sms = await phones.start_contact(db, PHONE, inbound=Inbound("sms", "SM1", PHONE))
+    await people.update_profile(
+        db, sms.person.id, first_name="Camille", locale="fr", complete_registration=True
+    )
+    await applications.apply(db, person_id=telegram.id, slot_id=slot, now=NOW)
+    await applications.apply(db, person_id=sms.person.id, slot_id=slot, now=NOW)
+
+    await phones.link_phone(db, telegram.id, PHONE)
+
+    live = await applications.applications_of(db, telegram.id, now=NOW)
+    assert len(live) == 1 and live[0].status == ApplicationStatus.PENDING
+
+
+async def test_another_telegram_account_cannot_take_a_linked_number(db: Database) -> None:
+    first, second = await volunteer(db, 404), await volunteer(db, 505)
+    await phones.link_phone(db, first.id, PHONE)
+    with pytest.raises(Conflict) as refused:
+        await phones.link_phone(db, second.id, PHONE)
+    assert refused.value.code == "phone_taken"
+    with pytest.raises(InvalidInput):
+        await phones.link_phone(db, second.id, "not a number")

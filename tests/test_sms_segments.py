@@ -1,0 +1,391 @@
+"""What every SMS costs: each template rendered in French and English with long real values,
+and each journey counted end to end. None may take more than 2 parts; the report says
+which take 2. Print the report with `python -m tests.test_sms_segments`."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.domain import ApplicationStatus, MissionStatus
+from bot.geo import Geocoder
+from bot.i18n import Translator
+from bot.messaging import render as telegram_render
+from bot.runtime import Renfort
+from bot.services import organisations
+from bot.services.applications import ApplicationView, applications_of, decide
+from bot.services.errors import Conflict, ServiceError
+from bot.services.missions import MissionCard, MissionDetail, SlotView
+from bot.services.phones import find_by_phone
+from bot.sms import replies
+from bot.sms.gsm7 import is_gsm7, length, segments
+from bot.sms.render import RENDERERS, render_notification
+from handlers.sms.conversation import SmsConversations
+from storage.database import Database
+from storage.migrate import upgrade_sync
+from tests.conftest import NOW
+from tests.factories import commune, polling_station, volunteer
+from tests.harness import FakeClock
+from tests.sms_steps import Resident, sms_settings
+
+PARIS = ZoneInfo("Europe/Paris")
+TITLE = "Assesseur(e) — bureau de vote n°12, école élémentaire Jean-Baptiste-de-La-Salle"
+ORGANISATION = "Centre communal d’action sociale de Saint-Rémy-en-Bouzemont-Saint-Genest-et-Isson"
+ADDRESS = "Salle polyvalente Émile-Zola, 128 avenue du Général-de-Gaulle, 52100 Saint-Dizier"
+NAME = "Marie-Françoise"
+TOWN = "Saint-Rémy-en-Bouzemont-Saint-Genest-et-Isson"
+START = datetime(2027, 9, 29, 13, 30, tzinfo=PARIS)
+END = datetime(2027, 9, 29, 18, 30, tzinfo=PARIS)
+TODAY = NOW.date()
+
+# Templates allowed to take two parts, and why (today: none).
+TWO_PARTS: dict[str, str] = {}
+
+
+def translators() -> dict[str, Translator]:
+    return {"fr": Translator("fr"), "en": Translator("en")}
+
+
+def card(number: int) -> MissionCard:
+    return MissionCard(
+        id=number,
+        title=TITLE,
+        domain="citizenship",
+        organisation_id=1,
+        organisation_name=ORGANISATION,
+        address=ADDRESS,
+        postcode="52100",
+        remote=False,
+        timezone="Europe/Paris",
+        distance_km=12.7,
+        next_start=START + timedelta(days=number),
+        free_places=2,
+        open_slots=3,
+    )
+
+
+def slots(count: int) -> tuple[SlotView, ...]:
+    return tuple(
+        SlotView(i, 1, START + timedelta(days=i), END + timedelta(days=i), 2, 2 if i % 2 else 0)
+        for i in range(count)
+    )
+
+
+def detail() -> MissionDetail:
+    return MissionDetail(
+        id=1,
+        title=TITLE,
+        description="",
+        domain="citizenship",
+        status=MissionStatus.PUBLISHED,
+        organisation_id=1,
+        organisation_name=ORGANISATION,
+        address=ADDRESS,
+        postcode="52100",
+        point=None,
+        remote=False,
+        timezone="Europe/Paris",
+        slots=slots(6),
+    )
+
+
+def application(status: ApplicationStatus = ApplicationStatus.PENDING) -> ApplicationView:
+    return ApplicationView(
+        id=1,
+        status=status,
+        reason=None,
+        person_id=1,
+        slot_id=1,
+        mission_id=1,
+        mission_title=TITLE,
+        organisation_id=1,
+        organisation_name=ORGANISATION,
+        address=ADDRESS,
+        remote=False,
+        timezone="Europe/Paris",
+        starts_at=START,
+        ends_at=END,
+        created_at=NOW,
+        decided_at=None,
+        decided_by_name=None,
+        waitlist_position=12 if status == ApplicationStatus.WAITLISTED else None,
+    )
+
+
+def payload(**extra: Any) -> dict[str, Any]:
+    return {
+        "application_id": 1,
+        "mission_id": 1,
+        "mission_title": TITLE,
+        "organisation_name": ORGANISATION,
+        "address": ADDRESS,
+        "remote": False,
+        "timezone": "Europe/Paris",
+        "starts_at": START.isoformat(),
+        "ends_at": END.isoformat(),
+        "volunteer_name": NAME,
+        "volunteer_via_sms": True,
+        **extra,
+    }
+
+
+Template = Callable[[Translator], str]
+
+
+def templates() -> dict[str, Template]:
+    """Every SMS we send, with the longest values it meets in real life."""
+    every: dict[str, Template] = {
+        "welcome": lambda t: replies.WELCOME,
+        "language_question": lambda t: replies.LANGUAGE_QUESTION,
+        "ask_first_name": replies.ask_first_name,
+        "bad_first_name": replies.bad_first_name,
+        "ask_home": lambda t: replies.ask_home(t, NAME),
+        "unknown_home": replies.unknown_home,
+        "ask_interests": replies.ask_interests,
+        "bad_interests": replies.bad_interests,
+        "registered": lambda t: replies.registered(t, NAME, TOWN),
+        "finish_registering_first": lambda t: replies.finish_registering_first(
+            t, replies.ask_home(t, NAME)
+        ),
+        "mission_list": lambda t: replies.mission_list(
+            t, [card(i) for i in range(6)], 1, lambda k: True, TODAY
+        )[0],
+        "mission_list_page_2": lambda t: replies.mission_list(
+            t, [card(i) for i in range(2)], 10, lambda k: False, TODAY
+        )[0],
+        "no_missions": replies.no_missions,
+        "nothing_more": replies.nothing_more,
+        "mission_detail": lambda t: replies.mission_detail(
+            t, detail(), detail().slots, 1, lambda k: True, TODAY
+        )[0],
+        "mission_detail_page_2": lambda t: replies.mission_detail(
+            t, detail(), detail().slots[3:], 4, lambda k: False, TODAY
+        )[0],
+        "no_slots": replies.no_slots,
+        "applied": lambda t: replies.applied(t, application(), TODAY),
+        "waitlisted": lambda t: replies.applied(
+            t, application(ApplicationStatus.WAITLISTED), TODAY
+        ),
+        "my_missions": lambda t: replies.my_missions(
+            t,
+            [application(s) for s in (ApplicationStatus.WAITLISTED, ApplicationStatus.APPROVED)]
+            * 3,
+            1,
+            lambda k: True,
+            TODAY,
+        )[0],
+        "no_applications": replies.no_applications,
+        "confirm_cancel": lambda t: replies.confirm_cancel(t, application(), TODAY),
+        "cancelled": lambda t: replies.cancelled(t, application(), TODAY),
+        "cancel_kept": replies.cancel_kept,
+        "yes_or_no": replies.yes_or_no,
+        "cancel_needs_number": replies.cancel_needs_number,
+        "no_such_number": lambda t: replies.no_such_number(t, 12),
+        "no_such_number_1": lambda t: replies.no_such_number(t, 1),
+        "no_such_application": replies.no_such_application,
+        "number_without_list": replies.number_without_list,
+        "help": replies.help_text,
+        "stopped": replies.stopped,
+        "resumed": replies.resumed,
+        "language_set": replies.language_set,
+        "not_understood": replies.not_understood,
+        "empty": replies.empty,
+        "apology": replies.apology,
+    }
+    for code in (
+        "not_registered",
+        "slot_not_found",
+        "mission_not_found",
+        "application_not_found",
+        "mission_closed",
+        "slot_started",
+        "slot_over",
+        "already_applied",
+        "not_active",
+        "unknown_code",
+    ):
+        every[f"refusal:{code}"] = partial(_refusal, code=code)
+    every["refusal:overlap"] = lambda t: replies.refusal(
+        t, Conflict("overlap", mission_title=TITLE)
+    )
+    every.update(
+        {
+            "notify:application_decided:approved": lambda t: render_notification(
+                "application_decided", payload(status="approved"), t, NOW
+            ),
+            "notify:application_decided:refused": lambda t: render_notification(
+                "application_decided", payload(status="refused", reason="requirements"), t, NOW
+            ),
+            "notify:application_decided:remote": lambda t: render_notification(
+                "application_decided", payload(status="approved", remote=True), t, NOW
+            ),
+            "notify:waitlist_promoted:next_year": lambda t: render_notification(
+                "waitlist_promoted",
+                payload(
+                    starts_at=(START + timedelta(days=365)).isoformat(),
+                    ends_at=(END + timedelta(days=366)).isoformat(),
+                ),
+                t,
+                NOW,
+            ),
+        }
+    )
+    for kind in RENDERERS:
+        if kind != "application_decided":
+            every[f"notify:{kind}"] = partial(_notification, kind=kind)
+    return every
+
+
+def _refusal(t: Translator, *, code: str) -> str:
+    return replies.refusal(t, ServiceError(code))
+
+
+def _notification(t: Translator, *, kind: str) -> str:
+    return render_notification(kind, payload(), t, NOW)
+
+
+@dataclass(frozen=True)
+class Row:
+    template: str
+    locale: str
+    text: str
+
+    @property
+    def parts(self) -> int:
+        return segments(self.text)
+
+    @property
+    def encoding(self) -> str:
+        return "GSM-7" if is_gsm7(self.text) else "UCS-2"
+
+
+def report() -> list[Row]:
+    return [
+        Row(name, locale, render(t))
+        for name, render in templates().items()
+        for locale, t in translators().items()
+    ]
+
+
+def test_no_sms_takes_more_than_two_parts_and_only_the_listed_ones_take_two() -> None:
+    rows = report()
+    assert [r for r in rows if r.parts > 2] == []
+    assert sorted({r.template for r in rows if r.parts == 2}) == sorted(TWO_PARTS)
+
+
+def test_every_notification_kind_has_an_sms_text_and_is_measured_here() -> None:
+    rendered = {name.split(":")[1] for name in templates() if name.startswith("notify:")}
+    assert set(telegram_render.RENDERERS) <= set(RENDERERS) <= rendered
+
+
+# ---- journeys ------------------------------------------------------------------------
+
+
+@dataclass
+class Journey:
+    name: str
+    locale: str
+    received: int = 0  # SMS the resident sends
+    sent_parts: int = 0  # parts we send (replies and notifications)
+    largest: int = 0
+
+
+async def measure_journeys(db: Database) -> list[Journey]:
+    """Register, apply, get the answer, cancel, stop and start: what each costs in SMS."""
+    renfort = Renfort(settings=sms_settings(), db=db, geocoder=Geocoder(None), clock=FakeClock(NOW))
+    org = await commune(db)
+    coordinator = await volunteer(db, 1, "Nadia")
+    await organisations.join(db, coordinator.id, org.invite_code)
+    await polling_station(db, org.id, now=NOW, title=TITLE)
+    journeys: list[Journey] = []
+    for number, (locale, choice) in enumerate((("fr", "1"), ("en", "2")), 1):
+        resident = Resident(SmsConversations(renfort), phone=f"+3361234567{number}")
+
+        async def journey(
+            name: str, *texts: str, r: Resident = resident, loc: str = locale
+        ) -> Journey:
+            trip = Journey(name, loc)
+            for text in texts:
+                reply = await r.says(text)
+                trip.received += 1
+                trip.sent_parts += segments(reply) if reply else 0
+                trip.largest = max(trip.largest, segments(reply) if reply else 0)
+            journeys.append(trip)
+            return trip
+
+        await journey("register", "Bonjour", choice, NAME, "52100", "1 3")
+        await journey("apply", "MISSIONS", "1", "1")
+        contact = await find_by_phone(db, resident.phone)
+        assert contact is not None
+        [mine] = await applications_of(db, contact.person.id, now=NOW)
+        view = (
+            await decide(db, application_id=mine.id, actor_id=coordinator.id, approve=True)
+        ).application
+        answer = render_notification(
+            "application_decided",
+            {
+                "mission_title": view.mission_title,
+                "organisation_name": view.organisation_name,
+                "address": view.address,
+                "remote": view.remote,
+                "timezone": view.timezone,
+                "starts_at": view.starts_at.isoformat(),
+                "ends_at": view.ends_at.isoformat(),
+                "status": "approved",
+            },
+            renfort.translator(locale),
+            NOW,
+        )
+        journeys.append(
+            Journey("approved (notification)", locale, 0, segments(answer), segments(answer))
+        )
+        await journey("cancel", "MES MISSIONS", "ANNULER 1", "OUI")
+        await journey("stop and start", "STOP", "START")
+    return journeys
+
+
+async def test_every_journey_costs_one_part_per_message(sqlite_db: Database) -> None:
+    journeys = await measure_journeys(sqlite_db)
+    assert all(j.largest <= 1 for j in journeys), journeys
+    costs = {(j.name, j.locale): (j.received, j.sent_parts) for j in journeys}
+    assert costs[("register", "fr")] == costs[("register", "en")] == (5, 5)
+    assert costs[("apply", "fr")] == costs[("apply", "en")] == (3, 3)
+    assert costs[("cancel", "fr")] == costs[("cancel", "en")] == (3, 3)
+
+
+async def _journeys_in(url: str) -> list[Journey]:
+    db = Database(url)
+    try:
+        return await measure_journeys(db)
+    finally:
+        await db.close()
+
+
+def main() -> None:
+    """Print the segment report: every template in both languages, then the journeys."""
+    print("| template | lang | parts | encoding | chars | text |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for row in report():
+        text = row.text.replace("\n", " / ")
+        columns = (row.template, row.locale, row.parts, row.encoding, length(row.text), text)
+        print("| " + " | ".join(map(str, columns)) + " |")
+    print()
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'renfort.db'}"
+        upgrade_sync(url)  # outside the loop: the migrations run their own
+        journeys = asyncio.run(_journeys_in(url))
+    print("| journey | lang | SMS from the resident | parts we send |")
+    print("| --- | --- | --- | --- |")
+    for j in journeys:
+        print(f"| {j.name} | {j.locale} | {j.received} | {j.sent_parts} |")
+
+
+if __name__ == "__main__":
+    main()
