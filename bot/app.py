@@ -23,6 +23,7 @@ from bot.messaging.dispatcher import Dispatcher
 from bot.messaging.sms_channel import SmsChannel
 from bot.messaging.telegram_channel import TelegramChannel
 from bot.runtime import Renfort, system_clock
+from bot.sockets import listening_socket
 from handlers.telegram.common import RenfortApplication
 from handlers.telegram.wiring import build_application
 from handlers.twilio_web import twilio_routes
@@ -36,22 +37,13 @@ OUTBOX_SWEEP_SECONDS = 5
 
 def bind_http(settings: Settings) -> socket.socket:
     """Bind the HTTP port now, so a taken port is one clear line at start-up."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Inherited by accepted connections: a response written in two parts must not wait
-    # for the peer's delayed ACK (40 ms per webhook call otherwise).
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
-        sock.bind((settings.http_host, settings.http_port))
+        return listening_socket(settings.http_host, settings.http_port)
     except OSError as error:
-        sock.close()
         raise ConfigError(
             f"HTTP_HOST/HTTP_PORT: cannot listen on {settings.http_host}:{settings.http_port}"
             f" ({error.strerror})"
         ) from None
-    sock.listen(128)
-    sock.setblocking(False)
-    return sock
 
 
 async def open_database(settings: Settings) -> Database:

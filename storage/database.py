@@ -159,37 +159,27 @@ async def is_processed(db: Database, channel: str, external_id: str) -> bool:
     return found is not None
 
 
+async def _record_inbound(conn: AsyncConnection, inbound: Inbound) -> bool:
+    """Insert the inbound id; False when it was already there."""
+    values = {
+        "channel": inbound.channel,
+        "external_id": inbound.external_id,
+        "processed_at": schema.now(),
+    }
+    result = await conn.execute(upsert_ignore(conn, schema.inbound_processed, values))
+    return bool(result.rowcount)
+
+
 async def claim_inbound(conn: AsyncConnection, inbound: Inbound) -> None:
     """Record the inbound id; a second claim of the same id aborts the transaction."""
-    result = await conn.execute(
-        upsert_ignore(
-            conn,
-            schema.inbound_processed,
-            {
-                "channel": inbound.channel,
-                "external_id": inbound.external_id,
-                "processed_at": schema.now(),
-            },
-        )
-    )
-    if result.rowcount == 0:
+    if not await _record_inbound(conn, inbound):
         raise AlreadyProcessed(f"{inbound.channel}:{inbound.external_id}")
 
 
 async def mark_processed(db: Database, inbound: Inbound) -> None:
     """Record an inbound id whose handling changed nothing else (idempotent)."""
     async with db.transaction("mark_processed") as conn:
-        await conn.execute(
-            upsert_ignore(
-                conn,
-                schema.inbound_processed,
-                {
-                    "channel": inbound.channel,
-                    "external_id": inbound.external_id,
-                    "processed_at": schema.now(),
-                },
-            )
-        )
+        await _record_inbound(conn, inbound)
         await save_conversation(conn, inbound)
 
 

@@ -4,6 +4,7 @@ API double, with a clock the test controls."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -158,6 +159,13 @@ async def running_bot(
         await service.stop()
         if own_double:
             await double.stop()
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now, for a server whose address a test must know."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def sqlite_file_url(tmp_path: Path) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -26,7 +25,7 @@ from storage.database import Database
 from storage.migrate import upgrade
 from tests.conftest import NOW
 from tests.factories import commune, polling_station, volunteer
-from tests.harness import FakeClock, running_bot, sqlite_file_url
+from tests.harness import FakeClock, free_port, running_bot, sqlite_file_url
 
 VOLUNTEER, COORDINATOR, ADMIN_GROUP = 1, 900, -100_200_300
 MISSION = "Assesseur — bureau de vote n°3"
@@ -115,12 +114,6 @@ async def test_a_resident_applies_and_the_coordinator_approves_in_the_admin_grou
         told = await double.wait_for(VOLUNTEER, MISSION, after=before, timeout=20)
         expected = "dimanche 13 juin 2027" if language == "fr" else "Sunday 13 June 2027"
         assert expected in told.text
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @asynccontextmanager

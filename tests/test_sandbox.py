@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import socket
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +21,7 @@ from bot.sandbox.run import run_sandbox
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW
-from tests.harness import Bot, FakeClock, running_bot, sqlite_file_url
+from tests.harness import Bot, FakeClock, free_port, running_bot, sqlite_file_url
 
 PARIS = ZoneInfo("Europe/Paris")
 COUNTED = ("people", "organisations", "members", "admin_chats", "missions", "slots")
@@ -164,12 +163,6 @@ async def test_messages_for_someone_else_are_announced_then_shown_on_switching(
 
         await console.handle("/as group")
         assert "Nouvelle candidature" in buffer.getvalue()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def wait_for_text(buffer: io.StringIO, text: str, timeout: float = 20.0) -> None:

@@ -4,7 +4,6 @@ coordinator approving in Telegram through the Telegram double."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -20,16 +19,10 @@ from bot.sms.gsm7 import segments
 from storage import schema
 from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING, polling_station
-from tests.harness import Bot, FakeClock, running_bot, sqlite_file_url
+from tests.harness import Bot, FakeClock, free_port, running_bot, sqlite_file_url
 from tests.organiser_steps import COORDINATOR, GROUP, coordinator_with_group, tap_action
 
 PHONE = "+33612345678"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @asynccontextmanager

@@ -3,23 +3,17 @@ awaited until completely handled, one person's chat with it, and mission builder
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from telegram import Update
-from telegram.ext import TypeHandler
-
 from bot.domain import DOMAINS, GeoPoint
 from bot.i18n import Translator
 from bot.sandbox.telegram_double import SentMessage, TelegramDouble
 from bot.services import missions, people
 from bot.services.missions import MissionSpec, SlotSpec
-from handlers.telegram.common import RenfortContext
-from handlers.telegram.wiring import END_GROUP
 from storage.database import Database
 from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING, SAINT_DIZIER
@@ -27,23 +21,14 @@ from tests.harness import Bot, FakeClock, running_bot
 
 BAR_LE_DUC = GeoPoint(48.7727, 5.1600)  # about 21 km from Saint-Dizier
 CHAUMONT = GeoPoint(48.1113, 5.1392)  # about 60 km from Saint-Dizier
-DONE_KEY = "test_done_updates"
-
-
-async def _record_done(update: Update, context: RenfortContext) -> None:
-    done: set[int] = context.application.bot_data.setdefault(DONE_KEY, set())
-    done.add(update.update_id)
 
 
 @asynccontextmanager
 async def volunteer_bot(
     database_url: str, clock: FakeClock, double: TelegramDouble | None = None
 ) -> AsyncIterator[Bot]:
-    """The harness's running bot, with a last handler group that marks each update done:
-    a service records the update id before the reply is sent, so 'recorded' is too early."""
+    """The harness's running bot (every update awaited until completely handled)."""
     async with running_bot(database_url, clock, double) as bot:
-        assert bot.service.telegram is not None
-        bot.service.telegram.add_handler(TypeHandler(Update, _record_done), group=END_GROUP + 1)
         yield bot
 
 
@@ -66,16 +51,7 @@ class Chat:
         self.t = Translator(self.language)
 
     async def _finish(self, update_id: int) -> None:
-        assert self.bot.service.telegram is not None
-        done: set[int] = self.bot.service.telegram.bot_data.setdefault(DONE_KEY, set())
-        for _ in range(500):
-            if update_id in done:
-                break
-            await asyncio.sleep(0.02)
-        else:
-            raise TimeoutError(f"update {update_id} was not handled")
-        assert self.bot.service.dispatcher is not None
-        await self.bot.service.dispatcher.drain()
+        await self.bot.settle(update_id)
 
     async def say(self, text: str) -> list[SentMessage]:
         """Write; returns the messages the bot sent in answer."""

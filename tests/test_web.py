@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import httpx
@@ -10,13 +9,7 @@ import httpx
 from bot.sandbox.telegram_double import TelegramDouble
 from storage.database import is_processed
 from tests.conftest import NOW
-from tests.harness import FakeClock, running_bot, sqlite_file_url
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.harness import FakeClock, free_port, running_bot, sqlite_file_url
 
 
 async def test_health_and_metrics_answer_for_monitoring(tmp_path: Path) -> None:

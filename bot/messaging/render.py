@@ -92,14 +92,13 @@ def application_submitted(payload: dict[str, Any], t: Translator) -> Rendered:
             ),
         ]
     )
-    data = {"application_id": payload["application_id"]}
-    buttons = [
-        [
-            Button(t._("✅ Approve"), "approve", data),
-            Button(t._("❌ Refuse"), "refuse", data),
-        ]
-    ]
-    return Rendered(text, buttons)
+    return Rendered(text, decision_buttons(t, int(payload["application_id"])))
+
+
+def decision_buttons(t: Translator, application_id: int) -> list[list[Button]]:
+    """Approve / Refuse under an application (the admin group's handlers answer them)."""
+    data = {"application_id": application_id}
+    return [[Button(t._("✅ Approve"), "approve", data), Button(t._("❌ Refuse"), "refuse", data)]]
 
 
 def application_decided(payload: dict[str, Any], t: Translator) -> Rendered:

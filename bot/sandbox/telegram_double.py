@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import itertools
 import json
-import socket
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -24,6 +23,8 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from bot.sockets import listening_socket
 
 BOT_ID = 7_000_000_001
 BOT_USERNAME = "renfort_bot"
@@ -114,12 +115,7 @@ class TelegramDouble:
         )
 
     async def start(self, port: int = 0) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Accepted connections inherit this: without it every response waits ~40 ms on
-        # Nagle's algorithm and the client's delayed ACK.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind(("127.0.0.1", port))
+        sock = listening_socket("127.0.0.1", port)
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(self.app(), log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)

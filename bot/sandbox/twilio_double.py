@@ -12,7 +12,6 @@ import base64
 import contextlib
 import itertools
 import secrets
-import socket
 import time
 import xml.etree.ElementTree as ElementTree
 from collections import defaultdict, deque
@@ -29,6 +28,7 @@ from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
 from bot.sms.gsm7 import segments
+from bot.sockets import listening_socket
 
 API_VERSION = "2010-04-01"
 BODY_LIMIT = 1600
@@ -127,10 +127,7 @@ class TwilioDouble:
         )
 
     async def start(self, port: int = 0) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind(("127.0.0.1", port))
+        sock = listening_socket("127.0.0.1", port)
         self.port = sock.getsockname()[1]
         self._server = uvicorn.Server(
             uvicorn.Config(self.app(), log_level="warning", lifespan="off", access_log=False)

@@ -161,7 +161,7 @@ async def applications_of(
         return [await _view(conn, r) for r in rows]
 
 
-async def _set_status(
+async def set_status(
     conn: AsyncConnection,
     application_id: int,
     old: str | None,
@@ -177,6 +177,19 @@ async def _set_status(
     if decided:
         values.update(decided_by=actor_id, decided_at=schema.now())
     await conn.execute(update(A).where(A.c.id == application_id).values(**values))
+    await record_event(conn, application_id, old, new, actor_id=actor_id, reason=reason)
+
+
+async def record_event(
+    conn: AsyncConnection,
+    application_id: int,
+    old: str | None,
+    new: ApplicationStatus,
+    *,
+    actor_id: int | None,
+    reason: str | None = None,
+) -> None:
+    """One line of the application's status history."""
     await conn.execute(
         insert(schema.application_events).values(
             application_id=application_id,
@@ -292,15 +305,7 @@ async def apply(
             .returning(A.c.id)
         )
         application_id = int(result.scalar_one())
-        await conn.execute(
-            insert(schema.application_events).values(
-                application_id=application_id,
-                from_status=None,
-                to_status=status,
-                actor_id=person_id,
-                at=schema.now(),
-            )
-        )
+        await record_event(conn, application_id, None, status, actor_id=person_id)
         await audit.record(
             conn,
             "apply",
@@ -330,7 +335,7 @@ async def _promote_waitlist(conn: AsyncConnection, slot_id: int, capacity: int) 
         )
     ).all()
     for row in rows:
-        await _set_status(
+        await set_status(
             conn, row.id, ApplicationStatus.WAITLISTED, ApplicationStatus.PENDING, actor_id=None
         )
         await audit.record(
@@ -374,7 +379,7 @@ async def cancel(
         if row.ends_at <= now:
             raise Conflict("slot_over")
         held_place = row.status in HOLDING
-        await _set_status(
+        await set_status(
             conn, application_id, row.status, ApplicationStatus.CANCELLED, actor_id=person_id
         )
         await audit.record(
@@ -432,7 +437,7 @@ async def decide(
         if row.status != ApplicationStatus.PENDING:
             return Decision(await fetch_application(conn, application_id), changed=False)
         new = ApplicationStatus.APPROVED if approve else ApplicationStatus.REFUSED
-        await _set_status(
+        await set_status(
             conn,
             application_id,
             row.status,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, ApplicationStatus
 from bot.services import audit
+from bot.services.applications import set_status
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.people import Person, fetch_person, person_from_row
 from storage import schema
@@ -237,18 +238,13 @@ async def _merge_into(conn: AsyncConnection, *, keep: Row[Any], gone: Row[Any]) 
         )
     ).all()
     for duplicate in duplicates:  # one person cannot hold two places in one slot
-        await conn.execute(
-            update(a).where(a.c.id == duplicate.id).values(status=ApplicationStatus.CANCELLED)
-        )
-        await conn.execute(
-            insert(schema.application_events).values(
-                application_id=duplicate.id,
-                from_status=duplicate.status,
-                to_status=ApplicationStatus.CANCELLED,
-                actor_id=keep.id,
-                reason="merged",
-                at=schema.now(),
-            )
+        await set_status(
+            conn,
+            duplicate.id,
+            duplicate.status,
+            ApplicationStatus.CANCELLED,
+            actor_id=keep.id,
+            reason="merged",
         )
     m, r = schema.members, schema.referents
     await conn.execute(

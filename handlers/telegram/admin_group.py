@@ -14,6 +14,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.buttons import Button
 from bot.domain import REFUSAL_REASONS, ApplicationStatus
 from bot.i18n import Translator
+from bot.messaging.render import decision_buttons
 from bot.services import applications, organisations, people
 from bot.services.applications import ApplicationView
 from bot.services.errors import NotAllowed, NotFound, ServiceError
@@ -28,7 +29,7 @@ from handlers.telegram.common import (
 
 log = logging.getLogger(__name__)
 
-APPROVE = "approve"
+APPROVE = "approve"  # the actions of render.decision_buttons
 REFUSE = "refuse"
 REFUSE_REASON = "refuse_reason"
 REFUSE_BACK = "refuse_back"
@@ -120,11 +121,6 @@ async def summary(context: RenfortContext, t: Translator, view: ApplicationView)
         slot=esc(span),
         name=esc(volunteer.first_name),
     )
-
-
-def decision_buttons(t: Translator, application_id: int) -> list[list[Button]]:
-    data = {"application_id": application_id}
-    return [[Button(t._("✅ Approve"), APPROVE, data), Button(t._("❌ Refuse"), REFUSE, data)]]
 
 
 async def outcome_text(context: RenfortContext, t: Translator, view: ApplicationView) -> str:

@@ -15,11 +15,12 @@ from bot.buttons import Button
 from bot.domain import DEFAULT_RADIUS_KM, DOMAINS, RADII, MissionStatus
 from bot.geo import haversine_km
 from bot.i18n import Translator
-from bot.services import missions, people
+from bot.services import missions
 from bot.services.errors import Conflict
 from bot.services.missions import MissionCard, MissionDetail
 from bot.services.people import Person
-from handlers.telegram.common import RenfortContext, answer_query, esc, refresh_person, reply
+from handlers.telegram import profile
+from handlers.telegram.common import RenfortContext, answer_query, esc, reply
 from handlers.telegram.flow import (
     PICK_SLOT,
     SHOW_LIST,
@@ -242,18 +243,9 @@ async def list_button(update: Update, context: RenfortContext) -> None:
 
 async def list_radius(update: Update, context: RenfortContext) -> None:
     """A radius chosen under the list: remembered on the person, then the list again."""
-    await answer_query(update)
-    turn = context.turn
-    assert turn.payload is not None
-    radius = turn.payload.data.get("km")
-    await people.update_profile(
-        context.renfort.db,
-        turn.me.id,
-        search_radius_km=None if radius is None else int(radius),
-        inbound=turn.inbound,
-    )
-    await refresh_person(context)
-    await show_list(update, context, Filters.of(turn.payload.data), edit=True)
+    await profile.save_radius(update, context)
+    assert context.turn.payload is not None
+    await show_list(update, context, Filters.of(context.turn.payload.data), edit=True)
 
 
 async def choose_domain(update: Update, context: RenfortContext) -> None:

@@ -127,6 +127,12 @@ async def interests_saved(update: Update, context: RenfortContext) -> None:
 
 async def set_radius(update: Update, context: RenfortContext) -> None:
     """The search radius chosen from the profile."""
+    await save_radius(update, context)
+    await show_profile(update, context, edit=True)
+
+
+async def save_radius(update: Update, context: RenfortContext) -> None:
+    """Remember the radius on the tapped button (None: everywhere) on the person."""
     await answer_query(update)
     turn = context.turn
     assert turn.payload is not None
@@ -138,7 +144,6 @@ async def set_radius(update: Update, context: RenfortContext) -> None:
         inbound=turn.inbound,
     )
     await refresh_person(context)
-    await show_profile(update, context, edit=True)
 
 
 async def lang_command(update: Update, context: RenfortContext) -> None:
