@@ -25,6 +25,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
+    true,
 )
 
 NAMING = {
@@ -99,6 +101,11 @@ organisations = Table(
     Column("invite_code", String(16), nullable=False, unique=True),
     Column("verified", Boolean, nullable=False, default=False),
     Column("timezone", String(64)),
+    # Reminders and attendance, adjustable by coordinators; NULL switches one off.
+    Column("remind_day_before_at", Integer, server_default=text("18")),  # local hour, day before
+    Column("remind_hours_before", Integer, server_default=text("2")),
+    Column("attendance_check", Boolean, nullable=False, server_default=true()),
+    Column("offer_window_hours", Integer, nullable=False, server_default=text("12")),
     _created(),
 )
 
@@ -169,6 +176,7 @@ missions = Table(
     Column("created_by", ForeignKey("people.id", ondelete="SET NULL")),
     _created(),
     Column("published_at", UTCDateTime()),
+    Column("closed_at", UTCDateTime()),
     CheckConstraint(
         "status in ('draft', 'in_review', 'published', 'closed', 'cancelled')", name="status"
     ),
@@ -200,6 +208,12 @@ applications = Table(
     Column("reason", String(40)),
     Column("decided_by", ForeignKey("people.id", ondelete="SET NULL")),
     Column("decided_at", UTCDateTime()),
+    # A waitlisted person offered a freed place, until they accept, decline or time runs out.
+    Column("offer_expires_at", UTCDateTime()),
+    Column("attendance_asked_at", UTCDateTime()),  # "Still coming?" sent
+    Column("attendance_flagged_at", UTCDateTime()),  # no answer by H-1: coordinator told
+    Column("nudged_at", UTCDateTime()),  # pending for 3 days: the admin group reminded
+    Column("late_at", UTCDateTime()),  # pending for 7 days: marked late, volunteer told
     _created(),
     Column("updated_at", UTCDateTime(), nullable=False, default=now, onupdate=now),
     CheckConstraint(
@@ -208,6 +222,8 @@ applications = Table(
         name="status",
     ),
     Index("ix_applications_slot_status", "slot_id", "status"),
+    Index("ix_applications_status_created", "status", "created_at"),
+    Index("ix_applications_offer_expires", "offer_expires_at"),
     Index("ix_applications_person_status", "person_id", "status"),
 )
 
@@ -252,6 +268,9 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", String(300)),
     Column("provider_id", String(64)),
+    # Scheduled notifications carry a key so a job run twice (restart, second worker)
+    # enqueues them once: e.g. "reminder_day_before:application:42".
+    Column("dedupe_key", String(120), unique=True),
     Column("delivery_status", String(20)),
     _created(),
     Column("sent_at", UTCDateTime()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -19,6 +20,7 @@ from storage.database import (
     load_conversation,
     mark_processed,
 )
+from storage.migrate import upgrade
 
 
 async def test_the_migrations_build_exactly_the_declared_schema(db: Database) -> None:
@@ -89,3 +91,26 @@ async def test_times_come_back_as_the_same_instant_in_utc(db: Database) -> None:
     async with db.reading("times") as conn:
         stored = await conn.scalar(select(schema.organisations.c.created_at))
     assert stored == paris_summer and stored.tzinfo == UTC
+
+
+async def test_an_existing_database_upgrades_and_keeps_its_organisations(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    await upgrade(url, "0001")
+    old = Database(url)
+    async with old.transaction("before") as conn:
+        await conn.execute(
+            insert(schema.organisations).values(name="Mairie", invite_code="AB23CD45")
+        )
+    await old.close()
+
+    await upgrade(url)
+
+    db = Database(url)
+    try:
+        async with db.reading("after") as conn:
+            row = (await conn.execute(select(schema.organisations))).one()
+    finally:
+        await db.close()
+    assert row.name == "Mairie"
+    assert (row.remind_day_before_at, row.remind_hours_before) == (18, 2)
+    assert row.attendance_check is True and row.offer_window_hours == 12
