@@ -23,6 +23,7 @@ from bot.messaging.dispatcher import Dispatcher
 from bot.messaging.sms_channel import SmsChannel
 from bot.messaging.telegram_channel import TelegramChannel
 from bot.runtime import Renfort, system_clock
+from bot.scheduler.tick import TICK_SECONDS, tick
 from bot.sockets import listening_socket
 from handlers.telegram.common import RenfortApplication
 from handlers.telegram.wiring import build_application
@@ -131,6 +132,18 @@ class Service:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.scheduler.add_job(
             renfort.notify_outbox, "interval", seconds=OUTBOX_SWEEP_SECONDS, id="outbox_sweep"
+        )
+        # First tick right away: whatever fell due while we were down is done now, if
+        # still useful (each job decides; a reminder never goes after its slot started).
+        self.scheduler.add_job(
+            tick,
+            "interval",
+            args=[renfort],
+            seconds=TICK_SECONDS,
+            id="scan",
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
         )
         self.scheduler.start()
         web = build_web_app(

@@ -13,6 +13,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import schema
+from storage.database import upsert_ignore
 
 
 class Priority(IntEnum):
@@ -21,6 +22,30 @@ class Priority(IntEnum):
     REPLY = 1
     NORMAL = 5
     BULK = 9
+
+
+def _row(
+    kind: str,
+    person_id: int | None,
+    chat_id: int | None,
+    payload: dict[str, Any],
+    priority: Priority,
+    not_before: datetime | None,
+    dedupe_key: str | None = None,
+) -> dict[str, Any]:
+    if (person_id is None) == (chat_id is None):
+        raise ValueError("a notification goes to exactly one person or one chat")
+    return {
+        "kind": kind,
+        "person_id": person_id,
+        "chat_id": chat_id,
+        "payload": payload,
+        "priority": int(priority),
+        "status": "pending",
+        "not_before": not_before or schema.now(),
+        "created_at": schema.now(),
+        "dedupe_key": dedupe_key,
+    }
 
 
 async def enqueue(
@@ -33,20 +58,29 @@ async def enqueue(
     priority: Priority = Priority.NORMAL,
     not_before: datetime | None = None,
 ) -> int:
-    if (person_id is None) == (chat_id is None):
-        raise ValueError("a notification goes to exactly one person or one chat")
+    """Queue one notification; returns its outbox id."""
+    values = _row(kind, person_id, chat_id, payload, priority, not_before)
     result = await conn.execute(
-        insert(schema.outbox)
-        .values(
-            kind=kind,
-            person_id=person_id,
-            chat_id=chat_id,
-            payload=payload,
-            priority=int(priority),
-            status="pending",
-            not_before=not_before or schema.now(),
-            created_at=schema.now(),
-        )
-        .returning(schema.outbox.c.id)
+        insert(schema.outbox).values(**values).returning(schema.outbox.c.id)
     )
     return int(result.scalar_one())
+
+
+async def enqueue_once(
+    conn: AsyncConnection,
+    dedupe_key: str,
+    kind: str,
+    *,
+    person_id: int | None = None,
+    chat_id: int | None = None,
+    payload: dict[str, Any],
+    priority: Priority = Priority.NORMAL,
+    not_before: datetime | None = None,
+) -> int | None:
+    """Queue a notification that must exist at most once (a reminder, a digest): None when
+    one with the same key was queued before, by this worker or another, before or after a
+    restart."""
+    values = _row(kind, person_id, chat_id, payload, priority, not_before, dedupe_key)
+    statement = upsert_ignore(conn, schema.outbox, values).returning(schema.outbox.c.id)
+    found = (await conn.execute(statement)).scalar_one_or_none()
+    return None if found is None else int(found)

@@ -1,0 +1,42 @@
+"""One tick: run every scan job at the service's current time."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.runtime import Renfort
+
+log = logging.getLogger(__name__)
+
+# A job looks at the database as of `now`, writes what is due (outbox rows with dedupe
+# keys, status changes with their audit rows) and returns how many things it did.
+Job = Callable[[Renfort, datetime], Awaitable[int]]
+
+TICK_SECONDS = 30
+
+
+def jobs() -> list[tuple[str, Job]]:
+    """Every scan, in the order they should run within one tick."""
+    return []
+
+
+async def tick(renfort: Renfort) -> dict[str, int]:
+    """Run every job once; one failing job is logged and the others still run."""
+    now = renfort.now()
+    done: dict[str, int] = {}
+    for name, job in jobs():
+        started = time.perf_counter()
+        try:
+            done[name] = await job(renfort, now)
+        except Exception:  # a broken job must not stop reminders of the others
+            log.exception("scheduler job %s failed", name)
+            renfort.metrics.count("scheduler_job_errors_total", job=name)
+            continue
+        elapsed = time.perf_counter() - started
+        renfort.metrics.gauge("scheduler_job_seconds", elapsed, job=name)
+    if any(done.values()):
+        renfort.notify_outbox()
+    return done
