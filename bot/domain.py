@@ -61,13 +61,18 @@ DOMAINS: dict[str, str] = {
 REFUSAL_REASONS: dict[str, str] = {
     "slot_filled": N_("The slot is already filled"),
     "requirements": N_("Requirements not met"),
+    "mission_over": N_("The mission is over"),
     "other": N_("Other reason"),
 }
+# Reasons Renfort gives by itself, never offered to a coordinator refusing by hand.
+AUTOMATIC_REASONS = frozenset({"mission_over"})
 
 # Search radii a volunteer can pick (km); None means everywhere.
 RADII: tuple[int | None, ...] = (5, 10, 30, None)
 DEFAULT_RADIUS_KM = 30
 ANSWER_WITHIN_DAYS = 7
+NO_SHOWS_WARNING = 2  # from this many no-shows, coordinators are warned before approving
+NUDGE_AFTER_DAYS = 3  # a pending application reminds the organisation once, this old
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -58,6 +59,7 @@ async def test_a_volunteer_cannot_hold_two_overlapping_slots(db: Database) -> No
 async def test_a_volunteer_who_cancels_frees_the_place_for_the_first_on_the_waitlist(
     db: Database,
 ) -> None:
+    """The place is offered to the first in line, who keeps it reserved until they answer."""
     org = await commune(db)
     slot_id = await first_slot(db, await polling_station(db, org.id, now=NOW, capacity=1))
     camille, lucas, ines = [
@@ -70,12 +72,15 @@ async def test_a_volunteer_who_cancels_frees_the_place_for_the_first_on_the_wait
 
     await applications.cancel(db, person_id=camille.id, application_id=held.id, now=NOW)
 
-    assert (
-        await applications.get_application(db, lucas_app.id)
-    ).status == ApplicationStatus.PENDING
+    offered = await applications.get_application(db, lucas_app.id)
+    assert (offered.status, offered.offer_expires_at) == (
+        ApplicationStatus.WAITLISTED,
+        NOW + timedelta(hours=12),
+    )
     after = await applications.get_application(db, ines_app.id)
-    assert (after.status, after.waitlist_position) == (ApplicationStatus.WAITLISTED, 1)
-    assert ("waitlist_promoted", lucas.id, None) in await outbox_kinds(db)
+    assert (after.status, after.waitlist_position) == (ApplicationStatus.WAITLISTED, 2)
+    assert after.offer_expires_at is None
+    assert ("offer_made", lucas.id, None) in await outbox_kinds(db)
 
 
 async def test_a_coordinator_decides_once_and_the_volunteer_is_told(db: Database) -> None:

@@ -24,7 +24,7 @@ from bot.services.applications import ApplicationView, applications_of, decide
 from bot.services.errors import Conflict, ServiceError
 from bot.services.missions import MissionCard, MissionDetail, SlotView
 from bot.services.phones import find_by_phone
-from bot.sms import replies
+from bot.sms import render_schedule, replies
 from bot.sms.gsm7 import is_gsm7, length, segments
 from bot.sms.render import RENDERERS, render_notification
 from handlers.sms.conversation import SmsConversations
@@ -132,6 +132,7 @@ def payload(**extra: Any) -> dict[str, Any]:
         "ends_at": END.isoformat(),
         "volunteer_name": NAME,
         "volunteer_via_sms": True,
+        "offer_expires_at": (START - timedelta(hours=11, minutes=30)).isoformat(),
         **extra,
     }
 
@@ -198,6 +199,10 @@ def templates() -> dict[str, Template]:
         "not_understood": replies.not_understood,
         "empty": replies.empty,
         "apology": replies.apology,
+        "offer_accepted": lambda t: replies.offer_accepted(t, application(), TODAY),
+        "offer_declined": lambda t: replies.offer_declined(t, application(), TODAY),
+        "offer_too_late": lambda t: replies.offer_too_late(t, application(), TODAY),
+        "offer_closed": replies.offer_closed,
     }
     for code in (
         "not_registered",
@@ -237,6 +242,17 @@ def templates() -> dict[str, Template]:
             ),
         }
     )
+    for kind in ("reminder_day_before", "reminder_hours_before"):
+        # With the number to CANCEL, the longest a reminder gets.
+        every[f"notify:{kind}:cancel_number"] = partial(
+            _notification_with, kind=kind, extra={"number": 12, "hours": 3}
+        )
+    every["attendance_confirmed"] = lambda t: render_schedule.attendance_confirmed(
+        t, application(ApplicationStatus.CONFIRMED), TODAY
+    )
+    every["attendance_released"] = lambda t: render_schedule.attendance_released(
+        t, application(ApplicationStatus.CANCELLED), TODAY
+    )
     for kind in RENDERERS:
         if kind != "application_decided":
             every[f"notify:{kind}"] = partial(_notification, kind=kind)
@@ -249,6 +265,10 @@ def _refusal(t: Translator, *, code: str) -> str:
 
 def _notification(t: Translator, *, kind: str) -> str:
     return render_notification(kind, payload(), t, NOW)
+
+
+def _notification_with(t: Translator, *, kind: str, extra: dict[str, Any]) -> str:
+    return render_notification(kind, payload(**extra), t, NOW)
 
 
 @dataclass(frozen=True)

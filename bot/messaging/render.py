@@ -14,8 +14,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.buttons import Button
-from bot.domain import ANSWER_WITHIN_DAYS, REFUSAL_REASONS, ApplicationStatus
+from bot.domain import ANSWER_WITHIN_DAYS, NO_SHOWS_WARNING, REFUSAL_REASONS, ApplicationStatus
 from bot.i18n import Translator
+from bot.messaging.render_offers import OFFER_RENDERERS
+from bot.messaging.render_organisers import ORGANISER_RENDERERS
+from bot.messaging.render_schedule import SCHEDULE_RENDERERS
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,21 @@ def _volunteer_facts(payload: dict[str, Any], t: Translator) -> str:
     return " · ".join(facts)
 
 
+def _no_show_warning(payload: dict[str, Any], t: Translator) -> list[str]:
+    """A line of its own once a volunteer has missed slots before: easy to miss in the facts."""
+    no_shows = int(payload.get("no_shows") or 0)
+    if no_shows < NO_SHOWS_WARNING:
+        return []
+    return [
+        "⚠️ "
+        + t.n_(
+            "<b>Did not come {n} time</b> without warning: check with them before approving.",
+            "<b>Did not come {n} times</b> without warning: check with them before approving.",
+            no_shows,
+        )
+    ]
+
+
 def application_submitted(payload: dict[str, Any], t: Translator) -> Rendered:
     """To the organisation: someone applied; approve or refuse with one tap."""
     name = esc(payload["volunteer_name"])
@@ -84,6 +102,7 @@ def application_submitted(payload: dict[str, Any], t: Translator) -> Rendered:
             ),
             "🗓 " + esc(_slot(payload, t)),
             "👤 " + esc(_volunteer_facts(payload, t)),
+            *_no_show_warning(payload, t),
             "",
             t.n_(
                 "Please answer within {n} day.",
@@ -181,6 +200,9 @@ RENDERERS: dict[str, Callable[[dict[str, Any], Translator], Rendered]] = {
     "application_decided": application_decided,
     "application_cancelled": application_cancelled,
     "waitlist_promoted": waitlist_promoted,
+    **SCHEDULE_RENDERERS,
+    **OFFER_RENDERERS,
+    **ORGANISER_RENDERERS,
 }
 
 

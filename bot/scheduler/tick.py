@@ -8,6 +8,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.runtime import Renfort
+from bot.scheduler.attendance import ask_attendance, flag_unanswered
+from bot.scheduler.closing import close_finished_missions
+from bot.scheduler.digest import send_digests
+from bot.scheduler.nudges import flag_late, nudge_pending
+from bot.scheduler.offers import expire_offers
+from bot.scheduler.reminders import send_reminders
+from bot.scheduler.rosters import ask_feedback, post_rosters
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +27,18 @@ TICK_SECONDS = 30
 
 def jobs() -> list[tuple[str, Job]]:
     """Every scan, in the order they should run within one tick."""
-    return []
+    return [
+        ("offers", expire_offers),  # first: a withdrawn offer frees a place now
+        ("reminders", send_reminders),
+        ("attendance_ask", ask_attendance),
+        ("attendance_flag", flag_unanswered),
+        ("nudges", nudge_pending),
+        ("late", flag_late),
+        ("rosters", post_rosters),
+        ("feedback", ask_feedback),
+        ("closing", close_finished_missions),
+        ("digest", send_digests),  # last: counts what the jobs above just settled
+    ]
 
 
 async def tick(renfort: Renfort) -> dict[str, int]:

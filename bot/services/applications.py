@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain import ACTIVE, HOLDING, REFUSAL_REASONS, ApplicationStatus, MissionStatus
 from bot.geo import haversine_km
 from bot.messaging.outbox import Priority, enqueue
-from bot.services import audit
+from bot.services import audit, offers
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.missions import count_taken
 from bot.services.organisations import admin_chat_ids, coordinator_ids, require_member
@@ -45,6 +45,7 @@ class ApplicationView:
     decided_at: datetime | None
     decided_by_name: str | None
     waitlist_position: int | None
+    offer_expires_at: datetime | None = None  # a freed place is offered until then
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def _view_query() -> Any:
             A.c.slot_id,
             A.c.created_at,
             A.c.decided_at,
+            A.c.offer_expires_at,
             decider.c.first_name.label("decided_by_name"),
             S.c.mission_id,
             S.c.starts_at,
@@ -134,6 +136,7 @@ async def _view(conn: AsyncConnection, row: Row[Any]) -> ApplicationView:
         decided_at=row.decided_at,
         decided_by_name=row.decided_by_name,
         waitlist_position=await _waitlist_position(conn, row),
+        offer_expires_at=row.offer_expires_at,
     )
 
 
@@ -321,36 +324,6 @@ async def apply(
         return view
 
 
-async def _promote_waitlist(conn: AsyncConnection, slot_id: int, capacity: int) -> None:
-    """Give freed places to the longest-waiting people on the slot's waitlist."""
-    free = capacity - await count_taken(conn, slot_id)
-    if free <= 0:
-        return
-    rows = (
-        await conn.execute(
-            select(A.c.id, A.c.person_id)
-            .where(A.c.slot_id == slot_id, A.c.status == ApplicationStatus.WAITLISTED)
-            .order_by(A.c.created_at, A.c.id)
-            .limit(free)
-        )
-    ).all()
-    for row in rows:
-        await set_status(
-            conn, row.id, ApplicationStatus.WAITLISTED, ApplicationStatus.PENDING, actor_id=None
-        )
-        await audit.record(
-            conn,
-            "promote_waitlist",
-            actor_id=None,
-            action="application.promoted",
-            subject_type="application",
-            subject_id=row.id,
-        )
-        view = await fetch_application(conn, row.id)
-        await enqueue(conn, "waitlist_promoted", person_id=row.person_id, payload=_snapshot(view))
-        await _announce_pending(conn, view, await fetch_person(conn, row.person_id))
-
-
 async def cancel(
     db: Database,
     *,
@@ -359,13 +332,19 @@ async def cancel(
     now: datetime,
     inbound: Inbound | None = None,
 ) -> ApplicationView:
-    """The volunteer withdraws; a place they held goes to the waitlist."""
+    """The volunteer withdraws; a place they held, or were offered, goes to the waitlist."""
     async with db.transaction("cancel_application", inbound) as conn:
         row = (
             await conn.execute(
                 db.lock_for_update(
                     select(
-                        A.c.id, A.c.status, A.c.person_id, A.c.slot_id, S.c.capacity, S.c.ends_at
+                        A.c.id,
+                        A.c.status,
+                        A.c.person_id,
+                        A.c.slot_id,
+                        A.c.offer_expires_at,
+                        S.c.capacity,
+                        S.c.ends_at,
                     )
                     .join(S, S.c.id == A.c.slot_id)
                     .where(A.c.id == application_id)
@@ -379,6 +358,11 @@ async def cancel(
         if row.ends_at <= now:
             raise Conflict("slot_over")
         held_place = row.status in HOLDING
+        offered = row.offer_expires_at is not None
+        if offered:
+            await conn.execute(
+                update(A).where(A.c.id == application_id).values(offer_expires_at=None)
+            )
         await set_status(
             conn, application_id, row.status, ApplicationStatus.CANCELLED, actor_id=person_id
         )
@@ -396,7 +380,15 @@ async def cancel(
             person = await fetch_person(conn, person_id)
             payload = _snapshot(view) | {"volunteer_name": person.first_name}
             await _tell_organisation(conn, view.organisation_id, "application_cancelled", payload)
-            await _promote_waitlist(conn, row.slot_id, row.capacity)
+        if held_place or offered:
+            await offers.place_freed(
+                conn,
+                db,
+                application_id=application_id,
+                freed_by=offers.FreedBy.CANCELLED,
+                now=now,
+                transaction="cancel_application",
+            )
         return view
 
 
@@ -408,6 +400,7 @@ async def decide(
     approve: bool,
     reason: str | None = None,
     inbound: Inbound | None = None,
+    now: datetime | None = None,
 ) -> Decision:
     """A coordinator approves or refuses; a second decision on the same application only
     reports the first one."""
@@ -464,7 +457,14 @@ async def decide(
             priority=Priority.NORMAL,
         )
         if not approve:
-            await _promote_waitlist(conn, row.slot_id, row.capacity)
+            await offers.place_freed(
+                conn,
+                db,
+                application_id=application_id,
+                freed_by=offers.FreedBy.REFUSED,
+                now=now or schema.now(),
+                transaction="decide_application",
+            )
         return Decision(view, changed=True)
 
 

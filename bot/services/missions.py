@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, and_, func, insert, or_, select
+from sqlalchemy import ColumnElement, Row, and_, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain import DOMAINS, HOLDING, GeoPoint, MissionStatus
+from bot.domain import DOMAINS, HOLDING, ApplicationStatus, GeoPoint, MissionStatus
 from bot.geo import bounding_box, haversine_km
 from bot.services import audit
 from bot.services.errors import InvalidInput, NotFound
@@ -203,11 +203,21 @@ async def create_mission(
         return await insert_mission(conn, spec, actor_id=actor_id, transaction="create_mission")
 
 
+def takes_a_place() -> ColumnElement[bool]:
+    """Applications counted against capacity: holding ones, and waitlisted ones with an
+    open offer, which reserves the freed place until they answer."""
+    a = schema.applications
+    return or_(
+        a.c.status.in_([str(s) for s in HOLDING]),
+        and_(a.c.status == ApplicationStatus.WAITLISTED, a.c.offer_expires_at.is_not(None)),
+    )
+
+
 def _taken_subquery() -> Any:
     a = schema.applications
     return (
         select(a.c.slot_id, func.count().label("taken"))
-        .where(a.c.status.in_([str(s) for s in HOLDING]))
+        .where(takes_a_place())
         .group_by(a.c.slot_id)
         .subquery("taken")
     )
@@ -216,12 +226,7 @@ def _taken_subquery() -> Any:
 async def count_taken(conn: AsyncConnection, slot_id: int) -> int:
     a = schema.applications
     return int(
-        await conn.scalar(
-            select(func.count()).where(
-                a.c.slot_id == slot_id, a.c.status.in_([str(s) for s in HOLDING])
-            )
-        )
-        or 0
+        await conn.scalar(select(func.count()).where(a.c.slot_id == slot_id, takes_a_place())) or 0
     )
 
 

@@ -9,11 +9,14 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain import ANSWER_WITHIN_DAYS, REFUSAL_REASONS, ApplicationStatus
+from bot.domain import ANSWER_WITHIN_DAYS, NO_SHOWS_WARNING, REFUSAL_REASONS, ApplicationStatus
 from bot.i18n import Translator
 from bot.messaging.render import UnknownNotification
 from bot.sms import dates
 from bot.sms.gsm7 import SINGLE_GSM7, SINGLE_UCS2, fit_encoding, is_gsm7, length, segments
+from bot.sms.render_offers import OFFER_RENDERERS
+from bot.sms.render_organisers import ORGANISER_RENDERERS
+from bot.sms.render_schedule import SCHEDULE_RENDERERS
 
 ELLIPSIS = "..."
 SHORTEST = 12  # a value cut below this stops saying anything
@@ -139,18 +142,31 @@ def _volunteer(payload: Mapping[str, Any], t: Translator) -> str:
 
 def application_submitted(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
     """To a coordinator who can only be reached by SMS: someone applied."""
+    values = {
+        "name": _volunteer(payload, t),
+        "mission": str(payload["mission_title"]),
+        "when": when(payload, t, today),
+        "days": str(ANSWER_WITHIN_DAYS),
+    }
+    no_shows = int(payload.get("no_shows") or 0)
+    if no_shows >= NO_SHOWS_WARNING:
+        # The warning replaces the deadline: one SMS has room for one of them.
+        return fit(
+            lambda v: t._(
+                "Renfort: {name} applied for {mission}, {when}. WARNING: did not come"
+                " {n} times before. Answer in Telegram.",
+                **v,
+            ),
+            values | {"n": str(no_shows)},
+            ("mission", "name"),
+        )
     return fit(
         lambda v: t._(
             "Renfort: {name} applied for {mission}, {when}. Please answer in Telegram"
             " within {days} days.",
             **v,
         ),
-        {
-            "name": _volunteer(payload, t),
-            "mission": str(payload["mission_title"]),
-            "when": when(payload, t, today),
-            "days": str(ANSWER_WITHIN_DAYS),
-        },
+        values,
         ("mission", "name"),
     )
 
@@ -177,6 +193,9 @@ RENDERERS: dict[str, Renderer] = {
     "waitlist_promoted": waitlist_promoted,
     "application_submitted": application_submitted,
     "application_cancelled": application_cancelled,
+    **SCHEDULE_RENDERERS,
+    **OFFER_RENDERERS,
+    **ORGANISER_RENDERERS,
 }
 
 

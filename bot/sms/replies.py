@@ -252,6 +252,8 @@ def _span(t: Translator, view: ApplicationView, today: date | None) -> str:
 
 def _status(t: Translator, view: ApplicationView) -> str:
     if view.status == ApplicationStatus.WAITLISTED:
+        if view.offer_expires_at is not None:
+            return t._("place offered: reply YES")
         return t._("waiting list no. {position}", position=view.waitlist_position or 1)
     labels = {
         ApplicationStatus.PENDING: N_("pending"),
@@ -337,6 +339,51 @@ def no_such_application(t: Translator) -> str:
 
 def number_without_list(t: Translator) -> str:
     return one(t._("Send MISSIONS to see the missions, then reply with a number."))
+
+
+# ---- a place offered from the waiting list (YES / NO) ---------------------------------
+
+
+def offer_accepted(t: Translator, view: ApplicationView, today: date | None = None) -> str:
+    return fit(
+        lambda v: t._(
+            "The place is yours: {mission}, {when}. {organisation} has your application and"
+            " will answer you by SMS.",
+            **v,
+        ),
+        {
+            "mission": view.mission_title,
+            "when": _span(t, view, today),
+            "organisation": view.organisation_name,
+        },
+        ("mission", "organisation"),
+    )
+
+
+def offer_declined(t: Translator, view: ApplicationView, today: date | None = None) -> str:
+    return fit(
+        lambda v: t._(
+            "All right, the place for {mission}, {when} goes to the next person. Thank you.", **v
+        ),
+        {"mission": view.mission_title, "when": _span(t, view, today)},
+        ("mission",),
+    )
+
+
+def offer_too_late(t: Translator, view: ApplicationView, today: date | None = None) -> str:
+    return fit(
+        lambda v: t._(
+            "Sorry, the time to answer is over: the place for {mission} went to the next"
+            " person. Send MISSIONS for others.",
+            **v,
+        ),
+        {"mission": view.mission_title},
+        ("mission",),
+    )
+
+
+def offer_closed(t: Translator) -> str:
+    return one(t._("This offer is no longer open. Send MY MISSIONS to see yours."))
 
 
 # ---- keywords at any time ------------------------------------------------------------

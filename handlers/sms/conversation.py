@@ -15,7 +15,7 @@ from bot.runtime import Renfort
 from bot.services import phones
 from bot.services.errors import ServiceError
 from bot.sms import replies
-from handlers.sms import browse, mine, registration
+from handlers.sms import answers, browse, feedback, mine, registration
 from handlers.sms.parse import Command, Kind, parse_command, parse_language
 from handlers.sms.turn import (
     CHANNEL,
@@ -175,6 +175,13 @@ async def _first_contact(turn: SmsTurn, command: Command) -> None:
 
 async def _registered(turn: SmsTurn, command: Command) -> None:
     kind, state = command.kind, turn.state
+    # A bare YES/NO answers an offer or "Still coming?", unless we just asked "Cancel?".
+    if (
+        state != CONFIRM_CANCEL
+        and command.yes is not None
+        and await answers.answer_yes_no(turn, command.yes)
+    ):
+        return
     if state == CONFIRM_CANCEL and command.yes is not None:
         await mine.confirm_cancel(turn, command.yes)
     elif kind == Kind.MISSIONS:
@@ -195,7 +202,7 @@ async def _registered(turn: SmsTurn, command: Command) -> None:
         turn.say(replies.empty(turn.t))
     elif kind == Kind.START:
         turn.say(replies.help_text(turn.t))
-    else:
+    elif not (kind == Kind.TEXT and await feedback.take_note(turn, command.text)):
         turn.say(replies.not_understood(turn.t))
 
 

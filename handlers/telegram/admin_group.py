@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.buttons import Button
-from bot.domain import REFUSAL_REASONS, ApplicationStatus
+from bot.domain import AUTOMATIC_REASONS, REFUSAL_REASONS, ApplicationStatus
 from bot.i18n import Translator
 from bot.messaging.render import decision_buttons
 from bot.services import applications, organisations, people
@@ -76,6 +76,8 @@ def outcome_line(t: Translator, view: ApplicationView) -> str:
         return t._("✅ Approved by {name}, {when}", name=who, when=when)
     if view.status == ApplicationStatus.REFUSED:
         reason = REFUSAL_REASONS.get(view.reason or "", REFUSAL_REASONS["other"])
+        if view.decided_by_name is None:  # refused by Renfort itself (the mission closed)
+            return t._("❌ Closed automatically, {when} — {reason}", when=when, reason=t._(reason))
         return t._(
             "❌ Refused by {name}, {when} — {reason}", name=who, when=when, reason=t._(reason)
         )
@@ -197,6 +199,7 @@ async def decide(
             approve=reason is None,
             reason=reason,
             inbound=context.turn.inbound,
+            now=context.turn.now,
         )
     except NotAllowed:
         await alert(update, not_member_text(t, view.organisation_name))
@@ -236,6 +239,7 @@ async def refuse(update: Update, context: RenfortContext) -> None:
     buttons = [
         [Button(here._(label), REFUSE_REASON, {"application_id": view.id, "reason": key})]
         for key, label in REFUSAL_REASONS.items()
+        if key not in AUTOMATIC_REASONS
     ]
     buttons.append([Button(here._("« Back"), REFUSE_BACK, {"application_id": view.id})])
     await answer_query(update, t._("Why? Tap the reason; the volunteer will be told."))

@@ -9,11 +9,12 @@ from telegram import Update
 from bot.buttons import Button
 from bot.domain import ANSWER_WITHIN_DAYS, ApplicationStatus, MissionStatus
 from bot.i18n import Translator
+from bot.messaging.render_offers import offer_buttons
 from bot.services import applications, missions
 from bot.services.applications import ApplicationView
 from bot.services.errors import Conflict, NotFound
 from bot.services.missions import MissionDetail, SlotView
-from handlers.telegram import registration
+from handlers.telegram import offers, registration
 from handlers.telegram.common import RenfortContext, answer_query, esc, reply
 from handlers.telegram.discovery import SHOW_MISSION
 from handlers.telegram.flow import leave_profile_edit
@@ -122,6 +123,8 @@ async def confirm_apply(update: Update, context: RenfortContext) -> None:
 
 
 def status_text(t: Translator, view: ApplicationView) -> str:
+    if view.offer_expires_at is not None:
+        return offers.offer_status(t, view)
     if view.status == ApplicationStatus.WAITLISTED:
         return t._("⏳ Waiting list, position {position}", position=view.waitlist_position or 1)
     if view.status == ApplicationStatus.APPROVED:
@@ -162,6 +165,8 @@ async def show_mine(update: Update, context: RenfortContext, *, edit: bool = Fal
             status_text(t, view),
             "",
         ]
+        if view.offer_expires_at is not None:
+            buttons += offer_buttons(t, view.id)
         label = "✖ " + t._("Cancel {number}. {title}", number=number, title=view.mission_title[:30])
         buttons.append([Button(label, ASK_CANCEL, {"app": view.id})])
     await reply(update, context, "\n".join(lines).strip(), buttons, edit=edit)

@@ -15,10 +15,11 @@ from telegram.ext import BaseHandler, ChatMemberHandler, CommandHandler, filters
 
 from bot.buttons import Button
 from bot.i18n import Translator
+from bot.messaging.render_organisers import FEEDBACK, MARK
 from bot.services import organisations, people
 from bot.services.errors import NotAllowed, ServiceError
 from bot.services.organisations import Organisation
-from handlers.telegram import admin_group, new_mission
+from handlers.telegram import admin_group, feedback, new_mission, roster, settings
 from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
 
 Callback = Callable[[Update, RenfortContext], Awaitable[None]]
@@ -235,6 +236,8 @@ HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
     CommandHandler("join", join_command),
     CommandHandler("link", link_command),
     CommandHandler("newmission", new_mission.new_mission_command),
+    CommandHandler("settings", settings.settings_command),
+    CommandHandler("roster", roster.roster_command),
     CommandHandler("help", group_help, filters=filters.ChatType.GROUPS),
     ChatMemberHandler(bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
 ]
@@ -246,4 +249,7 @@ ACTIONS: dict[str, Callback] = {
     admin_group.REFUSE_BACK: admin_group.refuse_back,
     LINK_PICK: link_pick,
     **new_mission.ACTIONS,
+    **settings.ACTIONS,
+    MARK: roster.mark,
+    FEEDBACK: feedback.feedback,  # a volunteer's tap, answered with the roster's follow-up
 }

@@ -12,7 +12,8 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain import GeoPoint
-from handlers.telegram import applying, discovery, phone, profile, registration
+from bot.messaging.render_offers import ACCEPT_OFFER, DECLINE_OFFER
+from handlers.telegram import applying, attendance, discovery, offers, phone, profile, registration
 from handlers.telegram.common import RenfortContext, reply
 from handlers.telegram.flow import (
     INTERESTS_SAVED,
@@ -118,6 +119,10 @@ _ACTIONS: dict[str, Step] = {
     applying.ASK_CANCEL: applying.ask_cancel,
     applying.CANCEL: applying.cancel,
     applying.MY_MISSIONS: applying.mine_button,
+    attendance.ATTENDANCE_YES: attendance.coming,
+    attendance.ATTENDANCE_NO: attendance.not_coming,
+    ACCEPT_OFFER: offers.accept,
+    DECLINE_OFFER: offers.decline,
 }
 
 STATES: dict[str, Callback] = {state: polite(step) for state, step in _STATES.items()}

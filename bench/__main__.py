@@ -1,0 +1,24 @@
+"""`python -m bench` (or `make bench`): every benchmark, one after the other, with figures."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHMARKS = ("bench.latency", "bench.dispatch", "bench.scheduler")
+
+
+def main() -> None:
+    for name in BENCHMARKS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+        print(f"== {name}", flush=True)
+        sys.argv = [name]  # each benchmark's own defaults
+        module.main()
+        print(flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""Telegram texts of the organisers' side: nudges about waiting applications, the Monday
+digest, the roster to mark after a slot, and the volunteers' notes about answers that are
+late and about how the slot went. Registered in render.RENDERERS.
+
+`render` imports this module to register it, so its helpers are imported when a renderer
+runs, not when this module loads."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from bot.buttons import Button
+from bot.domain import ANSWER_WITHIN_DAYS, ApplicationStatus
+from bot.i18n import Translator
+
+if TYPE_CHECKING:
+    from bot.messaging.render import Rendered
+
+MARK = "roster_mark"  # the actions of the buttons below, answered in handlers/telegram
+FEEDBACK = "feedback"
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+def _rendered(text: str, buttons: list[list[Button]] | None = None) -> Rendered:
+    from bot.messaging.render import Rendered
+
+    return Rendered(text, buttons or [])
+
+
+def _decision_buttons(t: Translator, application_id: int) -> list[list[Button]]:
+    from bot.messaging.render import decision_buttons
+
+    return decision_buttons(t, application_id)
+
+
+def _slot(payload: dict[str, Any], t: Translator) -> str:
+    return esc(
+        t.slot_span(
+            datetime.fromisoformat(payload["starts_at"]),
+            datetime.fromisoformat(payload["ends_at"]),
+            ZoneInfo(payload["timezone"]),
+        )
+    )
+
+
+def status_label(t: Translator, status: str) -> str:
+    """How a roster shows where each volunteer stands."""
+    labels = {
+        ApplicationStatus.PENDING: t._("⏳ waiting for an answer"),
+        ApplicationStatus.WAITLISTED: t._("🕒 on the waiting list"),
+        ApplicationStatus.APPROVED: t._("approved"),
+        ApplicationStatus.CONFIRMED: t._("confirmed"),
+        ApplicationStatus.ATTENDED: t._("✅ present"),
+        ApplicationStatus.NO_SHOW: t._("❌ absent"),
+    }
+    return labels.get(ApplicationStatus(status), status)
+
+
+def application_nudge(payload: dict[str, Any], t: Translator) -> Rendered:
+    """To the organisation: an application has been waiting for days; decide from here."""
+    days = int(payload.get("days_waiting") or 0)
+    text = "\n".join(
+        [
+            "⏰ "
+            + t._(
+                "<b>Still waiting for an answer</b> · {organisation}",
+                organisation=esc(payload["organisation_name"]),
+            ),
+            t.n_(
+                "<b>{name}</b> applied {n} day ago for <b>{mission}</b>.",
+                "<b>{name}</b> applied {n} days ago for <b>{mission}</b>.",
+                days,
+                name=esc(payload["volunteer_name"]),
+                mission=esc(payload["mission_title"]),
+            ),
+            "🗓 " + _slot(payload, t),
+            "",
+            t.n_(
+                "Volunteers are promised an answer within {n} day.",
+                "Volunteers are promised an answer within {n} days.",
+                ANSWER_WITHIN_DAYS,
+            ),
+        ]
+    )
+    return _rendered(text, _decision_buttons(t, int(payload["application_id"])))
+
+
+def application_late(payload: dict[str, Any], t: Translator) -> Rendered:
+    """To the volunteer: no answer yet; their application stays, other missions are open."""
+    text = "\n".join(
+        [
+            "⏳ "
+            + t._(
+                "Your application for <b>{mission}</b> is still waiting for an answer from"
+                " {organisation}.",
+                mission=esc(payload["mission_title"]),
+                organisation=esc(payload["organisation_name"]),
+            ),
+            "🗓 " + _slot(payload, t),
+            "",
+            t._(
+                "Sorry for the wait. It stays open, and in the meantime you are free to look at"
+                " other missions: /missions"
+            ),
+        ]
+    )
+    return _rendered(text)
+
+
+def _digest_pending(payload: dict[str, Any], t: Translator) -> list[str]:
+    count = int(payload.get("pending_count") or 0)
+    if not count:
+        return ["📝 " + t._("No application is waiting for an answer.")]
+    lines = [
+        "📝 "
+        + t.n_(
+            "<b>{n} application</b> waiting for an answer",
+            "<b>{n} applications</b> waiting for an answer",
+            count,
+        )
+    ]
+    late = int(payload.get("late_count") or 0)
+    if late:
+        lines.append(
+            t.n_(
+                "including {n} for more than {days} days",
+                "including {n} for more than {days} days",
+                late,
+                days=ANSWER_WITHIN_DAYS,
+            )
+        )
+    for item in payload.get("oldest") or []:
+        lines.append(
+            "• "
+            + t.n_(
+                "{name} · {mission} · {n} day",
+                "{name} · {mission} · {n} days",
+                int(item["days"]),
+                name=esc(item["name"]),
+                mission=esc(item["mission_title"]),
+            )
+        )
+    return lines
+
+
+def _digest_slots(payload: dict[str, Any], t: Translator) -> list[str]:
+    count = int(payload.get("underfilled_count") or 0)
+    if not count:
+        return ["🗓 " + t._("Every slot of the next 14 days is full.")]
+    lines = [
+        "🗓 "
+        + t.n_(
+            "<b>{n} slot</b> of the next 14 days still needs people",
+            "<b>{n} slots</b> of the next 14 days still need people",
+            count,
+        )
+    ]
+    shown = payload.get("underfilled") or []
+    for item in shown:
+        left = t.n_("{n} place left", "{n} places left", int(item["places_left"]))
+        lines.append(f"• {esc(item['mission_title'])} · {_slot(item, t)} · {left}")
+    if count > len(shown):
+        lines.append(t.n_("and {n} more", "and {n} more", count - len(shown)))
+    return lines
+
+
+def weekly_digest(payload: dict[str, Any], t: Translator) -> Rendered:
+    """To the organisation on Monday morning: the backlog, the gaps, last week's no-shows."""
+    no_shows = [esc(name) for name in payload.get("no_shows") or []]
+    absent = (
+        "🚫 " + t._("No-shows last week: {names}", names=", ".join(no_shows))
+        if no_shows
+        else "🚫 " + t._("No no-show last week.")
+    )
+    text = "\n".join(
+        [
+            "📬 "
+            + t._(
+                "<b>Your week</b> · {organisation}",
+                organisation=esc(payload["organisation_name"]),
+            ),
+            "",
+            *_digest_pending(payload, t),
+            "",
+            *_digest_slots(payload, t),
+            "",
+            absent,
+        ]
+    )
+    return _rendered(text)
+
+
+def slot_roster(payload: dict[str, Any], t: Translator) -> Rendered:
+    """To the organisation after a slot: who was expected; one tap marks present or absent."""
+    lines = [
+        "📋 " + t._("<b>Who came?</b> · {mission}", mission=esc(payload["mission_title"])),
+        "🗓 " + _slot(payload, t),
+        "",
+    ]
+    buttons: list[list[Button]] = []
+    for volunteer in payload.get("volunteers") or []:
+        name = esc(volunteer["name"])
+        lines.append(f"• {name} — {status_label(t, volunteer['status'])}")
+        application_id = int(volunteer["application_id"])
+        buttons.append(
+            [
+                Button(
+                    t._("✅ {name}", name=volunteer["name"]),
+                    MARK,
+                    {"application_id": application_id, "present": True},
+                ),
+                Button(
+                    t._("❌ {name}", name=volunteer["name"]),
+                    MARK,
+                    {"application_id": application_id, "present": False},
+                ),
+            ]
+        )
+    lines += ["", t._("Tap ✅ for each person who came, ❌ for each who did not.")]
+    return _rendered("\n".join(lines), buttons)
+
+
+def feedback_request(payload: dict[str, Any], t: Translator) -> Rendered:
+    """To the volunteer the day after: did it go well?"""
+    text = "\n".join(
+        [
+            "🙏 "
+            + t._(
+                "Thank you for <b>{mission}</b> with {organisation}!",
+                mission=esc(payload["mission_title"]),
+                organisation=esc(payload["organisation_name"]),
+            ),
+            "🗓 " + _slot(payload, t),
+            "",
+            t._("Did it go well?"),
+        ]
+    )
+    data = {"application_id": int(payload["application_id"])}
+    buttons = [
+        [
+            Button(t._("👍 Yes"), FEEDBACK, data | {"good": True}),
+            Button(t._("👎 Not really"), FEEDBACK, data | {"good": False}),
+        ]
+    ]
+    return _rendered(text, buttons)
+
+
+ORGANISER_RENDERERS: dict[str, Callable[[dict[str, Any], Translator], Rendered]] = {
+    "application_nudge": application_nudge,
+    "application_late": application_late,
+    "weekly_digest": weekly_digest,
+    "slot_roster": slot_roster,
+    "feedback_request": feedback_request,
+}

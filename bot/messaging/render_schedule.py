@@ -1,0 +1,137 @@
+"""Telegram texts of the scheduled notifications: reminders, "Still coming?" and the word
+to the organisation about a volunteer who did not answer. Registered in render.RENDERERS.
+
+`render` imports this module to register it, so its helpers are imported when a renderer
+runs, not when this module loads."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from bot.buttons import Button
+from bot.i18n import Translator
+
+if TYPE_CHECKING:
+    from bot.messaging.render import Rendered
+
+# The actions of the "Still coming?" buttons (handlers/telegram/attendance answers them).
+ATTENDANCE_YES = "att.yes"
+ATTENDANCE_NO = "att.no"
+
+
+def _esc(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+def _rendered(text: str, buttons: list[list[Button]] | None = None) -> Rendered:
+    from bot.messaging.render import Rendered
+
+    return Rendered(text, buttons or [])
+
+
+def _span(payload: dict[str, Any], t: Translator) -> str:
+    """'Sunday 13 June 2027, 08:00–13:00': the weekday and the date in full."""
+    return _esc(
+        t.slot_span(
+            datetime.fromisoformat(payload["starts_at"]),
+            datetime.fromisoformat(payload["ends_at"]),
+            ZoneInfo(payload["timezone"]),
+        )
+    )
+
+
+def _place(payload: dict[str, Any], t: Translator) -> str:
+    if payload.get("remote"):
+        return "💻 " + t._("Remote")
+    return "📍 " + _esc(payload.get("address") or t._("Address to be confirmed"))
+
+
+def _how_to_cancel(t: Translator) -> str:
+    return t._(
+        "Can't come any more? Cancel in /mymissions so that someone else can take your place."
+    )
+
+
+def reminder_day_before(payload: dict[str, Any], t: Translator) -> Rendered:
+    """To the volunteer, the day before: when, where, how to cancel."""
+    lines = [
+        "⏰ "
+        + t._("<b>Reminder</b> · {organisation}", organisation=_esc(payload["organisation_name"])),
+        t._("You are expected for <b>{mission}</b>:", mission=_esc(payload["mission_title"])),
+        "🗓 " + _span(payload, t),
+        _place(payload, t),
+        "",
+        _how_to_cancel(t),
+    ]
+    return _rendered("\n".join(lines))
+
+
+def reminder_hours_before(payload: dict[str, Any], t: Translator) -> Rendered:
+    """To the volunteer, a few hours before the start."""
+    lines = [
+        "⏰ " + t._("<b>Soon: {mission}</b>", mission=_esc(payload["mission_title"])),
+        "🗓 " + _span(payload, t),
+        _place(payload, t),
+        "🏛 " + _esc(payload["organisation_name"]),
+        "",
+        _how_to_cancel(t),
+    ]
+    return _rendered("\n".join(lines))
+
+
+def attendance_buttons(t: Translator, application_id: int) -> list[list[Button]]:
+    """Yes / I can't come under the question."""
+    data = {"app": application_id}
+    return [
+        [
+            Button("✅ " + t._("Yes, I'm coming"), ATTENDANCE_YES, data),
+            Button("❌ " + t._("I can't come"), ATTENDANCE_NO, data),
+        ]
+    ]
+
+
+def attendance_check(payload: dict[str, Any], t: Translator) -> Rendered:
+    """To the volunteer, on the day: are you still coming?"""
+    lines = [
+        "🙋 " + t._("<b>Still coming?</b>"),
+        t._(
+            "<b>{mission}</b> with {organisation}",
+            mission=_esc(payload["mission_title"]),
+            organisation=_esc(payload["organisation_name"]),
+        ),
+        "🗓 " + _span(payload, t),
+        _place(payload, t),
+        "",
+        t._("If you can't come, say so now: someone else can take your place."),
+    ]
+    return _rendered("\n".join(lines), attendance_buttons(t, int(payload["application_id"])))
+
+
+def attendance_unconfirmed(payload: dict[str, Any], t: Translator) -> Rendered:
+    """To the organisation, an hour before: a volunteer did not answer 'Still coming?'."""
+    lines = [
+        "⚠️ "
+        + t._(
+            "<b>Not confirmed</b> · {organisation}",
+            organisation=_esc(payload["organisation_name"]),
+        ),
+        t._(
+            "{name} has not confirmed they are coming to <b>{mission}</b>.",
+            name=_esc(payload["volunteer_name"]),
+            mission=_esc(payload["mission_title"]),
+        ),
+        "🗓 " + _span(payload, t),
+    ]
+    return _rendered("\n".join(lines))
+
+
+SCHEDULE_RENDERERS: dict[str, Callable[[dict[str, Any], Translator], Rendered]] = {
+    "reminder_day_before": reminder_day_before,
+    "reminder_hours_before": reminder_hours_before,
+    "attendance_check": attendance_check,
+    "attendance_unconfirmed": attendance_unconfirmed,
+}

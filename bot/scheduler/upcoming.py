@@ -1,0 +1,166 @@
+"""The applications a scheduled job looks at: those whose slot starts within a window,
+read slots-first so the slot start index bounds the work whatever the table sizes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain import ACTIVE, ApplicationStatus, MissionStatus
+from storage import schema
+
+A, S, M, ORG, P = (
+    schema.applications,
+    schema.slots,
+    schema.missions,
+    schema.organisations,
+    schema.people,
+)
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """One application with what its reminders and questions need, as plain values."""
+
+    id: int
+    person_id: int
+    person_name: str
+    status: ApplicationStatus
+    attendance_asked_at: datetime | None
+    attendance_flagged_at: datetime | None
+    slot_id: int
+    starts_at: datetime
+    ends_at: datetime
+    mission_id: int
+    mission_title: str
+    address: str
+    remote: bool
+    timezone: str
+    organisation_id: int
+    organisation_name: str
+    remind_day_before_at: int | None
+    remind_hours_before: int | None
+    attendance_check: bool
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The payload keys every application notification renders from."""
+        return {
+            "application_id": self.id,
+            "mission_id": self.mission_id,
+            "mission_title": self.mission_title,
+            "organisation_name": self.organisation_name,
+            "address": self.address,
+            "remote": self.remote,
+            "timezone": self.timezone,
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+        }
+
+
+def _upcoming(row: Row[Any]) -> Upcoming:
+    return Upcoming(
+        id=row.id,
+        person_id=row.person_id,
+        person_name=row.first_name,
+        status=ApplicationStatus(row.status),
+        attendance_asked_at=row.attendance_asked_at,
+        attendance_flagged_at=row.attendance_flagged_at,
+        slot_id=row.slot_id,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        mission_id=row.mission_id,
+        mission_title=row.title,
+        address=row.address,
+        remote=row.remote,
+        timezone=row.timezone,
+        organisation_id=row.organisation_id,
+        organisation_name=row.organisation_name,
+        remind_day_before_at=row.remind_day_before_at,
+        remind_hours_before=row.remind_hours_before,
+        attendance_check=row.attendance_check,
+    )
+
+
+async def starting_between(
+    conn: AsyncConnection,
+    after: datetime,
+    until: datetime,
+    statuses: Sequence[ApplicationStatus],
+    *,
+    extra: Sequence[Any] = (),
+) -> list[Upcoming]:
+    """Applications in `statuses` whose slot starts in (after, until], soonest first."""
+    query = (
+        select(
+            A.c.id,
+            A.c.person_id,
+            A.c.status,
+            A.c.attendance_asked_at,
+            A.c.attendance_flagged_at,
+            S.c.id.label("slot_id"),
+            S.c.starts_at,
+            S.c.ends_at,
+            M.c.id.label("mission_id"),
+            M.c.title,
+            M.c.address,
+            M.c.remote,
+            M.c.timezone,
+            M.c.organisation_id,
+            ORG.c.name.label("organisation_name"),
+            ORG.c.remind_day_before_at,
+            ORG.c.remind_hours_before,
+            ORG.c.attendance_check,
+            P.c.first_name,
+        )
+        .select_from(S)
+        .join(A, A.c.slot_id == S.c.id)
+        .join(M, M.c.id == S.c.mission_id)
+        .join(ORG, ORG.c.id == M.c.organisation_id)
+        .join(P, P.c.id == A.c.person_id)
+        .where(
+            S.c.starts_at > after,
+            S.c.starts_at <= until,
+            A.c.status.in_([str(s) for s in statuses]),
+            M.c.status != MissionStatus.CANCELLED,
+            *extra,
+        )
+        .order_by(S.c.starts_at, A.c.id)
+    )
+    return [_upcoming(row) for row in (await conn.execute(query)).all()]
+
+
+async def list_numbers(
+    conn: AsyncConnection, person_ids: Sequence[int], now: datetime
+) -> dict[int, int]:
+    """application id -> its number in the person's MY MISSIONS list as it reads now (the
+    same order as applications_of), so an SMS can say "CANCEL 2"."""
+    numbers: dict[int, int] = {}
+    unique = sorted(set(person_ids))
+    for start in range(0, len(unique), 500):
+        rows = (
+            await conn.execute(
+                select(A.c.id, A.c.person_id)
+                .join(S, S.c.id == A.c.slot_id)
+                .where(
+                    A.c.person_id.in_(unique[start : start + 500]),
+                    A.c.status.in_([str(s) for s in ACTIVE]),
+                    S.c.ends_at > now,
+                )
+                .order_by(A.c.person_id, S.c.starts_at, A.c.id)
+            )
+        ).all()
+        counters: dict[int, int] = {}
+        for row in rows:
+            counters[row.person_id] = counters.get(row.person_id, 0) + 1
+            numbers[row.id] = counters[row.person_id]
+    return numbers

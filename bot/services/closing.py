@@ -1,0 +1,110 @@
+"""Missions close by themselves once their last slot has ended; applications still waiting
+for an answer are then refused with the reason "mission over" and their volunteers told,
+as JeVeuxAider does, so nobody waits for a reply that will never come."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from bot.domain import ApplicationStatus, MissionStatus
+from bot.messaging.outbox import enqueue
+from bot.services import audit
+from bot.services.applications import _snapshot as snapshot
+from bot.services.applications import fetch_application, set_status
+from storage import schema
+from storage.database import Database
+
+A, S, M = schema.applications, schema.slots, schema.missions
+REASON = "mission_over"
+UNANSWERED = (ApplicationStatus.PENDING, ApplicationStatus.WAITLISTED)
+
+
+@dataclass(frozen=True)
+class Closed:
+    mission_id: int
+    refused: tuple[int, ...]  # applications refused because the mission is over
+
+
+async def finished_missions(db: Database, *, now: datetime, limit: int = 100) -> list[int]:
+    """Published missions whose every slot has ended."""
+    query = (
+        select(S.c.mission_id)
+        .join(M, M.c.id == S.c.mission_id)
+        .where(M.c.status == MissionStatus.PUBLISHED)
+        .group_by(S.c.mission_id)
+        .having(func.max(S.c.ends_at) <= now)
+        .order_by(S.c.mission_id)
+        .limit(limit)
+    )
+    async with db.reading("finished_missions") as conn:
+        return [int(i) for i in await conn.scalars(query)]
+
+
+async def close_mission(db: Database, *, mission_id: int, now: datetime) -> Closed | None:
+    """Close one finished mission and refuse its unanswered applications; None when it is
+    not (or no longer) a published mission whose slots have all ended."""
+    async with db.transaction("close_mission") as conn:
+        status = await conn.scalar(
+            db.lock_for_update(select(M.c.status).where(M.c.id == mission_id))
+        )
+        last_end = await conn.scalar(
+            select(func.max(S.c.ends_at)).where(S.c.mission_id == mission_id)
+        )
+        if status != MissionStatus.PUBLISHED or last_end is None or last_end > now:
+            return None
+        await conn.execute(
+            update(M).where(M.c.id == mission_id).values(status=MissionStatus.CLOSED, closed_at=now)
+        )
+        rows = (
+            await conn.execute(
+                select(A.c.id, A.c.status, A.c.person_id)
+                .join(S, S.c.id == A.c.slot_id)
+                .where(S.c.mission_id == mission_id, A.c.status.in_([*map(str, UNANSWERED)]))
+                .order_by(A.c.id)
+            )
+        ).all()
+        if rows:
+            # A place offered from the waitlist goes with the mission; the offers job must
+            # not see it as still open.
+            await conn.execute(
+                update(A).where(A.c.id.in_([r.id for r in rows])).values(offer_expires_at=None)
+            )
+        for row in rows:
+            await set_status(
+                conn,
+                row.id,
+                row.status,
+                ApplicationStatus.REFUSED,
+                actor_id=None,
+                reason=REASON,
+                decided=True,
+            )
+            await audit.record(
+                conn,
+                "close_mission",
+                actor_id=None,
+                action="application.refused",
+                subject_type="application",
+                subject_id=row.id,
+                reason=REASON,
+            )
+            view = await fetch_application(conn, row.id)
+            await enqueue(
+                conn,
+                "application_decided",
+                person_id=row.person_id,
+                payload=snapshot(view) | {"status": "refused", "reason": REASON},
+            )
+        await audit.record(
+            conn,
+            "close_mission",
+            actor_id=None,
+            action="mission.closed",
+            subject_type="mission",
+            subject_id=mission_id,
+            refused=len(rows),
+        )
+        return Closed(mission_id, tuple(int(r.id) for r in rows))

@@ -1,0 +1,417 @@
+"""Offers: a freed place goes to the longest-waiting person on the slot's waitlist, who has
+a limited time to take it. The open offer (applications.offer_expires_at) reserves the place
+meanwhile, so there are never more open offers than free places and nobody applying in
+between can take it. Accepting makes the application pending, like any application the
+organisation has not vetted yet; declining or letting the time run out withdraws it and
+offers the place to the next person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain import HOLDING, ApplicationStatus, MissionStatus
+from bot.messaging.outbox import enqueue, enqueue_once
+
+# applications imports this module to offer freed places: use it through the module so
+# that whichever of the two is imported first, the other is complete when called.
+from bot.services import applications, audit
+from bot.services.errors import Conflict, NotFound
+from bot.services.missions import count_taken
+from bot.services.organisations import admin_chat_ids, coordinator_ids
+from bot.services.people import fetch_person
+from storage import schema
+from storage.database import Database, Inbound
+
+if TYPE_CHECKING:
+    from bot.services.applications import ApplicationView
+
+A, S, M, ORG = schema.applications, schema.slots, schema.missions, schema.organisations
+
+# Below an hour before the start nobody could reasonably answer and come: coordinators
+# are told instead. An offer lasts the organisation's window, but at most half the time
+# left, so the next person still has time too.
+NO_OFFER_WITHIN = timedelta(hours=1)
+SHORTEST_OFFER = timedelta(minutes=30)
+# A place freed this close to the start is worth a coordinator's attention.
+ALERT_WITHIN = timedelta(hours=6)
+DUE_PER_TICK = 200
+
+OFFER_MADE = "offer_made"
+OFFER_EXPIRED = "offer_expired"
+PLACE_FREED_SOON = "place_freed_soon"
+
+
+class OfferOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"  # answered too late: the place went on
+    CLOSED = "closed"  # no open offer: already answered, withdrawn or never made
+
+
+class FreedBy(StrEnum):
+    """Why a place came free, as the coordinators' alert says it."""
+
+    CANCELLED = "cancelled"
+    REFUSED = "refused"
+    OFFER_DECLINED = "offer_declined"
+    OFFER_EXPIRED = "offer_expired"
+
+
+@dataclass(frozen=True)
+class OfferAnswer:
+    application: ApplicationView
+    outcome: OfferOutcome
+
+
+def offer_window(window_hours: int, left: timedelta) -> timedelta | None:
+    """How long an offer stays open when the slot starts in `left`; None: too late."""
+    if left < NO_OFFER_WITHIN:
+        return None
+    return max(min(timedelta(hours=window_hours), left / 2), SHORTEST_OFFER)
+
+
+def _snapshot(view: ApplicationView) -> dict[str, Any]:
+    payload = applications._snapshot(view)
+    if view.offer_expires_at is not None:
+        payload["offer_expires_at"] = view.offer_expires_at.isoformat()
+    return payload
+
+
+async def offer_free_places(
+    conn: AsyncConnection, db: Database, *, slot_id: int, now: datetime, transaction: str
+) -> int:
+    """Offer the slot's free places to the longest-waiting people; returns offers made."""
+    # Applying locks the slot too: nobody takes a place between counting and offering.
+    await conn.execute(db.lock_for_update(select(S.c.id).where(S.c.id == slot_id)))
+    slot = (
+        await conn.execute(
+            select(S.c.capacity, S.c.starts_at, M.c.status, ORG.c.offer_window_hours)
+            .join(M, M.c.id == S.c.mission_id)
+            .join(ORG, ORG.c.id == M.c.organisation_id)
+            .where(S.c.id == slot_id)
+        )
+    ).first()
+    if slot is None or slot.status != MissionStatus.PUBLISHED:
+        return 0
+    window = offer_window(slot.offer_window_hours, slot.starts_at - now)
+    free = slot.capacity - await count_taken(conn, slot_id)
+    if window is None or free <= 0:
+        return 0
+    waiting = (
+        await conn.execute(
+            select(A.c.id, A.c.person_id)
+            .where(
+                A.c.slot_id == slot_id,
+                A.c.status == ApplicationStatus.WAITLISTED,
+                A.c.offer_expires_at.is_(None),
+            )
+            .order_by(A.c.created_at, A.c.id)
+            .limit(free)
+        )
+    ).all()
+    deadline = now + window
+    for row in waiting:
+        await conn.execute(
+            update(A)
+            .where(A.c.id == row.id)
+            .values(offer_expires_at=deadline, updated_at=schema.now())
+        )
+        await applications.record_event(
+            conn,
+            row.id,
+            ApplicationStatus.WAITLISTED,
+            ApplicationStatus.WAITLISTED,
+            actor_id=None,
+            reason="offer_made",
+        )
+        await audit.record(
+            conn,
+            transaction,
+            actor_id=None,
+            action="application.offered",
+            subject_type="application",
+            subject_id=row.id,
+            expires_at=deadline.isoformat(),
+        )
+        view = await applications.fetch_application(conn, row.id)
+        await enqueue(conn, OFFER_MADE, person_id=row.person_id, payload=_snapshot(view))
+    return len(waiting)
+
+
+async def place_freed(
+    conn: AsyncConnection,
+    db: Database,
+    *,
+    application_id: int,
+    freed_by: FreedBy,
+    now: datetime,
+    transaction: str,
+) -> int:
+    """A place was let go by `application_id`: offer it on, and alert the coordinators when
+    the slot is near; returns offers made."""
+    view = await applications.fetch_application(conn, application_id)
+    offered = await offer_free_places(
+        conn, db, slot_id=view.slot_id, now=now, transaction=transaction
+    )
+    left = view.starts_at - now
+    if timedelta(0) < left < ALERT_WITHIN:
+        person = await fetch_person(conn, view.person_id)
+        payload = applications._snapshot(view) | {
+            "volunteer_name": person.first_name,
+            "freed_by": str(freed_by),
+            "offered": offered,
+            "too_late": left < NO_OFFER_WITHIN,
+        }
+        await _alert_coordinators(conn, view.organisation_id, application_id, payload)
+    return offered
+
+
+async def _alert_coordinators(
+    conn: AsyncConnection, organisation_id: int, application_id: int, payload: dict[str, Any]
+) -> None:
+    """To the admin chats, or each coordinator privately; once per freed place, even if a
+    retried transaction or a second worker gets here again."""
+    key = f"{PLACE_FREED_SOON}:application:{application_id}"
+    chats = await admin_chat_ids(conn, organisation_id)
+    if chats:
+        for chat_id in chats:
+            await enqueue_once(
+                conn, f"{key}:chat:{chat_id}", PLACE_FREED_SOON, chat_id=chat_id, payload=payload
+            )
+        return
+    for person_id in await coordinator_ids(conn, organisation_id):
+        await enqueue_once(
+            conn,
+            f"{key}:person:{person_id}",
+            PLACE_FREED_SOON,
+            person_id=person_id,
+            payload=payload,
+        )
+
+
+async def _locked(conn: AsyncConnection, db: Database, application_id: int) -> Row[Any]:
+    row = (
+        await conn.execute(
+            db.lock_for_update(
+                select(
+                    A.c.id,
+                    A.c.status,
+                    A.c.person_id,
+                    A.c.slot_id,
+                    A.c.offer_expires_at,
+                    S.c.starts_at,
+                    S.c.ends_at,
+                    M.c.status.label("mission_status"),
+                )
+                .join(S, S.c.id == A.c.slot_id)
+                .join(M, M.c.id == S.c.mission_id)
+                .where(A.c.id == application_id)
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound("application_not_found")
+    return row
+
+
+def _is_open(row: Row[Any]) -> bool:
+    return bool(row.status == ApplicationStatus.WAITLISTED and row.offer_expires_at is not None)
+
+
+async def end_offer(
+    conn: AsyncConnection,
+    db: Database,
+    row: Row[Any],
+    *,
+    freed_by: FreedBy,
+    actor_id: int | None,
+    now: datetime,
+    transaction: str,
+) -> None:
+    """Withdraw the offered person (declined or too late) and offer the place onward."""
+    await conn.execute(update(A).where(A.c.id == row.id).values(offer_expires_at=None))
+    await applications.set_status(
+        conn,
+        row.id,
+        row.status,
+        ApplicationStatus.CANCELLED,
+        actor_id=actor_id,
+        reason=str(freed_by),
+    )
+    await audit.record(
+        conn,
+        transaction,
+        actor_id=actor_id,
+        action=f"application.{freed_by}",
+        subject_type="application",
+        subject_id=row.id,
+    )
+    if freed_by == FreedBy.OFFER_EXPIRED:
+        view = await applications.fetch_application(conn, row.id)
+        await enqueue(conn, OFFER_EXPIRED, person_id=row.person_id, payload=_snapshot(view))
+    await place_freed(
+        conn, db, application_id=row.id, freed_by=freed_by, now=now, transaction=transaction
+    )
+
+
+async def _overlapping_title(conn: AsyncConnection, row: Row[Any]) -> str | None:
+    """A mission the person holds a place in at the same time, if any."""
+    found = await conn.scalar(
+        select(M.c.title)
+        .select_from(A.join(S, S.c.id == A.c.slot_id).join(M, M.c.id == S.c.mission_id))
+        .where(
+            A.c.person_id == row.person_id,
+            A.c.id != row.id,
+            A.c.status.in_([str(s) for s in HOLDING]),
+            S.c.starts_at < row.ends_at,
+            S.c.ends_at > row.starts_at,
+        )
+        .limit(1)
+    )
+    return None if found is None else str(found)
+
+
+async def accept_offer(
+    db: Database,
+    *,
+    person_id: int,
+    application_id: int,
+    now: datetime,
+    inbound: Inbound | None = None,
+) -> OfferAnswer:
+    """The offered person takes the place: their application goes to the organisation."""
+    async with db.transaction("accept_offer", inbound) as conn:
+        row = await _locked(conn, db, application_id)
+        if row.person_id != person_id:
+            raise NotFound("application_not_found")
+        if not _is_open(row):
+            return OfferAnswer(
+                await applications.fetch_application(conn, row.id), OfferOutcome.CLOSED
+            )
+        if row.offer_expires_at <= now:
+            await end_offer(
+                conn,
+                db,
+                row,
+                freed_by=FreedBy.OFFER_EXPIRED,
+                actor_id=None,
+                now=now,
+                transaction="accept_offer",
+            )
+            return OfferAnswer(
+                await applications.fetch_application(conn, row.id), OfferOutcome.EXPIRED
+            )
+        if row.mission_status != MissionStatus.PUBLISHED:
+            raise Conflict("mission_closed")
+        busy = await _overlapping_title(conn, row)
+        if busy is not None:
+            raise Conflict("overlap", mission_title=busy)
+        await conn.execute(update(A).where(A.c.id == row.id).values(offer_expires_at=None))
+        await applications.set_status(
+            conn,
+            row.id,
+            row.status,
+            ApplicationStatus.PENDING,
+            actor_id=person_id,
+            reason="offer_accepted",
+        )
+        await audit.record(
+            conn,
+            "accept_offer",
+            actor_id=person_id,
+            action="application.offer_accepted",
+            subject_type="application",
+            subject_id=row.id,
+        )
+        view = await applications.fetch_application(conn, row.id)
+        await applications._announce_pending(conn, view, await fetch_person(conn, person_id))
+        return OfferAnswer(view, OfferOutcome.ACCEPTED)
+
+
+async def decline_offer(
+    db: Database,
+    *,
+    person_id: int,
+    application_id: int,
+    now: datetime,
+    inbound: Inbound | None = None,
+) -> OfferAnswer:
+    """The offered person lets the place go: they leave the waitlist, the next is offered."""
+    async with db.transaction("decline_offer", inbound) as conn:
+        row = await _locked(conn, db, application_id)
+        if row.person_id != person_id:
+            raise NotFound("application_not_found")
+        if not _is_open(row):
+            return OfferAnswer(
+                await applications.fetch_application(conn, row.id), OfferOutcome.CLOSED
+            )
+        late = row.offer_expires_at <= now
+        freed_by = FreedBy.OFFER_EXPIRED if late else FreedBy.OFFER_DECLINED
+        await end_offer(
+            conn,
+            db,
+            row,
+            freed_by=freed_by,
+            actor_id=None if late else person_id,
+            now=now,
+            transaction="decline_offer",
+        )
+        view = await applications.fetch_application(conn, row.id)
+        return OfferAnswer(view, OfferOutcome.EXPIRED if late else OfferOutcome.DECLINED)
+
+
+async def open_offer(db: Database, person_id: int, now: datetime) -> ApplicationView | None:
+    """The person's open offer that ends soonest, if any."""
+    async with db.reading("open_offer") as conn:
+        found = await conn.scalar(
+            select(A.c.id)
+            .where(
+                A.c.person_id == person_id,
+                A.c.status == ApplicationStatus.WAITLISTED,
+                A.c.offer_expires_at > now,
+            )
+            .order_by(A.c.offer_expires_at, A.c.id)
+            .limit(1)
+        )
+        return None if found is None else await applications.fetch_application(conn, int(found))
+
+
+async def expire_due_offers(db: Database, *, now: datetime, limit: int = DUE_PER_TICK) -> int:
+    """Withdraw every offer whose time ran out and offer each place onward; returns how
+    many. Each runs in its own transaction and re-checks under the lock, so a second worker
+    or a rerun after a crash finds nothing left to do."""
+    async with db.reading("due_offers") as conn:
+        due = (
+            await conn.scalars(
+                select(A.c.id)
+                .where(A.c.offer_expires_at <= now, A.c.status == ApplicationStatus.WAITLISTED)
+                .order_by(A.c.offer_expires_at, A.c.id)
+                .limit(limit)
+            )
+        ).all()
+    done = 0
+    for application_id in due:
+        async with db.transaction("expire_offer") as conn:
+            try:
+                row = await _locked(conn, db, int(application_id))
+            except NotFound:  # its slot was deleted meanwhile
+                continue
+            if not _is_open(row) or row.offer_expires_at > now:
+                continue
+            await end_offer(
+                conn,
+                db,
+                row,
+                freed_by=FreedBy.OFFER_EXPIRED,
+                actor_id=None,
+                now=now,
+                transaction="expire_offer",
+            )
+            done += 1
+    return done

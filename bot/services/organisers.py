@@ -1,0 +1,86 @@
+"""Notifications to an organisation as a whole: its admin groups, or each coordinator
+privately while no group is linked; scheduled ones carry a dedupe key per recipient."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.messaging.outbox import Priority, enqueue_once
+from bot.services.organisations import admin_chat_ids, coordinator_ids
+from storage import schema
+
+Recipient = tuple[str, int]  # ("chat", telegram chat id) or ("person", person id)
+
+
+async def recipients(conn: AsyncConnection, organisation_id: int) -> list[Recipient]:
+    """Who hears about the organisation's business, the same way applications are told."""
+    chats = await admin_chat_ids(conn, organisation_id)
+    if chats:
+        return [("chat", chat_id) for chat_id in chats]
+    return [("person", person_id) for person_id in await coordinator_ids(conn, organisation_id)]
+
+
+def recipient_key(key: str, recipient: Recipient) -> str:
+    """The dedupe key of one copy: the outbox allows each key once, copies need their own."""
+    return f"{key}:{recipient[0]}:{recipient[1]}"
+
+
+async def tell_organisation_once(
+    conn: AsyncConnection,
+    organisation_id: int,
+    key: str,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    to: Iterable[Recipient] | None = None,
+    priority: Priority = Priority.NORMAL,
+) -> int:
+    """Queue `kind` for every recipient that has not had `key` yet; returns how many."""
+    queued = 0
+    for recipient in to if to is not None else await recipients(conn, organisation_id):
+        who, ident = recipient
+        found = await enqueue_once(
+            conn,
+            recipient_key(key, recipient),
+            kind,
+            chat_id=ident if who == "chat" else None,
+            person_id=ident if who == "person" else None,
+            payload=payload,
+            priority=priority,
+        )
+        queued += found is not None
+    return queued
+
+
+async def sent_keys(conn: AsyncConnection, keys: Iterable[str]) -> set[str]:
+    """Which of `keys` the outbox already holds (one indexed lookup, not one per key)."""
+    wanted = list(keys)
+    if not wanted:
+        return set()
+    o = schema.outbox
+    rows = await conn.scalars(select(o.c.dedupe_key).where(o.c.dedupe_key.in_(wanted)))
+    return {str(r) for r in rows}
+
+
+async def unsent_recipients(
+    conn: AsyncConnection, organisation_id: int, key: str
+) -> list[Recipient]:
+    """The recipients who have not had `key` yet (a read, to spare a write transaction)."""
+    every = await recipients(conn, organisation_id)
+    done = await sent_keys(conn, (recipient_key(key, r) for r in every))
+    return [r for r in every if recipient_key(key, r) not in done]
+
+
+def zone_of(name: str | None, default: ZoneInfo) -> ZoneInfo:
+    """An organisation's or mission's zone; a NULL or unknown one falls back to the service's."""
+    if not name:
+        return default
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return default

@@ -1,0 +1,233 @@
+"""Rosters: who is expected on a slot, and after it, who came. A coordinator marks each
+volunteer present or absent with one tap; the person's attended and no-show counts follow
+every mark, a change of mind included, since coordinators see them when deciding."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain import ACTIVE, ApplicationStatus, MissionStatus
+from bot.services import audit
+from bot.services.applications import set_status
+from bot.services.errors import Conflict, NotFound
+from bot.services.organisations import require_member
+from storage import schema
+from storage.database import Database, Inbound
+
+A, S, M, P, ORGS = (
+    schema.applications,
+    schema.slots,
+    schema.missions,
+    schema.people,
+    schema.organisations,
+)
+# Who a coordinator expects on the day, and then marks.
+ROSTERED = (
+    ApplicationStatus.APPROVED,
+    ApplicationStatus.CONFIRMED,
+    ApplicationStatus.ATTENDED,
+    ApplicationStatus.NO_SHOW,
+)
+MARKS = (ApplicationStatus.ATTENDED, ApplicationStatus.NO_SHOW)
+COUNTERS = {
+    ApplicationStatus.ATTENDED: "attended_count",
+    ApplicationStatus.NO_SHOW: "no_show_count",
+}
+
+
+@dataclass(frozen=True)
+class RosterLine:
+    application_id: int
+    person_id: int
+    first_name: str
+    status: ApplicationStatus
+
+
+@dataclass(frozen=True)
+class Roster:
+    slot_id: int
+    mission_title: str
+    organisation_id: int
+    organisation_name: str
+    timezone: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    lines: tuple[RosterLine, ...]
+
+    def payload(self) -> dict[str, Any]:
+        """The roster as the plain values a renderer needs (outbox rows and edits alike)."""
+        return {
+            "slot_id": self.slot_id,
+            "mission_title": self.mission_title,
+            "organisation_name": self.organisation_name,
+            "timezone": self.timezone,
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+            "capacity": self.capacity,
+            "volunteers": [
+                {
+                    "application_id": line.application_id,
+                    "name": line.first_name,
+                    "status": line.status,
+                }
+                for line in self.lines
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Marked:
+    """The slot's roster after a tap; `changed` is False when the mark was already so."""
+
+    roster: Roster
+    changed: bool
+
+
+async def fetch_roster(
+    conn: AsyncConnection, slot_id: int, statuses: Sequence[ApplicationStatus] = ROSTERED
+) -> Roster:
+    slot = (
+        await conn.execute(
+            select(
+                S.c.id,
+                S.c.starts_at,
+                S.c.ends_at,
+                S.c.capacity,
+                M.c.title,
+                M.c.timezone,
+                M.c.organisation_id,
+                ORGS.c.name,
+            )
+            .join(M, M.c.id == S.c.mission_id)
+            .join(ORGS, ORGS.c.id == M.c.organisation_id)
+            .where(S.c.id == slot_id)
+        )
+    ).first()
+    if slot is None:
+        raise NotFound("slot_not_found")
+    rows = (
+        await conn.execute(
+            select(A.c.id, A.c.person_id, A.c.status, P.c.first_name)
+            .join(P, P.c.id == A.c.person_id)
+            .where(A.c.slot_id == slot_id, A.c.status.in_([*map(str, statuses)]))
+            .order_by(P.c.first_name, A.c.id)
+        )
+    ).all()
+    return Roster(
+        slot_id=slot.id,
+        mission_title=slot.title,
+        organisation_id=slot.organisation_id,
+        organisation_name=slot.name,
+        timezone=slot.timezone,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        capacity=slot.capacity,
+        lines=tuple(
+            RosterLine(r.id, r.person_id, r.first_name, ApplicationStatus(r.status)) for r in rows
+        ),
+    )
+
+
+async def get_roster(db: Database, slot_id: int) -> Roster:
+    async with db.reading("get_roster") as conn:
+        return await fetch_roster(conn, slot_id)
+
+
+async def upcoming_rosters(
+    db: Database, *, organisation_id: int, now: datetime, days: int = 14, limit: int = 10
+) -> list[Roster]:
+    """The organisation's next slots with everyone still in play, for /roster."""
+    query = (
+        select(S.c.id)
+        .join(M, M.c.id == S.c.mission_id)
+        .where(
+            M.c.organisation_id == organisation_id,
+            M.c.status == MissionStatus.PUBLISHED,
+            S.c.ends_at > now,
+            S.c.starts_at <= now + timedelta(days=days),
+        )
+        .order_by(S.c.starts_at, S.c.id)
+        .limit(limit)
+    )
+    async with db.reading("upcoming_rosters") as conn:
+        return [await fetch_roster(conn, int(i), ACTIVE) for i in await conn.scalars(query)]
+
+
+def _step(column: ColumnElement[int], by: int) -> ColumnElement[int]:
+    """The counter moved by one, never below zero (counts predating marks may be short)."""
+    return case((column + by < 0, 0), else_=column + by)
+
+
+async def mark_attendance(
+    db: Database,
+    *,
+    actor_id: int,
+    application_id: int,
+    present: bool,
+    now: datetime,
+    inbound: Inbound | None = None,
+) -> Marked:
+    """Mark a rostered volunteer present or absent once the slot has begun; a member of the
+    organisation may change the mark, and the person's counts move with it."""
+    new = ApplicationStatus.ATTENDED if present else ApplicationStatus.NO_SHOW
+    async with db.transaction("mark_attendance", inbound) as conn:
+        row = (
+            await conn.execute(
+                db.lock_for_update(
+                    select(
+                        A.c.status, A.c.person_id, A.c.slot_id, S.c.starts_at, M.c.organisation_id
+                    )
+                    .join(S, S.c.id == A.c.slot_id)
+                    .join(M, M.c.id == S.c.mission_id)
+                    .where(A.c.id == application_id)
+                )
+            )
+        ).first()
+        if row is None:
+            raise NotFound("application_not_found")
+        await require_member(conn, actor_id, row.organisation_id)
+        old = ApplicationStatus(row.status)
+        if old not in ROSTERED:
+            raise Conflict("not_active", status=row.status)
+        if row.starts_at > now:
+            raise Conflict("slot_not_started")
+        if old == new:
+            return Marked(await fetch_roster(conn, row.slot_id), changed=False)
+        counts: dict[str, ColumnElement[int]] = {COUNTERS[new]: _step(P.c[COUNTERS[new]], 1)}
+        if old in MARKS:
+            counts[COUNTERS[old]] = _step(P.c[COUNTERS[old]], -1)
+        await conn.execute(update(P).where(P.c.id == row.person_id).values(counts))
+        await set_status(conn, application_id, old, new, actor_id=actor_id)
+        await audit.record(
+            conn,
+            "mark_attendance",
+            actor_id=actor_id,
+            action=f"application.{new}",
+            subject_type="application",
+            subject_id=application_id,
+            previous=str(old),
+        )
+        return Marked(await fetch_roster(conn, row.slot_id), changed=True)
+
+
+async def ended_slots(db: Database, *, now: datetime, within: timedelta) -> list[Roster]:
+    """Slots that ended in the last `within` and have someone to mark."""
+    query = (
+        select(S.c.id)
+        .where(
+            S.c.starts_at >= now - within - timedelta(days=7),  # lets the starts index narrow
+            S.c.ends_at <= now,
+            S.c.ends_at > now - within,
+        )
+        .order_by(S.c.ends_at, S.c.id)
+    )
+    async with db.reading("ended_slots") as conn:
+        rosters = [await fetch_roster(conn, int(i)) for i in await conn.scalars(query)]
+    return [r for r in rosters if r.lines]

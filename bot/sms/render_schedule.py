@@ -1,0 +1,123 @@
+"""SMS texts of the scheduled notifications (reminders, "Still coming?", the word to a
+coordinator about a silent volunteer) and the answers to YES/NO to that question; each
+fits one GSM-7 segment. Registered in bot.sms.render.RENDERERS, which imports this
+module, so its helpers are imported when a text is built."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.i18n import Translator
+from bot.services.applications import ApplicationView
+from bot.sms import dates
+
+
+def _values(payload: Mapping[str, Any], t: Translator, today: date | None) -> dict[str, str]:
+    from bot.sms.render import place, when
+
+    return {
+        "mission": str(payload["mission_title"]),
+        "when": when(payload, t, today),
+        "place": place(payload, t),
+    }
+
+
+def _cancel_hint(payload: Mapping[str, Any], t: Translator) -> str:
+    """How to cancel by SMS: the number in MY MISSIONS when we know it."""
+    number = payload.get("number")
+    if number:
+        return t._("Can't come? Send CANCEL {number}.", number=number)
+    return t._("Can't come? Send MY MISSIONS to cancel.")
+
+
+def reminder_day_before(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+    """To the volunteer, the day before."""
+    from bot.sms.render import fit
+
+    values = _values(payload, t, today) | {"cancel": _cancel_hint(payload, t)}
+    return fit(
+        lambda v: t._("Renfort reminder: {mission}, {when}, {place}. {cancel}", **v),
+        values,
+        ("mission", "place"),
+    )
+
+
+def reminder_hours_before(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+    """To the volunteer, a few hours before the start."""
+    from bot.sms.render import fit
+
+    values = _values(payload, t, today) | {"cancel": _cancel_hint(payload, t)}
+    return fit(
+        lambda v: t._("Renfort: {mission} starts soon, {when}, {place}. {cancel}", **v),
+        values,
+        ("mission", "place"),
+    )
+
+
+def attendance_check(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+    """To the volunteer, on the day: are you still coming?"""
+    from bot.sms.render import fit
+
+    values = _values(payload, t, today)
+    del values["place"]
+    return fit(
+        lambda v: t._("Renfort: are you still coming to {mission}, {when}? Reply YES or NO.", **v),
+        values,
+        ("mission",),
+    )
+
+
+def attendance_unconfirmed(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+    """To a coordinator reachable only by SMS: a volunteer did not answer."""
+    from bot.sms.render import fit
+
+    values = _values(payload, t, today) | {"name": str(payload["volunteer_name"])}
+    del values["place"]
+    return fit(
+        lambda v: t._(
+            "Renfort: {name} has not confirmed they are coming to {mission}, {when}.", **v
+        ),
+        values,
+        ("mission", "name"),
+    )
+
+
+def _view_values(t: Translator, view: ApplicationView, today: date | None) -> dict[str, str]:
+    span = dates.span(t.locale, view.starts_at, view.ends_at, ZoneInfo(view.timezone), today)
+    return {"mission": view.mission_title, "when": span}
+
+
+def attendance_confirmed(t: Translator, view: ApplicationView, today: date | None = None) -> str:
+    """The answer to YES: the place is confirmed."""
+    from bot.sms.render import fit
+
+    return fit(
+        lambda v: t._("Thank you! See you {when} for {mission}.", **v),
+        _view_values(t, view, today),
+        ("mission",),
+    )
+
+
+def attendance_released(t: Translator, view: ApplicationView, today: date | None = None) -> str:
+    """The answer to NO: the place was let go, and thanks for saying so."""
+    from bot.sms.render import fit
+
+    return fit(
+        lambda v: t._(
+            "Thank you for telling us. Your place for {mission}, {when} goes to someone else.",
+            **v,
+        ),
+        _view_values(t, view, today),
+        ("mission",),
+    )
+
+
+SCHEDULE_RENDERERS: dict[str, Callable[[Mapping[str, Any], Translator, date | None], str]] = {
+    "reminder_day_before": reminder_day_before,
+    "reminder_hours_before": reminder_hours_before,
+    "attendance_check": attendance_check,
+    "attendance_unconfirmed": attendance_unconfirmed,
+}
