@@ -10,10 +10,7 @@ BENCHMARKS = ("bench.latency", "bench.dispatch", "bench.scheduler")
 
 def main() -> None:
     for name in BENCHMARKS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
+        module = importlib.import_module(name)
         print(f"== {name}", flush=True)
         sys.argv = [name]  # each benchmark's own defaults
         module.main()

@@ -29,6 +29,9 @@ class Renfort:
     metrics: Metrics = field(default_factory=Metrics)
     outbox_ready: asyncio.Event = field(default_factory=asyncio.Event)
     sandbox: bool = False  # talking to the local chat, not to Telegram
+    # Facts a scheduler job learnt that stay true (a digest fully queued for a week), so
+    # later ticks skip the database; losing it on restart only costs one look.
+    settled: set[str] = field(default_factory=set)
 
     def now(self) -> datetime:
         return self.clock()

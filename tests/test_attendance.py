@@ -163,8 +163,8 @@ async def test_in_telegram_yes_confirms_no_cancels_and_silence_reaches_the_group
         for _twice in range(2):
             await tick(bot.renfort)
             await bot.service.dispatcher.drain()
-        flags = [m for m in bot.double.messages[GROUP][before:] if "not confirmed" in m.text]
-        assert len(flags) == 1 and "Lou" in flags[0].text
+        flags = [m for m in bot.double.messages[GROUP][before:] if "Lou" in m.text]
+        assert len(flags) == 1 and "Assesseur" in flags[0].text
         statuses = {
             user: (await applications.get_application(bot.db, ids[user])).status for user in ids
         }

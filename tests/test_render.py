@@ -135,13 +135,20 @@ def test_an_unknown_kind_or_decision_is_a_clear_error() -> None:
         render("application_decided", snapshot(status="pending"), EN)
 
 
+# Kinds about an organisation's week rather than one slot: no slot date to show.
+WITHOUT_A_SLOT = {"weekly_digest"}
+
+
 @pytest.mark.parametrize("kind", sorted(RENDERERS))
-def test_every_kind_renders_in_french_without_a_french_catalog_yet(kind: str) -> None:
-    payload = submitted(status="refused", reason="other")
+def test_every_kind_renders_in_french_with_french_dates(kind: str) -> None:
+    payload = submitted(
+        status="refused", reason="other", offer_expires_at="2027-06-12T20:00:00+00:00"
+    )
 
     message = render(kind, payload, Translator("fr"))
 
-    assert "dimanche 13 juin 2027" in message.text  # dates are French already
+    if kind not in WITHOUT_A_SLOT:
+        assert "dimanche 13 juin 2027" in message.text
     assert 0 < len(message.text) <= 4096
 
 

@@ -51,9 +51,12 @@ async def send_digests(renfort: Renfort, now: datetime) -> int:
         if local < datetime.combine(start.date(), SEND_AT, zone):
             continue
         key = digest_key(org.id, local)
+        if key in renfort.settled:
+            continue
         async with db.reading("digest_contents") as conn:
             to = await unsent_recipients(conn, org.id, key)
             if not to:
+                renfort.settled.add(key)
                 continue
             payload = await weekly_digest(
                 conn, org.id, org.name, now=now, week_start=start, week=key.rsplit(":", 1)[1]

@@ -324,6 +324,35 @@ async def apply(
         return view
 
 
+async def lock_application(conn: AsyncConnection, db: Database, application_id: int) -> Row[Any]:
+    """The application with its slot and mission facts, locked until commit (PostgreSQL;
+    SQLite's write transaction already excludes others)."""
+    row = (
+        await conn.execute(
+            db.lock_for_update(
+                select(
+                    A.c.id,
+                    A.c.status,
+                    A.c.person_id,
+                    A.c.slot_id,
+                    A.c.offer_expires_at,
+                    S.c.capacity,
+                    S.c.starts_at,
+                    S.c.ends_at,
+                    M.c.status.label("mission_status"),
+                    M.c.organisation_id,
+                )
+                .join(S, S.c.id == A.c.slot_id)
+                .join(M, M.c.id == S.c.mission_id)
+                .where(A.c.id == application_id)
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound("application_not_found")
+    return row
+
+
 async def cancel(
     db: Database,
     *,
@@ -334,24 +363,8 @@ async def cancel(
 ) -> ApplicationView:
     """The volunteer withdraws; a place they held, or were offered, goes to the waitlist."""
     async with db.transaction("cancel_application", inbound) as conn:
-        row = (
-            await conn.execute(
-                db.lock_for_update(
-                    select(
-                        A.c.id,
-                        A.c.status,
-                        A.c.person_id,
-                        A.c.slot_id,
-                        A.c.offer_expires_at,
-                        S.c.capacity,
-                        S.c.ends_at,
-                    )
-                    .join(S, S.c.id == A.c.slot_id)
-                    .where(A.c.id == application_id)
-                )
-            )
-        ).first()
-        if row is None or row.person_id != person_id:
+        row = await lock_application(conn, db, application_id)
+        if row.person_id != person_id:
             raise NotFound("application_not_found")
         if row.status not in ACTIVE:
             raise Conflict("not_active", status=row.status)
@@ -407,25 +420,7 @@ async def decide(
     if not approve and reason not in REFUSAL_REASONS:
         raise InvalidInput("reason")
     async with db.transaction("decide_application", inbound) as conn:
-        row = (
-            await conn.execute(
-                db.lock_for_update(
-                    select(
-                        A.c.id,
-                        A.c.status,
-                        A.c.person_id,
-                        A.c.slot_id,
-                        S.c.capacity,
-                        M.c.organisation_id,
-                    )
-                    .join(S, S.c.id == A.c.slot_id)
-                    .join(M, M.c.id == S.c.mission_id)
-                    .where(A.c.id == application_id)
-                )
-            )
-        ).first()
-        if row is None:
-            raise NotFound("application_not_found")
+        row = await lock_application(conn, db, application_id)
         await require_member(conn, actor_id, row.organisation_id)
         if row.status != ApplicationStatus.PENDING:
             return Decision(await fetch_application(conn, application_id), changed=False)

@@ -195,31 +195,6 @@ async def _alert_coordinators(
         )
 
 
-async def _locked(conn: AsyncConnection, db: Database, application_id: int) -> Row[Any]:
-    row = (
-        await conn.execute(
-            db.lock_for_update(
-                select(
-                    A.c.id,
-                    A.c.status,
-                    A.c.person_id,
-                    A.c.slot_id,
-                    A.c.offer_expires_at,
-                    S.c.starts_at,
-                    S.c.ends_at,
-                    M.c.status.label("mission_status"),
-                )
-                .join(S, S.c.id == A.c.slot_id)
-                .join(M, M.c.id == S.c.mission_id)
-                .where(A.c.id == application_id)
-            )
-        )
-    ).first()
-    if row is None:
-        raise NotFound("application_not_found")
-    return row
-
-
 def _is_open(row: Row[Any]) -> bool:
     return bool(row.status == ApplicationStatus.WAITLISTED and row.offer_expires_at is not None)
 
@@ -287,7 +262,7 @@ async def accept_offer(
 ) -> OfferAnswer:
     """The offered person takes the place: their application goes to the organisation."""
     async with db.transaction("accept_offer", inbound) as conn:
-        row = await _locked(conn, db, application_id)
+        row = await applications.lock_application(conn, db, application_id)
         if row.person_id != person_id:
             raise NotFound("application_not_found")
         if not _is_open(row):
@@ -344,7 +319,7 @@ async def decline_offer(
 ) -> OfferAnswer:
     """The offered person lets the place go: they leave the waitlist, the next is offered."""
     async with db.transaction("decline_offer", inbound) as conn:
-        row = await _locked(conn, db, application_id)
+        row = await applications.lock_application(conn, db, application_id)
         if row.person_id != person_id:
             raise NotFound("application_not_found")
         if not _is_open(row):
@@ -399,7 +374,7 @@ async def expire_due_offers(db: Database, *, now: datetime, limit: int = DUE_PER
     for application_id in due:
         async with db.transaction("expire_offer") as conn:
             try:
-                row = await _locked(conn, db, int(application_id))
+                row = await applications.lock_application(conn, db, int(application_id))
             except NotFound:  # its slot was deleted meanwhile
                 continue
             if not _is_open(row) or row.offer_expires_at > now:
