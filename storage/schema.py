@@ -319,3 +319,53 @@ button_payloads = Table(
     Column("data", JSON, nullable=False, default=dict),
     _created(),
 )
+
+
+callouts = Table(
+    "callouts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("slot_id", ForeignKey("slots.id", ondelete="CASCADE"), nullable=False),
+    Column("needed", Integer, nullable=False),
+    Column("status", String(12), nullable=False, default="active"),
+    Column("radius_km", Integer),  # NULL: everywhere
+    Column("domains", JSON, nullable=False, default=list),
+    Column("channels", JSON, nullable=False, default=list),
+    Column("urgent", Boolean, nullable=False, default=False),  # may wake people at night
+    Column("wave_factor", Integer, nullable=False, default=3),  # people asked per place needed
+    Column("wave_wait_minutes", Integer, nullable=False, default=15),
+    Column("waves_sent", Integer, nullable=False, default=0),
+    Column("next_wave_at", UTCDateTime()),
+    Column("created_by", ForeignKey("people.id", ondelete="SET NULL")),
+    _created(),
+    Column("updated_at", UTCDateTime(), nullable=False, default=now, onupdate=now),
+    Column("closed_at", UTCDateTime()),
+    # The live status message in the admin group, and when it last showed the counts.
+    Column("status_chat_id", BigInteger),
+    Column("status_message_id", BigInteger),
+    Column("status_rendered_at", UTCDateTime()),
+    CheckConstraint("status in ('active', 'filled', 'stopped', 'exhausted')", name="status"),
+    CheckConstraint("needed > 0", name="needed"),
+    Index("ix_callouts_status_next_wave", "status", "next_wave_at"),
+)
+
+callout_recipients = Table(
+    "callout_recipients",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("callout_id", ForeignKey("callouts.id", ondelete="CASCADE"), nullable=False),
+    Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("wave", Integer, nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("distance_km", Float),
+    Column("outbox_id", Integer),  # the message; cancelled while unsent once the need is met
+    Column("answer", String(8)),  # yes / no
+    Column("answered_at", UTCDateTime()),
+    Column("outcome", String(12)),  # taken / waitlisted / declined
+    _created(),
+    UniqueConstraint("callout_id", "person_id", name="uq_callout_recipients_callout_person"),
+    CheckConstraint("answer is null or answer in ('yes', 'no')", name="answer"),
+    Index("ix_callout_recipients_callout_wave", "callout_id", "wave"),
+    Index("ix_callout_recipients_person_created", "person_id", "created_at"),
+)
