@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.latency", "bench.dispatch", "bench.scheduler")
+BENCHMARKS = ("bench.latency", "bench.dispatch", "bench.scheduler", "bench.targeting")
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from bot.messaging.telegram_channel import TelegramChannel
 from bot.runtime import Renfort, system_clock
 from bot.scheduler.tick import TICK_SECONDS, tick
 from bot.sockets import listening_socket
+from handlers.telegram.callout_refresh import CalloutRefresher
 from handlers.telegram.common import RenfortApplication
 from handlers.telegram.wiring import build_application
 from handlers.twilio_web import twilio_routes
@@ -82,6 +83,7 @@ class Service:
         self.dispatcher: Dispatcher | None = None
         self.sms: SmsChannel | None = None
         self.scheduler: AsyncIOScheduler | None = None
+        self.callout_board: CalloutRefresher | None = None
         self.http: uvicorn.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -123,12 +125,16 @@ class Service:
                 secret_token=settings.telegram_webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
             )
-        channels: dict[str, Channel] = {"telegram": TelegramChannel(telegram.bot, renfort)}
+        telegram_channel = TelegramChannel(telegram.bot, renfort)
+        channels: dict[str, Channel] = {"telegram": telegram_channel}
         if settings.sms_enabled:
             self.sms = SmsChannel(renfort)
             channels["sms"] = self.sms
         self.dispatcher = Dispatcher(renfort, channels)
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
+        # Status messages share the outbox's limiter: edits count in a group's budget too.
+        self.callout_board = CalloutRefresher(renfort, telegram.bot, telegram_channel.limiter)
+        self._tasks.append(asyncio.create_task(self.callout_board.run(), name="callout_board"))
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.scheduler.add_job(
             renfort.notify_outbox, "interval", seconds=OUTBOX_SWEEP_SECONDS, id="outbox_sweep"
@@ -164,6 +170,8 @@ class Service:
             self.scheduler.shutdown(wait=False)
         if self.dispatcher is not None:
             self.dispatcher.stop()
+        if self.callout_board is not None:
+            self.callout_board.stop()
         if self.http is not None:
             self.http.should_exit = True
         telegram = self.telegram

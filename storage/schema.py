@@ -337,6 +337,9 @@ callouts = Table(
     Column("wave_wait_minutes", Integer, nullable=False, default=15),
     Column("waves_sent", Integer, nullable=False, default=0),
     Column("next_wave_at", UTCDateTime()),
+    # Matching people not asked yet, counted at the last targeting pass: a full pass over a
+    # large register is too slow to repeat for every answer and status message (0004).
+    Column("pool_left", Integer),
     Column("created_by", ForeignKey("people.id", ondelete="SET NULL")),
     _created(),
     Column("updated_at", UTCDateTime(), nullable=False, default=now, onupdate=now),

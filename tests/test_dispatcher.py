@@ -198,6 +198,23 @@ async def test_a_blocked_volunteer_with_a_phone_gets_it_by_sms_instead(
     assert (row.status, row.channel) == ("sent", "sms")
 
 
+async def test_a_notification_restricted_to_sms_skips_a_reachable_telegram(
+    renfort: Renfort, double: TelegramDouble
+) -> None:
+    [camille] = await people_on_telegram(renfort, double, 1)
+    async with renfort.db.transaction("test") as conn:
+        await conn.execute(update(schema.people).values(phone="+33612345678"))
+    row_id = await notify(renfort, person_id=camille, payload=snapshot() | {"channels": ["sms"]})
+    sms = ScriptedChannel(Seconds())
+    async with Bot(double.token, base_url=f"{double.base_url}/bot") as bot:
+        dispatcher = Dispatcher(renfort, {"telegram": TelegramChannel(bot, renfort), "sms": sms})
+        assert await dispatcher.drain() == 1
+
+    assert [address for address, _text, _at in sms.sent] == ["+33612345678"]
+    assert double.messages[1] == []
+    assert (await outbox(renfort.db, row_id)).channel == "sms"
+
+
 async def test_a_server_error_is_retried_after_a_pause_and_delivered_once(
     renfort: Renfort, double: TelegramDouble, dispatcher: Dispatcher
 ) -> None:

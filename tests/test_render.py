@@ -142,7 +142,10 @@ WITHOUT_A_SLOT = {"weekly_digest"}
 @pytest.mark.parametrize("kind", sorted(RENDERERS))
 def test_every_kind_renders_in_french_with_french_dates(kind: str) -> None:
     payload = submitted(
-        status="refused", reason="other", offer_expires_at="2027-06-12T20:00:00+00:00"
+        status="refused",
+        reason="other",
+        offer_expires_at="2027-06-12T20:00:00+00:00",
+        callout_id=5,
     )
 
     message = render(kind, payload, Translator("fr"))

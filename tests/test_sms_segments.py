@@ -21,10 +21,11 @@ from bot.messaging import render as telegram_render
 from bot.runtime import Renfort
 from bot.services import organisations
 from bot.services.applications import ApplicationView, applications_of, decide
+from bot.services.callouts import CalloutView, Targeting
 from bot.services.errors import Conflict, ServiceError
 from bot.services.missions import MissionCard, MissionDetail, SlotView
 from bot.services.phones import find_by_phone
-from bot.sms import render_schedule, replies
+from bot.sms import render_callouts, render_schedule, replies
 from bot.sms.gsm7 import is_gsm7, length, segments
 from bot.sms.render import RENDERERS, render_notification
 from handlers.sms.conversation import SmsConversations
@@ -119,6 +120,37 @@ def application(status: ApplicationStatus = ApplicationStatus.PENDING) -> Applic
     )
 
 
+def callout() -> CalloutView:
+    return CalloutView(
+        id=1,
+        organisation_id=1,
+        organisation_name=ORGANISATION,
+        mission_id=1,
+        mission_title=TITLE,
+        address=ADDRESS,
+        remote=False,
+        slot_id=1,
+        starts_at=START,
+        ends_at=END,
+        timezone="Europe/Paris",
+        needed=12,
+        places_left=3,
+        status="active",
+        targeting=Targeting(),
+        waves_sent=2,
+        asked=120,
+        sent=118,
+        delivered=90,
+        yes=9,
+        no=40,
+        waiting=71,
+        pool_left=900,
+        next_wave_at=None,
+        status_chat_id=None,
+        status_message_id=None,
+    )
+
+
 def payload(**extra: Any) -> dict[str, Any]:
     return {
         "application_id": 1,
@@ -203,6 +235,14 @@ def templates() -> dict[str, Template]:
         "offer_declined": lambda t: replies.offer_declined(t, application(), TODAY),
         "offer_too_late": lambda t: replies.offer_too_late(t, application(), TODAY),
         "offer_closed": replies.offer_closed,
+        "callout_taken": lambda t: render_callouts.callout_taken(t, callout(), TODAY),
+        "callout_waitlisted": lambda t: render_callouts.callout_waitlisted(t, callout(), TODAY),
+        "callout_declined": lambda t: render_callouts.callout_declined(t, callout(), TODAY),
+        "callout_closed": render_callouts.callout_closed,
+        "callout_already": render_callouts.callout_already,
+        "notify:callout:urgent": lambda t: render_notification(
+            "callout", payload(urgent=True, needed=12), t, NOW
+        ),
     }
     for code in (
         "not_registered",

@@ -4,8 +4,10 @@ records what happened (sent, later, elsewhere, or given up).
 
 Delivery is at least once: a batch is claimed ('sending') in one transaction and its
 outcomes are written in another, so a crash in between sends that batch again, and nothing
-else. A chat that may not receive yet never holds up the others: its rows go back to the
-queue for the moment its limit allows."""
+else. On PostgreSQL every running dispatcher holds a shared advisory lock, so one that starts
+alone knows the 'sending' rows are a dead worker's and sends them again at once. A chat that
+may not receive yet never holds up the others: its rows go back to the queue for the moment
+its limit allows."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -46,6 +48,9 @@ BACKOFF_SECONDS = (5, 30, 120, 600)  # after the first, second… failed attempt
 # A claimed row whose outcome is not written by then belongs to a worker that died.
 LEASE = timedelta(minutes=2)
 LEASE_SWEEP_SECONDS = 30.0
+# PostgreSQL advisory lock key ("Renfort" in ASCII): held shared by each running dispatcher
+# on a connection of its own, released by the server the moment that process dies.
+PRESENCE_LOCK = 0x52656E666F7274
 IDLE_WAIT_SECONDS = 1.0
 # drain() waits for rate-limited rows at most this long (a group's window is a minute).
 DRAIN_MAX_WAIT_SECONDS = 75.0
@@ -136,23 +141,32 @@ class Dispatcher:
         # Rows this process put back because of a rate limit, and when they may go (on
         # `clock`): claimable then even if the service clock is a test's frozen one.
         self._deferred: dict[int, float] = {}
+        self._presence: AsyncConnection | None = None
 
     # ---- loops ---------------------------------------------------------------------------
 
     async def run(self) -> None:
         """Send due notifications until stopped."""
+        try:
+            await self._run()
+        finally:
+            if self._presence is not None:
+                await _close_for_real(self._presence)
+                self._presence = None
+
+    async def _run(self) -> None:
         recovered = False
         swept = self._clock()
         while not self._stopping:
             self.renfort.outbox_ready.clear()
             try:
                 if not recovered:
-                    await self._recover(startup=True)
+                    await self._start_up()
                     recovered = True
                 while (await self._batch())[0] and not self._stopping:
                     pass
                 if self._clock() - swept >= LEASE_SWEEP_SECONDS:
-                    await self._recover(startup=False)
+                    await self._recover(everything=False)
                     swept = self._clock()
                 timeout = await self._idle_timeout()
             except Exception:
@@ -268,7 +282,7 @@ class Dispatcher:
         last_to: dict[Route, asyncio.Task[Outcome | Deferred]] = {}
         try:
             for job in jobs:
-                route = self.route(job.recipient)
+                route = self.route(job.recipient, job.payload.get("channels"))
                 if route is None:
                     batch.done.append((job, None, Unreachable("unreachable")))
                     continue
@@ -337,14 +351,16 @@ class Dispatcher:
 
     # ---- routing and language ------------------------------------------------------------
 
-    def route(self, recipient: Recipient) -> Route | None:
-        """Telegram when the person can get it there, else SMS, else nobody."""
-        telegram = "telegram" in self.channels
+    def route(self, recipient: Recipient, allowed: Sequence[str] | None = None) -> Route | None:
+        """Telegram when the person can get it there, else SMS, else nobody; a notification
+        may restrict the channels (a callout sent "by SMS only")."""
+        usable = set(self.channels) if not allowed else set(self.channels) & set(allowed)
+        telegram = "telegram" in usable
         if recipient.group_chat_id is not None:
             return Route("telegram", recipient.group_chat_id) if telegram else None
         if telegram and recipient.telegram_chat_id is not None and recipient.telegram_reachable:
             return Route("telegram", recipient.telegram_chat_id)
-        if "sms" in self.channels and recipient.sms_phone is not None:
+        if "sms" in usable and recipient.sms_phone is not None:
             return Route("sms", recipient.sms_phone)
         return None
 
@@ -474,7 +490,7 @@ class Dispatcher:
             )
             log.info("person %s blocked the bot: %s", recipient.person_id, outcome.reason)
             fallback = replace(recipient, telegram_reachable=False)
-            if self.route(fallback) is not None:
+            if self.route(fallback, job.payload.get("channels")) is not None:
                 await self._later(conn, job, 0.0)
                 return
         await self._fail(conn, job, route, "unreachable", job.attempts)
@@ -492,13 +508,34 @@ class Dispatcher:
 
     # ---- crash recovery ------------------------------------------------------------------
 
-    async def _recover(self, *, startup: bool) -> None:
-        """Put rows a dead dispatcher was sending back in the queue."""
-        # At start-up on SQLite (one worker) that is every 'sending' row; otherwise only
-        # expired leases, since other workers may be sending theirs right now.
+    async def _start_up(self) -> None:
+        """Put back what dead dispatchers were sending, then announce this one."""
+        if self.renfort.db.is_sqlite:  # one worker by design: no one else can be sending
+            await self._recover(everything=True)
+            return
+        # Without the presence lock a restarted worker could not tell a dead worker's rows
+        # from a live one's, and a crash would delay its batch by the whole lease.
+        presence = await self.renfort.db.engine.connect()
+        try:
+            alone = bool(await presence.scalar(select(func.pg_try_advisory_lock(PRESENCE_LOCK))))
+            # Exclusive while recovering, so no worker starting meanwhile claims a row yet.
+            await self._recover(everything=alone)
+            await presence.execute(select(func.pg_advisory_lock_shared(PRESENCE_LOCK)))
+            if alone:
+                await presence.execute(select(func.pg_advisory_unlock(PRESENCE_LOCK)))
+            await presence.commit()  # session locks outlive it; no transaction left open
+        except BaseException:
+            await _close_for_real(presence)
+            raise
+        self._presence = presence
+
+    async def _recover(self, *, everything: bool) -> None:
+        """Put rows a dead dispatcher was sending back in the queue: every 'sending' row
+        when no other dispatcher runs, else only expired leases (others may be sending
+        theirs right now)."""
         now = self.renfort.now()
         stuck = OUTBOX.c.status == "sending"
-        if not (startup and self.renfort.db.is_sqlite):
+        if not everything:
             stuck = stuck & (OUTBOX.c.not_before <= now)
         async with self.renfort.db.transaction("recover_outbox") as conn:
             result = await conn.execute(
@@ -506,6 +543,13 @@ class Dispatcher:
             )
         if result.rowcount:
             log.warning("%d notifications were left mid-send; sending them again", result.rowcount)
+
+
+async def _close_for_real(conn: AsyncConnection) -> None:
+    """Close a connection instead of returning it to the pool: session locks end only with
+    the session, and a pooled one would keep announcing a dispatcher that has stopped."""
+    await conn.invalidate()
+    await conn.close()
 
 
 async def _people(conn: AsyncConnection, ids: set[int]) -> dict[int, Recipient]:

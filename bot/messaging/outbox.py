@@ -84,3 +84,25 @@ async def enqueue_once(
     statement = upsert_ignore(conn, schema.outbox, values).returning(schema.outbox.c.id)
     found = (await conn.execute(statement)).scalar_one_or_none()
     return None if found is None else int(found)
+
+
+async def enqueue_many(
+    conn: AsyncConnection,
+    kind: str,
+    payloads: dict[int, dict[str, Any]],
+    *,
+    priority: Priority = Priority.NORMAL,
+    not_before: datetime | None = None,
+) -> dict[int, int]:
+    """Queue one notification per person (person id -> payload) in a single batched insert;
+    returns person id -> outbox id. A callout wave can ask thousands of people at once."""
+    if not payloads:
+        return {}
+    rows = [
+        _row(kind, person_id, None, payload, priority, not_before)
+        for person_id, payload in payloads.items()
+    ]
+    table = schema.outbox
+    statement = insert(table).returning(table.c.id, table.c.person_id, sort_by_parameter_order=True)
+    result = await conn.execute(statement, rows)
+    return {int(r.person_id): int(r.id) for r in result}

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.buttons import Button
 from bot.domain import ANSWER_WITHIN_DAYS, NO_SHOWS_WARNING, REFUSAL_REASONS, ApplicationStatus
 from bot.i18n import Translator
+from bot.messaging.render_callouts import CALLOUT_RENDERERS
 from bot.messaging.render_offers import OFFER_RENDERERS
 from bot.messaging.render_organisers import ORGANISER_RENDERERS
 from bot.messaging.render_schedule import SCHEDULE_RENDERERS
@@ -203,6 +204,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any], Translator], Rendered]] = {
     **SCHEDULE_RENDERERS,
     **OFFER_RENDERERS,
     **ORGANISER_RENDERERS,
+    **CALLOUT_RENDERERS,
 }
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.runtime import Renfort
 from bot.scheduler.attendance import ask_attendance, flag_unanswered
+from bot.scheduler.callouts import send_due_waves
 from bot.scheduler.closing import close_finished_missions
 from bot.scheduler.digest import send_digests
 from bot.scheduler.nudges import flag_late, nudge_pending
@@ -29,6 +30,7 @@ def jobs() -> list[tuple[str, Job]]:
     """Every scan, in the order they should run within one tick."""
     return [
         ("offers", expire_offers),  # first: a withdrawn offer frees a place now
+        ("callouts", send_due_waves),  # early: a crisis does not wait for the rest
         ("reminders", send_reminders),
         ("attendance_ask", ask_attendance),
         ("attendance_flag", flag_unanswered),

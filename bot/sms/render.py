@@ -14,6 +14,7 @@ from bot.i18n import Translator
 from bot.messaging.render import UnknownNotification
 from bot.sms import dates
 from bot.sms.gsm7 import SINGLE_GSM7, SINGLE_UCS2, fit_encoding, is_gsm7, length, segments
+from bot.sms.render_callouts import CALLOUT_RENDERERS
 from bot.sms.render_offers import OFFER_RENDERERS
 from bot.sms.render_organisers import ORGANISER_RENDERERS
 from bot.sms.render_schedule import SCHEDULE_RENDERERS
@@ -196,6 +197,7 @@ RENDERERS: dict[str, Renderer] = {
     **SCHEDULE_RENDERERS,
     **OFFER_RENDERERS,
     **ORGANISER_RENDERERS,
+    **CALLOUT_RENDERERS,
 }
 
 

@@ -1,16 +1,18 @@
 """A bare YES or NO (OUI, NON, O, N...) answers whichever question is open for the person:
-a place offered from the waiting list, or "Still coming?" before a mission; when both are
-open, the one that runs out first. Stopped numbers never get here: for them YES/OUI is the
+a place offered from the waiting list, "Still coming?" before a mission, or a crisis
+callout; when several are open, the one that runs out first (a callout and "Still coming?"
+run out when their slot starts). Stopped numbers never get here: for them YES/OUI is the
 carrier's opt-in word, handled before anything else."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from bot.services import attendance, offers
+from bot.services import attendance, callouts, offers
 from bot.services.applications import ApplicationView
+from bot.services.callouts import CalloutView
 from bot.services.offers import OfferOutcome
-from bot.sms import replies
+from bot.sms import render_callouts, replies
 from bot.sms.render_schedule import attendance_confirmed, attendance_released
 from handlers.sms.turn import IDLE, SmsTurn
 
@@ -20,12 +22,23 @@ async def answer_yes_no(turn: SmsTurn, yes: bool) -> bool:
     db, person_id, now = turn.renfort.db, turn.person.id, turn.now
     offer = await offers.open_offer(db, person_id, now)
     question = await attendance.open_attendance_question(db, person_id, now)
-    if question is not None and (offer is None or question.starts_at < _deadline(offer)):
-        await _answer_attendance(turn, question, yes)
-    elif offer is not None:
-        await _answer_offer(turn, offer, yes)
-    else:
+    callout = await callouts.open_callout_question(db, person_id, now)
+    open_ones: list[tuple[datetime, int, ApplicationView | CalloutView]] = []
+    if offer is not None:
+        open_ones.append((_deadline(offer), 0, offer))
+    if question is not None:
+        open_ones.append((question.starts_at, 1, question))
+    if callout is not None:
+        open_ones.append((callout.starts_at, 2, callout))
+    if not open_ones:
         return False
+    _, kind, soonest = min(open_ones, key=lambda item: item[:2])
+    if isinstance(soonest, CalloutView):
+        await _answer_callout(turn, soonest, yes)
+    elif kind == 1:
+        await _answer_attendance(turn, soonest, yes)
+    else:
+        await _answer_offer(turn, soonest, yes)
     turn.renfort.notify_outbox()
     return True
 
@@ -69,3 +82,25 @@ async def _answer_attendance(turn: SmsTurn, question: ApplicationView, yes: bool
         turn.say(attendance_confirmed(turn.t, view, turn.today))
     else:
         turn.say(attendance_released(turn.t, view, turn.today))
+
+
+async def _answer_callout(turn: SmsTurn, callout: CalloutView, yes: bool) -> None:
+    answer = await callouts.answer(
+        turn.renfort.db,
+        person_id=turn.person.id,
+        callout_id=callout.id,
+        available=yes,
+        now=turn.now,
+        inbound=turn.goto(IDLE),
+    )
+    view, t, today = answer.view, turn.t, turn.today
+    if answer.outcome == "taken":
+        turn.say(render_callouts.callout_taken(t, view, today))
+    elif answer.outcome == "waitlisted":
+        turn.say(render_callouts.callout_waitlisted(t, view, today))
+    elif answer.outcome == "declined":
+        turn.say(render_callouts.callout_declined(t, view, today))
+    elif answer.outcome == "already":
+        turn.say(render_callouts.callout_already(t))
+    else:
+        turn.say(render_callouts.callout_closed(t))

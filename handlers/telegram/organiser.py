@@ -19,7 +19,15 @@ from bot.messaging.render_organisers import FEEDBACK, MARK
 from bot.services import organisations, people
 from bot.services.errors import NotAllowed, ServiceError
 from bot.services.organisations import Organisation
-from handlers.telegram import admin_group, feedback, new_mission, roster, settings
+from handlers.telegram import (
+    admin_group,
+    callout,
+    callout_board,
+    feedback,
+    new_mission,
+    roster,
+    settings,
+)
 from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
 
 Callback = Callable[[Update, RenfortContext], Awaitable[None]]
@@ -238,10 +246,11 @@ HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
     CommandHandler("newmission", new_mission.new_mission_command),
     CommandHandler("settings", settings.settings_command),
     CommandHandler("roster", roster.roster_command),
+    CommandHandler("callout", callout.callout_command),
     CommandHandler("help", group_help, filters=filters.ChatType.GROUPS),
     ChatMemberHandler(bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
 ]
-STATES: dict[str, Callback] = {**new_mission.STATES}
+STATES: dict[str, Callback] = {**new_mission.STATES, **callout.STATES}
 ACTIONS: dict[str, Callback] = {
     admin_group.APPROVE: admin_group.approve,
     admin_group.REFUSE: admin_group.refuse,
@@ -250,6 +259,8 @@ ACTIONS: dict[str, Callback] = {
     LINK_PICK: link_pick,
     **new_mission.ACTIONS,
     **settings.ACTIONS,
+    **callout.ACTIONS,
+    **callout_board.ACTIONS,
     MARK: roster.mark,
     FEEDBACK: feedback.feedback,  # a volunteer's tap, answered with the roster's follow-up
 }

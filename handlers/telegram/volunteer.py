@@ -13,7 +13,16 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain import GeoPoint
 from bot.messaging.render_offers import ACCEPT_OFFER, DECLINE_OFFER
-from handlers.telegram import applying, attendance, discovery, offers, phone, profile, registration
+from handlers.telegram import (
+    applying,
+    attendance,
+    callout_answers,
+    discovery,
+    offers,
+    phone,
+    profile,
+    registration,
+)
 from handlers.telegram.common import RenfortContext, reply
 from handlers.telegram.flow import (
     INTERESTS_SAVED,
@@ -123,6 +132,8 @@ _ACTIONS: dict[str, Step] = {
     attendance.ATTENDANCE_NO: attendance.not_coming,
     ACCEPT_OFFER: offers.accept,
     DECLINE_OFFER: offers.decline,
+    callout_answers.YES: callout_answers.available,
+    callout_answers.NO: callout_answers.not_available,
 }
 
 STATES: dict[str, Callback] = {state: polite(step) for state, step in _STATES.items()}

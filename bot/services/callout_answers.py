@@ -1,0 +1,210 @@
+"""A volunteer's answer to a callout. A yes takes a place first come, first served, under
+the slot's lock and the capacity rules of applications: the application is approved at once,
+since the organisation asked. Once the need is met, later yeses join the waiting list; a no
+that leaves too few possible yeses brings the next wave forward."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain import ACTIVE, HOLDING, ApplicationStatus, MissionStatus
+from bot.services import applications, audit
+from bot.services.callout_views import (
+    OPEN,
+    CalloutAnswer,
+    fetch_view,
+    lock_callout,
+    must_load,
+)
+from bot.services.callout_waves import C, R, counts, settle
+from bot.services.errors import Conflict, NotFound
+from bot.services.missions import count_taken
+from storage import schema
+from storage.database import Database, Inbound
+
+A, S, M, P = schema.applications, schema.slots, schema.missions, schema.people
+TRANSACTION = "answer_callout"
+
+
+async def answer(
+    db: Database,
+    *,
+    person_id: int,
+    callout_id: int,
+    available: bool,
+    now: datetime,
+    inbound: Inbound | None = None,
+) -> CalloutAnswer:
+    """Record the person's yes or no; outcome taken, waitlisted, declined, closed or already."""
+    async with db.transaction(TRANSACTION, inbound) as conn:
+        # Person, then slot, then callout: the order applying uses, so no deadlock.
+        await conn.execute(db.lock_for_update(select(P.c.id).where(P.c.id == person_id)))
+        row = await lock_callout(conn, db, callout_id)
+        asked = (
+            await conn.execute(
+                select(R.c.id, R.c.answer).where(
+                    R.c.callout_id == callout_id, R.c.person_id == person_id
+                )
+            )
+        ).first()
+        if asked is None:
+            raise NotFound("callout_not_found")
+        if asked.answer is not None:
+            return CalloutAnswer("already", await fetch_view(conn, callout_id))
+        gone = row.starts_at <= now or row.mission_status != MissionStatus.PUBLISHED
+        if row.status == "stopped" or gone:
+            return CalloutAnswer("closed", await fetch_view(conn, callout_id))
+        if not available:
+            outcome = "declined"
+        elif row.status in OPEN:
+            outcome = await _take_place(conn, row, person_id)
+        else:  # filled: thanked and kept on the waiting list in case a place frees up
+            outcome = await _waitlist(conn, row, person_id)
+        await conn.execute(
+            update(R)
+            .where(R.c.id == asked.id)
+            .values(answer="yes" if available else "no", answered_at=now, outcome=outcome)
+        )
+        await conn.execute(update(C).where(C.c.id == callout_id).values(updated_at=now))
+        await audit.record(
+            conn,
+            TRANSACTION,
+            actor_id=person_id,
+            action=f"callout.{outcome}",
+            subject_type="callout",
+            subject_id=callout_id,
+        )
+        if outcome == "taken" or (outcome == "waitlisted" and row.status in OPEN):
+            await settle(conn, await must_load(conn, callout_id), now=now, transaction=TRANSACTION)
+        elif outcome == "declined":
+            await _hurry_if_short(conn, row, now)
+        return CalloutAnswer(outcome, await fetch_view(conn, callout_id))
+
+
+async def _existing(conn: AsyncConnection, row: Row[Any], person_id: int) -> Row[Any] | None:
+    return (
+        await conn.execute(
+            select(A.c.id, A.c.status, A.c.offer_expires_at).where(
+                A.c.slot_id == row.slot_id,
+                A.c.person_id == person_id,
+                A.c.status.in_([str(s) for s in ACTIVE]),
+            )
+        )
+    ).first()
+
+
+async def _check_overlap(conn: AsyncConnection, row: Row[Any], person_id: int) -> None:
+    """Someone holding a place elsewhere at that time cannot take this one."""
+    title = await conn.scalar(
+        select(M.c.title)
+        .select_from(A.join(S, S.c.id == A.c.slot_id).join(M, M.c.id == S.c.mission_id))
+        .where(
+            A.c.person_id == person_id,
+            A.c.slot_id != row.slot_id,
+            A.c.status.in_([str(s) for s in HOLDING]),
+            S.c.starts_at < row.ends_at,
+            S.c.ends_at > row.starts_at,
+        )
+        .limit(1)
+    )
+    if title is not None:
+        raise Conflict("overlap", mission_title=str(title))
+
+
+async def _take_place(conn: AsyncConnection, row: Row[Any], person_id: int) -> str:
+    """Approve the person on the slot if a place is free (or already theirs), else waitlist."""
+    await _check_overlap(conn, row, person_id)
+    existing = await _existing(conn, row, person_id)
+    if existing is not None and existing.status in (
+        ApplicationStatus.APPROVED,
+        ApplicationStatus.CONFIRMED,
+    ):
+        return "taken"
+    holds = existing is not None and (
+        existing.status == ApplicationStatus.PENDING or existing.offer_expires_at is not None
+    )
+    if not holds and row.capacity - await count_taken(conn, row.slot_id) <= 0:
+        return await _waitlist(conn, row, person_id)
+    # The coordinator who launched the callout made the decision by asking.
+    decider = row.created_by
+    if existing is None:
+        application_id = await _insert(conn, row, person_id, ApplicationStatus.APPROVED, decider)
+        await applications.record_event(
+            conn,
+            application_id,
+            None,
+            ApplicationStatus.APPROVED,
+            actor_id=person_id,
+            reason="callout",
+        )
+        return "taken"
+    await conn.execute(update(A).where(A.c.id == existing.id).values(offer_expires_at=None))
+    await applications.set_status(
+        conn,
+        existing.id,
+        existing.status,
+        ApplicationStatus.APPROVED,
+        actor_id=decider,
+        reason="callout",
+        decided=True,
+    )
+    return "taken"
+
+
+async def _waitlist(conn: AsyncConnection, row: Row[Any], person_id: int) -> str:
+    """Put the person on the slot's waiting list, where freed places are offered in turn."""
+    await _check_overlap(conn, row, person_id)
+    if await _existing(conn, row, person_id) is None:
+        application_id = await _insert(conn, row, person_id, ApplicationStatus.WAITLISTED, None)
+        await applications.record_event(
+            conn,
+            application_id,
+            None,
+            ApplicationStatus.WAITLISTED,
+            actor_id=person_id,
+            reason="callout",
+        )
+    return "waitlisted"
+
+
+async def _insert(
+    conn: AsyncConnection,
+    row: Row[Any],
+    person_id: int,
+    status: ApplicationStatus,
+    decider: int | None,
+) -> int:
+    decided = status == ApplicationStatus.APPROVED
+    result = await conn.execute(
+        insert(A)
+        .values(
+            slot_id=row.slot_id,
+            person_id=person_id,
+            status=status,
+            reason="callout",
+            decided_by=decider if decided else None,
+            decided_at=schema.now() if decided else None,
+            created_at=schema.now(),
+            updated_at=schema.now(),
+        )
+        .returning(A.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def _hurry_if_short(conn: AsyncConnection, row: Row[Any], now: datetime) -> None:
+    """Bring the next wave forward when the people still silent could not fill the need."""
+    if row.status != "active":
+        return
+    tally = await counts(conn, row.id)
+    if int(tally.possible) >= row.needed - int(tally.taken):
+        return
+    await conn.execute(
+        update(C)
+        .where(C.c.id == row.id, C.c.status == "active", C.c.next_wave_at > now)
+        .values(next_wave_at=now, updated_at=now)
+    )

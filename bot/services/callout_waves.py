@@ -1,0 +1,313 @@
+"""The waves of a callout: ask the next best people, stop asking once the need is met, tell
+the coordinators when nobody is left. Every function runs inside the caller's transaction;
+a wave is claimed with `UPDATE ... WHERE waves_sent = k`, so a second worker or a rerun
+after a crash never sends the same wave twice."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain import GeoPoint, MissionStatus
+from bot.messaging.outbox import Priority, enqueue_many
+from bot.services import audit
+from bot.services.callout_targeting import Target, candidates, quiet_until
+from bot.services.missions import count_taken
+from bot.services.organisers import tell_organisation_once
+from storage import schema
+
+C, R, S, M, ORG = (
+    schema.callouts,
+    schema.callout_recipients,
+    schema.slots,
+    schema.missions,
+    schema.organisations,
+)
+OUTBOX = schema.outbox
+
+CALLOUT = "callout"
+CALLOUT_EXHAUSTED = "callout_exhausted"
+CALLOUT_FILLED = "callout_filled_organisation"
+# Messages that may still reach someone: they count as possible yeses.
+LIVE_MESSAGE = ("pending", "sending", "sent")
+
+
+def callout_query() -> Any:
+    """A callout with the facts of its slot, mission and organisation."""
+    return (
+        select(
+            C,
+            S.c.mission_id,
+            S.c.starts_at,
+            S.c.ends_at,
+            S.c.capacity,
+            M.c.title.label("mission_title"),
+            M.c.address,
+            M.c.remote,
+            M.c.timezone,
+            M.c.latitude,
+            M.c.longitude,
+            M.c.status.label("mission_status"),
+            ORG.c.name.label("organisation_name"),
+        )
+        .join(S, S.c.id == C.c.slot_id)
+        .join(M, M.c.id == S.c.mission_id)
+        .join(ORG, ORG.c.id == C.c.organisation_id)
+    )
+
+
+def place_of(row: Row[Any]) -> GeoPoint | None:
+    """Where distances are measured from; None for a remote mission."""
+    if row.remote or row.latitude is None or row.longitude is None:
+        return None
+    return GeoPoint(row.latitude, row.longitude)
+
+
+def target_of(row: Row[Any]) -> Target:
+    """The targeting of a callout row."""
+    return Target(
+        slot_id=row.slot_id,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        point=place_of(row),
+        radius_km=row.radius_km,
+        domains=tuple(row.domains or ()),
+        channels=tuple(row.channels or ()),
+        callout_id=row.id,
+    )
+
+
+def snapshot(row: Row[Any]) -> dict[str, Any]:
+    """What a callout notification needs to render, as JSON values."""
+    return {
+        "callout_id": row.id,
+        "mission_id": row.mission_id,
+        "mission_title": row.mission_title,
+        "organisation_name": row.organisation_name,
+        "address": row.address,
+        "remote": row.remote,
+        "timezone": row.timezone,
+        "starts_at": row.starts_at.isoformat(),
+        "ends_at": row.ends_at.isoformat(),
+        "needed": row.needed,
+        "urgent": row.urgent,
+        "channels": list(row.channels or ()),  # the dispatcher keeps to these
+    }
+
+
+async def load(conn: AsyncConnection, callout_id: int) -> Row[Any] | None:
+    return (await conn.execute(callout_query().where(C.c.id == callout_id))).first()
+
+
+async def counts(conn: AsyncConnection, callout_id: int) -> Row[Any]:
+    """Asked, answered, still possible, taken: one aggregate over the recipients."""
+    answer, outcome = R.c.answer, R.c.outcome
+    live = OUTBOX.c.status.in_(LIVE_MESSAGE) | R.c.outbox_id.is_(None)
+    return (
+        await conn.execute(
+            select(
+                func.count(R.c.id).label("asked"),
+                func.count(R.c.id).filter(OUTBOX.c.status == "sent").label("sent"),
+                func.count(R.c.id)
+                .filter(OUTBOX.c.delivery_status == "delivered")
+                .label("delivered"),
+                func.count(R.c.id).filter(answer == "yes").label("yes"),
+                func.count(R.c.id).filter(answer == "no").label("no"),
+                func.count(R.c.id).filter(answer.is_(None)).label("waiting"),
+                func.count(R.c.id).filter(answer.is_(None), live).label("possible"),
+                func.count(R.c.id).filter(outcome == "taken").label("taken"),
+            )
+            .select_from(R.outerjoin(OUTBOX, OUTBOX.c.id == R.c.outbox_id))
+            .where(R.c.callout_id == callout_id)
+        )
+    ).one()
+
+
+async def cancel_unsent(conn: AsyncConnection, callout_id: int) -> int:
+    """Withdraw the callout's messages still waiting in the outbox; returns how many."""
+    unsent = select(R.c.outbox_id).where(R.c.callout_id == callout_id, R.c.outbox_id.is_not(None))
+    result = await conn.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(unsent), OUTBOX.c.status == "pending")
+        .values(status="cancelled", last_error="callout closed")
+    )
+    return int(result.rowcount or 0)
+
+
+async def close(
+    conn: AsyncConnection,
+    row: Row[Any],
+    status: str,
+    *,
+    actor_id: int | None,
+    now: datetime,
+    transaction: str,
+) -> bool:
+    """Close the callout as `status` and withdraw its unsent messages; False if it was
+    closed already (by another worker)."""
+    result = await conn.execute(
+        update(C)
+        .where(C.c.id == row.id, C.c.status.in_(("active", "exhausted")))
+        .values(status=status, next_wave_at=None, closed_at=now, updated_at=now)
+    )
+    if not result.rowcount:
+        return False
+    cancelled = await cancel_unsent(conn, row.id)
+    await audit.record(
+        conn,
+        transaction,
+        actor_id=actor_id,
+        action=f"callout.{status}",
+        subject_type="callout",
+        subject_id=row.id,
+        cancelled_messages=cancelled,
+    )
+    if status == "filled" and row.status_message_id is None:
+        # Without a live status message in a group, coordinators would never hear of it.
+        payload = snapshot(row) | {"taken": int((await counts(conn, row.id)).taken)}
+        await tell_organisation_once(
+            conn, row.organisation_id, f"{CALLOUT_FILLED}:{row.id}", CALLOUT_FILLED, payload
+        )
+    return True
+
+
+async def settle(conn: AsyncConnection, row: Row[Any], *, now: datetime, transaction: str) -> bool:
+    """Close the callout as filled when enough people took a place or the slot is full."""
+    if row.status not in ("active", "exhausted"):
+        return False
+    taken = int((await counts(conn, row.id)).taken)
+    free = row.capacity - await count_taken(conn, row.slot_id)
+    if taken < row.needed and free > 0:
+        return False
+    return await close(conn, row, "filled", actor_id=None, now=now, transaction=transaction)
+
+
+def wave_size(row: Row[Any], taken: int, possible: int) -> int:
+    """Enough people that about `wave_factor` possible yeses stand behind each missing one."""
+    missing = max(int(row.needed) - taken, 0)
+    return max(int(row.wave_factor) * missing - possible, missing)
+
+
+async def run_wave(
+    conn: AsyncConnection,
+    row: Row[Any],
+    *,
+    now: datetime,
+    transaction: str,
+    tell_exhausted: bool = True,
+) -> int:
+    """Send the callout's next wave if it is due and allowed now; returns people asked."""
+    if row.status != "active":
+        return 0
+    if row.starts_at <= now or row.mission_status != MissionStatus.PUBLISHED:
+        await close(conn, row, "stopped", actor_id=None, now=now, transaction=transaction)
+        return 0
+    claim = update(C).where(C.c.id == row.id, C.c.waves_sent == row.waves_sent)
+    claim = claim.where(C.c.status == "active")
+    quiet = None if row.urgent else quiet_until(now, ZoneInfo(row.timezone))
+    if quiet is not None:
+        await conn.execute(claim.values(next_wave_at=quiet, updated_at=now))
+        return 0
+    tally = await counts(conn, row.id)
+    pool = await candidates(conn, target_of(row), now)
+    chosen = pool[: wave_size(row, int(tally.taken), int(tally.possible))]
+    if not chosen:
+        done = await conn.execute(
+            claim.values(status="exhausted", next_wave_at=None, pool_left=0, updated_at=now)
+        )
+        if done.rowcount and tell_exhausted:
+            await _tell_exhausted(conn, row, tally, now=now, transaction=transaction)
+        return 0
+    wave = row.waves_sent + 1
+    wait = timedelta(minutes=row.wave_wait_minutes)
+    claimed = await conn.execute(
+        claim.values(
+            waves_sent=wave,
+            next_wave_at=now + wait,
+            pool_left=len(pool) - len(chosen),
+            updated_at=now,
+        )
+    )
+    if not claimed.rowcount:
+        return 0
+    payload = snapshot(row)
+    queued = await enqueue_many(
+        conn,
+        CALLOUT,
+        {c.person_id: payload | {"distance_km": _rounded(c.distance_km)} for c in chosen},
+        priority=Priority.BULK,
+        not_before=now,
+    )
+    withdrawn = await _withdrawn_rows(conn, row.id, [c.person_id for c in chosen])
+    fresh: list[dict[str, Any]] = []
+    for rank, candidate in enumerate(chosen, int(tally.asked) + 1):
+        values = {
+            "wave": wave,
+            "rank": rank,
+            "distance_km": candidate.distance_km,
+            "outbox_id": queued[candidate.person_id],
+            "created_at": now,
+        }
+        if candidate.person_id in withdrawn:
+            await conn.execute(
+                update(R).where(R.c.id == withdrawn[candidate.person_id]).values(**values)
+            )
+        else:
+            fresh.append({"callout_id": row.id, "person_id": candidate.person_id, **values})
+    if fresh:
+        await conn.execute(insert(R), fresh)
+    await audit.record(
+        conn,
+        transaction,
+        actor_id=None,
+        action="callout.wave",
+        subject_type="callout",
+        subject_id=row.id,
+        wave=wave,
+        asked=len(chosen),
+        pool_left=len(pool) - len(chosen),
+    )
+    return len(chosen)
+
+
+async def _withdrawn_rows(
+    conn: AsyncConnection, callout_id: int, person_ids: list[int]
+) -> dict[int, int]:
+    """Recipient rows of people asked again after their first call was withdrawn unsent."""
+    # Every earlier row of the callout, then a set lookup: an IN list of a whole wave is
+    # too long for SQLite's parameter limit.
+    wanted = set(person_ids)
+    rows = await conn.execute(select(R.c.person_id, R.c.id).where(R.c.callout_id == callout_id))
+    return {int(r.person_id): int(r.id) for r in rows if r.person_id in wanted}
+
+
+def _rounded(distance: float | None) -> float | None:
+    return None if distance is None else round(distance, 1)
+
+
+async def _tell_exhausted(
+    conn: AsyncConnection, row: Row[Any], tally: Row[Any], *, now: datetime, transaction: str
+) -> None:
+    await audit.record(
+        conn,
+        transaction,
+        actor_id=None,
+        action="callout.exhausted",
+        subject_type="callout",
+        subject_id=row.id,
+        asked=int(tally.asked),
+        taken=int(tally.taken),
+    )
+    payload = snapshot(row) | {
+        "asked": int(tally.asked),
+        "taken": int(tally.taken),
+        "waiting": int(tally.waiting),
+        "radius_km": row.radius_km,
+    }
+    # One alert per exhaustion: a later widening may exhaust the callout again.
+    key = f"{CALLOUT_EXHAUSTED}:{row.id}:{row.waves_sent}:{int(tally.asked)}"
+    await tell_organisation_once(conn, row.organisation_id, key, CALLOUT_EXHAUSTED, payload)

@@ -1,0 +1,161 @@
+"""SMS texts of crisis callouts: the call (answered with a bare YES or NO), the coordinators'
+alerts, and the replies to a volunteer's answer. Each fits one GSM-7 segment. The
+notifications are registered in bot.sms.render.RENDERERS, which imports this module, so
+its helpers are imported when a text is built."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from bot.i18n import Translator
+
+if TYPE_CHECKING:
+    from bot.services.callouts import CalloutView
+
+
+def callout(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+    """To a volunteer: YES takes a place while places are left, NO says not this time."""
+    from bot.sms.render import fit, place, when
+
+    values = {
+        "organisation": str(payload["organisation_name"]),
+        "mission": str(payload["mission_title"]),
+        "when": when(payload, t, today),
+        "place": place(payload, t),
+    }
+    shrinkable = ("mission", "place", "organisation")
+    if payload.get("urgent"):
+        return fit(
+            lambda v: t._(
+                "Renfort URGENT: {organisation} needs help: {mission}, {when}, {place}. Reply"
+                " YES if you are available, NO otherwise.",
+                **v,
+            ),
+            values,
+            shrinkable,
+        )
+    return fit(
+        lambda v: t._(
+            "Renfort: {organisation} needs help: {mission}, {when}, {place}. Reply YES if you"
+            " are available, NO otherwise.",
+            **v,
+        ),
+        values,
+        shrinkable,
+    )
+
+
+def callout_exhausted(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+    """To a coordinator reached only by SMS: nobody is left to ask."""
+    from bot.sms.render import fit, when
+
+    return fit(
+        lambda v: t._(
+            "Renfort: callout for {mission}, {when}: nobody left to ask, {taken} of {needed}"
+            " places taken. Widen it in Telegram.",
+            **v,
+        ),
+        {
+            "mission": str(payload["mission_title"]),
+            "when": when(payload, t, today),
+            "taken": str(int(payload.get("taken") or 0)),
+            "needed": str(int(payload.get("needed") or 0)),
+        },
+        ("mission",),
+    )
+
+
+def callout_filled_organisation(
+    payload: Mapping[str, Any], t: Translator, today: date | None
+) -> str:
+    """To a coordinator reached only by SMS: the callout found its people."""
+    from bot.sms.render import fit, when
+
+    return fit(
+        lambda v: t._(
+            "Renfort: callout complete, {taken} volunteers will come for {mission}, {when}.",
+            **v,
+        ),
+        {
+            "mission": str(payload["mission_title"]),
+            "when": when(payload, t, today),
+            "taken": str(int(payload.get("taken") or 0)),
+        },
+        ("mission",),
+    )
+
+
+CALLOUT_RENDERERS: dict[str, Callable[[Mapping[str, Any], Translator, date | None], str]] = {
+    "callout": callout,
+    "callout_exhausted": callout_exhausted,
+    "callout_filled_organisation": callout_filled_organisation,
+}
+
+
+# ---- replies to a YES or NO ----------------------------------------------------------
+
+
+def _slot(view: CalloutView) -> dict[str, Any]:
+    return {
+        "starts_at": view.starts_at.isoformat(),
+        "ends_at": view.ends_at.isoformat(),
+        "timezone": view.timezone,
+        "remote": view.remote,
+        "address": view.address,
+    }
+
+
+def callout_taken(t: Translator, view: CalloutView, today: date | None = None) -> str:
+    from bot.sms.render import fit, place, when
+
+    return fit(
+        lambda v: t._(
+            "Thank you! Your place is confirmed: {mission}, {when}, {place}. MY MISSIONS to"
+            " see it.",
+            **v,
+        ),
+        {
+            "mission": view.mission_title,
+            "when": when(_slot(view), t, today),
+            "place": place(_slot(view), t),
+        },
+        ("mission", "place"),
+    )
+
+
+def callout_waitlisted(t: Translator, view: CalloutView, today: date | None = None) -> str:
+    from bot.sms.render import fit, when
+
+    return fit(
+        lambda v: t._(
+            "Thank you! Enough people already said yes for {mission}, {when}. You are on the"
+            " waiting list in case a place frees up.",
+            **v,
+        ),
+        {"mission": view.mission_title, "when": when(_slot(view), t, today)},
+        ("mission",),
+    )
+
+
+def callout_declined(t: Translator, view: CalloutView, today: date | None = None) -> str:
+    from bot.sms.render import fit
+
+    return fit(
+        lambda v: t._("Noted, thank you. We will not ask you again for {mission}.", **v),
+        {"mission": view.mission_title},
+        ("mission",),
+    )
+
+
+def callout_closed(t: Translator) -> str:
+    from bot.sms.replies import one
+
+    return one(t._("This call for volunteers is over. Thank you! Send MISSIONS for others."))
+
+
+def callout_already(t: Translator) -> str:
+    from bot.sms.replies import one
+
+    return one(t._("You already answered this call. Send MY MISSIONS to see your missions."))

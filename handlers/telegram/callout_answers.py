@@ -1,0 +1,110 @@
+"""A volunteer's answer to a callout: "I'm available" or "Not this time" under the alert.
+The alert then says what became of the answer, so the chat shows where they stand."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+
+from bot.domain import HOLDING, ApplicationStatus
+from bot.i18n import Translator
+from bot.services import applications, callouts
+from bot.services.callouts import CalloutView
+from bot.services.errors import NotFound
+from handlers.telegram.common import RenfortContext, answer_query, esc, reply
+
+YES = "callout_yes"  # the actions of the "callout" notification's buttons
+NO = "callout_no"
+
+
+def _about(t: Translator, view: CalloutView) -> str:
+    span = t.slot_span(view.starts_at, view.ends_at, ZoneInfo(view.timezone))
+    where = t._("Remote") if view.remote else esc(view.address)
+    return (
+        f"🚨 <b>{esc(view.mission_title)}</b> · {esc(view.organisation_name)}\n{esc(span)}\n{where}"
+    )
+
+
+def outcome_text(t: Translator, outcome: str, view: CalloutView) -> str:
+    """What became of the answer, in a sentence the volunteer can act on."""
+    span = esc(t.slot_span(view.starts_at, view.ends_at, ZoneInfo(view.timezone)))
+    texts = {
+        "taken": "✅ "
+        + t._(
+            "You're on the team for {mission}, {slot}. Thank you! It is in /mymissions, and"
+            " you will get a reminder before it starts.",
+            mission=f"<b>{esc(view.mission_title)}</b>",
+            slot=span,
+        ),
+        "waitlisted": "🙏 "
+        + t._(
+            "Thank you! The need was just filled, so you are on the waiting list: you will"
+            " hear from us if a place frees up."
+        ),
+        "declined": t._("Thanks for answering. Maybe next time!"),
+        "closed": t._(
+            "This callout is over: enough people came forward, or it was stopped. Thank you"
+            " for being there!"
+        ),
+    }
+    return _about(t, view) + "\n\n" + texts.get(outcome, texts["closed"])
+
+
+async def _recorded(context: RenfortContext, view: CalloutView) -> str | None:
+    """What the first answer led to, as the person's application on the slot shows it."""
+    mine = await applications.applications_of(
+        context.renfort.db, context.turn.me.id, now=context.turn.now
+    )
+    status = next((a.status for a in mine if a.slot_id == view.slot_id), None)
+    if status == ApplicationStatus.WAITLISTED:
+        return "waitlisted"
+    return "taken" if status in HOLDING else None
+
+
+def already_text(t: Translator, recorded: str | None, view: CalloutView) -> str:
+    """A second tap: what was recorded the first time."""
+    if recorded is not None:
+        note = t._("You already answered this callout.")
+        return outcome_text(t, recorded, view) + "\n\n" + note
+    return _about(t, view) + "\n\n" + t._("You already answered this callout. Thank you!")
+
+
+async def _answer(update: Update, context: RenfortContext, available: bool) -> None:
+    turn = context.turn
+    t = turn.t
+    payload = turn.payload
+    callout_id = payload.data.get("callout_id") if payload else None
+    if not isinstance(callout_id, int):
+        await answer_query(update, t._("This button has expired. Send /help to start again."))
+        return
+    try:
+        result = await callouts.answer(
+            context.renfort.db,
+            person_id=turn.me.id,
+            callout_id=callout_id,
+            available=available,
+            now=turn.now,
+            inbound=turn.inbound,
+        )
+    except NotFound:
+        await answer_query(update)
+        await reply(update, context, t._("This callout no longer exists. Thank you!"), edit=True)
+        return
+    context.renfort.notify_outbox()
+    if result.outcome == "already":
+        text = already_text(t, await _recorded(context, result.view), result.view)
+    else:
+        text = outcome_text(t, result.outcome, result.view)
+    await answer_query(update, t._("Thank you!") if result.outcome != "already" else None)
+    await reply(update, context, text, edit=True)
+
+
+async def available(update: Update, context: RenfortContext) -> None:
+    """I'm available: a place if one is left, else the waiting list."""
+    await _answer(update, context, True)
+
+
+async def not_available(update: Update, context: RenfortContext) -> None:
+    """Not this time: thanked, and the callout asks someone else sooner."""
+    await _answer(update, context, False)
