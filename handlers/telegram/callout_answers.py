@@ -29,12 +29,13 @@ def _about(t: Translator, view: CalloutView) -> str:
 def outcome_text(t: Translator, outcome: str, view: CalloutView) -> str:
     """What became of the answer, in a sentence the volunteer can act on."""
     span = esc(t.slot_span(view.starts_at, view.ends_at, ZoneInfo(view.timezone)))
+    mission = "<b>" + esc(view.mission_title) + "</b>"
     texts = {
         "taken": "✅ "
         + t._(
             "You're on the team for {mission}, {slot}. Thank you! It is in /mymissions, and"
             " you will get a reminder before it starts.",
-            mission=f"<b>{esc(view.mission_title)}</b>",
+            mission=mission,
             slot=span,
         ),
         "waitlisted": "🙏 "
