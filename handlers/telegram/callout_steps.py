@@ -3,7 +3,6 @@ the stored conversation, and buttons that only their author may use."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +12,8 @@ from telegram import Update
 
 from bot.buttons import Button
 from handlers.telegram.admin_group import alert
-from handlers.telegram.common import RenfortContext, answer_query, esc, reply
+from handlers.telegram.common import RenfortContext, esc, reply
+from handlers.telegram.wizard import advance, at_step, expiring
 
 Callback = Callable[[Update, RenfortContext], Awaitable[None]]
 
@@ -33,15 +33,8 @@ WIZARD_TTL = timedelta(hours=6)
 def goto(
     context: RenfortContext, state: str | None, *, fresh: bool = False, **changes: Any
 ) -> dict[str, Any]:
-    """Move the wizard on, keeping what was answered so far (unless `fresh`)."""
-    kept = {} if fresh else context.turn.data
-    data = {**kept, **changes, "at": context.turn.now.isoformat()}
-    if state is None:
-        context.turn.inbound.goto(None)
-    else:
-        context.turn.inbound.goto(state, **data)
-    context.turn.data = data
-    return data
+    """Move the callout wizard on (see wizard.advance)."""
+    return advance(context, state, fresh=fresh, **changes)
 
 
 def button(context: RenfortContext, label: str, action: str, **data: Any) -> Button:
@@ -67,29 +60,17 @@ async def still_at(update: Update, context: RenfortContext, *states: str) -> boo
             ),
         )
         return False
-    if context.turn.state in states:
-        return True
-    await answer_query(update, t._("This step is over. Send /callout to start again."))
-    return False
+    return await at_step(
+        update, context, states, t._("This step is over. Send /callout to start again.")
+    )
 
 
-def unless_stale(step: Callback) -> Callback:
-    """Typed text reaching a wizard left alone for hours is more likely a new message than
-    its answer: drop the draft and say so."""
-
-    @functools.wraps(step)
-    async def guarded(update: Update, context: RenfortContext) -> None:
-        at = context.turn.data.get("at")
-        if isinstance(at, str) and context.turn.now - datetime.fromisoformat(at) > WIZARD_TTL:
-            goto(context, None)
-            text = context.turn.t._(
-                "Your unfinished callout from earlier was dropped. Send /callout to start again."
-            )
-            await reply(update, context, text)
-            return
-        await step(update, context)
-
-    return guarded
+unless_stale = expiring(
+    WIZARD_TTL,
+    lambda t: t._(
+        "Your unfinished callout from earlier was dropped. Send /callout to start again."
+    ),
+)
 
 
 def slot_of(data: dict[str, Any]) -> tuple[datetime, datetime, ZoneInfo]:

@@ -3,7 +3,6 @@ needed) and publishing; also the small helpers both halves of the wizard share."
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from bot.services.errors import InvalidInput, ServiceError
 from bot.services.missions import MAX_CAPACITY, MissionSpec, SlotSpec
 from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
 from handlers.telegram.slot_text import SlotTextError, parse_slot
+from handlers.telegram.wizard import advance, at_step, expiring
 
 NM_SLOT = "nm_slot"
 NM_CAPACITY = "nm_capacity"
@@ -49,15 +49,8 @@ def text_of(update: Update) -> str:
 def goto(
     context: RenfortContext, state: str | None, *, fresh: bool = False, **changes: Any
 ) -> dict[str, Any]:
-    """Move the wizard on, keeping what was answered so far (unless `fresh`); returns the
-    new answers."""
-    kept = {} if fresh else context.turn.data
-    data = {**kept, **changes, "at": context.turn.now.isoformat()}
-    if state is None:
-        context.turn.inbound.goto(None)
-    else:
-        context.turn.inbound.goto(state, **data)
-    return data
+    """Move the mission wizard on (see wizard.advance); returns the new answers."""
+    return advance(context, state, fresh=fresh, **changes)
 
 
 def zone_of(context: RenfortContext) -> ZoneInfo:
@@ -68,33 +61,18 @@ def cancel_row(t: Translator) -> list[Button]:
     return [Button(t._("Cancel"), CANCEL)]
 
 
-def unless_stale(step: Callback) -> Callback:
-    """Typed text reaching a wizard left alone for a day is more likely a new message than
-    its answer: drop the draft and say so rather than take it as, say, the title."""
-
-    @functools.wraps(step)
-    async def guarded(update: Update, context: RenfortContext) -> None:
-        at = context.turn.data.get("at")
-        if isinstance(at, str) and context.turn.now - datetime.fromisoformat(at) > WIZARD_TTL:
-            goto(context, None)
-            text = context.turn.t._(
-                "Your unfinished mission from earlier was dropped. Send /newmission to start again."
-            )
-            await reply(update, context, text)
-            return
-        await step(update, context)
-
-    return guarded
+unless_stale = expiring(
+    WIZARD_TTL,
+    lambda t: t._(
+        "Your unfinished mission from earlier was dropped. Send /newmission to start again."
+    ),
+)
 
 
 async def still_at(update: Update, context: RenfortContext, *states: str) -> bool:
     """Whether a wizard button belongs to the current step (old buttons stay on screen)."""
-    if context.turn.state in states:
-        return True
-    await answer_query(
-        update, context.turn.t._("This step is over. Send /newmission to start again.")
-    )
-    return False
+    over = context.turn.t._("This step is over. Send /newmission to start again.")
+    return await at_step(update, context, states, over)
 
 
 def slot_prompt(context: RenfortContext, *, first: bool) -> str:

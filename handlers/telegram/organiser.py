@@ -217,13 +217,18 @@ async def bot_membership_changed(update: Update, context: RenfortContext) -> Non
 
 
 def _group_help(t: Translator, context: RenfortContext) -> str:
-    return t._(
+    about = t._(
         "In this group I post new applications with Approve and Refuse buttons. A coordinator"
         " links the group with {link}. To join an organisation or create a mission, write to"
         " me privately: @{bot}",
         link=_link_command(context),
         bot=context.bot.username,
     )
+    commands = t._(
+        "Here, coordinators can use /callout to alert volunteers when people are missing,"
+        " /roster to see who is coming, and /settings for reminders."
+    )
+    return about + "\n\n" + commands
 
 
 async def group_help(update: Update, context: RenfortContext) -> None:
