@@ -88,6 +88,7 @@ people = Table(
     Column("registered_at", UTCDateTime()),
     Column("attended_count", Integer, nullable=False, default=0),
     Column("no_show_count", Integer, nullable=False, default=0),
+    Column("erased_at", UTCDateTime()),  # /forget: personal data wiped, counts kept
     _created(),
     Column("updated_at", UTCDateTime(), nullable=False, default=now, onupdate=now),
 )
@@ -106,6 +107,9 @@ organisations = Table(
     Column("remind_hours_before", Integer, server_default=text("2")),
     Column("attendance_check", Boolean, nullable=False, server_default=true()),
     Column("offer_window_hours", Integer, nullable=False, server_default=text("12")),
+    # Missions from a template by a verified organisation may skip the referent's review.
+    Column("templates_skip_review", Boolean, nullable=False, server_default=true()),
+    Column("ics_token", String(40), unique=True),  # the secret part of the iCal feed URL
     _created(),
 )
 
@@ -177,6 +181,11 @@ missions = Table(
     _created(),
     Column("published_at", UTCDateTime()),
     Column("closed_at", UTCDateTime()),
+    # Moderation by the territory's referent, and the SMS keyword printed on posters.
+    Column("review_note", Text),
+    Column("reviewed_by", ForeignKey("people.id", ondelete="SET NULL")),
+    Column("reviewed_at", UTCDateTime()),
+    Column("keyword", String(20), unique=True),
     CheckConstraint(
         "status in ('draft', 'in_review', 'published', 'closed', 'cancelled')", name="status"
     ),
@@ -371,4 +380,34 @@ callout_recipients = Table(
     CheckConstraint("answer is null or answer in ('yes', 'no')", name="answer"),
     Index("ix_callout_recipients_callout_wave", "callout_id", "wave"),
     Index("ix_callout_recipients_person_created", "person_id", "created_at"),
+)
+
+
+relay_messages = Table(
+    "relay_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("mission_id", ForeignKey("missions.id", ondelete="SET NULL")),
+    Column("direction", String(16), nullable=False),  # to_volunteer / to_organisation
+    Column("sender_id", ForeignKey("people.id", ondelete="SET NULL")),
+    Column("body", Text, nullable=False),
+    # The copy in the admin group: a coordinator replying to it answers that volunteer.
+    Column("group_chat_id", BigInteger),
+    Column("group_message_id", BigInteger),
+    _created(),
+    CheckConstraint("direction in ('to_volunteer', 'to_organisation')", name="direction"),
+    Index("ix_relay_messages_person_created", "person_id", "created_at"),
+    Index("ix_relay_messages_group_message", "group_chat_id", "group_message_id"),
+)
+
+relay_blocks = Table(
+    "relay_blocks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    _created(),
+    UniqueConstraint("person_id", "organisation_id", name="uq_relay_blocks_person_organisation"),
 )
