@@ -309,6 +309,16 @@ def report_import(file: Path, result: ImportResult, skip_bad: bool) -> None:
     )
 
 
+import bot.cli_stats  # noqa: E402, F401  (renfort stats)
+
+# Templates and moderation: renfort referent add|list, org verify, missions stations.
+from bot.cli_moderation import missions_stations, org_verify, referent_app  # noqa: E402
+
+app.add_typer(referent_app, name="referent")
+org_app.command("verify")(org_verify)
+missions_app.command("stations")(missions_stations)
+
+
 def main() -> None:
     """Entry point of the `renfort` script and of `python -m bot`."""
     configure_logging()

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     geocoder_url: str | None = None
     outbox_batch_size: int = 20
     telegram_poll_timeout: int = 10
+    purge_after_months: int = Field(default=24, ge=1)  # relay texts and notes kept
 
     @field_validator(
         "telegram_bot_token",

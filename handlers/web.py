@@ -15,6 +15,7 @@ from starlette.routing import Route
 from telegram import Update
 
 from bot.runtime import Renfort
+from bot.services import exports
 from handlers.telegram.common import RenfortApplication
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,17 @@ def build_web_app(
         await telegram.update_queue.put(update)
         return Response(status_code=200)
 
+    async def ics_feed(request: Request) -> Response:
+        """An organisation's slots as an iCal feed; the token in the path is the secret."""
+        token = str(request.path_params.get("token", ""))
+        body = await exports.organisation_feed(renfort.db, token, now=renfort.now())
+        if body is None:
+            return PlainTextResponse("Not found", status_code=404)
+        return Response(body, media_type="text/calendar; charset=utf-8")
+
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/ics/{token}.ics", ics_feed, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route(TELEGRAM_WEBHOOK_PATH, telegram_webhook, methods=["POST"]),
         *(extra_routes or []),

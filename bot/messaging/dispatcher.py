@@ -412,6 +412,7 @@ class Dispatcher:
         posts = [_post(job, route, o) for job, route, o in sent]
         if any(posts):
             await conn.execute(insert(schema.posted_messages), [p for p in posts if p])
+            await _link_group_copies(conn, sent)
         for _job, route, _o in sent:
             self.renfort.metrics.count(
                 "outbox_sent_total", help_text="Notifications sent", channel=route.channel
@@ -580,17 +581,39 @@ async def _people(conn: AsyncConnection, ids: set[int]) -> dict[int, Recipient]:
     }
 
 
+# Kinds whose Telegram copies are remembered: an application's are edited once someone
+# decides; a relayed message's are what a reply to it answers.
+POSTED_KINDS = {
+    "application_submitted": ("application", "application_id"),
+    "relay_to_volunteer": ("relay_message", "relay_id"),
+    "relay_to_organisation": ("relay_message", "relay_id"),
+}
+
+
 def _post(job: Job, route: Route, sent: Sent) -> dict[str, Any] | None:
-    """Coordinators' copies of an application are edited once someone decides."""
-    if job.kind != "application_submitted" or route.channel != "telegram":
+    """The row remembering where a copy of a notification of POSTED_KINDS went."""
+    subject = POSTED_KINDS.get(job.kind)
+    if subject is None or route.channel != "telegram":
         return None
     return {
-        "subject_type": "application",
-        "subject_id": int(job.payload["application_id"]),
+        "subject_type": subject[0],
+        "subject_id": int(job.payload[subject[1]]),
         "chat_id": int(route.address),
         "message_id": int(sent.provider_id),
         "created_at": schema.now(),
     }
+
+
+async def _link_group_copies(conn: AsyncConnection, sent: list[tuple[Job, Route, Sent]]) -> None:
+    """A volunteer's relayed answer remembers its copy in the admin group."""
+    relay = schema.relay_messages
+    for job, route, outcome in sent:
+        if job.kind == "relay_to_organisation" and job.recipient.group_chat_id is not None:
+            await conn.execute(
+                update(relay)
+                .where(relay.c.id == int(job.payload["relay_id"]))
+                .values(group_chat_id=int(route.address), group_message_id=int(outcome.provider_id))
+            )
 
 
 async def _follow_migration(conn: AsyncConnection, job: Job, new_chat_id: int) -> None:

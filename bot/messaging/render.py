@@ -17,8 +17,10 @@ from bot.buttons import Button
 from bot.domain import ANSWER_WITHIN_DAYS, NO_SHOWS_WARNING, REFUSAL_REASONS, ApplicationStatus
 from bot.i18n import Translator
 from bot.messaging.render_callouts import CALLOUT_RENDERERS
+from bot.messaging.render_moderation import MODERATION_RENDERERS
 from bot.messaging.render_offers import OFFER_RENDERERS
 from bot.messaging.render_organisers import ORGANISER_RENDERERS
+from bot.messaging.render_relay import RELAY_RENDERERS
 from bot.messaging.render_schedule import SCHEDULE_RENDERERS
 
 
@@ -205,6 +207,8 @@ RENDERERS: dict[str, Callable[[dict[str, Any], Translator], Rendered]] = {
     **OFFER_RENDERERS,
     **ORGANISER_RENDERERS,
     **CALLOUT_RENDERERS,
+    **MODERATION_RENDERERS,
+    **RELAY_RENDERERS,
 }
 
 

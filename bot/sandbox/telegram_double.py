@@ -50,6 +50,7 @@ class SentMessage:
     buttons: list[list[dict[str, Any]]] = field(default_factory=list)
     edits: int = 0
     document: str | None = None
+    document_data: bytes | None = None  # what a sendDocument carried
 
     def button_texts(self) -> list[str]:
         return [b["text"] for row in self.buttons for b in row]
@@ -206,10 +207,19 @@ class TelegramDouble:
 
     # ---- what people do -----------------------------------------------------------------
 
-    def send_text(self, user_id: int, text: str, chat_id: int | None = None) -> int:
-        """The user writes `text` (commands get their entity, as in Telegram)."""
+    def send_text(
+        self,
+        user_id: int,
+        text: str,
+        chat_id: int | None = None,
+        reply_to: SentMessage | None = None,
+    ) -> int:
+        """The user writes `text` (commands get their entity, as in Telegram), maybe as a
+        reply to one of the bot's messages."""
         message = self._incoming(user_id, chat_id)
         message["text"] = text
+        if reply_to is not None:
+            message["reply_to_message"] = self._message_json(reply_to)
         if text.startswith("/"):
             command = text.split()[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
@@ -305,14 +315,21 @@ class TelegramDouble:
         after: int = 0,
         timeout: float = 10.0,
         button: str = "",
+        document: str = "",
     ) -> SentMessage:
         """The first message in `chat_id`, from index `after` on, whose text has `contains`
-        (and, if given, a button whose label has `button`)."""
+        (and, if given, a button whose label has `button`, a document whose name has
+        `document`)."""
         deadline = time.monotonic() + timeout
         while True:
             for message in self.messages[chat_id][after:]:
                 has_button = any(button.lower() in b.lower() for b in message.button_texts())
-                if contains.lower() in message.text.lower() and (not button or has_button):
+                has_document = document in (message.document or "")
+                if (
+                    contains.lower() in message.text.lower()
+                    and (not button or has_button)
+                    and (not document or (message.document is not None and has_document))
+                ):
                     return message
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -451,6 +468,8 @@ class TelegramDouble:
             return refused
         message = SentMessage(next(self._message_ids), chat_id, str(params.get("caption", "")))
         message.document = str(params.get("document_name", "document"))
+        data = params.get("document")
+        message.document_data = data if isinstance(data, bytes) else None
         self.messages[chat_id].append(message)
         self._new_message.set()
         return self._message_json(message)

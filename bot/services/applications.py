@@ -363,46 +363,57 @@ async def cancel(
 ) -> ApplicationView:
     """The volunteer withdraws; a place they held, or were offered, goes to the waitlist."""
     async with db.transaction("cancel_application", inbound) as conn:
-        row = await lock_application(conn, db, application_id)
-        if row.person_id != person_id:
-            raise NotFound("application_not_found")
-        if row.status not in ACTIVE:
-            raise Conflict("not_active", status=row.status)
-        if row.ends_at <= now:
-            raise Conflict("slot_over")
-        held_place = row.status in HOLDING
-        offered = row.offer_expires_at is not None
-        if offered:
-            await conn.execute(
-                update(A).where(A.c.id == application_id).values(offer_expires_at=None)
-            )
-        await set_status(
-            conn, application_id, row.status, ApplicationStatus.CANCELLED, actor_id=person_id
-        )
-        await audit.record(
+        return await withdraw(conn, db, person_id=person_id, application_id=application_id, now=now)
+
+
+async def withdraw(
+    conn: AsyncConnection,
+    db: Database,
+    *,
+    person_id: int,
+    application_id: int,
+    now: datetime,
+    transaction: str = "cancel_application",
+) -> ApplicationView:
+    """`cancel` inside the caller's transaction (also used when a person is erased)."""
+    row = await lock_application(conn, db, application_id)
+    if row.person_id != person_id:
+        raise NotFound("application_not_found")
+    if row.status not in ACTIVE:
+        raise Conflict("not_active", status=row.status)
+    if row.ends_at <= now:
+        raise Conflict("slot_over")
+    held_place = row.status in HOLDING
+    offered = row.offer_expires_at is not None
+    if offered:
+        await conn.execute(update(A).where(A.c.id == application_id).values(offer_expires_at=None))
+    await set_status(
+        conn, application_id, row.status, ApplicationStatus.CANCELLED, actor_id=person_id
+    )
+    await audit.record(
+        conn,
+        transaction,
+        actor_id=person_id,
+        action="application.cancelled",
+        subject_type="application",
+        subject_id=application_id,
+        held_place=held_place,
+    )
+    view = await fetch_application(conn, application_id)
+    if held_place:
+        person = await fetch_person(conn, person_id)
+        payload = _snapshot(view) | {"volunteer_name": person.first_name}
+        await _tell_organisation(conn, view.organisation_id, "application_cancelled", payload)
+    if held_place or offered:
+        await offers.place_freed(
             conn,
-            "cancel_application",
-            actor_id=person_id,
-            action="application.cancelled",
-            subject_type="application",
-            subject_id=application_id,
-            held_place=held_place,
+            db,
+            application_id=application_id,
+            freed_by=offers.FreedBy.CANCELLED,
+            now=now,
+            transaction=transaction,
         )
-        view = await fetch_application(conn, application_id)
-        if held_place:
-            person = await fetch_person(conn, person_id)
-            payload = _snapshot(view) | {"volunteer_name": person.first_name}
-            await _tell_organisation(conn, view.organisation_id, "application_cancelled", payload)
-        if held_place or offered:
-            await offers.place_freed(
-                conn,
-                db,
-                application_id=application_id,
-                freed_by=offers.FreedBy.CANCELLED,
-                now=now,
-                transaction="cancel_application",
-            )
-        return view
+    return view
 
 
 async def decide(

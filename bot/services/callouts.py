@@ -14,7 +14,7 @@ from sqlalchemy import Row, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import DOMAINS, MissionStatus
-from bot.services import audit
+from bot.services import audit, review
 from bot.services.callout_answers import answer
 from bot.services.callout_targeting import CHANNELS, Target, candidates, quiet_until
 from bot.services.callout_views import (
@@ -40,7 +40,7 @@ from bot.services.callout_waves import (
     run_wave,
     settle,
 )
-from bot.services.errors import Conflict, InvalidInput, NotFound
+from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.missions import count_taken
 from bot.services.organisations import require_member
 from storage.database import Database, Inbound
@@ -143,6 +143,8 @@ async def launch(
     async with db.transaction("launch_callout", inbound) as conn:
         slot = await _slot(conn, db, slot_id, lock=True)
         await require_member(conn, actor_id, slot.organisation_id)
+        if not await review.may_launch_callouts(conn, slot.organisation_id):
+            raise NotAllowed("organisation_not_verified")
         if slot.mission_status != MissionStatus.PUBLISHED:
             raise Conflict("mission_closed")
         if slot.starts_at <= now:

@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import DOMAINS, HOLDING, ApplicationStatus, GeoPoint, MissionStatus
 from bot.geo import bounding_box, haversine_km
-from bot.services import audit
+from bot.services import audit, reactivity, review
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.organisations import require_member
 from storage import schema
 from storage.database import Database, Inbound
 
 MAX_CAPACITY = 10_000
+BAND_KM = 2  # discovery: missions this close in distance count as equally near
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class MissionSpec:
     remote: bool = False
     timezone: str = "Europe/Paris"
     slots: tuple[SlotSpec, ...] = ()
+    template_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,11 @@ def validate_slot(slot: SlotSpec, now: datetime) -> None:
 async def insert_mission(
     conn: AsyncConnection, spec: MissionSpec, *, actor_id: int | None, transaction: str
 ) -> int:
-    """Write one published mission and its slots inside the caller's transaction."""
+    """Write one mission and its slots inside the caller's transaction: published, or in
+    review when a referent covers its territory (see review.initial_status)."""
+    status = await review.initial_status(
+        conn, spec.organisation_id, spec.postcode, spec.template_id
+    )
     result = await conn.execute(
         insert(schema.missions)
         .values(
@@ -154,10 +160,11 @@ async def insert_mission(
             longitude=None if spec.point is None else spec.point.longitude,
             remote=spec.remote,
             timezone=spec.timezone,
-            status=MissionStatus.PUBLISHED,
+            status=MissionStatus.DRAFT if status == MissionStatus.IN_REVIEW else status,
+            template_id=spec.template_id,
             created_by=actor_id,
             created_at=schema.now(),
-            published_at=schema.now(),
+            published_at=schema.now() if status == MissionStatus.PUBLISHED else None,
         )
         .returning(schema.missions.c.id)
     )
@@ -179,11 +186,13 @@ async def insert_mission(
         conn,
         transaction,
         actor_id=actor_id,
-        action="mission.published",
+        action="mission.published" if status == MissionStatus.PUBLISHED else "mission.created",
         subject_type="mission",
         subject_id=mission_id,
         slots=len(spec.slots),
     )
+    if status == MissionStatus.IN_REVIEW:
+        await review.submit(conn, mission_id, actor_id=actor_id, transaction=transaction)
     return mission_id
 
 
@@ -195,7 +204,7 @@ async def create_mission(
     now: datetime,
     inbound: Inbound | None = None,
 ) -> int:
-    """Create and publish a mission (moderation by referents comes later)."""
+    """Create a mission: published, or sent to the territory's referents for review."""
     validate_spec(spec, now)
     async with db.transaction("create_mission", inbound) as conn:
         if actor_id is not None:
@@ -294,13 +303,17 @@ async def discover(
     )
     async with db.reading("discover") as conn:
         rows = (await conn.execute(query)).all()
-    cards = [_card(row, near) for row in rows]
-    if near is not None and radius_km is not None:
-        cards = [c for c in cards if c.remote or (c.distance_km or 0) <= radius_km]
+        cards = [_card(row, near) for row in rows]
+        if near is not None and radius_km is not None:
+            cards = [c for c in cards if c.remote or (c.distance_km or 0) <= radius_km]
+        score = await reactivity.scores(conn, sorted({c.organisation_id for c in cards}), now=now)
 
-    def order(card: MissionCard) -> tuple[int, float, datetime]:
+    def order(card: MissionCard) -> tuple[int, float, int, float, datetime]:
+        # Within the same 2 km band, organisations that answer quickly come first.
         distance = card.distance_km if card.distance_km is not None else float("inf")
-        return (1 if card.remote else 0, distance, card.next_start)
+        band = distance // BAND_KM if distance != float("inf") else distance
+        reactive = -score[card.organisation_id]
+        return (1 if card.remote else 0, band, reactive, distance, card.next_start)
 
     cards.sort(key=order)
     return DiscoveryPage(tuple(cards[offset : offset + limit]), len(cards), offset)

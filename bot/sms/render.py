@@ -15,8 +15,10 @@ from bot.messaging.render import UnknownNotification
 from bot.sms import dates
 from bot.sms.gsm7 import SINGLE_GSM7, SINGLE_UCS2, fit_encoding, is_gsm7, length, segments
 from bot.sms.render_callouts import CALLOUT_RENDERERS
+from bot.sms.render_moderation import MODERATION_RENDERERS
 from bot.sms.render_offers import OFFER_RENDERERS
 from bot.sms.render_organisers import ORGANISER_RENDERERS
+from bot.sms.render_relay import RELAY_RENDERERS
 from bot.sms.render_schedule import SCHEDULE_RENDERERS
 
 ELLIPSIS = "..."
@@ -198,6 +200,8 @@ RENDERERS: dict[str, Renderer] = {
     **OFFER_RENDERERS,
     **ORGANISER_RENDERERS,
     **CALLOUT_RENDERERS,
+    **MODERATION_RENDERERS,
+    **RELAY_RENDERERS,
 }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain import MissionStatus
-from bot.services import applications, missions
+from bot.services import applications, keywords, missions
 from bot.services.errors import Conflict
 from bot.sms import replies
 from handlers.sms.turn import LIST, MISSION, SmsTurn
@@ -73,6 +73,15 @@ async def show_mission(turn: SmsTurn, number: int) -> None:
         turn.say(replies.no_such_number(turn.t, len(ids)))
         return
     await _slots_page(turn, ids[number - 1], slot_ids=None, shown=0)
+
+
+async def keyword(turn: SmsTurn, text: str) -> bool:
+    """A mission's keyword (from a poster): that mission and its slots; False if none."""
+    mission_id = await keywords.mission_of_keyword(turn.renfort.db, text)
+    if mission_id is None:
+        return False
+    await _slots_page(turn, mission_id, slot_ids=None, shown=0)
+    return True
 
 
 async def more_slots(turn: SmsTurn) -> None:

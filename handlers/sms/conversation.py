@@ -15,7 +15,8 @@ from bot.runtime import Renfort
 from bot.services import phones
 from bot.services.errors import ServiceError
 from bot.sms import replies
-from handlers.sms import answers, browse, feedback, mine, registration
+from handlers.sms import answers, browse, feedback, mine, privacy, registration
+from handlers.sms import relay as relay_sms
 from handlers.sms.parse import Command, Kind, parse_command, parse_language
 from handlers.sms.turn import (
     CHANNEL,
@@ -155,6 +156,8 @@ async def dispatch(turn: SmsTurn, command: Command) -> None:
         if locale is not None:
             await registration.choose_language(turn, locale)
             return
+    if await privacy.forget_flow(turn, command):
+        return
     if not turn.person.registered:
         await registration.answer(turn, command)
         return
@@ -202,8 +205,15 @@ async def _registered(turn: SmsTurn, command: Command) -> None:
         turn.say(replies.empty(turn.t))
     elif kind == Kind.START:
         turn.say(replies.help_text(turn.t))
-    elif not (kind == Kind.TEXT and await feedback.take_note(turn, command.text)):
+    elif kind == Kind.TEXT and await browse.keyword(turn, command.text):
+        pass  # a mission's keyword, read on a poster
+    elif not (kind == Kind.TEXT and await _free_text(turn, command.text)):
         turn.say(replies.not_understood(turn.t))
+
+
+async def _free_text(turn: SmsTurn, text: str) -> bool:
+    """A note about the last slot, else an answer to an organisation's relayed message."""
+    return await feedback.take_note(turn, text) or await relay_sms.pass_on(turn, text)
 
 
 async def _more(turn: SmsTurn) -> None:

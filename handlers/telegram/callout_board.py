@@ -121,6 +121,10 @@ def refusal(t: Translator, error: ServiceError) -> str:
         "callout_not_found": t._("This callout no longer exists."),
         "callout_closed": t._("This callout was stopped; send /callout to launch a new one."),
         "slot_full": t._("This slot is already full: nobody needs to be alerted."),
+        "organisation_not_verified": t._(
+            "Callouts are open to organisations verified by the referent of your territory."
+            " Ask them to verify your organisation; your missions stay open meanwhile."
+        ),
         "mission_without_place": t._(
             "This mission has no place on the map: choose Everywhere as the radius."
         ),

@@ -131,6 +131,9 @@ def commands_text(t: Translator, registered: bool) -> str:
         t._("/mymissions — your applications"),
         t._("/profile — your details"),
         t._("/lang — language"),
+        t._("/calendar — your commitments for your calendar"),
+        t._("/block — stop messages from an organisation"),
+        t._("/mydata — everything stored about you; /forget — erase it"),
         t._("/help — this help"),
     ]
     if not registered:

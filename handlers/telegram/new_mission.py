@@ -1,7 +1,9 @@
 """/newmission: a coordinator creates and publishes a mission in their private chat.
 
-Organisation (when they belong to several), title, domain, place, then one or more slots
-(date and hours, then capacity: see new_mission_slots), then Publish. Each step's answers
+Organisation (when they belong to several), then a template (title, description, domain,
+duration and capacity filled in: place, start, Publish) or a title typed from scratch,
+domain, place, then one or more slots (date and hours, then capacity: see
+new_mission_slots), then Publish. Each step's answers
 live in the stored conversation, so a restart or another worker picks the wizard up where
 it was."""
 
@@ -15,10 +17,12 @@ from bot.buttons import Button
 from bot.domain import DOMAINS
 from bot.geo import Geocoder, Place, fold
 from bot.i18n import Translator
-from bot.services import organisations
+from bot.services import organisations, templates
+from bot.services.errors import ServiceError
 from bot.services.organisations import Organisation
 from handlers.telegram import new_mission_slots as slots
-from handlers.telegram.common import RenfortContext, answer_query, esc, reply
+from handlers.telegram import new_mission_templates as templating
+from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
 from handlers.telegram.new_mission_slots import (
     CANCEL,
     NM_CAPACITY,
@@ -95,13 +99,64 @@ async def _ask_title(
     update: Update, context: RenfortContext, organisation_id: int, name: str, *, edit: bool = False
 ) -> None:
     t = context.turn.t
+    offered = await templates.templates_for(context.renfort.db, organisation_id)
     goto(context, NM_TITLE, fresh=True, organisation_id=organisation_id, organisation_name=name)
+    text = t._(
+        "New mission for <b>{organisation}</b>.\n\nTap a template to fill it in for you,"
+        " or type the title of a new mission, for example: Poll assessor, polling station 3",
+        organisation=esc(name),
+    )
+    buttons = [*templating.template_buttons(t, offered), cancel_row(t)]
+    await reply(update, context, text, buttons, edit=edit)
+
+
+async def from_scratch(update: Update, context: RenfortContext) -> None:
+    """From scratch: ask for the title alone."""
+    if not await still_at(update, context, NM_TITLE):
+        return
+    t = context.turn.t
+    await answer_query(update)
     text = t._(
         "New mission for <b>{organisation}</b>.\n\nWhat is its title? For example:"
         " Poll assessor, polling station 3",
-        organisation=esc(name),
+        organisation=esc(context.turn.data.get("organisation_name", "")),
     )
-    await reply(update, context, text, [cancel_row(t)], edit=edit)
+    await reply(update, context, text, [cancel_row(t)], edit=True)
+
+
+async def pick_template(update: Update, context: RenfortContext) -> None:
+    """A template: title, description, domain, duration and capacity are set; ask where."""
+    if not await still_at(update, context, NM_TITLE):
+        return
+    t = context.turn.t
+    payload = context.turn.payload
+    await answer_query(update)
+    organisation_id = int(context.turn.data.get("organisation_id", 0))
+    try:
+        chosen = await templates.get_template(
+            context.renfort.db,
+            int(payload.data.get("template_id", 0)) if payload else 0,
+            organisation_id,
+        )
+    except ServiceError as error:
+        await reply(update, context, refusal_text(t, error))
+        return
+    template = chosen.localised(t)
+    goto(
+        context,
+        NM_PLACE,
+        template_id=template.id,
+        title=template.title,
+        description=template.full_description(t),
+        domain=template.domain,
+        duration=template.duration_minutes,
+        capacity=template.default_capacity,
+    )
+    lines = [f"<b>{esc(template.title)}</b> · {esc(t._(DOMAINS[template.domain]))}"]
+    if template.prerequisites:
+        lines.append(esc(t._("Prerequisite: {prerequisite}", prerequisite=template.prerequisites)))
+    text = "\n".join(lines) + "\n\n" + _place_prompt(t)
+    await reply(update, context, text, _place_buttons(t), edit=True)
 
 
 async def on_organisation_text(update: Update, context: RenfortContext) -> None:
@@ -257,6 +312,8 @@ ACTIONS = {
     PICK_ORGANISATION: pick_organisation,
     PICK_DOMAIN: pick_domain,
     PICK_REMOTE: pick_remote,
+    templating.PICK_TEMPLATE: pick_template,
+    templating.FROM_SCRATCH: from_scratch,
     CANCEL: cancel,
     **slots.ACTIONS,
 }

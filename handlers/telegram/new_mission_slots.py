@@ -12,12 +12,14 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 
 from bot.buttons import Button
-from bot.domain import DOMAINS, GeoPoint
+from bot.domain import DOMAINS, GeoPoint, MissionStatus
 from bot.i18n import Translator
 from bot.services import missions
 from bot.services.errors import InvalidInput, ServiceError
 from bot.services.missions import MAX_CAPACITY, MissionSpec, SlotSpec
 from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
+from handlers.telegram.new_mission_templates import ACTIONS as TEMPLATE_ACTIONS
+from handlers.telegram.new_mission_templates import save_offer
 from handlers.telegram.slot_text import SlotTextError, parse_slot
 from handlers.telegram.wizard import advance, at_step, expiring
 
@@ -36,9 +38,16 @@ WIZARD_TTL = timedelta(hours=24)
 CAPACITY = re.compile(r"(\d{1,6})(?:\s+\D*)?")
 
 
-def slot_example(now: datetime, zone: ZoneInfo) -> str:
+def slot_example(now: datetime, zone: ZoneInfo, *, start_only: bool = False) -> str:
     """A slot a week from now, typed the way the wizard reads it."""
-    return f"{(now.astimezone(zone) + timedelta(days=7)):%d/%m/%Y} 8h-13h"
+    day = f"{(now.astimezone(zone) + timedelta(days=7)):%d/%m/%Y}"
+    return f"{day} 8h" if start_only else f"{day} 8h-13h"
+
+
+def duration_of(context: RenfortContext) -> timedelta | None:
+    """A template's typical duration: then the start hour alone is enough."""
+    minutes = context.turn.data.get("duration")
+    return timedelta(minutes=int(minutes)) if minutes else None
 
 
 def text_of(update: Update) -> str:
@@ -77,6 +86,16 @@ async def still_at(update: Update, context: RenfortContext, *states: str) -> boo
 
 def slot_prompt(context: RenfortContext, *, first: bool) -> str:
     t = context.turn.t
+    duration = duration_of(context)
+    if duration is not None:
+        example = slot_example(context.turn.now, zone_of(context), start_only=True)
+        hours = f"{duration.total_seconds() / 3600:g}"
+        return t._(
+            "When does it start? Type the date and the hour, for example: {example}. It lasts"
+            " {hours} h; type an end hour too to change that.",
+            example=example,
+            hours=hours,
+        )
     example = slot_example(context.turn.now, zone_of(context))
     if first:
         return t._(
@@ -111,7 +130,9 @@ async def on_slot(update: Update, context: RenfortContext) -> None:
     t = context.turn.t
     zone = zone_of(context)
     try:
-        period = parse_slot(text_of(update), zone=zone, now=context.turn.now)
+        period = parse_slot(
+            text_of(update), zone=zone, now=context.turn.now, duration=duration_of(context)
+        )
         taken = {(s["starts_at"], s["ends_at"]) for s in context.turn.data.get("slots", [])}
         if (period.starts_at.isoformat(), period.ends_at.isoformat()) in taken:
             raise SlotTextError("duplicate")
@@ -119,11 +140,11 @@ async def on_slot(update: Update, context: RenfortContext) -> None:
         example = slot_example(context.turn.now, zone)
         await reply(update, context, slot_error_text(t, error.code, example))
         return
-    goto(
-        context,
-        NM_CAPACITY,
-        pending={"starts_at": period.starts_at.isoformat(), "ends_at": period.ends_at.isoformat()},
-    )
+    pending = {"starts_at": period.starts_at.isoformat(), "ends_at": period.ends_at.isoformat()}
+    if context.turn.data.get("capacity"):  # a template's: no need to ask
+        await _add_slot(update, context, pending, int(context.turn.data["capacity"]))
+        return
+    goto(context, NM_CAPACITY, pending=pending)
     span = t.slot_span(period.starts_at, period.ends_at, zone)
     text = t._(
         "{slot}\n\nHow many volunteers do you need for this slot? Type a number, for example: 4",
@@ -153,18 +174,25 @@ async def on_capacity(update: Update, context: RenfortContext) -> None:
             ),
         )
         return
-    slots = [
-        *context.turn.data.get("slots", []),
-        {**context.turn.data["pending"], "capacity": capacity},
-    ]
+    await _add_slot(update, context, context.turn.data["pending"], capacity)
+
+
+async def _add_slot(
+    update: Update, context: RenfortContext, pending: dict[str, Any], capacity: int
+) -> None:
+    """The slot is complete: show the mission so far with Add another slot and Publish."""
+    t = context.turn.t
+    slots = [*context.turn.data.get("slots", []), {**pending, "capacity": capacity}]
     data = goto(context, NM_MORE, slots=slots, pending=None)
     text = _summary(context, data) + "\n\n" + t._("Add another slot, or publish the mission?")
+    if data.get("template_id"):
+        text += "\n" + t._("To change the number of volunteers of the last slot, type it.")
     await reply(update, context, text, _more_buttons(t, len(slots)))
 
 
 def _is_slot(context: RenfortContext, text: str) -> bool:
     try:
-        parse_slot(text, zone=zone_of(context), now=context.turn.now)
+        parse_slot(text, zone=zone_of(context), now=context.turn.now, duration=duration_of(context))
     except SlotTextError:
         return False
     return True
@@ -196,9 +224,18 @@ def _summary(context: RenfortContext, data: dict[str, Any]) -> str:
 
 async def on_more_text(update: Update, context: RenfortContext) -> None:
     """Typed text after a slot: another date and hours adds a slot, anything else gets the
-    buttons again."""
+    buttons again; from a template, a number changes the last slot's number of volunteers."""
     if len(context.turn.data.get("slots", [])) < MAX_SLOTS and _is_slot(context, text_of(update)):
         await on_slot(update, context)
+        return
+    number = CAPACITY.fullmatch(text_of(update))
+    slots = list(context.turn.data.get("slots", []))
+    wanted = int(number.group(1)) if number else 0
+    if context.turn.data.get("template_id") and slots and 1 <= wanted <= MAX_CAPACITY:
+        last = dict(slots.pop())
+        del last["capacity"]
+        goto(context, NM_MORE, slots=slots)
+        await _add_slot(update, context, last, wanted)
         return
     t = context.turn.t
     buttons = _more_buttons(t, len(context.turn.data.get("slots", [])))
@@ -224,6 +261,7 @@ def _spec(context: RenfortContext) -> MissionSpec:
         organisation_id=int(data["organisation_id"]),
         title=str(data["title"]),
         domain=str(data["domain"]),
+        description=str(data.get("description") or ""),
         address=str(data.get("address") or ""),
         postcode=data.get("postcode"),
         point=point,
@@ -237,11 +275,12 @@ def _spec(context: RenfortContext) -> MissionSpec:
             )
             for s in data.get("slots", [])
         ),
+        template_id=int(data["template_id"]) if data.get("template_id") else None,
     )
 
 
 async def publish(update: Update, context: RenfortContext) -> None:
-    """The Publish button: create the mission, published at once."""
+    """The Publish button: create the mission, published at once or sent for review."""
     if not await still_at(update, context, NM_MORE):
         return
     t = context.turn.t
@@ -270,6 +309,16 @@ async def publish(update: Update, context: RenfortContext) -> None:
         await reply(update, context, refusal_text(t, error), edit=True)
         return
     summary = _summary(context, context.turn.data)
+    offer, save = save_offer(t, mission_id, str(context.turn.data.get("organisation_name", "")))
+    status = (await missions.mission_detail(context.renfort.db, mission_id)).status
+    if status == MissionStatus.IN_REVIEW:
+        done = t._(
+            "Sent to the referent of your territory, who checks new missions before they are"
+            " published. You will hear from them here."
+        )
+        await reply(update, context, summary + "\n\n" + done, edit=True)
+        await reply(update, context, offer, save)
+        return
     link = f"https://t.me/{context.bot.username}?start=m{mission_id}"
     done = t._(
         "Published. Volunteers can find it now with /missions. Applications will arrive in"
@@ -278,6 +327,7 @@ async def publish(update: Update, context: RenfortContext) -> None:
         link=link,
     )
     await reply(update, context, summary + "\n\n" + done, edit=True)
+    await reply(update, context, offer, save)
 
 
 STATES = {
@@ -285,4 +335,4 @@ STATES = {
     NM_CAPACITY: unless_stale(on_capacity),
     NM_MORE: unless_stale(on_more_text),
 }
-ACTIONS = {ADD_SLOT: add_slot, PUBLISH: publish}
+ACTIONS = {ADD_SLOT: add_slot, PUBLISH: publish, **TEMPLATE_ACTIONS}

@@ -23,10 +23,14 @@ from handlers.telegram import (
     admin_group,
     callout,
     callout_board,
+    exports,
     feedback,
+    moderation,
     new_mission,
+    posters,
     roster,
     settings,
+    stats,
 )
 from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
 
@@ -228,7 +232,11 @@ def _group_help(t: Translator, context: RenfortContext) -> str:
         "Here, coordinators can use /callout to alert volunteers when people are missing,"
         " /roster to see who is coming, and /settings for reminders."
     )
-    return about + "\n\n" + commands
+    tools = t._(
+        "Also: /message to write to volunteers, /export for a mission's applications,"
+        " /stats, /poster to print, /ics for the calendar feed."
+    )
+    return about + "\n\n" + commands + "\n" + tools
 
 
 async def group_help(update: Update, context: RenfortContext) -> None:
@@ -252,10 +260,15 @@ HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
     CommandHandler("settings", settings.settings_command),
     CommandHandler("roster", roster.roster_command),
     CommandHandler("callout", callout.callout_command),
+    CommandHandler("export", exports.export_command),
+    CommandHandler("ics", exports.ics_command),
+    CommandHandler("stats", stats.stats_command),
+    CommandHandler("poster", posters.poster_command),
+    *moderation.HANDLERS,
     CommandHandler("help", group_help, filters=filters.ChatType.GROUPS),
     ChatMemberHandler(bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
 ]
-STATES: dict[str, Callback] = {**new_mission.STATES, **callout.STATES}
+STATES: dict[str, Callback] = {**new_mission.STATES, **callout.STATES, **moderation.STATES}
 ACTIONS: dict[str, Callback] = {
     admin_group.APPROVE: admin_group.approve,
     admin_group.REFUSE: admin_group.refuse,
@@ -266,6 +279,9 @@ ACTIONS: dict[str, Callback] = {
     **settings.ACTIONS,
     **callout.ACTIONS,
     **callout_board.ACTIONS,
+    **moderation.ACTIONS,
     MARK: roster.mark,
+    exports.EXPORT_PICK: exports.export_pick,
+    posters.POSTER_PICK: posters.poster_pick,
     FEEDBACK: feedback.feedback,  # a volunteer's tap, answered with the roster's follow-up
 }

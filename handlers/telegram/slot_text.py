@@ -74,12 +74,21 @@ def _local(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
     return wall
 
 
-def parse_slot(text: str, *, zone: ZoneInfo, now: datetime) -> Period:
+def parse_slot(
+    text: str, *, zone: ZoneInfo, now: datetime, duration: timedelta | None = None
+) -> Period:
     """The slot typed as a date then start and end hours, in `zone`; an end before the
-    start means the slot runs past midnight (a night shift)."""
+    start means the slot runs past midnight (a night shift). With a `duration`, the start
+    alone is enough."""
     cleaned = LEADING_WORDS.sub("", text.strip().replace("–", "-").replace("—", "-"))
     day, rest = _date(cleaned, now.astimezone(zone).date())
     times = TIME.findall(rest)
+    if len(times) == 1 and duration is not None:
+        starts_at = _local(day, *_clock(*times[0]), zone)
+        if starts_at <= now:
+            raise SlotTextError("past")
+        # Added in UTC: a slot across a clock change still lasts `duration`.
+        return Period(starts_at.astimezone(UTC), starts_at.astimezone(UTC) + duration)
     if len(times) != 2:
         raise SlotTextError("hours")
     start_hm, end_hm = (_clock(*found) for found in times)

@@ -18,6 +18,7 @@ from handlers.telegram import (
     attendance,
     callout_answers,
     discovery,
+    exports,
     offers,
     phone,
     profile,
@@ -99,6 +100,7 @@ HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
     CommandHandler("mymissions", polite(applying.mymissions_command), filters=PRIVATE),
     CommandHandler("profile", polite(profile.profile_command), filters=PRIVATE),
     CommandHandler("lang", polite(profile.lang_command), filters=PRIVATE),
+    CommandHandler("calendar", polite(exports.calendar_command), filters=PRIVATE),
     MessageHandler(filters.LOCATION & PRIVATE, polite(on_location)),
     MessageHandler(filters.CONTACT & PRIVATE, polite(phone.on_contact)),
 ]

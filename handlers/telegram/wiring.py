@@ -20,7 +20,7 @@ from telegram.ext import (
 
 from bot.buttons import resolve
 from bot.runtime import Renfort
-from handlers.telegram import organiser, volunteer
+from handlers.telegram import organiser, privacy, relay, volunteer
 from handlers.telegram.common import (
     RENFORT_KEY,
     RenfortApplication,
@@ -37,8 +37,13 @@ Callback = Callable[[Update, RenfortContext], Awaitable[None]]
 BEGIN_GROUP, MAIN_GROUP, END_GROUP = -1, 0, 1
 
 # Every conversation state and every button action, by name, from each role's module.
-STATES: dict[str, Callback] = {**volunteer.STATES, **organiser.STATES}
-ACTIONS: dict[str, Callback] = {**volunteer.ACTIONS, **organiser.ACTIONS}
+STATES: dict[str, Callback] = {**volunteer.STATES, **organiser.STATES, **relay.STATES}
+ACTIONS: dict[str, Callback] = {
+    **volunteer.ACTIONS,
+    **organiser.ACTIONS,
+    **relay.ACTIONS,
+    **privacy.ACTIONS,
+}
 
 
 async def on_button(update: Update, context: RenfortContext) -> None:
@@ -61,6 +66,8 @@ async def on_text(update: Update, context: RenfortContext) -> None:
     state = context.turn.state
     handler = STATES.get(state) if state else None
     if handler is None:
+        if await relay.answered_relay(update, context):  # a reply to a relayed message
+            return
         handler = volunteer.help_command if context.turn.private else organiser.group_text
     await handler(update, context)
 
@@ -69,6 +76,8 @@ def feature_handlers() -> list[BaseHandler[Any, RenfortContext, Any]]:
     return [
         *organiser.HANDLERS,
         *volunteer.HANDLERS,
+        *relay.HANDLERS,
+        *privacy.HANDLERS,
         CallbackQueryHandler(on_button),
         MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
         MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, volunteer.help_command),

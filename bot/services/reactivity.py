@@ -1,0 +1,144 @@
+"""How quickly an organisation answers applications: the share answered within 7 days
+(what JeVeuxAider asks of organisations) and the median answer time, as a 0-100 score.
+Coordinators see it in /stats; discovery lists better-answering organisations first among
+missions at a similar distance."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain import ANSWER_WITHIN_DAYS, ApplicationStatus
+from storage import schema
+
+A, S, M, E = schema.applications, schema.slots, schema.missions, schema.application_events
+WINDOW_DAYS = 180  # applications older than this no longer count
+NEUTRAL_SCORE = 50  # an organisation nobody has applied to yet
+SHARE_WEIGHT = 0.7  # the rest rewards a short median answer time
+DEADLINE = timedelta(days=ANSWER_WITHIN_DAYS)
+
+
+@dataclass(frozen=True)
+class Reactivity:
+    considered: int  # applications answered, or left waiting 7 days or more
+    answered_in_time: int
+    median_answer: timedelta | None
+
+    @property
+    def share_in_time(self) -> float | None:
+        return None if not self.considered else self.answered_in_time / self.considered
+
+    @property
+    def score(self) -> int | None:
+        """0-100, None without any application to judge by."""
+        share = self.share_in_time
+        if share is None:
+            return None
+        speed = 0.0
+        if self.median_answer is not None:
+            speed = max(0.0, 1 - self.median_answer / DEADLINE)
+        return round(100 * (SHARE_WEIGHT * share + (1 - SHARE_WEIGHT) * speed))
+
+
+EMPTY = Reactivity(0, 0, None)
+
+
+def median(values: Sequence[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _as_aware(value: object) -> datetime | None:
+    """SQLite aggregates lose the column type: an ISO string comes back."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+async def reactivity(
+    conn: AsyncConnection, *, now: datetime, organisation_ids: Sequence[int] | None = None
+) -> dict[int, Reactivity]:
+    """Each organisation's reactivity over the last WINDOW_DAYS (absent: no application)."""
+    from_pending = E.c.from_status == ApplicationStatus.PENDING
+    decided = and_(
+        from_pending,
+        E.c.to_status.in_([ApplicationStatus.APPROVED, ApplicationStatus.REFUSED]),
+        E.c.actor_id.is_not(None),
+    )
+    events = (
+        select(
+            E.c.application_id,
+            func.min(case((decided, E.c.at))).label("decided_at"),
+            func.min(case((from_pending, E.c.at))).label("left_at"),
+        )
+        .group_by(E.c.application_id)
+        .subquery("answers")
+    )
+    query = (
+        select(
+            M.c.organisation_id,
+            A.c.status,
+            A.c.created_at,
+            events.c.decided_at,
+            events.c.left_at,
+        )
+        .select_from(
+            A.join(S, S.c.id == A.c.slot_id)
+            .join(M, M.c.id == S.c.mission_id)
+            .outerjoin(events, events.c.application_id == A.c.id)
+        )
+        .where(A.c.created_at >= now - timedelta(days=WINDOW_DAYS))
+    )
+    if organisation_ids is not None:
+        query = query.where(M.c.organisation_id.in_(list(organisation_ids)))
+    considered: dict[int, int] = defaultdict(int)
+    in_time: dict[int, int] = defaultdict(int)
+    waits: dict[int, list[timedelta]] = defaultdict(list)
+    for row in (await conn.execute(query)).all():
+        org, created = row.organisation_id, row.created_at
+        decided_at, left_at = _as_aware(row.decided_at), _as_aware(row.left_at)
+        if decided_at is not None:
+            wait = decided_at - created
+            considered[org] += 1
+            in_time[org] += wait <= DEADLINE
+            waits[org].append(wait)
+            continue
+        if left_at is None and row.status != ApplicationStatus.PENDING:
+            continue  # never waited for an answer (e.g. waitlisted at once)
+        if (left_at or now) - created >= DEADLINE:
+            considered[org] += 1  # left waiting a week or more
+    return {
+        org: Reactivity(
+            considered[org],
+            in_time[org],
+            median(waits[org]),
+        )
+        for org in considered
+    }
+
+
+async def scores(
+    conn: AsyncConnection, organisation_ids: Sequence[int], *, now: datetime
+) -> dict[int, int]:
+    """The score of each organisation, NEUTRAL_SCORE for those without one."""
+    found = {}
+    if organisation_ids:
+        found = await reactivity(conn, now=now, organisation_ids=organisation_ids)
+    result: dict[int, int] = {}
+    for org in organisation_ids:
+        score = found.get(org, EMPTY).score
+        result[org] = NEUTRAL_SCORE if score is None else score
+    return result

@@ -1,0 +1,74 @@
+"""SMS texts of moderation, for a referent or a coordinator reachable only by SMS: each
+points to Telegram, where the decision and its buttons are. Registered in
+bot.sms.render.RENDERERS, which imports this module, so its helpers are imported when a
+text is built."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from bot.i18n import Translator
+
+
+def _values(payload: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        "mission": str(payload["mission_title"]),
+        "organisation": str(payload["organisation_name"]),
+    }
+
+
+def mission_review(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+    """To a referent: a mission waits for review."""
+    from bot.sms.render import fit
+
+    return fit(
+        lambda v: t._(
+            "Renfort: {organisation} asks you to review {mission}. Please decide in Telegram.",
+            **v,
+        ),
+        _values(payload),
+        ("mission", "organisation"),
+    )
+
+
+def mission_approved(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+    from bot.sms.render import fit
+
+    return fit(
+        lambda v: t._("Renfort: {mission} was approved by the referent and is published.", **v),
+        _values(payload),
+        ("mission",),
+    )
+
+
+def mission_changes_requested(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+    from bot.sms.render import fit
+
+    return fit(
+        lambda v: t._(
+            "Renfort: the referent asks for changes to {mission}: {note} Resubmit in Telegram.",
+            **v,
+        ),
+        _values(payload) | {"note": str(payload.get("note") or "")},
+        ("note", "mission"),
+    )
+
+
+def mission_refused(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+    from bot.sms.render import fit
+
+    return fit(
+        lambda v: t._("Renfort: the referent refused {mission}; it will not be published.", **v),
+        _values(payload),
+        ("mission",),
+    )
+
+
+MODERATION_RENDERERS: dict[str, Callable[[Mapping[str, Any], Translator, date | None], str]] = {
+    "mission_review": mission_review,
+    "mission_approved": mission_approved,
+    "mission_changes_requested": mission_changes_requested,
+    "mission_refused": mission_refused,
+}

@@ -1,0 +1,150 @@
+"""Exports in Telegram: /export sends a mission's applications as a CSV, /ics the address
+of the organisation's calendar feed, and a volunteer's /calendar their commitments."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.buttons import Button
+from bot.i18n import Translator
+from bot.services import exports, organisations
+from bot.services.errors import NotAllowed, ServiceError
+from bot.services.organisations import Organisation
+from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
+
+EXPORT_PICK = "export_pick"
+ICS_PATH = "/ics/{token}.ics"
+
+
+async def organisations_here(update: Update, context: RenfortContext) -> list[Organisation]:
+    """The admin group's organisation, or privately those the sender coordinates; an empty
+    list after saying why."""
+    t, db, turn = context.turn.t, context.renfort.db, context.turn
+    if turn.private:
+        mine = await organisations.memberships(db, turn.me.id)
+        if not mine:
+            await reply(update, context, refusal_text(t, NotAllowed("not_member")))
+        return mine
+    linked = await organisations.organisation_of_chat(db, turn.chat_id or 0)
+    if linked is None:
+        text = t._("This group is not linked to an organisation yet: a coordinator sends /link.")
+        await reply(update, context, text)
+        return []
+    return [linked]
+
+
+async def mission_buttons(
+    update: Update, context: RenfortContext, action: str, question: str
+) -> None:
+    """Ask which mission, one button per recent mission of the organisations here."""
+    t = context.turn.t
+    rows: list[list[Button]] = []
+    for organisation in await organisations_here(update, context):
+        for mission in await exports.organisation_missions(context.renfort.db, organisation.id):
+            rows.append([Button(mission.title[:60], action, {"mission_id": mission.id})])
+    if rows:
+        await reply(update, context, question, rows)
+    elif context.turn.person is not None:
+        await reply(update, context, t._("There is no mission to choose yet."))
+
+
+def picked_mission(context: RenfortContext) -> int | None:
+    payload = context.turn.payload
+    value = payload.data.get("mission_id") if payload else None
+    return value if isinstance(value, int) else None
+
+
+def csv_headers(t: Translator) -> list[str]:
+    return [
+        t._("First name"),
+        t._("Phone"),
+        t._("Slot start"),
+        t._("Slot end"),
+        t._("Status"),
+        t._("Decided by"),
+        t._("Decided at"),
+        t._("Attended"),
+    ]
+
+
+async def export_command(update: Update, context: RenfortContext) -> None:
+    """/export: pick a mission, get its applications as a spreadsheet."""
+    question = context.turn.t._("Which mission's applications do you want as a spreadsheet?")
+    await mission_buttons(update, context, EXPORT_PICK, question)
+
+
+async def export_pick(update: Update, context: RenfortContext) -> None:
+    """The mission button under /export: send the CSV."""
+    t, turn = context.turn.t, context.turn
+    mission_id = picked_mission(context)
+    if mission_id is None or turn.chat_id is None:
+        await answer_query(update, t._("This button has expired. Send /help to start again."))
+        return
+    try:
+        export = await exports.export_applications(
+            context.renfort.db, actor_id=turn.me.id, mission_id=mission_id, inbound=turn.inbound
+        )
+    except ServiceError as error:
+        await answer_query(update)
+        await reply(update, context, refusal_text(t, error))
+        return
+    await answer_query(update)
+    data = exports.to_csv(export, csv_headers(t), t._("yes"), t._("no"))
+    caption = t.n_(
+        "{title}: {n} application. Phone numbers appear only for volunteers who share them.",
+        "{title}: {n} applications. Phone numbers appear only for volunteers who share them.",
+        len(export.lines),
+        title=export.mission_title,
+    )
+    await context.bot.send_document(
+        turn.chat_id, data, filename=f"applications-mission-{mission_id}.csv", caption=caption
+    )
+
+
+async def ics_command(update: Update, context: RenfortContext) -> None:
+    """/ics: the address of the organisation's calendar feed (a secret link)."""
+    t, turn, renfort = context.turn.t, context.turn, context.renfort
+    for organisation in await organisations_here(update, context):
+        try:
+            token = await exports.ensure_ics_token(
+                renfort.db, actor_id=turn.me.id, organisation_id=organisation.id
+            )
+        except ServiceError as error:
+            await reply(update, context, refusal_text(t, error))
+            return
+        path = ICS_PATH.format(token=token)
+        base = renfort.settings.public_url
+        if base is None:
+            text = t._(
+                "The calendar feed of <b>{organisation}</b> is at {path} on this server, but"
+                " PUBLIC_URL is not set, so I cannot give its full address. Ask whoever runs"
+                " Renfort to set PUBLIC_URL.",
+                organisation=esc(organisation.name),
+                path=esc(path),
+            )
+        else:
+            text = t._(
+                "Calendar feed of <b>{organisation}</b>: {url}\nAdd it to your calendar app"
+                " (subscribe by URL). Keep it private: anyone with the link sees the slots.",
+                organisation=esc(organisation.name),
+                url=esc(base.rstrip("/") + path),
+            )
+        await reply(update, context, text)
+
+
+async def calendar_command(update: Update, context: RenfortContext) -> None:
+    """/calendar: the volunteer's commitments as a calendar file."""
+    t, turn = context.turn.t, context.turn
+    if turn.chat_id is None:
+        return
+    data = await exports.volunteer_calendar(
+        context.renfort.db, person_id=turn.me.id, now=turn.now, name=t._("My Renfort missions")
+    )
+    await context.bot.send_document(
+        turn.chat_id,
+        data,
+        filename="renfort.ics",
+        caption=t._(
+            "Your approved missions still to come: open the file to add them to your calendar."
+        ),
+    )

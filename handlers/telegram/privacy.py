@@ -1,0 +1,85 @@
+"""The person's data in Telegram: /mydata sends everything stored about them as a JSON
+document; /forget, once confirmed, erases them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import InputFile, Update
+from telegram.ext import BaseHandler, CommandHandler, filters
+
+from bot.buttons import Button
+from bot.services import privacy
+from handlers.telegram.common import RenfortContext, answer_query, reply
+
+Callback = Callable[[Update, RenfortContext], Awaitable[None]]
+
+FORGET_YES, FORGET_NO = "privacy.forget", "privacy.keep"
+FILE_NAME = "renfort-my-data.json"
+
+
+async def mydata_command(update: Update, context: RenfortContext) -> None:
+    """/mydata: everything Renfort stores about the sender, as a JSON file."""
+    t, chat = context.turn.t, update.effective_chat
+    if chat is None:
+        return
+    document = await privacy.export(
+        context.renfort.db, person_id=context.turn.me.id, inbound=context.turn.inbound
+    )
+    data = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True).encode()
+    await context.bot.send_document(
+        chat.id,
+        InputFile(data, filename=FILE_NAME),
+        caption=t._("Everything Renfort stores about you. /forget erases it."),
+    )
+
+
+async def forget_command(update: Update, context: RenfortContext) -> None:
+    """/forget: ask before erasing."""
+    t = context.turn.t
+    text = t._(
+        "Erase everything Renfort knows about you? Your applications still to come are"
+        " cancelled and your places go to others. This cannot be undone."
+    )
+    buttons = [
+        [
+            Button("🗑 " + t._("Yes, erase me"), FORGET_YES),
+            Button(t._("No, keep it"), FORGET_NO),
+        ]
+    ]
+    await reply(update, context, text, buttons)
+
+
+async def forget_confirmed(update: Update, context: RenfortContext) -> None:
+    """The confirmation: erase the person now."""
+    t = context.turn.t
+    await answer_query(update)
+    context.turn.inbound.goto(None)
+    await privacy.forget(
+        context.renfort.db,
+        person_id=context.turn.me.id,
+        now=context.turn.now,
+        inbound=context.turn.inbound,
+    )
+    context.renfort.notify_outbox()
+    text = t._(
+        "Done: your data is erased. If you write to me again, we start afresh. Thank you for"
+        " your help!"
+    )
+    await reply(update, context, text, edit=True)
+
+
+async def forget_declined(update: Update, context: RenfortContext) -> None:
+    """No: nothing changes."""
+    await answer_query(update)
+    await reply(update, context, context.turn.t._("Nothing was erased."), edit=True)
+
+
+PRIVATE = filters.ChatType.PRIVATE
+HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
+    CommandHandler("mydata", mydata_command, filters=PRIVATE),
+    CommandHandler("forget", forget_command, filters=PRIVATE),
+]
+ACTIONS: dict[str, Callback] = {FORGET_YES: forget_confirmed, FORGET_NO: forget_declined}
