@@ -241,7 +241,8 @@ def _yes_no(text: str) -> bool:
     raise RowRejected(f"remote {text!r} must be yes or no")
 
 
-def _coordinate(text: str, column: str, limit: float) -> float | None:
+def coordinate(text: str, column: str, limit: float) -> float | None:
+    """A latitude or longitude cell (a comma as decimal point is fine); None when empty."""
     value = text.strip().replace(",", ".")
     if not value:
         return None
@@ -353,8 +354,8 @@ class _Checker:
     async def _point(
         self, row: dict[str, str], address: str, postcode: str | None, remote: bool
     ) -> GeoPoint | None:
-        latitude = _coordinate(row["latitude"], "latitude", 90)
-        longitude = _coordinate(row["longitude"], "longitude", 180)
+        latitude = coordinate(row["latitude"], "latitude", 90)
+        longitude = coordinate(row["longitude"], "longitude", 180)
         if (latitude is None) != (longitude is None):
             raise RowRejected("give both latitude and longitude, or neither")
         if latitude is not None and longitude is not None:

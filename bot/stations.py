@@ -14,7 +14,14 @@ from zoneinfo import ZoneInfo
 from bot.domain import GeoPoint
 from bot.geo import Geocoder
 from bot.i18n import Translator
-from bot.importer import ImportFileError, ImportResult, RowError, RowRejected, local_time
+from bot.importer import (
+    ImportFileError,
+    ImportResult,
+    RowError,
+    RowRejected,
+    coordinate,
+    local_time,
+)
 from bot.services import organisations, templates
 from bot.services.errors import InvalidInput
 from bot.services.missions import (
@@ -73,19 +80,6 @@ def read_stations(path: Path) -> list[tuple[int, dict[str, str], int]]:
     return rows
 
 
-def _number(text: str, column: str, limit: float) -> float | None:
-    value = text.strip().replace(",", ".")
-    if not value:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise RowRejected(f"{column} {text!r} is not a number") from None
-    if not -limit <= number <= limit:
-        raise RowRejected(f"{column} {text} is out of range")
-    return number
-
-
 def _capacity(text: str) -> int | None:
     value = text.strip()
     if not value:
@@ -105,8 +99,8 @@ async def check_station(line: int, row: dict[str, str], width: int, geocoder: Ge
     postcode = row["postcode"].strip() or None
     if postcode is not None and not (postcode.isdigit() and len(postcode) == 5):
         raise RowRejected(f"postcode {postcode!r} must be 5 digits")
-    latitude = _number(row["latitude"], "latitude", 90)
-    longitude = _number(row["longitude"], "longitude", 180)
+    latitude = coordinate(row["latitude"], "latitude", 90)
+    longitude = coordinate(row["longitude"], "longitude", 180)
     if (latitude is None) != (longitude is None):
         raise RowRejected("give both latitude and longitude, or neither")
     point = None if latitude is None or longitude is None else GeoPoint(latitude, longitude)

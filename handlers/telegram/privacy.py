@@ -46,7 +46,7 @@ async def forget_command(update: Update, context: RenfortContext) -> None:
     buttons = [
         [
             Button("🗑 " + t._("Yes, erase me"), FORGET_YES),
-            Button(t._("No, keep it"), FORGET_NO),
+            Button(t._("No, keep my data"), FORGET_NO),
         ]
     ]
     await reply(update, context, text, buttons)
