@@ -190,7 +190,8 @@ async def test_a_coordinator_and_volunteers_talk_through_the_bot_by_telegram_and
         assert by_sms.body.startswith("Renfort") and "reply to answer" in by_sms.body
         assert "Mairie de Saint-Dizier" in by_sms.body and "7h45" in by_sms.body
         relayed = bot.double.find(VOLUNTEER, "7h45")
-        assert "Mairie de Saint-Dizier" in relayed.text and relayed.button_texts() == ["↩️ Reply"]
+        reply_label = "↩️ " + Translator(camille.locale or "fr")._("Reply")
+        assert "Mairie de Saint-Dizier" in relayed.text and relayed.button_texts() == [reply_label]
 
         # The SMS resident answers in free text: it reaches the group with her first name.
         before = len(bot.double.messages[GROUP])

@@ -136,7 +136,14 @@ def test_an_unknown_kind_or_decision_is_a_clear_error() -> None:
 
 
 # Kinds about an organisation's week rather than one slot: no slot date to show.
-WITHOUT_A_SLOT = {"weekly_digest"}
+WITHOUT_A_SLOT = {
+    "weekly_digest",
+    "mission_approved",
+    "mission_changes_requested",
+    "mission_refused",
+    "relay_to_organisation",
+    "relay_to_volunteer",
+}
 
 
 @pytest.mark.parametrize("kind", sorted(RENDERERS))
