@@ -18,7 +18,6 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -34,6 +33,16 @@ from bot.messaging.channel import (
     Sent,
     Transient,
     Unreachable,
+)
+from bot.messaging.delivery import (
+    Job,
+    Recipient,
+    Route,
+    describe,
+    follow_migration,
+    link_group_copies,
+    load_recipients,
+    posted_row,
 )
 from bot.messaging.ratelimit import RateLimiter, Ticket
 from bot.messaging.render import Rendered
@@ -59,36 +68,6 @@ ERROR_CHARS = 300
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """Who a row is for and how they can be reached, read when the row is claimed."""
-
-    person_id: int | None
-    group_chat_id: int | None
-    locale: str | None = None
-    telegram_language: str | None = None
-    telegram_chat_id: int | None = None
-    telegram_reachable: bool = False
-    sms_phone: str | None = None  # None too when the person sent STOP
-
-
-@dataclass(frozen=True)
-class Job:
-    """One claimed outbox row."""
-
-    id: int
-    kind: str
-    payload: dict[str, Any]
-    attempts: int
-    recipient: Recipient
-
-
-@dataclass(frozen=True)
-class Route:
-    channel: str
-    address: Address
 
 
 @dataclass(frozen=True)
@@ -255,7 +234,7 @@ class Dispatcher:
                     .where(OUTBOX.c.id.in_([r.id for r in rows]))
                     .values(status="sending", not_before=now + LEASE)
                 )
-                people = await _people(conn, {r.person_id for r in rows} - {None})
+                people = await load_recipients(conn, {r.person_id for r in rows} - {None})
         claimed = {r.id for r in rows}
         full = len(rows) == self.renfort.settings.outbox_batch_size
         for row_id in ready:
@@ -409,10 +388,10 @@ class Dispatcher:
                 for job, route, o in sent
             ],
         )
-        posts = [_post(job, route, o) for job, route, o in sent]
+        posts = [posted_row(job, route, o) for job, route, o in sent]
         if any(posts):
             await conn.execute(insert(schema.posted_messages), [p for p in posts if p])
-            await _link_group_copies(conn, sent)
+            await link_group_copies(conn, sent)
         for _job, route, _o in sent:
             self.renfort.metrics.count(
                 "outbox_sent_total", help_text="Notifications sent", channel=route.channel
@@ -438,7 +417,7 @@ class Dispatcher:
                     f"{route.channel}_retry_after_total", help_text="Flood-control answers"
                 )
         elif isinstance(outcome, Moved):
-            await _follow_migration(conn, job, outcome.new_chat_id)
+            await follow_migration(conn, job, outcome.new_chat_id)
             await self._later(conn, job, 0.0)
         elif isinstance(outcome, Unreachable):
             await self._unreachable(conn, job, route, outcome)
@@ -460,7 +439,7 @@ class Dispatcher:
                 "outbox %s (%s to %s) failed, attempt %d, retrying in %d s: %s",
                 job.id,
                 job.kind,
-                _who(job, route),
+                describe(job, route),
                 attempts,
                 delay,
                 outcome.error,
@@ -504,7 +483,9 @@ class Dispatcher:
             .where(OUTBOX.c.id == job.id)
             .values(status="failed", attempts=attempts, last_error=error[:ERROR_CHARS])
         )
-        log.warning("outbox %s (%s to %s) failed: %s", job.id, job.kind, _who(job, route), error)
+        log.warning(
+            "outbox %s (%s to %s) failed: %s", job.id, job.kind, describe(job, route), error
+        )
         self.renfort.metrics.count("outbox_failed_total", help_text="Notifications given up")
 
     # ---- crash recovery ------------------------------------------------------------------
@@ -551,97 +532,3 @@ async def _close_for_real(conn: AsyncConnection) -> None:
     the session, and a pooled one would keep announcing a dispatcher that has stopped."""
     await conn.invalidate()
     await conn.close()
-
-
-async def _people(conn: AsyncConnection, ids: set[int]) -> dict[int, Recipient]:
-    if not ids:
-        return {}
-    rows = await conn.execute(
-        select(
-            P.c.id,
-            P.c.locale,
-            P.c.telegram_language,
-            P.c.telegram_chat_id,
-            P.c.telegram_unreachable_at,
-            P.c.phone,
-            P.c.sms_stopped_at,
-        ).where(P.c.id.in_(ids))
-    )
-    return {
-        r.id: Recipient(
-            person_id=r.id,
-            group_chat_id=None,
-            locale=r.locale,
-            telegram_language=r.telegram_language,
-            telegram_chat_id=r.telegram_chat_id,
-            telegram_reachable=r.telegram_unreachable_at is None,
-            sms_phone=r.phone if r.sms_stopped_at is None else None,
-        )
-        for r in rows
-    }
-
-
-# Kinds whose Telegram copies are remembered: an application's are edited once someone
-# decides; a relayed message's are what a reply to it answers.
-POSTED_KINDS = {
-    "application_submitted": ("application", "application_id"),
-    "relay_to_volunteer": ("relay_message", "relay_id"),
-    "relay_to_organisation": ("relay_message", "relay_id"),
-}
-
-
-def _post(job: Job, route: Route, sent: Sent) -> dict[str, Any] | None:
-    """The row remembering where a copy of a notification of POSTED_KINDS went."""
-    subject = POSTED_KINDS.get(job.kind)
-    if subject is None or route.channel != "telegram":
-        return None
-    return {
-        "subject_type": subject[0],
-        "subject_id": int(job.payload[subject[1]]),
-        "chat_id": int(route.address),
-        "message_id": int(sent.provider_id),
-        "created_at": schema.now(),
-    }
-
-
-async def _link_group_copies(conn: AsyncConnection, sent: list[tuple[Job, Route, Sent]]) -> None:
-    """A volunteer's relayed answer remembers its copy in the admin group."""
-    relay = schema.relay_messages
-    for job, route, outcome in sent:
-        if job.kind == "relay_to_organisation" and job.recipient.group_chat_id is not None:
-            await conn.execute(
-                update(relay)
-                .where(relay.c.id == int(job.payload["relay_id"]))
-                .values(group_chat_id=int(route.address), group_message_id=int(outcome.provider_id))
-            )
-
-
-async def _follow_migration(conn: AsyncConnection, job: Job, new_chat_id: int) -> None:
-    """A group that became a supergroup keeps its role under its new id."""
-    old = job.recipient.group_chat_id
-    if old is None:
-        return
-    chats = schema.admin_chats
-    taken = await conn.scalar(select(chats.c.id).where(chats.c.telegram_chat_id == new_chat_id))
-    if taken is None:
-        await conn.execute(
-            update(chats)
-            .where(chats.c.telegram_chat_id == old)
-            .values(telegram_chat_id=new_chat_id)
-        )
-    await conn.execute(
-        update(OUTBOX)
-        .where(OUTBOX.c.chat_id == old, OUTBOX.c.status.in_(("pending", "sending")))
-        .values(chat_id=new_chat_id)
-    )
-    log.info("group %s migrated to %s", old, new_chat_id)
-
-
-def _who(job: Job, route: Route | None) -> str:
-    recipient = job.recipient
-    target = (
-        f"person {recipient.person_id}"
-        if recipient.person_id
-        else f"chat {recipient.group_chat_id}"
-    )
-    return f"{target} via {route.channel}" if route is not None else target
