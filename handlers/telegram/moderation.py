@@ -50,12 +50,17 @@ async def _original(update: Update) -> str:
     return message.text_html if message is not None and message.text else ""
 
 
-async def publish(update: Update, context: RenfortContext) -> None:
-    """Publish: the mission goes live; its coordinators are told."""
+Decide = Callable[..., Awaitable[moderation.Reviewed]]
+
+
+async def _conclude(
+    update: Update, context: RenfortContext, decide: Decide, outcome: Callable[[str], str]
+) -> None:
+    """Run the referent's decision; the review message keeps its text and says the outcome."""
     t = context.turn.t
     await answer_query(update)
     try:
-        done = await moderation.publish(
+        done = await decide(
             context.renfort.db,
             mission_id=_mission_id(context),
             referent_id=context.turn.me.id,
@@ -64,8 +69,19 @@ async def publish(update: Update, context: RenfortContext) -> None:
     except ServiceError as error:
         await reply(update, context, refusal(t, error))
         return
-    text = t._("✅ Published: <b>{mission}</b>.", mission=esc(done.title))
+    text = outcome(esc(done.title))
     await reply(update, context, await _original(update) + "\n\n" + text, edit=True)
+
+
+async def publish(update: Update, context: RenfortContext) -> None:
+    """Publish: the mission goes live; its coordinators are told."""
+    t = context.turn.t
+    await _conclude(
+        update,
+        context,
+        moderation.publish,
+        lambda title: t._("✅ Published: <b>{mission}</b>.", mission=title),
+    )
 
 
 async def ask_changes(update: Update, context: RenfortContext) -> None:
@@ -115,19 +131,12 @@ async def on_note(update: Update, context: RenfortContext) -> None:
 async def refuse(update: Update, context: RenfortContext) -> None:
     """Refuse: the mission is cancelled; its coordinators are told."""
     t = context.turn.t
-    await answer_query(update)
-    try:
-        done = await moderation.refuse(
-            context.renfort.db,
-            mission_id=_mission_id(context),
-            referent_id=context.turn.me.id,
-            inbound=context.turn.inbound,
-        )
-    except ServiceError as error:
-        await reply(update, context, refusal(t, error))
-        return
-    text = t._("❌ Refused: <b>{mission}</b>.", mission=esc(done.title))
-    await reply(update, context, await _original(update) + "\n\n" + text, edit=True)
+    await _conclude(
+        update,
+        context,
+        moderation.refuse,
+        lambda title: t._("❌ Refused: <b>{mission}</b>.", mission=title),
+    )
 
 
 async def _resubmit(update: Update, context: RenfortContext, mission_id: int) -> None:
