@@ -25,6 +25,8 @@ from handlers.telegram import (
     callout_board,
     exports,
     feedback,
+    mission_edit,
+    mission_edit_slots,
     moderation,
     new_mission,
     posters,
@@ -257,6 +259,7 @@ HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
     CommandHandler("join", join_command),
     CommandHandler("link", link_command),
     CommandHandler("newmission", new_mission.new_mission_command),
+    CommandHandler("edit", mission_edit.edit_command),
     CommandHandler("settings", settings.settings_command),
     CommandHandler("roster", roster.roster_command),
     CommandHandler("callout", callout.callout_command),
@@ -268,7 +271,13 @@ HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
     CommandHandler("help", group_help, filters=filters.ChatType.GROUPS),
     ChatMemberHandler(bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
 ]
-STATES: dict[str, Callback] = {**new_mission.STATES, **callout.STATES, **moderation.STATES}
+STATES: dict[str, Callback] = {
+    **new_mission.STATES,
+    **callout.STATES,
+    **moderation.STATES,
+    **mission_edit.STATES,
+    **mission_edit_slots.STATES,
+}
 ACTIONS: dict[str, Callback] = {
     admin_group.APPROVE: admin_group.approve,
     admin_group.REFUSE: admin_group.refuse,
@@ -280,6 +289,8 @@ ACTIONS: dict[str, Callback] = {
     **callout.ACTIONS,
     **callout_board.ACTIONS,
     **moderation.ACTIONS,
+    **mission_edit.ACTIONS,
+    **mission_edit_slots.ACTIONS,
     MARK: roster.mark,
     exports.EXPORT_PICK: exports.export_pick,
     posters.POSTER_PICK: posters.poster_pick,
