@@ -259,3 +259,32 @@ async def test_someone_who_is_not_a_coordinator_cannot_edit_from_the_group(
             for a in await audit_actions(bot)
             if a not in ("mission.published",)
         )
+
+
+async def test_a_new_title_and_address_from_the_roster_button_reach_the_volunteer(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
+        organisation = await coordinator_with_group(bot)
+        spot = await place(bot.db, now=NOW, starts_at=ELECTION_MORNING, organisation=organisation)
+        camille = await person(bot.db, 20, "Camille", "en")
+        await approved(bot.db, spot, camille.id, NOW)
+        [roster] = await say(bot, COORDINATOR, "/roster")
+        await tap_action(bot, COORDINATOR, roster, "ed.list", o=organisation.id)
+        await tap_action(bot, COORDINATOR, roster, "ed.mission", m=spot.mission_id)
+
+        [ask_title] = await tap_action(bot, COORDINATOR, roster, "ed.field", f="title")
+        assert "new title" in ask_title.text
+        saved, menu = await say(bot, COORDINATOR, "Assesseur — bureau 3 (gymnase)")
+        assert "1 person concerned is told" in saved.text and "What do you want" in menu.text
+        await tap_action(bot, COORDINATOR, menu, "ed.field", f="address")
+        [unknown] = await say(bot, COORDINATOR, "quelque part")
+        assert "could not find that place" in unknown.text
+        await say(bot, COORDINATOR, "Gymnase Rostand, 52100 Saint-Dizier")
+
+        told = [m.text for m in bot.double.messages[20] if "changed" in m.text]
+        assert len(told) == 2 and "Formerly: Assesseur — bureau de vote n°3" in told[0]
+        assert "New place: Gymnase Rostand" in told[1] and "École Jules Ferry" in told[1]
+        detail = await missions.mission_detail(bot.db, spot.mission_id)
+        assert detail.title == "Assesseur — bureau 3 (gymnase)" and detail.postcode == "52100"
+        assert detail.point is not None

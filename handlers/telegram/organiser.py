@@ -232,7 +232,8 @@ def _group_help(t: Translator, context: RenfortContext) -> str:
     )
     commands = t._(
         "Here, coordinators can use /callout to alert volunteers when people are missing,"
-        " /roster to see who is coming, and /settings for reminders."
+        " /roster to see who is coming, /edit to change a mission, and /settings for"
+        " reminders."
     )
     tools = t._(
         "Also: /message to write to volunteers, /export for a mission's applications,"
