@@ -224,6 +224,7 @@ async def edit_mission(
         told = await _tell_everyone(
             conn,
             MISSION_CHANGED,
+            now=now,
             mission_id=mission_id,
             extra=what,
             per_person=True,
@@ -276,6 +277,7 @@ async def move_slot(
         told = await _tell_everyone(
             conn,
             SLOT_MOVED,
+            now=now,
             mission_id=mission.id,
             slot_ids=[slot_id],
             extra={
@@ -428,6 +430,7 @@ async def cancel_slot(
         told = await _tell_everyone(
             conn,
             SLOT_CANCELLED,
+            now=now,
             mission_id=mission.id,
             slot_ids=[slot_id],
             extra=_reason_payload(clean),
@@ -477,6 +480,7 @@ async def cancel_mission(
         told = await _tell_everyone(
             conn,
             MISSION_CANCELLED,
+            now=now,
             mission_id=mission_id,
             slot_ids=slot_ids,
             extra=_reason_payload(clean),
@@ -574,17 +578,21 @@ async def _tell_everyone(
     *,
     mission_id: int,
     extra: dict[str, Any],
+    now: datetime,
     slot_ids: Sequence[int] | None = None,
     per_person: bool = False,
     referents: bool,
 ) -> int:
-    """One notification per live application (or per person, about their first slot);
-    with `referents`, the territory's referents of a published mission get it too."""
+    """One notification per live application on a slot still ahead (or per person, about
+    their first slot); with `referents`, the territory's referents of a published mission
+    get it too."""
     if slot_ids is None:
         slot_ids = [
             int(i)
             for i in await conn.scalars(
-                select(S.c.id).where(S.c.mission_id == mission_id, S.c.cancelled_at.is_(None))
+                select(S.c.id)
+                .where(S.c.mission_id == mission_id, S.c.cancelled_at.is_(None), S.c.ends_at > now)
+                .order_by(S.c.starts_at, S.c.id)
             )
         ]
     rows = await _concerned(conn, slot_ids=slot_ids)
@@ -598,14 +606,36 @@ async def _tell_everyone(
         await enqueue(conn, kind, person_id=row.person_id, payload=payload)
     told = len(rows) if not per_person else len(seen)
     status = await conn.scalar(select(M.c.status).where(M.c.id == mission_id))
-    if referents and status == MissionStatus.PUBLISHED and rows:
+    if referents and status == MissionStatus.PUBLISHED and slot_ids:
         postcode = await review.territory_postcode(conn, mission_id)
-        view = await applications.fetch_application(conn, rows[0].id)
-        payload = applications._snapshot(view) | extra | {"to_referent": True}
+        payload = await _slot_snapshot(conn, slot_ids[0]) | extra | {"to_referent": True}
         for person_id in await review.referents_for(conn, postcode):
             if person_id not in seen:
                 await enqueue(conn, kind, person_id=person_id, payload=payload)
     return told
+
+
+async def _slot_snapshot(conn: AsyncConnection, slot_id: int) -> dict[str, Any]:
+    """What a notification about a slot needs when nobody's application is behind it."""
+    o = schema.organisations
+    row = (
+        await conn.execute(
+            select(S.c.starts_at, S.c.ends_at, M, o.c.name.label("organisation_name"))
+            .join(M, M.c.id == S.c.mission_id)
+            .join(o, o.c.id == M.c.organisation_id)
+            .where(S.c.id == slot_id)
+        )
+    ).one()
+    return {
+        "mission_id": row.id,
+        "mission_title": row.title,
+        "organisation_name": row.organisation_name,
+        "address": row.address,
+        "remote": row.remote,
+        "timezone": row.timezone,
+        "starts_at": row.starts_at.isoformat(),
+        "ends_at": row.ends_at.isoformat(),
+    }
 
 
 async def reschedule(conn: AsyncConnection, application_ids: Sequence[int]) -> None:

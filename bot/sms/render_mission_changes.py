@@ -67,8 +67,8 @@ def slot_moved(payload: Mapping[str, Any], t: Translator, today: date | None) ->
 
     return fit(
         lambda v: t._(
-            "Renfort: new time for {mission}: {new} (was {old}). Reminders follow. CANCEL"
-            " if it no longer suits you.",
+            "Renfort: new time for {mission}: {new} (was {old}). Reminders follow. MY"
+            " MISSIONS to cancel.",
             **v,
         ),
         {

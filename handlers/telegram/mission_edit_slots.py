@@ -12,7 +12,7 @@ from typing import Any
 from telegram import Update
 
 from bot.buttons import Button
-from bot.domain import Period
+from bot.domain import MissionStatus, Period
 from bot.i18n import Translator
 from bot.services import mission_changes
 from bot.services.errors import Conflict, ServiceError
@@ -262,8 +262,8 @@ async def _set_capacity(
         if error.code != "choose_who_moves":
             await reply(update, context, refusal(t, error))
             return
-        data = advance(context, ED_MOVE, fresh=True, m=mission_id, s=slot_id, c=capacity, chosen=[])
-        del data  # nothing was written: the turn records only the new step
+        # Nothing was written: the turn records only the new step of the conversation.
+        advance(context, ED_MOVE, fresh=True, m=mission_id, s=slot_id, c=capacity, chosen=[])
         await _ask_whom(update, context, int(error.details.get("to_move", 1)), edit=edit)
         return
     except ServiceError as error:
@@ -528,7 +528,7 @@ async def create_slots(update: Update, context: RenfortContext) -> None:
         await reply(update, context, refusal(t, error))
         return
     text = t.n_("{n} slot added.", "{n} slots added.", len(periods))
-    if changed.status.value == "in_review":
+    if changed.status == MissionStatus.IN_REVIEW:
         text += "\n" + t._("The referent of your territory receives the change to check it.")
     await reply(update, context, text, edit=True)
     await show_menu(update, context, changed.mission_id, edit=False)
