@@ -13,7 +13,8 @@ from sqlalchemy import select
 from bot.domain import ApplicationStatus, MissionStatus, Period
 from bot.messaging.outbox import enqueue_once
 from bot.scheduler.reminders import REMINDER_DAY_BEFORE
-from bot.services import applications, mission_changes, missions
+from bot.services import applications, callouts, mission_changes, missions
+from bot.services.callouts import Targeting
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
 from bot.services.mission_changes import NewPlace
 from storage import schema
@@ -181,3 +182,22 @@ async def test_a_published_mission_moving_elsewhere_tells_its_volunteers_and_ref
             db, actor_id=s.coordinator_id, mission_id=mission_id, title="Encore", now=NOW
         )
     assert await status_of(db, mission_id) == MissionStatus.CANCELLED
+
+
+async def test_cancelling_a_slot_stops_its_callout(db: Database) -> None:
+    s = await scene(db, verified=True)
+    [slot] = await slot_ids(db, await assessor_mission(s))
+    launched = await callouts.launch(
+        db,
+        actor_id=s.coordinator_id,
+        slot_id=slot,
+        needed=1,
+        targeting=Targeting(radius_km=10, domains=()),
+        now=NOW,
+    )
+
+    await mission_changes.cancel_slot(
+        db, actor_id=s.coordinator_id, slot_id=slot, reason="Le bureau est fermé", now=NOW
+    )
+
+    assert (await callouts.get_callout(db, launched.id)).status == "stopped"

@@ -32,7 +32,8 @@ from bot.domain import (
 from bot.messaging.outbox import enqueue
 from bot.scheduler.attendance import ATTENDANCE_CHECK
 from bot.scheduler.reminders import REMINDER_DAY_BEFORE, REMINDER_HOURS_BEFORE
-from bot.services import applications, audit, offers, review
+from bot.services import applications, audit, callout_waves, offers, review
+from bot.services.callout_views import lock_callout
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.missions import MAX_CAPACITY, SlotView, count_taken
 from bot.services.organisations import require_member
@@ -437,6 +438,7 @@ async def cancel_slot(
             referents=False,
         )
         await _end_applications(conn, [slot_id], actor_id, "slot_cancelled")
+        await _stop_callouts(conn, db, [slot_id], actor_id, now, "cancel_slot")
         await conn.execute(
             update(S)
             .where(S.c.id == slot_id)
@@ -488,6 +490,7 @@ async def cancel_mission(
             referents=False,
         )
         await _end_applications(conn, slot_ids, actor_id, "mission_cancelled")
+        await _stop_callouts(conn, db, slot_ids, actor_id, now, "cancel_mission")
         await conn.execute(
             update(M)
             .where(M.c.id == mission_id)
@@ -538,6 +541,28 @@ def _reason(reason: str) -> str:
     if not clean:
         raise InvalidInput("reason")
     return clean
+
+
+async def _stop_callouts(
+    conn: AsyncConnection,
+    db: Database,
+    slot_ids: Sequence[int],
+    actor_id: int,
+    now: datetime,
+    transaction: str,
+) -> None:
+    """A crisis callout for a cancelled slot stops asking people to come."""
+    c = schema.callouts
+    found = await conn.scalars(
+        select(c.c.id).where(
+            c.c.slot_id.in_(list(slot_ids)), c.c.status.in_(("active", "exhausted"))
+        )
+    )
+    for callout_id in list(found):
+        row = await lock_callout(conn, db, int(callout_id))
+        await callout_waves.close(
+            conn, row, "stopped", actor_id=actor_id, now=now, transaction=transaction
+        )
 
 
 def _reason_payload(reason: str) -> dict[str, Any]:
