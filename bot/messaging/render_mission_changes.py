@@ -59,7 +59,12 @@ def mission_changed(payload: dict[str, Any], t: Translator) -> Rendered:
     from bot.messaging.render import Rendered, _place, _slot, esc
 
     changed = list(payload.get("changed") or [])
-    lines = ["✏️ " + t._("<b>A mission you signed up for changed</b>"), _heading(payload, t)]
+    heading = (
+        t._("<b>A published mission of your territory changed</b>")
+        if payload.get("to_referent")
+        else t._("<b>A mission you signed up for changed</b>")
+    )
+    lines = ["✏️ " + heading, _heading(payload, t)]
     if "title" in changed and payload.get("old_title"):
         lines.append(t._("Formerly: {title}", title=esc(payload["old_title"])))
     if "address" in changed:
