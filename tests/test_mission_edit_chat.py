@@ -232,7 +232,12 @@ async def test_a_slot_cancelled_with_a_reason_button_is_read_in_each_language(
 
         shown = await slot_menu(bot, spot)
         await tap_action(bot, COORDINATOR, shown, "ed.cancel_slot", s=spot.slot_id)
+        [refused] = await tap_action(bot, STRANGER, shown, "ed.reason", k="weather")
+        assert "Only coordinators" in refused.text and "Why is this slot" in shown.text
         await tap_action(bot, COORDINATOR, shown, "ed.reason", k="weather")
+
+        assert "Slot cancelled. 1 person concerned is told" in shown.text
+        assert "Reason: bad weather" in shown.text
 
         [told] = [m.text for m in bot.double.messages[24] if "Créneau annulé" in m.text]
         assert "mauvais temps" in told and "dimanche 13 juin 2027" in told

@@ -314,8 +314,16 @@ async def cancel_mission(update: Update, context: RenfortContext) -> None:
 
 
 async def _cancel(
-    update: Update, context: RenfortContext, target: str, target_id: int, reason: str
+    update: Update,
+    context: RenfortContext,
+    target: str,
+    target_id: int,
+    reason: str,
+    *,
+    edit: bool = False,
 ) -> None:
+    """Cancel the slot or the mission; with `edit`, the reason question shows the outcome
+    (only once it happened, so a stranger's tap leaves it alone)."""
     t, turn = context.turn.t, context.turn
     db = context.renfort.db
     try:
@@ -341,12 +349,16 @@ async def _cancel(
         await reply(update, context, refusal(t, error))
         return
     context.renfort.notify_outbox()
-    done = (
-        (t._("Slot cancelled.") if target == "slot" else t._("Mission cancelled."))
-        + " "
-        + t.n_("{n} person concerned is told.", "{n} people concerned are told.", changed.told)
+    label = t._(CANCEL_REASONS[reason]) if reason in CANCEL_REASONS else reason
+    done = "\n".join(
+        [
+            (t._("Slot cancelled.") if target == "slot" else t._("Mission cancelled."))
+            + " "
+            + t.n_("{n} person concerned is told.", "{n} people concerned are told.", changed.told),
+            t._("Reason: {reason}", reason=esc(label)),
+        ]
     )
-    await reply(update, context, done)
+    await reply(update, context, done, edit=edit)
 
 
 async def pick_reason(update: Update, context: RenfortContext) -> None:
@@ -357,13 +369,7 @@ async def pick_reason(update: Update, context: RenfortContext) -> None:
     target = payload.data.get("on") if payload else None
     if key not in CANCEL_REASONS or target not in ("slot", "mission"):
         return
-    await reply(
-        update,
-        context,
-        context.turn.t._("Reason: {reason}", reason=context.turn.t._(CANCEL_REASONS[str(key)])),
-        edit=True,
-    )
-    await _cancel(update, context, str(target), _int(context, "id"), str(key))
+    await _cancel(update, context, str(target), _int(context, "id"), str(key), edit=True)
 
 
 async def on_reason(update: Update, context: RenfortContext) -> None:
