@@ -14,26 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import (
-    ACTIVE,
     CANCEL_REASONS,
-    HOLDING,
-    ApplicationStatus,
     GeoPoint,
     MissionStatus,
     Period,
 )
-from bot.messaging.outbox import enqueue
-from bot.scheduler.attendance import ATTENDANCE_CHECK
-from bot.scheduler.reminders import REMINDER_DAY_BEFORE, REMINDER_HOURS_BEFORE
-from bot.services import applications, audit, callout_waves, offers, review
-from bot.services.callout_views import lock_callout
+from bot.services import audit, concerned, offers, review
+from bot.services.concerned import Holder
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.missions import MAX_CAPACITY, SlotView, count_taken
 from bot.services.organisations import require_member
@@ -46,14 +40,11 @@ MISSION_CHANGED = "mission_changed"
 SLOT_MOVED = "slot_moved"
 SLOT_CANCELLED = "slot_cancelled"
 MISSION_CANCELLED = "mission_cancelled"
-MOVED_TO_WAITLIST = "moved_to_waitlist"
 
 MAX_NEW_SLOTS = 60
 REASON_LENGTH = 300
 TITLE_LENGTH = (3, 200)
 DESCRIPTION_LENGTH = 2000
-# Keys of scheduled messages about one application that a new time must let go again.
-RESCHEDULED_KINDS = (REMINDER_DAY_BEFORE, REMINDER_HOURS_BEFORE, ATTENDANCE_CHECK)
 PLACE_COLUMNS = frozenset({"address", "postcode", "latitude", "longitude", "remote"})
 EDITABLE = (MissionStatus.DRAFT, MissionStatus.IN_REVIEW, MissionStatus.PUBLISHED)
 
@@ -76,15 +67,6 @@ class Changed:
     title: str
     status: MissionStatus
     told: int
-
-
-@dataclass(frozen=True)
-class Holder:
-    """Someone holding a place in a slot, as the coordinator picks whom to move."""
-
-    application_id: int
-    first_name: str
-    status: ApplicationStatus
 
 
 @dataclass(frozen=True)
@@ -124,20 +106,12 @@ async def editable_missions(
             )
         ).all()
     found = [
-        EditableMission(r.id, r.title, MissionStatus(r.status), _aware(r.next_start)) for r in rows
+        EditableMission(r.id, r.title, MissionStatus(r.status), concerned.aware(r.next_start))
+        for r in rows
     ]
     # Missions with a slot ahead first, by date; those without one (all past) last.
     far = datetime.max.replace(tzinfo=now.tzinfo)
     return sorted(found, key=lambda m: (m.next_start is None, m.next_start or far, m.id))
-
-
-def _aware(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):  # SQLite aggregates lose the column type
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value if value.tzinfo is not None else value.replace(tzinfo=schema.now().tzinfo)
 
 
 async def holders_of(db: Database, *, actor_id: int, slot_id: int) -> list[Holder]:
@@ -145,19 +119,7 @@ async def holders_of(db: Database, *, actor_id: int, slot_id: int) -> list[Holde
     async with db.reading("slot_holders") as conn:
         slot = await _slot(conn, db, slot_id, lock=False)
         await require_member(conn, actor_id, slot.organisation_id)
-        return await _holders(conn, slot_id)
-
-
-async def _holders(conn: AsyncConnection, slot_id: int) -> list[Holder]:
-    rows = (
-        await conn.execute(
-            select(A.c.id, A.c.status, P.c.first_name)
-            .join(P, P.c.id == A.c.person_id)
-            .where(A.c.slot_id == slot_id, A.c.status.in_([str(s) for s in HOLDING]))
-            .order_by(A.c.created_at.desc(), A.c.id.desc())
-        )
-    ).all()
-    return [Holder(r.id, r.first_name or "?", ApplicationStatus(r.status)) for r in rows]
+        return await concerned.holders(conn, slot_id)
 
 
 # ---- the changes -----------------------------------------------------------------------
@@ -222,7 +184,7 @@ async def edit_mission(
             "old_address": mission.address,
             "old_remote": bool(mission.remote),
         }
-        told = await _tell_everyone(
+        told = await concerned.tell_everyone(
             conn,
             MISSION_CHANGED,
             now=now,
@@ -273,9 +235,9 @@ async def move_slot(
             before=[slot.starts_at.isoformat(), slot.ends_at.isoformat()],
             after=[period.starts_at.isoformat(), period.ends_at.isoformat()],
         )
-        people = await _concerned(conn, slot_ids=[slot_id])
-        await reschedule(conn, [row.id for row in people])
-        told = await _tell_everyone(
+        people = await concerned.live_applications(conn, slot_ids=[slot_id])
+        await concerned.reschedule(conn, [row.id for row in people])
+        told = await concerned.tell_everyone(
             conn,
             SLOT_MOVED,
             now=now,
@@ -377,15 +339,15 @@ async def change_capacity(
         moved: list[str] = []
         over = await count_taken(conn, slot_id) - capacity
         if over > 0:
-            over -= await _withdraw_offers(conn, slot_id, over)
+            over -= await concerned.withdraw_offers(conn, slot_id, over)
         if over > 0:
-            holders = {h.application_id: h for h in await _holders(conn, slot_id)}
+            holders = {h.application_id: h for h in await concerned.holders(conn, slot_id)}
             chosen = [holders[i] for i in dict.fromkeys(move) if i in holders]
             if len(chosen) < over:
                 raise Conflict("choose_who_moves", to_move=over)
             for holder in reversed(chosen[:over]):
                 moved.append(holder.first_name)
-                await _back_to_waitlist(conn, holder, actor_id=actor_id)
+                await concerned.back_to_waitlist(conn, holder, actor_id=actor_id)
             moved.reverse()
         if capacity != slot.capacity:
             await conn.execute(update(S).where(S.c.id == slot_id).values(capacity=capacity))
@@ -428,7 +390,7 @@ async def cancel_slot(
         mission = await _mission(conn, db, slot.mission_id)
         if slot.ends_at <= now:
             raise Conflict("slot_over")
-        told = await _tell_everyone(
+        told = await concerned.tell_everyone(
             conn,
             SLOT_CANCELLED,
             now=now,
@@ -437,8 +399,8 @@ async def cancel_slot(
             extra=_reason_payload(clean),
             referents=False,
         )
-        await _end_applications(conn, [slot_id], actor_id, "slot_cancelled")
-        await _stop_callouts(conn, db, [slot_id], actor_id, now, "cancel_slot")
+        await concerned.end_applications(conn, [slot_id], actor_id, "slot_cancelled")
+        await concerned.stop_callouts(conn, db, [slot_id], actor_id, now, "cancel_slot")
         await conn.execute(
             update(S)
             .where(S.c.id == slot_id)
@@ -479,7 +441,7 @@ async def cancel_mission(
                 )
             )
         ]
-        told = await _tell_everyone(
+        told = await concerned.tell_everyone(
             conn,
             MISSION_CANCELLED,
             now=now,
@@ -489,8 +451,8 @@ async def cancel_mission(
             per_person=True,
             referents=False,
         )
-        await _end_applications(conn, slot_ids, actor_id, "mission_cancelled")
-        await _stop_callouts(conn, db, slot_ids, actor_id, now, "cancel_mission")
+        await concerned.end_applications(conn, slot_ids, actor_id, "mission_cancelled")
+        await concerned.stop_callouts(conn, db, slot_ids, actor_id, now, "cancel_mission")
         await conn.execute(
             update(M)
             .where(M.c.id == mission_id)
@@ -543,28 +505,6 @@ def _reason(reason: str) -> str:
     return clean
 
 
-async def _stop_callouts(
-    conn: AsyncConnection,
-    db: Database,
-    slot_ids: Sequence[int],
-    actor_id: int,
-    now: datetime,
-    transaction: str,
-) -> None:
-    """A crisis callout for a cancelled slot stops asking people to come."""
-    c = schema.callouts
-    found = await conn.scalars(
-        select(c.c.id).where(
-            c.c.slot_id.in_(list(slot_ids)), c.c.status.in_(("active", "exhausted"))
-        )
-    )
-    for callout_id in list(found):
-        row = await lock_callout(conn, db, int(callout_id))
-        await callout_waves.close(
-            conn, row, "stopped", actor_id=actor_id, now=now, transaction=transaction
-        )
-
-
 def _reason_payload(reason: str) -> dict[str, Any]:
     """A picked reason travels as its key, so each person reads it in their language."""
     if reason in CANCEL_REASONS:
@@ -579,198 +519,3 @@ async def _after_change(
     if mission.status == MissionStatus.IN_REVIEW:
         await review.submit(conn, mission.id, actor_id=actor_id, transaction=transaction)
     return MissionStatus(mission.status)
-
-
-async def _concerned(conn: AsyncConnection, *, slot_ids: Sequence[int]) -> list[Row[Any]]:
-    """Live applications on the slots: pending, approved, confirmed and waitlisted."""
-    if not slot_ids:
-        return []
-    return list(
-        (
-            await conn.execute(
-                select(A.c.id, A.c.person_id, A.c.status, A.c.slot_id, S.c.starts_at)
-                .join(S, S.c.id == A.c.slot_id)
-                .where(A.c.slot_id.in_(list(slot_ids)), A.c.status.in_([str(s) for s in ACTIVE]))
-                .order_by(S.c.starts_at, A.c.id)
-            )
-        ).all()
-    )
-
-
-async def _tell_everyone(
-    conn: AsyncConnection,
-    kind: str,
-    *,
-    mission_id: int,
-    extra: dict[str, Any],
-    now: datetime,
-    slot_ids: Sequence[int] | None = None,
-    per_person: bool = False,
-    referents: bool,
-) -> int:
-    """One notification per live application on a slot still ahead (or per person, about
-    their first slot); with `referents`, the territory's referents of a published mission
-    get it too."""
-    if slot_ids is None:
-        slot_ids = [
-            int(i)
-            for i in await conn.scalars(
-                select(S.c.id)
-                .where(S.c.mission_id == mission_id, S.c.cancelled_at.is_(None), S.c.ends_at > now)
-                .order_by(S.c.starts_at, S.c.id)
-            )
-        ]
-    rows = await _concerned(conn, slot_ids=slot_ids)
-    seen: set[int] = set()
-    for row in rows:
-        if per_person and row.person_id in seen:
-            continue
-        seen.add(row.person_id)
-        view = await applications.fetch_application(conn, row.id)
-        payload = applications._snapshot(view) | {"status": str(view.status)} | extra
-        await enqueue(conn, kind, person_id=row.person_id, payload=payload)
-    told = len(rows) if not per_person else len(seen)
-    status = await conn.scalar(select(M.c.status).where(M.c.id == mission_id))
-    if referents and status == MissionStatus.PUBLISHED and slot_ids:
-        postcode = await review.territory_postcode(conn, mission_id)
-        payload = await _slot_snapshot(conn, slot_ids[0]) | extra | {"to_referent": True}
-        for person_id in await review.referents_for(conn, postcode):
-            if person_id not in seen:
-                await enqueue(conn, kind, person_id=person_id, payload=payload)
-    return told
-
-
-async def _slot_snapshot(conn: AsyncConnection, slot_id: int) -> dict[str, Any]:
-    """What a notification about a slot needs when nobody's application is behind it."""
-    o = schema.organisations
-    row = (
-        await conn.execute(
-            select(S.c.starts_at, S.c.ends_at, M, o.c.name.label("organisation_name"))
-            .join(M, M.c.id == S.c.mission_id)
-            .join(o, o.c.id == M.c.organisation_id)
-            .where(S.c.id == slot_id)
-        )
-    ).one()
-    return {
-        "mission_id": row.id,
-        "mission_title": row.title,
-        "organisation_name": row.organisation_name,
-        "address": row.address,
-        "remote": row.remote,
-        "timezone": row.timezone,
-        "starts_at": row.starts_at.isoformat(),
-        "ends_at": row.ends_at.isoformat(),
-    }
-
-
-async def reschedule(conn: AsyncConnection, application_ids: Sequence[int]) -> None:
-    """Let the reminders and the 'still coming?' question of these applications go again at
-    their slot's new time: a reminder already queued for the old time is withdrawn if
-    unsent, and its key renamed so the scheduler's once-only key does not block the new one.
-    The attendance bookkeeping on the applications restarts too."""
-    if not application_ids:
-        return
-    outbox = schema.outbox
-    keys = [f"{kind}:{i}" for kind in RESCHEDULED_KINDS for i in application_ids]
-    rows = (
-        await conn.execute(
-            select(outbox.c.id, outbox.c.dedupe_key, outbox.c.status).where(
-                outbox.c.dedupe_key.in_(keys)
-            )
-        )
-    ).all()
-    for row in rows:
-        values: dict[str, Any] = {"dedupe_key": f"{row.dedupe_key}:moved:{row.id}"}
-        if row.status == "pending":
-            values["status"] = "cancelled"
-        await conn.execute(update(outbox).where(outbox.c.id == row.id).values(**values))
-    await conn.execute(
-        update(A)
-        .where(A.c.id.in_(list(application_ids)))
-        .values(attendance_asked_at=None, attendance_flagged_at=None)
-    )
-
-
-# Application rows change status here only through applications.set_status (the helper
-# every service uses, so any bookkeeping kept on it follows); the one direct write is the
-# waiting-list order below and withdrawing open offers, both in these two functions.
-
-
-async def _withdraw_offers(conn: AsyncConnection, slot_id: int, most: int) -> int:
-    """Take back up to `most` open offers (newest first): the people stay on the waiting
-    list where they were, without a place reserved; returns how many."""
-    rows = (
-        await conn.execute(
-            select(A.c.id)
-            .where(
-                A.c.slot_id == slot_id,
-                A.c.status == ApplicationStatus.WAITLISTED,
-                A.c.offer_expires_at.is_not(None),
-            )
-            .order_by(A.c.offer_expires_at.desc(), A.c.id.desc())
-            .limit(most)
-        )
-    ).all()
-    for row in rows:
-        await conn.execute(update(A).where(A.c.id == row.id).values(offer_expires_at=None))
-        await applications.record_event(
-            conn,
-            row.id,
-            ApplicationStatus.WAITLISTED,
-            ApplicationStatus.WAITLISTED,
-            actor_id=None,
-            reason="offer_withdrawn",
-        )
-    return len(rows)
-
-
-async def _back_to_waitlist(conn: AsyncConnection, holder: Holder, *, actor_id: int) -> None:
-    """The holder goes back to the top of the waiting list (ordered by when people applied:
-    they take a moment just before everyone waiting) and is told."""
-    row = (
-        await conn.execute(
-            select(A.c.slot_id, A.c.person_id).where(A.c.id == holder.application_id)
-        )
-    ).one()
-    first = await conn.scalar(
-        select(func.min(A.c.created_at)).where(
-            A.c.slot_id == row.slot_id, A.c.status == ApplicationStatus.WAITLISTED
-        )
-    )
-    first = _aware(first)
-    values: dict[str, Any] = {"offer_expires_at": None}
-    if first is not None:
-        values["created_at"] = first - timedelta(seconds=1)
-    await conn.execute(update(A).where(A.c.id == holder.application_id).values(**values))
-    await applications.set_status(
-        conn,
-        holder.application_id,
-        holder.status,
-        ApplicationStatus.WAITLISTED,
-        actor_id=actor_id,
-        reason="capacity_lowered",
-    )
-    await audit.record(
-        conn,
-        "change_capacity",
-        actor_id=actor_id,
-        action="application.moved_to_waitlist",
-        subject_type="application",
-        subject_id=holder.application_id,
-        from_status=str(holder.status),
-    )
-    view = await applications.fetch_application(conn, holder.application_id)
-    payload = applications._snapshot(view) | {"position": view.waitlist_position}
-    await enqueue(conn, MOVED_TO_WAITLIST, person_id=row.person_id, payload=payload)
-
-
-async def _end_applications(
-    conn: AsyncConnection, slot_ids: Sequence[int], actor_id: int, reason: str
-) -> None:
-    """Every live application on the cancelled slots ends (cancelled, with the reason)."""
-    for row in await _concerned(conn, slot_ids=slot_ids):
-        if row.status == ApplicationStatus.WAITLISTED:
-            await conn.execute(update(A).where(A.c.id == row.id).values(offer_expires_at=None))
-        await applications.set_status(
-            conn, row.id, row.status, ApplicationStatus.CANCELLED, actor_id=actor_id, reason=reason
-        )

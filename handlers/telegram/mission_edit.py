@@ -126,7 +126,7 @@ async def _list(
 
 async def list_missions(update: Update, context: RenfortContext) -> None:
     """The Edit button under /roster, or Back from a mission's menu."""
-    organisation_id = _int(context, "o")
+    organisation_id = payload_int(context, "o")
     await answer_query(update)
     mine = await organisations.memberships(context.renfort.db, context.turn.me.id)
     chosen = next((o for o in mine if o.id == organisation_id), None)
@@ -137,7 +137,7 @@ async def list_missions(update: Update, context: RenfortContext) -> None:
     await _list(update, context, chosen, edit=True)
 
 
-def _int(context: RenfortContext, key: str) -> int:
+def payload_int(context: RenfortContext, key: str) -> int:
     payload = context.turn.payload
     value = payload.data.get(key) if payload else None
     return value if isinstance(value, int) else 0
@@ -212,7 +212,7 @@ async def pick_mission(update: Update, context: RenfortContext) -> None:
     """A mission in the list: its menu."""
     await answer_query(update)
     advance(context, None)
-    await show_menu(update, context, _int(context, "m"), edit=True)
+    await show_menu(update, context, payload_int(context, "m"), edit=True)
 
 
 async def pick_field(update: Update, context: RenfortContext) -> None:
@@ -221,7 +221,7 @@ async def pick_field(update: Update, context: RenfortContext) -> None:
     await answer_query(update)
     payload = context.turn.payload
     field = payload.data.get("f") if payload else None
-    mission = await mission_of(update, context, _int(context, "m"))
+    mission = await mission_of(update, context, payload_int(context, "m"))
     if mission is None or field not in FIELDS:
         return
     advance(context, ED_FIELD, fresh=True, m=mission.id, f=field)
@@ -308,7 +308,7 @@ async def ask_reason(
 async def cancel_mission(update: Update, context: RenfortContext) -> None:
     """Cancel mission: ask why first."""
     await answer_query(update)
-    mission = await mission_of(update, context, _int(context, "m"))
+    mission = await mission_of(update, context, payload_int(context, "m"))
     if mission is not None:
         await ask_reason(update, context, "mission", mission.id, mission.id)
 
@@ -369,7 +369,7 @@ async def pick_reason(update: Update, context: RenfortContext) -> None:
     target = payload.data.get("on") if payload else None
     if key not in CANCEL_REASONS or target not in ("slot", "mission"):
         return
-    await _cancel(update, context, str(target), _int(context, "id"), str(key), edit=True)
+    await _cancel(update, context, str(target), payload_int(context, "id"), str(key), edit=True)
 
 
 async def on_reason(update: Update, context: RenfortContext) -> None:

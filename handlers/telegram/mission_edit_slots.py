@@ -1,18 +1,16 @@
 """/edit, the slots: the list of a mission's slots, then per slot new Times, a new Capacity
 (lowering it below the people holding a place asks whom to move back to the waiting list)
-or Cancel slot; and Add slots, one per line or a whole series in one line ("every Tuesday
-9:00-12:00 until 30 June"), shown as a list of dates to confirm before anything is made."""
+or Cancel slot. Adding slots is in mission_edit_new_slots."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
 
 from telegram import Update
 
 from bot.buttons import Button
-from bot.domain import MissionStatus, Period
+from bot.domain import Period
 from bot.i18n import Translator
 from bot.services import mission_changes
 from bot.services.errors import Conflict, ServiceError
@@ -20,17 +18,15 @@ from bot.services.missions import MAX_CAPACITY, MissionDetail, SlotView
 from handlers.telegram.common import RenfortContext, answer_query, esc, reply
 from handlers.telegram.mission_edit import (
     MISSION,
-    _int,
     ask,
     ask_reason,
     mission_of,
+    payload_int,
     refusal,
-    show_menu,
     told_text,
     unless_stale,
 )
 from handlers.telegram.new_mission_slots import slot_error_text, slot_example
-from handlers.telegram.recurring_text import is_recurring, parse_recurring
 from handlers.telegram.slot_text import SlotTextError, parse_slot
 from handlers.telegram.wizard import advance
 
@@ -41,19 +37,17 @@ CAPACITY = "ed.capacity"
 CANCEL_SLOT = "ed.cancel_slot"
 MOVE_PICK = "ed.move_pick"
 MOVE_OK = "ed.move_ok"
-ADD = "ed.add"
-ADD_OK = "ed.add_ok"
 ED_TIMES = "ed_times"
 ED_CAPACITY = "ed_capacity"
 ED_MOVE = "ed_move"
-ED_ADD = "ed_add"
-ED_ADD_CONFIRM = "ed_add_confirm"
 
 MAX_LISTED = 40
 NUMBER = re.compile(r"(\d{1,6})(?:\s+\D*)?")
 
 
-def _span(t: Translator, mission: MissionDetail, starts_at: datetime, ends_at: datetime) -> str:
+def local_span(
+    t: Translator, mission: MissionDetail, starts_at: datetime, ends_at: datetime
+) -> str:
     return t.slot_span(starts_at, ends_at, mission.zone)
 
 
@@ -79,7 +73,7 @@ async def list_slots(update: Update, context: RenfortContext) -> None:
     t, now = context.turn.t, context.turn.now
     await answer_query(update)
     advance(context, None)
-    mission = await mission_of(update, context, _int(context, "m"))
+    mission = await mission_of(update, context, payload_int(context, "m"))
     if mission is None:
         return
     ahead = [s for s in mission.slots if s.starts_at > now][:MAX_LISTED]
@@ -110,7 +104,7 @@ def slot_menu(
     text = "\n".join(
         [
             f"<b>{esc(mission.title)}</b>",
-            "🗓 " + esc(_span(t, mission, slot.starts_at, slot.ends_at)),
+            "🗓 " + esc(local_span(t, mission, slot.starts_at, slot.ends_at)),
             t._("{taken} of {capacity} places taken", taken=slot.taken, capacity=slot.capacity),
         ]
     )
@@ -126,7 +120,9 @@ async def pick_slot(update: Update, context: RenfortContext) -> None:
     """A slot: Times, Capacity, Cancel slot."""
     await answer_query(update)
     advance(context, None)
-    found = await _mission_and_slot(update, context, _int(context, "m"), _int(context, "s"))
+    found = await _mission_and_slot(
+        update, context, payload_int(context, "m"), payload_int(context, "s")
+    )
     if found is not None:
         text, rows = slot_menu(context.turn.t, *found)
         await reply(update, context, text, rows, edit=True)
@@ -136,7 +132,9 @@ async def ask_times(update: Update, context: RenfortContext) -> None:
     """Times: ask for the new date and hours (or the hours alone, same day)."""
     t = context.turn.t
     await answer_query(update)
-    found = await _mission_and_slot(update, context, _int(context, "m"), _int(context, "s"))
+    found = await _mission_and_slot(
+        update, context, payload_int(context, "m"), payload_int(context, "s")
+    )
     if found is None:
         return
     mission, slot = found
@@ -152,7 +150,7 @@ async def ask_times(update: Update, context: RenfortContext) -> None:
     )
 
 
-def _text(update: Update) -> str:
+def typed_text(update: Update) -> str:
     message = update.effective_message
     return (message.text or "").strip() if message else ""
 
@@ -179,7 +177,7 @@ async def on_times(update: Update, context: RenfortContext) -> None:
         return
     mission, slot = found
     try:
-        period = _new_period(_text(update), mission, slot, turn.now)
+        period = _new_period(typed_text(update), mission, slot, turn.now)
     except SlotTextError as error:
         example = slot_example(turn.now, mission.zone)
         await ask(update, context, slot_error_text(t, error.code, example))
@@ -198,7 +196,7 @@ async def on_times(update: Update, context: RenfortContext) -> None:
         await ask(update, context, refusal(t, error))
         return
     context.renfort.notify_outbox()
-    span = _span(t, mission, period.starts_at, period.ends_at)
+    span = local_span(t, mission, period.starts_at, period.ends_at)
     await reply(
         update, context, t._("New time: {slot}", slot=esc(span)) + "\n" + told_text(t, changed)
     )
@@ -208,7 +206,9 @@ async def ask_capacity(update: Update, context: RenfortContext) -> None:
     """Capacity: ask for the new number of volunteers."""
     t = context.turn.t
     await answer_query(update)
-    found = await _mission_and_slot(update, context, _int(context, "m"), _int(context, "s"))
+    found = await _mission_and_slot(
+        update, context, payload_int(context, "m"), payload_int(context, "s")
+    )
     if found is None:
         return
     mission, slot = found
@@ -227,7 +227,7 @@ async def ask_capacity(update: Update, context: RenfortContext) -> None:
 async def on_capacity(update: Update, context: RenfortContext) -> None:
     """The new capacity: set it, or ask whom to move when it falls below the places taken."""
     t, turn = context.turn.t, context.turn
-    match = NUMBER.fullmatch(_text(update))
+    match = NUMBER.fullmatch(typed_text(update))
     capacity = int(match.group(1)) if match else 0
     if not 1 <= capacity <= MAX_CAPACITY:
         await ask(update, context, refusal(t, ServiceError("capacity")))
@@ -322,7 +322,7 @@ async def pick_holder(update: Update, context: RenfortContext) -> None:
     if context.turn.state != ED_MOVE:
         await reply(update, context, context.turn.t._("This step is over. Send /edit again."))
         return
-    application_id = _int(context, "a")
+    application_id = payload_int(context, "a")
     chosen = list(context.turn.data.get("chosen", []))
     if application_id in chosen:
         chosen.remove(application_id)
@@ -367,179 +367,18 @@ async def on_move_text(update: Update, context: RenfortContext) -> None:
 async def cancel_slot(update: Update, context: RenfortContext) -> None:
     """Cancel slot: ask why first."""
     await answer_query(update)
-    found = await _mission_and_slot(update, context, _int(context, "m"), _int(context, "s"))
+    found = await _mission_and_slot(
+        update, context, payload_int(context, "m"), payload_int(context, "s")
+    )
     if found is not None:
         mission, slot = found
         await ask_reason(update, context, "slot", slot.id, mission.id)
-
-
-# ---- adding slots ----------------------------------------------------------------------
-
-
-def add_prompt(t: Translator, example: str) -> str:
-    return t._(
-        "Reply with the new slots, one per line, for example: {example}\nOr a series in one"
-        " line: every Tuesday 9:00-12:00 until 30 June (tous les mardis 9h-12h jusqu'au 30"
-        " juin).",
-        example=example,
-    )
-
-
-async def ask_new_slots(update: Update, context: RenfortContext) -> None:
-    """Add slots: ask for them."""
-    await answer_query(update)
-    mission = await mission_of(update, context, _int(context, "m"))
-    if mission is None:
-        return
-    advance(context, ED_ADD, fresh=True, m=mission.id)
-    await ask(
-        update, context, add_prompt(context.turn.t, slot_example(context.turn.now, mission.zone))
-    )
-
-
-def parse_new_slots(text: str, mission: MissionDetail, now: datetime) -> list[Period]:
-    """Every slot typed: one per line, a line starting with 'every' or 'tous les' a series."""
-    found: dict[tuple[datetime, datetime], Period] = {}
-    for line in (line.strip() for line in text.splitlines()):
-        if not line:
-            continue
-        if is_recurring(line):
-            periods = parse_recurring(
-                line, zone=mission.zone, now=now, most=mission_changes.MAX_NEW_SLOTS
-            )
-        else:
-            periods = [parse_slot(line, zone=mission.zone, now=now)]
-        for period in periods:
-            found[(period.starts_at, period.ends_at)] = period
-    if not found:
-        raise SlotTextError("no_date")
-    if len(found) > mission_changes.MAX_NEW_SLOTS:
-        raise SlotTextError("too_many")
-    return sorted(found.values(), key=lambda p: p.starts_at)
-
-
-def series_error_text(t: Translator, code: str, example: str) -> str:
-    reasons = {
-        "no_until": t._("A series needs its last day, for example: until 30 June."),
-        "until_before": t._("The last day comes before the first."),
-        "no_days": t._("Which day of the week? For example: every Tuesday."),
-        "too_many": t._(
-            "That is more than {most} slots at once. Shorten the series.",
-            most=mission_changes.MAX_NEW_SLOTS,
-        ),
-    }
-    if code in reasons:
-        return reasons[code] + "\n" + add_prompt(t, example)
-    return slot_error_text(t, code, example)
-
-
-async def on_new_slots(update: Update, context: RenfortContext) -> None:
-    """The typed slots: show every date to confirm, with the number of volunteers each."""
-    t, turn = context.turn.t, context.turn
-    mission = await mission_of(update, context, int(turn.data.get("m", 0)))
-    if mission is None:
-        advance(context, None)
-        return
-    try:
-        periods = parse_new_slots(_text(update), mission, turn.now)
-    except SlotTextError as error:
-        await ask(
-            update, context, series_error_text(t, error.code, slot_example(turn.now, mission.zone))
-        )
-        return
-    capacity = int(turn.data.get("c") or (mission.slots[-1].capacity if mission.slots else 1))
-    pending = [[p.starts_at.isoformat(), p.ends_at.isoformat()] for p in periods]
-    advance(context, ED_ADD_CONFIRM, slots=pending, c=max(capacity, 1))
-    await _confirm(update, context, mission)
-
-
-async def _confirm(update: Update, context: RenfortContext, mission: MissionDetail) -> None:
-    t, data = context.turn.t, context.turn.data
-    slots: list[list[str]] = data.get("slots", [])
-    capacity = int(data["c"])
-    lines = [
-        t.n_(
-            "<b>{mission}</b>: {n} new slot, {volunteers} each:",
-            "<b>{mission}</b>: {n} new slots, {volunteers} each:",
-            len(slots),
-            mission=esc(mission.title),
-            volunteers=t.n_("{n} volunteer", "{n} volunteers", capacity),
-        )
-    ]
-    lines += [
-        "• " + esc(_span(t, mission, datetime.fromisoformat(a), datetime.fromisoformat(b)))
-        for a, b in slots
-    ]
-    lines += ["", t._("Reply with another number of volunteers to change it, or other dates.")]
-    rows = [
-        [
-            Button(
-                t.n_("✅ Create {n} slot", "✅ Create {n} slots", len(slots)),
-                ADD_OK,
-                {"m": mission.id},
-            )
-        ],
-        [Button(t._("⬅️ Back"), MISSION, {"m": mission.id})],
-    ]
-    await reply(update, context, "\n".join(lines), rows)
-
-
-async def on_confirm_text(update: Update, context: RenfortContext) -> None:
-    """Typed while the list is shown: a number sets the volunteers per slot; dates replace
-    the list."""
-    turn = context.turn
-    match = NUMBER.fullmatch(_text(update))
-    if match is None:
-        await on_new_slots(update, context)
-        return
-    capacity = int(match.group(1))
-    if not 1 <= capacity <= MAX_CAPACITY:
-        await ask(update, context, refusal(turn.t, ServiceError("capacity")))
-        return
-    mission = await mission_of(update, context, int(turn.data.get("m", 0)))
-    if mission is None:
-        return
-    advance(context, ED_ADD_CONFIRM, c=capacity)
-    await _confirm(update, context, mission)
-
-
-async def create_slots(update: Update, context: RenfortContext) -> None:
-    """Create: make every slot listed."""
-    t, turn = context.turn.t, context.turn
-    await answer_query(update)
-    if turn.state != ED_ADD_CONFIRM or int(turn.data.get("m", -1)) != _int(context, "m"):
-        await reply(update, context, t._("This step is over. Send /edit again."))
-        return
-    data: dict[str, Any] = turn.data
-    periods = [
-        Period(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in data["slots"]
-    ]
-    try:
-        changed = await mission_changes.add_slots(
-            context.renfort.db,
-            actor_id=turn.me.id,
-            mission_id=int(data["m"]),
-            periods=periods,
-            capacity=int(data["c"]),
-            now=turn.now,
-            inbound=turn.inbound.goto(None),
-        )
-    except ServiceError as error:
-        await reply(update, context, refusal(t, error))
-        return
-    text = t.n_("{n} slot added.", "{n} slots added.", len(periods))
-    if changed.status == MissionStatus.IN_REVIEW:
-        text += "\n" + t._("The referent of your territory receives the change to check it.")
-    await reply(update, context, text, edit=True)
-    await show_menu(update, context, changed.mission_id, edit=False)
 
 
 STATES = {
     ED_TIMES: unless_stale(on_times),
     ED_CAPACITY: unless_stale(on_capacity),
     ED_MOVE: unless_stale(on_move_text),
-    ED_ADD: unless_stale(on_new_slots),
-    ED_ADD_CONFIRM: unless_stale(on_confirm_text),
 }
 ACTIONS = {
     SLOTS: list_slots,
@@ -549,6 +388,4 @@ ACTIONS = {
     CANCEL_SLOT: cancel_slot,
     MOVE_PICK: pick_holder,
     MOVE_OK: move_holders,
-    ADD: ask_new_slots,
-    ADD_OK: create_slots,
 }

@@ -26,6 +26,7 @@ from handlers.telegram import (
     exports,
     feedback,
     mission_edit,
+    mission_edit_new_slots,
     mission_edit_slots,
     moderation,
     new_mission,
@@ -278,6 +279,7 @@ STATES: dict[str, Callback] = {
     **moderation.STATES,
     **mission_edit.STATES,
     **mission_edit_slots.STATES,
+    **mission_edit_new_slots.STATES,
 }
 ACTIONS: dict[str, Callback] = {
     admin_group.APPROVE: admin_group.approve,
@@ -292,6 +294,7 @@ ACTIONS: dict[str, Callback] = {
     **moderation.ACTIONS,
     **mission_edit.ACTIONS,
     **mission_edit_slots.ACTIONS,
+    **mission_edit_new_slots.ACTIONS,
     MARK: roster.mark,
     exports.EXPORT_PICK: exports.export_pick,
     posters.POSTER_PICK: posters.poster_pick,
