@@ -150,7 +150,7 @@ async def test_raising_capacity_offers_the_new_place_to_the_first_waiting(tmp_pa
         [prompt] = await tap_action(bot, COORDINATOR, shown, "ed.capacity", s=spot.slot_id)
         [done] = await answer(bot, prompt, "2")
 
-        assert "Capacity now 2" in done.text and "1 new place offered" in done.text
+        assert "Capacity now 2 places" in done.text and "1 new place offered" in done.text
         assert any("A place freed up for you" in m.text for m in bot.double.messages[22])
         assert not any("A place freed up" in m.text for m in bot.double.messages[23])
         assert "slot.capacity" in await audit_actions(bot)
@@ -179,7 +179,7 @@ async def test_lowering_capacity_asks_whom_to_move_and_they_go_first_in_line(
         assert question.button_texts()[0] == "✓ Bo"
         await tap_action(bot, COORDINATOR, question, "ed.move_ok")
 
-        assert "Capacity now 1" in question.text and "Bo" in question.text
+        assert "Capacity now 1 place." in question.text and "Bo" in question.text
         bo = await applications.get_application(bot.db, held["Bo"])
         cy = await applications.get_application(bot.db, held["Cy"])
         assert bo.status == ApplicationStatus.WAITLISTED and bo.waitlist_position == 1

@@ -115,7 +115,10 @@ async def _list(
         return
     rows = []
     for mission in found[:MAX_LISTED]:
-        when = t.short_date(mission.next_start) if mission.next_start else t._("past")
+        zone = context.renfort.settings.timezone
+        when = (
+            t.short_date(mission.next_start.astimezone(zone)) if mission.next_start else t._("past")
+        )
         rows.append([Button(f"{mission.title} · {when}", MISSION, {"m": mission.id})])
     text = t._(
         "✏️ Which mission of {organisation} do you want to change?",

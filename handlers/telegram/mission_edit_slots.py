@@ -105,7 +105,7 @@ def slot_menu(
         [
             f"<b>{esc(mission.title)}</b>",
             "🗓 " + esc(local_span(t, mission, slot.starts_at, slot.ends_at)),
-            t._("{taken} of {capacity} places taken", taken=slot.taken, capacity=slot.capacity),
+            t._("Places taken: {taken} of {capacity}", taken=slot.taken, capacity=slot.capacity),
         ]
     )
     rows = [
@@ -270,7 +270,7 @@ async def _set_capacity(
         await reply(update, context, refusal(t, error))
         return
     context.renfort.notify_outbox()
-    lines = [t._("Capacity now {capacity}.", capacity=result.slot.capacity)]
+    lines = [t.n_("Capacity now {n} place.", "Capacity now {n} places.", result.slot.capacity)]
     if result.offered:
         lines.append(
             t.n_(
