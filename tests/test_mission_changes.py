@@ -6,22 +6,28 @@ place."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.domain import ApplicationStatus, MissionStatus, Period
+from bot.i18n import Translator
 from bot.messaging.outbox import enqueue_once
 from bot.scheduler.reminders import REMINDER_DAY_BEFORE
 from bot.services import applications, callouts, mission_changes, missions
 from bot.services.callouts import Targeting
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
 from bot.services.mission_changes import NewPlace
+from bot.sms.gsm7 import segments
+from bot.sms.render import render_notification
+from bot.sms.render_mission_changes import MISSION_CHANGE_RENDERERS
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING, SAINT_DIZIER, volunteer
 from tests.test_moderation import assessor_mission, notes, scene, status_of
+from tests.test_sms_segments import payload
 
 LATER = Period(ELECTION_MORNING + timedelta(hours=1), ELECTION_MORNING + timedelta(hours=6))
 
@@ -201,3 +207,23 @@ async def test_cancelling_a_slot_stops_its_callout(db: Database) -> None:
     )
 
     assert (await callouts.get_callout(db, launched.id)).status == "stopped"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"changed": ["address"], "old_address": "Mairie"},
+        {"changed": ["title"], "old_title": "Assesseur"},
+        {"changed": ["description"]},
+        {"reason": "La salle est inondée après l’orage de cette nuit, désolés " * 3},
+        {"reason_key": "postponed"},
+        {"old_starts_at": "2027-09-29T09:00:00+02:00", "old_ends_at": "2027-09-29T12:00:00+02:00"},
+    ],
+)
+@pytest.mark.parametrize("locale", ["fr", "en"])
+@pytest.mark.parametrize("kind", sorted(MISSION_CHANGE_RENDERERS))
+def test_every_change_fits_one_sms_with_the_longest_values(
+    kind: str, locale: str, extra: dict[str, Any]
+) -> None:
+    text = render_notification(kind, payload(**extra), Translator(locale), NOW)
+    assert segments(text) == 1, text

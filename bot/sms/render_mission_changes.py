@@ -38,7 +38,7 @@ def _old_when(payload: Mapping[str, Any], t: Translator, today: date | None) -> 
 
 
 def mission_changed(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
-    """The place (or the title) of a mission someone signed up for changed."""
+    """The place, the title or the description of a mission someone signed up for changed."""
     from bot.sms.render import fit, place, when
 
     values = {
@@ -46,18 +46,25 @@ def mission_changed(payload: Mapping[str, Any], t: Translator, today: date | Non
         "when": when(payload, t, today),
         "place": place(payload, t),
     }
-    if "address" in (payload.get("changed") or []):
+    changed = payload.get("changed") or []
+    if "address" in changed:
         return fit(
             lambda v: t._("Renfort: {mission}, {when} now takes place at {place}.", **v),
             values,
             ("mission", "place"),
         )
+    if "title" in changed:
+        return fit(
+            lambda v: t._(
+                "Renfort: the mission you signed up for, {when}, is now called {mission}.", **v
+            ),
+            values,
+            ("mission",),
+        )
     return fit(
-        lambda v: t._(
-            "Renfort: the mission you signed up for, {when}, is now called {mission}.", **v
-        ),
-        values,
-        ("mission",),
+        lambda v: t._("Renfort: {organisation} updated the details of {mission}, {when}.", **v),
+        values | {"organisation": str(payload["organisation_name"])},
+        ("mission", "organisation"),
     )
 
 
