@@ -89,9 +89,10 @@ def slot_moved(payload: dict[str, Any], t: Translator) -> Rendered:
         t._("Now: <b>{new}</b>", new=esc(_slot(payload, t))),
         "📍 " + _place(payload, t),
         "",
-        t._("Your reminders follow the new time."),
-        _footer(payload, t),
     ]
+    if not payload.get("to_referent"):
+        lines.append(t._("Your reminders follow the new time."))
+    lines.append(_footer(payload, t))
     return Rendered("\n".join(lines))
 
 
