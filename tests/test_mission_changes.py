@@ -227,3 +227,29 @@ def test_every_change_fits_one_sms_with_the_longest_values(
 ) -> None:
     text = render_notification(kind, payload(**extra), Translator(locale), NOW)
     assert segments(text) == 1, text
+
+
+async def test_people_moved_back_wait_first_in_the_order_they_were_chosen(db: Database) -> None:
+    s = await scene(db, verified=True)
+    [slot] = await slot_ids(db, await assessor_mission(s))
+    await mission_changes.change_capacity(
+        db, actor_id=s.coordinator_id, slot_id=slot, capacity=3, now=NOW
+    )
+    ids = {}
+    for user_id, name in ((20, "Ana"), (21, "Bo"), (22, "Cy"), (23, "Dee")):
+        person = await volunteer(db, user_id, name)
+        ids[name] = (await applications.apply(db, person_id=person.id, slot_id=slot, now=NOW)).id
+
+    await mission_changes.change_capacity(
+        db,
+        actor_id=s.coordinator_id,
+        slot_id=slot,
+        capacity=1,
+        move=[ids["Cy"], ids["Ana"]],
+        now=NOW,
+    )
+
+    positions = {
+        name: (await applications.get_application(db, ids[name])).waitlist_position for name in ids
+    }
+    assert positions == {"Ana": 2, "Bo": None, "Cy": 1, "Dee": 3}

@@ -225,21 +225,25 @@ async def withdraw_offers(conn: AsyncConnection, slot_id: int, most: int) -> int
 
 
 async def back_to_waitlist(conn: AsyncConnection, holder: Holder, *, actor_id: int) -> None:
-    """The holder goes back to the top of the waiting list (ordered by when people applied:
-    they take a moment just before everyone waiting) and is told."""
+    """The holder goes back to the top of the waiting list and is told. The list is ordered
+    by when people applied; a holder usually applied before everyone waiting and keeps that
+    moment, otherwise they take one just before the first person waiting."""
     row = (
         await conn.execute(
-            select(A.c.slot_id, A.c.person_id).where(A.c.id == holder.application_id)
+            select(A.c.slot_id, A.c.person_id, A.c.created_at).where(
+                A.c.id == holder.application_id
+            )
         )
     ).one()
-    first = await conn.scalar(
-        select(func.min(A.c.created_at)).where(
-            A.c.slot_id == row.slot_id, A.c.status == ApplicationStatus.WAITLISTED
+    first = aware(
+        await conn.scalar(
+            select(func.min(A.c.created_at)).where(
+                A.c.slot_id == row.slot_id, A.c.status == ApplicationStatus.WAITLISTED
+            )
         )
     )
-    first = aware(first)
     values: dict[str, Any] = {"offer_expires_at": None}
-    if first is not None:
+    if first is not None and row.created_at >= first:
         values["created_at"] = first - timedelta(seconds=1)
     await conn.execute(update(A).where(A.c.id == holder.application_id).values(**values))
     await applications.set_status(
