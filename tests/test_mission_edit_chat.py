@@ -207,7 +207,9 @@ async def test_cancelling_a_mission_tells_everyone_with_the_reason(tmp_path: Pat
         shown = await edit_list(bot)
         await tap_action(bot, COORDINATOR, shown, "ed.mission", m=spot.mission_id)
         [prompt] = await tap_action(bot, COORDINATOR, shown, "ed.cancel_mission", m=spot.mission_id)
-        [done] = await answer(bot, prompt, "The school is flooded")
+        [again] = await answer(bot, prompt, "The school is flooded. " * 20)
+        assert "under 300 characters" in again.text
+        [done] = await answer(bot, again, "The school is flooded")
 
         assert "Mission cancelled" in done.text and "2 people concerned are told" in done.text
         [told] = [m.text for m in bot.double.messages[20] if "Mission cancelled" in m.text]

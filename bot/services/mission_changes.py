@@ -144,7 +144,9 @@ async def edit_mission(
             raise InvalidInput("title")
         values["title"] = clean
     if description is not None:
-        values["description"] = description.strip()[:DESCRIPTION_LENGTH]
+        if len(description.strip()) > DESCRIPTION_LENGTH:
+            raise InvalidInput("description_length", most=DESCRIPTION_LENGTH)
+        values["description"] = description.strip()
     if place is not None:
         if not place.remote and place.point is None:
             raise InvalidInput("place")
@@ -499,7 +501,9 @@ async def _slot(
 
 
 def _reason(reason: str) -> str:
-    clean = " ".join(reason.split())[:REASON_LENGTH]
+    clean = " ".join(reason.split())
+    if len(clean) > REASON_LENGTH:
+        raise InvalidInput("reason_length", most=REASON_LENGTH)
     if not clean:
         raise InvalidInput("reason")
     return clean

@@ -63,6 +63,14 @@ def refusal(t: Translator, error: ServiceError) -> str:
             "That is more than {most} slots at once. Shorten the series.", most=d.get("most", 60)
         ),
         "reason": t._("Please give a reason."),
+        "reason_length": t._(
+            "Please keep the reason under {most} characters: everyone concerned reads it, some"
+            " by SMS.",
+            most=d.get("most", 300),
+        ),
+        "description_length": t._(
+            "Please keep the description under {most} characters.", most=d.get("most", 2000)
+        ),
         "nothing_to_change": t._("Nothing to change."),
     }
     return messages.get(error.code) or refusal_text(t, error)
@@ -349,6 +357,10 @@ async def _cancel(
                 inbound=turn.inbound.goto(None),
             )
     except ServiceError as error:
+        if turn.state == ED_REASON and not edit:  # typed words: let them be typed again
+            turn.inbound.goto(ED_REASON, **turn.data)
+            await ask(update, context, refusal(t, error))
+            return
         await reply(update, context, refusal(t, error))
         return
     context.renfort.notify_outbox()
