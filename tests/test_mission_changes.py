@@ -15,9 +15,9 @@ from bot.domain import ApplicationStatus, MissionStatus, Period
 from bot.i18n import Translator
 from bot.messaging.outbox import enqueue_once
 from bot.scheduler.reminders import REMINDER_DAY_BEFORE
-from bot.services import applications, callouts, mission_changes, missions
+from bot.services import applications, callouts, mission_changes, missions, rosters
 from bot.services.callouts import Targeting
-from bot.services.errors import Conflict, InvalidInput, NotAllowed
+from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.mission_changes import NewPlace
 from bot.sms.gsm7 import segments
 from bot.sms.render import render_notification
@@ -207,6 +207,17 @@ async def test_cancelling_a_slot_stops_its_callout(db: Database) -> None:
     )
 
     assert (await callouts.get_callout(db, launched.id)).status == "stopped"
+    with pytest.raises(NotFound):
+        await callouts.launch(
+            db,
+            actor_id=s.coordinator_id,
+            slot_id=slot,
+            needed=1,
+            targeting=Targeting(radius_km=10, domains=()),
+            now=NOW,
+        )
+    roster = await rosters.upcoming_rosters(db, organisation_id=s.organisation_id, now=NOW)
+    assert roster == []
 
 
 @pytest.mark.parametrize(
