@@ -64,6 +64,13 @@ REFUSAL_REASONS: dict[str, str] = {
     "mission_over": N_("The mission is over"),
     "other": N_("Other reason"),
 }
+# Why a coordinator cancels a slot or a mission, offered as buttons; typed words go as typed.
+CANCEL_REASONS: dict[str, str] = {
+    "weather": N_("bad weather"),
+    "venue": N_("the venue is not available"),
+    "staffed": N_("enough people already"),
+    "postponed": N_("postponed to a later date"),
+}
 # Reasons Renfort gives by itself, never offered to a coordinator refusing by hand.
 AUTOMATIC_REASONS = frozenset({"mission_over"})
 

@@ -186,6 +186,8 @@ missions = Table(
     Column("reviewed_by", ForeignKey("people.id", ondelete="SET NULL")),
     Column("reviewed_at", UTCDateTime()),
     Column("keyword", String(20), unique=True),
+    # Why a coordinator cancelled it, as they typed or chose it (0009).
+    Column("cancel_reason", String(300)),
     CheckConstraint(
         "status in ('draft', 'in_review', 'published', 'closed', 'cancelled')", name="status"
     ),
@@ -201,6 +203,9 @@ slots = Table(
     Column("ends_at", UTCDateTime(), nullable=False),
     Column("capacity", Integer, nullable=False),
     _created(),
+    # A cancelled slot keeps its row (applications, history) with no place left (0009).
+    Column("cancelled_at", UTCDateTime()),
+    Column("cancel_reason", String(300)),
     CheckConstraint("capacity >= 0", name="capacity"),
     CheckConstraint("ends_at > starts_at", name="order"),
     Index("ix_slots_mission_starts", "mission_id", "starts_at"),

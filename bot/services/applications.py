@@ -266,6 +266,8 @@ async def apply(
             raise NotFound("slot_not_found")
         if slot.mission_status != MissionStatus.PUBLISHED:
             raise Conflict("mission_closed")
+        if slot.cancelled_at is not None:
+            raise Conflict("slot_cancelled")
         if slot.starts_at <= now:
             raise Conflict("slot_started")
         existing = await conn.scalar(

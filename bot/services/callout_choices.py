@@ -49,6 +49,7 @@ async def upcoming_missions(
             M.c.organisation_id == organisation_id,
             M.c.status == MissionStatus.PUBLISHED,
             S.c.starts_at > now,
+            S.c.cancelled_at.is_(None),
         )
         .group_by(M.c.id, M.c.title, M.c.timezone)
     )

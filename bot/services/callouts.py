@@ -88,7 +88,7 @@ async def _slot(conn: AsyncConnection, db: Database, slot_id: int, *, lock: bool
             M.c.timezone,
         )
         .join(M, M.c.id == S.c.mission_id)
-        .where(S.c.id == slot_id)
+        .where(S.c.id == slot_id, S.c.cancelled_at.is_(None))  # a cancelled slot needs nobody
     )
     row = (await conn.execute(db.lock_for_update(query) if lock else query)).first()
     if row is None:

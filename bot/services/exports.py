@@ -204,6 +204,7 @@ async def organisation_feed(db: Database, token: str, *, now: datetime) -> bytes
                 .where(
                     M.c.organisation_id == organisation.id,
                     M.c.status.in_([MissionStatus.PUBLISHED, MissionStatus.CLOSED]),
+                    S.c.cancelled_at.is_(None),
                     S.c.ends_at > now - timedelta(days=FEED_PAST_DAYS),
                 )
                 .order_by(S.c.starts_at, S.c.id)

@@ -361,7 +361,7 @@ async def fetch_detail(conn: AsyncConnection, mission_id: int) -> MissionDetail:
         await conn.execute(
             select(s, func.coalesce(taken.c.taken, 0).label("taken"))
             .outerjoin(taken, taken.c.slot_id == s.c.id)
-            .where(s.c.mission_id == mission_id)
+            .where(s.c.mission_id == mission_id, s.c.cancelled_at.is_(None))
             .order_by(s.c.starts_at, s.c.id)
         )
     ).all()

@@ -150,6 +150,7 @@ async def upcoming_rosters(
         .where(
             M.c.organisation_id == organisation_id,
             M.c.status == MissionStatus.PUBLISHED,
+            S.c.cancelled_at.is_(None),
             S.c.ends_at > now,
             S.c.starts_at <= now + timedelta(days=days),
         )

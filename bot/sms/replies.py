@@ -432,6 +432,7 @@ def refusal(t: Translator, error: ServiceError) -> str:
         "mission_closed": N_("This mission is closed now. Send MISSIONS to see others."),
         "slot_started": N_("This slot has already started. Send MISSIONS to see others."),
         "slot_over": N_("This slot is already over."),
+        "slot_cancelled": N_("This slot is cancelled. Send MISSIONS to see others."),
         "already_applied": N_("You have already applied for this slot. Send MY MISSIONS."),
         "not_active": N_("This application is no longer active. Send MY MISSIONS."),
     }

@@ -220,6 +220,7 @@ def refusal_text(t: Translator, error: ServiceError) -> str:
         "mission_closed": t._("This mission is closed now; send /missions to see others."),
         "slot_started": t._("This slot has already started; send /missions to see others."),
         "slot_over": t._("This slot is already over."),
+        "slot_cancelled": t._("This slot is cancelled; send /missions to see others."),
         "already_applied": t._("You have already applied for this slot; see /mymissions."),
         "overlap": t._(
             "You are already committed at that time ({mission}). Cancel it first in /mymissions.",

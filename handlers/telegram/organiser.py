@@ -25,6 +25,9 @@ from handlers.telegram import (
     callout_board,
     exports,
     feedback,
+    mission_edit,
+    mission_edit_new_slots,
+    mission_edit_slots,
     moderation,
     new_mission,
     posters,
@@ -230,7 +233,8 @@ def _group_help(t: Translator, context: RenfortContext) -> str:
     )
     commands = t._(
         "Here, coordinators can use /callout to alert volunteers when people are missing,"
-        " /roster to see who is coming, and /settings for reminders."
+        " /roster to see who is coming, /edit to change a mission, and /settings for"
+        " reminders."
     )
     tools = t._(
         "Also: /message to write to volunteers, /export for a mission's applications,"
@@ -257,6 +261,7 @@ HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
     CommandHandler("join", join_command),
     CommandHandler("link", link_command),
     CommandHandler("newmission", new_mission.new_mission_command),
+    CommandHandler("edit", mission_edit.edit_command),
     CommandHandler("settings", settings.settings_command),
     CommandHandler("roster", roster.roster_command),
     CommandHandler("callout", callout.callout_command),
@@ -268,7 +273,14 @@ HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
     CommandHandler("help", group_help, filters=filters.ChatType.GROUPS),
     ChatMemberHandler(bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
 ]
-STATES: dict[str, Callback] = {**new_mission.STATES, **callout.STATES, **moderation.STATES}
+STATES: dict[str, Callback] = {
+    **new_mission.STATES,
+    **callout.STATES,
+    **moderation.STATES,
+    **mission_edit.STATES,
+    **mission_edit_slots.STATES,
+    **mission_edit_new_slots.STATES,
+}
 ACTIONS: dict[str, Callback] = {
     admin_group.APPROVE: admin_group.approve,
     admin_group.REFUSE: admin_group.refuse,
@@ -280,6 +292,9 @@ ACTIONS: dict[str, Callback] = {
     **callout.ACTIONS,
     **callout_board.ACTIONS,
     **moderation.ACTIONS,
+    **mission_edit.ACTIONS,
+    **mission_edit_slots.ACTIONS,
+    **mission_edit_new_slots.ACTIONS,
     MARK: roster.mark,
     exports.EXPORT_PICK: exports.export_pick,
     posters.POSTER_PICK: posters.poster_pick,

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
+from bot.buttons import Button
 from bot.domain import HOLDING
 from bot.i18n import Translator
 from bot.messaging.render_organisers import slot_roster, status_label
@@ -16,6 +17,7 @@ from bot.services.organisations import Organisation
 from bot.services.rosters import Roster
 from handlers.telegram.admin_group import alert, chat_translator
 from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
+from handlers.telegram.mission_edit import LIST as EDIT_LIST
 
 MAX_TEXT = 4000  # Telegram stops at 4096 characters
 
@@ -70,7 +72,8 @@ async def roster_command(update: Update, context: RenfortContext) -> None:
         mine = [linked]
     for organisation in mine:
         upcoming = await rosters.upcoming_rosters(db, organisation_id=organisation.id, now=turn.now)
-        await reply(update, context, overview(t, organisation, upcoming))
+        edit = [[Button(t._("✏️ Change a mission"), EDIT_LIST, {"o": organisation.id})]]
+        await reply(update, context, overview(t, organisation, upcoming), edit)
 
 
 def _mark_refusal(t: Translator, error: ServiceError) -> str:

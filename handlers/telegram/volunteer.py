@@ -54,8 +54,8 @@ async def help_command(update: Update, context: RenfortContext) -> None:
         context.renfort.db, turn.person.id
     ):
         text += "\n\n" + turn.t._(
-            "As a coordinator: /newmission, /callout, /message, /roster, /export, /stats,"
-            " /poster, /ics, /settings — or the same in your admin group."
+            "As a coordinator: /newmission, /edit, /callout, /message, /roster, /export,"
+            " /stats, /poster, /ics, /settings — or the same in your admin group."
         )
     await reply(update, context, text)
 
