@@ -411,3 +411,16 @@ relay_blocks = Table(
     _created(),
     UniqueConstraint("person_id", "organisation_id", name="uq_relay_blocks_person_organisation"),
 )
+
+# Whether an organisation may see the phone number a volunteer gave: asked once per
+# organisation; no row means no.
+phone_consents = Table(
+    "phone_consents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("allowed", Boolean, nullable=False),
+    Column("decided_at", UTCDateTime(), nullable=False, default=now),
+    UniqueConstraint("person_id", "organisation_id", name="uq_phone_consents_person_organisation"),
+)

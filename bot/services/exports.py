@@ -1,6 +1,6 @@
 """What an organisation takes away: the applications of a mission as spreadsheet rows
-(phone numbers only of volunteers who agreed to share them), an iCal feed of its slots
-behind a secret token, and a volunteer's own commitments as a calendar file."""
+(phone numbers only of volunteers who allowed this organisation to see them), an iCal feed
+of its slots behind a secret token, and a volunteer's own commitments as a calendar file."""
 
 from __future__ import annotations
 
@@ -24,12 +24,13 @@ from bot.services.organisations import require_member
 from storage import schema
 from storage.database import Database, Inbound
 
-A, S, M, P, ORGS = (
+A, S, M, P, ORGS, PC = (
     schema.applications,
     schema.slots,
     schema.missions,
     schema.people,
     schema.organisations,
+    schema.phone_consents,
 )
 COMMITTED = (ApplicationStatus.APPROVED, ApplicationStatus.CONFIRMED)
 FEED_PAST_DAYS = 30  # the feed keeps a month of past slots, for the record
@@ -46,7 +47,7 @@ class MissionChoice:
 @dataclass(frozen=True)
 class ExportLine:
     first_name: str
-    phone: str | None  # only when the volunteer shares it
+    phone: str | None  # only when the volunteer allowed this organisation
     starts_at: datetime  # local to the mission
     ends_at: datetime
     status: ApplicationStatus
@@ -106,11 +107,17 @@ async def export_applications(
                     A.c.status,
                     A.c.decided_at,
                     decider.c.first_name.label("decider"),
+                    PC.c.allowed,
                 )
                 .select_from(
                     A.join(S, S.c.id == A.c.slot_id)
                     .join(P, P.c.id == A.c.person_id)
                     .outerjoin(decider, decider.c.id == A.c.decided_by)
+                    .outerjoin(
+                        PC,
+                        (PC.c.person_id == P.c.id)
+                        & (PC.c.organisation_id == mission.organisation_id),
+                    )
                 )
                 .where(S.c.mission_id == mission_id)
                 .order_by(S.c.starts_at, P.c.first_name, A.c.id)
@@ -129,7 +136,7 @@ async def export_applications(
     lines = tuple(
         ExportLine(
             first_name=r.first_name,
-            phone=r.phone if r.phone_shared and r.erased_at is None else None,
+            phone=r.phone if r.phone_shared and r.allowed and r.erased_at is None else None,
             starts_at=r.starts_at.astimezone(zone),
             ends_at=r.ends_at.astimezone(zone),
             status=ApplicationStatus(r.status),

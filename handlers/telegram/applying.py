@@ -14,7 +14,7 @@ from bot.services import applications, missions
 from bot.services.applications import ApplicationView
 from bot.services.errors import Conflict, NotFound
 from bot.services.missions import MissionDetail, SlotView
-from handlers.telegram import offers, registration
+from handlers.telegram import offers, phone_consent, registration
 from handlers.telegram.common import RenfortContext, answer_query, esc, reply
 from handlers.telegram.discovery import SHOW_MISSION
 from handlers.telegram.flow import leave_profile_edit
@@ -111,15 +111,21 @@ async def confirm_apply(update: Update, context: RenfortContext) -> None:
             when=span,
         )
     else:
-        text = t._(
+        text = t.n_(
+            "📨 Your application for <b>{title}</b> ({when}) has been sent to {organisation}. "
+            "They usually answer within {days} day; I will tell you here.",
             "📨 Your application for <b>{title}</b> ({when}) has been sent to {organisation}. "
             "They usually answer within {days} days; I will tell you here.",
+            ANSWER_WITHIN_DAYS,
             title=esc(view.mission_title),
             when=span,
             organisation=esc(view.organisation_name),
             days=ANSWER_WITHIN_DAYS,
         )
     await reply(update, context, text + "\n\n" + t._("See /mymissions."), edit=True)
+    await phone_consent.ask_after_applying(
+        update, context, view.organisation_id, view.organisation_name
+    )
 
 
 def status_text(t: Translator, view: ApplicationView) -> str:

@@ -10,12 +10,13 @@ from telegram import Update
 from bot.domain import HOLDING
 from bot.i18n import Translator
 from bot.messaging.render_organisers import slot_roster, status_label
-from bot.services import organisations, rosters
-from bot.services.errors import NotAllowed, ServiceError
+from bot.services import rosters
+from bot.services.errors import ServiceError
 from bot.services.organisations import Organisation
 from bot.services.rosters import Roster
 from handlers.telegram.admin_group import alert, chat_translator
 from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
+from handlers.telegram.exports import organisations_here
 
 MAX_TEXT = 4000  # Telegram stops at 4096 characters
 
@@ -53,22 +54,7 @@ async def roster_command(update: Update, context: RenfortContext) -> None:
     """/roster: in the admin group, its organisation's next slots; privately, those of each
     organisation the sender coordinates."""
     t, db, turn = context.turn.t, context.renfort.db, context.turn
-    if turn.private:
-        mine = await organisations.memberships(db, turn.me.id)
-        if not mine:
-            await reply(update, context, refusal_text(t, NotAllowed("not_member")))
-            return
-    else:
-        linked = await organisations.organisation_of_chat(db, turn.chat_id or 0)
-        if linked is None:
-            await reply(
-                update,
-                context,
-                t._("This group is not linked to an organisation yet: a coordinator sends /link."),
-            )
-            return
-        mine = [linked]
-    for organisation in mine:
+    for organisation in await organisations_here(update, context):
         upcoming = await rosters.upcoming_rosters(db, organisation_id=organisation.id, now=turn.now)
         await reply(update, context, overview(t, organisation, upcoming))
 

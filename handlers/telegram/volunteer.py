@@ -22,6 +22,7 @@ from handlers.telegram import (
     exports,
     offers,
     phone,
+    phone_consent,
     profile,
     registration,
 )
@@ -138,6 +139,8 @@ _ACTIONS: dict[str, Step] = {
     applying.ASK_CANCEL: applying.ask_cancel,
     applying.CANCEL: applying.cancel,
     applying.MY_MISSIONS: applying.mine_button,
+    phone_consent.DECIDE: phone_consent.decide,
+    phone_consent.MENU: phone_consent.show_consents,
     attendance.ATTENDANCE_YES: attendance.coming,
     attendance.ATTENDANCE_NO: attendance.not_coming,
     ACCEPT_OFFER: offers.accept,
