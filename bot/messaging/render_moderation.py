@@ -53,7 +53,8 @@ def _slot_lines(payload: dict[str, Any], t: Translator) -> list[str]:
             line += " — " + t.n_("{n} volunteer", "{n} volunteers", int(slot["capacity"]))
         lines.append(line)
     if len(slots) > MAX_SLOTS_SHOWN:
-        lines.append(t._("… and {n} more slots", n=len(slots) - MAX_SLOTS_SHOWN))
+        more = len(slots) - MAX_SLOTS_SHOWN
+        lines.append(t.n_("… and {n} more slot", "… and {n} more slots", more))
     return lines
 
 

@@ -155,18 +155,24 @@ def application_submitted(payload: Mapping[str, Any], t: Translator, today: date
     if no_shows >= NO_SHOWS_WARNING:
         # The warning replaces the deadline: one SMS has room for one of them.
         return fit(
-            lambda v: t._(
+            lambda v: t.n_(
+                "Renfort: {name} applied for {mission}, {when}. WARNING: did not come"
+                " {n} time before. Answer in Telegram.",
                 "Renfort: {name} applied for {mission}, {when}. WARNING: did not come"
                 " {n} times before. Answer in Telegram.",
+                no_shows,
                 **v,
             ),
-            values | {"n": str(no_shows)},
+            values,
             ("mission", "name"),
         )
     return fit(
-        lambda v: t._(
+        lambda v: t.n_(
+            "Renfort: {name} applied for {mission}, {when}. Please answer in Telegram"
+            " within {days} day.",
             "Renfort: {name} applied for {mission}, {when}. Please answer in Telegram"
             " within {days} days.",
+            ANSWER_WITHIN_DAYS,
             **v,
         ),
         values,

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.domain import MissionStatus
 from bot.services import applications, keywords, missions
-from bot.services.errors import Conflict
+from bot.services.errors import Conflict, ServiceError
 from bot.sms import replies
 from handlers.sms.turn import LIST, MISSION, SmsTurn
 
@@ -84,6 +84,16 @@ async def keyword(turn: SmsTurn, text: str) -> bool:
     return True
 
 
+async def poster_mission(turn: SmsTurn, mission_id: int) -> bool:
+    """Right after registering: the mission whose keyword brought the person, if still open."""
+    lead = replies.registered_short(turn.t, turn.person.first_name)
+    try:
+        await _slots_page(turn, mission_id, slot_ids=None, shown=0, lead=lead)
+    except ServiceError:
+        return False  # gone or closed meanwhile: the plain welcome says what to do next
+    return turn.reply is not None
+
+
 async def more_slots(turn: SmsTurn) -> None:
     """MORE after a mission: its next slots."""
     data = turn.data
@@ -96,7 +106,7 @@ async def more_slots(turn: SmsTurn) -> None:
 
 
 async def _slots_page(
-    turn: SmsTurn, mission_id: int, *, slot_ids: list[int] | None, shown: int
+    turn: SmsTurn, mission_id: int, *, slot_ids: list[int] | None, shown: int, lead: str = ""
 ) -> None:
     detail = await missions.mission_detail(turn.renfort.db, mission_id)
     if detail.status != MissionStatus.PUBLISHED:
@@ -118,6 +128,7 @@ async def _slots_page(
         shown + 1,
         lambda k: shown + k < len(slot_ids),
         turn.today,
+        lead,
     )
     turn.say(text)
     turn.goto(
