@@ -185,6 +185,8 @@ missions = Table(
     Column("review_note", Text),
     Column("reviewed_by", ForeignKey("people.id", ondelete="SET NULL")),
     Column("reviewed_at", UTCDateTime()),
+    Column("submitted_at", UTCDateTime()),  # last sent for review
+    Column("review_reminded_at", UTCDateTime()),  # the referent reminded of it, once
     Column("keyword", String(20), unique=True),
     CheckConstraint(
         "status in ('draft', 'in_review', 'published', 'closed', 'cancelled')", name="status"
@@ -215,6 +217,7 @@ applications = Table(
     Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
     Column("status", String(16), nullable=False),
     Column("reason", String(40)),
+    Column("reason_note", Text),  # a refusal's reason in the coordinator's own words
     Column("decided_by", ForeignKey("people.id", ondelete="SET NULL")),
     Column("decided_at", UTCDateTime()),
     # A waitlisted person offered a freed place, until they accept, decline or time runs out.

@@ -149,7 +149,7 @@ def application_decided(payload: dict[str, Any], t: Translator) -> Rendered:
                 mission=mission,
                 slot=esc(_slot(payload, t)),
             ),
-            t._("Reason: {reason}", reason=esc(t._(label))),
+            t._("Reason: {reason}", reason=esc(payload.get("reason_note") or t._(label))),
             "",
             t._("Thank you for offering your time. Other missions need you: /missions"),
         ]

@@ -85,9 +85,21 @@ def mission_review(payload: dict[str, Any], t: Translator) -> Rendered:
     if not payload.get("organisation_verified"):
         organisation += " · " + t._("not verified yet")
     description = str(payload.get("description") or "").strip()
+    waiting = int(payload.get("waiting_days") or 0)
+    reminder = []
+    if waiting:
+        reminder = [
+            "⏰ "
+            + t.n_(
+                "Waiting for your decision for {n} day.",
+                "Waiting for your decision for {n} days.",
+                waiting,
+            )
+        ]
     text = "\n".join(
         [
             "🔎 " + t._("<b>Mission to review</b>"),
+            *reminder,
             "<b>" + esc(payload["mission_title"]) + "</b>",
             "🏢 " + organisation,
             "📍 " + _place(payload, t),

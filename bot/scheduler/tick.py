@@ -16,6 +16,7 @@ from bot.scheduler.nudges import flag_late, nudge_pending
 from bot.scheduler.offers import expire_offers
 from bot.scheduler.purge import purge_personal_data
 from bot.scheduler.reminders import send_reminders
+from bot.scheduler.review_reminders import remind_reviews
 from bot.scheduler.rosters import ask_feedback, post_rosters
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ def jobs() -> list[tuple[str, Job]]:
         ("attendance_flag", flag_unanswered),
         ("nudges", nudge_pending),
         ("late", flag_late),
+        ("review_reminders", remind_reviews),
         ("rosters", post_rosters),
         ("feedback", ask_feedback),
         ("closing", close_finished_missions),

@@ -23,6 +23,7 @@ from storage import schema
 from storage.database import Database, Inbound
 
 A, S, M, P = schema.applications, schema.slots, schema.missions, schema.people
+NOTE_MAX = 300  # a refusal's note: a few sentences, read on a phone
 
 
 @dataclass(frozen=True)
@@ -423,13 +424,15 @@ async def decide(
     actor_id: int,
     approve: bool,
     reason: str | None = None,
+    note: str | None = None,
     inbound: Inbound | None = None,
     now: datetime | None = None,
 ) -> Decision:
-    """A coordinator approves or refuses; a second decision on the same application only
-    reports the first one."""
+    """A coordinator approves or refuses (a refusal may carry a note in their own words);
+    a second decision on the same application only reports the first one."""
     if not approve and reason not in REFUSAL_REASONS:
         raise InvalidInput("reason")
+    note = None if approve else " ".join((note or "").split())[:NOTE_MAX] or None
     async with db.transaction("decide_application", inbound) as conn:
         row = await lock_application(conn, db, application_id)
         await require_member(conn, actor_id, row.organisation_id)
@@ -445,6 +448,8 @@ async def decide(
             reason=None if approve else reason,
             decided=True,
         )
+        if note is not None:
+            await conn.execute(update(A).where(A.c.id == application_id).values(reason_note=note))
         await audit.record(
             conn,
             "decide_application",
@@ -459,7 +464,8 @@ async def decide(
             conn,
             "application_decided",
             person_id=row.person_id,
-            payload=_snapshot(view) | {"status": str(new), "reason": view.reason},
+            payload=_snapshot(view)
+            | {"status": str(new), "reason": view.reason, "reason_note": note},
             priority=Priority.NORMAL,
         )
         if not approve:

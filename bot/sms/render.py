@@ -107,7 +107,7 @@ def application_decided(payload: Mapping[str, Any], t: Translator, today: date |
         )
     if status == ApplicationStatus.REFUSED:
         label = REFUSAL_REASONS.get(str(payload.get("reason")), REFUSAL_REASONS["other"])
-        values["reason"] = t._(label)
+        values["reason"] = str(payload.get("reason_note") or t._(label))
         del values["place"]
         return fit(
             lambda v: t._(

@@ -27,7 +27,10 @@ from handlers.telegram import (
     feedback,
     moderation,
     new_mission,
+    pending,
     posters,
+    refusal_note,
+    review_queue,
     roster,
     settings,
     stats,
@@ -264,16 +267,24 @@ HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
     CommandHandler("ics", exports.ics_command),
     CommandHandler("stats", stats.stats_command),
     CommandHandler("poster", posters.poster_command),
+    CommandHandler("pending", pending.pending_command),
+    CommandHandler("review", review_queue.review_command, filters=filters.ChatType.PRIVATE),
     *moderation.HANDLERS,
     CommandHandler("help", group_help, filters=filters.ChatType.GROUPS),
     ChatMemberHandler(bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
 ]
-STATES: dict[str, Callback] = {**new_mission.STATES, **callout.STATES, **moderation.STATES}
+STATES: dict[str, Callback] = {
+    **new_mission.STATES,
+    **callout.STATES,
+    **moderation.STATES,
+    refusal_note.REFUSE_NOTE: refusal_note.on_note,
+}
 ACTIONS: dict[str, Callback] = {
     admin_group.APPROVE: admin_group.approve,
     admin_group.REFUSE: admin_group.refuse,
     admin_group.REFUSE_REASON: admin_group.refuse_with_reason,
     admin_group.REFUSE_BACK: admin_group.refuse_back,
+    refusal_note.REFUSE_WRITE: refusal_note.ask_note,
     LINK_PICK: link_pick,
     **new_mission.ACTIONS,
     **settings.ACTIONS,

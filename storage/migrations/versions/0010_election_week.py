@@ -1,4 +1,5 @@
-"""election week: which organisation may see a volunteer's phone number
+"""election week: which organisation may see a volunteer's phone number, a refusal's
+reason in the coordinator's words, when a mission was sent for review
 
 Revision ID: 0010
 Revises: 0005
@@ -43,6 +44,28 @@ def upgrade() -> None:
         ),
     )
 
+    # Existing refusals carry their reason's key only: no note, as before.
+    with op.batch_alter_table("applications") as batch:
+        batch.add_column(sa.Column("reason_note", sa.Text(), nullable=True))
+    with op.batch_alter_table("missions") as batch:
+        batch.add_column(sa.Column("submitted_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("review_reminded_at", sa.DateTime(), nullable=True))
+    # A mission already waiting was sent for review at the latest "mission.submitted" of the
+    # audit log, or when it was created (missions go to review as they are created).
+    op.execute(
+        "UPDATE missions SET submitted_at = COALESCE("
+        " (SELECT MAX(audit_log.at) FROM audit_log"
+        "  WHERE audit_log.action = 'mission.submitted'"
+        "  AND audit_log.subject_type = 'mission' AND audit_log.subject_id = missions.id),"
+        " missions.created_at)"
+        " WHERE status = 'in_review'"
+    )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("missions") as batch:
+        batch.drop_column("review_reminded_at")
+        batch.drop_column("submitted_at")
+    with op.batch_alter_table("applications") as batch:
+        batch.drop_column("reason_note")
     op.drop_table("phone_consents")
