@@ -226,6 +226,8 @@ applications = Table(
     Column("attendance_flagged_at", UTCDateTime()),  # no answer by H-1: coordinator told
     Column("nudged_at", UTCDateTime()),  # pending for 3 days: the admin group reminded
     Column("late_at", UTCDateTime()),  # pending for 7 days: marked late, volunteer told
+    # pending the evening before the slot: in the admin group's list, volunteer told
+    Column("evening_listed_at", UTCDateTime()),
     _created(),
     Column("updated_at", UTCDateTime(), nullable=False, default=now, onupdate=now),
     CheckConstraint(

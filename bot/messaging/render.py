@@ -17,6 +17,7 @@ from bot.buttons import Button
 from bot.domain import ANSWER_WITHIN_DAYS, NO_SHOWS_WARNING, REFUSAL_REASONS, ApplicationStatus
 from bot.i18n import Translator
 from bot.messaging.render_callouts import CALLOUT_RENDERERS
+from bot.messaging.render_election import ELECTION_RENDERERS
 from bot.messaging.render_moderation import MODERATION_RENDERERS
 from bot.messaging.render_offers import OFFER_RENDERERS
 from bot.messaging.render_organisers import ORGANISER_RENDERERS
@@ -209,6 +210,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any], Translator], Rendered]] = {
     **CALLOUT_RENDERERS,
     **MODERATION_RENDERERS,
     **RELAY_RENDERERS,
+    **ELECTION_RENDERERS,
 }
 
 

@@ -15,6 +15,7 @@ from bot.messaging.render import UnknownNotification
 from bot.sms import dates
 from bot.sms.gsm7 import SINGLE_GSM7, SINGLE_UCS2, fit_encoding, is_gsm7, length, segments
 from bot.sms.render_callouts import CALLOUT_RENDERERS
+from bot.sms.render_election import ELECTION_RENDERERS
 from bot.sms.render_moderation import MODERATION_RENDERERS
 from bot.sms.render_offers import OFFER_RENDERERS
 from bot.sms.render_organisers import ORGANISER_RENDERERS
@@ -208,6 +209,7 @@ RENDERERS: dict[str, Renderer] = {
     **CALLOUT_RENDERERS,
     **MODERATION_RENDERERS,
     **RELAY_RENDERERS,
+    **ELECTION_RENDERERS,
 }
 
 

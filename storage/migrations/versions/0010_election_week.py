@@ -1,5 +1,6 @@
 """election week: which organisation may see a volunteer's phone number, a refusal's
-reason in the coordinator's words, when a mission was sent for review
+reason in the coordinator's words, when a mission was sent for review, the evening list
+of pending applications
 
 Revision ID: 0010
 Revises: 0005
@@ -47,6 +48,8 @@ def upgrade() -> None:
     # Existing refusals carry their reason's key only: no note, as before.
     with op.batch_alter_table("applications") as batch:
         batch.add_column(sa.Column("reason_note", sa.Text(), nullable=True))
+        # Not listed yet: a pending application for tomorrow is listed at the next evening.
+        batch.add_column(sa.Column("evening_listed_at", sa.DateTime(), nullable=True))
     with op.batch_alter_table("missions") as batch:
         batch.add_column(sa.Column("submitted_at", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("review_reminded_at", sa.DateTime(), nullable=True))
@@ -63,9 +66,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("applications") as batch:
+        batch.drop_column("evening_listed_at")
+        batch.drop_column("reason_note")
     with op.batch_alter_table("missions") as batch:
         batch.drop_column("review_reminded_at")
         batch.drop_column("submitted_at")
-    with op.batch_alter_table("applications") as batch:
-        batch.drop_column("reason_note")
     op.drop_table("phone_consents")
