@@ -185,6 +185,9 @@ missions = Table(
     Column("review_note", Text),
     Column("reviewed_by", ForeignKey("people.id", ondelete="SET NULL")),
     Column("reviewed_at", UTCDateTime()),
+    # What a volunteer must confirm before applying ("on the electoral roll of the
+    # département"); None on rows older than the column, read as none.
+    Column("conditions", JSON),
     Column("submitted_at", UTCDateTime()),  # last sent for review
     Column("review_reminded_at", UTCDateTime()),  # the referent reminded of it, once
     Column("keyword", String(20), unique=True),
@@ -218,6 +221,7 @@ applications = Table(
     Column("status", String(16), nullable=False),
     Column("reason", String(40)),
     Column("reason_note", Text),  # a refusal's reason in the coordinator's own words
+    Column("conditions", JSON),  # the mission's conditions the volunteer confirmed
     Column("decided_by", ForeignKey("people.id", ondelete="SET NULL")),
     Column("decided_at", UTCDateTime()),
     # A waitlisted person offered a freed place, until they accept, decline or time runs out.

@@ -106,6 +106,7 @@ def application_submitted(payload: dict[str, Any], t: Translator) -> Rendered:
             ),
             "🗓 " + esc(_slot(payload, t)),
             "👤 " + esc(_volunteer_facts(payload, t)),
+            *confirmed_lines(payload.get("conditions") or [], t),
             *_no_show_warning(payload, t),
             "",
             t.n_(
@@ -116,6 +117,13 @@ def application_submitted(payload: dict[str, Any], t: Translator) -> Rendered:
         ]
     )
     return Rendered(text, decision_buttons(t, int(payload["application_id"])))
+
+
+def confirmed_lines(conditions: list[str], t: Translator) -> list[str]:
+    """The conditions the volunteer confirmed, for the coordinator deciding."""
+    return [
+        "☑️ " + t._("Confirms: {condition}", condition=esc(condition)) for condition in conditions
+    ]
 
 
 def decision_buttons(t: Translator, application_id: int) -> list[list[Button]]:

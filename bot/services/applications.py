@@ -4,6 +4,7 @@ writes the change, so simultaneous applicants can never over-book a slot."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from bot.domain import ACTIVE, HOLDING, REFUSAL_REASONS, ApplicationStatus, Miss
 from bot.geo import haversine_km
 from bot.messaging.outbox import Priority, enqueue
 from bot.services import audit, offers
+from bot.services.conditions import to_confirm
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.missions import count_taken
 from bot.services.organisations import admin_chat_ids, coordinator_ids, require_member
@@ -240,13 +242,22 @@ async def _tell_organisation(
 
 async def _announce_pending(conn: AsyncConnection, view: ApplicationView, person: Person) -> None:
     payload = _snapshot(view) | await _volunteer_line(conn, person, view.mission_id)
+    confirmed = await conn.scalar(select(A.c.conditions).where(A.c.id == view.id))
+    payload["conditions"] = list(confirmed or ())
     await _tell_organisation(conn, view.organisation_id, "application_submitted", payload)
 
 
 async def apply(
-    db: Database, *, person_id: int, slot_id: int, now: datetime, inbound: Inbound | None = None
+    db: Database,
+    *,
+    person_id: int,
+    slot_id: int,
+    now: datetime,
+    inbound: Inbound | None = None,
+    confirmed: Sequence[str] = (),
 ) -> ApplicationView:
-    """Apply for a slot: pending while a place is free, else waitlisted with a position."""
+    """Apply for a slot: pending while a place is free, else waitlisted with a position.
+    Each of the mission's conditions must be `confirmed` now or to its organisation before."""
     async with db.transaction("apply", inbound) as conn:
         # Lock the person then the slot: concurrent applicants for the slot queue here,
         # and one person's simultaneous applications cannot both dodge the overlap check.
@@ -269,6 +280,14 @@ async def apply(
             raise Conflict("mission_closed")
         if slot.starts_at <= now:
             raise Conflict("slot_started")
+        missing = [
+            c for c in await to_confirm(conn, person_id, slot.mission_id) if c not in confirmed
+        ]
+        if missing:
+            raise Conflict("conditions_unconfirmed", conditions=missing)
+        mission_conditions = await conn.scalar(
+            select(M.c.conditions).where(M.c.id == slot.mission_id)
+        )
         existing = await conn.scalar(
             select(A.c.id).where(
                 A.c.slot_id == slot_id,
@@ -303,6 +322,7 @@ async def apply(
                 slot_id=slot_id,
                 person_id=person_id,
                 status=status,
+                conditions=list(mission_conditions or ()) or None,
                 created_at=schema.now(),
                 updated_at=schema.now(),
             )

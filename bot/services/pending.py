@@ -27,6 +27,7 @@ class PendingApplication:
     ends_at: datetime
     timezone: str
     applied_at: datetime
+    conditions: tuple[str, ...]  # the mission's conditions the volunteer confirmed
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ async def pending_queue(
         select(
             A.c.id,
             A.c.created_at,
+            A.c.conditions,
             P.c.first_name,
             P.c.telegram_chat_id,
             M.c.title,
@@ -73,6 +75,7 @@ async def pending_queue(
             ends_at=r.ends_at,
             timezone=r.timezone,
             applied_at=r.created_at,
+            conditions=tuple(r.conditions or ()),
         )
         for r in rows
     )

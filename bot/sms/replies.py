@@ -224,16 +224,20 @@ def mission_intro(t: Translator, detail: MissionDetail, lead: str = "") -> str:
         "organisation": detail.organisation_name,
         "where": where,
         "description": detail.description,
+        "conditions": " ".join(detail.conditions),
     }
 
     def build(v: Mapping[str, str]) -> str:
         lines = [lead] if lead else []
         lines.append(t._("{title} ({organisation})\n{where}", **v))
+        if v["conditions"]:
+            lines.append(t._("Conditions: {conditions}", conditions=v["conditions"]))
         if v["description"]:
             lines.append(v["description"])
         return "\n".join(lines)
 
-    return fit(build, values, ("description", "title", "where", "organisation"))
+    shrinkable = ("description", "conditions", "title", "where", "organisation")
+    return fit(build, values, shrinkable)
 
 
 def _slots_body(
@@ -255,6 +259,22 @@ def _slots_body(
         else t._("Reply a slot number to apply.")
     )
     return "\n".join([*lines, footer])
+
+
+def ask_condition(t: Translator, condition: str, number: int, count: int) -> str:
+    """One of a mission's conditions, to confirm with YES before applying."""
+    return fit(
+        lambda v: t._(
+            "Condition {number}/{count}: {condition} Is this true for you? Reply YES or NO.",
+            **v,
+        ),
+        {"condition": condition, "number": str(number), "count": str(count)},
+        ("condition",),
+    )
+
+
+def condition_not_met(t: Translator) -> str:
+    return one(t._("Then this mission is not for you, sorry. Send MISSIONS to see other missions."))
 
 
 def no_slots(t: Translator) -> str:
@@ -477,6 +497,9 @@ def refusal(t: Translator, error: ServiceError) -> str:
         "slot_over": N_("This slot is already over."),
         "already_applied": N_("You have already applied for this slot. Send MY MISSIONS."),
         "not_active": N_("This application is no longer active. Send MY MISSIONS."),
+        "conditions_unconfirmed": N_(
+            "This mission asks you to confirm its conditions first. Send its number again."
+        ),
     }
     if error.code == "overlap":
         return fit(

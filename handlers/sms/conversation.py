@@ -20,6 +20,7 @@ from handlers.sms import relay as relay_sms
 from handlers.sms.parse import Command, Kind, parse_command, parse_language
 from handlers.sms.turn import (
     CHANNEL,
+    CONDITION,
     CONFIRM_CANCEL,
     IDLE,
     LANGUAGE,
@@ -185,6 +186,9 @@ async def _first_contact(turn: SmsTurn, command: Command) -> None:
 
 async def _registered(turn: SmsTurn, command: Command) -> None:
     kind, state = command.kind, turn.state
+    if state == CONDITION and command.yes is not None:
+        await browse.condition_answer(turn, command.yes)
+        return
     # A bare YES/NO answers an offer or "Still coming?", unless we just asked "Cancel?".
     if (
         state != CONFIRM_CANCEL

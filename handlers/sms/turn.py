@@ -22,6 +22,7 @@ LIST = "list"
 MISSION = "mission"
 MINE = "mine"
 CONFIRM_CANCEL = "confirm_cancel"
+CONDITION = "condition"  # confirming a mission's conditions before applying
 
 # The mission whose poster keyword a new number texted: shown once registration is done.
 POSTER_MISSION = "poster_mission"

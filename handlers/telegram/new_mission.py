@@ -148,6 +148,7 @@ async def pick_template(update: Update, context: RenfortContext) -> None:
         template_id=template.id,
         title=template.title,
         description=template.full_description(t),
+        conditions=[template.prerequisites] if template.prerequisites else [],
         domain=template.domain,
         duration=template.duration_minutes,
         capacity=template.default_capacity,

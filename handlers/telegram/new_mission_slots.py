@@ -262,6 +262,7 @@ def _spec(context: RenfortContext) -> MissionSpec:
         title=str(data["title"]),
         domain=str(data["domain"]),
         description=str(data.get("description") or ""),
+        conditions=tuple(str(c) for c in data.get("conditions") or ()),
         address=str(data.get("address") or ""),
         postcode=data.get("postcode"),
         point=point,

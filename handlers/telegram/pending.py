@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 
 from bot.i18n import Translator
-from bot.messaging.render import decision_buttons
+from bot.messaging.render import confirmed_lines, decision_buttons
 from bot.services import pending
 from bot.services.pending import PendingApplication
 from handlers.telegram.common import RenfortContext, esc, reply
@@ -34,6 +34,7 @@ def card(t: Translator, item: PendingApplication) -> str:
                 day=t.short_date(item.applied_at.astimezone(zone)),
                 time=t.clock(item.applied_at.astimezone(zone)),
             ),
+            *confirmed_lines(list(item.conditions), t),
         ]
     )
 

@@ -50,9 +50,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("reason_note", sa.Text(), nullable=True))
         # Not listed yet: a pending application for tomorrow is listed at the next evening.
         batch.add_column(sa.Column("evening_listed_at", sa.DateTime(), nullable=True))
+        # Applications made before conditions existed confirmed none.
+        batch.add_column(sa.Column("conditions", sa.JSON(), nullable=True))
     with op.batch_alter_table("missions") as batch:
         batch.add_column(sa.Column("submitted_at", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("review_reminded_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("conditions", sa.JSON(), nullable=True))
     # A mission already waiting was sent for review at the latest "mission.submitted" of the
     # audit log, or when it was created (missions go to review as they are created).
     op.execute(
@@ -63,6 +66,44 @@ def upgrade() -> None:
         " missions.created_at)"
         " WHERE status = 'in_review'"
     )
+    _backfill_conditions()
+
+
+# The built-in templates' prerequisites as missions made from them carry them in their
+# description: the English text, or its French translation of this version.
+BUILTIN_CONDITIONS = {
+    "Be on the electoral roll of the département.": (
+        "Être inscrit sur les listes électorales du département."
+    ),
+    "Be a voter who can read and write French.": (
+        "Être électeur et savoir lire et écrire le français."
+    ),
+    "Experience with children; a criminal record check may be asked.": (
+        "Expérience avec les enfants ; un extrait de casier judiciaire peut être demandé."
+    ),
+}
+
+
+def _backfill_conditions() -> None:
+    """Missions made from a template with prerequisites get them as conditions, in the
+    language their description shows; an organisation's own template's text as typed."""
+    bind = op.get_bind()
+    rows = bind.execute(
+        sa.text(
+            "SELECT missions.id, missions.description, templates.prerequisites,"
+            " templates.organisation_id FROM missions JOIN templates"
+            " ON templates.id = missions.template_id WHERE templates.prerequisites <> ''"
+        )
+    ).all()
+    missions = sa.table("missions", sa.column("id", sa.Integer), sa.column("conditions", sa.JSON))
+    for mission_id, description, prerequisite, organisation_id in rows:
+        condition = prerequisite
+        french = BUILTIN_CONDITIONS.get(prerequisite)
+        if organisation_id is None and french is not None and french in (description or ""):
+            condition = french
+        bind.execute(
+            missions.update().where(missions.c.id == mission_id).values(conditions=[condition])
+        )
 
 
 def downgrade() -> None:
