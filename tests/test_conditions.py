@@ -20,7 +20,14 @@ from storage.database import Database
 from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING, SAINT_DIZIER, commune, first_slot, volunteer
 from tests.harness import FakeClock, running_bot, sqlite_file_url
-from tests.organiser_steps import GROUP, VOLUNTEER, coordinator_with_group, say, tap_action
+from tests.organiser_steps import (
+    COORDINATOR,
+    GROUP,
+    VOLUNTEER,
+    coordinator_with_group,
+    say,
+    tap_action,
+)
 from tests.sms_steps import Resident, sms_renfort
 
 ROLL = "Être inscrit sur les listes électorales de la commune."
@@ -77,8 +84,10 @@ async def test_conditions_are_confirmed_by_button_once_per_organisation_and_show
         await bot.service.dispatcher.drain()
         card = await bot.double.wait_for(GROUP, "Camille", after=before)
         assert f"Confirms: {ROLL}" in card.text and f"Confirms: {ADULT}" in card.text
-        pending = await say(bot, 10, "/pending", chat_id=GROUP)
+        pending = await say(bot, COORDINATOR, "/pending", chat_id=GROUP)
         assert any(f"Confirms: {ROLL}" in m.text for m in pending)
+        roster = await say(bot, COORDINATOR, "/roster", chat_id=GROUP)
+        assert "Camille" in roster[-1].text and "2 conditions confirmed" in roster[-1].text
 
         # The same organisation, the same conditions: not asked again.
         other = (await say(bot, VOLUNTEER, f"/start m{afternoon}"))[-1]

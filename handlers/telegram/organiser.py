@@ -232,8 +232,9 @@ def _group_help(t: Translator, context: RenfortContext) -> str:
         bot=context.bot.username,
     )
     commands = t._(
-        "Here, coordinators can use /callout to alert volunteers when people are missing,"
-        " /roster to see who is coming, and /settings for reminders."
+        "Here, coordinators can use /pending for the applications still waiting for an"
+        " answer, /callout to alert volunteers when people are missing, /roster to see who is"
+        " coming, and /settings for reminders."
     )
     tools = t._(
         "Also: /message to write to volunteers, /export for a mission's applications,"

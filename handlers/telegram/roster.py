@@ -13,12 +13,19 @@ from bot.messaging.render_organisers import slot_roster, status_label
 from bot.services import rosters
 from bot.services.errors import ServiceError
 from bot.services.organisations import Organisation
-from bot.services.rosters import Roster
+from bot.services.rosters import Roster, RosterLine
 from handlers.telegram.admin_group import alert, chat_translator
 from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
 from handlers.telegram.exports import organisations_here
 
 MAX_TEXT = 4000  # Telegram stops at 4096 characters
+
+
+def _confirmed(t: Translator, line: RosterLine) -> str:
+    if not line.conditions:
+        return ""
+    count = len(line.conditions)
+    return " · ☑️ " + t.n_("{n} condition confirmed", "{n} conditions confirmed", count)
 
 
 def _slot_block(t: Translator, roster: Roster) -> list[str]:
@@ -33,7 +40,10 @@ def _slot_block(t: Translator, roster: Roster) -> list[str]:
             capacity=roster.capacity,
         )
     ]
-    lines += [f"  • {esc(v.first_name)} — {status_label(t, v.status)}" for v in roster.lines]
+    lines += [
+        f"  • {esc(v.first_name)} — {status_label(t, v.status)}{_confirmed(t, v)}"
+        for v in roster.lines
+    ]
     if not roster.lines:
         lines.append("  • " + t._("nobody yet"))
     return lines

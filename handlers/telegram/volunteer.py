@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain import GeoPoint
 from bot.messaging.render_offers import ACCEPT_OFFER, DECLINE_OFFER
-from bot.services import organisations
+from bot.services import moderation, organisations
 from handlers.telegram import (
     applying,
     attendance,
@@ -55,8 +55,13 @@ async def help_command(update: Update, context: RenfortContext) -> None:
         context.renfort.db, turn.person.id
     ):
         text += "\n\n" + turn.t._(
-            "As a coordinator: /newmission, /callout, /message, /roster, /export, /stats,"
-            " /poster, /ics, /settings — or the same in your admin group."
+            "As a coordinator: /pending, /newmission, /callout, /message, /roster, /export,"
+            " /stats, /poster, /ics, /settings — or the same in your admin group."
+        )
+    if turn.person is not None and await moderation.is_referent(context.renfort.db, turn.person.id):
+        text += "\n\n" + turn.t._(
+            "As a referent: /review for the missions waiting for you, /verify for the"
+            " organisations of your territory."
         )
     await reply(update, context, text)
 
