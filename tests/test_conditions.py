@@ -124,3 +124,26 @@ async def test_conditions_are_confirmed_by_yes_over_sms_and_a_no_stops_the_appli
     async with db.reading("test") as conn:
         rows = (await conn.execute(select(schema.applications.c.conditions))).scalars().all()
     assert rows == [[ROLL, ADULT]]
+
+
+async def test_a_coordinator_adds_a_condition_at_newmission(tmp_path: Path) -> None:
+    async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW), renfort_locale="en") as bot:
+        mairie = await coordinator_with_group(bot)
+        await say(bot, COORDINATOR, "/newmission")
+        domains = (await say(bot, COORDINATOR, "Scrutateur au bureau 3"))[-1]
+        await tap_action(bot, COORDINATOR, domains, "nm_pick_domain", domain="citizenship")
+        await say(bot, COORDINATOR, "12 rue de la République, 52100 Saint-Dizier")
+        await say(bot, COORDINATOR, "13/06/2027 18h-20h")
+        more = (await say(bot, COORDINATOR, "4"))[-1]
+        asked = await tap_action(bot, COORDINATOR, more, "nm_add_condition")
+        assert "Type one condition" in asked[-1].text
+        [too_short] = await say(bot, COORDINATOR, "ok")
+        assert "3 to 150 characters" in too_short.text
+        [summary] = await say(bot, COORDINATOR, ADULT)
+        assert "Volunteers confirm before applying:" in summary.text and ADULT in summary.text
+        await tap_action(bot, COORDINATOR, summary, "nm_publish")
+        assert "Published" in summary.text
+
+        page = await missions.discover(bot.db, now=NOW, near=None, radius_km=None)
+        detail = await missions.mission_detail(bot.db, page.cards[0].id)
+        assert detail.conditions == (ADULT,) and detail.organisation_id == mairie.id
