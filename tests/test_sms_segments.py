@@ -49,6 +49,7 @@ TODAY = NOW.date()
 # Templates allowed to take two parts, and why (today: none).
 TWO_PARTS: dict[str, str] = {
     "mission_detail": "what the mission is in one SMS, its slots numbered in the second",
+    "registered_then_mission": "the same, after the poster keyword brought a new number",
 }
 
 
@@ -204,6 +205,13 @@ def templates() -> dict[str, Template]:
             t, detail(), detail().slots[3:], 4, lambda k: False, TODAY
         )[0],
         "no_slots": replies.no_slots,
+        "ask_condition": lambda t: replies.ask_condition(
+            t, "Être inscrit sur les listes électorales de la commune de Saint-Dizier.", 2, 3
+        ),
+        "condition_not_met": replies.condition_not_met,
+        "registered_then_mission": lambda t: replies.mission_detail(
+            t, detail(), detail().slots, 1, lambda k: True, TODAY, replies.registered_short(t, NAME)
+        )[0],
         "applied": lambda t: replies.applied(t, application(), TODAY),
         "waitlisted": lambda t: replies.applied(
             t, application(ApplicationStatus.WAITLISTED), TODAY
