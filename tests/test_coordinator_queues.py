@@ -70,7 +70,11 @@ async def test_pending_lists_the_oldest_first_and_a_refusal_carries_typed_words(
         await tap_action(bot, COORDINATOR, newer, "refuse", application_id=second.id)
         asked = await tap_action(bot, COORDINATOR, newer, REFUSE_WRITE)
         assert "Reply to this message" in asked[-1].text
-        await say(bot, COORDINATOR, "Il faut être électeur de la commune.", chat_id=GROUP)
+        await say(bot, COORDINATOR, "Je regarde ça.", chat_id=GROUP)  # not the answer
+        assert (await applications.get_application(bot.db, second.id)).status == "pending"
+        answer = "Il faut être électeur de la commune."
+        await bot.settle(bot.double.send_text(COORDINATOR, answer, GROUP, reply_to=asked[-1]))
+        await bot.double.wait_for(GROUP, "Reason sent")
         decided = await applications.get_application(bot.db, second.id)
         assert (decided.status, decided.reason) == (ApplicationStatus.REFUSED, "other")
         news = await bot.double.wait_for(SECOND_VOLUNTEER, "Scrutateur", after=before)

@@ -29,7 +29,6 @@ async def ask_note(update: Update, context: RenfortContext) -> None:
         return
     t = context.turn.t
     await answer_query(update)
-    advance(context, REFUSE_NOTE, fresh=True, application=view.id)
     volunteer = await admin_group.summary(context, t, view)
     text = (
         volunteer
@@ -39,9 +38,10 @@ async def ask_note(update: Update, context: RenfortContext) -> None:
             " read them as the reason."
         )
     )
-    await context.bot.send_message(
+    prompt = await context.bot.send_message(
         chat.id, text, parse_mode=ParseMode.HTML, reply_markup=ForceReply(selective=True)
     )
+    advance(context, REFUSE_NOTE, fresh=True, application=view.id, prompt=prompt.message_id)
 
 
 def _dropped(t: Translator) -> str:
@@ -53,6 +53,11 @@ async def on_note(update: Update, context: RenfortContext) -> None:
     """The coordinator's words: refuse with them, show the outcome on every copy."""
     t = context.turn.t
     message = update.effective_message
+    replied = message.reply_to_message if message else None
+    if not context.turn.private and (
+        replied is None or replied.message_id != context.turn.data.get("prompt")
+    ):
+        return  # talk in the group that is not the answer (a bot admin of it sees it all)
     note = " ".join(((message.text or "") if message else "").split())
     if not note:
         await reply(update, context, t._("Please type a few words for the volunteer."))
