@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.runtime import Renfort
-from bot.services import applications, missions, organisations, people
+from bot.services import applications, exports, missions, organisations, people
 from bot.services.missions import MissionSpec, SlotSpec
 from handlers.sms.conversation import SmsConversations
 from handlers.telegram.applying import CONFIRM_APPLY
@@ -79,6 +79,13 @@ async def test_conditions_are_confirmed_by_button_once_per_organisation_and_show
         await tap_action(bot, VOLUNTEER, detail, CONFIRM_APPLY, slot=slot)
         [view] = await applications.applications_of(bot.db, camille.id, now=NOW)
         assert await kept_conditions(bot.db, view.id) == [ROLL, ADULT]
+        coordinator = await people.find_by_telegram(bot.db, COORDINATOR)
+        assert coordinator is not None
+        export = await exports.export_applications(
+            bot.db, actor_id=coordinator.id, mission_id=morning
+        )
+        csv_text = exports.to_csv(export, [str(n) for n in range(9)], "yes", "no").decode()
+        assert f"{ROLL} / {ADULT}" in csv_text
 
         assert bot.service.dispatcher is not None
         await bot.service.dispatcher.drain()

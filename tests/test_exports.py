@@ -70,7 +70,7 @@ async def test_csv_has_phone_only_when_allowed_and_is_audited(db: Database) -> N
     assert all(line.phone is None for line in shared_only.lines)  # given for SMS, not for them
     await phone_consents.decide(db, person_id=sharer, organisation_id=org, allowed=True, now=NOW)
     export = await exports.export_applications(db, actor_id=coordinator, mission_id=mission)
-    headers = ["first", "phone", "start", "end", "status", "by", "at", "attended"]
+    headers = ["first", "phone", "start", "end", "status", "by", "at", "attended", "conditions"]
     data = exports.to_csv(export, headers, "yes", "no")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     by_name = {r["first"]: r for r in rows}

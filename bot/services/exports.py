@@ -54,6 +54,7 @@ class ExportLine:
     decided_by: str | None
     decided_at: datetime | None
     attended: bool | None  # None: not marked
+    conditions: tuple[str, ...] = ()  # the mission's conditions the volunteer confirmed
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ async def export_applications(
                     S.c.starts_at,
                     S.c.ends_at,
                     A.c.status,
+                    A.c.conditions,
                     A.c.decided_at,
                     decider.c.first_name.label("decider"),
                     PC.c.allowed,
@@ -143,6 +145,7 @@ async def export_applications(
             decided_by=r.decider,
             decided_at=None if r.decided_at is None else r.decided_at.astimezone(zone),
             attended={"attended": True, "no_show": False}.get(r.status),
+            conditions=tuple(r.conditions or ()),
         )
         for r in rows
     )
@@ -165,6 +168,7 @@ def to_csv(export: ApplicationsExport, headers: Sequence[str], yes: str, no: str
                 line.decided_by or "",
                 "" if line.decided_at is None else line.decided_at.strftime(LOCAL_FORMAT),
                 "" if line.attended is None else (yes if line.attended else no),
+                " / ".join(line.conditions),
             ]
         )
     return buffer.getvalue().encode("utf-8-sig")

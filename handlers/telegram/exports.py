@@ -73,6 +73,7 @@ def csv_headers(t: Translator) -> list[str]:
         t._("Decided by"),
         t._("Decided at"),
         t._("Attended"),
+        t._("Conditions confirmed"),
     ]
 
 
