@@ -174,6 +174,7 @@ async def import_stations(
                 title=f"{template.title} — {station.name}",
                 domain=template.domain,
                 description=template.full_description(t),
+                conditions=(template.prerequisites,) if template.prerequisites else (),
                 address=", ".join(p for p in (station.name, station.address) if p),
                 postcode=station.postcode,
                 point=station.point,

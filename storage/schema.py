@@ -185,6 +185,11 @@ missions = Table(
     Column("review_note", Text),
     Column("reviewed_by", ForeignKey("people.id", ondelete="SET NULL")),
     Column("reviewed_at", UTCDateTime()),
+    # What a volunteer must confirm before applying ("on the electoral roll of the
+    # département"); None on rows older than the column, read as none.
+    Column("conditions", JSON),
+    Column("submitted_at", UTCDateTime()),  # last sent for review
+    Column("review_reminded_at", UTCDateTime()),  # the referent reminded of it, once
     Column("keyword", String(20), unique=True),
     # Why a coordinator cancelled it, as they typed or chose it (0009).
     Column("cancel_reason", String(300)),
@@ -220,6 +225,8 @@ applications = Table(
     Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
     Column("status", String(16), nullable=False),
     Column("reason", String(40)),
+    Column("reason_note", Text),  # a refusal's reason in the coordinator's own words
+    Column("conditions", JSON),  # the mission's conditions the volunteer confirmed
     Column("decided_by", ForeignKey("people.id", ondelete="SET NULL")),
     Column("decided_at", UTCDateTime()),
     # A waitlisted person offered a freed place, until they accept, decline or time runs out.
@@ -228,6 +235,8 @@ applications = Table(
     Column("attendance_flagged_at", UTCDateTime()),  # no answer by H-1: coordinator told
     Column("nudged_at", UTCDateTime()),  # pending for 3 days: the admin group reminded
     Column("late_at", UTCDateTime()),  # pending for 7 days: marked late, volunteer told
+    # pending the evening before the slot: in the admin group's list, volunteer told
+    Column("evening_listed_at", UTCDateTime()),
     _created(),
     Column("updated_at", UTCDateTime(), nullable=False, default=now, onupdate=now),
     CheckConstraint(
@@ -415,4 +424,17 @@ relay_blocks = Table(
     Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
     _created(),
     UniqueConstraint("person_id", "organisation_id", name="uq_relay_blocks_person_organisation"),
+)
+
+# Whether an organisation may see the phone number a volunteer gave: asked once per
+# organisation; no row means no.
+phone_consents = Table(
+    "phone_consents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("allowed", Boolean, nullable=False),
+    Column("decided_at", UTCDateTime(), nullable=False, default=now),
+    UniqueConstraint("person_id", "organisation_id", name="uq_phone_consents_person_organisation"),
 )

@@ -45,7 +45,7 @@ def message_sid() -> str:
 
 @dataclass
 class Resident:
-    """Someone texting our number from `phone`; every answer must fit one SMS."""
+    """Someone texting our number from `phone`; every answer must fit one or two SMS."""
 
     conversations: SmsConversations
     phone: str = "+33612345678"
@@ -55,7 +55,9 @@ class Resident:
         """Their SMS; returns our answer ('' when we stay silent)."""
         reply = await self.conversations.handle(self.phone, text, sid or message_sid())
         if reply is not None:
-            assert segments(reply) == 1, f"{segments(reply)} segments: {reply!r}"
+            # A mission's first page may take two (what it is, then its slots); tests of
+            # tests/test_sms_segments.py say which answers do.
+            assert segments(reply) <= 2, f"{segments(reply)} segments: {reply!r}"
             self.read.append(reply)
         return reply or ""
 

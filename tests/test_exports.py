@@ -1,4 +1,4 @@
-"""Exports: a mission's applications as CSV (phones only when shared), the organisation's
+"""Exports: a mission's applications as CSV (phones only when allowed), the organisation's
 iCal feed, a volunteer's own calendar."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import io
 from sqlalchemy import select, update
 
 from bot import ical
-from bot.services import applications, exports, organisations
+from bot.services import applications, exports, organisations, phone_consents
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW
@@ -64,10 +64,13 @@ async def scenario(db: Database) -> tuple[int, int, int, int]:
     return org.id, coordinator.id, mission, sharer.id
 
 
-async def test_csv_has_phone_only_when_shared_and_is_audited(db: Database) -> None:
-    _org, coordinator, mission, _ = await scenario(db)
+async def test_csv_has_phone_only_when_allowed_and_is_audited(db: Database) -> None:
+    org, coordinator, mission, sharer = await scenario(db)
+    shared_only = await exports.export_applications(db, actor_id=coordinator, mission_id=mission)
+    assert all(line.phone is None for line in shared_only.lines)  # given for SMS, not for them
+    await phone_consents.decide(db, person_id=sharer, organisation_id=org, allowed=True, now=NOW)
     export = await exports.export_applications(db, actor_id=coordinator, mission_id=mission)
-    headers = ["first", "phone", "start", "end", "status", "by", "at", "attended"]
+    headers = ["first", "phone", "start", "end", "status", "by", "at", "attended", "conditions"]
     data = exports.to_csv(export, headers, "yes", "no")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     by_name = {r["first"]: r for r in rows}
@@ -84,7 +87,7 @@ async def test_csv_has_phone_only_when_shared_and_is_audited(db: Database) -> No
         actors = list(
             await conn.scalars(select(log.c.actor_id).where(log.c.action == "mission.exported"))
         )
-    assert actors == [coordinator]
+    assert actors == [coordinator, coordinator]  # each export leaves its trace
 
 
 async def test_only_members_export(db: Database) -> None:

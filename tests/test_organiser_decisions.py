@@ -97,6 +97,7 @@ async def test_a_refusal_asks_why_and_the_volunteer_is_told_the_reason(tmp_path:
             "The slot is already filled",
             "Requirements not met",
             "Other reason",
+            "✍️ Write the reason",
             "« Back",
         ]
         await tap_action(bot, COORDINATOR, posted, "refuse_back")

@@ -153,6 +153,8 @@ def test_every_kind_renders_in_french_with_french_dates(kind: str) -> None:
         reason="other",
         offer_expires_at="2027-06-12T20:00:00+00:00",
         callout_id=5,
+        date="2027-06-13",  # the evening list: its day and the applications on it
+        items=[submitted()],
     )
 
     message = render(kind, payload, Translator("fr"))

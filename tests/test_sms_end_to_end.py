@@ -118,7 +118,11 @@ async def test_a_resident_registers_applies_and_hears_the_coordinators_answer_by
         assert await delivery_of(bot, answer.sid) == "delivered"
         [mine] = await applications.applications_of(bot.db, await person_id(bot), now=NOW)
         assert mine.status == ApplicationStatus.APPROVED
-        assert all(segments(sms.body) == 1 for sms in twilio.inbox[PHONE])
+        # One part each, but the mission's detail: what it is, then its slots.
+        assert [segments(sms.body) for sms in twilio.inbox[PHONE]].count(1) == len(
+            twilio.inbox[PHONE]
+        ) - 1
+        assert segments(detail) == 2
 
 
 async def test_stop_silences_every_feature_and_start_brings_the_resident_back(

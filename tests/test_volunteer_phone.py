@@ -19,7 +19,7 @@ async def test_a_volunteer_who_blocked_the_bot_hears_the_decision_by_sms(tmp_pat
         camille = await volunteer(bot.db, VOLUNTEER, "Camille")
         profile = (await bot.say(VOLUNTEER, "/profile"))[-1]
         asked = await bot.tap(VOLUNTEER, profile, "Phone")
-        assert "never shown" in asked[-1].text
+        assert "only if you allow that organisation" in asked[-1].text
 
         await bot.settle(bot.double.share_contact(VOLUNTEER, "+33612345678"))
         assert "SMS" in bot.double.last(VOLUNTEER).text

@@ -17,6 +17,7 @@ from bot.buttons import Button
 from bot.domain import ANSWER_WITHIN_DAYS, NO_SHOWS_WARNING, REFUSAL_REASONS, ApplicationStatus
 from bot.i18n import Translator
 from bot.messaging.render_callouts import CALLOUT_RENDERERS
+from bot.messaging.render_election import ELECTION_RENDERERS
 from bot.messaging.render_mission_changes import MISSION_CHANGE_RENDERERS
 from bot.messaging.render_moderation import MODERATION_RENDERERS
 from bot.messaging.render_offers import OFFER_RENDERERS
@@ -106,6 +107,7 @@ def application_submitted(payload: dict[str, Any], t: Translator) -> Rendered:
             ),
             "🗓 " + esc(_slot(payload, t)),
             "👤 " + esc(_volunteer_facts(payload, t)),
+            *confirmed_lines(payload.get("conditions") or [], t),
             *_no_show_warning(payload, t),
             "",
             t.n_(
@@ -116,6 +118,13 @@ def application_submitted(payload: dict[str, Any], t: Translator) -> Rendered:
         ]
     )
     return Rendered(text, decision_buttons(t, int(payload["application_id"])))
+
+
+def confirmed_lines(conditions: list[str], t: Translator) -> list[str]:
+    """The conditions the volunteer confirmed, for the coordinator deciding."""
+    return [
+        "☑️ " + t._("Confirms: {condition}", condition=esc(condition)) for condition in conditions
+    ]
 
 
 def decision_buttons(t: Translator, application_id: int) -> list[list[Button]]:
@@ -150,7 +159,7 @@ def application_decided(payload: dict[str, Any], t: Translator) -> Rendered:
                 mission=mission,
                 slot=esc(_slot(payload, t)),
             ),
-            t._("Reason: {reason}", reason=esc(t._(label))),
+            t._("Reason: {reason}", reason=esc(payload.get("reason_note") or t._(label))),
             "",
             t._("Thank you for offering your time. Other missions need you: /missions"),
         ]
@@ -211,6 +220,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any], Translator], Rendered]] = {
     **MODERATION_RENDERERS,
     **RELAY_RENDERERS,
     **MISSION_CHANGE_RENDERERS,
+    **ELECTION_RENDERERS,
 }
 
 

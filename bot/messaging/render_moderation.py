@@ -53,7 +53,8 @@ def _slot_lines(payload: dict[str, Any], t: Translator) -> list[str]:
             line += " — " + t.n_("{n} volunteer", "{n} volunteers", int(slot["capacity"]))
         lines.append(line)
     if len(slots) > MAX_SLOTS_SHOWN:
-        lines.append(t._("… and {n} more slots", n=len(slots) - MAX_SLOTS_SHOWN))
+        more = len(slots) - MAX_SLOTS_SHOWN
+        lines.append(t.n_("… and {n} more slot", "… and {n} more slots", more))
     return lines
 
 
@@ -84,9 +85,21 @@ def mission_review(payload: dict[str, Any], t: Translator) -> Rendered:
     if not payload.get("organisation_verified"):
         organisation += " · " + t._("not verified yet")
     description = str(payload.get("description") or "").strip()
+    waiting = int(payload.get("waiting_days") or 0)
+    reminder = []
+    if waiting:
+        reminder = [
+            "⏰ "
+            + t.n_(
+                "Waiting for your decision for {n} day.",
+                "Waiting for your decision for {n} days.",
+                waiting,
+            )
+        ]
     text = "\n".join(
         [
             "🔎 " + t._("<b>Mission to review</b>"),
+            *reminder,
             "<b>" + esc(payload["mission_title"]) + "</b>",
             "🏢 " + organisation,
             "📍 " + _place(payload, t),

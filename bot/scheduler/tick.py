@@ -12,10 +12,12 @@ from bot.scheduler.attendance import ask_attendance, flag_unanswered
 from bot.scheduler.callouts import send_due_waves
 from bot.scheduler.closing import close_finished_missions
 from bot.scheduler.digest import send_digests
+from bot.scheduler.election_week import evening_lists, nudge_before_start
 from bot.scheduler.nudges import flag_late, nudge_pending
 from bot.scheduler.offers import expire_offers
 from bot.scheduler.purge import purge_personal_data
 from bot.scheduler.reminders import send_reminders
+from bot.scheduler.review_reminders import remind_reviews
 from bot.scheduler.rosters import ask_feedback, post_rosters
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,10 @@ def jobs() -> list[tuple[str, Job]]:
         ("attendance_ask", ask_attendance),
         ("attendance_flag", flag_unanswered),
         ("nudges", nudge_pending),
+        ("nudges_soon", nudge_before_start),
+        ("evening_lists", evening_lists),
         ("late", flag_late),
+        ("review_reminders", remind_reviews),
         ("rosters", post_rosters),
         ("feedback", ask_feedback),
         ("closing", close_finished_missions),

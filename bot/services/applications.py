@@ -4,6 +4,7 @@ writes the change, so simultaneous applicants can never over-book a slot."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from bot.domain import ACTIVE, HOLDING, REFUSAL_REASONS, ApplicationStatus, Miss
 from bot.geo import haversine_km
 from bot.messaging.outbox import Priority, enqueue
 from bot.services import audit, offers
+from bot.services.conditions import to_confirm
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.missions import count_taken
 from bot.services.organisations import admin_chat_ids, coordinator_ids, require_member
@@ -23,6 +25,7 @@ from storage import schema
 from storage.database import Database, Inbound
 
 A, S, M, P = schema.applications, schema.slots, schema.missions, schema.people
+NOTE_MAX = 300  # a refusal's note: a few sentences, read on a phone
 
 
 @dataclass(frozen=True)
@@ -239,13 +242,22 @@ async def _tell_organisation(
 
 async def _announce_pending(conn: AsyncConnection, view: ApplicationView, person: Person) -> None:
     payload = _snapshot(view) | await _volunteer_line(conn, person, view.mission_id)
+    confirmed = await conn.scalar(select(A.c.conditions).where(A.c.id == view.id))
+    payload["conditions"] = list(confirmed or ())
     await _tell_organisation(conn, view.organisation_id, "application_submitted", payload)
 
 
 async def apply(
-    db: Database, *, person_id: int, slot_id: int, now: datetime, inbound: Inbound | None = None
+    db: Database,
+    *,
+    person_id: int,
+    slot_id: int,
+    now: datetime,
+    inbound: Inbound | None = None,
+    confirmed: Sequence[str] = (),
 ) -> ApplicationView:
-    """Apply for a slot: pending while a place is free, else waitlisted with a position."""
+    """Apply for a slot: pending while a place is free, else waitlisted with a position.
+    Each of the mission's conditions must be `confirmed` now or to its organisation before."""
     async with db.transaction("apply", inbound) as conn:
         # Lock the person then the slot: concurrent applicants for the slot queue here,
         # and one person's simultaneous applications cannot both dodge the overlap check.
@@ -270,6 +282,14 @@ async def apply(
             raise Conflict("slot_cancelled")
         if slot.starts_at <= now:
             raise Conflict("slot_started")
+        missing = [
+            c for c in await to_confirm(conn, person_id, slot.mission_id) if c not in confirmed
+        ]
+        if missing:
+            raise Conflict("conditions_unconfirmed", conditions=missing)
+        mission_conditions = await conn.scalar(
+            select(M.c.conditions).where(M.c.id == slot.mission_id)
+        )
         existing = await conn.scalar(
             select(A.c.id).where(
                 A.c.slot_id == slot_id,
@@ -304,6 +324,7 @@ async def apply(
                 slot_id=slot_id,
                 person_id=person_id,
                 status=status,
+                conditions=list(mission_conditions or ()) or None,
                 created_at=schema.now(),
                 updated_at=schema.now(),
             )
@@ -425,13 +446,15 @@ async def decide(
     actor_id: int,
     approve: bool,
     reason: str | None = None,
+    note: str | None = None,
     inbound: Inbound | None = None,
     now: datetime | None = None,
 ) -> Decision:
-    """A coordinator approves or refuses; a second decision on the same application only
-    reports the first one."""
+    """A coordinator approves or refuses (a refusal may carry a note in their own words);
+    a second decision on the same application only reports the first one."""
     if not approve and reason not in REFUSAL_REASONS:
         raise InvalidInput("reason")
+    note = None if approve else " ".join((note or "").split())[:NOTE_MAX] or None
     async with db.transaction("decide_application", inbound) as conn:
         row = await lock_application(conn, db, application_id)
         await require_member(conn, actor_id, row.organisation_id)
@@ -447,6 +470,8 @@ async def decide(
             reason=None if approve else reason,
             decided=True,
         )
+        if note is not None:
+            await conn.execute(update(A).where(A.c.id == application_id).values(reason_note=note))
         await audit.record(
             conn,
             "decide_application",
@@ -461,7 +486,8 @@ async def decide(
             conn,
             "application_decided",
             person_id=row.person_id,
-            payload=_snapshot(view) | {"status": str(new), "reason": view.reason},
+            payload=_snapshot(view)
+            | {"status": str(new), "reason": view.reason, "reason_note": note},
             priority=Priority.NORMAL,
         )
         if not approve:

@@ -22,6 +22,7 @@ from bot.geo import bounding_box, haversine_km
 from storage import schema
 
 P, A, S, R = schema.people, schema.applications, schema.slots, schema.callout_recipients
+M, BLOCKS = schema.missions, schema.relay_blocks
 
 # Nobody is asked more often than this, whatever the crisis: people who get too many
 # alerts stop reading them.
@@ -74,7 +75,8 @@ def _reachable(channels: Sequence[str]) -> Any:
 
 
 async def _excluded(conn: AsyncConnection, target: Target, now: datetime) -> set[int]:
-    """People busy at that time, already on the slot, already asked, or asked enough."""
+    """People busy at that time, already on the slot, already asked, asked enough, or who
+    blocked the organisation."""
     busy = (
         select(A.c.person_id)
         .join(S, S.c.id == A.c.slot_id)
@@ -94,8 +96,15 @@ async def _excluded(conn: AsyncConnection, target: Target, now: datetime) -> set
         .group_by(R.c.person_id)
         .having(func.count() >= CAP_PER_WEEK)
     )
+    # /block means no message at all from that organisation, alerts included.
+    blocking = (
+        select(BLOCKS.c.person_id)
+        .join(M, M.c.organisation_id == BLOCKS.c.organisation_id)
+        .join(S, S.c.mission_id == M.c.id)
+        .where(S.c.id == target.slot_id)
+    )
     excluded: set[int] = set()
-    queries = [busy, on_slot, capped]
+    queries = [busy, on_slot, capped, blocking]
     if target.callout_id is not None:
         # Someone whose call was withdrawn unsent never heard of it: they may be asked again.
         outbox = schema.outbox

@@ -1,6 +1,6 @@
 """What an organisation takes away: the applications of a mission as spreadsheet rows
-(phone numbers only of volunteers who agreed to share them), an iCal feed of its slots
-behind a secret token, and a volunteer's own commitments as a calendar file."""
+(phone numbers only of volunteers who allowed this organisation to see them), an iCal feed
+of its slots behind a secret token, and a volunteer's own commitments as a calendar file."""
 
 from __future__ import annotations
 
@@ -24,12 +24,13 @@ from bot.services.organisations import require_member
 from storage import schema
 from storage.database import Database, Inbound
 
-A, S, M, P, ORGS = (
+A, S, M, P, ORGS, PC = (
     schema.applications,
     schema.slots,
     schema.missions,
     schema.people,
     schema.organisations,
+    schema.phone_consents,
 )
 COMMITTED = (ApplicationStatus.APPROVED, ApplicationStatus.CONFIRMED)
 FEED_PAST_DAYS = 30  # the feed keeps a month of past slots, for the record
@@ -46,13 +47,14 @@ class MissionChoice:
 @dataclass(frozen=True)
 class ExportLine:
     first_name: str
-    phone: str | None  # only when the volunteer shares it
+    phone: str | None  # only when the volunteer allowed this organisation
     starts_at: datetime  # local to the mission
     ends_at: datetime
     status: ApplicationStatus
     decided_by: str | None
     decided_at: datetime | None
     attended: bool | None  # None: not marked
+    conditions: tuple[str, ...] = ()  # the mission's conditions the volunteer confirmed
 
 
 @dataclass(frozen=True)
@@ -104,13 +106,20 @@ async def export_applications(
                     S.c.starts_at,
                     S.c.ends_at,
                     A.c.status,
+                    A.c.conditions,
                     A.c.decided_at,
                     decider.c.first_name.label("decider"),
+                    PC.c.allowed,
                 )
                 .select_from(
                     A.join(S, S.c.id == A.c.slot_id)
                     .join(P, P.c.id == A.c.person_id)
                     .outerjoin(decider, decider.c.id == A.c.decided_by)
+                    .outerjoin(
+                        PC,
+                        (PC.c.person_id == P.c.id)
+                        & (PC.c.organisation_id == mission.organisation_id),
+                    )
                 )
                 .where(S.c.mission_id == mission_id)
                 .order_by(S.c.starts_at, P.c.first_name, A.c.id)
@@ -129,13 +138,14 @@ async def export_applications(
     lines = tuple(
         ExportLine(
             first_name=r.first_name,
-            phone=r.phone if r.phone_shared and r.erased_at is None else None,
+            phone=r.phone if r.phone_shared and r.allowed and r.erased_at is None else None,
             starts_at=r.starts_at.astimezone(zone),
             ends_at=r.ends_at.astimezone(zone),
             status=ApplicationStatus(r.status),
             decided_by=r.decider,
             decided_at=None if r.decided_at is None else r.decided_at.astimezone(zone),
             attended={"attended": True, "no_show": False}.get(r.status),
+            conditions=tuple(r.conditions or ()),
         )
         for r in rows
     )
@@ -158,6 +168,7 @@ def to_csv(export: ApplicationsExport, headers: Sequence[str], yes: str, no: str
                 line.decided_by or "",
                 "" if line.decided_at is None else line.decided_at.strftime(LOCAL_FORMAT),
                 "" if line.attended is None else (yes if line.attended else no),
+                " / ".join(line.conditions),
             ]
         )
     return buffer.getvalue().encode("utf-8-sig")

@@ -45,6 +45,7 @@ class MissionSpec:
     timezone: str = "Europe/Paris"
     slots: tuple[SlotSpec, ...] = ()
     template_id: int | None = None
+    conditions: tuple[str, ...] = ()  # what a volunteer confirms before applying
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class MissionDetail:
     remote: bool
     timezone: str
     slots: tuple[SlotView, ...]
+    conditions: tuple[str, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -162,6 +164,7 @@ async def insert_mission(
             timezone=spec.timezone,
             status=MissionStatus.DRAFT if status == MissionStatus.IN_REVIEW else status,
             template_id=spec.template_id,
+            conditions=[c.strip() for c in spec.conditions if c.strip()],
             created_by=actor_id,
             created_at=schema.now(),
             published_at=schema.now() if status == MissionStatus.PUBLISHED else None,
@@ -383,6 +386,7 @@ async def fetch_detail(conn: AsyncConnection, mission_id: int) -> MissionDetail:
             SlotView(r.id, r.mission_id, r.starts_at, r.ends_at, r.capacity, int(r.taken))
             for r in slot_rows
         ),
+        conditions=tuple(row.conditions or ()),
     )
 
 

@@ -70,6 +70,14 @@ async def export(db: Database, *, person_id: int, inbound: Inbound | None = None
                     select(schema.relay_blocks).where(schema.relay_blocks.c.person_id == person_id)
                 )
             ],
+            "phone_consents": [
+                _record(r)
+                for r in await conn.execute(
+                    select(schema.phone_consents).where(
+                        schema.phone_consents.c.person_id == person_id
+                    )
+                )
+            ],
             "audit_log": [
                 _record(r)
                 for r in await conn.execute(
@@ -222,7 +230,7 @@ async def _wipe_traces(conn: AsyncConnection, person_id: int) -> None:
         )
     )
     await wipe_notes(conn, notes.all())
-    for table in (schema.members, schema.referents, schema.relay_blocks):
+    for table in (schema.members, schema.referents, schema.relay_blocks, schema.phone_consents):
         await conn.execute(delete(table).where(table.c.person_id == person_id))
 
 

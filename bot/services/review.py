@@ -105,7 +105,9 @@ async def submit(
     """Put a mission in review and send it to its referents; returns their person ids."""
     m = schema.missions
     await conn.execute(
-        m.update().where(m.c.id == mission_id).values(status=MissionStatus.IN_REVIEW)
+        m.update()
+        .where(m.c.id == mission_id)
+        .values(status=MissionStatus.IN_REVIEW, submitted_at=schema.now(), review_reminded_at=None)
     )
     referents = await referents_for(conn, await territory_postcode(conn, mission_id))
     payload = await review_payload(conn, mission_id)

@@ -47,6 +47,7 @@ class RosterLine:
     person_id: int
     first_name: str
     status: ApplicationStatus
+    conditions: tuple[str, ...] = ()  # the mission's conditions they confirmed
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ async def fetch_roster(
         raise NotFound("slot_not_found")
     rows = (
         await conn.execute(
-            select(A.c.id, A.c.person_id, A.c.status, P.c.first_name)
+            select(A.c.id, A.c.person_id, A.c.status, A.c.conditions, P.c.first_name)
             .join(P, P.c.id == A.c.person_id)
             .where(A.c.slot_id == slot_id, A.c.status.in_([*map(str, statuses)]))
             .order_by(P.c.first_name, A.c.id)
@@ -130,7 +131,14 @@ async def fetch_roster(
         ends_at=slot.ends_at,
         capacity=slot.capacity,
         lines=tuple(
-            RosterLine(r.id, r.person_id, r.first_name, ApplicationStatus(r.status)) for r in rows
+            RosterLine(
+                r.id,
+                r.person_id,
+                r.first_name,
+                ApplicationStatus(r.status),
+                tuple(r.conditions or ()),
+            )
+            for r in rows
         ),
     )
 

@@ -15,6 +15,7 @@ from bot.messaging.render import UnknownNotification
 from bot.sms import dates
 from bot.sms.gsm7 import SINGLE_GSM7, SINGLE_UCS2, fit_encoding, is_gsm7, length, segments
 from bot.sms.render_callouts import CALLOUT_RENDERERS
+from bot.sms.render_election import ELECTION_RENDERERS
 from bot.sms.render_mission_changes import MISSION_CHANGE_RENDERERS
 from bot.sms.render_moderation import MODERATION_RENDERERS
 from bot.sms.render_offers import OFFER_RENDERERS
@@ -108,7 +109,7 @@ def application_decided(payload: Mapping[str, Any], t: Translator, today: date |
         )
     if status == ApplicationStatus.REFUSED:
         label = REFUSAL_REASONS.get(str(payload.get("reason")), REFUSAL_REASONS["other"])
-        values["reason"] = t._(label)
+        values["reason"] = str(payload.get("reason_note") or t._(label))
         del values["place"]
         return fit(
             lambda v: t._(
@@ -156,18 +157,24 @@ def application_submitted(payload: Mapping[str, Any], t: Translator, today: date
     if no_shows >= NO_SHOWS_WARNING:
         # The warning replaces the deadline: one SMS has room for one of them.
         return fit(
-            lambda v: t._(
+            lambda v: t.n_(
+                "Renfort: {name} applied for {mission}, {when}. WARNING: did not come"
+                " {n} time before. Answer in Telegram.",
                 "Renfort: {name} applied for {mission}, {when}. WARNING: did not come"
                 " {n} times before. Answer in Telegram.",
+                no_shows,
                 **v,
             ),
-            values | {"n": str(no_shows)},
+            values,
             ("mission", "name"),
         )
     return fit(
-        lambda v: t._(
+        lambda v: t.n_(
+            "Renfort: {name} applied for {mission}, {when}. Please answer in Telegram"
+            " within {days} day.",
             "Renfort: {name} applied for {mission}, {when}. Please answer in Telegram"
             " within {days} days.",
+            ANSWER_WITHIN_DAYS,
             **v,
         ),
         values,
@@ -204,6 +211,7 @@ RENDERERS: dict[str, Renderer] = {
     **MODERATION_RENDERERS,
     **RELAY_RENDERERS,
     **MISSION_CHANGE_RENDERERS,
+    **ELECTION_RENDERERS,
 }
 
 

@@ -52,9 +52,12 @@ def callout_exhausted(payload: Mapping[str, Any], t: Translator, today: date | N
     from bot.sms.render import fit, when
 
     return fit(
-        lambda v: t._(
+        lambda v: t.n_(
+            "Renfort: callout for {mission}, {when}: nobody left to ask, {taken} of {needed}"
+            " place taken. Widen it in Telegram.",
             "Renfort: callout for {mission}, {when}: nobody left to ask, {taken} of {needed}"
             " places taken. Widen it in Telegram.",
+            int(payload.get("needed") or 0),
             **v,
         ),
         {
@@ -74,8 +77,10 @@ def callout_filled_organisation(
     from bot.sms.render import fit, when
 
     return fit(
-        lambda v: t._(
+        lambda v: t.n_(
+            "Renfort: callout complete, {taken} volunteer will come for {mission}, {when}.",
             "Renfort: callout complete, {taken} volunteers will come for {mission}, {when}.",
+            int(payload.get("taken") or 0),
             **v,
         ),
         {

@@ -23,6 +23,20 @@ def mission_review(payload: Mapping[str, Any], t: Translator, today: date | None
     """To a referent: a mission waits for review."""
     from bot.sms.render import fit
 
+    waiting = int(payload.get("waiting_days") or 0)
+    if waiting:
+        return fit(
+            lambda v: t.n_(
+                "Renfort: {mission} ({organisation}) has waited {n} day for your review."
+                " Please decide in Telegram.",
+                "Renfort: {mission} ({organisation}) has waited {n} days for your review."
+                " Please decide in Telegram.",
+                waiting,
+                **v,
+            ),
+            _values(payload),
+            ("mission", "organisation"),
+        )
     return fit(
         lambda v: t._(
             "Renfort: {organisation} asks you to review {mission}. Please decide in Telegram.",

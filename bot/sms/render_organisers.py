@@ -33,9 +33,12 @@ def application_nudge(payload: Mapping[str, Any], t: Translator, today: date | N
         "days": str(payload.get("days_waiting") or NUDGE_AFTER_DAYS),
     }
     return fit(
-        lambda v: t._(
+        lambda v: t.n_(
+            "Renfort: {name} has waited {days} day for your answer for {mission}, {when}."
+            " Please answer in Telegram.",
             "Renfort: {name} has waited {days} days for your answer for {mission}, {when}."
             " Please answer in Telegram.",
+            int(values["days"]),
             **v,
         ),
         values,
@@ -63,15 +66,16 @@ def weekly_digest(payload: Mapping[str, Any], t: Translator, today: date | None)
     """To a coordinator by SMS: the week in two numbers."""
     from bot.sms.render import fit
 
+    pending, places = int(payload.get("pending_count") or 0), int(payload.get("places_left") or 0)
     values = {
         "organisation": str(payload["organisation_name"]),
-        "pending": str(int(payload.get("pending_count") or 0)),
-        "places": str(int(payload.get("places_left") or 0)),
+        "pending": t.n_("{n} application to answer", "{n} applications to answer", pending),
+        "places": t.n_("{n} place to fill", "{n} places to fill", places),
     }
     return fit(
         lambda v: t._(
-            "Renfort, {organisation}: {pending} applications to answer, {places} places to"
-            " fill in the next 14 days. Details in Telegram.",
+            "Renfort, {organisation}: {pending}, {places} in the next 14 days. Details in"
+            " Telegram.",
             **v,
         ),
         values,

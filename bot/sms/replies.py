@@ -4,7 +4,7 @@ instead of spilling into a second part."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,8 @@ from bot.sms.render import SHORTEST, fit, shorten
 
 LIST_TITLE = 40  # characters of a mission title in a numbered list, at most
 LIST_TITLE_SHORTEST = 28
+# A mission's first page says what it is in one SMS and lists its slots in a second.
+DETAIL_PARTS = 2
 
 # Sent before we know the person's language, so in both.
 WELCOME = fit_encoding(
@@ -47,13 +49,13 @@ def one(text: str) -> str:
     return fit_encoding(text)
 
 
-def paged(build: Callable[[int], str], available: int) -> tuple[str, int]:
-    """The text with as many of `available` items as fit one segment (at least one)."""
+def paged(build: Callable[[int], str], available: int, parts: int = 1) -> tuple[str, int]:
+    """The text with as many of `available` items as fit `parts` segments (at least one)."""
     text = fit_encoding(build(1))
     shown = 1
     for count in range(2, available + 1):
         candidate = fit_encoding(build(count))
-        if segments(candidate) > 1:
+        if segments(candidate) > parts:
             break
         text, shown = candidate, count
     return text, shown
@@ -103,6 +105,11 @@ def registered(t: Translator, name: str, town: str) -> str:
         {"name": name, "town": town},
         ("town", "name"),
     )
+
+
+def registered_short(t: Translator, name: str) -> str:
+    """Registration done, said before the mission that brought the person."""
+    return t._("Thank you {name}, you are registered.", name=name)
 
 
 def finish_registering_first(t: Translator, question: str) -> str:
@@ -187,31 +194,87 @@ def mission_detail(
     first_number: int,
     remaining_after: Callable[[int], bool],
     today: date | None = None,
+    lead: str = "",
 ) -> tuple[str, int]:
-    """The mission, where it is, and its next slots numbered to apply."""
-    where = t._("remote") if detail.remote else detail.address or detail.postcode or ""
-    heading = {"title": detail.title, "organisation": detail.organisation_name, "where": where}
+    """The mission, where it is, what it is about, and its next slots numbered to apply.
+
+    The first page takes up to two SMS: the first says what the mission is (its description
+    cut to fit), the second lists the slots. Later pages (MORE) fit one."""
+    if first_number > 1:
+
+        def later(count: int) -> str:
+            body = _slots_body(t, detail, slots, count, first_number, remaining_after, today)
+            return shorten(detail.title, LIST_TITLE) + "\n" + body
+
+        return paged(later, len(slots))
+    intro = mission_intro(t, detail, lead)
 
     def build(count: int) -> str:
-        lines = [
-            _slot_line(t, first_number + i, slot, detail.zone, today)
-            for i, slot in enumerate(slots[:count])
-        ]
-        footer = (
-            t._("Reply a slot number to apply, MORE for more slots.")
-            if remaining_after(count)
-            else t._("Reply a slot number to apply.")
-        )
-        body = "\n".join([*lines, footer])
-        if first_number > 1:
-            return "\n".join([shorten(detail.title, LIST_TITLE), body])
-        return fit(
-            lambda v: t._("{title} ({organisation})\n{where}", **v) + "\n" + body,
-            heading,
-            ("title", "where", "organisation"),
-        )
+        body = _slots_body(t, detail, slots, count, first_number, remaining_after, today)
+        return intro + "\n" + body
 
-    return paged(build, len(slots))
+    return paged(build, len(slots), parts=DETAIL_PARTS)
+
+
+def mission_intro(t: Translator, detail: MissionDetail, lead: str = "") -> str:
+    """One SMS saying what the mission is: title, organisation, place and description."""
+    where = t._("remote") if detail.remote else detail.address or detail.postcode or ""
+    values = {
+        "title": detail.title,
+        "organisation": detail.organisation_name,
+        "where": where,
+        "description": detail.description,
+        "conditions": " ".join(detail.conditions),
+    }
+
+    def build(v: Mapping[str, str]) -> str:
+        lines = [lead] if lead else []
+        lines.append(t._("{title} ({organisation})\n{where}", **v))
+        if v["conditions"]:
+            lines.append(t._("Conditions: {conditions}", conditions=v["conditions"]))
+        if v["description"]:
+            lines.append(v["description"])
+        return "\n".join(lines)
+
+    shrinkable = ("description", "conditions", "title", "where", "organisation")
+    return fit(build, values, shrinkable)
+
+
+def _slots_body(
+    t: Translator,
+    detail: MissionDetail,
+    slots: Sequence[SlotView],
+    count: int,
+    first_number: int,
+    remaining_after: Callable[[int], bool],
+    today: date | None,
+) -> str:
+    lines = [
+        _slot_line(t, first_number + i, slot, detail.zone, today)
+        for i, slot in enumerate(slots[:count])
+    ]
+    footer = (
+        t._("Reply a slot number to apply, MORE for more slots.")
+        if remaining_after(count)
+        else t._("Reply a slot number to apply.")
+    )
+    return "\n".join([*lines, footer])
+
+
+def ask_condition(t: Translator, condition: str, number: int, count: int) -> str:
+    """One of a mission's conditions, to confirm with YES before applying."""
+    return fit(
+        lambda v: t._(
+            "Condition {number}/{count}: {condition} Is this true for you? Reply YES or NO.",
+            **v,
+        ),
+        {"condition": condition, "number": str(number), "count": str(count)},
+        ("condition",),
+    )
+
+
+def condition_not_met(t: Translator) -> str:
+    return one(t._("Then this mission is not for you, sorry. Send MISSIONS to see other missions."))
 
 
 def no_slots(t: Translator) -> str:
@@ -435,6 +498,9 @@ def refusal(t: Translator, error: ServiceError) -> str:
         "slot_cancelled": N_("This slot is cancelled. Send MISSIONS to see others."),
         "already_applied": N_("You have already applied for this slot. Send MY MISSIONS."),
         "not_active": N_("This application is no longer active. Send MY MISSIONS."),
+        "conditions_unconfirmed": N_(
+            "This mission asks you to confirm its conditions first. Send its number again."
+        ),
     }
     if error.code == "overlap":
         return fit(

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain import MissionStatus
-from bot.services import applications, keywords, missions
-from bot.services.errors import Conflict
+from bot.services import applications, conditions, keywords, missions
+from bot.services.errors import Conflict, ServiceError
 from bot.sms import replies
-from handlers.sms.turn import LIST, MISSION, SmsTurn
+from handlers.sms.turn import CONDITION, LIST, MISSION, SmsTurn
 
 FETCH = 6  # missions read per page; an SMS shows two to four of them
 
@@ -84,6 +84,16 @@ async def keyword(turn: SmsTurn, text: str) -> bool:
     return True
 
 
+async def poster_mission(turn: SmsTurn, mission_id: int) -> bool:
+    """Right after registering: the mission whose keyword brought the person, if still open."""
+    lead = replies.registered_short(turn.t, turn.person.first_name)
+    try:
+        await _slots_page(turn, mission_id, slot_ids=None, shown=0, lead=lead)
+    except ServiceError:
+        return False  # gone or closed meanwhile: the plain welcome says what to do next
+    return turn.reply is not None
+
+
 async def more_slots(turn: SmsTurn) -> None:
     """MORE after a mission: its next slots."""
     data = turn.data
@@ -96,7 +106,7 @@ async def more_slots(turn: SmsTurn) -> None:
 
 
 async def _slots_page(
-    turn: SmsTurn, mission_id: int, *, slot_ids: list[int] | None, shown: int
+    turn: SmsTurn, mission_id: int, *, slot_ids: list[int] | None, shown: int, lead: str = ""
 ) -> None:
     detail = await missions.mission_detail(turn.renfort.db, mission_id)
     if detail.status != MissionStatus.PUBLISHED:
@@ -118,6 +128,7 @@ async def _slots_page(
         shown + 1,
         lambda k: shown + k < len(slot_ids),
         turn.today,
+        lead,
     )
     turn.say(text)
     turn.goto(
@@ -135,13 +146,48 @@ async def apply(turn: SmsTurn, number: int) -> None:
     if not 1 <= number <= len(slot_ids):
         turn.say(replies.no_such_number(turn.t, len(slot_ids)))
         return
+    slot_id = slot_ids[number - 1]
+    todo = await conditions.to_confirm_for_slot(
+        turn.renfort.db, person_id=turn.person.id, slot_id=slot_id
+    )
+    if todo:
+        turn.goto(CONDITION, slot=slot_id, todo=todo, ok=[], mission=dict(turn.data))
+        turn.say(replies.ask_condition(turn.t, todo[0], 1, len(todo)))
+        return
+    await _apply(turn, slot_id, [], dict(turn.data))
+
+
+async def condition_answer(turn: SmsTurn, yes: bool) -> None:
+    """YES or NO to the condition asked: the next one, or the application once all are."""
+    data = turn.data
+    todo = [str(c) for c in data.get("todo", [])]
+    confirmed = [str(c) for c in data.get("ok", [])]
+    kept = data.get("mission")
+    mission: dict[str, Any] = kept if isinstance(kept, dict) else {}
+    if not yes or not todo:
+        turn.goto(MISSION, **mission)
+        turn.say(replies.condition_not_met(turn.t))
+        return
+    confirmed.append(todo[len(confirmed)])
+    if len(confirmed) < len(todo):
+        turn.goto(CONDITION, slot=data.get("slot"), todo=todo, ok=confirmed, mission=mission)
+        number = len(confirmed) + 1
+        turn.say(replies.ask_condition(turn.t, todo[len(confirmed)], number, len(todo)))
+        return
+    await _apply(turn, int(data.get("slot") or 0), confirmed, mission)
+
+
+async def _apply(
+    turn: SmsTurn, slot_id: int, confirmed: list[str], mission: dict[str, Any]
+) -> None:
     # Staying on the mission lets the person apply for another slot of it by its number.
     view = await applications.apply(
         turn.renfort.db,
         person_id=turn.person.id,
-        slot_id=slot_ids[number - 1],
+        slot_id=slot_id,
         now=turn.now,
-        inbound=turn.goto(MISSION, **turn.data),
+        inbound=turn.goto(MISSION, **mission),
+        confirmed=confirmed,
     )
     turn.say(replies.applied(turn.t, view, turn.today))
     turn.renfort.notify_outbox()

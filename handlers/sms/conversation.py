@@ -12,7 +12,7 @@ import logging
 from weakref import WeakValueDictionary
 
 from bot.runtime import Renfort
-from bot.services import phones
+from bot.services import keywords, phones
 from bot.services.errors import ServiceError
 from bot.sms import replies
 from handlers.sms import answers, browse, feedback, mine, privacy, registration
@@ -20,6 +20,7 @@ from handlers.sms import relay as relay_sms
 from handlers.sms.parse import Command, Kind, parse_command, parse_language
 from handlers.sms.turn import (
     CHANNEL,
+    CONDITION,
     CONFIRM_CANCEL,
     IDLE,
     LANGUAGE,
@@ -28,6 +29,7 @@ from handlers.sms.turn import (
     LIST,
     MINE,
     MISSION,
+    POSTER_MISSION,
     SmsTurn,
 )
 from storage.database import (
@@ -149,7 +151,7 @@ async def dispatch(turn: SmsTurn, command: Command) -> None:
             await registration.choose_language(turn, command.language)
         else:
             turn.say(replies.LANGUAGE_QUESTION)
-            turn.goto(LANGUAGE)
+            turn.goto(LANGUAGE, **turn.kept())
         return
     if turn.state == LANGUAGE:
         locale = parse_language(command.text)
@@ -171,13 +173,22 @@ async def _first_contact(turn: SmsTurn, command: Command) -> None:
         contact = await phones.opt_out(db, turn.phone, inbound=turn.goto(IDLE))
         turn.say(replies.stopped(turn.t))
     else:
-        contact = await phones.start_contact(db, turn.phone, inbound=turn.goto(IDLE))
+        # A poster's keyword is remembered, as Telegram's deep link is, so the mission that
+        # brought the person is the first thing they see once registered.
+        mission_id = None
+        if command.kind == Kind.TEXT:
+            mission_id = await keywords.mission_of_keyword(db, command.text)
+        kept = {} if mission_id is None else {POSTER_MISSION: mission_id}
+        contact = await phones.start_contact(db, turn.phone, inbound=turn.goto(IDLE, **kept))
         turn.say(replies.WELCOME)
     turn.contact = contact
 
 
 async def _registered(turn: SmsTurn, command: Command) -> None:
     kind, state = command.kind, turn.state
+    if state == CONDITION and command.yes is not None:
+        await browse.condition_answer(turn, command.yes)
+        return
     # A bare YES/NO answers an offer or "Still coming?", unless we just asked "Cancel?".
     if (
         state != CONFIRM_CANCEL

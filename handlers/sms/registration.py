@@ -8,6 +8,7 @@ from bot.domain import DEFAULT_RADIUS_KM
 from bot.services import people
 from bot.services.people import Person
 from bot.sms import replies
+from handlers.sms import browse
 from handlers.sms.parse import (
     Command,
     Kind,
@@ -16,7 +17,7 @@ from handlers.sms.parse import (
     parse_language,
     parse_postcode,
 )
-from handlers.sms.turn import IDLE, SmsTurn
+from handlers.sms.turn import IDLE, POSTER_MISSION, SmsTurn
 
 LANGUAGE_STEP, NAME_STEP, HOME_STEP, INTERESTS_STEP = "language", "name", "home", "interests"
 # Longer than any French commune's name: anything beyond is not a place.
@@ -81,7 +82,7 @@ async def _language(turn: SmsTurn, command: Command) -> None:
 async def choose_language(turn: SmsTurn, locale: str) -> None:
     """Set the language; go on with registration, or confirm it to a registered person."""
     person = await people.update_profile(
-        turn.renfort.db, turn.person.id, locale=locale, inbound=turn.goto(IDLE)
+        turn.renfort.db, turn.person.id, locale=locale, inbound=turn.goto(IDLE, **turn.kept())
     )
     turn.speak(locale)
     turn.say(replies.language_set(turn.t) if person.registered else question(turn, person))
@@ -93,7 +94,7 @@ async def _first_name(turn: SmsTurn, command: Command) -> None:
         turn.say(replies.bad_first_name(turn.t))
         return
     person = await people.update_profile(
-        turn.renfort.db, turn.person.id, first_name=name, inbound=turn.goto(IDLE)
+        turn.renfort.db, turn.person.id, first_name=name, inbound=turn.goto(IDLE, **turn.kept())
     )
     turn.say(question(turn, person))
 
@@ -107,7 +108,7 @@ async def _home(turn: SmsTurn, command: Command) -> None:
         turn.say(replies.unknown_home(turn.t))
         return
     person = await people.update_profile(
-        turn.renfort.db, turn.person.id, home=place, inbound=turn.goto(IDLE)
+        turn.renfort.db, turn.person.id, home=place, inbound=turn.goto(IDLE, **turn.kept())
     )
     turn.say(question(turn, person))
 
@@ -125,4 +126,7 @@ async def _interests(turn: SmsTurn, command: Command) -> None:
         complete_registration=True,
         inbound=turn.goto(IDLE),
     )
+    mission_id = turn.data.get(POSTER_MISSION)
+    if isinstance(mission_id, int) and await browse.poster_mission(turn, mission_id):
+        return
     turn.say(replies.registered(turn.t, person.first_name, person.town or person.postcode or ""))

@@ -22,6 +22,10 @@ LIST = "list"
 MISSION = "mission"
 MINE = "mine"
 CONFIRM_CANCEL = "confirm_cancel"
+CONDITION = "condition"  # confirming a mission's conditions before applying
+
+# The mission whose poster keyword a new number texted: shown once registration is done.
+POSTER_MISSION = "poster_mission"
 
 # Keys of the conversation data that remember the last answer, so that Twilio retrying a
 # message we handled gets the same reply instead of nothing.
@@ -65,6 +69,11 @@ class SmsTurn:
         """Set the next state; returns the inbound a service call commits it with."""
         self.next_state, self.next_data = state, data
         return self.inbound.goto(state, **data)
+
+    def kept(self) -> dict[str, Any]:
+        """Conversation data that outlives the registration's steps."""
+        mission = self.data.get(POSTER_MISSION)
+        return {POSTER_MISSION: mission} if isinstance(mission, int) else {}
 
     def speak(self, locale: str | None) -> None:
         """Answer in this language from now on (the person just chose it)."""

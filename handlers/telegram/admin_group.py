@@ -33,6 +33,7 @@ APPROVE = "approve"  # the actions of render.decision_buttons
 REFUSE = "refuse"
 REFUSE_REASON = "refuse_reason"
 REFUSE_BACK = "refuse_back"
+REFUSE_WRITE = "refuse_write"  # answered by refusal_note
 
 APPROVED_LIKE = (
     ApplicationStatus.APPROVED,
@@ -241,6 +242,9 @@ async def refuse(update: Update, context: RenfortContext) -> None:
         for key, label in REFUSAL_REASONS.items()
         if key not in AUTOMATIC_REASONS
     ]
+    buttons.append(
+        [Button(here._("✍️ Write the reason"), REFUSE_WRITE, {"application_id": view.id})]
+    )
     buttons.append([Button(here._("« Back"), REFUSE_BACK, {"application_id": view.id})])
     await answer_query(update, t._("Why? Tap the reason; the volunteer will be told."))
     await swap_buttons(update, context, buttons)

@@ -10,14 +10,14 @@ from bot.buttons import Button
 from bot.domain import ANSWER_WITHIN_DAYS, ApplicationStatus, MissionStatus
 from bot.i18n import Translator
 from bot.messaging.render_offers import offer_buttons
-from bot.services import applications, missions
+from bot.services import applications, conditions, missions
 from bot.services.applications import ApplicationView
 from bot.services.errors import Conflict, NotFound
 from bot.services.missions import MissionDetail, SlotView
-from handlers.telegram import offers, registration
+from handlers.telegram import offers, phone_consent, registration
 from handlers.telegram.common import RenfortContext, answer_query, esc, reply
 from handlers.telegram.discovery import SHOW_MISSION
-from handlers.telegram.flow import leave_profile_edit
+from handlers.telegram.flow import PICK_SLOT, leave_profile_edit
 
 CONFIRM_APPLY = "vol.apply"
 ASK_CANCEL = "vol.cancel_ask"
@@ -28,6 +28,51 @@ MY_MISSIONS = "vol.mine"
 def _slot_id(context: RenfortContext) -> int:
     payload = context.turn.payload
     return int(payload.data.get("slot") or 0) if payload is not None else 0
+
+
+def _confirmed(context: RenfortContext) -> list[str]:
+    """The conditions confirmed so far on the way to this button."""
+    payload = context.turn.payload
+    value = payload.data.get("ok") if payload is not None else None
+    return [str(c) for c in value] if isinstance(value, list) else []
+
+
+async def _ask_condition(
+    update: Update, context: RenfortContext, detail: MissionDetail, slot_id: int, todo: list[str]
+) -> bool:
+    """The next condition to confirm, one button to say it is true; False when none is left."""
+    confirmed = _confirmed(context)
+    left = [c for c in todo if c not in confirmed]
+    if not left:
+        return False
+    t = context.turn.t
+    text = "\n".join(
+        [
+            t._(
+                "<b>{title}</b> asks volunteers to confirm this:",
+                title=esc(detail.title),
+            ),
+            "",
+            "☑️ <b>" + esc(left[0]) + "</b>",
+            "",
+            t._(
+                "Is this true for you? {organisation} will see your answer; you are asked once.",
+                organisation=esc(detail.organisation_name),
+            ),
+        ]
+    )
+    buttons = [
+        [
+            Button(
+                "✅ " + t._("Yes, this is true"),
+                PICK_SLOT,
+                {"slot": slot_id, "ok": [*confirmed, left[0]]},
+            )
+        ],
+        [Button("◀ " + t._("No, back to the mission"), SHOW_MISSION, {"id": detail.id})],
+    ]
+    await reply(update, context, text, buttons, edit=True)
+    return True
 
 
 async def _open_slot(context: RenfortContext, slot_id: int) -> tuple[MissionDetail, SlotView]:
@@ -54,6 +99,11 @@ async def pick_slot(update: Update, context: RenfortContext) -> None:
     mine = await applications.applications_of(context.renfort.db, turn.me.id, now=turn.now)
     if any(view.slot_id == slot.id for view in mine):
         raise Conflict("already_applied")
+    todo = await conditions.to_confirm_for_slot(
+        context.renfort.db, person_id=turn.me.id, slot_id=slot.id
+    )
+    if await _ask_condition(update, context, detail, slot.id, todo):
+        return
     t = turn.t
     lines = [
         t._("You are applying for:"),
@@ -80,7 +130,9 @@ async def pick_slot(update: Update, context: RenfortContext) -> None:
         )
     buttons = [
         [
-            Button("✅ " + t._("Confirm"), CONFIRM_APPLY, {"slot": slot.id}),
+            Button(
+                "✅ " + t._("Confirm"), CONFIRM_APPLY, {"slot": slot.id, "ok": _confirmed(context)}
+            ),
             Button("◀ " + t._("Back"), SHOW_MISSION, {"id": detail.id}),
         ]
     ]
@@ -99,6 +151,7 @@ async def confirm_apply(update: Update, context: RenfortContext) -> None:
         slot_id=slot_id,
         now=turn.now,
         inbound=turn.inbound,
+        confirmed=_confirmed(context),
     )
     t = turn.t
     span = esc(t.slot_span(view.starts_at, view.ends_at, ZoneInfo(view.timezone)))
@@ -111,15 +164,21 @@ async def confirm_apply(update: Update, context: RenfortContext) -> None:
             when=span,
         )
     else:
-        text = t._(
+        text = t.n_(
+            "📨 Your application for <b>{title}</b> ({when}) has been sent to {organisation}. "
+            "They usually answer within {days} day; I will tell you here.",
             "📨 Your application for <b>{title}</b> ({when}) has been sent to {organisation}. "
             "They usually answer within {days} days; I will tell you here.",
+            ANSWER_WITHIN_DAYS,
             title=esc(view.mission_title),
             when=span,
             organisation=esc(view.organisation_name),
             days=ANSWER_WITHIN_DAYS,
         )
     await reply(update, context, text + "\n\n" + t._("See /mymissions."), edit=True)
+    await phone_consent.ask_after_applying(
+        update, context, view.organisation_id, view.organisation_name
+    )
 
 
 def status_text(t: Translator, view: ApplicationView) -> str:

@@ -227,6 +227,9 @@ def refusal_text(t: Translator, error: ServiceError) -> str:
             mission=esc(d.get("mission_title", "")),
         ),
         "not_active": t._("This application is no longer active."),
+        "conditions_unconfirmed": t._(
+            "This mission asks you to confirm its conditions first: tap its slot again."
+        ),
         "not_member": t._("Only coordinators of this organisation can do that."),
         "invite_code": t._("This invite code is not valid. Check it with your organisation."),
         "chat_linked_elsewhere": t._(

@@ -17,8 +17,8 @@ ICS_PATH = "/ics/{token}.ics"
 
 
 async def organisations_here(update: Update, context: RenfortContext) -> list[Organisation]:
-    """The admin group's organisation, or privately those the sender coordinates; an empty
-    list after saying why."""
+    """The admin group's organisation when the sender coordinates it, or privately those the
+    sender coordinates; an empty list after saying why."""
     t, db, turn = context.turn.t, context.renfort.db, context.turn
     if turn.private:
         mine = await organisations.memberships(db, turn.me.id)
@@ -30,6 +30,12 @@ async def organisations_here(update: Update, context: RenfortContext) -> list[Or
         text = t._("This group is not linked to an organisation yet: a coordinator sends /link.")
         await reply(update, context, text)
         return []
+    # Anyone can be added to the group: its figures, names and titles are for coordinators.
+    if turn.person is None or linked.id not in {
+        o.id for o in await organisations.memberships(db, turn.person.id)
+    }:
+        await reply(update, context, refusal_text(t, NotAllowed("not_member")))
+        return []
     return [linked]
 
 
@@ -39,12 +45,15 @@ async def mission_buttons(
     """Ask which mission, one button per recent mission of the organisations here."""
     t = context.turn.t
     rows: list[list[Button]] = []
-    for organisation in await organisations_here(update, context):
+    here = await organisations_here(update, context)
+    if not here:
+        return  # organisations_here said why
+    for organisation in here:
         for mission in await exports.organisation_missions(context.renfort.db, organisation.id):
             rows.append([Button(mission.title[:60], action, {"mission_id": mission.id})])
     if rows:
         await reply(update, context, question, rows)
-    elif context.turn.person is not None:
+    else:
         await reply(update, context, t._("There is no mission to choose yet."))
 
 
@@ -64,6 +73,7 @@ def csv_headers(t: Translator) -> list[str]:
         t._("Decided by"),
         t._("Decided at"),
         t._("Attended"),
+        t._("Conditions confirmed"),
     ]
 
 
@@ -91,8 +101,10 @@ async def export_pick(update: Update, context: RenfortContext) -> None:
     await answer_query(update)
     data = exports.to_csv(export, csv_headers(t), t._("yes"), t._("no"))
     caption = t.n_(
-        "{title}: {n} application. Phone numbers appear only for volunteers who share them.",
-        "{title}: {n} applications. Phone numbers appear only for volunteers who share them.",
+        "{title}: {n} application. A phone number appears only when its volunteer allowed"
+        " your organisation to see it.",
+        "{title}: {n} applications. A phone number appears only when its volunteer allowed"
+        " your organisation to see it.",
         len(export.lines),
         title=export.mission_title,
     )

@@ -20,6 +20,7 @@ from bot.i18n import Translator
 from bot.services import organisations, templates
 from bot.services.errors import ServiceError
 from bot.services.organisations import Organisation
+from handlers.telegram import new_mission_conditions as conditions
 from handlers.telegram import new_mission_slots as slots
 from handlers.telegram import new_mission_templates as templating
 from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
@@ -40,7 +41,16 @@ NM_ORGANISATION = "nm_organisation"
 NM_TITLE = "nm_title"
 NM_DOMAIN = "nm_domain"
 NM_PLACE = "nm_place"
-WIZARD_STATES = (NM_ORGANISATION, NM_TITLE, NM_DOMAIN, NM_PLACE, NM_SLOT, NM_CAPACITY, NM_MORE)
+WIZARD_STATES = (
+    NM_ORGANISATION,
+    NM_TITLE,
+    NM_DOMAIN,
+    NM_PLACE,
+    NM_SLOT,
+    NM_CAPACITY,
+    NM_MORE,
+    conditions.NM_CONDITION,
+)
 
 PICK_ORGANISATION = "nm_pick_organisation"
 PICK_DOMAIN = "nm_pick_domain"
@@ -148,6 +158,7 @@ async def pick_template(update: Update, context: RenfortContext) -> None:
         template_id=template.id,
         title=template.title,
         description=template.full_description(t),
+        conditions=[template.prerequisites] if template.prerequisites else [],
         domain=template.domain,
         duration=template.duration_minutes,
         capacity=template.default_capacity,
@@ -306,6 +317,7 @@ STATES = {
     NM_TITLE: unless_stale(on_title),
     NM_DOMAIN: unless_stale(on_domain_text),
     NM_PLACE: unless_stale(on_place),
+    conditions.NM_CONDITION: unless_stale(conditions.on_condition),
     **slots.STATES,
 }
 ACTIONS = {
@@ -315,5 +327,6 @@ ACTIONS = {
     templating.PICK_TEMPLATE: pick_template,
     templating.FROM_SCRATCH: from_scratch,
     CANCEL: cancel,
+    slots.ADD_CONDITION: conditions.add_condition,
     **slots.ACTIONS,
 }

@@ -28,11 +28,13 @@ NM_CAPACITY = "nm_capacity"
 NM_MORE = "nm_more"
 ADD_SLOT = "nm_add_slot"
 PUBLISH = "nm_publish"
+ADD_CONDITION = "nm_add_condition"  # answered in new_mission_conditions
 CANCEL = "nm_cancel"
 
 Callback = Callable[[Update, RenfortContext], Awaitable[None]]
 
 MAX_SLOTS = 20
+MAX_CONDITIONS = 5
 WIZARD_TTL = timedelta(hours=24)
 # "4", "4 volunteers", "4 bénévoles"; not "12/06", which is a date.
 CAPACITY = re.compile(r"(\d{1,6})(?:\s+\D*)?")
@@ -184,10 +186,10 @@ async def _add_slot(
     t = context.turn.t
     slots = [*context.turn.data.get("slots", []), {**pending, "capacity": capacity}]
     data = goto(context, NM_MORE, slots=slots, pending=None)
-    text = _summary(context, data) + "\n\n" + t._("Add another slot, or publish the mission?")
+    text = summary(context, data) + "\n\n" + t._("Add another slot, or publish the mission?")
     if data.get("template_id"):
         text += "\n" + t._("To change the number of volunteers of the last slot, type it.")
-    await reply(update, context, text, _more_buttons(t, len(slots)))
+    await reply(update, context, text, more_buttons(t, len(slots)))
 
 
 def _is_slot(context: RenfortContext, text: str) -> bool:
@@ -198,12 +200,15 @@ def _is_slot(context: RenfortContext, text: str) -> bool:
     return True
 
 
-def _more_buttons(t: Translator, slot_count: int) -> list[list[Button]]:
+def more_buttons(t: Translator, slot_count: int, condition_count: int = 0) -> list[list[Button]]:
     first = [Button(t._("➕ Add another slot"), ADD_SLOT)] if slot_count < MAX_SLOTS else []
-    return [[*first, Button(t._("✅ Publish"), PUBLISH)], cancel_row(t)]
+    rows = [[*first, Button(t._("✅ Publish"), PUBLISH)]]
+    if condition_count < MAX_CONDITIONS:
+        rows.append([Button("☑️ " + t._("Add a condition for volunteers"), ADD_CONDITION)])
+    return [*rows, cancel_row(t)]
 
 
-def _summary(context: RenfortContext, data: dict[str, Any]) -> str:
+def summary(context: RenfortContext, data: dict[str, Any]) -> str:
     """The mission as it will be published."""
     t, zone = context.turn.t, zone_of(context)
     where = t._("Remote") if data.get("remote") else esc(data.get("address", ""))
@@ -219,6 +224,10 @@ def _summary(context: RenfortContext, data: dict[str, Any]) -> str:
         )
         volunteers = t.n_("{n} volunteer", "{n} volunteers", int(slot["capacity"]))
         lines.append(f"• {esc(span)} — {volunteers}")
+    conditions = [str(c) for c in data.get("conditions") or []]
+    if conditions:
+        lines += ["", t._("Volunteers confirm before applying:")]
+        lines += [f"☑️ {esc(c)}" for c in conditions]
     return "\n".join(lines)
 
 
@@ -238,7 +247,7 @@ async def on_more_text(update: Update, context: RenfortContext) -> None:
         await _add_slot(update, context, last, wanted)
         return
     t = context.turn.t
-    buttons = _more_buttons(t, len(context.turn.data.get("slots", [])))
+    buttons = more_buttons(t, len(context.turn.data.get("slots", [])))
     await reply(update, context, t._("Please tap Add another slot or Publish."), buttons)
 
 
@@ -248,7 +257,7 @@ async def add_slot(update: Update, context: RenfortContext) -> None:
         return
     await answer_query(update)
     goto(context, NM_SLOT)
-    await reply(update, context, _summary(context, context.turn.data), edit=True)
+    await reply(update, context, summary(context, context.turn.data), edit=True)
     await reply(update, context, slot_prompt(context, first=False))
 
 
@@ -262,6 +271,7 @@ def _spec(context: RenfortContext) -> MissionSpec:
         title=str(data["title"]),
         domain=str(data["domain"]),
         description=str(data.get("description") or ""),
+        conditions=tuple(str(c) for c in data.get("conditions") or ()),
         address=str(data.get("address") or ""),
         postcode=data.get("postcode"),
         point=point,
@@ -302,13 +312,13 @@ async def publish(update: Update, context: RenfortContext) -> None:
             if error.code == "slot_past"
             else t._("Something in this mission is not valid. Tap Cancel and start again.")
         )
-        await reply(update, context, why, _more_buttons(t, len(context.turn.data.get("slots", []))))
+        await reply(update, context, why, more_buttons(t, len(context.turn.data.get("slots", []))))
         return
     except ServiceError as error:
         inbound.goto(None)
         await reply(update, context, refusal_text(t, error), edit=True)
         return
-    summary = _summary(context, context.turn.data)
+    shown = summary(context, context.turn.data)
     offer, save = save_offer(t, mission_id, str(context.turn.data.get("organisation_name", "")))
     status = (await missions.mission_detail(context.renfort.db, mission_id)).status
     if status == MissionStatus.IN_REVIEW:
@@ -316,7 +326,7 @@ async def publish(update: Update, context: RenfortContext) -> None:
             "Sent to the referent of your territory, who checks new missions before they are"
             " published. You will hear from them here."
         )
-        await reply(update, context, summary + "\n\n" + done, edit=True)
+        await reply(update, context, shown + "\n\n" + done, edit=True)
         await reply(update, context, offer, save)
         return
     link = f"https://t.me/{context.bot.username}?start=m{mission_id}"
@@ -326,7 +336,7 @@ async def publish(update: Update, context: RenfortContext) -> None:
         " more widely, share this link: {link}",
         link=link,
     )
-    await reply(update, context, summary + "\n\n" + done, edit=True)
+    await reply(update, context, shown + "\n\n" + done, edit=True)
     await reply(update, context, offer, save)
 
 

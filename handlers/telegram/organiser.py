@@ -30,7 +30,10 @@ from handlers.telegram import (
     mission_edit_slots,
     moderation,
     new_mission,
+    pending,
     posters,
+    refusal_note,
+    review_queue,
     roster,
     settings,
     stats,
@@ -232,9 +235,9 @@ def _group_help(t: Translator, context: RenfortContext) -> str:
         bot=context.bot.username,
     )
     commands = t._(
-        "Here, coordinators can use /callout to alert volunteers when people are missing,"
-        " /roster to see who is coming, /edit to change a mission, and /settings for"
-        " reminders."
+        "Here, coordinators can use /pending for the applications still waiting for an"
+        " answer, /callout to alert volunteers when people are missing, /roster to see who is"
+        " coming, /edit to change a mission, and /settings for reminders."
     )
     tools = t._(
         "Also: /message to write to volunteers, /export for a mission's applications,"
@@ -269,6 +272,8 @@ HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
     CommandHandler("ics", exports.ics_command),
     CommandHandler("stats", stats.stats_command),
     CommandHandler("poster", posters.poster_command),
+    CommandHandler("pending", pending.pending_command),
+    CommandHandler("review", review_queue.review_command, filters=filters.ChatType.PRIVATE),
     *moderation.HANDLERS,
     CommandHandler("help", group_help, filters=filters.ChatType.GROUPS),
     ChatMemberHandler(bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
@@ -280,12 +285,14 @@ STATES: dict[str, Callback] = {
     **mission_edit.STATES,
     **mission_edit_slots.STATES,
     **mission_edit_new_slots.STATES,
+    refusal_note.REFUSE_NOTE: refusal_note.on_note,
 }
 ACTIONS: dict[str, Callback] = {
     admin_group.APPROVE: admin_group.approve,
     admin_group.REFUSE: admin_group.refuse,
     admin_group.REFUSE_REASON: admin_group.refuse_with_reason,
     admin_group.REFUSE_BACK: admin_group.refuse_back,
+    refusal_note.REFUSE_WRITE: refusal_note.ask_note,
     LINK_PICK: link_pick,
     **new_mission.ACTIONS,
     **settings.ACTIONS,

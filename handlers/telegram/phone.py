@@ -15,8 +15,9 @@ async def ask_for_phone(update: Update, context: RenfortContext) -> None:
     t = context.turn.t
     text = t._(
         "If Telegram cannot reach you (no data, phone changed), I can send the same messages"
-        " by SMS. Your number is never shown to organisations or other volunteers. Tap the"
-        " button below to share it, or ignore this message."
+        " by SMS. Other volunteers never see your number, and an organisation sees it only if"
+        " you allow that organisation. Tap the button below to share it, or ignore this"
+        " message."
     )
     keyboard = ReplyKeyboardMarkup(
         [[KeyboardButton("📱 " + t._("Share my phone number"), request_contact=True)]],
@@ -51,6 +52,7 @@ async def on_contact(update: Update, context: RenfortContext) -> None:
     await refresh_person(context)
     done = context.turn.t._(
         "📱 Thank you. If Telegram cannot reach you, I will write by SMS. Your number stays"
-        " private. To stop SMS at any time, reply STOP to one of them."
+        " private: I will ask you before any organisation may see it. To stop SMS at any"
+        " time, reply STOP to one of them."
     )
     await send_with_keyboard(update, context, done, ReplyKeyboardRemove())

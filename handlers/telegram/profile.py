@@ -8,7 +8,7 @@ from bot.buttons import Button
 from bot.config import SUPPORTED_LOCALES
 from bot.domain import RADII, GeoPoint
 from bot.services import people
-from handlers.telegram import phone, registration
+from handlers.telegram import phone, phone_consent, registration
 from handlers.telegram.common import RenfortContext, answer_query, esc, refresh_person, reply
 from handlers.telegram.flow import (
     PROFILE_NAME,
@@ -47,7 +47,10 @@ async def show_profile(update: Update, context: RenfortContext, *, edit: bool = 
             t._("❤️ Interests: {interests}", interests=interests_text(t, me)),
             t._("🌐 Language: {language}", language=t.language_name(t.locale)),
             t._("🔎 Search radius: {radius}", radius=radius_text(t, me.search_radius_km)),
-            t._("📱 SMS when Telegram cannot reach you: yes (number kept private)")
+            t._(
+                "📱 SMS when Telegram cannot reach you: yes (organisations see the number"
+                " only if you allow them)"
+            )
             if me.has_phone
             else t._("📱 SMS when Telegram cannot reach you: no number given"),
         ]
@@ -66,6 +69,8 @@ async def show_profile(update: Update, context: RenfortContext, *, edit: bool = 
             Button("📱 " + t._("Phone for SMS"), EDIT_FIELD, {"f": "phone"}),
         ],
     ]
+    if me.has_phone:
+        buttons.append([Button("👁 " + t._("Who sees my number"), phone_consent.MENU)])
     await reply(update, context, text, buttons, edit=edit)
 
 

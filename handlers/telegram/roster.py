@@ -11,15 +11,23 @@ from bot.buttons import Button
 from bot.domain import HOLDING
 from bot.i18n import Translator
 from bot.messaging.render_organisers import slot_roster, status_label
-from bot.services import organisations, rosters
-from bot.services.errors import NotAllowed, ServiceError
+from bot.services import rosters
+from bot.services.errors import ServiceError
 from bot.services.organisations import Organisation
-from bot.services.rosters import Roster
+from bot.services.rosters import Roster, RosterLine
 from handlers.telegram.admin_group import alert, chat_translator
 from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
+from handlers.telegram.exports import organisations_here
 from handlers.telegram.mission_edit import LIST as EDIT_LIST
 
 MAX_TEXT = 4000  # Telegram stops at 4096 characters
+
+
+def _confirmed(t: Translator, line: RosterLine) -> str:
+    if not line.conditions:
+        return ""
+    count = len(line.conditions)
+    return " · ☑️ " + t.n_("{n} condition confirmed", "{n} conditions confirmed", count)
 
 
 def _slot_block(t: Translator, roster: Roster) -> list[str]:
@@ -34,7 +42,10 @@ def _slot_block(t: Translator, roster: Roster) -> list[str]:
             capacity=roster.capacity,
         )
     ]
-    lines += [f"  • {esc(v.first_name)} — {status_label(t, v.status)}" for v in roster.lines]
+    lines += [
+        f"  • {esc(v.first_name)} — {status_label(t, v.status)}{_confirmed(t, v)}"
+        for v in roster.lines
+    ]
     if not roster.lines:
         lines.append("  • " + t._("nobody yet"))
     return lines
@@ -55,22 +66,7 @@ async def roster_command(update: Update, context: RenfortContext) -> None:
     """/roster: in the admin group, its organisation's next slots; privately, those of each
     organisation the sender coordinates."""
     t, db, turn = context.turn.t, context.renfort.db, context.turn
-    if turn.private:
-        mine = await organisations.memberships(db, turn.me.id)
-        if not mine:
-            await reply(update, context, refusal_text(t, NotAllowed("not_member")))
-            return
-    else:
-        linked = await organisations.organisation_of_chat(db, turn.chat_id or 0)
-        if linked is None:
-            await reply(
-                update,
-                context,
-                t._("This group is not linked to an organisation yet: a coordinator sends /link."),
-            )
-            return
-        mine = [linked]
-    for organisation in mine:
+    for organisation in await organisations_here(update, context):
         upcoming = await rosters.upcoming_rosters(db, organisation_id=organisation.id, now=turn.now)
         edit = [[Button(t._("✏️ Change a mission"), EDIT_LIST, {"o": organisation.id})]]
         await reply(update, context, overview(t, organisation, upcoming), edit)

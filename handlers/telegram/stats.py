@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from babel.numbers import format_decimal
 from telegram import Update
 
 from bot.charts import stats_chart
@@ -24,8 +25,10 @@ def duration(t: Translator, value: timedelta | None) -> str:
         return "—"
     hours = value.total_seconds() / 3600
     if hours < 48:
-        return t._("{hours} h", hours=round(hours, 1))
-    return t._("{days} days", days=round(hours / 24, 1))
+        return t._("{hours} h", hours=format_decimal(round(hours, 1), locale=t.locale))
+    days = round(hours / 24, 1)
+    # From 48 hours on there are at least 2 days: the plural form, whatever the decimals.
+    return t.n_("{days} day", "{days} days", int(days), days=format_decimal(days, locale=t.locale))
 
 
 def stats_text(t: Translator, figures: OrganisationStats) -> str:
@@ -52,11 +55,12 @@ def stats_text(t: Translator, figures: OrganisationStats) -> str:
         )
     recent = sum(count for _, count in figures.weekly)
     lines += [
-        t._(
-            "Applications: {total} in all, {recent} in the last {weeks} weeks",
+        t.n_(
+            "Applications: {total} in all, {recent} in the last {n} week",
+            "Applications: {total} in all, {recent} in the last {n} weeks",
+            len(figures.weekly),
             total=figures.applications,
             recent=recent,
-            weeks=len(figures.weekly),
         ),
         t._("Median time to answer: {time}", time=duration(t, figures.median_answer)),
         t._(

@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain import GeoPoint
 from bot.messaging.render_offers import ACCEPT_OFFER, DECLINE_OFFER
-from bot.services import organisations
+from bot.services import moderation, organisations
 from handlers.telegram import (
     applying,
     attendance,
@@ -22,6 +22,7 @@ from handlers.telegram import (
     exports,
     offers,
     phone,
+    phone_consent,
     profile,
     registration,
 )
@@ -54,8 +55,13 @@ async def help_command(update: Update, context: RenfortContext) -> None:
         context.renfort.db, turn.person.id
     ):
         text += "\n\n" + turn.t._(
-            "As a coordinator: /newmission, /edit, /callout, /message, /roster, /export,"
-            " /stats, /poster, /ics, /settings — or the same in your admin group."
+            "As a coordinator: /pending, /newmission, /edit, /callout, /message, /roster,"
+            " /export, /stats, /poster, /ics, /settings — or the same in your admin group."
+        )
+    if turn.person is not None and await moderation.is_referent(context.renfort.db, turn.person.id):
+        text += "\n\n" + turn.t._(
+            "As a referent: /review for the missions waiting for you, /verify for the"
+            " organisations of your territory."
         )
     await reply(update, context, text)
 
@@ -138,6 +144,8 @@ _ACTIONS: dict[str, Step] = {
     applying.ASK_CANCEL: applying.ask_cancel,
     applying.CANCEL: applying.cancel,
     applying.MY_MISSIONS: applying.mine_button,
+    phone_consent.DECIDE: phone_consent.decide,
+    phone_consent.MENU: phone_consent.show_consents,
     attendance.ATTENDANCE_YES: attendance.coming,
     attendance.ATTENDANCE_NO: attendance.not_coming,
     ACCEPT_OFFER: offers.accept,
