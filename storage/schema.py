@@ -411,3 +411,13 @@ relay_blocks = Table(
     _created(),
     UniqueConstraint("person_id", "organisation_id", name="uq_relay_blocks_person_organisation"),
 )
+
+# The send budget several workers share when the database is PostgreSQL (without REDIS_URL):
+# per key ("telegram", "telegram:<chat>", "sms"), the store's epoch second from which the
+# next send may go. See bot/messaging/shared_budget.py.
+rate_budgets = Table(
+    "rate_budgets",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("next_at", Float(precision=53), nullable=False),
+)

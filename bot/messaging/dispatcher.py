@@ -78,6 +78,16 @@ class Deferred:
 
 
 Result = tuple[Job, Route | None, Outcome | Deferred]
+# Outcome labels in the metrics (retry_later is the provider's 429).
+OUTCOME_NAMES: dict[type, str] = {
+    Sent: "sent",
+    Deferred: "deferred",
+    RetryLater: "retry_later",
+    Moved: "moved",
+    Unreachable: "unreachable",
+    Transient: "transient",
+    Rejected: "rejected",
+}
 Unsent = Deferred | RetryLater | Moved | Unreachable | Transient | Rejected
 
 
@@ -273,6 +283,8 @@ class Dispatcher:
                     batch.done.append((job, route, Rejected(f"cannot render: {error!r}")))
                     continue
                 wait = await self._wait_turn(channel.limiter, route.address, batch)
+                if wait <= 0:  # and then every worker's common budget, if shared
+                    wait = await channel.limiter.admit(route.address)
                 if wait > 0:
                     batch.done.append((job, route, Deferred(wait)))
                     continue
@@ -320,12 +332,12 @@ class Dispatcher:
                 return Deferred(channel.limiter.chat_delay(route.address))
             outcome = await channel.send(route.address, message)
         except Exception as error:  # a bug or the database: retry like a network error
-            log.exception("sending to %s %s failed unexpectedly", route.channel, route.address)
+            log.exception("sending on %s failed unexpectedly", route.channel)
             outcome = Transient(f"{type(error).__name__}: {error}")
         finally:
             ticket.finish()
         if isinstance(outcome, RetryLater):
-            channel.limiter.block(route.address, outcome.seconds)
+            await channel.limiter.block_everywhere(route.address, outcome.seconds)
         return outcome
 
     # ---- routing and language ------------------------------------------------------------
@@ -361,6 +373,13 @@ class Dispatcher:
             if isinstance(outcome, Sent) and route is not None
         ]
         batch.sent += len(sent)
+        for _job, route, outcome in results:
+            self.renfort.metrics.count(
+                "messages_out_total",
+                help_text="Send attempts by channel and outcome",
+                channel=route.channel if route is not None else "none",
+                outcome=OUTCOME_NAMES.get(type(outcome), type(outcome).__name__.lower()),
+            )
         async with self.renfort.db.transaction("record_outbox") as conn:
             if sent:
                 await self._record_sent(conn, sent)
@@ -411,7 +430,7 @@ class Dispatcher:
                     "%s asked to wait %.0f s before writing to %s again",
                     route.channel,
                     outcome.seconds,
-                    route.address,
+                    describe(job, route),
                 )
                 metrics.count(
                     f"{route.channel}_retry_after_total", help_text="Flood-control answers"

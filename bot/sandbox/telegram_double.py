@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from bot.sockets import listening_socket
 
 BOT_ID = 7_000_000_001
 BOT_USERNAME = "renfort_bot"
+COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 JSON_FIELDS = {
     "reply_markup",
     "entities",
@@ -103,6 +105,10 @@ class TelegramDouble:
         self._chat_times: dict[int, deque[float]] = defaultdict(deque)
         self._webhook_client: httpx.AsyncClient | None = None
         self.delivered: list[dict[str, Any]] = []
+        # The command menus: (scope type, language code or "") -> [(command, description)].
+        self.commands: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        # Seconds each sendMessage takes to answer (a slow network, for stop tests).
+        self.send_delay = 0.0
 
     # ---- server -------------------------------------------------------------------------
 
@@ -375,7 +381,20 @@ class TelegramDouble:
             "pending_update_count": len(self._pending),
         }
 
-    def _api_setMyCommands(self, _params: dict[str, Any]) -> bool:
+    def _api_setMyCommands(self, params: dict[str, Any]) -> bool | JSONResponse:
+        commands = params.get("commands")
+        if not isinstance(commands, list) or len(commands) > 100:
+            return _error(400, "Bad Request: commands must be a list of at most 100")
+        for command in commands:
+            name = str(command.get("command", "")) if isinstance(command, dict) else ""
+            described = (
+                isinstance(command, dict) and 1 <= len(command.get("description", "")) <= 256
+            )
+            if not COMMAND_NAME.fullmatch(name) or not described:
+                return _error(400, "Bad Request: BOT_COMMAND_INVALID")
+        scope = params.get("scope") or {"type": "default"}
+        key = (str(scope.get("type")), str(params.get("language_code") or ""))
+        self.commands[key] = [(c["command"], c["description"]) for c in commands]
         return True
 
     def _api_close(self, _params: dict[str, Any]) -> bool:
@@ -441,8 +460,10 @@ class TelegramDouble:
         per_chat.append(now)
         return None
 
-    def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any] | JSONResponse:
+    async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any] | JSONResponse:
         chat_id = int(params["chat_id"])
+        if self.send_delay:
+            await asyncio.sleep(self.send_delay)
         refused = self._check_send(chat_id)
         if refused is not None:
             return refused

@@ -1,0 +1,29 @@
+"""rate budgets shared by the workers
+
+Revision ID: 0008
+Revises: 0005
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # A new table: nothing to backfill, an empty budget means every key is free now.
+    op.create_table(
+        "rate_budgets",
+        sa.Column("key", sa.String(length=80), nullable=False),
+        sa.Column("next_at", sa.Float(precision=53), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_rate_budgets")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("rate_budgets")
