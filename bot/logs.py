@@ -20,12 +20,16 @@ DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "alembic", "telegram.ext")
 # E.164 numbers and French national ones (06 12 34 56 78, 0612345678): the digits after
 # the first few say who the person is.
-PHONE = re.compile(r"(?<![\w+])(\+\d{2,3}|0)(?:[ .-]?\d){8,13}(?!\d)")
+PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}|0(?=[1-9]))(?:[ .-]?\d){7,13}(?!\d)")
 
 
 def mask_phones(text: str) -> str:
     """'+33612345678' becomes '+33…': enough to tell a country, not a person."""
-    return PHONE.sub(lambda match: f"{match.group(1)}…", text)
+    return PHONE.sub(lambda match: _kept(match.group(0)) + "…", text)
+
+
+def _kept(number: str) -> str:
+    return number[:3] if number.startswith("+") else "0"
 
 
 class _UtcDates(logging.Formatter):
