@@ -283,6 +283,9 @@ outbox = Table(
     Column("delivery_status", String(20)),
     _created(),
     Column("sent_at", UTCDateTime()),
+    # While 'sending' on PostgreSQL: the server process id of the claiming dispatcher's
+    # presence session, so the others put its rows back as soon as that session is gone.
+    Column("claimed_by", Integer),
     CheckConstraint(
         "status in ('pending', 'sending', 'sent', 'failed', 'cancelled')", name="status"
     ),

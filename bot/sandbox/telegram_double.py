@@ -290,6 +290,14 @@ class TelegramDouble:
             asyncio.get_running_loop().create_task(self._deliver_webhook())
         return update_id
 
+    def take_pending(self) -> list[dict[str, Any]]:
+        """The updates nobody fetched yet, handed to the caller (who delivers them itself,
+        e.g. spread over several workers' webhooks)."""
+        taken = list(self._pending)
+        self._pending.clear()
+        self.delivered.extend(taken)
+        return taken
+
     def redeliver(self, update_id: int) -> None:
         """Send an update again, as Telegram does when it did not see it acknowledged."""
         for update in self.delivered:

@@ -1,4 +1,4 @@
-"""rate budgets shared by the workers
+"""rate budgets shared by the workers, and who claimed an outbox row
 
 Revision ID: 0008
 Revises: 0005
@@ -23,7 +23,13 @@ def upgrade() -> None:
         sa.Column("next_at", sa.Float(precision=53), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_rate_budgets")),
     )
+    # Rows being sent now were claimed by a dispatcher of the previous version: NULL leaves
+    # them to the claim's lease, as before.
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("claimed_by", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("claimed_by")
     op.drop_table("rate_budgets")
