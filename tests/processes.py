@@ -28,9 +28,15 @@ class Worker:
 
 
 async def start_worker(
-    double: TelegramDouble, database_url: str, port: int, workdir: Path, **env: str
+    double: TelegramDouble,
+    database_url: str,
+    port: int,
+    workdir: Path,
+    *args: str,
+    **env: str,
 ) -> Worker:
-    """One `renfort run` process; returns once its /healthz answers."""
+    """One `renfort run` process (`args` added to the command line); returns once its
+    /healthz answers."""
     values = {
         k: v
         for k, v in os.environ.items()
@@ -52,7 +58,15 @@ async def start_worker(
     log = workdir / f"worker-{port}.log"
     with log.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=workdir, env=values, stdout=sink, stderr=sink
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            *args,
+            cwd=workdir,
+            env=values,
+            stdout=sink,
+            stderr=sink,
         )
     worker = Worker(process, port, log)
     deadline = time.monotonic() + 60

@@ -296,3 +296,67 @@ async def test_a_worker_killed_mid_callout_leaves_the_rest_to_the_other(
     assert min(got) >= 1, f"{got.count(0)} people were never asked"
     assert duplicates <= 20  # at most the batch the dead worker had in flight
     assert double.too_many_requests == 0
+
+
+async def test_run_workers_2_polls_once_shares_port_and_metrics_and_stops_on_sigterm(
+    double: TelegramDouble,
+    tmp_path: Path,
+    pg_url: str,  # noqa: F811
+) -> None:
+    port = free_port()
+    bot = await start_worker(double, pg_url, port, tmp_path, "--workers", "2")
+    try:
+        double.user(1, "Camille")
+        double.send_text(1, "/help")
+        deadline = time.monotonic() + 20
+        while not double.messages[1]:
+            assert time.monotonic() < deadline, bot.output()
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(4)  # a second poller would have knocked by now
+        async with httpx.AsyncClient() as client:
+            scrapes = [
+                (await client.get(f"http://127.0.0.1:{port}/metrics")).text for _ in range(6)
+            ]
+        # While both run (on stop, python-telegram-bot's last getUpdates ends its own
+        # abandoned long poll, which the double cannot tell from a second poller).
+        conflicts = double.conflicts
+    finally:
+        stopped_at = time.monotonic()
+        code = await stop_worker(bot)
+        took = time.monotonic() - stopped_at
+    assert code == 0, bot.output()
+    assert took < 10
+    assert len(double.messages[1]) == 1  # one answer: the update went to one worker
+    assert conflicts == 0  # one poller at a time
+    # Whichever worker answers the scrape, it counts the whole bot's traffic.
+    assert all('renfort_inbound_total{channel="telegram"} 1.0' in text for text in scrapes)
+    assert bot.output().count("this worker polls Telegram") == 1
+
+
+async def test_when_the_polling_worker_dies_another_one_polls(
+    double: TelegramDouble,
+    tmp_path: Path,
+    pg_url: str,  # noqa: F811
+) -> None:
+    workers = [
+        await start_worker(double, pg_url, free_port(), tmp_path, WORKERS="2") for _ in range(2)
+    ]
+    try:
+        deadline = time.monotonic() + 15
+        while not any("this worker polls Telegram" in w.output() for w in workers):
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.1)
+        poller, other = sorted(workers, key=lambda w: "this worker polls" not in w.output())
+        assert "this worker polls" not in other.output()
+        poller.process.send_signal(signal.SIGKILL)
+        await poller.process.wait()
+        double.user(1, "Camille")
+        double.send_text(1, "/help")
+        deadline = time.monotonic() + 20
+        while not double.messages[1]:
+            assert time.monotonic() < deadline, other.output()
+            await asyncio.sleep(0.05)
+    finally:
+        await stop_both(*workers)
+    assert "this worker polls Telegram" in other.output()
+    assert len(double.messages[1]) == 1

@@ -109,6 +109,8 @@ class TelegramDouble:
         self.commands: dict[tuple[str, str], list[tuple[str, str]]] = {}
         # Seconds each sendMessage takes to answer (a slow network, for stop tests).
         self.send_delay = 0.0
+        self.conflicts = 0  # getUpdates calls ended by another one (two pollers)
+        self._active_poll: asyncio.Event | None = None
 
     # ---- server -------------------------------------------------------------------------
 
@@ -408,14 +410,39 @@ class TelegramDouble:
     def _api_close(self, _params: dict[str, Any]) -> bool:
         return True
 
-    async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]] | JSONResponse:
+        # Telegram serves one poller per bot: a new getUpdates ends the one under way, which
+        # gets 409 (two workers both polling keep knocking each other out).
+        if self._active_poll is not None and not self._active_poll.is_set():
+            self.conflicts += 1
+            self._active_poll.set()
+        mine = self._active_poll = asyncio.Event()
+        try:
+            batch = await self._get_updates(params, mine)
+        finally:
+            if self._active_poll is mine:
+                self._active_poll = None
+        if mine.is_set():
+            return _error(409, "Conflict: terminated by other getUpdates request")
+        return batch
+
+    async def _get_updates(
+        self, params: dict[str, Any], preempted: asyncio.Event
+    ) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
         while self._pending and self._pending[0]["update_id"] < offset:
             self._pending.popleft()
         if not self._pending:
             self._new_update.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._new_update.wait(), float(params.get("timeout") or 0))
+            waits = [
+                asyncio.ensure_future(self._new_update.wait()),
+                asyncio.ensure_future(preempted.wait()),
+            ]
+            await asyncio.wait(
+                waits, timeout=float(params.get("timeout") or 0), return_when="FIRST_COMPLETED"
+            )
+            for wait in waits:
+                wait.cancel()
         limit = int(params.get("limit") or 100)
         batch = [u for u in list(self._pending)[:limit] if u["update_id"] >= offset]
         for update in batch:
