@@ -10,8 +10,8 @@ send may go; a send moves it on by the interval (1/rate). Two kinds of request:
 Time is the store's own clock (Redis TIME, PostgreSQL clock_timestamp()), so workers on
 machines whose clocks differ still space their sends correctly.
 
-Redis when REDIS_URL is set; else PostgreSQL when the database is; else none (one process:
-the in-memory limiter is exact)."""
+Redis when REDIS_URL is set; else PostgreSQL when the database is and WORKERS > 1; else
+none (one process: the in-memory limiter is exact and costs no round trip)."""
 
 from __future__ import annotations
 
@@ -165,7 +165,7 @@ def shared_budget(settings: Settings, db: Database) -> SharedBudget | None:
     if settings.redis_url is not None:
         log.info("send rates are shared through Redis")
         return RedisBudget(settings.redis_url)
-    if not db.is_sqlite:
+    if not db.is_sqlite and settings.workers > 1:
         log.info("send rates are shared through PostgreSQL")
         return PostgresBudget(db)
     return None
