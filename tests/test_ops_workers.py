@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from bot.buttons import Button, save_buttons
 from bot.domain import HOLDING, ApplicationStatus
@@ -41,6 +41,7 @@ CALLOUT_PEOPLE, KILL_PEOPLE = 600, 300
 FIRST_ID = 700_000
 KM = 1 / 111.2
 P, A, OUT = schema.people, schema.applications, schema.outbox
+C, R = schema.callouts, schema.callout_recipients
 
 
 @pytest.fixture
@@ -151,8 +152,11 @@ async def wait_for_applications(db: Database, slot: int, total: int) -> dict[str
         await asyncio.sleep(0.2)
 
 
-async def callout_scene(db: Database, double: TelegramDouble, people: int) -> int:
-    """A verified commune's slot tomorrow and `people` volunteers nearby; returns the slot."""
+async def callout_scene(
+    db: Database, double: TelegramDouble, people: int, needed: int | None = None
+) -> int:
+    """A verified commune's slot tomorrow, `people` volunteers nearby and a callout to them
+    (by default everyone in its first wave); returns the callout's id."""
     now = datetime.now(UTC)
     org = await commune(db)
     coordinator = await volunteer(db, 1, "Nadia")
@@ -181,15 +185,16 @@ async def callout_scene(db: Database, double: TelegramDouble, people: int) -> in
     for i in range(people):
         double.user(FIRST_ID + i, f"V{i}")
     slot = await first_slot(db, mission)
-    await callouts.launch(
+    view = await callouts.launch(
         db,
         actor_id=coordinator.id,
         slot_id=slot,
-        needed=people // 3,  # three people asked per place: everyone, in the first wave
+        # Three people asked per place: by default everyone, in the first wave.
+        needed=needed or people // 3,
         targeting=Targeting(radius_km=10, domains=("emergency",), urgent=True),
         now=now,
     )
-    return coordinator.id
+    return view.id
 
 
 async def outbox_left(db: Database) -> int:
@@ -360,3 +365,43 @@ async def test_when_the_polling_worker_dies_another_one_polls(
         await stop_both(*workers)
     assert "this worker polls Telegram" in other.output()
     assert len(double.messages[1]) == 1
+
+
+async def test_a_due_wave_is_sent_once_when_both_workers_tick_at_once(
+    double: TelegramDouble,
+    tmp_path: Path,
+    pg_url: str,  # noqa: F811
+) -> None:
+    await upgrade(pg_url)
+    db = Database(pg_url)
+    try:
+        # 20 needed: wave 1 asks 60 of the 300; nobody answers and its wait is over, so
+        # both workers' first tick (at start) finds wave 2 due at the same moment.
+        callout = await callout_scene(db, double, KILL_PEOPLE, needed=20)
+        async with db.transaction("test_wave_due") as conn:
+            await conn.execute(
+                update(C)
+                .where(C.c.id == callout)
+                .values(next_wave_at=datetime.now(UTC) - timedelta(minutes=1))
+            )
+        workers = await asyncio.gather(
+            *(start_worker(double, pg_url, free_port(), tmp_path, WORKERS="2") for _ in range(2))
+        )
+        try:
+            await wait_until_sent(db, 60, *workers)
+            await asyncio.sleep(1)
+            await wait_until_sent(db, 60, *workers)
+        finally:
+            await stop_both(*workers)
+        async with db.reading("test_waves") as conn:
+            waves_sent = await conn.scalar(select(C.c.waves_sent).where(C.c.id == callout))
+            rows = await conn.execute(
+                select(R.c.wave, func.count()).where(R.c.callout_id == callout).group_by(R.c.wave)
+            )
+            asked = {int(wave): int(n) for wave, n in rows.all()}
+    finally:
+        await db.close()
+    got = copies(double, KILL_PEOPLE)
+    print(f"\ntwo workers ticking together: waves {waves_sent}, asked per wave {asked}")
+    assert waves_sent == 2 and asked == {1: 60, 2: 20}
+    assert sum(got) == 80 and max(got) == 1
