@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
+from starlette.applications import Starlette
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
@@ -50,6 +51,14 @@ class Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+
+def http_config(app: Starlette) -> uvicorn.Config:
+    # log_config=None: uvicorn's lines go through our handlers (dated, JSON when asked)
+    # instead of its own undated format.
+    return uvicorn.Config(
+        app, log_level="warning", log_config=None, lifespan="off", access_log=False
+    )
 
 
 def bind_http(settings: Settings) -> socket.socket:
@@ -191,14 +200,10 @@ class Service:
         web = build_web_app(
             renfort, telegram, twilio_routes(renfort, self.sms) if self.sms else None
         )
-        config = uvicorn.Config(web, log_level="warning", lifespan="off", access_log=False)
-        self.http = Server(config)
+        self.http = Server(http_config(web))
         self._tasks.append(asyncio.create_task(self.http.serve(sockets=[sock]), name="http"))
         if metrics_sock is not None:
-            metrics_config = uvicorn.Config(
-                build_metrics_app(renfort), log_level="warning", lifespan="off", access_log=False
-            )
-            self.metrics_http = Server(metrics_config)
+            self.metrics_http = Server(http_config(build_metrics_app(renfort)))
             self._tasks.append(
                 asyncio.create_task(
                     self.metrics_http.serve(sockets=[metrics_sock]), name="metrics_http"
@@ -227,7 +232,8 @@ class Service:
     async def stop(self) -> None:
         """Stop taking updates, finish handling the ones taken and the sends under way,
         then close; whatever is still running after STOP_SECONDS is cancelled (a send cut
-        short stays 'sending' and goes again after the lease, never lost)."""
+        short stays 'sending': the other workers, or this one's next start, send it again,
+        so it is never lost)."""
         deadline = time.monotonic() + STOP_SECONDS
         if self.http is not None:
             self.http.should_exit = True  # finishes the requests it is answering
