@@ -8,14 +8,18 @@ import shutil
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
+from bot.messaging.outbox import enqueue
 from bot.messaging.ratelimit import RateLimiter
 from bot.messaging.shared_budget import PostgresBudget, RedisBudget, SharedBudget
 from storage.database import Database
-from tests.conftest import _truncate_pg
-from tests.harness import free_port
+from tests.conftest import NOW, _truncate_pg
+from tests.factories import volunteer
+from tests.harness import FakeClock, free_port, running_bot, sqlite_file_url
+from tests.test_render import snapshot
 
 Pair = tuple[SharedBudget, SharedBudget]
 
@@ -109,3 +113,25 @@ async def test_the_limiter_asks_the_shared_budget_after_its_own_windows(
     for chat in range(100, 110):  # ten more chats at 30/s (27/s with the headroom)
         assert await second.admit(chat) == 0
     assert time.monotonic() - started >= 9 / 27 - 0.05
+
+
+async def test_with_redis_url_the_service_counts_its_sends_in_redis(
+    redis_url: str | None, tmp_path: Path
+) -> None:
+    if redis_url is None:
+        pytest.skip("redis-server is not installed here")
+    async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW), redis_url=redis_url) as bot:
+        assert isinstance(bot.service.budget, RedisBudget)
+        bot.double.user(1, "Camille")
+        camille = await volunteer(bot.db, 1, "Camille")
+        async with bot.db.transaction("test_notify") as conn:
+            await enqueue(conn, "waitlist_promoted", person_id=camille.id, payload=snapshot())
+        assert bot.service.dispatcher is not None
+        await bot.service.dispatcher.drain()
+        assert len(bot.double.messages[1]) == 1
+        # Camille's window is taken for every worker reading the same Redis.
+        other = RedisBudget(redis_url)
+        try:
+            assert 0 < await other.try_take("telegram:1", 1.0) <= 1.0
+        finally:
+            await other.close()
