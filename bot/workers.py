@@ -92,6 +92,9 @@ def run_workers(settings: Settings, workers: int) -> int:
                     continue
                 log.warning("worker %d exited with %d; starting it again", index, code)
                 time.sleep(RESTART_DELAY_SECONDS)
+                if stopping:  # SIGTERM came meanwhile
+                    del processes[index]
+                    continue
                 processes[index] = spawn(index, env, command)
             if stopping:
                 _kill_late(processes)
