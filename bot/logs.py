@@ -10,7 +10,7 @@ import os
 import re
 import sys
 import time
-from typing import Literal
+from typing import Literal, TextIO
 
 LogFormat = Literal["text", "json"]
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -70,10 +70,23 @@ class JsonFormatter(_UtcDates):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class _Stderr(logging.StreamHandler[TextIO]):
+    """Writes to whatever sys.stderr is when a line is logged (a test runner or a sandbox
+    may swap it after logging was configured)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def configure_logging(level: str | int = logging.INFO, log_format: LogFormat = "text") -> None:
     """Send every log line to stderr in the chosen shape, replacing earlier handlers."""
     worker = os.environ.get("WORKER_INDEX") if os.environ.get("WORKERS", "1") != "1" else None
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.setFormatter(JsonFormatter(worker) if log_format == "json" else TextFormatter(worker))
     root = logging.getLogger()
     for old in list(root.handlers):
