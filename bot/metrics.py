@@ -91,7 +91,8 @@ class Metrics:
                     sorted(labels),
                     namespace=NAMESPACE,
                     registry=self.registry,
-                    multiprocess_mode="livesum",
+                    # Gauges say how things are now (a job's last run): the latest write wins.
+                    multiprocess_mode="mostrecent",
                 )
         (gauge.labels(**labels) if labels else gauge).set(value)
 
