@@ -48,7 +48,6 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1)
     database_max_overflow: int = Field(default=10, ge=0)
     workers: int = Field(default=1, ge=1, le=64)  # set by `renfort run --workers N`
-    worker_index: int = Field(default=0, ge=0)
     redis_url: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
