@@ -41,6 +41,9 @@ from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 OUTBOX_SWEEP_SECONDS = 5
+# Sessions a worker keeps open on PostgreSQL for its advisory locks: the dispatcher's
+# presence and the poller election.
+LOCK_SESSIONS = 2
 # SIGTERM to exit: what is left after this is cancelled (a container manager kills at 10 s).
 STOP_SECONDS = 8.0
 
@@ -87,6 +90,8 @@ async def open_database(settings: Settings) -> Database:
     try:
         await upgrade(settings.database_url)
         pool_size, max_overflow = settings.pool_share
+        if settings.is_postgresql:
+            pool_size += LOCK_SESSIONS  # held for good, not part of the working share
         db = Database(settings.database_url, pool_size=pool_size, max_overflow=max_overflow)
         async with db.reading("startup") as conn:
             await conn.execute(text("SELECT 1"))
