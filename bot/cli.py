@@ -23,10 +23,12 @@ from bot.app import Service, open_database, run_until_stopped
 from bot.config import ConfigError, Settings, load_settings
 from bot.geo import Geocoder
 from bot.importer import ImportFileError, ImportResult, import_missions
+from bot.logs import configure_logging
 from bot.runtime import system_clock
 from bot.sandbox.run import run_sandbox
 from bot.services import organisations
 from bot.services.errors import ServiceError
+from bot.workers import run_workers
 from storage.database import Database
 from storage.migrate import upgrade_sync
 
@@ -34,8 +36,6 @@ T = TypeVar("T")
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "alembic", "telegram.ext")
 SANDBOX_HINT = (
     "Sandbox mode: no TELEGRAM_BOT_TOKEN. To connect a real bot, put"
     " TELEGRAM_BOT_TOKEN=<token from @BotFather> in .env and run again."
@@ -73,18 +73,12 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     raise typer.Exit(code)
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """Concise lines on stderr; the chatty libraries speak only when something is wrong."""
-    logging.basicConfig(level=level, format=LOG_FORMAT, datefmt="%H:%M:%S")
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
 def settings_or_exit() -> Settings:
     try:
         settings = load_settings()
     except ConfigError as error:
         fail(str(error), EXIT_CONFIG)
+    configure_logging(settings.log_level, settings.log_format)
     check_sqlite_directory(settings.database_url)
     return settings
 
@@ -130,10 +124,19 @@ def refusal(error: ServiceError) -> str:
 
 
 @app.command()
-def run() -> None:
+def run(
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, max=64, help="Processes sharing the work (PostgreSQL only; see README)."
+        ),
+    ] = 1,
+) -> None:
     """Start Renfort: the bot, the dispatcher, the HTTP server (a sandbox without a token)."""
     settings = settings_or_exit()
     try:
+        if workers > 1:
+            raise typer.Exit(run_workers(settings, workers))
         if settings.sandbox:
             out().print(SANDBOX_HINT)
             # The terminal belongs to the sandbox chat; only problems are logged there.

@@ -8,7 +8,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TOKEN_PATTERN = re.compile(r"^\d{5,16}:[A-Za-z0-9_-]{30,64}$")
@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     outbox_batch_size: int = 20
     telegram_poll_timeout: int = 10
     purge_after_months: int = Field(default=24, ge=1)  # relay texts and notes kept
+    # Several workers: totals for the whole bot, each of N workers takes its share.
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=10, ge=0)
+    workers: int = Field(default=1, ge=1, le=64)  # set by `renfort run --workers N`
+    redis_url: str | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    metrics_token: str | None = None
+    metrics_host: str | None = None
+    metrics_port: int | None = None
 
     @field_validator(
         "telegram_bot_token",
@@ -53,6 +63,9 @@ class Settings(BaseSettings):
         "twilio_api_url",
         "public_url",
         "geocoder_url",
+        "redis_url",
+        "metrics_token",
+        "metrics_host",
     )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
@@ -77,6 +90,28 @@ class Settings(BaseSettings):
     def _port_range(cls, value: int) -> int:
         if not 0 <= value <= 65535:
             raise ValueError("must be between 0 and 65535")
+        return value
+
+    @field_validator("metrics_port")
+    @classmethod
+    def _metrics_port_range(cls, value: int | None) -> int | None:
+        if value is not None and not 0 <= value <= 65535:
+            raise ValueError("must be between 0 and 65535")
+        return value
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _any_case(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        return value.upper() if info.field_name == "log_level" else value.lower()
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
     @field_validator("renfort_timezone")
@@ -128,6 +163,19 @@ class Settings(BaseSettings):
     @property
     def sms_enabled(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from_number)
+
+    @property
+    def pool_share(self) -> tuple[int, int]:
+        """This worker's (pool size, overflow): the totals split between the workers, so N
+        workers together never open more than DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW."""
+        return (
+            max(1, self.database_pool_size // self.workers),
+            self.database_max_overflow // self.workers,
+        )
+
+    @property
+    def is_postgresql(self) -> bool:
+        return urlsplit(self.database_url).scheme.split("+")[0] in ("postgresql", "postgres")
 
     @property
     def timezone(self) -> ZoneInfo:

@@ -109,7 +109,7 @@ class Geocoder:
                 response.raise_for_status()
                 features = response.json().get("features", [])
         except (httpx.HTTPError, ValueError) as error:
-            log.warning("geocoder unavailable for %r: %s", query, error)
+            log.warning("geocoder unavailable: %s", error)  # the query is where someone lives
             return None
         if not features:
             return None

@@ -1,56 +1,147 @@
-"""Counters and gauges exposed at GET /metrics in Prometheus' text format."""
+"""Counters, gauges and histograms exposed at GET /metrics in Prometheus' text format.
+
+Backed by prometheus-client, whose text output keeps counters exact (1234567.0, never
+1.23457e+06). With several workers (`renfort run --workers N`) the parent sets
+PROMETHEUS_MULTIPROC_DIR before the workers import the library: each worker writes its
+samples to files there and whichever worker answers a scrape sums them all, so one scrape
+target sees the whole bot. Process metrics (memory, CPU, open files) are then left out:
+prometheus-client cannot sum them across processes."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import os
+from collections.abc import Iterable, Iterator
 from threading import Lock
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+NAMESPACE = "renfort"
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Seconds from an update's arrival in the handlers to the end of its handling.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get(MULTIPROCESS_ENV) or None
+
+
+class _Snapshot(Collector):
+    """Gauges read from the database at scrape time (the same for every worker, so they
+    are not summed across workers)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, tuple[str, float]] = {}
+
+    def collect(self) -> Iterator[Metric]:
+        for name, (help_text, value) in sorted(self.values.items()):
+            yield GaugeMetricFamily(f"{NAMESPACE}_{name}", help_text, value=value)
 
 
 class Metrics:
-    """A tiny registry: labelled counters and gauges, enough for a service's dashboards."""
+    """The service's metrics, one registry per running Renfort (tests start several)."""
 
     def __init__(self) -> None:
         self._lock = Lock()
-        self._counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = defaultdict(float)
-        self._gauges: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
-        self._help: dict[str, tuple[str, str]] = {}
+        self.registry = CollectorRegistry()
+        self._counters: dict[str, Counter] = {}
+        self._gauges: dict[str, Gauge] = {}
+        self._histograms: dict[str, Histogram] = {}
+        self._snapshot = _Snapshot()
+        self._multiprocess = multiprocess_dir() is not None
+        if not self._multiprocess:
+            ProcessCollector(registry=self.registry)
+            PlatformCollector(registry=self.registry)
+            GCCollector(registry=self.registry)
 
     def count(self, name: str, amount: float = 1, help_text: str = "", **labels: str) -> None:
-        key = (name, tuple(sorted(labels.items())))
+        """Add to a counter (`name` ends in _total)."""
         with self._lock:
-            self._counters[key] += amount
-            self._help.setdefault(name, ("counter", help_text))
+            counter = self._counters.get(name)
+            if counter is None:
+                counter = self._counters[name] = Counter(
+                    name,
+                    help_text or name,
+                    sorted(labels),
+                    namespace=NAMESPACE,
+                    registry=self.registry,
+                )
+        (counter.labels(**labels) if labels else counter).inc(amount)
 
     def gauge(self, name: str, value: float, help_text: str = "", **labels: str) -> None:
-        key = (name, tuple(sorted(labels.items())))
+        """Set a gauge of this process."""
         with self._lock:
-            self._gauges[key] = value
-            self._help.setdefault(name, ("gauge", help_text))
+            gauge = self._gauges.get(name)
+            if gauge is None:
+                gauge = self._gauges[name] = Gauge(
+                    name,
+                    help_text or name,
+                    sorted(labels),
+                    namespace=NAMESPACE,
+                    registry=self.registry,
+                    # Gauges say how things are now (a job's last run): the latest write wins.
+                    multiprocess_mode="mostrecent",
+                )
+        (gauge.labels(**labels) if labels else gauge).set(value)
+
+    def observe(self, name: str, seconds: float, help_text: str = "", **labels: str) -> None:
+        """Add one duration to a histogram."""
+        with self._lock:
+            histogram = self._histograms.get(name)
+            if histogram is None:
+                histogram = self._histograms[name] = Histogram(
+                    name,
+                    help_text or name,
+                    sorted(labels),
+                    namespace=NAMESPACE,
+                    registry=self.registry,
+                    buckets=LATENCY_BUCKETS,
+                )
+        (histogram.labels(**labels) if labels else histogram).observe(seconds)
+
+    def snapshot(self, values: Iterable[tuple[str, str, float]]) -> None:
+        """Replace the scrape-time gauges: (name, help, value)."""
+        self._snapshot.values = {name: (help_text, value) for name, help_text, value in values}
 
     def value(self, name: str, **labels: str) -> float:
-        key = (name, tuple(sorted(labels.items())))
-        with self._lock:
-            return self._counters.get(key, self._gauges.get(key, 0.0))
+        """This process's value of a counter or gauge (0 when never touched)."""
+        sample = f"{NAMESPACE}_{name}"
+        found = self.registry.get_sample_value(sample, labels)
+        if found is None and name in self._snapshot.values:
+            found = self._snapshot.values[name][1]
+        return found or 0.0
 
-    def render(self) -> str:
-        lines: list[str] = []
-        with self._lock:
-            series = sorted({**self._counters, **self._gauges}.items())
-            seen: set[str] = set()
-            for (name, labels), value in series:
-                if name not in seen:
-                    kind, help_text = self._help[name]
-                    lines.append(f"# HELP renfort_{name} {help_text or name}")
-                    lines.append(f"# TYPE renfort_{name} {kind}")
-                    seen.add(name)
-                rendered = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
-                lines.append(
-                    f"renfort_{name}{{{rendered}}} {value:g}"
-                    if rendered
-                    else f"renfort_{name} {value:g}"
-                )
-        return "\n".join(lines) + "\n"
+    def render(self) -> bytes:
+        """The exposition text: every worker's samples when several share the directory."""
+        directory = multiprocess_dir()
+        if directory is None:
+            registry = self.registry
+        else:
+            registry = CollectorRegistry()
+            # prometheus-client leaves this constructor unannotated.
+            multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+        return generate_latest(_Joined(registry, self._snapshot))
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+class _Joined(Collector):
+    """A registry plus the scrape-time gauges, for one call of generate_latest."""
+
+    def __init__(self, registry: CollectorRegistry, extra: Collector) -> None:
+        self.registry = registry
+        self.extra = extra
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.registry.collect()
+        yield from self.extra.collect()

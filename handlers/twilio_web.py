@@ -87,7 +87,8 @@ def twilio_routes(renfort: Renfort, channel: SmsChannel | None = None) -> list[R
         sid = params.get("MessageSid") or params.get("SmsSid") or ""
         sender = normalise_phone(params.get("From", ""))
         if not sid or sender is None:
-            log.warning("inbound SMS without a usable sender or id: %r", params.get("From"))
+            # The sender's number stays out of the logs, even a malformed one.
+            log.warning("inbound SMS without a usable sender or id")
             return twiml(None)
         reply = await conversations.handle(sender, params.get("Body", ""), sid)
         if channel is not None:

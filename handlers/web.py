@@ -14,6 +14,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import Update
 
+from bot.messaging.outbox_health import outbox_health
+from bot.metrics import CONTENT_TYPE
 from bot.runtime import Renfort
 from bot.services import exports
 from handlers.telegram.common import RenfortApplication
@@ -42,9 +44,6 @@ def build_web_app(
             return JSONResponse({"status": "unhealthy", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok", "sandbox": renfort.sandbox})
 
-    async def metrics(_request: Request) -> Response:
-        return PlainTextResponse(renfort.metrics.render(), media_type="text/plain; version=0.0.4")
-
     async def telegram_webhook(request: Request) -> Response:
         """Updates pushed by Telegram; the secret token proves they come from it."""
         if telegram is None:
@@ -71,8 +70,45 @@ def build_web_app(
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/ics/{token}.ics", ics_feed, methods=["GET"]),
-        Route("/metrics", metrics, methods=["GET"]),
+        *([] if renfort.settings.metrics_port is not None else [metrics_route(renfort)]),
         Route(TELEGRAM_WEBHOOK_PATH, telegram_webhook, methods=["POST"]),
         *(extra_routes or []),
     ]
     return Starlette(routes=routes)
+
+
+def metrics_route(renfort: Renfort) -> Route:
+    """GET /metrics, behind METRICS_TOKEN (a bearer token) when it is set."""
+
+    async def metrics(request: Request) -> Response:
+        token = renfort.settings.metrics_token
+        if token is not None:
+            given = request.headers.get("Authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+                return PlainTextResponse(
+                    "Unauthorized", status_code=401, headers={"WWW-Authenticate": "Bearer"}
+                )
+        try:
+            health = await outbox_health(renfort.db, renfort.now())
+        except Exception as error:  # the counters are still worth serving
+            log.warning("outbox backlog unreadable for the metrics: %s", error)
+        else:
+            renfort.metrics.snapshot(
+                [
+                    ("outbox_pending", "Notifications waiting to be sent", health.pending),
+                    ("outbox_sending", "Notifications being sent", health.sending),
+                    (
+                        "outbox_oldest_due_seconds",
+                        "How long the oldest due notification has waited",
+                        health.oldest_due_seconds,
+                    ),
+                ]
+            )
+        return Response(renfort.metrics.render(), media_type=CONTENT_TYPE)
+
+    return Route("/metrics", metrics, methods=["GET"])
+
+
+def build_metrics_app(renfort: Renfort) -> Starlette:
+    """The metrics alone, for METRICS_HOST/METRICS_PORT (kept off the public address)."""
+    return Starlette(routes=[metrics_route(renfort)])

@@ -23,6 +23,7 @@ from storage import schema
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POOL_TIMEOUT_SECONDS = 60
 
 
 class AlreadyProcessed(Exception):
@@ -69,7 +70,9 @@ def async_url(url: str) -> str:
 class Database:
     """An async engine with named transactions."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 10
+    ) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
@@ -79,8 +82,11 @@ class Database:
                 raise ValueError("use a file for SQLite: several connections must share it")
             kwargs["pool_size"] = 5
         else:
-            kwargs["pool_size"] = 10
-            kwargs["max_overflow"] = 20
+            # Several workers share the server's connections (PostgreSQL allows 100 by
+            # default): past the pool a caller waits for a connection instead of failing.
+            kwargs["pool_size"] = pool_size
+            kwargs["max_overflow"] = max_overflow
+            kwargs["pool_timeout"] = POOL_TIMEOUT_SECONDS
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)

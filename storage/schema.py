@@ -297,6 +297,9 @@ outbox = Table(
     Column("delivery_status", String(20)),
     _created(),
     Column("sent_at", UTCDateTime()),
+    # While 'sending' on PostgreSQL: the server process id of the claiming dispatcher's
+    # presence session, so the others put its rows back as soon as that session is gone.
+    Column("claimed_by", Integer),
     CheckConstraint(
         "status in ('pending', 'sending', 'sent', 'failed', 'cancelled')", name="status"
     ),
@@ -437,4 +440,15 @@ phone_consents = Table(
     Column("allowed", Boolean, nullable=False),
     Column("decided_at", UTCDateTime(), nullable=False, default=now),
     UniqueConstraint("person_id", "organisation_id", name="uq_phone_consents_person_organisation"),
+)
+
+
+# The send budget several workers share when the database is PostgreSQL (without REDIS_URL):
+# per key ("telegram", "telegram:<chat>", "sms"), the store's epoch second from which the
+# next send may go. See bot/messaging/shared_budget.py.
+rate_budgets = Table(
+    "rate_budgets",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("next_at", Float(precision=53), nullable=False),
 )

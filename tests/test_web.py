@@ -21,7 +21,7 @@ async def test_health_and_metrics_answer_for_monitoring(tmp_path: Path) -> None:
             health = await client.get("/healthz")
             metrics = await client.get("/metrics")
     assert health.status_code == 200 and health.json()["database"] == "ok"
-    assert 'renfort_inbound_total{channel="telegram"} 1' in metrics.text
+    assert 'renfort_inbound_total{channel="telegram"} 1.0' in metrics.text
 
 
 async def test_in_webhook_mode_updates_arrive_by_post_and_forgeries_are_refused(

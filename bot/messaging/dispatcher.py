@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import Integer, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.i18n import Translator
@@ -57,6 +57,8 @@ BACKOFF_SECONDS = (5, 30, 120, 600)  # after the first, second… failed attempt
 # A claimed row whose outcome is not written by then belongs to a worker that died.
 LEASE = timedelta(minutes=2)
 LEASE_SWEEP_SECONDS = 30.0
+# On PostgreSQL a dead worker's rows are found by its missing presence session: soon.
+DEAD_WORKER_SWEEP_SECONDS = 5.0
 # PostgreSQL advisory lock key ("Renfort" in ASCII): held shared by each running dispatcher
 # on a connection of its own, released by the server the moment that process dies.
 PRESENCE_LOCK = 0x52656E666F7274
@@ -78,6 +80,16 @@ class Deferred:
 
 
 Result = tuple[Job, Route | None, Outcome | Deferred]
+# Outcome labels in the metrics (retry_later is the provider's 429).
+OUTCOME_NAMES: dict[type, str] = {
+    Sent: "sent",
+    Deferred: "deferred",
+    RetryLater: "retry_later",
+    Moved: "moved",
+    Unreachable: "unreachable",
+    Transient: "transient",
+    Rejected: "rejected",
+}
 Unsent = Deferred | RetryLater | Moved | Unreachable | Transient | Rejected
 
 
@@ -121,6 +133,7 @@ class Dispatcher:
         # `clock`): claimable then even if the service clock is a test's frozen one.
         self._deferred: dict[int, float] = {}
         self._presence: AsyncConnection | None = None
+        self._presence_pid: int | None = None  # that session's server process id
 
     # ---- loops ---------------------------------------------------------------------------
 
@@ -144,7 +157,8 @@ class Dispatcher:
                     recovered = True
                 while (await self._batch())[0] and not self._stopping:
                     pass
-                if self._clock() - swept >= LEASE_SWEEP_SECONDS:
+                every = LEASE_SWEEP_SECONDS if self._presence is None else DEAD_WORKER_SWEEP_SECONDS
+                if self._clock() - swept >= every:
                     await self._recover(everything=False)
                     swept = self._clock()
                 timeout = await self._idle_timeout()
@@ -232,7 +246,7 @@ class Dispatcher:
                 await conn.execute(
                     update(OUTBOX)
                     .where(OUTBOX.c.id.in_([r.id for r in rows]))
-                    .values(status="sending", not_before=now + LEASE)
+                    .values(status="sending", not_before=now + LEASE, claimed_by=self._presence_pid)
                 )
                 people = await load_recipients(conn, {r.person_id for r in rows} - {None})
         claimed = {r.id for r in rows}
@@ -273,6 +287,8 @@ class Dispatcher:
                     batch.done.append((job, route, Rejected(f"cannot render: {error!r}")))
                     continue
                 wait = await self._wait_turn(channel.limiter, route.address, batch)
+                if wait <= 0:  # and then every worker's common budget, if shared
+                    wait = await channel.limiter.admit(route.address)
                 if wait > 0:
                     batch.done.append((job, route, Deferred(wait)))
                     continue
@@ -320,12 +336,12 @@ class Dispatcher:
                 return Deferred(channel.limiter.chat_delay(route.address))
             outcome = await channel.send(route.address, message)
         except Exception as error:  # a bug or the database: retry like a network error
-            log.exception("sending to %s %s failed unexpectedly", route.channel, route.address)
+            log.exception("sending on %s failed unexpectedly", route.channel)
             outcome = Transient(f"{type(error).__name__}: {error}")
         finally:
             ticket.finish()
         if isinstance(outcome, RetryLater):
-            channel.limiter.block(route.address, outcome.seconds)
+            await channel.limiter.block_everywhere(route.address, outcome.seconds)
         return outcome
 
     # ---- routing and language ------------------------------------------------------------
@@ -361,6 +377,13 @@ class Dispatcher:
             if isinstance(outcome, Sent) and route is not None
         ]
         batch.sent += len(sent)
+        for _job, route, outcome in results:
+            self.renfort.metrics.count(
+                "messages_out_total",
+                help_text="Send attempts by channel and outcome",
+                channel=route.channel if route is not None else "none",
+                outcome=OUTCOME_NAMES.get(type(outcome), type(outcome).__name__.lower()),
+            )
         async with self.renfort.db.transaction("record_outbox") as conn:
             if sent:
                 await self._record_sent(conn, sent)
@@ -411,7 +434,7 @@ class Dispatcher:
                     "%s asked to wait %.0f s before writing to %s again",
                     route.channel,
                     outcome.seconds,
-                    route.address,
+                    describe(job, route),
                 )
                 metrics.count(
                     f"{route.channel}_retry_after_total", help_text="Flood-control answers"
@@ -503,6 +526,7 @@ class Dispatcher:
             # Exclusive while recovering, so no worker starting meanwhile claims a row yet.
             await self._recover(everything=alone)
             await presence.execute(select(func.pg_advisory_lock_shared(PRESENCE_LOCK)))
+            self._presence_pid = int(await presence.scalar(select(func.pg_backend_pid())) or 0)
             if alone:
                 await presence.execute(select(func.pg_advisory_unlock(PRESENCE_LOCK)))
             await presence.commit()  # session locks outlive it; no transaction left open
@@ -518,13 +542,27 @@ class Dispatcher:
         now = self.renfort.now()
         stuck = OUTBOX.c.status == "sending"
         if not everything:
-            stuck = stuck & (OUTBOX.c.not_before <= now)
+            expired = OUTBOX.c.not_before <= now
+            if self._presence is not None:
+                expired = expired | (
+                    OUTBOX.c.claimed_by.is_not(None) & ~OUTBOX.c.claimed_by.in_(_LIVE_DISPATCHERS)
+                )
+            stuck = stuck & expired
         async with self.renfort.db.transaction("recover_outbox") as conn:
             result = await conn.execute(
                 update(OUTBOX).where(stuck).values(status="pending", not_before=now)
             )
         if result.rowcount:
             log.warning("%d notifications were left mid-send; sending them again", result.rowcount)
+
+
+# Server processes of the sessions holding the presence lock: the dispatchers alive now
+# (a bigint advisory key shows as classid = high 32 bits, objid = low 32 bits).
+_LIVE_DISPATCHERS = text(
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory'"
+    f" AND classid::bigint = {PRESENCE_LOCK >> 32}"
+    f" AND objid::bigint = {PRESENCE_LOCK & 0xFFFFFFFF} AND objsubid = 1"
+).columns(pid=Integer)
 
 
 async def _close_for_real(conn: AsyncConnection) -> None:

@@ -14,6 +14,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.messaging.shared_budget import SharedBudget
 
 ChatKey = Hashable
 Clock = Callable[[], float]
@@ -23,6 +27,9 @@ EPSILON = 0.001
 # A send whose answer never came (a lost task) stops holding a place after this long.
 IN_FLIGHT_LIMIT = 60.0
 SWEEP_EVERY = 1000
+# Workers sharing a budget space their sends evenly at this share of the configured rate:
+# the provider counts arrivals, and two workers' sends travel different paths.
+SHARED_HEADROOM = 0.9
 
 
 @dataclass(frozen=True)
@@ -105,10 +112,15 @@ class RateLimiter:
         chat_window: Callable[[ChatKey], Window | None] = telegram_chat_window,
         *,
         clock: Clock = time.monotonic,
+        shared: SharedBudget | None = None,
+        name: str = "telegram",
     ) -> None:
         if per_second <= 0:
             raise ValueError("the rate must be positive")
         self.clock = clock
+        self.shared = shared
+        self.name = name
+        self._shared_interval = 1.0 / (per_second * SHARED_HEADROOM)
         self._chat_window = chat_window
         self._overall = _Log(overall_window(per_second))
         self._chats: dict[ChatKey, _Log] = {}
@@ -149,14 +161,47 @@ class RateLimiter:
 
     async def acquire(self, chat: ChatKey) -> Ticket:
         """Wait until a message to `chat` may go, then count it."""
-        while (wait := self.delay(chat)) > 0:
+        while True:
+            while (wait := self.delay(chat)) > 0:
+                await asyncio.sleep(wait)
+            wait = await self.admit(chat)
+            if wait <= 0:
+                return self.consume(chat)
             await asyncio.sleep(wait)
-        return self.consume(chat)
+
+    async def admit(self, chat: ChatKey) -> float:
+        """After this process's own windows allowed a send: the budget the workers share.
+        0 once the send is counted there (having waited for the overall rate), else how
+        long this chat must wait (nothing counted)."""
+        if self.shared is None:
+            return 0.0
+        window = self._chat_window(chat)
+        if window is not None:
+            wait = await self.shared.try_take(
+                f"{self.name}:{chat}", window.seconds / window.count + EPSILON
+            )
+            if wait > 0:
+                return wait
+        await self.admit_overall()
+        return 0.0
+
+    async def admit_overall(self) -> None:
+        """Wait for this process's turn in the overall rate all workers share."""
+        if self.shared is not None:
+            wait = await self.shared.reserve(self.name, self._shared_interval)
+            if wait > 0:
+                await asyncio.sleep(wait)
 
     def block(self, chat: ChatKey, seconds: float) -> None:
         """The other side asked us to wait before writing to this chat again."""
         until = self.clock() + seconds
         self._blocked_until[chat] = max(until, self._blocked_until.get(chat, 0.0))
+
+    async def block_everywhere(self, chat: ChatKey, seconds: float) -> None:
+        """`block`, and every worker sharing the budget waits too."""
+        self.block(chat, seconds)
+        if self.shared is not None:
+            await self.shared.hold(f"{self.name}:{chat}", seconds)
 
     def _sweep(self) -> None:
         """Forget chats whose window has emptied, so thousands of chats cost no memory."""

@@ -108,7 +108,10 @@ class SmsChannel:
         """Send one SMS; returns Twilio's message SID as provider id."""
         phone, body = str(address), sms_text(message)
         # The dispatcher counted one part; a longer message costs its other parts too.
-        extra: list[Ticket] = [self.limiter.consume(phone) for _ in range(segments(body) - 1)]
+        extra: list[Ticket] = []
+        for _ in range(segments(body) - 1):
+            await self.limiter.admit_overall()
+            extra.append(self.limiter.consume(phone))
         try:
             created = await self.client().messages.create_async(
                 to=phone,

@@ -80,7 +80,7 @@ class TelegramChannel:
         except TelegramError as error:
             # Conflict, InvalidToken…: not this message's fault; the retries' back-off
             # leaves the operator time to notice before the row gives up.
-            log.warning("Telegram refused a send to %s: %r", address, error)
+            log.warning("Telegram refused a send to chat %s: %r", address, error)
             return Transient(f"{type(error).__name__}: {error}")
         return Sent(str(sent.message_id))
 

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from bot.sockets import listening_socket
 
 BOT_ID = 7_000_000_001
 BOT_USERNAME = "renfort_bot"
+COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 JSON_FIELDS = {
     "reply_markup",
     "entities",
@@ -103,6 +105,12 @@ class TelegramDouble:
         self._chat_times: dict[int, deque[float]] = defaultdict(deque)
         self._webhook_client: httpx.AsyncClient | None = None
         self.delivered: list[dict[str, Any]] = []
+        # The command menus: (scope type, language code or "") -> [(command, description)].
+        self.commands: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        # Seconds each sendMessage takes to answer (a slow network, for stop tests).
+        self.send_delay = 0.0
+        self.conflicts = 0  # getUpdates calls ended by another one (two pollers)
+        self._active_poll: asyncio.Event | None = None
 
     # ---- server -------------------------------------------------------------------------
 
@@ -284,6 +292,14 @@ class TelegramDouble:
             asyncio.get_running_loop().create_task(self._deliver_webhook())
         return update_id
 
+    def take_pending(self) -> list[dict[str, Any]]:
+        """The updates nobody fetched yet, handed to the caller (who delivers them itself,
+        e.g. spread over several workers' webhooks)."""
+        taken = list(self._pending)
+        self._pending.clear()
+        self.delivered.extend(taken)
+        return taken
+
     def redeliver(self, update_id: int) -> None:
         """Send an update again, as Telegram does when it did not see it acknowledged."""
         for update in self.delivered:
@@ -375,20 +391,58 @@ class TelegramDouble:
             "pending_update_count": len(self._pending),
         }
 
-    def _api_setMyCommands(self, _params: dict[str, Any]) -> bool:
+    def _api_setMyCommands(self, params: dict[str, Any]) -> bool | JSONResponse:
+        commands = params.get("commands")
+        if not isinstance(commands, list) or len(commands) > 100:
+            return _error(400, "Bad Request: commands must be a list of at most 100")
+        for command in commands:
+            name = str(command.get("command", "")) if isinstance(command, dict) else ""
+            described = (
+                isinstance(command, dict) and 1 <= len(command.get("description", "")) <= 256
+            )
+            if not COMMAND_NAME.fullmatch(name) or not described:
+                return _error(400, "Bad Request: BOT_COMMAND_INVALID")
+        scope = params.get("scope") or {"type": "default"}
+        key = (str(scope.get("type")), str(params.get("language_code") or ""))
+        self.commands[key] = [(c["command"], c["description"]) for c in commands]
         return True
 
     def _api_close(self, _params: dict[str, Any]) -> bool:
         return True
 
-    async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]] | JSONResponse:
+        # Telegram serves one poller per bot: a new getUpdates ends the one under way, which
+        # gets 409 (two workers both polling keep knocking each other out).
+        if self._active_poll is not None and not self._active_poll.is_set():
+            self.conflicts += 1
+            self._active_poll.set()
+        mine = self._active_poll = asyncio.Event()
+        try:
+            batch = await self._get_updates(params, mine)
+        finally:
+            if self._active_poll is mine:
+                self._active_poll = None
+        if mine.is_set():
+            return _error(409, "Conflict: terminated by other getUpdates request")
+        return batch
+
+    async def _get_updates(
+        self, params: dict[str, Any], preempted: asyncio.Event
+    ) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
         while self._pending and self._pending[0]["update_id"] < offset:
             self._pending.popleft()
         if not self._pending:
             self._new_update.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._new_update.wait(), float(params.get("timeout") or 0))
+            waits = [
+                asyncio.ensure_future(self._new_update.wait()),
+                asyncio.ensure_future(preempted.wait()),
+            ]
+            await asyncio.wait(
+                waits, timeout=float(params.get("timeout") or 0), return_when="FIRST_COMPLETED"
+            )
+            for wait in waits:
+                wait.cancel()
         limit = int(params.get("limit") or 100)
         batch = [u for u in list(self._pending)[:limit] if u["update_id"] >= offset]
         for update in batch:
@@ -441,8 +495,10 @@ class TelegramDouble:
         per_chat.append(now)
         return None
 
-    def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any] | JSONResponse:
+    async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any] | JSONResponse:
         chat_id = int(params["chat_id"])
+        if self.send_delay:
+            await asyncio.sleep(self.send_delay)
         refused = self._check_send(chat_id)
         if refused is not None:
             return refused

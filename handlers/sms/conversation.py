@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from weakref import WeakValueDictionary
 
 from bot.runtime import Renfort
@@ -58,8 +59,16 @@ class SmsConversations:
         if lock is None:
             lock = self._locks[phone] = asyncio.Lock()
         async with lock:
+            started = time.perf_counter()
             try:
-                return await self._handle(phone, body, message_sid)
+                answer = await self._handle(phone, body, message_sid)
+                self.renfort.metrics.observe(
+                    "handler_seconds",
+                    time.perf_counter() - started,
+                    help_text="Time to handle one inbound message",
+                    channel=CHANNEL,
+                )
+                return answer
             except Exception:
                 log.exception("SMS %s could not be handled", message_sid)
                 self.renfort.metrics.count(

@@ -108,6 +108,8 @@ class CalloutRefresher:
         if self._shown.get(view.id) == shown:
             return UNCHANGED
         markup = await keyboard(self.renfort, buttons)
+        if await self.limiter.admit(chat_id) > 0:  # another worker wrote to the group
+            return RETRY
         ticket = self.limiter.consume(chat_id)
         try:
             await self.bot.edit_message_text(

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import html
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +49,7 @@ class Turn:
     state: str | None
     data: dict[str, Any]
     payload: Payload | None = None
+    started: float = field(default_factory=time.perf_counter)  # for the latency histogram
 
     @property
     def me(self) -> Person:
@@ -76,6 +78,7 @@ RenfortApplication = Application[
 async def begin_turn(update: Update, context: RenfortContext) -> None:
     """Skip updates already handled; find the sender, their language and conversation."""
     renfort = context.renfort
+    started = time.perf_counter()
     inbound = Inbound(CHANNEL, str(update.update_id))
     if await is_processed(renfort.db, CHANNEL, inbound.external_id):
         log.info("update %s already handled, skipped", update.update_id)
@@ -110,6 +113,7 @@ async def begin_turn(update: Update, context: RenfortContext) -> None:
         private=private,
         state=state,
         data=data,
+        started=started,
     )
 
 
@@ -123,6 +127,23 @@ async def end_turn(update: Update, context: RenfortContext) -> None:
     turn = context.application.bot_data.get(TURNS_KEY, {}).pop(update.update_id, None)
     if turn is not None:
         await mark_processed(context.renfort.db, turn.inbound)
+        context.renfort.metrics.observe(
+            "handler_seconds",
+            time.perf_counter() - turn.started,
+            help_text="Time to handle one inbound message",
+            channel=CHANNEL,
+        )
+
+
+def update_ids(update: object) -> str:
+    """'update 12 (chat 34, user 34)': enough to find it again, nothing anyone wrote."""
+    if not isinstance(update, Update):
+        return type(update).__name__
+    chat, user = update.effective_chat, update.effective_user
+    return (
+        f"update {update.update_id} (chat {chat.id if chat else '-'},"
+        f" user {user.id if user else '-'})"
+    )
 
 
 async def on_error(update: object, context: RenfortContext) -> None:
@@ -137,7 +158,8 @@ async def on_error(update: object, context: RenfortContext) -> None:
     if isinstance(error, ServiceError) and turn is not None and isinstance(update, Update):
         await reply(update, context, refusal_text(turn.t, error))
         return
-    log.error("error while handling %r", update, exc_info=error)
+    # Ids only: the update itself carries what people wrote and the phone numbers they shared.
+    log.error("error while handling %s", update_ids(update), exc_info=error)
     context.renfort.metrics.count("handler_errors_total", help_text="Unexpected handler errors")
     if isinstance(update, Update) and update.effective_chat is not None:
         t = turn.t if turn is not None else context.renfort.translator(None)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from storage.database import Database
 from storage.schema import metadata
 
 config = context.config
+# Workers starting together each run the migrations: on PostgreSQL the first one holds this
+# lock ("Renfort-M") and the others find the schema already new when they get it.
+MIGRATION_LOCK = 0x52656E666F72744D
 
 
 def _run(connection: Connection) -> None:
@@ -21,11 +25,13 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
         context.run_migrations()
 
 
 async def _main() -> None:
-    db = Database(config.get_main_option("sqlalchemy.url") or "")
+    db = Database(config.get_main_option("sqlalchemy.url") or "", pool_size=1, max_overflow=0)
     try:
         async with db.engine.connect() as connection:
             await connection.run_sync(_run)
