@@ -21,8 +21,32 @@ from handlers.telegram.common import RenfortApplication
 log = logging.getLogger(__name__)
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+UNPARSABLE = (
+    RecursionError,
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    ArithmeticError,
+    OSError,
+)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def parse_update(raw: bytes, telegram: RenfortApplication) -> Update | None:
+    """The update in a webhook body, or None (logged once, by kind only: the body may hold
+    someone's words) when it is not one."""
+    try:
+        body = json.loads(raw)
+        if not isinstance(body, dict) or type(body.get("update_id")) is not int:
+            raise ValueError("not an object with an integer update_id")
+        return Update.de_json(body, telegram.bot)
+    # Anything the JSON or python-telegram-bot's parsing raises on a hostile body, including
+    # RecursionError on deep nesting, is a bad request, never a 500.
+    except UNPARSABLE as error:
+        log.info("telegram webhook body refused: %s", type(error).__name__)
+        return None
 
 
 def build_web_app(
@@ -45,17 +69,19 @@ def build_web_app(
     async def metrics(_request: Request) -> Response:
         return PlainTextResponse(renfort.metrics.render(), media_type="text/plain; version=0.0.4")
 
+    expected_secret = renfort.settings.telegram_webhook_secret.encode("utf-8")
+
     async def telegram_webhook(request: Request) -> Response:
         """Updates pushed by Telegram; the secret token proves they come from it."""
         if telegram is None:
             return PlainTextResponse("Telegram is not configured", status_code=404)
-        given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given, renfort.settings.telegram_webhook_secret):
+        # Header values arrive as latin-1 text; compared as bytes, any character is fine.
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8")
+        if not hmac.compare_digest(given, expected_secret):
+            log.info("telegram webhook refused: wrong secret token")
             return PlainTextResponse("Forbidden", status_code=403)
-        try:
-            body = await request.json()
-            update = Update.de_json(body, telegram.bot)
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        update = parse_update(await request.body(), telegram)
+        if update is None:
             return PlainTextResponse("Bad update", status_code=400)
         await telegram.update_queue.put(update)
         return Response(status_code=200)
