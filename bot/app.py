@@ -89,6 +89,8 @@ class Service:
 
     async def start(self) -> None:
         settings = self.settings
+        for warning in settings.startup_warnings():
+            log.warning("%s", warning)
         if settings.sms_enabled and not settings.public_url:
             raise ConfigError("PUBLIC_URL: SMS needs the public address Twilio calls back")
         sock = bind_http(settings)

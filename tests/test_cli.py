@@ -176,6 +176,12 @@ def test_db_upgrade_creates_a_fresh_database(operator_env: Path) -> None:
         ("HTTP_PORT", "99999", "HTTP_PORT"),
         ("TELEGRAM_BOT_TOKEN", "not-a-token", "TELEGRAM_BOT_TOKEN"),
         ("DATABASE_URL", "mysql://localhost/renfort", "DATABASE_URL"),
+        ("DATABASE_URL", "postgresql://root@127.0.0.1:abc/x", "DATABASE_URL"),
+        ("TELEGRAM_RATE", "inf", "TELEGRAM_RATE"),
+        ("SMS_RATE", "nan", "SMS_RATE"),
+        ("TWILIO_FROM_NUMBER", "abc", "TWILIO_FROM_NUMBER"),
+        ("OUTBOX_BATCH_SIZE", "-5", "OUTBOX_BATCH_SIZE"),
+        ("TELEGRAM_POLL_TIMEOUT", "-1", "TELEGRAM_POLL_TIMEOUT"),
     ],
 )
 def test_a_bad_setting_stops_run_with_one_line(
