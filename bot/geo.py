@@ -21,6 +21,7 @@ from bot.domain import GeoPoint
 log = logging.getLogger(__name__)
 EARTH_RADIUS_KM = 6371.0088
 COMMUNES_CSV = Path(__file__).parent / "data" / "communes.csv"
+MAX_QUERY = 200  # the address base refuses longer queries; no place name is that long
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ class Geocoder:
         self.timeout = timeout
 
     async def resolve(self, query: str) -> Place | None:
+        if len(query) > MAX_QUERY:
+            return None
         found = lookup_offline(query)
         if found is not None or self.api_url is None:
             return found

@@ -17,7 +17,14 @@ from bot.i18n import Translator
 from bot.services import missions
 from bot.services.errors import InvalidInput, ServiceError
 from bot.services.missions import MAX_CAPACITY, MissionSpec, SlotSpec
-from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
+from handlers.telegram.common import (
+    RenfortContext,
+    answer_query,
+    esc,
+    refusal_text,
+    reply,
+    typed_text,
+)
 from handlers.telegram.new_mission_templates import ACTIONS as TEMPLATE_ACTIONS
 from handlers.telegram.new_mission_templates import save_offer
 from handlers.telegram.slot_text import SlotTextError, parse_slot
@@ -51,8 +58,7 @@ def duration_of(context: RenfortContext) -> timedelta | None:
 
 
 def text_of(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "").strip() if message else ""
+    return typed_text(update).strip()
 
 
 def goto(

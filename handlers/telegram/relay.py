@@ -20,7 +20,14 @@ from bot.messaging.render_relay import REPLY_TO_RELAY
 from bot.services import organisations, relay
 from bot.services.errors import NotAllowed, ServiceError
 from handlers.telegram.admin_group import alert
-from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
+from handlers.telegram.common import (
+    RenfortContext,
+    answer_query,
+    esc,
+    refusal_text,
+    reply,
+    typed_text,
+)
 from handlers.telegram.wizard import advance
 
 Callback = Callable[[Update, RenfortContext], Awaitable[None]]
@@ -169,8 +176,7 @@ def _sent_text(t: Translator, sent: relay.Sent) -> str:
 
 
 def _text_of(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "") if message is not None else ""
+    return typed_text(update)
 
 
 async def relay_text(update: Update, context: RenfortContext) -> None:
