@@ -333,3 +333,68 @@ async def test_yaml_rows_import_when_pyyaml_is_installed(
 
     assert (result.missions, result.slots) == (1, 1)
     assert [e.line for e in result.errors] == [9]
+
+
+async def test_hostile_cells_are_line_numbered_errors_not_tracebacks(
+    db: Database, tmp_path: Path
+) -> None:
+    await commune(db)
+    path = sheet(
+        tmp_path,
+        slot("0001-01-01T00:05", "0001-01-01T05:00"),
+        slot("2027-06-13T08:00", "2027-06-13T13:00", capacity="²"),
+        slot("2027-06-13T08:00", "2027-06-13T13:00", capacity="３"),
+        "Mairie de Saint-Dizier,Tri,solidarity,,Rue,５２１００,48.6,4.9,no,"
+        "2027-06-13T08:00,2027-06-13T10:00,1",
+        slot("9999-12-31T08:00", "9999-12-31T13:00"),
+    )
+
+    result = await run_import(db, path)
+
+    assert [(e.line, e.reason.split()[0]) for e in result.errors] == [
+        (2, "start"),
+        (3, "capacity"),
+        (4, "capacity"),
+        (5, "postcode"),
+        (6, "the"),
+    ]
+    assert "years from now" in result.errors[4].reason
+    assert await count_missions(db) == 0
+
+
+async def test_control_characters_in_cells_are_dropped_on_both_databases(
+    db: Database, tmp_path: Path
+) -> None:
+    await commune(db)
+    path = sheet(
+        tmp_path,
+        "Mairie de Saint-Dizier,Tri\x00 des\x07 dons,solidarity,Tout\x1b va bien,"
+        "Hôtel de ville,52100,48.6377,4.949,no,2027-06-13T08:00,2027-06-13T13:00,2",
+    )
+
+    result = await run_import(db, path)
+
+    assert (result.missions, result.errors) == (1, ())
+    async with db.reading("test") as conn:
+        row = (await conn.execute(select(schema.missions))).one()
+    assert (row.title, row.description) == ("Tri des dons", "Tout va bien")
+
+
+async def test_a_title_or_description_too_long_is_a_line_error(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    await commune(sqlite_db)
+    path = sheet(
+        tmp_path,
+        f"Mairie de Saint-Dizier,{'T' * 201},solidarity,,Rue,52100,48.6,4.9,no,"
+        "2027-06-13T08:00,2027-06-13T10:00,1",
+        f"Mairie de Saint-Dizier,Tri,solidarity,{'d' * 3001},Rue,52100,48.6,4.9,no,"
+        "2027-06-13T08:00,2027-06-13T10:00,1",
+    )
+
+    result = await run_import(sqlite_db, path)
+
+    assert [str(e) for e in result.errors] == [
+        "line 2: title is longer than 200 characters",
+        "line 3: description is longer than 3000 characters",
+    ]

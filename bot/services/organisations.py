@@ -68,7 +68,10 @@ async def create_organisation(db: Database, name: str, postcode: str | None = No
     clean = " ".join(name.split())
     if not clean:
         raise InvalidInput("organisation_name")
-    if postcode is not None and not (postcode.isdigit() and len(postcode) == 5):
+    # isascii: '５２１００' passes isdigit() but is no postcode a letter carries.
+    if postcode is not None and not (
+        postcode.isascii() and postcode.isdigit() and len(postcode) == 5
+    ):
         raise InvalidInput("postcode", postcode=postcode)
     table = schema.organisations
     try:
