@@ -16,7 +16,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.messaging.sms_channel import STATUS_PATH, SmsChannel, mark_number, wait_and_record_delivery
 from bot.runtime import Renfort
-from bot.services.phones import normalise_phone
+from bot.services.phones import inbound_sender
 from handlers.sms.conversation import SmsConversations
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def twilio_routes(renfort: Renfort, channel: SmsChannel | None = None) -> list[R
         if params is None:
             return forbidden()
         sid = params.get("MessageSid") or params.get("SmsSid") or ""
-        sender = normalise_phone(params.get("From", ""))
+        sender = inbound_sender(params.get("From", ""))
         if not sid or sender is None:
             log.warning("inbound SMS without a usable sender or id: %r", params.get("From"))
             return twiml(None)

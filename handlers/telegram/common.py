@@ -251,6 +251,9 @@ def refusal_text(t: Translator, error: ServiceError) -> str:
         "first_name": t._("Please type your first name (letters)."),
         "person_not_found": t._("Please send /start first."),
         "phone": t._("This does not look like a phone number I can text."),
+        "phone_landline": t._(
+            "This is a landline number: it cannot receive SMS. Please share a mobile number."
+        ),
         "phone_taken": t._("This number is already linked to another Telegram account."),
     }
     return messages.get(error.code, t._("Sorry, that is not possible right now."))
