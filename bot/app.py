@@ -190,6 +190,7 @@ class Service:
         if self.sms is not None:
             await self.sms.close()
         if self.renfort is not None:
+            await self.renfort.geocoder.close()
             await self.renfort.db.close()
 
 

@@ -274,15 +274,16 @@ def missions_import(
     progress = ImportProgress(console)
 
     async def work(db: Database) -> ImportResult:
-        return await import_missions(
-            db,
-            file,
-            zone=settings.timezone,
-            geocoder=Geocoder(settings.geocoder_url),
-            now=clock(),
-            skip_bad=skip_bad,
-            progress=progress,
-        )
+        async with Geocoder(settings.geocoder_url) as geocoder:
+            return await import_missions(
+                db,
+                file,
+                zone=settings.timezone,
+                geocoder=geocoder,
+                now=clock(),
+                skip_bad=skip_bad,
+                progress=progress,
+            )
 
     try:
         with progress.bar:
