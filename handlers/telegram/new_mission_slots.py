@@ -122,6 +122,7 @@ def slot_error_text(t: Translator, code: str, example: str) -> str:
         "same_time": t._("The start and the end are the same hour."),
         "clock_gap": t._("That hour does not exist that day (the clocks go forward)."),
         "past": t._("That slot would start in the past."),
+        "too_far": t._("That date is years away: please check the year."),
         "duplicate": t._("You already added this slot."),
     }
     return t._(
