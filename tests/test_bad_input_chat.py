@@ -4,17 +4,21 @@ answer in their language, never "something went wrong"."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.messaging.telegram_limits import MAX_TEXT, fit_html, split_html
 from bot.sandbox.telegram_double import SentMessage
 from bot.text import clean_text, one_line, shorten
 from storage.database import Database
 from tests.conftest import NOW
-from tests.harness import FakeClock
+from tests.harness import Bot, FakeClock
 from tests.test_volunteer_support import Chat, database_url, register, volunteer_bot
 
 APOLOGY = "Sorry, something went wrong"
@@ -157,3 +161,33 @@ def test_a_single_message_is_cut_when_it_cannot_be_split() -> None:
     text = "\n".join(["head"] + ["line " * 50] * 100)
     cut = fit_html(text)
     assert len(cut) <= MAX_TEXT and cut.startswith("head\n") and cut.endswith("\n…")
+
+
+@pytest.fixture
+async def chat_bot(tmp_path: Path) -> AsyncIterator[Bot]:
+    async with volunteer_bot(database_url(tmp_path), FakeClock(NOW)) as bot:
+        yield bot
+
+
+typed_texts = st.text(st.characters(codec="utf-8"), min_size=1, max_size=300) | st.sampled_from(
+    ["/start " + "\x00" * 3, "/join ²", "0" * 5000, "\u202e52100", "٥٢١٠٠"]
+)
+_people = itertools.count(1000)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(name=typed_texts, place=typed_texts, later=typed_texts)
+async def test_whatever_is_typed_at_registration_gets_an_answer_not_an_apology(
+    chat_bot: Bot, name: str, place: str, later: str
+) -> None:
+    chat = Chat(chat_bot, next(_people), "Sam", "en")
+    answers = [*await chat.say("/start")]
+    for text in (name, place, later):
+        said = await chat.say(text)
+        assert said, f"no answer to {text!r}"
+        answers += said
+    no_apology(answers)
