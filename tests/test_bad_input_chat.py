@@ -191,3 +191,16 @@ async def test_whatever_is_typed_at_registration_gets_an_answer_not_an_apology(
         assert said, f"no answer to {text!r}"
         answers += said
     no_apology(answers)
+
+
+@pytest.mark.parametrize("command", ["/link", "/callout", "/newmission", "/roster", "/stats"])
+async def test_a_command_from_an_anonymous_administrator_is_explained(
+    tmp_path: Path, command: str
+) -> None:
+    async with volunteer_bot(database_url(tmp_path), FakeClock(NOW)) as bot:
+        bot.double.group(-100, "Mairie", admins=(1,))
+
+        await bot.settle(bot.double.send_as_chat(-100, command))
+
+        [answer] = bot.double.messages[-100]
+        assert "envoyée anonymement" in answer.text

@@ -74,7 +74,7 @@ async def on_text(update: Update, context: RenfortContext) -> None:
 
 def feature_handlers() -> list[BaseHandler[Any, RenfortContext, Any]]:
     return [
-        *unreadable.EDIT_HANDLERS,
+        *unreadable.FIRST_HANDLERS,
         *organiser.HANDLERS,
         *volunteer.HANDLERS,
         *relay.HANDLERS,
