@@ -6,6 +6,7 @@ or forged request gets 403 and touches nothing."""
 from __future__ import annotations
 
 import logging
+import re
 
 from starlette.datastructures import MultiDict
 from starlette.requests import Request
@@ -24,6 +25,9 @@ INBOUND_PATH = "/sms"
 SIGNATURE_HEADER = "X-Twilio-Signature"
 SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 MAX_FIELDS = 100
+# Twilio's ids are two letters and 32 hex digits; anything else cannot be one of its calls
+# (and would not fit the column that remembers which messages were answered).
+MESSAGE_SID = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{1,62}$")
 
 
 def twiml(reply: str | None) -> Response:
@@ -85,8 +89,11 @@ def twilio_routes(renfort: Renfort, channel: SmsChannel | None = None) -> list[R
         if params is None:
             return forbidden()
         sid = params.get("MessageSid") or params.get("SmsSid") or ""
+        if not MESSAGE_SID.match(sid):
+            log.warning("inbound SMS with an unusable message id refused")
+            return PlainTextResponse("Bad MessageSid", status_code=400)
         sender = inbound_sender(params.get("From", ""))
-        if not sid or sender is None:
+        if sender is None:
             log.warning("inbound SMS without a usable sender or id: %r", params.get("From"))
             return twiml(None)
         reply = await conversations.handle(sender, params.get("Body", ""), sid)

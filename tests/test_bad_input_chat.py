@@ -164,8 +164,9 @@ def test_a_single_message_is_cut_when_it_cannot_be_split() -> None:
 
 
 @pytest.fixture
-async def chat_bot(tmp_path: Path) -> AsyncIterator[Bot]:
-    async with volunteer_bot(database_url(tmp_path), FakeClock(NOW)) as bot:
+async def chat_bot(db: Database) -> AsyncIterator[Bot]:
+    """On both databases: PostgreSQL refuses what SQLite stores without a word."""
+    async with volunteer_bot(db.url, FakeClock(NOW)) as bot:
         yield bot
 
 

@@ -36,10 +36,10 @@ FUZZ = settings(
 
 
 @pytest.fixture
-def renfort(sqlite_db: Database) -> Renfort:
-    return sms_renfort(
-        sqlite_db, FakeClock(NOW), telegram_bot_token=TOKEN, telegram_webhook_secret=SECRET
-    )
+def renfort(db: Database) -> Renfort:
+    """On both databases: PostgreSQL refuses NUL characters and over-long values that
+    SQLite stores without a word."""
+    return sms_renfort(db, FakeClock(NOW), telegram_bot_token=TOKEN, telegram_webhook_secret=SECRET)
 
 
 @pytest.fixture
@@ -187,7 +187,20 @@ async def test_random_update_shaped_json_never_gets_a_server_error(
 
 
 form_values = st.text(max_size=30) | st.sampled_from(
-    ["+33612345678", "0612345678", "abc", "", "²", "+", "0" * 40, "\x00", "STOP", "30006"]
+    [
+        "+33612345678",
+        "0612345678",
+        "abc",
+        "",
+        "²",
+        "+",
+        "0" * 40,
+        "S" * 100,
+        "\x00",
+        "STOP",
+        "30006",
+        "+33690123456",
+    ]
 )
 form_fields = st.dictionaries(
     st.sampled_from(
@@ -220,6 +233,7 @@ form_fields = st.dictionaries(
 async def test_random_twilio_forms_never_get_a_server_error(
     client: httpx.AsyncClient,
     twilio: TwilioDouble,
+    renfort: Renfort,
     path: str,
     fields: dict[str, str],
     ours: bool,
@@ -236,3 +250,29 @@ async def test_random_twilio_forms_never_get_a_server_error(
     response = await client.post(path, data=fields, headers=headers)
 
     assert response.status_code < 500, response.text
+    assert "handler_errors_total" not in renfort.metrics.render()
+
+
+@pytest.mark.parametrize(
+    ("changes", "status"),
+    [
+        ({"MessageSid": "S" * 100, "SmsSid": "S" * 100}, 400),
+        ({"MessageSid": "SM\x00" + "1" * 31, "SmsSid": ""}, 400),
+        ({"Body": "Bonjour\x00\x1b"}, 200),
+        ({"From": "+33 6 12 34 56 78\x00"}, 200),
+    ],
+)
+async def test_a_signed_sms_with_odd_values_is_answered_without_an_error(
+    client: httpx.AsyncClient,
+    twilio: TwilioDouble,
+    renfort: Renfort,
+    changes: dict[str, str],
+    status: int,
+) -> None:
+    fields = {**twilio.inbound_params("+33612345678", "Bonjour", "SM" + "7" * 32), **changes}
+    headers = {"X-Twilio-Signature": twilio.sign(PUBLIC_URL + "/sms", fields)}
+
+    response = await client.post("/sms", data=fields, headers=headers)
+
+    assert response.status_code == status
+    assert "handler_errors_total" not in renfort.metrics.render()

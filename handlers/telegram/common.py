@@ -93,7 +93,8 @@ async def begin_turn(update: Update, context: RenfortContext) -> None:
             telegram_user_id=user.id,
             chat_id=chat.id if private and chat is not None else None,
             first_name=clean_text(user.first_name),
-            language_code=user.language_code,
+            # An IETF tag such as "fr" or "pt-br"; anything longer is not one.
+            language_code=(user.language_code or "")[:16] or None,
         )
     state: str | None = None
     data: dict[str, Any] = {}
