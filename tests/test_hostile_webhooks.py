@@ -276,3 +276,13 @@ async def test_a_signed_sms_with_odd_values_is_answered_without_an_error(
 
     assert response.status_code == status
     assert "handler_errors_total" not in renfort.metrics.render()
+
+
+@pytest.mark.parametrize("path", ["/sms", "/sms/status"])
+@pytest.mark.parametrize("signature", ["sécret".encode(), b"\xff\xfe", b"=" * 500])
+async def test_a_twilio_signature_with_any_characters_is_refused(
+    client: httpx.AsyncClient, twilio: TwilioDouble, path: str, signature: bytes
+) -> None:
+    fields = twilio.inbound_params("+33612345678", "STOP", "SM" + "8" * 32)
+    response = await client.post(path, data=fields, headers={b"X-Twilio-Signature": signature})
+    assert response.status_code == 403
