@@ -137,6 +137,13 @@ class Settings(BaseSettings):
             raise ValueError("must be between 1 and 1000")
         return value
 
+    @field_validator("purge_after_months")
+    @classmethod
+    def _purge_months(cls, value: int) -> int:
+        if value > 1200:
+            raise ValueError("must be at most 1200 months")
+        return value
+
     @field_validator("telegram_poll_timeout")
     @classmethod
     def _poll_timeout(cls, value: int) -> int:
@@ -152,6 +159,10 @@ class Settings(BaseSettings):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"{value!r} is not an http(s) URL")
+        try:
+            parts.port  # noqa: B018 - reading it is the check: a bad port raises
+        except ValueError:
+            raise ValueError(f"{value!r} has no valid port number") from None
         return value.rstrip("/")
 
     @property
@@ -180,6 +191,8 @@ def load_settings(**overrides: object) -> Settings:
     """Read the settings, turning a bad value into one clear line."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except UnicodeDecodeError as error:  # raised while reading the .env file
+        raise ConfigError(f".env: not UTF-8 (byte {error.start}); save it as UTF-8") from None
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"]).upper() or "configuration"

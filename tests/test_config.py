@@ -153,3 +153,29 @@ def test_complete_or_absent_twilio_values_say_nothing(monkeypatch: pytest.Monkey
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "secret")
     monkeypatch.setenv("TWILIO_FROM_NUMBER", "+33700000000")
     assert load_settings().startup_warnings() == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TELEGRAM_API_URL", "http://x:abc"),
+        ("GEOCODER_URL", "http://x:99999"),
+        ("PURGE_AFTER_MONTHS", "99999999999999999999999"),
+    ],
+)
+def test_ports_and_durations_out_of_range_are_refused(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+
+    assert str(refused.value).startswith(f"{variable}: ")
+
+
+def test_a_dot_env_file_not_in_utf8_is_one_line(clean_env: Path) -> None:
+    (clean_env / ".env").write_bytes(b"HTTP_PORT=80\xff\n")
+
+    with pytest.raises(ConfigError, match=r"^\.env: not UTF-8"):
+        load_settings()
