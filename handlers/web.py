@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
@@ -30,6 +31,8 @@ UNPARSABLE = (
     ArithmeticError,
     OSError,
 )
+
+FEED_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -89,6 +92,9 @@ def build_web_app(
     async def ics_feed(request: Request) -> Response:
         """An organisation's slots as an iCal feed; the token in the path is the secret."""
         token = str(request.path_params.get("token", ""))
+        # Tokens are URL-safe base64; '%00' or a novel in the path never reach the database.
+        if not FEED_TOKEN.match(token):
+            return PlainTextResponse("Not found", status_code=404)
         body = await exports.organisation_feed(renfort.db, token, now=renfort.now())
         if body is None:
             return PlainTextResponse("Not found", status_code=404)

@@ -286,3 +286,11 @@ async def test_a_twilio_signature_with_any_characters_is_refused(
     fields = twilio.inbound_params("+33612345678", "STOP", "SM" + "8" * 32)
     response = await client.post(path, data=fields, headers={b"X-Twilio-Signature": signature})
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("token", ["%00", "a%00b", "x" * 500, "%C3%A9", "..%2F..%2Fetc"])
+async def test_an_odd_calendar_feed_token_is_not_found(
+    client: httpx.AsyncClient, token: str
+) -> None:
+    response = await client.get(f"/ics/{token}.ics")
+    assert response.status_code == 404
