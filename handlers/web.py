@@ -32,9 +32,23 @@ UNPARSABLE = (
     OSError,
 )
 
+# A Telegram update with the longest text and all its entities stays far below this.
+MAX_UPDATE_BYTES = 1_000_000
 FEED_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+async def limited_body(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None once it grows past `limit` bytes (read no further)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def parse_update(raw: bytes, telegram: RenfortApplication) -> Update | None:
@@ -83,7 +97,11 @@ def build_web_app(
         if not hmac.compare_digest(given, expected_secret):
             log.info("telegram webhook refused: wrong secret token")
             return PlainTextResponse("Forbidden", status_code=403)
-        update = parse_update(await request.body(), telegram)
+        raw = await limited_body(request, MAX_UPDATE_BYTES)
+        if raw is None:
+            log.info("telegram webhook body refused: too large")
+            return PlainTextResponse("Too large", status_code=413)
+        update = parse_update(raw, telegram)
         if update is None:
             return PlainTextResponse("Bad update", status_code=400)
         await telegram.update_queue.put(update)

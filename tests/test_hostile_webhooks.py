@@ -294,3 +294,8 @@ async def test_an_odd_calendar_feed_token_is_not_found(
 ) -> None:
     response = await client.get(f"/ics/{token}.ics")
     assert response.status_code == 404
+
+
+async def test_a_huge_webhook_body_is_refused_unread(client: httpx.AsyncClient) -> None:
+    huge = b'{"update_id": 1, "message": {"text": "' + b"x" * 2_000_000 + b'"}}'
+    assert (await post_update(client, huge)).status_code == 413
