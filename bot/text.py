@@ -17,8 +17,6 @@ _KEPT_CONTROLS = frozenset("\n\t")
 # Typical lengths for what is echoed inside a longer message.
 NAME_ECHO = 64
 PLACE_ECHO = 80
-TITLE_ECHO = 120
-NOTE_ECHO = 500
 
 
 def _unwanted(char: str) -> bool:

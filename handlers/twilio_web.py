@@ -94,7 +94,8 @@ def twilio_routes(renfort: Renfort, channel: SmsChannel | None = None) -> list[R
             return PlainTextResponse("Bad MessageSid", status_code=400)
         sender = inbound_sender(params.get("From", ""))
         if sender is None:
-            log.warning("inbound SMS without a usable sender or id: %r", params.get("From"))
+            # The number itself stays out of the log: it is personal data.
+            log.warning("inbound SMS %s without a usable sender, not answered", sid)
             return twiml(None)
         reply = await conversations.handle(sender, params.get("Body", ""), sid)
         if channel is not None:

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import phonenumbers
-from phonenumbers import PhoneNumberFormat, PhoneNumberType
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,20 +20,17 @@ from bot.services.people import Person, fetch_person, person_from_row
 from storage import schema
 from storage.database import Database, Inbound
 
+if TYPE_CHECKING:
+    from phonenumbers import PhoneNumber as PhoneNumber_
+
 P = schema.people
 HOME_REGION = "FR"
 # French overseas departments and communities share the national "0" format of the
 # mainland: '0690 12 34 56' is a Guadeloupe mobile (+590), not a mainland one. Each is
 # tried in turn when the mainland metadata does not know the number.
 OVERSEAS_REGIONS = ("GP", "GF", "MQ", "RE", "YT", "PM", "BL", "MF")
-TEXTABLE = frozenset(
-    {
-        PhoneNumberType.MOBILE,
-        PhoneNumberType.FIXED_LINE_OR_MOBILE,
-        PhoneNumberType.PERSONAL_NUMBER,
-        PhoneNumberType.VOIP,
-    }
-)
+# The kinds of number an SMS can reach, by phonenumbers' PhoneNumberType name.
+TEXTABLE = frozenset({"MOBILE", "FIXED_LINE_OR_MOBILE", "PERSONAL_NUMBER", "VOIP"})
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
@@ -54,7 +49,13 @@ class PhoneNumber:
     textable: bool  # a mobile (or alike): a landline cannot receive SMS
 
 
-def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+# phonenumbers is imported where it is used: its tables are loaded on the first number,
+# not at every start of the process.
+
+
+def _parse(text: str, region: str | None) -> PhoneNumber_ | None:
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -62,9 +63,13 @@ def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
     return number if phonenumbers.is_valid_number(number) else None
 
 
-def _described(number: phonenumbers.PhoneNumber) -> PhoneNumber:
+def _described(number: PhoneNumber_) -> PhoneNumber:
+    import phonenumbers
+    from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
-    return PhoneNumber(e164, phonenumbers.number_type(number) in TEXTABLE)
+    kind = PhoneNumberType.to_string(phonenumbers.number_type(number))
+    return PhoneNumber(e164, kind in TEXTABLE)
 
 
 def parse_phone(text: str) -> PhoneNumber | None:
@@ -97,6 +102,8 @@ def normalise_phone(text: str) -> str | None:
 def inbound_sender(text: str) -> str | None:
     """The sender of an SMS Twilio hands us: already E.164. A number from a range newer
     than our numbering data is still someone who wrote to us, so it is kept as given."""
+    import phonenumbers
+
     found = normalise_phone(text)
     if found is not None:
         return found
