@@ -125,6 +125,8 @@ def refusal(error: ServiceError) -> str:
         "organisation_exists": f"an organisation named {details.get('name')!r} already exists",
         "postcode": f"postcode {details.get('postcode')!r} must be 5 digits",
         "organisation_name": "the organisation needs a name",
+        "organisation_name_length": f"an organisation's name has at most {details.get('most')}"
+        " characters",
     }
     return messages.get(error.code, f"refused ({error.code})")
 

@@ -89,6 +89,19 @@ def test_a_bad_postcode_is_one_line_and_a_failure() -> None:
     assert organisations() == []
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["Mairie", "--postcode", "５２１００"], "must be 5 digits"),
+        (["M" * 201], "at most 200 characters"),
+        (["\x1b\x07 "], "needs a name"),
+    ],
+)
+def test_odd_organisation_values_are_one_line(args: list[str], said: str) -> None:
+    assert said in one_line_error(renfort("org", "create", *args))
+    assert organisations() == []
+
+
 def test_org_list_shows_every_organisation() -> None:
     renfort("org", "create", "Mairie de Saint-Dizier", "--postcode", "52100")
     renfort("org", "create", "Secours populaire", "--postcode", "52000")
