@@ -28,6 +28,7 @@ MAX_FIELDS = 100
 # Twilio's ids are two letters and 32 hex digits; anything else cannot be one of its calls
 # (and would not fit the column that remembers which messages were answered).
 MESSAGE_SID = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{1,62}$")
+DELIVERY_STATUS = re.compile(r"^[a-z_]{1,20}$")  # delivered, undelivered, partially_delivered…
 
 
 def twiml(reply: str | None) -> Response:
@@ -108,13 +109,18 @@ def twilio_routes(renfort: Renfort, channel: SmsChannel | None = None) -> list[R
         if params is None:
             return forbidden()
         sid = params.get("MessageSid") or params.get("SmsSid") or ""
-        status = params.get("MessageStatus") or params.get("SmsStatus") or ""
+        status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
         error = params.get("ErrorCode") or None
+        # Only Twilio's words and numbers are kept: anything else is no report of ours.
+        if not MESSAGE_SID.match(sid) or not DELIVERY_STATUS.match(status):
+            log.info("delivery report with an unknown id or status ignored")
+            return Response(status_code=204)
+        if error is not None and not (error.isascii() and error.isdigit() and len(error) <= 10):
+            error = None
         try:
-            if sid and status:
-                found = await wait_and_record_delivery(renfort, sid, status, error)
-                if not found:
-                    log.info("delivery report for unknown message %s (%s)", sid, status)
+            found = await wait_and_record_delivery(renfort, sid, status, error)
+            if not found:
+                log.info("delivery report for unknown message %s (%s)", sid, status)
             await mark_number(renfort, params.get("To"), error)
         except Exception:
             log.exception("delivery report %s could not be recorded", sid)

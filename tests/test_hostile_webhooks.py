@@ -25,6 +25,7 @@ from storage.database import Database
 from tests.conftest import NOW
 from tests.harness import FakeClock
 from tests.sms_steps import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, PUBLIC_URL, sms_renfort
+from tests.test_sms_webhooks import delivery, report, sent_notification
 
 TOKEN = "123456789:AAF-abcdefghijklmnopqrstuvwxyz012345"
 SECRET = "s3cret-token"
@@ -299,3 +300,29 @@ async def test_an_odd_calendar_feed_token_is_not_found(
 async def test_a_huge_webhook_body_is_refused_unread(client: httpx.AsyncClient) -> None:
     huge = b'{"update_id": 1, "message": {"text": "' + b"x" * 2_000_000 + b'"}}'
     assert (await post_update(client, huge)).status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "kept"),
+    [
+        ("delivered" * 10, "30003", (None, None)),
+        ("Delivered", "3" * 400, ("delivered", None)),
+        ("undelivered", "30003", ("undelivered", "twilio 30003: undelivered")),
+    ],
+)
+async def test_a_delivery_report_keeps_only_twilios_words_and_numbers(
+    client: httpx.AsyncClient,
+    twilio: TwilioDouble,
+    renfort: Renfort,
+    status: str,
+    error: str,
+    kept: tuple[str | None, str | None],
+) -> None:
+    row = await sent_notification(renfort.db, "SM" + "9" * 32)
+    fields = report("SM" + "9" * 32, status, error)
+    headers = {"X-Twilio-Signature": twilio.sign(PUBLIC_URL + "/sms/status", fields)}
+
+    response = await client.post("/sms/status", data=fields, headers=headers)
+
+    assert response.status_code == 204
+    assert await delivery(renfort.db, row) == kept
