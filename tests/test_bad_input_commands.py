@@ -3,11 +3,16 @@ gets its usual answer or a refusal in words, in a private chat and in the admin 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import NOW
 from tests.factories import polling_station
-from tests.harness import FakeClock, running_bot, sqlite_file_url
+from tests.harness import Bot, FakeClock, running_bot, sqlite_file_url
 from tests.organiser_steps import COORDINATOR, GROUP, coordinator_with_group
 
 COMMANDS = [
@@ -53,3 +58,33 @@ async def test_commands_with_garbage_arguments_never_fail(tmp_path: Path) -> Non
                 if chat == COORDINATOR and not answers:
                     failed.append((command, junk, "no answer"))
         assert failed == []
+
+
+@pytest.fixture
+async def coordinator_bot(tmp_path: Path) -> AsyncIterator[Bot]:
+    async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
+        await coordinator_with_group(bot)
+        yield bot
+
+
+typed = st.text(st.characters(codec="utf-8"), min_size=1, max_size=120) | st.sampled_from(
+    ["13/06/2027 8h-13h", "31/12/9999 20h-6h", "12 rue de la République, 52100", "4", "0", "²"]
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(texts=st.lists(typed, min_size=5, max_size=5))
+async def test_whatever_is_typed_in_the_new_mission_wizard_gets_an_answer(
+    coordinator_bot: Bot, texts: list[str]
+) -> None:
+    bot = coordinator_bot
+    answers = await bot.say(COORDINATOR, "/newmission")
+    for text in texts:
+        said = await bot.say(COORDINATOR, text)
+        assert said, f"no answer to {text!r}"
+        answers += said
+    assert not [m.text for m in answers if any(a in m.text for a in APOLOGIES)]
