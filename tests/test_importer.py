@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.geo import Geocoder
@@ -398,3 +401,52 @@ async def test_a_title_or_description_too_long_is_a_line_error(
         "line 2: title is longer than 200 characters",
         "line 3: description is longer than 3000 characters",
     ]
+
+
+async def count_organisations(db: Database) -> int:
+    async with db.reading("test") as conn:
+        return int(await conn.scalar(select(func.count()).select_from(schema.organisations)) or 0)
+
+
+cells = st.text(max_size=12) | st.sampled_from(
+    [
+        "2027-06-13T08:00",
+        "2027-06-13T13:00",
+        "0001-01-01T00:05",
+        "9999-12-31T23:59",
+        "2027-10-31T02:30",
+        "²",
+        "５２１００",
+        "52100",
+        "solidarity",
+        "48.6",
+        "nan",
+        "inf",
+        "no",
+        "2",
+    ]
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(rows=st.lists(st.lists(cells, min_size=10, max_size=13), min_size=1, max_size=4))
+async def test_random_cells_give_line_errors_or_an_import_never_a_crash(
+    sqlite_db: Database, tmp_path: Path, rows: list[list[str]]
+) -> None:
+    if await count_organisations(sqlite_db) == 0:
+        await commune(sqlite_db)
+    path = tmp_path / "random.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows(["Mairie de Saint-Dizier", *row[1:]] if row else row for row in rows)
+    try:
+        result = await run_import(sqlite_db, path, skip_bad=True)
+    except ImportFileError as error:
+        assert "\n" not in str(error)
+    else:
+        assert all(e.line >= 2 for e in result.errors)
