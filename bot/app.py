@@ -132,6 +132,8 @@ class Service:
 
     async def start(self) -> None:
         settings = self.settings
+        for warning in settings.startup_warnings():
+            log.warning("%s", warning)
         if settings.sms_enabled and not settings.public_url:
             raise ConfigError("PUBLIC_URL: SMS needs the public address Twilio calls back")
         sock = bind_http(settings)
@@ -278,6 +280,7 @@ class Service:
         if self.budget is not None:
             await self.budget.close()
         if self.renfort is not None:
+            await self.renfort.geocoder.close()
             await self.renfort.db.close()
 
 

@@ -65,7 +65,7 @@ async def save_buttons(db: Database, rows: list[list[Button]]) -> list[list[tupl
 
 async def resolve(db: Database, token: str) -> Payload | None:
     """The action behind a tapped button; None for a token we never issued."""
-    if not token or len(token) > 64:
+    if not token or len(token) > 64 or not token.isprintable():
         return None
     table = schema.button_payloads
     async with db.reading("resolve_button") as conn:

@@ -119,6 +119,8 @@ def refusal(error: ServiceError) -> str:
         "organisation_exists": f"an organisation named {details.get('name')!r} already exists",
         "postcode": f"postcode {details.get('postcode')!r} must be 5 digits",
         "organisation_name": "the organisation needs a name",
+        "organisation_name_length": f"an organisation's name has at most {details.get('most')}"
+        " characters",
     }
     return messages.get(error.code, f"refused ({error.code})")
 
@@ -277,15 +279,16 @@ def missions_import(
     progress = ImportProgress(console)
 
     async def work(db: Database) -> ImportResult:
-        return await import_missions(
-            db,
-            file,
-            zone=settings.timezone,
-            geocoder=Geocoder(settings.geocoder_url),
-            now=clock(),
-            skip_bad=skip_bad,
-            progress=progress,
-        )
+        async with Geocoder(settings.geocoder_url) as geocoder:
+            return await import_missions(
+                db,
+                file,
+                zone=settings.timezone,
+                geocoder=geocoder,
+                now=clock(),
+                skip_bad=skip_bad,
+                progress=progress,
+            )
 
     try:
         with progress.bar:

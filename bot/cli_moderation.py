@@ -134,17 +134,18 @@ def missions_stations(
         cli.fail(f"--date: {error}")
 
     async def work(db: Database) -> ImportResult:
-        return await import_stations(
-            db,
-            file,
-            organisation_name=organisation,
-            template_key=template,
-            days=days,
-            zone=settings.timezone,
-            geocoder=Geocoder(settings.geocoder_url),
-            now=cli.clock(),
-            t=Translator(settings.renfort_locale),
-        )
+        async with Geocoder(settings.geocoder_url) as geocoder:
+            return await import_stations(
+                db,
+                file,
+                organisation_name=organisation,
+                template_key=template,
+                days=days,
+                zone=settings.timezone,
+                geocoder=geocoder,
+                now=cli.clock(),
+                t=Translator(settings.renfort_locale),
+            )
 
     try:
         result = _with_db(work)

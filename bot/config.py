@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 from typing import Literal
@@ -12,6 +13,10 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TOKEN_PATTERN = re.compile(r"^\d{5,16}:[A-Za-z0-9_-]{30,64}$")
+E164_PATTERN = re.compile(r"^\+[1-9][0-9]{6,14}$")
+TWILIO_VARIABLES = ("twilio_account_sid", "twilio_auth_token", "twilio_from_number")
+MAX_RATE = 10_000.0  # far above what either channel allows; guards against typos
+MAX_POLL_TIMEOUT = 50  # the longest long poll the Bot API holds
 SUPPORTED_LOCALES = ("fr", "en")
 
 
@@ -133,16 +138,52 @@ class Settings(BaseSettings):
     @field_validator("telegram_rate", "sms_rate")
     @classmethod
     def _positive_rate(cls, value: float) -> float:
-        if value <= 0:
-            raise ValueError("must be a positive number of messages per second")
+        # "inf" and "nan" parse as floats; both would break the rate limiter's arithmetic.
+        if not math.isfinite(value) or not 0 < value <= MAX_RATE:
+            raise ValueError(
+                f"must be a positive number of messages per second (at most {MAX_RATE:g})"
+            )
         return value
 
     @field_validator("database_url")
     @classmethod
     def _database_scheme(cls, value: str) -> str:
-        scheme = urlsplit(value).scheme.split("+")[0]
+        parts = urlsplit(value)
+        scheme = parts.scheme.split("+")[0]
         if scheme not in ("sqlite", "postgresql", "postgres"):
             raise ValueError("must start with sqlite:/// or postgresql://")
+        try:
+            parts.port  # noqa: B018 - reading it is the check: a non-numeric port raises
+        except ValueError:
+            raise ValueError("the port after the host must be a number (e.g. :5432)") from None
+        return value
+
+    @field_validator("twilio_from_number")
+    @classmethod
+    def _e164_sender(cls, value: str | None) -> str | None:
+        if value is not None and not E164_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not an international number like +33700000000")
+        return value
+
+    @field_validator("outbox_batch_size")
+    @classmethod
+    def _positive_batch(cls, value: int) -> int:
+        if not 1 <= value <= 1000:
+            raise ValueError("must be between 1 and 1000")
+        return value
+
+    @field_validator("purge_after_months")
+    @classmethod
+    def _purge_months(cls, value: int) -> int:
+        if value > 1200:
+            raise ValueError("must be at most 1200 months")
+        return value
+
+    @field_validator("telegram_poll_timeout")
+    @classmethod
+    def _poll_timeout(cls, value: int) -> int:
+        if not 0 <= value <= MAX_POLL_TIMEOUT:
+            raise ValueError(f"must be between 0 and {MAX_POLL_TIMEOUT} seconds")
         return value
 
     @field_validator("public_url", "telegram_api_url", "twilio_api_url", "geocoder_url")
@@ -153,6 +194,10 @@ class Settings(BaseSettings):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"{value!r} is not an http(s) URL")
+        try:
+            parts.port  # noqa: B018 - reading it is the check: a bad port raises
+        except ValueError:
+            raise ValueError(f"{value!r} has no valid port number") from None
         return value.rstrip("/")
 
     @property
@@ -163,6 +208,14 @@ class Settings(BaseSettings):
     @property
     def sms_enabled(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from_number)
+
+    def startup_warnings(self) -> list[str]:
+        """Settings that work but probably not as meant; one line each, said at start."""
+        given = [name for name in TWILIO_VARIABLES if getattr(self, name)]
+        if given and len(given) < len(TWILIO_VARIABLES):
+            missing = [name.upper() for name in TWILIO_VARIABLES if name not in given]
+            return [f"{', '.join(missing)} not set: SMS is off (it needs all three TWILIO_ values)"]
+        return []
 
     @property
     def pool_share(self) -> tuple[int, int]:
@@ -186,6 +239,8 @@ def load_settings(**overrides: object) -> Settings:
     """Read the settings, turning a bad value into one clear line."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except UnicodeDecodeError as error:  # raised while reading the .env file
+        raise ConfigError(f".env: not UTF-8 (byte {error.start}); save it as UTF-8") from None
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"]).upper() or "configuration"

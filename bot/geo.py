@@ -21,6 +21,7 @@ from bot.domain import GeoPoint
 log = logging.getLogger(__name__)
 EARTH_RADIUS_KM = 6371.0088
 COMMUNES_CSV = Path(__file__).parent / "data" / "communes.csv"
+MAX_QUERY = 200  # the address base refuses longer queries; no place name is that long
 
 
 @dataclass(frozen=True)
@@ -87,13 +88,34 @@ def lookup_offline(query: str) -> Place | None:
 
 
 class Geocoder:
-    """Offline table first, then the configured geocoding API (BAN-compatible)."""
+    """Offline table first, then the configured geocoding API (BAN-compatible), through
+    one HTTP client for the process (close it at stop, or use `async with`)."""
 
-    def __init__(self, api_url: str | None, timeout: float = 5.0) -> None:
+    def __init__(self, api_url: str | None, timeout: float = 3.0, retries: int = 1) -> None:
         self.api_url = api_url
         self.timeout = timeout
+        self.retries = retries
+        self._client: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> Geocoder:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout)
+        return self._client
 
     async def resolve(self, query: str) -> Place | None:
+        if len(query) > MAX_QUERY:
+            return None
         found = lookup_offline(query)
         if found is not None or self.api_url is None:
             return found
@@ -103,21 +125,50 @@ class Geocoder:
         params: dict[str, str | int] = {"q": query, "limit": 1}
         if query.strip().isdigit():
             params["type"] = "municipality"
-        try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                response = await client.get(f"{self.api_url}/search/", params=params)
+        for attempt in range(self.retries + 1):
+            try:
+                response = await self._http().get(f"{self.api_url}/search/", params=params)
+                if response.status_code >= 500 and attempt < self.retries:
+                    continue  # a busy server often answers the second time
                 response.raise_for_status()
-                features = response.json().get("features", [])
-        except (httpx.HTTPError, ValueError) as error:
-            log.warning("geocoder unavailable: %s", error)  # the query is where someone lives
+                return _first_place(response.json(), query)
+            except httpx.TransportError as error:  # timeouts, refused connections
+                if attempt < self.retries:
+                    continue
+                log.warning("geocoder unreachable: %s", type(error).__name__)
+            except (httpx.HTTPStatusError, ValueError) as error:
+                log.warning("geocoder answer unusable: %s", type(error).__name__)
             return None
-        if not features:
-            return None
-        feature = features[0]
-        lon, lat = feature["geometry"]["coordinates"]
-        props = feature.get("properties", {})
-        return Place(
-            name=str(props.get("city") or props.get("name") or query),
-            postcode=str(props.get("postcode") or ""),
-            point=GeoPoint(float(lat), float(lon)),
-        )
+        return None
+
+
+def _first_place(body: object, query: str) -> Place | None:
+    """The first feature of a GeoJSON answer that has a usable point; None when none has."""
+    features = body.get("features") if isinstance(body, dict) else None
+    for feature in features if isinstance(features, list) else []:
+        place = _place(feature, query)
+        if place is not None:
+            return place
+    return None
+
+
+def _place(feature: object, query: str) -> Place | None:
+    if not isinstance(feature, dict):
+        return None
+    geometry = feature.get("geometry")
+    coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
+    if not isinstance(coordinates, list) or len(coordinates) < 2:
+        return None
+    try:
+        lon, lat = float(coordinates[0]), float(coordinates[1])
+    except (TypeError, ValueError):
+        return None
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    props = feature.get("properties")
+    props = props if isinstance(props, dict) else {}
+    return Place(
+        name=str(props.get("city") or props.get("name") or query)[:100],
+        postcode=str(props.get("postcode") or "")[:10],
+        point=GeoPoint(lat, lon),
+    )

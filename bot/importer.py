@@ -12,7 +12,7 @@ import importlib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +29,7 @@ from bot.services.missions import (
     validate_slot,
     validate_spec,
 )
+from bot.text import clean_text
 from storage.database import Database
 
 HEADER = (
@@ -53,6 +54,11 @@ SLOT_REASONS = {
     "slot_past": "the slot starts in the past",
     "capacity": f"capacity must be between 1 and {MAX_CAPACITY}",
 }
+
+# A slot further ahead is a typo (9999 for 2027), not a plan.
+MAX_AHEAD = timedelta(days=3 * 366)
+MAX_TITLE = 200
+MAX_DESCRIPTION = 3000
 
 # Reports progress: (stage, done, total); stages are "check" then "write".
 Progress = Callable[[str, int, int], None]
@@ -166,7 +172,8 @@ def _csv_rows(text: str) -> list[SheetRow]:
         for values in reader:
             line, start = start, reader.line_num + 1
             if any(v.strip() for v in values):
-                rows.append(SheetRow(line, dict(zip(HEADER, values, strict=False)), len(values)))
+                cells = [clean_text(value) for value in values]
+                rows.append(SheetRow(line, dict(zip(HEADER, cells, strict=False)), len(values)))
     except csv.Error as error:
         raise ImportFileError(f"line {reader.line_num}: {error}") from None
     return rows
@@ -190,7 +197,7 @@ def _yaml_rows(text: str) -> list[SheetRow]:
             raise ImportFileError(
                 f"line {node.start_mark.line + 1}: unknown column {', '.join(unknown)}"
             )
-        row = {str(k).strip().lower(): _yaml_text(v) for k, v in item.items()}
+        row = {str(k).strip().lower(): clean_text(_yaml_text(v)) for k, v in item.items()}
         rows.append(SheetRow(node.start_mark.line + 1, {h: row.get(h, "") for h in HEADER}))
     return rows
 
@@ -210,14 +217,15 @@ def local_time(text: str, zone: ZoneInfo, column: str) -> datetime:
     value = text.strip()
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        if parsed.tzinfo is not None:
+            return parsed.astimezone(UTC)
+        first = parsed.replace(tzinfo=zone, fold=0).astimezone(UTC)
+        second = parsed.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    # OverflowError: a time near year 1 or 9999 has no UTC equivalent.
+    except (ValueError, OverflowError):
         raise RowRejected(
             f"{column} {value!r} is not a date and time like 2027-06-13T08:00"
         ) from None
-    if parsed.tzinfo is not None:
-        return parsed.astimezone(UTC)
-    first = parsed.replace(tzinfo=zone, fold=0).astimezone(UTC)
-    second = parsed.replace(tzinfo=zone, fold=1).astimezone(UTC)
     if first.astimezone(zone).replace(tzinfo=None) != parsed:
         raise RowRejected(f"{column} {value} does not exist in {zone.key} (clocks go forward)")
     if first != second:
@@ -255,9 +263,28 @@ def coordinate(text: str, column: str, limit: float) -> float | None:
     return number
 
 
+def plain_digits(text: str) -> bool:
+    """0-9 only: str.isdigit() also takes '²' and full-width digits, which int() refuses
+    or reads as another number than the one shown."""
+    return text.isascii() and text.isdigit()
+
+
+def check_postcode(text: str) -> str | None:
+    """A postcode cell: empty, or exactly 5 digits."""
+    postcode = text.strip() or None
+    if postcode is not None and not (plain_digits(postcode) and len(postcode) == 5):
+        raise RowRejected(f"postcode {postcode!r} must be 5 digits")
+    return postcode
+
+
+def check_ahead(starts_at: datetime, now: datetime) -> None:
+    if starts_at - now > MAX_AHEAD:
+        raise RowRejected(f"the slot starts more than {MAX_AHEAD.days // 366} years from now")
+
+
 def _capacity(text: str) -> int:
     value = text.strip()
-    if not value.isdigit() or int(value) < 1:
+    if not plain_digits(value) or int(value) < 1:
         raise RowRejected(f"capacity {text!r} must be a positive whole number")
     return int(value)
 
@@ -297,12 +324,14 @@ class _Checker:
         title = " ".join(row["title"].split())
         if not title:
             raise RowRejected("title is empty")
+        if len(title) > MAX_TITLE:
+            raise RowRejected(f"title is longer than {MAX_TITLE} characters")
+        if len(row["description"]) > MAX_DESCRIPTION:
+            raise RowRejected(f"description is longer than {MAX_DESCRIPTION} characters")
         domain = row["domain"].strip().lower()
         if domain not in DOMAINS:
             raise RowRejected(f"domain {row['domain']!r} is not one of {', '.join(DOMAINS)}")
-        postcode = row["postcode"].strip() or None
-        if postcode is not None and not (postcode.isdigit() and len(postcode) == 5):
-            raise RowRejected(f"postcode {postcode!r} must be 5 digits")
+        postcode = check_postcode(row["postcode"])
         remote = _yes_no(row["remote"])
         address = " ".join(row["address"].split())
         slot = self._slot(row)
@@ -349,6 +378,7 @@ class _Checker:
             validate_slot(slot, self.now)
         except InvalidInput as error:
             raise RowRejected(SLOT_REASONS.get(error.code, error.code)) from None
+        check_ahead(slot.starts_at, self.now)
         return slot
 
     async def _point(

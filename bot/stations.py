@@ -19,8 +19,11 @@ from bot.importer import (
     ImportResult,
     RowError,
     RowRejected,
+    check_ahead,
+    check_postcode,
     coordinate,
     local_time,
+    plain_digits,
 )
 from bot.services import organisations, templates
 from bot.services.errors import InvalidInput
@@ -33,6 +36,7 @@ from bot.services.missions import (
     validate_spec,
 )
 from bot.templates_builtin import ELECTION_KEYS
+from bot.text import clean_text
 from storage.database import Database
 
 HEADER = ("name", "address", "postcode", "latitude", "longitude", "capacity")
@@ -74,7 +78,8 @@ def read_stations(path: Path) -> list[tuple[int, dict[str, str], int]]:
         for values in reader:
             line, start = start, reader.line_num + 1
             if any(v.strip() for v in values):
-                rows.append((line, dict(zip(HEADER, values, strict=False)), len(values)))
+                cells = [clean_text(value) for value in values]
+                rows.append((line, dict(zip(HEADER, cells, strict=False)), len(values)))
     except csv.Error as error:
         raise ImportFileError(f"line {reader.line_num}: {error}") from None
     return rows
@@ -84,7 +89,7 @@ def _capacity(text: str) -> int | None:
     value = text.strip()
     if not value:
         return None
-    if not value.isdigit() or not 1 <= int(value) <= MAX_CAPACITY:
+    if not plain_digits(value) or not 1 <= int(value) <= MAX_CAPACITY:
         raise RowRejected(f"capacity {text!r} must be a whole number from 1 to {MAX_CAPACITY}")
     return int(value)
 
@@ -96,9 +101,7 @@ async def check_station(line: int, row: dict[str, str], width: int, geocoder: Ge
     if not name:
         raise RowRejected("name is empty")
     address = " ".join(row["address"].split())
-    postcode = row["postcode"].strip() or None
-    if postcode is not None and not (postcode.isdigit() and len(postcode) == 5):
-        raise RowRejected(f"postcode {postcode!r} must be 5 digits")
+    postcode = check_postcode(row["postcode"])
     latitude = coordinate(row["latitude"], "latitude", 90)
     longitude = coordinate(row["longitude"], "longitude", 180)
     if (latitude is None) != (longitude is None):
@@ -117,14 +120,17 @@ def day_slots(days: list[date], zone: ZoneInfo, now: datetime) -> list[tuple[dat
     periods = []
     for day in days:
         for start, end in SHIFTS:
-            period = (
-                local_time(datetime.combine(day, start).isoformat(), zone, "start"),
-                local_time(datetime.combine(day, end).isoformat(), zone, "end"),
-            )
             try:
+                period = (
+                    local_time(datetime.combine(day, start).isoformat(), zone, "start"),
+                    local_time(datetime.combine(day, end).isoformat(), zone, "end"),
+                )
                 validate_slot(SlotSpec(*period, capacity=1), now)
+                check_ahead(period[0], now)
             except InvalidInput:
                 raise ImportFileError(f"{day.isoformat()} is in the past") from None
+            except RowRejected as error:
+                raise ImportFileError(f"--date {day.isoformat()}: {error}") from None
             periods.append(period)
     return periods
 

@@ -6,6 +6,7 @@ or forged request gets 403 and touches nothing."""
 from __future__ import annotations
 
 import logging
+import re
 
 from starlette.datastructures import MultiDict
 from starlette.requests import Request
@@ -16,7 +17,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.messaging.sms_channel import STATUS_PATH, SmsChannel, mark_number, wait_and_record_delivery
 from bot.runtime import Renfort
-from bot.services.phones import normalise_phone
+from bot.services.phones import inbound_sender
 from handlers.sms.conversation import SmsConversations
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,10 @@ INBOUND_PATH = "/sms"
 SIGNATURE_HEADER = "X-Twilio-Signature"
 SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 MAX_FIELDS = 100
+# Twilio's ids are two letters and 32 hex digits; anything else cannot be one of its calls
+# (and would not fit the column that remembers which messages were answered).
+MESSAGE_SID = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{1,62}$")
+DELIVERY_STATUS = re.compile(r"^[a-z_]{1,20}$")  # delivered, undelivered, partially_delivered…
 
 
 def twiml(reply: str | None) -> Response:
@@ -85,10 +90,13 @@ def twilio_routes(renfort: Renfort, channel: SmsChannel | None = None) -> list[R
         if params is None:
             return forbidden()
         sid = params.get("MessageSid") or params.get("SmsSid") or ""
-        sender = normalise_phone(params.get("From", ""))
-        if not sid or sender is None:
-            # The sender's number stays out of the logs, even a malformed one.
-            log.warning("inbound SMS without a usable sender or id")
+        if not MESSAGE_SID.match(sid):
+            log.warning("inbound SMS with an unusable message id refused")
+            return PlainTextResponse("Bad MessageSid", status_code=400)
+        sender = inbound_sender(params.get("From", ""))
+        if sender is None:
+            # The number itself stays out of the log: it is personal data.
+            log.warning("inbound SMS %s without a usable sender, not answered", sid)
             return twiml(None)
         reply = await conversations.handle(sender, params.get("Body", ""), sid)
         if channel is not None:
@@ -101,13 +109,18 @@ def twilio_routes(renfort: Renfort, channel: SmsChannel | None = None) -> list[R
         if params is None:
             return forbidden()
         sid = params.get("MessageSid") or params.get("SmsSid") or ""
-        status = params.get("MessageStatus") or params.get("SmsStatus") or ""
+        status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
         error = params.get("ErrorCode") or None
+        # Only Twilio's words and numbers are kept: anything else is no report of ours.
+        if not MESSAGE_SID.match(sid) or not DELIVERY_STATUS.match(status):
+            log.info("delivery report with an unknown id or status ignored")
+            return Response(status_code=204)
+        if error is not None and not (error.isascii() and error.isdigit() and len(error) <= 10):
+            error = None
         try:
-            if sid and status:
-                found = await wait_and_record_delivery(renfort, sid, status, error)
-                if not found:
-                    log.info("delivery report for unknown message %s (%s)", sid, status)
+            found = await wait_and_record_delivery(renfort, sid, status, error)
+            if not found:
+                log.info("delivery report for unknown message %s (%s)", sid, status)
             await mark_number(renfort, params.get("To"), error)
         except Exception:
             log.exception("delivery report %s could not be recorded", sid)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
@@ -23,8 +24,48 @@ from handlers.telegram.common import RenfortApplication
 log = logging.getLogger(__name__)
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+UNPARSABLE = (
+    RecursionError,
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    ArithmeticError,
+    OSError,
+)
+
+# A Telegram update with the longest text and all its entities stays far below this.
+MAX_UPDATE_BYTES = 1_000_000
+FEED_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+async def limited_body(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None once it grows past `limit` bytes (read no further)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_update(raw: bytes, telegram: RenfortApplication) -> Update | None:
+    """The update in a webhook body, or None (logged once, by kind only: the body may hold
+    someone's words) when it is not one."""
+    try:
+        body = json.loads(raw)
+        if not isinstance(body, dict) or type(body.get("update_id")) is not int:
+            raise ValueError("not an object with an integer update_id")
+        return Update.de_json(body, telegram.bot)
+    # Anything the JSON or python-telegram-bot's parsing raises on a hostile body, including
+    # RecursionError on deep nesting, is a bad request, never a 500.
+    except UNPARSABLE as error:
+        log.info("telegram webhook body refused: %s", type(error).__name__)
+        return None
 
 
 def build_web_app(
@@ -44,17 +85,23 @@ def build_web_app(
             return JSONResponse({"status": "unhealthy", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok", "sandbox": renfort.sandbox})
 
+    expected_secret = renfort.settings.telegram_webhook_secret.encode("utf-8")
+
     async def telegram_webhook(request: Request) -> Response:
         """Updates pushed by Telegram; the secret token proves they come from it."""
         if telegram is None:
             return PlainTextResponse("Telegram is not configured", status_code=404)
-        given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given, renfort.settings.telegram_webhook_secret):
+        # Header values arrive as latin-1 text; compared as bytes, any character is fine.
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8")
+        if not hmac.compare_digest(given, expected_secret):
+            log.info("telegram webhook refused: wrong secret token")
             return PlainTextResponse("Forbidden", status_code=403)
-        try:
-            body = await request.json()
-            update = Update.de_json(body, telegram.bot)
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        raw = await limited_body(request, MAX_UPDATE_BYTES)
+        if raw is None:
+            log.info("telegram webhook body refused: too large")
+            return PlainTextResponse("Too large", status_code=413)
+        update = parse_update(raw, telegram)
+        if update is None:
             return PlainTextResponse("Bad update", status_code=400)
         await telegram.update_queue.put(update)
         return Response(status_code=200)
@@ -62,6 +109,9 @@ def build_web_app(
     async def ics_feed(request: Request) -> Response:
         """An organisation's slots as an iCal feed; the token in the path is the secret."""
         token = str(request.path_params.get("token", ""))
+        # Tokens are URL-safe base64; '%00' or a novel in the path never reach the database.
+        if not FEED_TOKEN.match(token):
+            return PlainTextResponse("Not found", status_code=404)
         body = await exports.organisation_feed(renfort.db, token, now=renfort.now())
         if body is None:
             return PlainTextResponse("Not found", status_code=404)

@@ -89,6 +89,19 @@ def test_a_bad_postcode_is_one_line_and_a_failure() -> None:
     assert organisations() == []
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["Mairie", "--postcode", "５２１００"], "must be 5 digits"),
+        (["M" * 201], "at most 200 characters"),
+        (["\x1b\x07 "], "needs a name"),
+    ],
+)
+def test_odd_organisation_values_are_one_line(args: list[str], said: str) -> None:
+    assert said in one_line_error(renfort("org", "create", *args))
+    assert organisations() == []
+
+
 def test_org_list_shows_every_organisation() -> None:
     renfort("org", "create", "Mairie de Saint-Dizier", "--postcode", "52100")
     renfort("org", "create", "Secours populaire", "--postcode", "52000")
@@ -176,6 +189,12 @@ def test_db_upgrade_creates_a_fresh_database(operator_env: Path) -> None:
         ("HTTP_PORT", "99999", "HTTP_PORT"),
         ("TELEGRAM_BOT_TOKEN", "not-a-token", "TELEGRAM_BOT_TOKEN"),
         ("DATABASE_URL", "mysql://localhost/renfort", "DATABASE_URL"),
+        ("DATABASE_URL", "postgresql://root@127.0.0.1:abc/x", "DATABASE_URL"),
+        ("TELEGRAM_RATE", "inf", "TELEGRAM_RATE"),
+        ("SMS_RATE", "nan", "SMS_RATE"),
+        ("TWILIO_FROM_NUMBER", "abc", "TWILIO_FROM_NUMBER"),
+        ("OUTBOX_BATCH_SIZE", "-5", "OUTBOX_BATCH_SIZE"),
+        ("TELEGRAM_POLL_TIMEOUT", "-1", "TELEGRAM_POLL_TIMEOUT"),
     ],
 )
 def test_a_bad_setting_stops_run_with_one_line(

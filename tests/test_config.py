@@ -105,3 +105,77 @@ def test_each_wrong_value_is_one_line_naming_its_variable(
     assert message.startswith(f"{variable}: ")
     assert len(message) < 200
     assert refused.value.__cause__ is None and refused.value.__suppress_context__
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DATABASE_URL", "postgresql://root@127.0.0.1:abc/x"),
+        ("TELEGRAM_RATE", "inf"),
+        ("SMS_RATE", "nan"),
+        ("SMS_RATE", "1e400"),
+        ("TWILIO_FROM_NUMBER", "abc"),
+        ("TWILIO_FROM_NUMBER", "0612345678"),
+        ("OUTBOX_BATCH_SIZE", "-5"),
+        ("OUTBOX_BATCH_SIZE", "0"),
+        ("TELEGRAM_POLL_TIMEOUT", "-1"),
+        ("TELEGRAM_POLL_TIMEOUT", "3600"),
+    ],
+)
+def test_values_that_used_to_crash_later_are_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+
+    assert str(refused.value).startswith(f"{variable}: ")
+    assert "\n" not in str(refused.value)
+
+
+def test_two_of_the_three_twilio_values_warn_which_one_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+    monkeypatch.setenv("TWILIO_FROM_NUMBER", "+33700000000")
+
+    settings = load_settings()
+
+    assert not settings.sms_enabled
+    (warning,) = settings.startup_warnings()
+    assert warning.startswith("TWILIO_AUTH_TOKEN not set: SMS is off")
+
+
+def test_complete_or_absent_twilio_values_say_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().startup_warnings() == []
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "secret")
+    monkeypatch.setenv("TWILIO_FROM_NUMBER", "+33700000000")
+    assert load_settings().startup_warnings() == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TELEGRAM_API_URL", "http://x:abc"),
+        ("GEOCODER_URL", "http://x:99999"),
+        ("PURGE_AFTER_MONTHS", "99999999999999999999999"),
+    ],
+)
+def test_ports_and_durations_out_of_range_are_refused(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+
+    assert str(refused.value).startswith(f"{variable}: ")
+
+
+def test_a_dot_env_file_not_in_utf8_is_one_line(clean_env: Path) -> None:
+    (clean_env / ".env").write_bytes(b"HTTP_PORT=80\xff\n")
+
+    with pytest.raises(ConfigError, match=r"^\.env: not UTF-8"):
+        load_settings()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.geo import Geocoder
@@ -333,3 +336,117 @@ async def test_yaml_rows_import_when_pyyaml_is_installed(
 
     assert (result.missions, result.slots) == (1, 1)
     assert [e.line for e in result.errors] == [9]
+
+
+async def test_hostile_cells_are_line_numbered_errors_not_tracebacks(
+    db: Database, tmp_path: Path
+) -> None:
+    await commune(db)
+    path = sheet(
+        tmp_path,
+        slot("0001-01-01T00:05", "0001-01-01T05:00"),
+        slot("2027-06-13T08:00", "2027-06-13T13:00", capacity="²"),
+        slot("2027-06-13T08:00", "2027-06-13T13:00", capacity="３"),
+        "Mairie de Saint-Dizier,Tri,solidarity,,Rue,５２１００,48.6,4.9,no,"
+        "2027-06-13T08:00,2027-06-13T10:00,1",
+        slot("9999-12-31T08:00", "9999-12-31T13:00"),
+    )
+
+    result = await run_import(db, path)
+
+    assert [(e.line, e.reason.split()[0]) for e in result.errors] == [
+        (2, "start"),
+        (3, "capacity"),
+        (4, "capacity"),
+        (5, "postcode"),
+        (6, "the"),
+    ]
+    assert "years from now" in result.errors[4].reason
+    assert await count_missions(db) == 0
+
+
+async def test_control_characters_in_cells_are_dropped_on_both_databases(
+    db: Database, tmp_path: Path
+) -> None:
+    await commune(db)
+    path = sheet(
+        tmp_path,
+        "Mairie de Saint-Dizier,Tri\x00 des\x07 dons,solidarity,Tout\x1b va bien,"
+        "Hôtel de ville,52100,48.6377,4.949,no,2027-06-13T08:00,2027-06-13T13:00,2",
+    )
+
+    result = await run_import(db, path)
+
+    assert (result.missions, result.errors) == (1, ())
+    async with db.reading("test") as conn:
+        row = (await conn.execute(select(schema.missions))).one()
+    assert (row.title, row.description) == ("Tri des dons", "Tout va bien")
+
+
+async def test_a_title_or_description_too_long_is_a_line_error(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    await commune(sqlite_db)
+    path = sheet(
+        tmp_path,
+        f"Mairie de Saint-Dizier,{'T' * 201},solidarity,,Rue,52100,48.6,4.9,no,"
+        "2027-06-13T08:00,2027-06-13T10:00,1",
+        f"Mairie de Saint-Dizier,Tri,solidarity,{'d' * 3001},Rue,52100,48.6,4.9,no,"
+        "2027-06-13T08:00,2027-06-13T10:00,1",
+    )
+
+    result = await run_import(sqlite_db, path)
+
+    assert [str(e) for e in result.errors] == [
+        "line 2: title is longer than 200 characters",
+        "line 3: description is longer than 3000 characters",
+    ]
+
+
+async def count_organisations(db: Database) -> int:
+    async with db.reading("test") as conn:
+        return int(await conn.scalar(select(func.count()).select_from(schema.organisations)) or 0)
+
+
+cells = st.text(max_size=12) | st.sampled_from(
+    [
+        "2027-06-13T08:00",
+        "2027-06-13T13:00",
+        "0001-01-01T00:05",
+        "9999-12-31T23:59",
+        "2027-10-31T02:30",
+        "²",
+        "５２１００",
+        "52100",
+        "solidarity",
+        "48.6",
+        "nan",
+        "inf",
+        "no",
+        "2",
+    ]
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(rows=st.lists(st.lists(cells, min_size=10, max_size=13), min_size=1, max_size=4))
+async def test_random_cells_give_line_errors_or_an_import_never_a_crash(
+    sqlite_db: Database, tmp_path: Path, rows: list[list[str]]
+) -> None:
+    if await count_organisations(sqlite_db) == 0:
+        await commune(sqlite_db)
+    path = tmp_path / "random.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows(["Mairie de Saint-Dizier", *row[1:]] if row else row for row in rows)
+    try:
+        result = await run_import(sqlite_db, path, skip_bad=True)
+    except ImportFileError as error:
+        assert "\n" not in str(error)
+    else:
+        assert all(e.line >= 2 for e in result.errors)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.domain import GeoPoint, MissionStatus
-from bot.services import callouts, missions, moderation, organisations, templates
+from bot.services import callouts, missions, moderation, organisations, review, templates
 from bot.services.callouts import Targeting
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.missions import MissionSpec, SlotSpec
@@ -318,3 +318,8 @@ async def test_refuse_and_verify_in_telegram(tmp_path: Path) -> None:
         assert "referent" in stranger[-1].text
         coordinator = await person_of(bot, COORDINATOR)
         assert not await moderation.is_referent(bot.db, coordinator.id)
+
+
+@pytest.mark.parametrize("territory", ["５２", "²", "52" * 10, "\x00"])
+def test_a_territory_in_other_digits_or_too_long_is_refused(territory: str) -> None:
+    assert review.normalise_territory(territory) is None

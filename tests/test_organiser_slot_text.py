@@ -73,6 +73,10 @@ def test_hours_are_read_in_the_zone_across_daylight_saving_changes() -> None:
         ("26/03/2028 2h30-4h", "clock_gap"),
         ("01/06/2027 8h-12h", "past"),
         ("07/06/2027 10h-12h", "past"),  # today, but 10h in Paris was an hour ago
+        ("01/01/0001 0h-1h", "past"),  # before the first zone offsets: no UTC time at all
+        ("31/12/9999 20h-6h", "too_far"),  # the next morning would be year 10000
+        ("31/12/9999 8h-24h", "too_far"),
+        ("13/06/2072 8h-12h", "too_far"),
     ],
 )
 def test_what_cannot_be_a_slot_says_why(typed: str, code: str) -> None:

@@ -245,3 +245,21 @@ async def test_a_blocked_organisation_cannot_write_any_more(tmp_path: Path) -> N
         [again] = await say(bot, VOLUNTEER, "/unblock")
         assert again.button_texts() == ["✅ Mairie de Saint-Dizier"]
         assert_nothing_private(bot, twilio)
+
+
+async def test_a_text_longer_than_a_relay_is_cut_and_the_coordinator_told(
+    tmp_path: Path,
+) -> None:
+    async with renfort_with_sms(tmp_path) as (bot, _twilio):
+        organisation = await coordinator_with_group(bot)
+        mission = await polling_station(bot.db, organisation.id, now=NOW)
+        camille = await volunteer(bot.db, VOLUNTEER, "Camille")
+        slot = await first_slot(bot.db, mission)
+        await applications.apply(bot.db, person_id=camille.id, slot_id=slot, now=NOW)
+
+        [sent] = await relay_from_group(bot, "Rendez-vous 7h45. " + "bla " * 1000)
+
+        assert "Sent to 1 volunteer" in sent.text
+        assert f"Only the first {relay.MAX_BODY} characters were passed on" in sent.text
+        relayed = bot.double.find(VOLUNTEER, "7h45")
+        assert len(relayed.text) <= 4096 and "bla bla" in relayed.text

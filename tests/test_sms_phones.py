@@ -51,8 +51,48 @@ def test_a_normalised_number_is_always_e164(text: str) -> None:
 
 
 @given(st.from_regex(r"0[67]( ?[0-9]{2}){4}", fullmatch=True))
-def test_every_french_mobile_written_nationally_becomes_plus_33(written: str) -> None:
-    assert phones.normalise_phone(written) == "+33" + written.replace(" ", "")[1:]
+def test_a_mobile_written_nationally_keeps_its_digits_behind_its_territorys_code(
+    written: str,
+) -> None:
+    digits = written.replace(" ", "")[1:]
+    codes = ("33", "590", "594", "596", "262")
+    assert phones.normalise_phone(written) in {None, *(f"+{c}{digits}" for c in codes)}
+
+
+@pytest.mark.parametrize(
+    ("written", "e164"),
+    [
+        ("0690 12 34 56", "+590690123456"),  # Guadeloupe, Saint-Martin, Saint-Barthélemy
+        ("0694 12 34 56", "+594694123456"),  # Guyane
+        ("0696 12 34 56", "+596696123456"),  # Martinique
+        ("0697 12 34 56", "+596697123456"),
+        ("0692 12 34 56", "+262692123456"),  # La Réunion
+        ("0693 12 34 56", "+262693123456"),
+        ("0639 40 12 34", "+262639401234"),  # Mayotte
+        ("06 12 34 56 78", "+33612345678"),
+        ("07 81 23 45 67", "+33781234567"),
+    ],
+)
+def test_an_overseas_mobile_written_nationally_gets_its_own_code(written: str, e164: str) -> None:
+    number = phones.parse_phone(written)
+    assert number is not None and (number.e164, number.textable) == (e164, True)
+
+
+@pytest.mark.parametrize("written", ["07 00 00 00 00", "+33 690 12 34 56", "06" + "1" * 60])
+def test_numbers_in_no_allocated_range_are_refused(written: str) -> None:
+    assert phones.normalise_phone(written) is None
+
+
+@pytest.mark.parametrize("written", ["01 45 67 89 12", "0590 87 12 34", "+33 5 56 12 34 56"])
+def test_a_landline_is_known_as_one(written: str) -> None:
+    number = phones.parse_phone(written)
+    assert number is not None and not number.textable
+
+
+def test_a_sender_from_a_range_newer_than_our_data_is_still_heard() -> None:
+    assert phones.inbound_sender("+33690123456") == "+33690123456"
+    assert phones.inbound_sender("+33 6 12 34 56 78") == PHONE
+    assert phones.inbound_sender("+123") is None and phones.inbound_sender("abc") is None
 
 
 def test_numbers_of_other_countries_keep_their_code() -> None:
@@ -143,3 +183,6 @@ async def test_another_telegram_account_cannot_take_a_linked_number(db: Database
     assert refused.value.code == "phone_taken"
     with pytest.raises(InvalidInput):
         await phones.link_phone(db, second.id, "not a number")
+    with pytest.raises(InvalidInput) as landline:
+        await phones.link_phone(db, second.id, "01 45 67 89 12")
+    assert landline.value.code == "phone_landline"

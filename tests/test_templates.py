@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.domain import MissionStatus
 from bot.geo import Geocoder
 from bot.i18n import Translator
-from bot.importer import ImportFileError
+from bot.importer import ImportFileError, ImportResult
 from bot.services import missions, organisations, templates
 from bot.stations import import_stations
 from bot.templates_builtin import BUILTIN_TEMPLATES
@@ -214,3 +214,38 @@ async def test_a_mission_from_a_template_in_two_taps(tmp_path: Path) -> None:
         again = (await say(bot, COORDINATOR, "/newmission"))[-1]
         assert again.button_texts()[len(BUILTIN_TEMPLATES)] == "Polling station assessor"
         assert len(await templates.templates_for(bot.db, organisation.id)) == 9
+
+
+async def test_stations_refuse_a_far_date_and_odd_digits_by_line(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    await commune(sqlite_db)
+    odd = tmp_path / "bureaux.csv"
+    odd.write_text(
+        "name,address,postcode,latitude,longitude,capacity\n"
+        "Bureau\x00 1,Place de la mairie,52100,48.63,4.94,²\n"
+        "Bureau 2,Rue Ampère,５２１００,,,2\n",
+        encoding="utf-8",
+    )
+
+    async def stations(days: list[date]) -> ImportResult:
+        return await import_stations(
+            sqlite_db,
+            odd,
+            organisation_name="Mairie de Saint-Dizier",
+            template_key="teller",
+            days=days,
+            zone=PARIS,
+            geocoder=Geocoder(None),
+            now=NOW,
+            t=Translator("en"),
+        )
+
+    result = await stations(ROUNDS[:1])
+    assert [str(e) for e in result.errors] == [
+        "line 2: capacity '²' must be a whole number from 1 to 10000",
+        "line 3: postcode '５２１００' must be 5 digits",
+    ]
+    for far in (date(9999, 12, 31), date(1, 1, 1)):
+        with pytest.raises(ImportFileError, match=far.isoformat()):
+            await stations([far])

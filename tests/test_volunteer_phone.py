@@ -46,3 +46,12 @@ async def test_someone_elses_contact_card_is_not_kept(tmp_path: Path) -> None:
         await bot.settle(bot.double.share_contact(VOLUNTEER, PHONE, owner_id=COORDINATOR))
         assert "your own number" in bot.double.last(VOLUNTEER).text
         assert not (await people.get_person(bot.db, camille.id)).has_phone
+
+
+async def test_a_landline_is_refused_with_a_reason(tmp_path: Path) -> None:
+    async with renfort_with_sms(tmp_path) as (bot, _twilio):
+        await coordinator_with_group(bot)
+        camille = await volunteer(bot.db, VOLUNTEER, "Camille")
+        await bot.settle(bot.double.share_contact(VOLUNTEER, "+33145678912"))
+        assert "landline" in bot.double.last(VOLUNTEER).text
+        assert not (await people.get_person(bot.db, camille.id)).has_phone

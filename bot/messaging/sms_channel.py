@@ -205,8 +205,8 @@ async def wait_and_record_delivery(
 
 async def mark_number(renfort: Renfort, to: str | None, error_code: str | None) -> None:
     """Stop SMS to a number a report says cannot receive (opted out, invalid, a landline)."""
-    code = int(error_code) if error_code and error_code.isdigit() else None
-    phone = phones.normalise_phone(to) if to else None
+    code = int(error_code) if error_code and error_code.isascii() and error_code.isdigit() else None
+    phone = phones.inbound_sender(to) if to else None
     if phone is None or code is None:
         return
     if code in OPTED_OUT:

@@ -34,6 +34,7 @@ from bot.messaging.channel import (
 )
 from bot.messaging.ratelimit import RateLimiter
 from bot.messaging.render import Rendered, render
+from bot.messaging.telegram_limits import fit_html
 from bot.runtime import Renfort
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class TelegramChannel:
         try:
             sent = await self.bot.send_message(
                 chat_id=int(address),
-                text=message.text,
+                text=fit_html(message.text),
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
             )

@@ -233,6 +233,34 @@ class TelegramDouble:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return self._push({"message": message})
 
+    def edit_text(self, user_id: int, text: str) -> int:
+        """The user edits one of their earlier messages to read `text`."""
+        message = self._incoming(user_id, None)
+        message.update(text=text, edit_date=int(time.time()))
+        return self._push({"edited_message": message})
+
+    def send_as_chat(self, chat_id: int, text: str) -> int:
+        """A group's anonymous administrator writes `text` in the group's name (Telegram
+        signs it with its GroupAnonymousBot user and the group as sender_chat)."""
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self.chats[chat_id],
+            "sender_chat": self.chats[chat_id],
+            "from": {"id": 1087968824, "is_bot": True, "first_name": "Group"},
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return self._push({"message": message})
+
+    def send_attachment(self, user_id: int, kind: str, content: dict[str, Any]) -> int:
+        """The user sends a sticker, photo, voice note… (`kind` is the Bot API's field)."""
+        message = self._incoming(user_id, None)
+        message[kind] = content
+        return self._push({"message": message})
+
     def share_location(self, user_id: int, latitude: float, longitude: float) -> int:
         message = self._incoming(user_id, None)
         message["location"] = {"latitude": latitude, "longitude": longitude}

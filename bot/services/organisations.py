@@ -13,12 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain import Role
 from bot.services import audit
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.text import clean_text
 from storage import schema
 from storage.database import Database, Inbound
 
 # No 0/O or 1/I/L: invite codes are read aloud and typed on phones.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 INVITE_LENGTH = 8
+MAX_NAME = 200  # the column's length
 
 
 @dataclass(frozen=True)
@@ -65,10 +67,15 @@ async def fetch_organisation(conn: AsyncConnection, organisation_id: int) -> Org
 
 
 async def create_organisation(db: Database, name: str, postcode: str | None = None) -> Organisation:
-    clean = " ".join(name.split())
+    clean = " ".join(clean_text(name).split())
     if not clean:
         raise InvalidInput("organisation_name")
-    if postcode is not None and not (postcode.isdigit() and len(postcode) == 5):
+    if len(clean) > MAX_NAME:
+        raise InvalidInput("organisation_name_length", most=MAX_NAME)
+    # isascii: '５２１００' passes isdigit() but is no postcode a letter carries.
+    if postcode is not None and not (
+        postcode.isascii() and postcode.isdigit() and len(postcode) == 5
+    ):
         raise InvalidInput("postcode", postcode=postcode)
     table = schema.organisations
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,9 +20,18 @@ from bot.services.people import Person, fetch_person, person_from_row
 from storage import schema
 from storage.database import Database, Inbound
 
+if TYPE_CHECKING:
+    from phonenumbers import PhoneNumber as PhoneNumber_
+
 P = schema.people
-FRANCE = "33"
-_SEPARATORS = re.compile(r"[\s.\-()/\u00a0\u202f]")
+HOME_REGION = "FR"
+# French overseas departments and communities share the national "0" format of the
+# mainland: '0690 12 34 56' is a Guadeloupe mobile (+590), not a mainland one. Each is
+# tried in turn when the mainland metadata does not know the number.
+OVERSEAS_REGIONS = ("GP", "GF", "MQ", "RE", "YT", "PM", "BL", "MF")
+# The kinds of number an SMS can reach, by phonenumbers' PhoneNumberType name.
+TEXTABLE = frozenset({"MOBILE", "FIXED_LINE_OR_MOBILE", "PERSONAL_NUMBER", "VOIP"})
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 @dataclass(frozen=True)
@@ -34,28 +43,77 @@ class SmsContact:
     stopped: bool
 
 
-def normalise_phone(text: str, country_code: str = FRANCE) -> str | None:
-    """'06 12 34 56 78', '+33 (0)6 12…', '0033…', Telegram's '33612345678' -> E.164, or None."""
-    compact = _SEPARATORS.sub("", text.strip())
-    if compact.startswith("+"):
-        digits = compact[1:]
-    elif compact.startswith("00"):
-        digits = compact[2:]
-    elif compact.startswith("0") and len(compact) == 10:
-        digits = country_code + compact[1:]  # a national number, as the French write it
-    elif len(compact) >= 11:
-        digits = compact  # international without its plus, as Telegram shares contacts
-    else:
+@dataclass(frozen=True)
+class PhoneNumber:
+    e164: str
+    textable: bool  # a mobile (or alike): a landline cannot receive SMS
+
+
+# phonenumbers is imported where it is used: its tables are loaded on the first number,
+# not at every start of the process.
+
+
+def _parse(text: str, region: str | None) -> PhoneNumber_ | None:
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
         return None
-    if not (digits.isascii() and digits.isdigit()) or digits.startswith("0"):
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+def _described(number: PhoneNumber_) -> PhoneNumber:
+    import phonenumbers
+    from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    kind = PhoneNumberType.to_string(phonenumbers.number_type(number))
+    return PhoneNumber(e164, kind in TEXTABLE)
+
+
+def parse_phone(text: str) -> PhoneNumber | None:
+    """A valid number however written ('06 12 34 56 78', '+33 (0)6…', '0033…', Telegram's
+    '33612345678', '0690 12 34 56' for Guadeloupe), or None."""
+    text = text.strip()
+    if not text or len(text) > 64:
         return None
-    if digits.startswith(FRANCE + "0") and len(digits) == 12:
-        digits = FRANCE + digits[3:]  # '+33 (0)6…': the trunk zero does not belong in E.164
-    if digits.startswith(FRANCE) and len(digits) != 11:
-        return None
-    if not 8 <= len(digits) <= 15:
-        return None
-    return "+" + digits
+    found = _parse(text, HOME_REGION)
+    if found is not None:
+        return _described(found)
+    if not text.startswith(("+", "00")):
+        overseas = [n for r in OVERSEAS_REGIONS if (n := _parse(text, r)) is not None]
+        if overseas:
+            described = [_described(n) for n in overseas]
+            return next((d for d in described if d.textable), described[0])
+    if text.isdigit():  # international without its plus, as Telegram shares contacts
+        found = _parse("+" + text, None)
+        if found is not None:
+            return _described(found)
+    return None
+
+
+def normalise_phone(text: str) -> str | None:
+    """`text` as an E.164 number if it is a valid phone number, else None."""
+    found = parse_phone(text)
+    return None if found is None else found.e164
+
+
+def inbound_sender(text: str) -> str | None:
+    """The sender of an SMS Twilio hands us: already E.164. A number from a range newer
+    than our numbering data is still someone who wrote to us, so it is kept as given."""
+    import phonenumbers
+
+    found = normalise_phone(text)
+    if found is not None:
+        return found
+    if _E164.match(text):
+        try:
+            if phonenumbers.is_possible_number(phonenumbers.parse(text, None)):
+                return text
+        except phonenumbers.NumberParseException:
+            return None
+    return None
 
 
 def _contact(row: Row[Any]) -> SmsContact:
@@ -175,9 +233,12 @@ async def link_phone(
     """Give a Telegram person their phone (Telegram's contact button) so SMS can reach them."""
     # Someone who already wrote from that number by SMS is the same person: their record,
     # applications and history merge into this one.
-    e164 = normalise_phone(phone)
-    if e164 is None:
+    number = parse_phone(phone)
+    if number is None:
         raise InvalidInput("phone")
+    if not number.textable:
+        raise InvalidInput("phone_landline")
+    e164 = number.e164
     async with db.transaction("link_phone", inbound) as conn:
         await conn.execute(db.lock_for_update(select(P.c.id).where(P.c.id == person_id)))
         me = (await conn.execute(select(P).where(P.c.id == person_id))).first()

@@ -30,7 +30,7 @@ CORSICA = {"2A": "20", "2B": "20"}
 def normalise_territory(text: str) -> str | None:
     """A postcode prefix (2 to 5 digits) or a département, in the form stored; None if not."""
     value = text.strip().upper()
-    if value in CORSICA or (value.isdigit() and 2 <= len(value) <= 5):
+    if value in CORSICA or (value.isascii() and value.isdigit() and 2 <= len(value) <= 5):
         return value
     return None
 

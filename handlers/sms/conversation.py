@@ -16,6 +16,7 @@ from bot.runtime import Renfort
 from bot.services import keywords, phones
 from bot.services.errors import ServiceError
 from bot.sms import replies
+from bot.text import clean_text
 from handlers.sms import answers, browse, feedback, mine, privacy, registration
 from handlers.sms import relay as relay_sms
 from handlers.sms.parse import Command, Kind, parse_command, parse_language
@@ -55,6 +56,7 @@ class SmsConversations:
 
     async def handle(self, phone: str, body: str, message_sid: str) -> str | None:
         """The answer to `body` from `phone` (None: stay silent); never raises."""
+        body, message_sid = clean_text(body), clean_text(message_sid)
         lock = self._locks.get(phone)
         if lock is None:
             lock = self._locks[phone] = asyncio.Lock()

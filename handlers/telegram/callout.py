@@ -36,7 +36,14 @@ from handlers.telegram.callout_steps import (
     tap_please,
     unless_stale,
 )
-from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
+from handlers.telegram.common import (
+    RenfortContext,
+    answer_query,
+    esc,
+    refusal_text,
+    reply,
+    typed_text,
+)
 
 Callback = Callable[[Update, RenfortContext], Awaitable[None]]
 
@@ -313,8 +320,7 @@ async def pick_needed(update: Update, context: RenfortContext) -> None:
 async def on_needed_text(update: Update, context: RenfortContext) -> None:
     """A typed number of people."""
     t = context.turn.t
-    message = update.effective_message
-    match = NEEDED.fullmatch((message.text or "").strip() if message else "")
+    match = NEEDED.fullmatch(typed_text(update).strip())
     needed = int(match.group(1)) if match else 0
     if not 1 <= needed <= MAX_NEEDED:
         text = t._(

@@ -18,10 +18,12 @@ from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, E
 
 from bot.buttons import Button, Payload, save_buttons
 from bot.i18n import Translator
+from bot.messaging.telegram_limits import fit_html, split_html
 from bot.runtime import Renfort
 from bot.services import people
 from bot.services.errors import ServiceError
 from bot.services.people import Person
+from bot.text import clean_text
 from storage.database import (
     AlreadyProcessed,
     Inbound,
@@ -93,8 +95,9 @@ async def begin_turn(update: Update, context: RenfortContext) -> None:
             renfort.db,
             telegram_user_id=user.id,
             chat_id=chat.id if private and chat is not None else None,
-            first_name=user.first_name,
-            language_code=user.language_code,
+            first_name=clean_text(user.first_name),
+            # An IETF tag such as "fr" or "pt-br"; anything longer is not one.
+            language_code=(user.language_code or "")[:16] or None,
         )
     state: str | None = None
     data: dict[str, Any] = {}
@@ -201,13 +204,14 @@ async def reply(
     *,
     edit: bool = False,
 ) -> Message | None:
-    """Answer the sender: edit the message whose button was tapped, or send a new one."""
+    """Answer the sender: edit the message whose button was tapped, or send a new one
+    (several when the text is longer than one Telegram message, the buttons under the last)."""
     markup = await keyboard(context.renfort, buttons or [])
     query = update.callback_query
     if edit and query is not None and isinstance(query.message, Message):
         try:
             edited = await query.message.edit_text(
-                text, reply_markup=markup, parse_mode=ParseMode.HTML
+                fit_html(text), reply_markup=markup, parse_mode=ParseMode.HTML
             )
             return edited if isinstance(edited, Message) else None
         except BadRequest as error:
@@ -217,13 +221,27 @@ async def reply(
     chat = update.effective_chat
     if chat is None:
         return None
+    *first, last = split_html(text)
     try:
+        for part in first:
+            await context.bot.send_message(chat.id, part, parse_mode=ParseMode.HTML)
         return await context.bot.send_message(
-            chat.id, text, reply_markup=markup, parse_mode=ParseMode.HTML
+            chat.id, last, reply_markup=markup, parse_mode=ParseMode.HTML
         )
     except Forbidden:
         log.info("chat %s blocked the bot before our reply", chat.id)
         return None
+
+
+def typed_text(update: Update) -> str:
+    """What the person typed, without control characters: every handler reads text here."""
+    message = update.effective_message
+    return clean_text(message.text or "") if message is not None else ""
+
+
+def command_argument(context: RenfortContext) -> str:
+    """The words after a command, joined, without control characters."""
+    return clean_text("".join(context.args or []))
 
 
 def esc(value: object) -> str:
@@ -260,6 +278,9 @@ def refusal_text(t: Translator, error: ServiceError) -> str:
         "first_name": t._("Please type your first name (letters)."),
         "person_not_found": t._("Please send /start first."),
         "phone": t._("This does not look like a phone number I can text."),
+        "phone_landline": t._(
+            "This is a landline number: it cannot receive SMS. Please share a mobile number."
+        ),
         "phone_taken": t._("This number is already linked to another Telegram account."),
     }
     return messages.get(error.code, t._("Sorry, that is not possible right now."))

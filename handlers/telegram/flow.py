@@ -15,9 +15,18 @@ from telegram.error import Forbidden
 
 from bot.domain import DOMAINS
 from bot.i18n import Translator
+from bot.messaging.telegram_limits import fit_html
 from bot.services.errors import ServiceError
 from bot.services.people import Person
-from handlers.telegram.common import RenfortContext, Turn, answer_query, esc, refusal_text, reply
+from handlers.telegram.common import (
+    RenfortContext,
+    Turn,
+    answer_query,
+    esc,
+    refusal_text,
+    reply,
+    typed_text,
+)
 from storage.database import Inbound
 
 Callback = Callable[[Update, RenfortContext], Awaitable[None]]
@@ -68,8 +77,7 @@ def leave_profile_edit(turn: Turn) -> None:
 
 
 def message_text(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "").strip() if message is not None else ""
+    return typed_text(update).strip()
 
 
 def checked(label: str, on: bool) -> str:
@@ -99,7 +107,7 @@ async def send_with_keyboard(
     # If they blocked the bot meanwhile there is nobody to tell.
     with suppress(Forbidden):
         await context.bot.send_message(
-            chat.id, text, reply_markup=markup, parse_mode=ParseMode.HTML
+            chat.id, fit_html(text), reply_markup=markup, parse_mode=ParseMode.HTML
         )
 
 

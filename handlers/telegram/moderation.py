@@ -21,7 +21,14 @@ from bot.messaging.render_moderation import (
 )
 from bot.services import moderation
 from bot.services.errors import ServiceError
-from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
+from handlers.telegram.common import (
+    RenfortContext,
+    answer_query,
+    esc,
+    refusal_text,
+    reply,
+    typed_text,
+)
 from handlers.telegram.wizard import advance, expiring
 
 Callback = Callable[[Update, RenfortContext], Awaitable[None]]
@@ -102,8 +109,7 @@ async def ask_changes(update: Update, context: RenfortContext) -> None:
 async def on_note(update: Update, context: RenfortContext) -> None:
     """The referent's note: the mission goes back to draft; the coordinators get the note."""
     t = context.turn.t
-    message = update.effective_message
-    note = (message.text or "") if message else ""
+    note = typed_text(update)
     mission_id = int(context.turn.data.get("mission", 0))
     try:
         done = await moderation.ask_changes(

@@ -17,7 +17,14 @@ from bot.i18n import Translator
 from bot.services import missions
 from bot.services.errors import InvalidInput, ServiceError
 from bot.services.missions import MAX_CAPACITY, MissionSpec, SlotSpec
-from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
+from handlers.telegram.common import (
+    RenfortContext,
+    answer_query,
+    esc,
+    refusal_text,
+    reply,
+    typed_text,
+)
 from handlers.telegram.new_mission_templates import ACTIONS as TEMPLATE_ACTIONS
 from handlers.telegram.new_mission_templates import save_offer
 from handlers.telegram.slot_text import SlotTextError, parse_slot
@@ -53,8 +60,7 @@ def duration_of(context: RenfortContext) -> timedelta | None:
 
 
 def text_of(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "").strip() if message else ""
+    return typed_text(update).strip()
 
 
 def goto(
@@ -118,6 +124,7 @@ def slot_error_text(t: Translator, code: str, example: str) -> str:
         "same_time": t._("The start and the end are the same hour."),
         "clock_gap": t._("That hour does not exist that day (the clocks go forward)."),
         "past": t._("That slot would start in the past."),
+        "too_far": t._("That date is years away: please check the year."),
         "duplicate": t._("You already added this slot."),
     }
     return t._(

@@ -38,7 +38,14 @@ from handlers.telegram import (
     settings,
     stats,
 )
-from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
+from handlers.telegram.common import (
+    RenfortContext,
+    answer_query,
+    command_argument,
+    esc,
+    refusal_text,
+    reply,
+)
 
 Callback = Callable[[Update, RenfortContext], Awaitable[None]]
 
@@ -94,7 +101,7 @@ async def join_command(update: Update, context: RenfortContext) -> None:
         # An invite code typed in a group would be seen by everyone there.
         await reply(update, context, t._("Send /join with your invite code to me privately."))
         return
-    code = "".join(context.args or [])
+    code = command_argument(context)
     if not code:
         await reply(
             update,

@@ -15,6 +15,7 @@ from bot.domain import DEFAULT_RADIUS_KM, DOMAINS, GeoPoint
 from bot.geo import Place
 from bot.services import people
 from bot.services.people import Person
+from bot.text import NAME_ECHO, PLACE_ECHO, one_line
 from handlers.telegram.common import RenfortContext, answer_query, esc, refresh_person, reply
 from handlers.telegram.flow import (
     INTERESTS_SAVED,
@@ -41,6 +42,8 @@ INTERESTS_DONE = "vol.interests_done"
 # The interests keyboard serves registration and the profile; Done differs.
 REGISTERING, EDITING = "reg", "profile"
 DONE_ACTIONS = {REGISTERING: INTERESTS_DONE, EDITING: INTERESTS_SAVED}
+PLACE_MAX = 200  # longer is no postcode or town; the address base refuses it too
+BUTTON_TITLE_ECHO = 48  # a button shows one short line
 
 
 async def start_registration(update: Update, context: RenfortContext) -> None:
@@ -103,8 +106,9 @@ async def ask_name(update: Update, context: RenfortContext) -> None:
     """The first-name question, with the name Telegram gave us as a one-tap answer."""
     t = context.turn.t
     other = next(loc for loc in SUPPORTED_LOCALES if loc != t.locale)
+    name = one_line(context.turn.me.first_name, NAME_ECHO)
     buttons = [
-        [Button(t._("Keep «{name}»", name=context.turn.me.first_name), KEEP_NAME)],
+        [Button(t._("Keep «{name}»", name=name), KEEP_NAME)],
         [Button("🌐 " + t.language_name(other), SET_LANGUAGE, {"locale": other})],
     ]
     await reply(
@@ -166,7 +170,7 @@ async def name_typed(update: Update, context: RenfortContext) -> None:
 async def read_place(update: Update, context: RenfortContext) -> Place | None:
     """The typed postcode or town; unknown, it asks again kindly and gives None."""
     t, text = context.turn.t, message_text(update)
-    place = await context.renfort.geocoder.resolve(text) if text else None
+    place = await context.renfort.geocoder.resolve(text) if 0 < len(text) <= PLACE_MAX else None
     if place is None:
         await send_with_keyboard(
             update,
@@ -174,7 +178,7 @@ async def read_place(update: Update, context: RenfortContext) -> Place | None:
             t._(
                 "Sorry, I don't know «{place}». Try a 5-digit postcode (like 52100) or the "
                 "name of your town, or share your location with the button below.",
-                place=esc(text),
+                place=esc(one_line(text, PLACE_ECHO)),
             ),
             location_keyboard(t),
         )
@@ -270,6 +274,7 @@ async def interests_done(update: Update, context: RenfortContext) -> None:
     )
     buttons = []
     if "slot" in then:
-        label = "➡️ " + t._("Continue with «{title}»", title=str(then.get("title", "")))
+        title = one_line(str(then.get("title", "")), BUTTON_TITLE_ECHO)
+        label = "➡️ " + t._("Continue with «{title}»", title=title)
         buttons.append([Button(label, PICK_SLOT, {"slot": int(then["slot"])})])
     await reply(update, context, text, buttons, edit=True)

@@ -20,7 +20,14 @@ from bot.messaging.render_relay import REPLY_TO_RELAY
 from bot.services import organisations, relay
 from bot.services.errors import NotAllowed, ServiceError
 from handlers.telegram.admin_group import alert
-from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
+from handlers.telegram.common import (
+    RenfortContext,
+    answer_query,
+    esc,
+    refusal_text,
+    reply,
+    typed_text,
+)
 from handlers.telegram.wizard import advance
 
 Callback = Callable[[Update, RenfortContext], Awaitable[None]]
@@ -168,9 +175,20 @@ def _sent_text(t: Translator, sent: relay.Sent) -> str:
     return "\n".join(lines)
 
 
+def _shortened_note(t: Translator, body: str) -> str:
+    """Said when the text was longer than a relayed message may be, so nobody believes
+    the end of it arrived."""
+    if len(body.strip()) <= relay.MAX_BODY:
+        return ""
+    return "\n" + t.n_(
+        "Only the first {n} character was passed on.",
+        "Only the first {n} characters were passed on.",
+        relay.MAX_BODY,
+    )
+
+
 def _text_of(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "") if message is not None else ""
+    return typed_text(update)
 
 
 async def relay_text(update: Update, context: RenfortContext) -> None:
@@ -193,7 +211,7 @@ async def relay_text(update: Update, context: RenfortContext) -> None:
         inbound=context.turn.inbound,
     )
     context.renfort.notify_outbox()
-    await reply(update, context, _sent_text(t, sent))
+    await reply(update, context, _sent_text(t, sent) + _shortened_note(t, body))
 
 
 async def reply_button(update: Update, context: RenfortContext) -> None:
@@ -224,7 +242,8 @@ async def _answer(update: Update, context: RenfortContext, relay_id: int) -> Non
     await reply(
         update,
         context,
-        t._("Passed on to {organisation}.", organisation=esc(answered.organisation_name)),
+        t._("Passed on to {organisation}.", organisation=esc(answered.organisation_name))
+        + _shortened_note(t, _text_of(update)),
     )
 
 

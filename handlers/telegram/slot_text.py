@@ -16,6 +16,9 @@ DATE_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}|\d{2}))?(?!\d)")
 TIME = re.compile(r"(?<!\d)(\d{1,2})(?:\s*[h:.](\d{2})?)?\s*(am|pm)?(?!\d)", re.IGNORECASE)
 # Weekday names and little words people put before the date ("dimanche", "le", "on").
 LEADING_WORDS = re.compile(r"^[^\d]*")
+# A slot further ahead is a mistyped year (2072 for 2027), and near year 9999 the
+# arithmetic of dates overflows.
+YEARS_AHEAD = 3
 
 
 class SlotTextError(ValueError):
@@ -81,7 +84,12 @@ def parse_slot(
     start means the slot runs past midnight (a night shift). With a `duration`, the start
     alone is enough."""
     cleaned = LEADING_WORDS.sub("", text.strip().replace("–", "-").replace("—", "-"))
-    day, rest = _date(cleaned, now.astimezone(zone).date())
+    today = now.astimezone(zone).date()
+    day, rest = _date(cleaned, today)
+    if day < today:
+        raise SlotTextError("past")
+    if day.year > today.year + YEARS_AHEAD:
+        raise SlotTextError("too_far")
     times = TIME.findall(rest)
     if len(times) == 1 and duration is not None:
         starts_at = _local(day, *_clock(*times[0]), zone)

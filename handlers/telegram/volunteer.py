@@ -26,7 +26,7 @@ from handlers.telegram import (
     profile,
     registration,
 )
-from handlers.telegram.common import RenfortContext, reply
+from handlers.telegram.common import RenfortContext, command_argument, reply
 from handlers.telegram.flow import (
     INTERESTS_SAVED,
     PICK_SLOT,
@@ -68,7 +68,7 @@ async def help_command(update: Update, context: RenfortContext) -> None:
 
 async def start_command(update: Update, context: RenfortContext) -> None:
     """Register or welcome back; a payload opens a mission (m123) or joins an organisation."""
-    payload = context.args[0] if context.args else ""
+    payload = command_argument(context)
     link = MISSION_LINK.fullmatch(payload)
     if link is not None:
         await discovery.show_mission(update, context, int(link.group(1)))

@@ -20,7 +20,7 @@ from telegram.ext import (
 
 from bot.buttons import resolve
 from bot.runtime import Renfort
-from handlers.telegram import organiser, privacy, relay, volunteer
+from handlers.telegram import organiser, privacy, relay, unreadable, volunteer
 from handlers.telegram.common import (
     RENFORT_KEY,
     RenfortApplication,
@@ -74,6 +74,7 @@ async def on_text(update: Update, context: RenfortContext) -> None:
 
 def feature_handlers() -> list[BaseHandler[Any, RenfortContext, Any]]:
     return [
+        *unreadable.FIRST_HANDLERS,
         *organiser.HANDLERS,
         *volunteer.HANDLERS,
         *relay.HANDLERS,
@@ -81,6 +82,7 @@ def feature_handlers() -> list[BaseHandler[Any, RenfortContext, Any]]:
         CallbackQueryHandler(on_button),
         MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
         MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, volunteer.help_command),
+        *unreadable.FALLBACK_HANDLERS,
     ]
 
 
