@@ -20,7 +20,14 @@ from bot.services import mission_changes, missions, organisations
 from bot.services.errors import ServiceError
 from bot.services.missions import MissionDetail
 from bot.services.organisations import Organisation
-from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
+from handlers.telegram.common import (
+    RenfortContext,
+    answer_query,
+    esc,
+    refusal_text,
+    reply,
+    typed_text,
+)
 from handlers.telegram.new_mission import find_place
 from handlers.telegram.relay import force_reply
 from handlers.telegram.wizard import advance, expiring
@@ -261,8 +268,7 @@ def told_text(t: Translator, changed: mission_changes.Changed) -> str:
 async def on_field(update: Update, context: RenfortContext) -> None:
     """The new title, description or address."""
     t, turn = context.turn.t, context.turn
-    message = update.effective_message
-    text = (message.text or "").strip() if message else ""
+    text = typed_text(update).strip()
     mission_id, field = int(turn.data.get("m", 0)), str(turn.data.get("f", ""))
     if not text:
         await ask(update, context, t._("Please reply with text."))
@@ -389,8 +395,7 @@ async def pick_reason(update: Update, context: RenfortContext) -> None:
 
 async def on_reason(update: Update, context: RenfortContext) -> None:
     """The coordinator's own words for the cancellation."""
-    message = update.effective_message
-    text = (message.text or "").strip() if message else ""
+    text = typed_text(update).strip()
     data = context.turn.data
     if not text:
         await ask(

@@ -15,7 +15,7 @@ from bot.i18n import Translator
 from bot.services import mission_changes
 from bot.services.errors import ServiceError
 from bot.services.missions import MAX_CAPACITY, MissionDetail
-from handlers.telegram.common import RenfortContext, answer_query, esc, reply
+from handlers.telegram.common import RenfortContext, answer_query, esc, reply, typed_text
 from handlers.telegram.mission_edit import (
     MISSION,
     ask,
@@ -25,7 +25,7 @@ from handlers.telegram.mission_edit import (
     show_menu,
     unless_stale,
 )
-from handlers.telegram.mission_edit_slots import NUMBER, local_span, typed_text
+from handlers.telegram.mission_edit_slots import NUMBER, local_span
 from handlers.telegram.new_mission_slots import slot_error_text, slot_example
 from handlers.telegram.recurring_text import is_recurring, parse_recurring
 from handlers.telegram.slot_text import SlotTextError, parse_slot
@@ -102,7 +102,7 @@ async def on_new_slots(update: Update, context: RenfortContext) -> None:
         advance(context, None)
         return
     try:
-        periods = parse_new_slots(typed_text(update), mission, turn.now)
+        periods = parse_new_slots(typed_text(update).strip(), mission, turn.now)
     except SlotTextError as error:
         await ask(
             update, context, series_error_text(t, error.code, slot_example(turn.now, mission.zone))
@@ -149,7 +149,7 @@ async def on_confirm_text(update: Update, context: RenfortContext) -> None:
     """Typed while the list is shown: a number sets the volunteers per slot; dates replace
     the list."""
     turn = context.turn
-    match = NUMBER.fullmatch(typed_text(update))
+    match = NUMBER.fullmatch(typed_text(update).strip())
     if match is None:
         await on_new_slots(update, context)
         return

@@ -15,7 +15,7 @@ from bot.i18n import Translator
 from bot.services import mission_changes
 from bot.services.errors import Conflict, ServiceError
 from bot.services.missions import MAX_CAPACITY, MissionDetail, SlotView
-from handlers.telegram.common import RenfortContext, answer_query, esc, reply
+from handlers.telegram.common import RenfortContext, answer_query, esc, reply, typed_text
 from handlers.telegram.mission_edit import (
     MISSION,
     ask,
@@ -150,11 +150,6 @@ async def ask_times(update: Update, context: RenfortContext) -> None:
     )
 
 
-def typed_text(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "").strip() if message else ""
-
-
 def _new_period(text: str, mission: MissionDetail, slot: SlotView, now: datetime) -> Period:
     """Hours alone keep the slot's day; a date and hours move it to that day."""
     try:
@@ -177,7 +172,7 @@ async def on_times(update: Update, context: RenfortContext) -> None:
         return
     mission, slot = found
     try:
-        period = _new_period(typed_text(update), mission, slot, turn.now)
+        period = _new_period(typed_text(update).strip(), mission, slot, turn.now)
     except SlotTextError as error:
         example = slot_example(turn.now, mission.zone)
         await ask(update, context, slot_error_text(t, error.code, example))
@@ -227,7 +222,7 @@ async def ask_capacity(update: Update, context: RenfortContext) -> None:
 async def on_capacity(update: Update, context: RenfortContext) -> None:
     """The new capacity: set it, or ask whom to move when it falls below the places taken."""
     t, turn = context.turn.t, context.turn
-    match = NUMBER.fullmatch(typed_text(update))
+    match = NUMBER.fullmatch(typed_text(update).strip())
     capacity = int(match.group(1)) if match else 0
     if not 1 <= capacity <= MAX_CAPACITY:
         await ask(update, context, refusal(t, ServiceError("capacity")))

@@ -13,7 +13,14 @@ from bot.i18n import Translator
 from bot.services import applications
 from bot.services.errors import ServiceError
 from handlers.telegram import admin_group
-from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
+from handlers.telegram.common import (
+    RenfortContext,
+    answer_query,
+    esc,
+    refusal_text,
+    reply,
+    typed_text,
+)
 from handlers.telegram.wizard import advance, expiring
 
 REFUSE_WRITE = admin_group.REFUSE_WRITE
@@ -58,7 +65,7 @@ async def on_note(update: Update, context: RenfortContext) -> None:
         replied is None or replied.message_id != context.turn.data.get("prompt")
     ):
         return  # talk in the group that is not the answer (a bot admin of it sees it all)
-    note = " ".join(((message.text or "") if message else "").split())
+    note = " ".join(typed_text(update).split())
     if not note:
         await reply(update, context, t._("Please type a few words for the volunteer."))
         return
