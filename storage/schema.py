@@ -110,6 +110,10 @@ organisations = Table(
     # Missions from a template by a verified organisation may skip the referent's review.
     Column("templates_skip_review", Boolean, nullable=False, server_default=true()),
     Column("ics_token", String(40), unique=True),  # the secret part of the iCal feed URL
+    # Reactivity score (0-100) kept here: discovery ranks by it and cannot recompute it per
+    # query. Refreshed when an application is decided and by the scheduler (0006).
+    Column("reactivity", Integer),
+    Column("reactivity_at", UTCDateTime()),
     _created(),
 )
 
@@ -200,6 +204,10 @@ slots = Table(
     Column("starts_at", UTCDateTime(), nullable=False),
     Column("ends_at", UTCDateTime(), nullable=False),
     Column("capacity", Integer, nullable=False),
+    # Kept in the transaction that changes an application (bot/services/places.py), so
+    # discovery reads free places without counting applications (0006).
+    Column("taken", Integer, nullable=False, server_default=text("0")),
+    Column("waitlisted", Integer, nullable=False, server_default=text("0")),
     _created(),
     CheckConstraint("capacity >= 0", name="capacity"),
     CheckConstraint("ends_at > starts_at", name="order"),

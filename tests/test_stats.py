@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from bot.charts import stats_chart
 from bot.i18n import Translator
-from bot.services import applications, missions, organisations, stats
+from bot.services import applications, missions, organisations, reactivity, stats
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW
@@ -73,6 +73,8 @@ async def test_quick_organisations_come_first_at_a_similar_distance(db: Database
         )
         await applications.decide(db, application_id=view.id, actor_id=coordinator.id, approve=True)
         await answered_after(db, view.id, hours)
+    async with db.transaction("test") as conn:  # the scheduler's pass over kept scores
+        await reactivity.refresh(conn, now=NOW)
     page = await missions.discover(db, now=NOW, near=SAINT_DIZIER, radius_km=30)
     assert [c.id for c in page.cards][:2] == [quick_mission, slow_mission]
 

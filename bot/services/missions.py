@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Row, and_, func, insert, or_, select
+from sqlalchemy import Row, Select, case, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain import DOMAINS, HOLDING, ApplicationStatus, GeoPoint, MissionStatus
+from bot.domain import DOMAINS, GeoPoint, MissionStatus
 from bot.geo import bounding_box, haversine_km
-from bot.services import audit, reactivity, review
+from bot.services import audit, places, reactivity, review
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.organisations import require_member
 from storage import schema
@@ -21,6 +21,9 @@ from storage.database import Database, Inbound
 
 MAX_CAPACITY = 10_000
 BAND_KM = 2  # discovery: missions this close in distance count as equally near
+RING_START_KM = 4  # discovery looks this far first, then RING_GROWTH times further each time
+RING_GROWTH = 4
+EVERYWHERE_KM = 2_500  # a ring this wide covers metropolitan France: read everything instead
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class SlotView:
     ends_at: datetime
     capacity: int
     taken: int
+    waitlisted: int = 0
 
     @property
     def free(self) -> int:
@@ -78,6 +82,12 @@ class MissionCard:
     next_start: datetime
     free_places: int
     open_slots: int
+    waitlisted: int = 0  # people on the waiting lists of its slots in the dates asked
+
+    @property
+    def full(self) -> bool:
+        """No free place left: still listed, to join the waiting list."""
+        return self.free_places == 0
 
     @property
     def zone(self) -> ZoneInfo:
@@ -108,8 +118,11 @@ class MissionDetail:
 @dataclass(frozen=True)
 class DiscoveryPage:
     cards: tuple[MissionCard, ...]
-    total: int
+    # None when more match than were read: counting a whole radius is what made discovery
+    # slow, and the list only needs to know whether there is a next page.
+    total: int | None
     offset: int
+    more: bool = False
 
 
 def validate_spec(spec: MissionSpec, now: datetime) -> None:
@@ -212,31 +225,110 @@ async def create_mission(
         return await insert_mission(conn, spec, actor_id=actor_id, transaction="create_mission")
 
 
-def takes_a_place() -> ColumnElement[bool]:
-    """Applications counted against capacity: holding ones, and waitlisted ones with an
-    open offer, which reserves the freed place until they answer."""
-    a = schema.applications
-    return or_(
-        a.c.status.in_([str(s) for s in HOLDING]),
-        and_(a.c.status == ApplicationStatus.WAITLISTED, a.c.offer_expires_at.is_not(None)),
-    )
-
-
-def _taken_subquery() -> Any:
-    a = schema.applications
-    return (
-        select(a.c.slot_id, func.count().label("taken"))
-        .where(takes_a_place())
-        .group_by(a.c.slot_id)
-        .subquery("taken")
-    )
-
-
 async def count_taken(conn: AsyncConnection, slot_id: int) -> int:
+    """Places taken, counted from the applications: rules checked inside a write
+    transaction count rather than trust the kept column."""
     a = schema.applications
     return int(
-        await conn.scalar(select(func.count()).where(a.c.slot_id == slot_id, takes_a_place())) or 0
+        await conn.scalar(
+            select(func.count()).where(a.c.slot_id == slot_id, places.takes_a_place())
+        )
+        or 0
     )
+
+
+@dataclass(frozen=True)
+class _Search:
+    """What a discovery asks for, besides the place."""
+
+    start: datetime
+    date_to: datetime | None
+    domains: tuple[str, ...]
+
+
+S_ = schema.slots
+HAS_FREE = S_.c.capacity > S_.c.taken
+
+
+def _summaries(search: _Search, *where: Any) -> Select[Any]:
+    """One row per published mission with a slot in the dates: its free places, read from
+    the places kept on the slots, and its next slot (with a free place, if any)."""
+    m, o = schema.missions, schema.organisations
+    conditions: list[Any] = [m.c.status == MissionStatus.PUBLISHED, S_.c.starts_at > search.start]
+    if search.date_to is not None:
+        conditions.append(S_.c.starts_at < search.date_to)
+    if search.domains:
+        conditions.append(m.c.domain.in_(list(search.domains)))
+    return (
+        select(
+            m.c.id,
+            m.c.title,
+            m.c.domain,
+            m.c.organisation_id,
+            o.c.name.label("organisation_name"),
+            o.c.reactivity,
+            m.c.address,
+            m.c.postcode,
+            m.c.remote,
+            m.c.timezone,
+            m.c.latitude,
+            m.c.longitude,
+            func.min(case((HAS_FREE, S_.c.starts_at))).label("next_open"),
+            func.min(S_.c.starts_at).label("next_start"),
+            func.sum(case((HAS_FREE, S_.c.capacity - S_.c.taken), else_=0)).label("free_places"),
+            func.count(case((HAS_FREE, 1))).label("open_slots"),
+            func.sum(S_.c.waitlisted).label("waitlisted"),
+        )
+        .select_from(m.join(S_, S_.c.mission_id == m.c.id).join(o, o.c.id == m.c.organisation_id))
+        .where(*conditions, *where)
+        .group_by(m.c.id, o.c.name, o.c.reactivity)
+    )
+
+
+Ranked = tuple[tuple[Any, ...], MissionCard]
+
+
+def _ranked(row: Row[Any], near: GeoPoint | None) -> Ranked:
+    """The card and its place in the list: missions with a free place first, local before
+    remote, nearest 2 km band first, then the better-answering organisation, then nearest,
+    then soonest."""
+    card = _card(row, near)
+    distance = card.distance_km if card.distance_km is not None else float("inf")
+    band = distance // BAND_KM if card.distance_km is not None else distance
+    score = reactivity.kept_score(row.reactivity)
+    return (card.full, card.remote, band, -score, distance, card.next_start, card.id), card
+
+
+async def _local(
+    conn: AsyncConnection, search: _Search, near: GeoPoint, within_km: float | None
+) -> list[Ranked]:
+    """Missions with a slot, within `within_km` of `near` (None: all of them), ranked.
+    The bounding box on the indexed coordinates leaves the exact distance to few rows."""
+    m = schema.missions
+    where: list[Any] = [m.c.remote.is_(False)]
+    if within_km is not None:
+        lat_min, lat_max, lon_min, lon_max = bounding_box(near, within_km)
+        where += [m.c.latitude.between(lat_min, lat_max), m.c.longitude.between(lon_min, lon_max)]
+    ranked = [_ranked(row, near) for row in await conn.execute(_summaries(search, *where))]
+    if within_km is not None:
+        ranked = [r for r in ranked if (r[1].distance_km or 0) <= within_km]
+    return sorted(ranked, key=lambda r: r[0])
+
+
+async def _remote(conn: AsyncConnection, search: _Search, limit: int) -> list[MissionCard]:
+    """The first `limit` remote missions, ranked and cut in the database."""
+    m, o = schema.missions, schema.organisations
+    query = (
+        _summaries(search, m.c.remote.is_(True))
+        .order_by(
+            case((func.count(case((HAS_FREE, 1))) > 0, 0), else_=1),
+            -func.coalesce(o.c.reactivity, reactivity.NEUTRAL_SCORE),
+            func.coalesce(func.min(case((HAS_FREE, S_.c.starts_at))), func.min(S_.c.starts_at)),
+            m.c.id,
+        )
+        .limit(limit)
+    )
+    return [_card(row, None) for row in await conn.execute(query)]
 
 
 async def discover(
@@ -251,83 +343,66 @@ async def discover(
     offset: int = 0,
     limit: int = 5,
 ) -> DiscoveryPage:
-    """Published missions with a free place in a future slot: nearest first, remote ones
-    after the local ones, within the radius (None: everywhere)."""
-    m, s, o = schema.missions, schema.slots, schema.organisations
-    taken = _taken_subquery()
-    free = s.c.capacity - func.coalesce(taken.c.taken, 0)
-    conditions: list[Any] = [
-        m.c.status == MissionStatus.PUBLISHED,
-        s.c.starts_at > (date_from if date_from and date_from > now else now),
-        free > 0,
-    ]
-    if date_to is not None:
-        conditions.append(s.c.starts_at < date_to)
-    if domains:
-        conditions.append(m.c.domain.in_(list(domains)))
-    if near is not None and radius_km is not None:
-        lat_min, lat_max, lon_min, lon_max = bounding_box(near, radius_km)
-        conditions.append(
-            or_(
-                m.c.remote.is_(True),
-                and_(
-                    m.c.latitude.between(lat_min, lat_max),
-                    m.c.longitude.between(lon_min, lon_max),
-                ),
-            )
-        )
-    query = (
-        select(
-            m.c.id,
-            m.c.title,
-            m.c.domain,
-            m.c.organisation_id,
-            o.c.name.label("organisation_name"),
-            m.c.address,
-            m.c.postcode,
-            m.c.remote,
-            m.c.timezone,
-            m.c.latitude,
-            m.c.longitude,
-            func.min(s.c.starts_at).label("next_start"),
-            func.sum(free).label("free_places"),
-            func.count(s.c.id).label("open_slots"),
-        )
-        .select_from(
-            m.join(s, s.c.mission_id == m.c.id)
-            .join(o, o.c.id == m.c.organisation_id)
-            .outerjoin(taken, taken.c.slot_id == s.c.id)
-        )
-        .where(*conditions)
-        .group_by(m.c.id, o.c.name)
+    """Published missions with a future slot: those with a free place first (nearest first,
+    remote ones after the local ones), then the full ones, whose waiting list one can still
+    join; within the radius (None: everywhere).
+
+    Near a place, rings of growing size are read until this page and the next mission are
+    settled: a mission beyond a ring can only come after the distance bands the ring fully
+    covers, so the whole radius is read only when few missions match."""
+    search = _Search(
+        start=date_from if date_from is not None and date_from > now else now,
+        date_to=date_to,
+        domains=tuple(domains),
     )
+    wanted = offset + limit + 1  # one more tells whether there is a next page
     async with db.reading("discover") as conn:
-        rows = (await conn.execute(query)).all()
-        cards = [_card(row, near) for row in rows]
-        if near is not None and radius_km is not None:
-            cards = [c for c in cards if c.remote or (c.distance_km or 0) <= radius_km]
-        score = await reactivity.scores(conn, sorted({c.organisation_id for c in cards}), now=now)
+        if near is None:
+            rows = await conn.execute(_summaries(search))
+            ranked = sorted((_ranked(row, None) for row in rows), key=lambda r: r[0])
+            return _page([c for _, c in ranked], offset, limit, counted=True)
+        reach = float(RING_START_KM)
+        while True:
+            whole = reach >= (EVERYWHERE_KM if radius_km is None else radius_km)
+            within = float(radius_km) if radius_km is not None and whole else reach
+            local = await _local(
+                conn, search, near, None if whole and radius_km is None else within
+            )
+            if whole:
+                break
+            covered_bands = within // BAND_KM
+            settled = [c for key, c in local if not c.full and key[2] < covered_bands]
+            if len(settled) >= wanted:
+                return _page(settled, offset, limit, counted=False)
+            reach *= RING_GROWTH
+        open_local = [c for _, c in local if not c.full]
+        if len(open_local) >= wanted:
+            return _page(open_local, offset, limit, counted=False)
+        remote = await _remote(conn, search, wanted)
+    listed = [
+        *open_local,
+        *(c for c in remote if not c.full),
+        *(c for _, c in local if c.full),
+        *(c for c in remote if c.full),
+    ]
+    return _page(listed, offset, limit, counted=len(remote) < wanted)
 
-    def order(card: MissionCard) -> tuple[int, float, int, float, datetime]:
-        # Within the same 2 km band, organisations that answer quickly come first.
-        distance = card.distance_km if card.distance_km is not None else float("inf")
-        band = distance // BAND_KM if distance != float("inf") else distance
-        reactive = -score[card.organisation_id]
-        return (1 if card.remote else 0, band, reactive, distance, card.next_start)
 
-    cards.sort(key=order)
-    return DiscoveryPage(tuple(cards[offset : offset + limit]), len(cards), offset)
+def _page(listed: list[MissionCard], offset: int, limit: int, *, counted: bool) -> DiscoveryPage:
+    """`listed` from the first mission on; `counted` when it holds every matching one."""
+    return DiscoveryPage(
+        cards=tuple(listed[offset : offset + limit]),
+        total=len(listed) if counted else None,
+        offset=offset,
+        more=len(listed) > offset + limit,
+    )
 
 
 def _card(row: Row[Any], near: GeoPoint | None) -> MissionCard:
     distance = None
     if near is not None and not row.remote and row.latitude is not None:
         distance = haversine_km(near, GeoPoint(row.latitude, row.longitude))
-    next_start = row.next_start
-    if isinstance(next_start, str):  # SQLite aggregates lose the column type
-        next_start = datetime.fromisoformat(next_start)
-    if next_start.tzinfo is None:
-        next_start = next_start.replace(tzinfo=ZoneInfo("UTC"))
+    free_places = int(row.free_places or 0)
     return MissionCard(
         id=row.id,
         title=row.title,
@@ -339,10 +414,17 @@ def _card(row: Row[Any], near: GeoPoint | None) -> MissionCard:
         remote=row.remote,
         timezone=row.timezone,
         distance_km=distance,
-        next_start=next_start,
-        free_places=int(row.free_places),
-        open_slots=int(row.open_slots),
+        next_start=_aware(row.next_open if free_places else row.next_start),
+        free_places=free_places,
+        open_slots=int(row.open_slots or 0),
+        waitlisted=int(row.waitlisted or 0),
     )
+
+
+def _aware(value: datetime | str) -> datetime:
+    if isinstance(value, str):  # SQLite aggregates lose the column type
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo("UTC"))
 
 
 async def fetch_detail(conn: AsyncConnection, mission_id: int) -> MissionDetail:
@@ -356,13 +438,9 @@ async def fetch_detail(conn: AsyncConnection, mission_id: int) -> MissionDetail:
     ).first()
     if row is None:
         raise NotFound("mission_not_found")
-    taken = _taken_subquery()
     slot_rows = (
         await conn.execute(
-            select(s, func.coalesce(taken.c.taken, 0).label("taken"))
-            .outerjoin(taken, taken.c.slot_id == s.c.id)
-            .where(s.c.mission_id == mission_id)
-            .order_by(s.c.starts_at, s.c.id)
+            select(s).where(s.c.mission_id == mission_id).order_by(s.c.starts_at, s.c.id)
         )
     ).all()
     point = None if row.latitude is None else GeoPoint(row.latitude, row.longitude)
@@ -380,7 +458,7 @@ async def fetch_detail(conn: AsyncConnection, mission_id: int) -> MissionDetail:
         remote=row.remote,
         timezone=row.timezone,
         slots=tuple(
-            SlotView(r.id, r.mission_id, r.starts_at, r.ends_at, r.capacity, int(r.taken))
+            SlotView(r.id, r.mission_id, r.starts_at, r.ends_at, r.capacity, r.taken, r.waitlisted)
             for r in slot_rows
         ),
     )

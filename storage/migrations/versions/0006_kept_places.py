@@ -1,0 +1,72 @@
+"""places kept on slots, reactivity kept on organisations
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-06 05:20:00.000000
+"""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+HOLDING = "('pending', 'approved', 'confirmed')"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("slots", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("taken", sa.Integer(), nullable=False, server_default=sa.text("0"))
+        )
+        batch_op.add_column(
+            sa.Column("waitlisted", sa.Integer(), nullable=False, server_default=sa.text("0"))
+        )
+    with op.batch_alter_table("organisations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("reactivity", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("reactivity_at", sa.DateTime(), nullable=True))
+    # The same rule as bot.services.places.takes_a_place, written out: a migration must
+    # not change meaning when the code later does.
+    op.execute(
+        "UPDATE slots SET"
+        " taken = (SELECT count(*) FROM applications a WHERE a.slot_id = slots.id"
+        f" AND (a.status IN {HOLDING}"
+        " OR (a.status = 'waitlisted' AND a.offer_expires_at IS NOT NULL))),"
+        " waitlisted = (SELECT count(*) FROM applications a WHERE a.slot_id = slots.id"
+        " AND a.status = 'waitlisted')"
+    )
+    _backfill_reactivity()
+
+
+def _backfill_reactivity() -> None:
+    from bot.services import reactivity
+
+    bind = op.get_bind()
+    now = datetime.now(UTC)
+    scored = reactivity.fold(bind.execute(reactivity.answers_query(now)).all(), now)
+    organisations = sa.table(
+        "organisations",
+        sa.column("id", sa.Integer),
+        sa.column("reactivity", sa.Integer),
+        sa.column("reactivity_at", sa.DateTime),
+    )
+    for organisation_id, measured in scored.items():
+        op.execute(
+            organisations.update()
+            .where(organisations.c.id == organisation_id)
+            .values(reactivity=measured.score, reactivity_at=now.replace(tzinfo=None))
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("organisations", schema=None) as batch_op:
+        batch_op.drop_column("reactivity_at")
+        batch_op.drop_column("reactivity")
+    with op.batch_alter_table("slots", schema=None) as batch_op:
+        batch_op.drop_column("waitlisted")
+        batch_op.drop_column("taken")
