@@ -20,16 +20,17 @@ HOLDING = "('pending', 'approved', 'confirmed')"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("slots", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("taken", sa.Integer(), nullable=False, server_default=sa.text("0"))
-        )
-        batch_op.add_column(
-            sa.Column("waitlisted", sa.Integer(), nullable=False, server_default=sa.text("0"))
-        )
-    with op.batch_alter_table("organisations", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("reactivity", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("reactivity_at", sa.DateTime(), nullable=True))
+    # Plain ALTER TABLE on both engines: a batch copy of these tables on SQLite drops the
+    # old one, and with foreign keys on that deletes every application (ON DELETE CASCADE).
+    op.add_column(
+        "slots", sa.Column("taken", sa.Integer(), nullable=False, server_default=sa.text("0"))
+    )
+    op.add_column(
+        "slots",
+        sa.Column("waitlisted", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    )
+    op.add_column("organisations", sa.Column("reactivity", sa.Integer(), nullable=True))
+    op.add_column("organisations", sa.Column("reactivity_at", sa.DateTime(), nullable=True))
     # The same rule as bot.services.places.takes_a_place, written out: a migration must
     # not change meaning when the code later does.
     op.execute(
@@ -64,9 +65,11 @@ def _backfill_reactivity() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("organisations", schema=None) as batch_op:
-        batch_op.drop_column("reactivity_at")
-        batch_op.drop_column("reactivity")
-    with op.batch_alter_table("slots", schema=None) as batch_op:
-        batch_op.drop_column("waitlisted")
-        batch_op.drop_column("taken")
+    # DROP COLUMN in place (SQLite 3.35+), for the same reason as above.
+    for table, column in (
+        ("organisations", "reactivity_at"),
+        ("organisations", "reactivity"),
+        ("slots", "waitlisted"),
+        ("slots", "taken"),
+    ):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
