@@ -194,6 +194,7 @@ missions = Table(
         "status in ('draft', 'in_review', 'published', 'closed', 'cancelled')", name="status"
     ),
     Index("ix_missions_status_coords", "status", "latitude", "longitude"),
+    Index("ix_missions_remote_status", "remote", "status"),  # discovery's remote missions
 )
 
 slots = Table(

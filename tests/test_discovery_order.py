@@ -9,6 +9,7 @@ from datetime import timedelta
 from itertools import pairwise
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 
 from bot.domain import GeoPoint
@@ -74,7 +75,9 @@ async def every_page(db: Database, radius_km: int | None, **filters: Any) -> lis
         offset += 5
 
 
-async def test_pages_follow_the_order_read_over_the_whole_radius(db: Database) -> None:
+async def test_pages_follow_the_order_read_over_the_whole_radius(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await scattered_missions(db, 70)
     cases: list[tuple[int | None, dict[str, Any]]] = [
         (5, {}),
@@ -84,7 +87,9 @@ async def test_pages_follow_the_order_read_over_the_whole_radius(db: Database) -
         (None, {"date_from": NOW + timedelta(days=10)}),
     ]
     for radius, filters in cases:
+        monkeypatch.setattr(missions, "REMOTE_CHUNK", 2)  # remote ones read two at a time
         paged = await every_page(db, radius, **filters)
+        monkeypatch.setattr(missions, "REMOTE_CHUNK", 1000)
         whole = await missions.discover(
             db, now=NOW, near=SAINT_DIZIER, radius_km=radius, limit=1000, **filters
         )

@@ -23,6 +23,7 @@ MAX_CAPACITY = 10_000
 BAND_KM = 2  # discovery: missions this close in distance count as equally near
 RING_START_KM = 4  # discovery looks this far first, then RING_GROWTH times further each time
 RING_GROWTH = 4
+REMOTE_CHUNK = 60  # remote missions read at a time, by descending organisation score
 EVERYWHERE_KM = 2_500  # a ring this wide covers metropolitan France: read everything instead
 
 
@@ -316,19 +317,41 @@ async def _local(
 
 
 async def _remote(conn: AsyncConnection, search: _Search, limit: int) -> list[MissionCard]:
-    """The first `limit` remote missions, ranked and cut in the database."""
+    """The first `limit` remote missions: those with a free place, then the full ones.
+
+    Everyone gets the same remote missions, so there are many of them. The rank starts with
+    the organisation's kept score, so they are read by descending score, REMOTE_CHUNK at a
+    time, and reading stops once `limit` open ones are settled: no mission further down
+    can have a higher score."""
     m, o = schema.missions, schema.organisations
-    query = (
-        _summaries(search, m.c.remote.is_(True))
-        .order_by(
-            case((func.count(case((HAS_FREE, 1))) > 0, 0), else_=1),
-            -func.coalesce(o.c.reactivity, reactivity.NEUTRAL_SCORE),
-            func.coalesce(func.min(case((HAS_FREE, S_.c.starts_at))), func.min(S_.c.starts_at)),
-            m.c.id,
-        )
-        .limit(limit)
+    score = func.coalesce(o.c.reactivity, reactivity.NEUTRAL_SCORE)
+    by_score = (
+        select(m.c.id, score.label("score"))
+        .join(o, o.c.id == m.c.organisation_id)
+        .where(m.c.remote.is_(True), m.c.status == MissionStatus.PUBLISHED)
+        .order_by(score.desc(), m.c.id)
+        .limit(REMOTE_CHUNK)
     )
-    return [_card(row, None) for row in await conn.execute(query)]
+    if search.domains:
+        by_score = by_score.where(m.c.domain.in_(list(search.domains)))
+    found: list[Ranked] = []
+    after: tuple[int, int] | None = None
+    while True:
+        query = by_score
+        if after is not None:
+            query = query.where((score < after[0]) | ((score == after[0]) & (m.c.id > after[1])))
+        chunk = (await conn.execute(query)).all()
+        if not chunk:
+            break
+        rows = await conn.execute(_summaries(search, m.c.id.in_([r.id for r in chunk])))
+        found = sorted([*found, *(_ranked(row, None) for row in rows)], key=lambda r: r[0])
+        after = (int(chunk[-1].score), int(chunk[-1].id))
+        open_cards = [key for key, card in found if not card.full]
+        # key[3] is minus the score: the limit-th open card is settled once every mission
+        # of its score has been read.
+        if len(open_cards) >= limit and -open_cards[limit - 1][3] > after[0]:
+            break
+    return [card for _, card in found[:limit]]
 
 
 async def discover(

@@ -31,6 +31,7 @@ def upgrade() -> None:
     )
     op.add_column("organisations", sa.Column("reactivity", sa.Integer(), nullable=True))
     op.add_column("organisations", sa.Column("reactivity_at", sa.DateTime(), nullable=True))
+    op.create_index("ix_missions_remote_status", "missions", ["remote", "status"])
     # The same rule as bot.services.places.takes_a_place, written out: a migration must
     # not change meaning when the code later does.
     op.execute(
@@ -65,6 +66,7 @@ def _backfill_reactivity() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_missions_remote_status", table_name="missions")
     # DROP COLUMN in place (SQLite 3.35+), for the same reason as above.
     for table, column in (
         ("organisations", "reactivity_at"),
