@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, case, func, insert, select
+from sqlalchemy import Row, Select, bindparam, case, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import DOMAINS, GeoPoint, MissionStatus
@@ -23,7 +24,7 @@ MAX_CAPACITY = 10_000
 BAND_KM = 2  # discovery: missions this close in distance count as equally near
 RING_START_KM = 4  # discovery looks this far first, then RING_GROWTH times further each time
 RING_GROWTH = 4
-REMOTE_CHUNK = 60  # remote missions read at a time, by descending organisation score
+REMOTE_CHUNK = 16  # remote missions read at least at a time, by descending organisation score
 EVERYWHERE_KM = 2_500  # a ring this wide covers metropolitan France: read everything instead
 
 
@@ -251,15 +252,33 @@ S_ = schema.slots
 HAS_FREE = S_.c.capacity > S_.c.taken
 
 
-def _summaries(search: _Search, *where: Any) -> Select[Any]:
+@functools.cache
+def _summaries(scope: str, dated: bool, filtered: bool) -> Select[Any]:
     """One row per published mission with a slot in the dates: its free places, read from
-    the places kept on the slots, and its next slot (with a free place, if any)."""
+    the places kept on the slots, and its next slot (with a free place, if any). `scope`:
+    "box" (local, within :lat_min..:lon_max), "local", "ids" (:ids, published ones), or
+    "all". Built once per shape,
+    the values go in as parameters (see _parameters)."""
     m, o = schema.missions, schema.organisations
-    conditions: list[Any] = [m.c.status == MissionStatus.PUBLISHED, S_.c.starts_at > search.start]
-    if search.date_to is not None:
-        conditions.append(S_.c.starts_at < search.date_to)
-    if search.domains:
-        conditions.append(m.c.domain.in_(list(search.domains)))
+    conditions: list[Any] = [S_.c.starts_at > bindparam("start")]
+    if scope != "ids":
+        # Ids come from a published mission already; with the status here SQLite would
+        # walk the status index over every published mission instead of the ids.
+        conditions.append(m.c.status == MissionStatus.PUBLISHED)
+    if dated:
+        conditions.append(S_.c.starts_at < bindparam("date_to"))
+    if filtered:
+        conditions.append(m.c.domain.in_(bindparam("domains", expanding=True)))
+    if scope == "box":
+        conditions += [
+            m.c.remote.is_(False),
+            m.c.latitude.between(bindparam("lat_min"), bindparam("lat_max")),
+            m.c.longitude.between(bindparam("lon_min"), bindparam("lon_max")),
+        ]
+    elif scope == "local":
+        conditions.append(m.c.remote.is_(False))
+    elif scope == "ids":
+        conditions.append(m.c.id.in_(bindparam("ids", expanding=True)))
     return (
         select(
             m.c.id,
@@ -281,9 +300,21 @@ def _summaries(search: _Search, *where: Any) -> Select[Any]:
             func.sum(S_.c.waitlisted).label("waitlisted"),
         )
         .select_from(m.join(S_, S_.c.mission_id == m.c.id).join(o, o.c.id == m.c.organisation_id))
-        .where(*conditions, *where)
+        .where(*conditions)
         .group_by(m.c.id, o.c.name, o.c.reactivity)
     )
+
+
+async def _summaries_of(
+    conn: AsyncConnection, search: _Search, scope: str, **values: Any
+) -> Sequence[Row[Any]]:
+    query = _summaries(scope, search.date_to is not None, bool(search.domains))
+    parameters: dict[str, Any] = {"start": search.start, **values}
+    if search.date_to is not None:
+        parameters["date_to"] = search.date_to
+    if search.domains:
+        parameters["domains"] = list(search.domains)
+    return (await conn.execute(query, parameters)).all()
 
 
 Ranked = tuple[tuple[Any, ...], MissionCard]
@@ -305,12 +336,14 @@ async def _local(
 ) -> list[Ranked]:
     """Missions with a slot, within `within_km` of `near` (None: all of them), ranked.
     The bounding box on the indexed coordinates leaves the exact distance to few rows."""
-    m = schema.missions
-    where: list[Any] = [m.c.remote.is_(False)]
-    if within_km is not None:
+    if within_km is None:
+        rows = await _summaries_of(conn, search, "local")
+    else:
         lat_min, lat_max, lon_min, lon_max = bounding_box(near, within_km)
-        where += [m.c.latitude.between(lat_min, lat_max), m.c.longitude.between(lon_min, lon_max)]
-    ranked = [_ranked(row, near) for row in await conn.execute(_summaries(search, *where))]
+        rows = await _summaries_of(
+            conn, search, "box", lat_min=lat_min, lat_max=lat_max, lon_min=lon_min, lon_max=lon_max
+        )
+    ranked = [_ranked(row, near) for row in rows]
     if within_km is not None:
         ranked = [r for r in ranked if (r[1].distance_km or 0) <= within_km]
     return sorted(ranked, key=lambda r: r[0])
@@ -330,7 +363,7 @@ async def _remote(conn: AsyncConnection, search: _Search, limit: int) -> list[Mi
         .join(o, o.c.id == m.c.organisation_id)
         .where(m.c.remote.is_(True), m.c.status == MissionStatus.PUBLISHED)
         .order_by(score.desc(), m.c.id)
-        .limit(REMOTE_CHUNK)
+        .limit(max(REMOTE_CHUNK, 2 * limit))
     )
     if search.domains:
         by_score = by_score.where(m.c.domain.in_(list(search.domains)))
@@ -343,7 +376,7 @@ async def _remote(conn: AsyncConnection, search: _Search, limit: int) -> list[Mi
         chunk = (await conn.execute(query)).all()
         if not chunk:
             break
-        rows = await conn.execute(_summaries(search, m.c.id.in_([r.id for r in chunk])))
+        rows = await _summaries_of(conn, search, "ids", ids=[r.id for r in chunk])
         found = sorted([*found, *(_ranked(row, None) for row in rows)], key=lambda r: r[0])
         after = (int(chunk[-1].score), int(chunk[-1].id))
         open_cards = [key for key, card in found if not card.full]
@@ -381,7 +414,7 @@ async def discover(
     wanted = offset + limit + 1  # one more tells whether there is a next page
     async with db.reading("discover") as conn:
         if near is None:
-            rows = await conn.execute(_summaries(search))
+            rows = await _summaries_of(conn, search, "all")
             ranked = sorted((_ranked(row, None) for row in rows), key=lambda r: r[0])
             return _page([c for _, c in ranked], offset, limit, counted=True)
         reach = float(RING_START_KM)
