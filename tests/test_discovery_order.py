@@ -31,7 +31,7 @@ async def scattered_missions(db: Database, count: int) -> None:
             o = schema.organisations
             await conn.execute(update(o).where(o.c.id == org.id).values(reactivity=score))
     for number in range(count):
-        remote = number % 9 == 0
+        remote = number % 3 == 0  # many: they are read a chunk at a time
         point = GeoPoint(
             SAINT_DIZIER.latitude + rng.uniform(-1, 1) * rng.choice((0.02, 0.2, 1.0)),
             SAINT_DIZIER.longitude + rng.uniform(-1, 1) * rng.choice((0.03, 0.3, 1.5)),
@@ -87,7 +87,7 @@ async def test_pages_follow_the_order_read_over_the_whole_radius(
         (None, {"date_from": NOW + timedelta(days=10)}),
     ]
     for radius, filters in cases:
-        monkeypatch.setattr(missions, "REMOTE_CHUNK", 2)  # remote ones read two at a time
+        monkeypatch.setattr(missions, "REMOTE_CHUNK", 2)  # remote ones in small chunks
         paged = await every_page(db, radius, **filters)
         monkeypatch.setattr(missions, "REMOTE_CHUNK", 1000)
         whole = await missions.discover(
