@@ -194,7 +194,7 @@ def _list_header(
     if me.home is None:
         return "\n".join(
             [
-                "🔎 <b>" + t._("Missions with a free place") + "</b>",
+                "🔎 <b>" + t._("Missions to join") + "</b>",
                 esc(" · ".join(chosen)),
                 t._(
                     "Tip: share your location (📎 → Location) or set your home area in "
