@@ -257,8 +257,7 @@ def _summaries(scope: str, dated: bool, filtered: bool) -> Select[Any]:
     """One row per published mission with a slot in the dates: its free places, read from
     the places kept on the slots, and its next slot (with a free place, if any). `scope`:
     "box" (local, within :lat_min..:lon_max), "local", "ids" (:ids, published ones), or
-    "all". Built once per shape,
-    the values go in as parameters (see _parameters)."""
+    "all". Built once per shape; the values go in as parameters (see _summaries_of)."""
     m, o = schema.missions, schema.organisations
     conditions: list[Any] = [S_.c.starts_at > bindparam("start")]
     if scope != "ids":
