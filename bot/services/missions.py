@@ -352,9 +352,9 @@ async def _remote(conn: AsyncConnection, search: _Search, limit: int) -> list[Mi
     """The first `limit` remote missions: those with a free place, then the full ones.
 
     Everyone gets the same remote missions, so there are many of them. The rank starts with
-    the organisation's kept score, so they are read by descending score, REMOTE_CHUNK at a
-    time, and reading stops once `limit` open ones are settled: no mission further down
-    can have a higher score."""
+    the organisation's kept score, so they are read by descending score, in growing chunks,
+    and reading stops once `limit` open ones are settled: no mission further down can have
+    a higher score."""
     m, o = schema.missions, schema.organisations
     score = func.coalesce(o.c.reactivity, reactivity.NEUTRAL_SCORE)
     by_score = (
@@ -362,16 +362,17 @@ async def _remote(conn: AsyncConnection, search: _Search, limit: int) -> list[Mi
         .join(o, o.c.id == m.c.organisation_id)
         .where(m.c.remote.is_(True), m.c.status == MissionStatus.PUBLISHED)
         .order_by(score.desc(), m.c.id)
-        .limit(max(REMOTE_CHUNK, 2 * limit))
     )
     if search.domains:
         by_score = by_score.where(m.c.domain.in_(list(search.domains)))
     found: list[Ranked] = []
     after: tuple[int, int] | None = None
+    size = max(REMOTE_CHUNK, 2 * limit)
     while True:
-        query = by_score
+        query = by_score.limit(size)
         if after is not None:
             query = query.where((score < after[0]) | ((score == after[0]) & (m.c.id > after[1])))
+        size *= 2  # few of them in the dates asked: fewer round trips
         chunk = (await conn.execute(query)).all()
         if not chunk:
             break
