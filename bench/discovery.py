@@ -42,7 +42,7 @@ ORGANISATIONS = 2_000
 PG_ADMIN = "postgresql://root@127.0.0.1/postgres"
 PG_BENCH = "renfort_bench"
 GOAL_MS = 20.0
-VERSION = 2  # bump when the generated data changes, to rebuild cached files
+VERSION = 3  # bump when the generated data changes, to rebuild cached files
 
 
 @dataclass(frozen=True)
@@ -93,10 +93,12 @@ def generate(mission_count: int, seed: int = 7) -> Data:
         if lat is not None and lon is not None and len(homes) < 5_000:
             homes.append(GeoPoint(lat + rng.gauss(0, 0.02), lon + rng.gauss(0, 0.03)))
         status = "published" if rng.random() < 0.95 else "closed"
+        organisation_id = rng.randint(1, ORGANISATIONS)
+        score = organisations[organisation_id - 1][4]
         mission_rows.append(
             (
                 mission_id,
-                rng.randint(1, ORGANISATIONS),
+                organisation_id,
                 f"Mission {mission_id}",
                 "",
                 rng.choice(domains),
@@ -109,6 +111,7 @@ def generate(mission_count: int, seed: int = 7) -> Data:
                 status,
                 created,
                 created,
+                50 if score is None else score,  # the organisation's kept score
             )
         )
         first = NOW + timedelta(days=rng.uniform(-20, 60))
@@ -169,7 +172,7 @@ INSERTS: dict[str, tuple[str, Callable[[Data], list[tuple[Any, ...]]]]] = {
     ),
     "missions": (
         "id, organisation_id, title, description, domain, address, postcode, latitude,"
-        " longitude, remote, timezone, status, created_at, published_at",
+        " longitude, remote, timezone, status, created_at, published_at, reactivity",
         lambda d: d.missions,
     ),
     "slots": (

@@ -190,11 +190,14 @@ missions = Table(
     Column("reviewed_by", ForeignKey("people.id", ondelete="SET NULL")),
     Column("reviewed_at", UTCDateTime()),
     Column("keyword", String(20), unique=True),
+    # The organisation's kept reactivity score, copied here so that discovery walks remote
+    # missions best score first down an index (bot.services.reactivity.refresh keeps it).
+    Column("reactivity", Integer, nullable=False, server_default=text("50")),
     CheckConstraint(
         "status in ('draft', 'in_review', 'published', 'closed', 'cancelled')", name="status"
     ),
     Index("ix_missions_status_coords", "status", "latitude", "longitude"),
-    Index("ix_missions_remote_status", "remote", "status"),  # discovery's remote missions
+    Index("ix_missions_remote_rank", "remote", "status", "reactivity", "id"),
 )
 
 slots = Table(

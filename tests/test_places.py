@@ -147,4 +147,5 @@ def test_the_migration_counts_the_places_of_an_existing_database(tmp_path: Path)
         assert conn.execute("SELECT taken, waitlisted FROM slots").fetchall() == [(2, 2)]
         # Answered within two hours: the organisation's kept score is measured already.
         assert conn.execute("SELECT reactivity FROM organisations").fetchall() == [(100,)]
+        assert conn.execute("SELECT reactivity FROM missions").fetchall() == [(100,)]
         assert conn.execute("SELECT count(*) FROM applications").fetchall() == [(4,)]

@@ -180,6 +180,11 @@ async def insert_mission(
             created_by=actor_id,
             created_at=schema.now(),
             published_at=schema.now() if status == MissionStatus.PUBLISHED else None,
+            reactivity=select(
+                func.coalesce(schema.organisations.c.reactivity, reactivity.NEUTRAL_SCORE)
+            )
+            .where(schema.organisations.c.id == spec.organisation_id)
+            .scalar_subquery(),
         )
         .returning(schema.missions.c.id)
     )
@@ -285,7 +290,7 @@ def _summaries(scope: str, dated: bool, filtered: bool) -> Select[Any]:
             m.c.domain,
             m.c.organisation_id,
             o.c.name.label("organisation_name"),
-            o.c.reactivity,
+            m.c.reactivity,
             m.c.address,
             m.c.postcode,
             m.c.remote,
@@ -300,7 +305,7 @@ def _summaries(scope: str, dated: bool, filtered: bool) -> Select[Any]:
         )
         .select_from(m.join(S_, S_.c.mission_id == m.c.id).join(o, o.c.id == m.c.organisation_id))
         .where(*conditions)
-        .group_by(m.c.id, o.c.name, o.c.reactivity)
+        .group_by(m.c.id, o.c.name)
     )
 
 
@@ -326,8 +331,7 @@ def _ranked(row: Row[Any], near: GeoPoint | None) -> Ranked:
     card = _card(row, near)
     distance = card.distance_km if card.distance_km is not None else float("inf")
     band = distance // BAND_KM if card.distance_km is not None else distance
-    score = reactivity.kept_score(row.reactivity)
-    return (card.full, card.remote, band, -score, distance, card.next_start, card.id), card
+    return (card.full, card.remote, band, -row.reactivity, distance, card.next_start, card.id), card
 
 
 async def _local(
@@ -355,13 +359,11 @@ async def _remote(conn: AsyncConnection, search: _Search, limit: int) -> list[Mi
     the organisation's kept score, so they are read by descending score, in growing chunks,
     and reading stops once `limit` open ones are settled: no mission further down can have
     a higher score."""
-    m, o = schema.missions, schema.organisations
-    score = func.coalesce(o.c.reactivity, reactivity.NEUTRAL_SCORE)
+    m = schema.missions
     by_score = (
-        select(m.c.id, score.label("score"))
-        .join(o, o.c.id == m.c.organisation_id)
+        select(m.c.id, m.c.reactivity.label("score"))
         .where(m.c.remote.is_(True), m.c.status == MissionStatus.PUBLISHED)
-        .order_by(score.desc(), m.c.id)
+        .order_by(m.c.reactivity.desc(), m.c.id.desc())  # down ix_missions_remote_rank
     )
     if search.domains:
         by_score = by_score.where(m.c.domain.in_(list(search.domains)))
@@ -371,7 +373,10 @@ async def _remote(conn: AsyncConnection, search: _Search, limit: int) -> list[Mi
     while True:
         query = by_score.limit(size)
         if after is not None:
-            query = query.where((score < after[0]) | ((score == after[0]) & (m.c.id > after[1])))
+            score, before_id = after
+            query = query.where(
+                (m.c.reactivity < score) | ((m.c.reactivity == score) & (m.c.id < before_id))
+            )
         size *= 2  # few of them in the dates asked: fewer round trips
         chunk = (await conn.execute(query)).all()
         if not chunk:

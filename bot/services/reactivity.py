@@ -165,7 +165,11 @@ async def refresh(
             await conn.execute(
                 update(o).where(o.c.id == row.id).values(reactivity=score, reactivity_at=now)
             )
-            changed += score != row.reactivity
+        if score != row.reactivity:
+            await conn.execute(
+                update(M).where(M.c.organisation_id == row.id).values(reactivity=kept_score(score))
+            )
+            changed += 1
     return changed
 
 

@@ -31,7 +31,11 @@ def upgrade() -> None:
     )
     op.add_column("organisations", sa.Column("reactivity", sa.Integer(), nullable=True))
     op.add_column("organisations", sa.Column("reactivity_at", sa.DateTime(), nullable=True))
-    op.create_index("ix_missions_remote_status", "missions", ["remote", "status"])
+    op.add_column(
+        "missions",
+        sa.Column("reactivity", sa.Integer(), nullable=False, server_default=sa.text("50")),
+    )
+    op.create_index("ix_missions_remote_rank", "missions", ["remote", "status", "reactivity", "id"])
     # The same rule as bot.services.places.takes_a_place, written out: a migration must
     # not change meaning when the code later does.
     op.execute(
@@ -43,6 +47,10 @@ def upgrade() -> None:
         " AND a.status = 'waitlisted')"
     )
     _backfill_reactivity()
+    op.execute(
+        "UPDATE missions SET reactivity = coalesce((SELECT o.reactivity FROM organisations o"
+        " WHERE o.id = missions.organisation_id), 50)"
+    )
 
 
 def _backfill_reactivity() -> None:
@@ -66,9 +74,10 @@ def _backfill_reactivity() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_missions_remote_status", table_name="missions")
+    op.drop_index("ix_missions_remote_rank", table_name="missions")
     # DROP COLUMN in place (SQLite 3.35+), for the same reason as above.
     for table, column in (
+        ("missions", "reactivity"),
         ("organisations", "reactivity_at"),
         ("organisations", "reactivity"),
         ("slots", "waitlisted"),
