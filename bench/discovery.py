@@ -43,7 +43,7 @@ ORGANISATIONS = 2_000
 PG_ADMIN = "postgresql://root@127.0.0.1/postgres"
 PG_BENCH = "renfort_bench"
 GOAL_MS = 20.0
-VERSION = 3  # bump when the generated data changes, to rebuild cached files
+VERSION = 4  # bump when the generated data changes, to rebuild cached files
 
 
 @dataclass(frozen=True)

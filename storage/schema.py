@@ -198,6 +198,7 @@ missions = Table(
     ),
     Index("ix_missions_status_coords", "status", "latitude", "longitude"),
     Index("ix_missions_remote_rank", "remote", "status", "reactivity", "id"),
+    Index("ix_missions_organisation", "organisation_id"),  # an organisation's reactivity
 )
 
 slots = Table(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ANSWER_WITHIN_DAYS, ApplicationStatus
@@ -70,35 +70,26 @@ def _as_aware(value: object) -> datetime | None:
 
 
 def answers_query(now: datetime, organisation_ids: Sequence[int] | None = None) -> Any:
-    """Each application of the last WINDOW_DAYS with when it was decided or left pending."""
+    """Each application of the last WINDOW_DAYS with when it was decided or left pending.
+    The answer times are looked up per application (index on application_id): grouping the
+    whole status history first took seconds on a large database."""
     from_pending = E.c.from_status == ApplicationStatus.PENDING
     decided = and_(
         from_pending,
         E.c.to_status.in_([ApplicationStatus.APPROVED, ApplicationStatus.REFUSED]),
         E.c.actor_id.is_not(None),
     )
-    events = (
-        select(
-            E.c.application_id,
-            func.min(case((decided, E.c.at))).label("decided_at"),
-            func.min(case((from_pending, E.c.at))).label("left_at"),
-        )
-        .group_by(E.c.application_id)
-        .subquery("answers")
-    )
+    decided_at = select(func.min(E.c.at)).where(E.c.application_id == A.c.id, decided)
+    left_at = select(func.min(E.c.at)).where(E.c.application_id == A.c.id, from_pending)
     query = (
         select(
             M.c.organisation_id,
             A.c.status,
             A.c.created_at,
-            events.c.decided_at,
-            events.c.left_at,
+            decided_at.scalar_subquery().label("decided_at"),
+            left_at.scalar_subquery().label("left_at"),
         )
-        .select_from(
-            A.join(S, S.c.id == A.c.slot_id)
-            .join(M, M.c.id == S.c.mission_id)
-            .outerjoin(events, events.c.application_id == A.c.id)
-        )
+        .select_from(A.join(S, S.c.id == A.c.slot_id).join(M, M.c.id == S.c.mission_id))
         .where(A.c.created_at >= now - timedelta(days=WINDOW_DAYS))
     )
     if organisation_ids is not None:

@@ -46,6 +46,7 @@ def upgrade() -> None:
         " waitlisted = (SELECT count(*) FROM applications a WHERE a.slot_id = slots.id"
         " AND a.status = 'waitlisted')"
     )
+    op.create_index("ix_missions_organisation", "missions", ["organisation_id"])
     _backfill_reactivity()
     op.execute(
         "UPDATE missions SET reactivity = coalesce((SELECT o.reactivity FROM organisations o"
@@ -75,6 +76,7 @@ def _backfill_reactivity() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_missions_remote_rank", table_name="missions")
+    op.drop_index("ix_missions_organisation", table_name="missions")
     # DROP COLUMN in place (SQLite 3.35+), for the same reason as above.
     for table, column in (
         ("missions", "reactivity"),
