@@ -167,17 +167,3 @@ async def refresh(
 def kept_score(stored: int | None) -> int:
     """The score discovery ranks by: NEUTRAL_SCORE for an organisation not judged yet."""
     return NEUTRAL_SCORE if stored is None else stored
-
-
-async def scores(
-    conn: AsyncConnection, organisation_ids: Sequence[int], *, now: datetime
-) -> dict[int, int]:
-    """The score of each organisation, NEUTRAL_SCORE for those without one."""
-    found = {}
-    if organisation_ids:
-        found = await reactivity(conn, now=now, organisation_ids=organisation_ids)
-    result: dict[int, int] = {}
-    for org in organisation_ids:
-        score = found.get(org, EMPTY).score
-        result[org] = NEUTRAL_SCORE if score is None else score
-    return result
