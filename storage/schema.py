@@ -110,6 +110,10 @@ organisations = Table(
     # Missions from a template by a verified organisation may skip the referent's review.
     Column("templates_skip_review", Boolean, nullable=False, server_default=true()),
     Column("ics_token", String(40), unique=True),  # the secret part of the iCal feed URL
+    # Reactivity score (0-100) kept here: discovery ranks by it and cannot recompute it per
+    # query. Refreshed when an application is decided and by the scheduler (0006).
+    Column("reactivity", Integer),
+    Column("reactivity_at", UTCDateTime()),
     _created(),
 )
 
@@ -193,10 +197,15 @@ missions = Table(
     Column("keyword", String(20), unique=True),
     # Why a coordinator cancelled it, as they typed or chose it (0009).
     Column("cancel_reason", String(300)),
+    # The organisation's kept reactivity score, copied here so that discovery walks remote
+    # missions best score first down an index (bot.services.reactivity.refresh keeps it).
+    Column("reactivity", Integer, nullable=False, server_default=text("50")),
     CheckConstraint(
         "status in ('draft', 'in_review', 'published', 'closed', 'cancelled')", name="status"
     ),
     Index("ix_missions_status_coords", "status", "latitude", "longitude"),
+    Index("ix_missions_remote_rank", "remote", "status", "reactivity", "id"),
+    Index("ix_missions_organisation", "organisation_id"),  # an organisation's reactivity
 )
 
 slots = Table(
@@ -207,6 +216,10 @@ slots = Table(
     Column("starts_at", UTCDateTime(), nullable=False),
     Column("ends_at", UTCDateTime(), nullable=False),
     Column("capacity", Integer, nullable=False),
+    # Kept in the transaction that changes an application (bot/services/places.py), so
+    # discovery reads free places without counting applications (0006).
+    Column("taken", Integer, nullable=False, server_default=text("0")),
+    Column("waitlisted", Integer, nullable=False, server_default=text("0")),
     _created(),
     # A cancelled slot keeps its row (applications, history) with no place left (0009).
     Column("cancelled_at", UTCDateTime()),

@@ -193,7 +193,9 @@ async def test_an_offered_place_is_not_taken_by_a_newcomer(db: Database) -> None
 
     assert (view.status, view.waitlist_position) == (WAITING, 2)
     page = await missions.discover(db, now=NOW, near=None, radius_km=None)
-    assert page.total == 0  # the only place is reserved: nothing to discover
+    # The only place is reserved: listed as full, with the offered person and the newcomer
+    # on its waiting list.
+    assert [(c.free_places, c.waitlisted) for c in page.cards] == [(0, 2)]
 
 
 async def test_accepting_is_refused_when_already_busy_at_that_time(db: Database) -> None:

@@ -5,15 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.charts import stats_chart
 from bot.i18n import Translator
-from bot.services import applications, missions, organisations, stats
+from bot.scheduler.reactivity import refresh_reactivity
+from bot.services import applications, missions, organisations, reactivity, stats
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW
 from tests.factories import SAINT_DIZIER, commune, first_slot, polling_station, volunteer
+from tests.harness import FakeClock
+from tests.sms_steps import sms_renfort
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -73,6 +76,8 @@ async def test_quick_organisations_come_first_at_a_similar_distance(db: Database
         )
         await applications.decide(db, application_id=view.id, actor_id=coordinator.id, approve=True)
         await answered_after(db, view.id, hours)
+    async with db.transaction("test") as conn:  # the scheduler's pass over kept scores
+        await reactivity.refresh(conn, now=NOW)
     page = await missions.discover(db, now=NOW, near=SAINT_DIZIER, radius_km=30)
     assert [c.id for c in page.cards][:2] == [quick_mission, slow_mission]
 
@@ -101,3 +106,28 @@ def test_renfort_stats_json(monkeypatch: object, tmp_path: object) -> None:
     assert row["name"] == "Mairie" and row["applications"] == 0 and row["fill_rate"] is None
     table = runner.invoke(cli.app, ["stats"])
     assert table.exit_code == 0 and "Mairie" in table.stdout
+
+
+async def test_the_scheduler_keeps_scores_fresh_when_nobody_answers(db: Database) -> None:
+    org = await commune(db)
+    mission = await polling_station(db, org.id, now=NOW, capacity=5)
+    person = await volunteer(db, 7, "V")
+    view = await applications.apply(
+        db, person_id=person.id, slot_id=await first_slot(db, mission), now=NOW
+    )
+    async with db.transaction("test") as conn:  # applied ten days ago, never answered
+        await conn.execute(
+            update(schema.applications)
+            .where(schema.applications.c.id == view.id)
+            .values(created_at=NOW - timedelta(days=10))
+        )
+    renfort = sms_renfort(db, FakeClock(NOW))
+
+    assert await refresh_reactivity(renfort, NOW) == 1
+    page = await missions.discover(db, now=NOW, near=SAINT_DIZIER, radius_km=30)
+    async with db.reading("test") as conn:
+        o = schema.organisations
+        kept = (await conn.execute(select(o.c.reactivity, o.c.reactivity_at))).one()
+    assert kept == (0, NOW) and page.cards[0].organisation_id == org.id
+    assert await refresh_reactivity(renfort, NOW + timedelta(hours=1)) == 0  # fresh enough
+    assert await refresh_reactivity(renfort, NOW + timedelta(hours=7)) == 1

@@ -110,8 +110,9 @@ async def test_a_third_volunteer_on_a_two_place_slot_is_waitlisted_at_position_1
         await volunteer(bot.db, 3, "Camille")
         chat = Chat(bot, 3, "Camille", "en")
 
-        # A full mission is not listed; a shared link still opens it.
-        assert "Assesseur" not in (await chat.say("/missions"))[-1].text
+        # A full mission is still listed, to join its waiting list; a shared link opens it too.
+        listing = (await chat.say("/missions"))[-1]
+        assert "Assesseur" in listing.text and "Full · join the waiting list" in listing.text
         found = (await chat.say(f"/start m{mission_id}"))[-1]
         assert "waiting list" in found.text
         await chat.tap(found, "Sunday")
@@ -244,13 +245,14 @@ async def test_the_list_pages_with_next_and_previous(tmp_path: Path) -> None:
         await volunteer(bot.db, 9, "Camille")
         chat = Chat(bot, 9, "Camille", "en")
         listing = (await chat.say("/missions"))[-1]
-        assert "7 missions" in listing.text
         first_page = [b for b in listing.button_texts() if "Mission numéro" in b]
         assert len(first_page) == 5 and "◀" not in " ".join(listing.button_texts())
 
         await chat.tap(listing, "▶")
         second_page = [b for b in listing.button_texts() if "Mission numéro" in b]
         assert len(second_page) == 2 and not set(second_page) & set(first_page)
+        # The last page has read every match, so it can say how many there are.
+        assert "7 missions" in listing.text and "▶" not in " ".join(listing.button_texts())
         await chat.tap(listing, "◀")
         assert [b for b in listing.button_texts() if "Mission numéro" in b] == first_page
 

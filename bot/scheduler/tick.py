@@ -16,6 +16,7 @@ from bot.scheduler.election_week import evening_lists, nudge_before_start
 from bot.scheduler.nudges import flag_late, nudge_pending
 from bot.scheduler.offers import expire_offers
 from bot.scheduler.purge import purge_personal_data
+from bot.scheduler.reactivity import refresh_reactivity
 from bot.scheduler.reminders import send_reminders
 from bot.scheduler.review_reminders import remind_reviews
 from bot.scheduler.rosters import ask_feedback, post_rosters
@@ -45,6 +46,7 @@ def jobs() -> list[tuple[str, Job]]:
         ("rosters", post_rosters),
         ("feedback", ask_feedback),
         ("closing", close_finished_missions),
+        ("reactivity", refresh_reactivity),  # scores discovery ranks by
         ("digest", send_digests),  # last: counts what the jobs above just settled
         ("purge", purge_personal_data),  # once a day: old relay texts and notes
     ]

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain import ACTIVE, HOLDING, REFUSAL_REASONS, ApplicationStatus, MissionStatus
 from bot.geo import haversine_km
 from bot.messaging.outbox import Priority, enqueue
-from bot.services import audit, offers
+from bot.services import audit, offers, places, reactivity
 from bot.services.conditions import to_confirm
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.missions import count_taken
@@ -195,7 +195,8 @@ async def record_event(
     actor_id: int | None,
     reason: str | None = None,
 ) -> None:
-    """One line of the application's status history."""
+    """One line of the application's status history; every change of an application
+    passes here, so the slot's kept places are rewritten here too."""
     await conn.execute(
         insert(schema.application_events).values(
             application_id=application_id,
@@ -206,6 +207,7 @@ async def record_event(
             at=schema.now(),
         )
     )
+    await places.keep_for_application(conn, application_id)
 
 
 async def _volunteer_line(conn: AsyncConnection, person: Person, mission_id: int) -> dict[str, Any]:
@@ -472,6 +474,9 @@ async def decide(
         )
         if note is not None:
             await conn.execute(update(A).where(A.c.id == application_id).values(reason_note=note))
+        await reactivity.refresh(
+            conn, now=now or schema.now(), organisation_ids=[row.organisation_id]
+        )
         await audit.record(
             conn,
             "decide_application",

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Row, and_, func, insert, or_, select
+from sqlalchemy import Row, Select, bindparam, case, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain import DOMAINS, HOLDING, ApplicationStatus, GeoPoint, MissionStatus
+from bot.domain import DOMAINS, GeoPoint, MissionStatus
 from bot.geo import bounding_box, haversine_km
-from bot.services import audit, reactivity, review
+from bot.services import audit, places, reactivity, review
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.organisations import require_member
 from storage import schema
@@ -21,6 +22,10 @@ from storage.database import Database, Inbound
 
 MAX_CAPACITY = 10_000
 BAND_KM = 2  # discovery: missions this close in distance count as equally near
+RING_START_KM = 4  # discovery looks this far first, then RING_GROWTH times further each time
+RING_GROWTH = 4
+REMOTE_CHUNK = 16  # remote missions read at least at a time, by descending organisation score
+EVERYWHERE_KM = 2_500  # a ring this wide covers metropolitan France: read everything instead
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,7 @@ class SlotView:
     ends_at: datetime
     capacity: int
     taken: int
+    waitlisted: int = 0
 
     @property
     def free(self) -> int:
@@ -79,6 +85,12 @@ class MissionCard:
     next_start: datetime
     free_places: int
     open_slots: int
+    waitlisted: int = 0  # people on the waiting lists of its slots in the dates asked
+
+    @property
+    def full(self) -> bool:
+        """No free place left: still listed, to join the waiting list."""
+        return self.free_places == 0
 
     @property
     def zone(self) -> ZoneInfo:
@@ -110,8 +122,11 @@ class MissionDetail:
 @dataclass(frozen=True)
 class DiscoveryPage:
     cards: tuple[MissionCard, ...]
-    total: int
+    # None when more match than were read: counting a whole radius is what made discovery
+    # slow, and the list only needs to know whether there is a next page.
+    total: int | None
     offset: int
+    more: bool = False
 
 
 def validate_spec(spec: MissionSpec, now: datetime) -> None:
@@ -168,6 +183,11 @@ async def insert_mission(
             created_by=actor_id,
             created_at=schema.now(),
             published_at=schema.now() if status == MissionStatus.PUBLISHED else None,
+            reactivity=select(
+                func.coalesce(schema.organisations.c.reactivity, reactivity.NEUTRAL_SCORE)
+            )
+            .where(schema.organisations.c.id == spec.organisation_id)
+            .scalar_subquery(),
         )
         .returning(schema.missions.c.id)
     )
@@ -215,31 +235,164 @@ async def create_mission(
         return await insert_mission(conn, spec, actor_id=actor_id, transaction="create_mission")
 
 
-def takes_a_place() -> ColumnElement[bool]:
-    """Applications counted against capacity: holding ones, and waitlisted ones with an
-    open offer, which reserves the freed place until they answer."""
-    a = schema.applications
-    return or_(
-        a.c.status.in_([str(s) for s in HOLDING]),
-        and_(a.c.status == ApplicationStatus.WAITLISTED, a.c.offer_expires_at.is_not(None)),
-    )
-
-
-def _taken_subquery() -> Any:
-    a = schema.applications
-    return (
-        select(a.c.slot_id, func.count().label("taken"))
-        .where(takes_a_place())
-        .group_by(a.c.slot_id)
-        .subquery("taken")
-    )
-
-
 async def count_taken(conn: AsyncConnection, slot_id: int) -> int:
+    """Places taken, counted from the applications: rules checked inside a write
+    transaction count rather than trust the kept column."""
     a = schema.applications
     return int(
-        await conn.scalar(select(func.count()).where(a.c.slot_id == slot_id, takes_a_place())) or 0
+        await conn.scalar(
+            select(func.count()).where(a.c.slot_id == slot_id, places.takes_a_place())
+        )
+        or 0
     )
+
+
+@dataclass(frozen=True)
+class _Search:
+    """What a discovery asks for, besides the place."""
+
+    start: datetime
+    date_to: datetime | None
+    domains: tuple[str, ...]
+
+
+S_ = schema.slots
+HAS_FREE = S_.c.capacity > S_.c.taken
+
+
+@functools.cache
+def _summaries(scope: str, dated: bool, filtered: bool) -> Select[Any]:
+    """One row per published mission with a slot in the dates: its free places, read from
+    the places kept on the slots, and its next slot (with a free place, if any). `scope`:
+    "box" (local, within :lat_min..:lon_max), "local", "ids" (:ids, published ones), or
+    "all". Built once per shape; the values go in as parameters (see _summaries_of)."""
+    m, o = schema.missions, schema.organisations
+    conditions: list[Any] = [S_.c.starts_at > bindparam("start"), S_.c.cancelled_at.is_(None)]
+    if scope != "ids":
+        # Ids come from a published mission already; with the status here SQLite would
+        # walk the status index over every published mission instead of the ids.
+        conditions.append(m.c.status == MissionStatus.PUBLISHED)
+    if dated:
+        conditions.append(S_.c.starts_at < bindparam("date_to"))
+    if filtered:
+        conditions.append(m.c.domain.in_(bindparam("domains", expanding=True)))
+    if scope == "box":
+        conditions += [
+            m.c.remote.is_(False),
+            m.c.latitude.between(bindparam("lat_min"), bindparam("lat_max")),
+            m.c.longitude.between(bindparam("lon_min"), bindparam("lon_max")),
+        ]
+    elif scope == "local":
+        conditions.append(m.c.remote.is_(False))
+    elif scope == "ids":
+        conditions.append(m.c.id.in_(bindparam("ids", expanding=True)))
+    return (
+        select(
+            m.c.id,
+            m.c.title,
+            m.c.domain,
+            m.c.organisation_id,
+            o.c.name.label("organisation_name"),
+            m.c.reactivity,
+            m.c.address,
+            m.c.postcode,
+            m.c.remote,
+            m.c.timezone,
+            m.c.latitude,
+            m.c.longitude,
+            func.min(case((HAS_FREE, S_.c.starts_at))).label("next_open"),
+            func.min(S_.c.starts_at).label("next_start"),
+            func.sum(case((HAS_FREE, S_.c.capacity - S_.c.taken), else_=0)).label("free_places"),
+            func.count(case((HAS_FREE, 1))).label("open_slots"),
+            func.sum(S_.c.waitlisted).label("waitlisted"),
+        )
+        .select_from(m.join(S_, S_.c.mission_id == m.c.id).join(o, o.c.id == m.c.organisation_id))
+        .where(*conditions)
+        .group_by(m.c.id, o.c.name)
+    )
+
+
+async def _summaries_of(
+    conn: AsyncConnection, search: _Search, scope: str, **values: Any
+) -> Sequence[Row[Any]]:
+    query = _summaries(scope, search.date_to is not None, bool(search.domains))
+    parameters: dict[str, Any] = {"start": search.start, **values}
+    if search.date_to is not None:
+        parameters["date_to"] = search.date_to
+    if search.domains:
+        parameters["domains"] = list(search.domains)
+    return (await conn.execute(query, parameters)).all()
+
+
+Ranked = tuple[tuple[Any, ...], MissionCard]
+
+
+def _ranked(row: Row[Any], near: GeoPoint | None) -> Ranked:
+    """The card and its place in the list: missions with a free place first, local before
+    remote, nearest 2 km band first, then the better-answering organisation, then nearest,
+    then soonest."""
+    card = _card(row, near)
+    distance = card.distance_km if card.distance_km is not None else float("inf")
+    band = distance // BAND_KM if card.distance_km is not None else distance
+    return (card.full, card.remote, band, -row.reactivity, distance, card.next_start, card.id), card
+
+
+async def _local(
+    conn: AsyncConnection, search: _Search, near: GeoPoint, within_km: float | None
+) -> list[Ranked]:
+    """Missions with a slot, within `within_km` of `near` (None: all of them), ranked.
+    The bounding box on the indexed coordinates leaves the exact distance to few rows."""
+    if within_km is None:
+        rows = await _summaries_of(conn, search, "local")
+    else:
+        lat_min, lat_max, lon_min, lon_max = bounding_box(near, within_km)
+        rows = await _summaries_of(
+            conn, search, "box", lat_min=lat_min, lat_max=lat_max, lon_min=lon_min, lon_max=lon_max
+        )
+    ranked = [_ranked(row, near) for row in rows]
+    if within_km is not None:
+        ranked = [r for r in ranked if (r[1].distance_km or 0) <= within_km]
+    return sorted(ranked, key=lambda r: r[0])
+
+
+async def _remote(conn: AsyncConnection, search: _Search, limit: int) -> list[MissionCard]:
+    """The first `limit` remote missions: those with a free place, then the full ones.
+
+    Everyone gets the same remote missions, so there are many of them. The rank starts with
+    the organisation's kept score, so they are read by descending score, in growing chunks,
+    and reading stops once `limit` open ones are settled: no mission further down can have
+    a higher score."""
+    m = schema.missions
+    by_score = (
+        select(m.c.id, m.c.reactivity.label("score"))
+        .where(m.c.remote.is_(True), m.c.status == MissionStatus.PUBLISHED)
+        .order_by(m.c.reactivity.desc(), m.c.id.desc())  # down ix_missions_remote_rank
+    )
+    if search.domains:
+        by_score = by_score.where(m.c.domain.in_(list(search.domains)))
+    found: list[Ranked] = []
+    after: tuple[int, int] | None = None
+    size = max(REMOTE_CHUNK, 2 * limit)
+    while True:
+        query = by_score.limit(size)
+        if after is not None:
+            score, before_id = after
+            query = query.where(
+                (m.c.reactivity < score) | ((m.c.reactivity == score) & (m.c.id < before_id))
+            )
+        size *= 2  # few of them in the dates asked: fewer round trips
+        chunk = (await conn.execute(query)).all()
+        if not chunk:
+            break
+        rows = await _summaries_of(conn, search, "ids", ids=[r.id for r in chunk])
+        found = sorted([*found, *(_ranked(row, None) for row in rows)], key=lambda r: r[0])
+        after = (int(chunk[-1].score), int(chunk[-1].id))
+        open_cards = [key for key, card in found if not card.full]
+        # key[3] is minus the score: the limit-th open card is settled once every mission
+        # of its score has been read.
+        if len(open_cards) >= limit and -open_cards[limit - 1][3] > after[0]:
+            break
+    return [card for _, card in found[:limit]]
 
 
 async def discover(
@@ -254,83 +407,66 @@ async def discover(
     offset: int = 0,
     limit: int = 5,
 ) -> DiscoveryPage:
-    """Published missions with a free place in a future slot: nearest first, remote ones
-    after the local ones, within the radius (None: everywhere)."""
-    m, s, o = schema.missions, schema.slots, schema.organisations
-    taken = _taken_subquery()
-    free = s.c.capacity - func.coalesce(taken.c.taken, 0)
-    conditions: list[Any] = [
-        m.c.status == MissionStatus.PUBLISHED,
-        s.c.starts_at > (date_from if date_from and date_from > now else now),
-        free > 0,
-    ]
-    if date_to is not None:
-        conditions.append(s.c.starts_at < date_to)
-    if domains:
-        conditions.append(m.c.domain.in_(list(domains)))
-    if near is not None and radius_km is not None:
-        lat_min, lat_max, lon_min, lon_max = bounding_box(near, radius_km)
-        conditions.append(
-            or_(
-                m.c.remote.is_(True),
-                and_(
-                    m.c.latitude.between(lat_min, lat_max),
-                    m.c.longitude.between(lon_min, lon_max),
-                ),
-            )
-        )
-    query = (
-        select(
-            m.c.id,
-            m.c.title,
-            m.c.domain,
-            m.c.organisation_id,
-            o.c.name.label("organisation_name"),
-            m.c.address,
-            m.c.postcode,
-            m.c.remote,
-            m.c.timezone,
-            m.c.latitude,
-            m.c.longitude,
-            func.min(s.c.starts_at).label("next_start"),
-            func.sum(free).label("free_places"),
-            func.count(s.c.id).label("open_slots"),
-        )
-        .select_from(
-            m.join(s, s.c.mission_id == m.c.id)
-            .join(o, o.c.id == m.c.organisation_id)
-            .outerjoin(taken, taken.c.slot_id == s.c.id)
-        )
-        .where(*conditions)
-        .group_by(m.c.id, o.c.name)
+    """Published missions with a future slot: those with a free place first (nearest first,
+    remote ones after the local ones), then the full ones, whose waiting list one can still
+    join; within the radius (None: everywhere).
+
+    Near a place, rings of growing size are read until this page and the next mission are
+    settled: a mission beyond a ring can only come after the distance bands the ring fully
+    covers, so the whole radius is read only when few missions match."""
+    search = _Search(
+        start=date_from if date_from is not None and date_from > now else now,
+        date_to=date_to,
+        domains=tuple(domains),
     )
+    wanted = offset + limit + 1  # one more tells whether there is a next page
     async with db.reading("discover") as conn:
-        rows = (await conn.execute(query)).all()
-        cards = [_card(row, near) for row in rows]
-        if near is not None and radius_km is not None:
-            cards = [c for c in cards if c.remote or (c.distance_km or 0) <= radius_km]
-        score = await reactivity.scores(conn, sorted({c.organisation_id for c in cards}), now=now)
+        if near is None:
+            rows = await _summaries_of(conn, search, "all")
+            ranked = sorted((_ranked(row, None) for row in rows), key=lambda r: r[0])
+            return _page([c for _, c in ranked], offset, limit, counted=True)
+        reach = float(RING_START_KM)
+        while True:
+            whole = reach >= (EVERYWHERE_KM if radius_km is None else radius_km)
+            within = float(radius_km) if radius_km is not None and whole else reach
+            local = await _local(
+                conn, search, near, None if whole and radius_km is None else within
+            )
+            if whole:
+                break
+            covered_bands = within // BAND_KM
+            settled = [c for key, c in local if not c.full and key[2] < covered_bands]
+            if len(settled) >= wanted:
+                return _page(settled, offset, limit, counted=False)
+            reach *= RING_GROWTH
+        open_local = [c for _, c in local if not c.full]
+        if len(open_local) >= wanted:
+            return _page(open_local, offset, limit, counted=False)
+        remote = await _remote(conn, search, wanted)
+    listed = [
+        *open_local,
+        *(c for c in remote if not c.full),
+        *(c for _, c in local if c.full),
+        *(c for c in remote if c.full),
+    ]
+    return _page(listed, offset, limit, counted=len(remote) < wanted)
 
-    def order(card: MissionCard) -> tuple[int, float, int, float, datetime]:
-        # Within the same 2 km band, organisations that answer quickly come first.
-        distance = card.distance_km if card.distance_km is not None else float("inf")
-        band = distance // BAND_KM if distance != float("inf") else distance
-        reactive = -score[card.organisation_id]
-        return (1 if card.remote else 0, band, reactive, distance, card.next_start)
 
-    cards.sort(key=order)
-    return DiscoveryPage(tuple(cards[offset : offset + limit]), len(cards), offset)
+def _page(listed: list[MissionCard], offset: int, limit: int, *, counted: bool) -> DiscoveryPage:
+    """`listed` from the first mission on; `counted` when it holds every matching one."""
+    return DiscoveryPage(
+        cards=tuple(listed[offset : offset + limit]),
+        total=len(listed) if counted else None,
+        offset=offset,
+        more=len(listed) > offset + limit,
+    )
 
 
 def _card(row: Row[Any], near: GeoPoint | None) -> MissionCard:
     distance = None
     if near is not None and not row.remote and row.latitude is not None:
         distance = haversine_km(near, GeoPoint(row.latitude, row.longitude))
-    next_start = row.next_start
-    if isinstance(next_start, str):  # SQLite aggregates lose the column type
-        next_start = datetime.fromisoformat(next_start)
-    if next_start.tzinfo is None:
-        next_start = next_start.replace(tzinfo=ZoneInfo("UTC"))
+    free_places = int(row.free_places or 0)
     return MissionCard(
         id=row.id,
         title=row.title,
@@ -342,10 +478,17 @@ def _card(row: Row[Any], near: GeoPoint | None) -> MissionCard:
         remote=row.remote,
         timezone=row.timezone,
         distance_km=distance,
-        next_start=next_start,
-        free_places=int(row.free_places),
-        open_slots=int(row.open_slots),
+        next_start=_aware(row.next_open if free_places else row.next_start),
+        free_places=free_places,
+        open_slots=int(row.open_slots or 0),
+        waitlisted=int(row.waitlisted or 0),
     )
+
+
+def _aware(value: datetime | str) -> datetime:
+    if isinstance(value, str):  # SQLite aggregates lose the column type
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo("UTC"))
 
 
 async def fetch_detail(conn: AsyncConnection, mission_id: int) -> MissionDetail:
@@ -359,11 +502,9 @@ async def fetch_detail(conn: AsyncConnection, mission_id: int) -> MissionDetail:
     ).first()
     if row is None:
         raise NotFound("mission_not_found")
-    taken = _taken_subquery()
     slot_rows = (
         await conn.execute(
-            select(s, func.coalesce(taken.c.taken, 0).label("taken"))
-            .outerjoin(taken, taken.c.slot_id == s.c.id)
+            select(s)
             .where(s.c.mission_id == mission_id, s.c.cancelled_at.is_(None))
             .order_by(s.c.starts_at, s.c.id)
         )
@@ -383,7 +524,7 @@ async def fetch_detail(conn: AsyncConnection, mission_id: int) -> MissionDetail:
         remote=row.remote,
         timezone=row.timezone,
         slots=tuple(
-            SlotView(r.id, r.mission_id, r.starts_at, r.ends_at, r.capacity, int(r.taken))
+            SlotView(r.id, r.mission_id, r.starts_at, r.ends_at, r.capacity, r.taken, r.waitlisted)
             for r in slot_rows
         ),
         conditions=tuple(row.conditions or ()),

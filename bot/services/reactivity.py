@@ -6,11 +6,12 @@ missions at a similar distance."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ANSWER_WITHIN_DAYS, ApplicationStatus
@@ -68,47 +69,42 @@ def _as_aware(value: object) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-async def reactivity(
-    conn: AsyncConnection, *, now: datetime, organisation_ids: Sequence[int] | None = None
-) -> dict[int, Reactivity]:
-    """Each organisation's reactivity over the last WINDOW_DAYS (absent: no application)."""
+def answers_query(now: datetime, organisation_ids: Sequence[int] | None = None) -> Any:
+    """Each application of the last WINDOW_DAYS with when it was decided or left pending.
+    The answer times are looked up per application (index on application_id): grouping the
+    whole status history first took seconds on a large database."""
     from_pending = E.c.from_status == ApplicationStatus.PENDING
     decided = and_(
         from_pending,
         E.c.to_status.in_([ApplicationStatus.APPROVED, ApplicationStatus.REFUSED]),
         E.c.actor_id.is_not(None),
     )
-    events = (
-        select(
-            E.c.application_id,
-            func.min(case((decided, E.c.at))).label("decided_at"),
-            func.min(case((from_pending, E.c.at))).label("left_at"),
-        )
-        .group_by(E.c.application_id)
-        .subquery("answers")
-    )
+    decided_at = select(func.min(E.c.at)).where(E.c.application_id == A.c.id, decided)
+    left_at = select(func.min(E.c.at)).where(E.c.application_id == A.c.id, from_pending)
     query = (
         select(
             M.c.organisation_id,
             A.c.status,
             A.c.created_at,
-            events.c.decided_at,
-            events.c.left_at,
+            decided_at.scalar_subquery().label("decided_at"),
+            left_at.scalar_subquery().label("left_at"),
         )
-        .select_from(
-            A.join(S, S.c.id == A.c.slot_id)
-            .join(M, M.c.id == S.c.mission_id)
-            .outerjoin(events, events.c.application_id == A.c.id)
-        )
+        .select_from(A.join(S, S.c.id == A.c.slot_id).join(M, M.c.id == S.c.mission_id))
         .where(A.c.created_at >= now - timedelta(days=WINDOW_DAYS))
     )
     if organisation_ids is not None:
         query = query.where(M.c.organisation_id.in_(list(organisation_ids)))
+    return query
+
+
+def fold(rows: Iterable[Any], now: datetime) -> dict[int, Reactivity]:
+    """The rows of answers_query summed up per organisation (absent: nothing to judge)."""
     considered: dict[int, int] = defaultdict(int)
     in_time: dict[int, int] = defaultdict(int)
     waits: dict[int, list[timedelta]] = defaultdict(list)
-    for row in (await conn.execute(query)).all():
-        org, created = row.organisation_id, row.created_at
+    for row in rows:
+        org, created = row.organisation_id, _as_aware(row.created_at)
+        assert created is not None
         decided_at, left_at = _as_aware(row.decided_at), _as_aware(row.left_at)
         if decided_at is not None:
             wait = decided_at - created
@@ -130,15 +126,44 @@ async def reactivity(
     }
 
 
-async def scores(
-    conn: AsyncConnection, organisation_ids: Sequence[int], *, now: datetime
-) -> dict[int, int]:
-    """The score of each organisation, NEUTRAL_SCORE for those without one."""
-    found = {}
-    if organisation_ids:
-        found = await reactivity(conn, now=now, organisation_ids=organisation_ids)
-    result: dict[int, int] = {}
-    for org in organisation_ids:
-        score = found.get(org, EMPTY).score
-        result[org] = NEUTRAL_SCORE if score is None else score
-    return result
+async def reactivity(
+    conn: AsyncConnection, *, now: datetime, organisation_ids: Sequence[int] | None = None
+) -> dict[int, Reactivity]:
+    """Each organisation's reactivity over the last WINDOW_DAYS (absent: no application)."""
+    rows = (await conn.execute(answers_query(now, organisation_ids))).all()
+    return fold(rows, now)
+
+
+async def refresh(
+    conn: AsyncConnection,
+    *,
+    now: datetime,
+    organisation_ids: Sequence[int] | None = None,
+    stamp_all: bool = False,
+) -> int:
+    """Write the score kept on each organisation row (all of them when None); how many
+    changed. Discovery ranks by the kept score and never recomputes it. `stamp_all` marks
+    unchanged rows as measured too, so the scheduler moves on to others."""
+    o = schema.organisations
+    measured = await reactivity(conn, now=now, organisation_ids=organisation_ids)
+    query = select(o.c.id, o.c.reactivity)
+    if organisation_ids is not None:
+        query = query.where(o.c.id.in_(list(organisation_ids)))
+    changed = 0
+    for row in (await conn.execute(query)).all():
+        score = measured.get(row.id, EMPTY).score
+        if score != row.reactivity or stamp_all:
+            await conn.execute(
+                update(o).where(o.c.id == row.id).values(reactivity=score, reactivity_at=now)
+            )
+        if score != row.reactivity:
+            await conn.execute(
+                update(M).where(M.c.organisation_id == row.id).values(reactivity=kept_score(score))
+            )
+            changed += 1
+    return changed
+
+
+def kept_score(stored: int | None) -> int:
+    """The score discovery ranks by: NEUTRAL_SCORE for an organisation not judged yet."""
+    return NEUTRAL_SCORE if stored is None else stored

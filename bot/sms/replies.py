@@ -122,6 +122,15 @@ def finish_registering_first(t: Translator, question: str) -> str:
 # ---- missions ------------------------------------------------------------------------
 
 
+def _full(t: Translator, card: MissionCard) -> str:
+    """Empty while a place is free; a full mission is listed to join its waiting list."""
+    if not card.full:
+        return ""
+    if not card.waitlisted:
+        return t._("full, waiting list")
+    return t.n_("full, {n} waiting", "full, {n} waiting", card.waitlisted)
+
+
 def _where(t: Translator, card: MissionCard) -> str:
     if card.remote:
         return t._("remote")
@@ -151,6 +160,7 @@ def mission_list(
                     f"{first_number + i} {shorten(card.title, size)}",
                     dates.moment(t.locale, card.next_start, card.zone, today),
                     _where(t, card),
+                    _full(t, card),
                 )
                 if part
             )

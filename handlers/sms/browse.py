@@ -16,7 +16,7 @@ FETCH = 6  # missions read per page; an SMS shows two to four of them
 
 
 async def first_page(turn: SmsTurn) -> None:
-    """MISSIONS: the nearest open missions matching the person's interests."""
+    """MISSIONS: the nearest missions matching the person's interests, full ones last."""
     await _list_page(turn, offset=0, shown=[], everything=False)
 
 
@@ -43,7 +43,7 @@ async def _list_page(turn: SmsTurn, *, offset: int, shown: list[int], everything
     page = await missions.discover(
         turn.renfort.db, domains=() if everything else person.interests, **search
     )
-    if page.total == 0 and offset == 0 and person.interests and not everything:
+    if not page.cards and offset == 0 and person.interests and not everything:
         # Nothing in their domains: better to show what exists than nothing at all.
         everything = True
         page = await missions.discover(turn.renfort.db, **search)
@@ -54,7 +54,7 @@ async def _list_page(turn: SmsTurn, *, offset: int, shown: list[int], everything
         turn.t,
         page.cards,
         len(shown) + 1,
-        lambda k: offset + k < page.total,
+        lambda k: k < len(page.cards) or page.more,
         turn.today,
     )
     turn.say(text)

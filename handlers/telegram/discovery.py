@@ -110,7 +110,7 @@ def domain_label(t: Translator, domain: str | None) -> str:
 
 
 async def missions_command(update: Update, context: RenfortContext) -> None:
-    """Missions with a free place, nearest first."""
+    """Missions nearest first, those with a free place before the full ones."""
     leave_profile_edit(context.turn)
     await show_list(update, context, Filters())
 
@@ -153,7 +153,7 @@ async def show_list(
     if filters.offset > 0:
         previous = max(filters.offset - PAGE_SIZE, 0)
         paging.append(Button("◀ " + t._("Previous"), SHOW_LIST, filters.data(offset=previous)))
-    if filters.offset + PAGE_SIZE < page.total:
+    if page.more:
         paging.append(
             Button(t._("Next") + " ▶", SHOW_LIST, filters.data(offset=filters.offset + PAGE_SIZE))
         )
@@ -186,15 +186,16 @@ async def show_list(
 
 
 def _list_header(
-    t: Translator, me: Person, radius: int | None, filters: Filters, total: int
+    t: Translator, me: Person, radius: int | None, filters: Filters, total: int | None
 ) -> str:
-    count = t.n_("{n} mission", "{n} missions", total)
     chosen = [when_label(t, filters.when), domain_label(t, filters.domain)]
+    if total is not None:  # not counted when more match than one page needs
+        chosen.append(t.n_("{n} mission", "{n} missions", total))
     if me.home is None:
         return "\n".join(
             [
-                "🔎 <b>" + t._("Missions with a free place") + "</b>",
-                esc(" · ".join([*chosen, count])),
+                "🔎 <b>" + t._("Missions to join") + "</b>",
+                esc(" · ".join(chosen)),
                 t._(
                     "Tip: share your location (📎 → Location) or set your home area in "
                     "/profile to see the nearest missions first."
@@ -204,7 +205,7 @@ def _list_header(
     return "\n".join(
         [
             "🔎 <b>" + t._("Missions near {place}", place=home_area(t, me)) + "</b>",
-            esc(" · ".join([_within(t, radius), *chosen, count])),
+            esc(" · ".join([_within(t, radius), *chosen])),
         ]
     )
 
@@ -223,6 +224,12 @@ def _card_text(t: Translator, card: MissionCard, number: int) -> str:
         if card.distance_km is not None:
             where += " · " + t.distance(card.distance_km)
     places = t.n_("{n} place left", "{n} places left", card.free_places)
+    if card.full and card.waitlisted:
+        places = t.n_(
+            "Full · {n} on the waiting list", "Full · {n} on the waiting list", card.waitlisted
+        )
+    elif card.full:
+        places = t._("Full · join the waiting list")
     when = t.short_date(card.next_start.astimezone(card.zone))
     return "\n".join(
         [

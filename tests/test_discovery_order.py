@@ -1,0 +1,107 @@
+"""Discovery reads rings of growing size around the person and stops once the page is
+settled: page after page, the list must be exactly the one read over the whole radius at
+once, in the documented order, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from itertools import pairwise
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from bot.domain import GeoPoint
+from bot.services import missions, organisations
+from bot.services.missions import MissionCard, MissionSpec, SlotSpec
+from storage import schema
+from storage.database import Database
+from tests.conftest import NOW
+from tests.factories import ELECTION_MORNING, SAINT_DIZIER
+
+
+async def scattered_missions(db: Database, count: int) -> None:
+    """Missions up to about 120 km around Saint-Dizier, a few remote, some full, from
+    organisations that answer more or less quickly."""
+    rng = random.Random(12)
+    orgs = [await organisations.create_organisation(db, f"Org {k}", "52100") for k in range(4)]
+    async with db.transaction("test") as conn:
+        for org, score in zip(orgs, (90, 20, None, 60), strict=True):
+            o = schema.organisations
+            await conn.execute(update(o).where(o.c.id == org.id).values(reactivity=score))
+    for number in range(count):
+        remote = number % 3 == 0  # many: they are read a chunk at a time
+        point = GeoPoint(
+            SAINT_DIZIER.latitude + rng.uniform(-1, 1) * rng.choice((0.02, 0.2, 1.0)),
+            SAINT_DIZIER.longitude + rng.uniform(-1, 1) * rng.choice((0.03, 0.3, 1.5)),
+        )
+        starts = ELECTION_MORNING + timedelta(days=rng.randrange(0, 20), hours=number % 5)
+        spec = MissionSpec(
+            organisation_id=rng.choice(orgs).id,
+            title=f"Mission {number}",
+            domain=rng.choice(("citizenship", "solidarity")),
+            point=None if remote else point,
+            remote=remote,
+            slots=(SlotSpec(starts, starts + timedelta(hours=3), 2),),
+        )
+        mission_id = await missions.create_mission(db, spec, actor_id=None, now=NOW)
+        if number % 4 == 1:
+            async with db.transaction("test") as conn:
+                s = schema.slots
+                await conn.execute(
+                    update(s).where(s.c.mission_id == mission_id).values(taken=2, waitlisted=1)
+                )
+
+
+async def every_page(db: Database, radius_km: int | None, **filters: Any) -> list[MissionCard]:
+    listed: list[MissionCard] = []
+    offset = 0
+    while True:
+        page = await missions.discover(
+            db,
+            now=NOW,
+            near=SAINT_DIZIER,
+            radius_km=radius_km,
+            offset=offset,
+            limit=5,
+            **filters,
+        )
+        listed += page.cards
+        if not page.more:
+            assert page.total == len(listed)  # the last page has read every match
+            return listed
+        assert len(page.cards) == 5
+        offset += 5
+
+
+async def test_pages_follow_the_order_read_over_the_whole_radius(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await scattered_missions(db, 70)
+    cases: list[tuple[int | None, dict[str, Any]]] = [
+        (5, {}),
+        (30, {}),
+        (None, {}),
+        (30, {"domains": ("solidarity",)}),
+        (None, {"date_from": NOW + timedelta(days=10)}),
+    ]
+    for radius, filters in cases:
+        monkeypatch.setattr(missions, "REMOTE_CHUNK", 2)  # remote ones in small chunks
+        paged = await every_page(db, radius, **filters)
+        monkeypatch.setattr(missions, "REMOTE_CHUNK", 1000)
+        whole = await missions.discover(
+            db, now=NOW, near=SAINT_DIZIER, radius_km=radius, limit=1000, **filters
+        )
+        assert [c.id for c in paged] == [c.id for c in whole.cards], (radius, filters)
+
+        # Open before full; local before remote among each; nearest 2 km band first.
+        keys = [(c.full, c.remote) for c in paged]
+        assert keys == sorted(keys)
+        for earlier, later in pairwise(paged):
+            if (earlier.full, earlier.remote) == (later.full, later.remote) and not later.remote:
+                assert earlier.distance_km is not None and later.distance_km is not None
+                assert earlier.distance_km // 2 <= later.distance_km // 2
+        for card in paged:
+            assert card.remote or radius is None or (card.distance_km or 0) <= radius
+    assert any(c.full for c in paged) and any(c.remote for c in paged)
