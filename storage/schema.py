@@ -205,6 +205,7 @@ slots = Table(
     CheckConstraint("ends_at > starts_at", name="order"),
     Index("ix_slots_mission_starts", "mission_id", "starts_at"),
     Index("ix_slots_starts_at", "starts_at"),
+    Index("ix_slots_mission_ends", "mission_id", "ends_at"),  # missions whose last slot ended
 )
 
 applications = Table(
@@ -234,6 +235,19 @@ applications = Table(
     Index("ix_applications_status_created", "status", "created_at"),
     Index("ix_applications_offer_expires", "offer_expires_at"),
     Index("ix_applications_person_status", "person_id", "status"),
+    # Only the applications the 3-day and 7-day scans still have to look at (0007).
+    Index(
+        "ix_applications_nudge_due",
+        "created_at",
+        sqlite_where=text("status = 'pending' AND nudged_at IS NULL"),
+        postgresql_where=text("status = 'pending' AND nudged_at IS NULL"),
+    ),
+    Index(
+        "ix_applications_late_due",
+        "created_at",
+        sqlite_where=text("status = 'pending' AND late_at IS NULL"),
+        postgresql_where=text("status = 'pending' AND late_at IS NULL"),
+    ),
 )
 
 application_events = Table(
@@ -380,6 +394,7 @@ callout_recipients = Table(
     CheckConstraint("answer is null or answer in ('yes', 'no')", name="answer"),
     Index("ix_callout_recipients_callout_wave", "callout_id", "wave"),
     Index("ix_callout_recipients_person_created", "person_id", "created_at"),
+    Index("ix_callout_recipients_created", "created_at"),  # who reached the weekly cap
 )
 
 

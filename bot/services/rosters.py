@@ -222,7 +222,9 @@ async def ended_slots(db: Database, *, now: datetime, within: timedelta) -> list
     query = (
         select(S.c.id)
         .where(
-            S.c.starts_at >= now - within - timedelta(days=7),  # lets the starts index narrow
+            # A slot that ended has started: both bounds keep the starts index range short.
+            S.c.starts_at >= now - within - timedelta(days=7),
+            S.c.starts_at < now,
             S.c.ends_at <= now,
             S.c.ends_at > now - within,
         )

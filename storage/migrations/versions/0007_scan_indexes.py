@@ -1,0 +1,49 @@
+"""indexes for the scheduler's scans and callout targeting
+
+Revision ID: 0007
+Revises: 0005
+Create Date: 2026-12-06 05:30:00.000000
+
+Partial indexes hold only the rows a scan still has to look at (pending applications not
+yet nudged or flagged late), so a tick reads a handful of entries however large the table
+grows. Both SQLite and PostgreSQL build them; existing rows are indexed as they stand.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0007"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+NUDGE_DUE = sa.text("status = 'pending' AND nudged_at IS NULL")
+LATE_DUE = sa.text("status = 'pending' AND late_at IS NULL")
+
+
+def upgrade() -> None:
+    op.create_index("ix_slots_mission_ends", "slots", ["mission_id", "ends_at"])
+    op.create_index(
+        "ix_applications_nudge_due",
+        "applications",
+        ["created_at"],
+        sqlite_where=NUDGE_DUE,
+        postgresql_where=NUDGE_DUE,
+    )
+    op.create_index(
+        "ix_applications_late_due",
+        "applications",
+        ["created_at"],
+        sqlite_where=LATE_DUE,
+        postgresql_where=LATE_DUE,
+    )
+    op.create_index("ix_callout_recipients_created", "callout_recipients", ["created_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_callout_recipients_created", table_name="callout_recipients")
+    op.drop_index("ix_applications_late_due", table_name="applications")
+    op.drop_index("ix_applications_nudge_due", table_name="applications")
+    op.drop_index("ix_slots_mission_ends", table_name="slots")
