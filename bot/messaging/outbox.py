@@ -128,13 +128,16 @@ async def enqueue_once_many(
     *,
     priority: Priority = Priority.NORMAL,
     not_before: datetime | None = None,
-) -> None:
-    """enqueue_once for a whole batch in one statement; keys queued before are skipped."""
+) -> int:
+    """enqueue_once for a whole batch in one statement; keys queued before are skipped.
+    Returns how many were queued."""
     if not notifications:
-        return
+        return 0
     rows = [
         _row(n.kind, n.person_id, n.chat_id, n.payload, priority, not_before, n.dedupe_key)
         for n in notifications
     ]
     dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    await conn.execute(dialect.insert(schema.outbox).on_conflict_do_nothing(), rows)
+    statement = dialect.insert(schema.outbox).on_conflict_do_nothing()
+    result = await conn.execute(statement.returning(schema.outbox.c.id), rows)
+    return len(result.all())

@@ -16,7 +16,7 @@ from bot.runtime import Renfort
 from bot.services import audit
 from bot.services.applications import _snapshot as snapshot
 from bot.services.applications import fetch_applications
-from bot.services.organisers import Recipient, recipient_key, recipients
+from bot.services.organisers import Recipient, copies, recipients
 from storage import schema
 from storage.database import Database
 
@@ -94,16 +94,7 @@ async def nudge_many(db: Database, application_ids: list[int], now: datetime) ->
                 "days_waiting": waited,
             }
             key = f"nudge:application:{view.id}"
-            notices.extend(
-                Once(
-                    recipient_key(key, (who, ident)),
-                    "application_nudge",
-                    payload,
-                    person_id=ident if who == "person" else None,
-                    chat_id=ident if who == "chat" else None,
-                )
-                for who, ident in told[view.organisation_id]
-            )
+            notices += copies(key, "application_nudge", payload, told[view.organisation_id])
             entries.append((view.id, {"days_waiting": waited}))
         await enqueue_once_many(conn, notices)
         await audit.record_many(

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.messaging.outbox import Priority, enqueue_once
+from bot.messaging.outbox import Once, Priority, enqueue_once
 from bot.services.organisations import admin_chat_ids, coordinator_ids
 from storage import schema
 
@@ -28,6 +28,21 @@ async def recipients(conn: AsyncConnection, organisation_id: int) -> list[Recipi
 def recipient_key(key: str, recipient: Recipient) -> str:
     """The dedupe key of one copy: the outbox allows each key once, copies need their own."""
     return f"{key}:{recipient[0]}:{recipient[1]}"
+
+
+def copies(key: str, kind: str, payload: dict[str, Any], to: Iterable[Recipient]) -> list[Once]:
+    """`kind` for each recipient under its own key, for a batch queued with
+    enqueue_once_many (tell_organisation_once, many at a time)."""
+    return [
+        Once(
+            recipient_key(key, (who, ident)),
+            kind,
+            payload,
+            person_id=ident if who == "person" else None,
+            chat_id=ident if who == "chat" else None,
+        )
+        for who, ident in to
+    ]
 
 
 async def tell_organisation_once(
