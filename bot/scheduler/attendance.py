@@ -15,7 +15,7 @@ from bot.messaging.outbox import Once, enqueue_once_many
 from bot.runtime import Renfort
 from bot.scheduler.timing import FLAG_HOURS_BEFORE, attendance_ask_due, flag_due
 from bot.scheduler.upcoming import ORG, A, Upcoming, starting_between
-from bot.services.organisers import Recipient, copies, recipients
+from bot.services.organisers import copies, recipients_of
 
 ATTENDANCE_CHECK = "attendance_check"
 ATTENDANCE_UNCONFIRMED = "attendance_unconfirmed"
@@ -106,11 +106,9 @@ async def flag_unanswered(renfort: Renfort, now: datetime) -> int:
         return 0
     async with db.transaction("flag_unanswered_attendance") as conn:
         flagged = await _claim(conn, due, "attendance_flagged_at", now)
-        told: dict[int, list[Recipient]] = {}
+        told = await recipients_of(conn, (item.organisation_id for item in flagged))
         notices: list[Once] = []
         for item in flagged:
-            if item.organisation_id not in told:
-                told[item.organisation_id] = await recipients(conn, item.organisation_id)
             payload = item.snapshot() | {"volunteer_name": item.person_name}
             key = f"{ATTENDANCE_UNCONFIRMED}:{item.id}"
             notices += copies(key, ATTENDANCE_UNCONFIRMED, payload, told[item.organisation_id])

@@ -16,7 +16,7 @@ from bot.runtime import Renfort
 from bot.services import audit
 from bot.services.applications import _snapshot as snapshot
 from bot.services.applications import fetch_applications
-from bot.services.organisers import Recipient, copies, recipients
+from bot.services.organisers import copies, recipients_of
 from storage import schema
 from storage.database import Database
 
@@ -82,12 +82,10 @@ async def nudge_many(db: Database, application_ids: list[int], now: datetime) ->
             return 0
         views = await fetch_applications(conn, claimed)
         names = await _first_names(conn, {v.person_id for v in views})
-        told: dict[int, list[Recipient]] = {}
+        told = await recipients_of(conn, (v.organisation_id for v in views))
         notices: list[Once] = []
         entries: list[tuple[int, dict[str, Any]]] = []
         for view in views:
-            if view.organisation_id not in told:
-                told[view.organisation_id] = await recipients(conn, view.organisation_id)
             waited = (now - view.created_at).days
             payload = snapshot(view) | {
                 "volunteer_name": names.get(view.person_id, ""),

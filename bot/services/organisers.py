@@ -25,6 +25,32 @@ async def recipients(conn: AsyncConnection, organisation_id: int) -> list[Recipi
     return [("person", person_id) for person_id in await coordinator_ids(conn, organisation_id)]
 
 
+async def recipients_of(
+    conn: AsyncConnection, organisation_ids: Iterable[int]
+) -> dict[int, list[Recipient]]:
+    """recipients() for many organisations in two queries, for a scheduled job's batch."""
+    wanted = sorted(set(organisation_ids))
+    ac, m = schema.admin_chats, schema.members
+    found: dict[int, list[Recipient]] = {o: [] for o in wanted}
+    chats = await conn.execute(
+        select(ac.c.organisation_id, ac.c.telegram_chat_id)
+        .where(ac.c.organisation_id.in_(wanted))
+        .order_by(ac.c.id)
+    )
+    for org, chat_id in chats:
+        found[int(org)].append(("chat", int(chat_id)))
+    alone = [o for o in wanted if not found[o]]
+    if alone:
+        members = await conn.execute(
+            select(m.c.organisation_id, m.c.person_id)
+            .where(m.c.organisation_id.in_(alone))
+            .order_by(m.c.id)
+        )
+        for org, person_id in members:
+            found[int(org)].append(("person", int(person_id)))
+    return found
+
+
 def recipient_key(key: str, recipient: Recipient) -> str:
     """The dedupe key of one copy: the outbox allows each key once, copies need their own."""
     return f"{key}:{recipient[0]}:{recipient[1]}"
