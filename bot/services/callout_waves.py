@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain import GeoPoint, MissionStatus
 from bot.messaging.outbox import Priority, enqueue_many
 from bot.services import audit
-from bot.services.callout_targeting import Target, candidates, quiet_until
+from bot.services.callout_targeting import Target, candidates, count_matching, quiet_until
 from bot.services.missions import count_taken
 from bot.services.organisers import tell_organisation_once
 from storage import schema
@@ -213,8 +213,10 @@ async def run_wave(
         await conn.execute(claim.values(next_wave_at=quiet, updated_at=now))
         return 0
     tally = await counts(conn, row.id)
-    pool = await candidates(conn, target_of(row), now)
-    chosen = pool[: wave_size(row, int(tally.taken), int(tally.possible))]
+    target = target_of(row)
+    pool = await count_matching(conn, target, now)
+    size = wave_size(row, int(tally.taken), int(tally.possible))
+    chosen = await candidates(conn, target, now, limit=size) if pool else []
     if not chosen:
         done = await conn.execute(
             claim.values(status="exhausted", next_wave_at=None, pool_left=0, updated_at=now)
@@ -228,7 +230,7 @@ async def run_wave(
         claim.values(
             waves_sent=wave,
             next_wave_at=now + wait,
-            pool_left=len(pool) - len(chosen),
+            pool_left=pool - len(chosen),
             updated_at=now,
         )
     )
@@ -269,7 +271,7 @@ async def run_wave(
         subject_id=row.id,
         wave=wave,
         asked=len(chosen),
-        pool_left=len(pool) - len(chosen),
+        pool_left=pool - len(chosen),
     )
     return len(chosen)
 
