@@ -131,33 +131,37 @@ def _interested(domains: Sequence[str]) -> Any:
 
 
 def _matching(target: Target, now: datetime) -> tuple[list[Any], Any]:
-    """The WHERE terms of everyone the callout may still ask, and their distance (NULL
-    where it does not matter or is unknown)."""
-    conditions: list[Any] = [P.c.registered_at.is_not(None), _reachable(target.channels)]
+    """The WHERE terms of everyone the callout may still ask, cheapest first (the bounding
+    box, then the flags, the exclusions, and the exact distance last), and their distance
+    (NULL where it does not matter or is unknown)."""
+    conditions: list[Any] = []
     distance: Any = null()
     if target.point is not None:
         distance = case((P.c.latitude.is_(None), null()), else_=_distance(target.point))
-    if target.point is not None and target.radius_km is not None:
+    measured = target.point is not None and target.radius_km is not None
+    if measured:
+        assert target.point is not None and target.radius_km is not None
         lat_min, lat_max, lon_min, lon_max = bounding_box(target.point, target.radius_km)
         conditions += [
             P.c.latitude.between(lat_min, lat_max),
             P.c.longitude.between(lon_min, lon_max),
-            P.c.longitude.is_not(None),
-            _distance(target.point) <= target.radius_km,
         ]
+    conditions += [P.c.registered_at.is_not(None), _reachable(target.channels)]
     if target.domains:
         conditions.append(_interested(target.domains))
     conditions += [P.c.id.not_in(query) for query in _excluded(target, now)]
+    if measured:
+        assert target.point is not None and target.radius_km is not None
+        conditions.append(_distance(target.point) <= target.radius_km)
     return conditions, distance
 
 
 def _order(distance: Any) -> list[Any]:
     """Reliable before unreliable, then by steps of distance, experience, distance, id."""
-    step = func.coalesce(func.round(distance / DISTANCE_STEP_KM), 0)
     return [
         case((P.c.no_show_count >= UNRELIABLE_FROM, 1), else_=0),
-        step,
-        P.c.attended_count.desc(),
+        func.coalesce(func.round(distance / DISTANCE_STEP_KM), 0),
+        -P.c.attended_count,
         func.coalesce(distance, 0.0),
         P.c.id,
     ]
@@ -165,19 +169,23 @@ def _order(distance: Any) -> list[Any]:
 
 def ranked(target: Target, now: datetime, limit: int | None = None) -> Any:
     """The candidates as a SELECT of (person_id, distance_km, position), best first; what a
-    wave inserts from without reading it."""
+    wave inserts from without reading it. The first `limit` are picked by a bounded sort,
+    then numbered: numbering the whole pool would sort all of it."""
     conditions, distance = _matching(target, now)
-    order = _order(distance)
-    return (
-        select(
-            P.c.id.label("person_id"),
-            distance.label("distance_km"),
-            func.row_number().over(order_by=order).label("position"),
-        )
+    keys = [key.label(f"key_{n}") for n, key in enumerate(_order(distance))]
+    best = (
+        select(P.c.id.label("person_id"), distance.label("distance_km"), *keys)
         .where(*conditions)
-        .order_by(*order)
+        .order_by(*keys)
         .limit(limit)
+        .subquery()
     )
+    order = [best.c[key.name] for key in keys]
+    return select(
+        best.c.person_id,
+        best.c.distance_km,
+        func.row_number().over(order_by=order).label("position"),
+    ).order_by(*order)
 
 
 async def count_matching(conn: AsyncConnection, target: Target, now: datetime) -> int:
