@@ -17,7 +17,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, case, cast, func, null, or_, select
+from sqlalchemy import String, and_, case, cast, func, null, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import HOLDING, ApplicationStatus, GeoPoint
@@ -130,17 +130,17 @@ def _interested(domains: Sequence[str]) -> Any:
     return or_(*(text.like(f'%"{domain}"%') for domain in domains))
 
 
-def _matching(target: Target, now: datetime) -> tuple[list[Any], Any]:
-    """The WHERE terms of everyone the callout may still ask, cheapest first (the bounding
-    box, then the flags, the exclusions, and the exact distance last), and their distance
-    (NULL where it does not matter or is unknown)."""
+def _pool(target: Target, now: datetime) -> tuple[Any, Any]:
+    """Everyone the callout may still ask as a subquery with their distance (NULL where it
+    does not matter or is unknown), and the term keeping those within the radius. The
+    terms go cheapest first: the bounding box, the flags, the exclusions. OFFSET 0 keeps
+    the database from inlining the subquery, which would compute the distance again for
+    every place it is used."""
     conditions: list[Any] = []
     distance: Any = null()
     if target.point is not None:
         distance = case((P.c.latitude.is_(None), null()), else_=_distance(target.point))
-    measured = target.point is not None and target.radius_km is not None
-    if measured:
-        assert target.point is not None and target.radius_km is not None
+    if target.point is not None and target.radius_km is not None:
         lat_min, lat_max, lon_min, lon_max = bounding_box(target.point, target.radius_km)
         conditions += [
             P.c.latitude.between(lat_min, lat_max),
@@ -150,20 +150,26 @@ def _matching(target: Target, now: datetime) -> tuple[list[Any], Any]:
     if target.domains:
         conditions.append(_interested(target.domains))
     conditions += [P.c.id.not_in(query) for query in _excluded(target, now)]
-    if measured:
-        assert target.point is not None and target.radius_km is not None
-        conditions.append(_distance(target.point) <= target.radius_km)
-    return conditions, distance
+    pool = (
+        select(P.c.id, P.c.no_show_count, P.c.attended_count, distance.label("distance_km"))
+        .where(*conditions)
+        .offset(0)
+        .subquery("pool")
+    )
+    if target.point is None or target.radius_km is None:
+        return pool, true()
+    return pool, pool.c.distance_km <= target.radius_km
 
 
-def _order(distance: Any) -> list[Any]:
+def _order(pool: Any) -> list[Any]:
     """Reliable before unreliable, then by steps of distance, experience, distance, id."""
+    distance = pool.c.distance_km
     return [
-        case((P.c.no_show_count >= UNRELIABLE_FROM, 1), else_=0),
+        case((pool.c.no_show_count >= UNRELIABLE_FROM, 1), else_=0),
         func.coalesce(func.round(distance / DISTANCE_STEP_KM), 0),
-        -P.c.attended_count,
+        -pool.c.attended_count,
         func.coalesce(distance, 0.0),
-        P.c.id,
+        pool.c.id,
     ]
 
 
@@ -171,11 +177,11 @@ def ranked(target: Target, now: datetime, limit: int | None = None) -> Any:
     """The candidates as a SELECT of (person_id, distance_km, position), best first; what a
     wave inserts from without reading it. The first `limit` are picked by a bounded sort,
     then numbered: numbering the whole pool would sort all of it."""
-    conditions, distance = _matching(target, now)
-    keys = [key.label(f"key_{n}") for n, key in enumerate(_order(distance))]
+    pool, within = _pool(target, now)
+    keys = [key.label(f"key_{n}") for n, key in enumerate(_order(pool))]
     best = (
-        select(P.c.id.label("person_id"), distance.label("distance_km"), *keys)
-        .where(*conditions)
+        select(pool.c.id.label("person_id"), pool.c.distance_km, *keys)
+        .where(within)
         .order_by(*keys)
         .limit(limit)
         .subquery()
@@ -190,8 +196,8 @@ def ranked(target: Target, now: datetime, limit: int | None = None) -> Any:
 
 async def count_matching(conn: AsyncConnection, target: Target, now: datetime) -> int:
     """How many people the callout may still ask."""
-    conditions, _ = _matching(target, now)
-    return int(await conn.scalar(select(func.count()).select_from(P).where(*conditions)) or 0)
+    pool, within = _pool(target, now)
+    return int(await conn.scalar(select(func.count()).select_from(pool).where(within)) or 0)
 
 
 async def candidates(
