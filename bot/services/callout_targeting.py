@@ -17,7 +17,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, case, cast, func, null, or_, select, true
+from sqlalchemy import Float, String, and_, case, cast, func, null, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import HOLDING, ApplicationStatus, GeoPoint
@@ -137,7 +137,7 @@ def _pool(target: Target, now: datetime) -> tuple[Any, Any]:
     the database from inlining the subquery, which would compute the distance again for
     every place it is used."""
     conditions: list[Any] = []
-    distance: Any = null()
+    distance: Any = cast(null(), Float)  # typed, or PostgreSQL cannot round it
     if target.point is not None:
         distance = case((P.c.latitude.is_(None), null()), else_=_distance(target.point))
     if target.point is not None and target.radius_km is not None:
