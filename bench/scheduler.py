@@ -32,6 +32,9 @@ from storage.migrate import upgrade_sync
 START = datetime(2027, 6, 7, 7, 0, tzinfo=UTC)  # a Monday morning
 PARIS = ZoneInfo("Europe/Paris")
 SLOTS_PER_MISSION = 10
+# A year of slots, the last month of it past: rosters, feedback questions and closings have
+# ended slots to look at, as in a real steady state.
+PAST_DAYS = 30
 ORGANISATIONS = 200
 SLOTS, APPLICATIONS, TICKS = 100_000, 1_000_000, 5
 GOAL_MS, CATCH_UP_GOAL_MS, WAIT_GOAL_MS = 300, 1000, 300
@@ -49,7 +52,7 @@ def stamp(when: datetime) -> str:
 def fill(path: Path, slots: int, applications: int, seed: int = 7) -> None:
     """Bulk rows straight through sqlite3: the ORM would take longer than the benchmark."""
     rng = random.Random(seed)
-    created = stamp(START - timedelta(days=30))
+    created = stamp(START - timedelta(days=PAST_DAYS + 10))
     people = max(applications // 5, 1)
     missions = max(slots // SLOTS_PER_MISSION, 1)
     db = sqlite3.connect(path)
@@ -83,7 +86,9 @@ def fill(path: Path, slots: int, applications: int, seed: int = 7) -> None:
 
         def slot_rows() -> Iterator[tuple[int, int, str, str, int]]:
             for i in range(1, slots + 1):
-                day = START.astimezone(PARIS).date() + timedelta(days=rng.randrange(365))
+                day = START.astimezone(PARIS).date() + timedelta(
+                    days=rng.randrange(-PAST_DAYS, 365 - PAST_DAYS)
+                )
                 local = datetime.combine(day, datetime.min.time(), PARIS).replace(
                     hour=rng.randrange(7, 21)
                 )

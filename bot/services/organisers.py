@@ -15,6 +15,7 @@ from bot.services.organisations import admin_chat_ids, coordinator_ids
 from storage import schema
 
 Recipient = tuple[str, int]  # ("chat", telegram chat id) or ("person", person id)
+KEYS_PER_QUERY = 500  # well inside every backend's limit on bound parameters
 
 
 async def recipients(conn: AsyncConnection, organisation_id: int) -> list[Recipient]:
@@ -101,11 +102,13 @@ async def tell_organisation_once(
 async def sent_keys(conn: AsyncConnection, keys: Iterable[str]) -> set[str]:
     """Which of `keys` the outbox already holds (one indexed lookup, not one per key)."""
     wanted = list(keys)
-    if not wanted:
-        return set()
     o = schema.outbox
-    rows = await conn.scalars(select(o.c.dedupe_key).where(o.c.dedupe_key.in_(wanted)))
-    return {str(r) for r in rows}
+    found: set[str] = set()
+    for start in range(0, len(wanted), KEYS_PER_QUERY):
+        chunk = wanted[start : start + KEYS_PER_QUERY]
+        rows = await conn.scalars(select(o.c.dedupe_key).where(o.c.dedupe_key.in_(chunk)))
+        found.update(str(r) for r in rows)
+    return found
 
 
 async def unsent_recipients(

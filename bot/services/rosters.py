@@ -218,18 +218,56 @@ async def mark_attendance(
 
 
 async def ended_slots(db: Database, *, now: datetime, within: timedelta) -> list[Roster]:
-    """Slots that ended in the last `within` and have someone to mark."""
-    query = (
-        select(S.c.id)
-        .where(
-            # A slot that ended has started: both bounds keep the starts index range short.
-            S.c.starts_at >= now - within - timedelta(days=7),
-            S.c.starts_at < now,
-            S.c.ends_at <= now,
-            S.c.ends_at > now - within,
+    """Slots that ended in the last `within` and have someone to mark: two queries for all
+    of them, however many slots ended (a tick reads this every time)."""
+    ended = (
+        # A slot that ended has started: both bounds keep the starts index range short.
+        S.c.starts_at >= now - within - timedelta(days=7),
+        S.c.starts_at < now,
+        S.c.ends_at <= now,
+        S.c.ends_at > now - within,
+    )
+    slot_query = (
+        select(
+            S.c.id,
+            S.c.starts_at,
+            S.c.ends_at,
+            S.c.capacity,
+            M.c.title,
+            M.c.timezone,
+            M.c.organisation_id,
+            ORGS.c.name,
         )
+        .join(M, M.c.id == S.c.mission_id)
+        .join(ORGS, ORGS.c.id == M.c.organisation_id)
+        .where(*ended)
         .order_by(S.c.ends_at, S.c.id)
     )
+    line_query = (
+        select(A.c.id, A.c.slot_id, A.c.person_id, A.c.status, P.c.first_name)
+        .join(P, P.c.id == A.c.person_id)
+        .join(S, S.c.id == A.c.slot_id)
+        .where(*ended, A.c.status.in_([*map(str, ROSTERED)]))
+        .order_by(P.c.first_name, A.c.id)
+    )
     async with db.reading("ended_slots") as conn:
-        rosters = [await fetch_roster(conn, int(i)) for i in await conn.scalars(query)]
-    return [r for r in rosters if r.lines]
+        slots = (await conn.execute(slot_query)).all()
+        lines: dict[int, list[RosterLine]] = {}
+        for r in await conn.execute(line_query):
+            line = RosterLine(r.id, r.person_id, r.first_name, ApplicationStatus(r.status))
+            lines.setdefault(int(r.slot_id), []).append(line)
+    return [
+        Roster(
+            slot_id=slot.id,
+            mission_title=slot.title,
+            organisation_id=slot.organisation_id,
+            organisation_name=slot.name,
+            timezone=slot.timezone,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            capacity=slot.capacity,
+            lines=tuple(lines[slot.id]),
+        )
+        for slot in slots
+        if slot.id in lines
+    ]
