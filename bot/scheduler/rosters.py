@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from sqlalchemy import select
+
 from bot.messaging.outbox import Once, enqueue_once_many
 from bot.runtime import Renfort
-from bot.services.feedback import ANSWER_WITHIN, request_key
+from bot.services.feedback import ANSWER_WITHIN, key_of, request_key
 from bot.services.organisers import (
     recipient_key,
     recipients_of,
@@ -16,12 +18,16 @@ from bot.services.organisers import (
     tell_organisation_once,
     zone_of,
 )
-from bot.services.rosters import Roster, ended_slots
+from bot.services.rosters import A, Roster, ended_slot_ids, ended_slots
+from storage import schema
 
 ROSTER_WITHIN = timedelta(days=2)  # a roster older than that would only be noise
 FEEDBACK_HOUR = 10  # local time, the day after the slot
 # A backlog after downtime goes over several ticks, so no transaction holds the lock long.
 ROSTERS_PER_TICK = 50
+# 10:00 the next morning is at least this long after the end, daylight saving included.
+FEEDBACK_AFTER = timedelta(hours=9)
+OUTBOX = schema.outbox
 FEEDBACK_PER_TICK = 300
 
 
@@ -31,24 +37,30 @@ def roster_key(slot_id: int) -> str:
 
 async def post_rosters(renfort: Renfort, now: datetime) -> int:
     """Job: send each ended slot's roster, with present/absent buttons, to its organisation.
-    Who already has which roster is read for all slots at once; a few rosters per tick."""
+    Whose copy is still to send is worked out from the slots alone, for all at once; only
+    those slots' volunteers are read, and a few rosters go per tick."""
     db, posted = renfort.db, 0
-    rosters = await ended_slots(db, now=now, within=ROSTER_WITHIN)
-    if not rosters:
+    ended = await ended_slot_ids(db, now=now, within=ROSTER_WITHIN)
+    if not ended:
         return 0
     async with db.reading("roster_recipients") as conn:
-        told = await recipients_of(conn, (r.organisation_id for r in rosters))
+        told = await recipients_of(conn, (organisation_id for _slot, organisation_id in ended))
         copies = {
-            r.slot_id: {recipient_key(roster_key(r.slot_id), t): t for t in told[r.organisation_id]}
-            for r in rosters
+            slot_id: {recipient_key(roster_key(slot_id), t): t for t in told[organisation_id]}
+            for slot_id, organisation_id in ended
         }
         done = await sent_keys(conn, (key for keyed in copies.values() for key in keyed))
-    waiting = []
+    waiting = {
+        slot_id: to
+        for slot_id, keyed in copies.items()
+        if (to := [t for key, t in keyed.items() if key not in done])
+    }
+    if not waiting:
+        return 0
+    rosters = await ended_slots(
+        db, now=now, within=ROSTER_WITHIN, only=list(waiting)[:ROSTERS_PER_TICK]
+    )
     for roster in rosters:
-        to = [t for key, t in copies[roster.slot_id].items() if key not in done]
-        if to:
-            waiting.append((roster, to))
-    for roster, to in waiting[:ROSTERS_PER_TICK]:
         async with db.transaction("post_roster") as conn:
             posted += await tell_organisation_once(
                 conn,
@@ -56,7 +68,7 @@ async def post_rosters(renfort: Renfort, now: datetime) -> int:
                 roster_key(roster.slot_id),
                 "slot_roster",
                 roster.payload(),
-                to=to,
+                to=waiting[roster.slot_id],
             )
     return posted
 
@@ -73,17 +85,21 @@ async def ask_feedback(renfort: Renfort, now: datetime) -> int:
     a bounded batch per tick, in one transaction."""
     db = renfort.db
     within = ANSWER_WITHIN - timedelta(days=1)
-    due = [
+    # Only volunteers not asked yet, of slots that ended at least FEEDBACK_AFTER ago (the
+    # soonest the next morning's question can be due), come back from the database.
+    rosters = await ended_slots(
+        db,
+        now=now,
+        within=within,
+        ended_by=now - FEEDBACK_AFTER,
+        lines_where=(~select(OUTBOX.c.id).where(OUTBOX.c.dedupe_key == key_of(A.c.id)).exists(),),
+    )
+    todo = [
         (roster, line)
-        for roster in await ended_slots(db, now=now, within=within)
+        for roster in rosters
         if now >= feedback_due(roster, renfort)
         for line in roster.lines
     ]
-    if not due:
-        return 0
-    async with db.reading("feedback_asked") as conn:
-        done = await sent_keys(conn, (request_key(line.application_id) for _r, line in due))
-    todo = [(r, line) for r, line in due if request_key(line.application_id) not in done]
     if not todo:
         return 0
     questions = []

@@ -217,16 +217,46 @@ async def mark_attendance(
         return Marked(await fetch_roster(conn, row.slot_id), changed=True)
 
 
-async def ended_slots(db: Database, *, now: datetime, within: timedelta) -> list[Roster]:
-    """Slots that ended in the last `within` and have someone to mark: two queries for all
-    of them, however many slots ended (a tick reads this every time)."""
-    ended = (
+def _ended(now: datetime, within: timedelta, ended_by: datetime | None) -> tuple[Any, ...]:
+    """Slots that ended in (now - within, ended_by or now]."""
+    return (
         # A slot that ended has started: both bounds keep the starts index range short.
         S.c.starts_at >= now - within - timedelta(days=7),
         S.c.starts_at < now,
-        S.c.ends_at <= now,
+        S.c.ends_at <= (ended_by or now),
         S.c.ends_at > now - within,
     )
+
+
+async def ended_slot_ids(
+    db: Database, *, now: datetime, within: timedelta
+) -> list[tuple[int, int]]:
+    """(slot, organisation) of every slot that ended in the last `within`, without its
+    volunteers: enough to see whose roster is still to send."""
+    query = (
+        select(S.c.id, M.c.organisation_id)
+        .join(M, M.c.id == S.c.mission_id)
+        .where(*_ended(now, within, None))
+        .order_by(S.c.ends_at, S.c.id)
+    )
+    async with db.reading("ended_slot_ids") as conn:
+        return [(int(r.id), int(r.organisation_id)) for r in await conn.execute(query)]
+
+
+async def ended_slots(
+    db: Database,
+    *,
+    now: datetime,
+    within: timedelta,
+    ended_by: datetime | None = None,
+    only: Sequence[int] | None = None,
+    lines_where: Sequence[Any] = (),
+) -> list[Roster]:
+    """Slots that ended in the last `within` (and by `ended_by`), among `only` if given, with
+    their volunteers matching `lines_where`, leaving out slots with nobody: two queries for
+    all of them, however many slots ended (a tick reads this every time)."""
+    ended = _ended(now, within, ended_by)
+    chosen = () if only is None else (S.c.id.in_(list(only)),)
     slot_query = (
         select(
             S.c.id,
@@ -240,22 +270,22 @@ async def ended_slots(db: Database, *, now: datetime, within: timedelta) -> list
         )
         .join(M, M.c.id == S.c.mission_id)
         .join(ORGS, ORGS.c.id == M.c.organisation_id)
-        .where(*ended)
+        .where(*ended, *chosen)
         .order_by(S.c.ends_at, S.c.id)
     )
     line_query = (
         select(A.c.id, A.c.slot_id, A.c.person_id, A.c.status, P.c.first_name)
         .join(P, P.c.id == A.c.person_id)
         .join(S, S.c.id == A.c.slot_id)
-        .where(*ended, A.c.status.in_([*map(str, ROSTERED)]))
+        .where(*ended, *chosen, A.c.status.in_([*map(str, ROSTERED)]), *lines_where)
         .order_by(P.c.first_name, A.c.id)
     )
     async with db.reading("ended_slots") as conn:
-        slots = (await conn.execute(slot_query)).all()
         lines: dict[int, list[RosterLine]] = {}
         for r in await conn.execute(line_query):
             line = RosterLine(r.id, r.person_id, r.first_name, ApplicationStatus(r.status))
             lines.setdefault(int(r.slot_id), []).append(line)
+        slots = (await conn.execute(slot_query)).all() if lines else []
     return [
         Roster(
             slot_id=slot.id,
