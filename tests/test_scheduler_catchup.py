@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.scheduler import attendance, nudges, reminders
+from bot.scheduler import attendance, digest, nudges, reminders
 from bot.scheduler.tick import tick
 from bot.services import applications
 from storage.database import Database
@@ -83,3 +83,21 @@ async def test_a_nudge_backlog_tells_the_group_once_per_application_over_ticks(
     assert done == [2, 2, 1, 0]
     told = Counter(n.payload["application_id"] for n in await outbox(db, "application_nudge"))
     assert told == Counter(w.id for w in waiting)
+
+
+async def test_monday_digests_go_a_few_organisations_per_tick_each_once(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(digest, "PER_TICK", 2)
+    for i in range(3):
+        await linked_commune(db, group=False, name=f"Mairie {i}")
+    renfort = renfort_at(db, FakeClock(NOW))
+
+    monday_nine = NOW.replace(hour=7)  # 09:00 in Paris
+    done = [
+        await digest.send_digests(renfort, monday_nine + timedelta(minutes=i)) for i in range(4)
+    ]
+
+    assert done == [2, 1, 0, 0]
+    sent = Counter(d.payload["organisation_name"] for d in await outbox(db, "weekly_digest"))
+    assert sent == Counter(f"Mairie {i}" for i in range(3))
