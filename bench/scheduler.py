@@ -1,8 +1,9 @@
 """How long one scheduler tick takes on a large database: 100,000 future slots and
 1,000,000 applications in SQLite, every registered job timed on its own. The goal is 300 ms
 per steady tick; the floor is the same tick over an empty database (the round trips every
-job makes whatever the data). The first tick catches up on a backlog (reminders, questions,
-nudges): meanwhile an inbound write is attempted every few milliseconds and its longest wait
+job makes whatever the data). The first ticks catch up on a backlog after downtime
+(reminders, questions, feedback, nudges), a bounded batch per job per tick, until it is
+drained: meanwhile an inbound write is attempted every few milliseconds and its longest wait
 for the write lock is reported. Run: `python -m bench.scheduler [--slots N] [--applications N]`."""
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ SLOTS, APPLICATIONS, TICKS = 100_000, 1_000_000, 5
 GOAL_MS, CATCH_UP_GOAL_MS, WAIT_GOAL_MS = 300, 1000, 300
 BEFORE_STEADY_MS = 1100  # the issue's figure for the steady tick on this machine
 WRITE_EVERY_S = 0.005
+MOST_CATCH_UP_TICKS = 60
+BACKLOG = ("nudges", "late")
 # What the applications of a busy year look like.
 STATUSES = ("approved",) * 6 + ("confirmed", "pending", "pending", "cancelled")
 
@@ -114,15 +117,19 @@ def fill(path: Path, slots: int, applications: int, seed: int = 7) -> None:
 
 @dataclass
 class Figures:
-    ticks: list[dict[str, float]]
+    catch_up: list[dict[str, float]]
+    steady: list[dict[str, float]]
     longest_write_wait_s: float = 0.0
     writes: int = 0
     floor: list[float] = field(default_factory=list)
 
     @property
     def steady_s(self) -> float:
-        steady = [t["tick"] for t in self.ticks[1:]] or [self.ticks[0]["tick"]]
-        return statistics.median(steady)
+        return statistics.median(t["tick"] for t in self.steady)
+
+    @property
+    def longest_catch_up_s(self) -> float:
+        return max(t["tick"] for t in self.catch_up)
 
 
 async def _inbound_writes(db: Database, stop: asyncio.Event, figures: Figures) -> None:
@@ -143,29 +150,45 @@ async def _inbound_writes(db: Database, stop: asyncio.Event, figures: Figures) -
         await asyncio.sleep(WRITE_EVERY_S)
 
 
-async def time_ticks(url: str, ticks: int) -> Figures:
-    """Each tick a minute after the previous one; per job seconds, and the total. Inbound
-    writes run alongside the first (catch-up) tick."""
+async def _tick(renfort: Renfort, now: datetime) -> dict[str, float]:
+    timings: dict[str, float] = {}
+    for name, job in jobs():
+        started = time.perf_counter()
+        done = await job(renfort, now)
+        timings[name] = time.perf_counter() - started
+        timings[f"{name} (items)"] = done
+    timings["tick"] = sum(v for k, v in timings.items() if not k.endswith("(items)"))
+    return timings
+
+
+def _drained(timings: dict[str, float]) -> bool:
+    """Nothing left of the backlog but nudges and late flags: a year of pending applications
+    keeps those two at their bounded batch for hours, which is their steady state here."""
+    return not any(
+        v for k, v in timings.items() if k.endswith("(items)") and k.split()[0] not in BACKLOG
+    )
+
+
+async def time_ticks(url: str, steady_ticks: int) -> Figures:
+    """Ticks a minute apart: first the catch-up after downtime, until the backlog is drained
+    (inbound writes run alongside, timed), then `steady_ticks` more."""
     db = Database(url)
     settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
     now = START
     renfort = Renfort(settings=settings, db=db, geocoder=Geocoder(None), clock=lambda: now)
-    figures = Figures(ticks=[])
+    figures = Figures(catch_up=[], steady=[])
     try:
-        for number in range(ticks):
-            stop = asyncio.Event()
-            writer = asyncio.create_task(_inbound_writes(db, stop, figures)) if not number else None
-            timings: dict[str, float] = {}
-            for name, job in jobs():
-                started = time.perf_counter()
-                done = await job(renfort, now)
-                timings[name] = time.perf_counter() - started
-                timings[f"{name} (items)"] = done
-            timings["tick"] = sum(v for k, v in timings.items() if not k.endswith("(items)"))
-            stop.set()
-            if writer is not None:
-                await writer
-            figures.ticks.append(timings)
+        stop = asyncio.Event()
+        writer = asyncio.create_task(_inbound_writes(db, stop, figures))
+        while len(figures.catch_up) < MOST_CATCH_UP_TICKS:
+            figures.catch_up.append(await _tick(renfort, now))
+            now += timedelta(minutes=1)
+            if _drained(figures.catch_up[-1]):
+                break
+        stop.set()
+        await writer
+        for _ in range(steady_ticks):
+            figures.steady.append(await _tick(renfort, now))
             now += timedelta(minutes=1)
     finally:
         await db.close()
@@ -216,7 +239,7 @@ def rows(quick: bool) -> list[Row]:
     size = f"{SLOTS // scale:,} slots / {APPLICATIONS // scale:,} applications"
     steady_ms = figures.steady_s * 1000
     floor_ms = statistics.median(figures.floor[1:] or figures.floor) * 1000
-    catch_up_ms = figures.ticks[0]["tick"] * 1000
+    catch_up_ms = figures.longest_catch_up_s * 1000
     wait_ms = figures.longest_write_wait_s * 1000
     return [
         Row(
@@ -228,7 +251,7 @@ def rows(quick: bool) -> list[Row]:
             floor_ms,
         ),
         Row(
-            f"scheduler catch-up tick ({size})",
+            f"scheduler longest catch-up tick ({len(figures.catch_up)} ticks)",
             catch_up_ms,
             "ms",
             f"<= {CATCH_UP_GOAL_MS} ms",
@@ -249,17 +272,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--slots", type=int, default=SLOTS)
     parser.add_argument("--applications", type=int, default=APPLICATIONS)
-    parser.add_argument("--ticks", type=int, default=TICKS)
+    parser.add_argument("--ticks", type=int, default=TICKS, help="steady ticks")
     args = parser.parse_args()
     figures = measure(args.slots, args.applications, args.ticks)
-    for number, timings in enumerate(figures.ticks, 1):
-        jobs_text = ", ".join(
-            f"{k} {v * 1000:.0f} ms ({int(timings[k + ' (items)'])})"
-            for k, v in timings.items()
-            if not k.endswith("(items)") and k != "tick"
-        )
-        label = "catch-up" if number == 1 else "steady"
-        print(f"tick {number} ({label}): {timings['tick'] * 1000:.0f} ms — {jobs_text}")
+    for label, ticks in (("catch-up", figures.catch_up), ("steady", figures.steady)):
+        for number, timings in enumerate(ticks, 1):
+            jobs_text = ", ".join(
+                f"{k} {v * 1000:.0f} ms ({int(timings[k + ' (items)'])})"
+                for k, v in timings.items()
+                if not k.endswith("(items)") and k != "tick"
+            )
+            print(f"{label} tick {number}: {timings['tick'] * 1000:.0f} ms — {jobs_text}")
     floor_ms = statistics.median(figures.floor[1:] or figures.floor) * 1000
     steady_ms = figures.steady_s * 1000
     print(
@@ -268,8 +291,9 @@ def main() -> None:
         f" ratio {steady_ms / floor_ms:.1f}"
     )
     print(
-        f"inbound writes during the catch-up tick: {figures.writes},"
-        f" longest wait {figures.longest_write_wait_s * 1000:.0f} ms"
+        f"catch-up: {len(figures.catch_up)} ticks, the longest"
+        f" {figures.longest_catch_up_s * 1000:.0f} ms; {figures.writes} inbound writes"
+        f" meanwhile, the longest wait {figures.longest_write_wait_s * 1000:.0f} ms"
     )
 
 

@@ -5,6 +5,7 @@ or a second worker sends nothing twice; a bot down for a while still catches up.
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -103,9 +104,12 @@ async def ask_feedback(renfort: Renfort, now: datetime) -> int:
     if not todo:
         return 0
     questions = []
+    bases: dict[int, dict[str, Any]] = {}
     for roster, line in todo[:FEEDBACK_PER_TICK]:
-        base = roster.payload()
-        del base["volunteers"]  # a volunteer never sees who else was there
+        if roster.slot_id not in bases:
+            bases[roster.slot_id] = roster.payload()
+            del bases[roster.slot_id]["volunteers"]  # a volunteer never sees who else came
+        base = bases[roster.slot_id]
         questions.append(
             Once(
                 request_key(line.application_id),
