@@ -23,10 +23,13 @@ from tests.schedule_steps import approved, person, place, queued
 BACK_UP = datetime(2027, 6, 12, 23, 0, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("settings_read_exactly", [True, False])
 async def test_a_reminder_backlog_drains_over_ticks_once_each_and_skips_who_cancelled(
-    db: Database, monkeypatch: pytest.MonkeyPatch
+    db: Database, monkeypatch: pytest.MonkeyPatch, settings_read_exactly: bool
 ) -> None:
     monkeypatch.setattr(reminders, "PER_TICK", 2)
+    if not settings_read_exactly:  # as with many organisations' own reminder hours
+        monkeypatch.setattr(reminders, "MOST_SETTINGS", 0)
     clock = FakeClock(NOW)
     renfort = renfort_at(db, clock)
     spot = await place(db, now=NOW, starts_at=ELECTION_MORNING, capacity=6)

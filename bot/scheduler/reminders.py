@@ -18,6 +18,7 @@ from bot.messaging.outbox import Once, enqueue_once_many
 from bot.runtime import Renfort
 from bot.scheduler.timing import day_before_due, hours_before_due, local_moment
 from bot.scheduler.upcoming import ORG, A, M, S, Upcoming, list_numbers, starting_between
+from bot.services.organisers import sent_keys
 from storage import schema
 
 REMINDER_DAY_BEFORE = "reminder_day_before"
@@ -117,7 +118,10 @@ async def send_reminders(renfort: Renfort, now: datetime) -> int:
         candidates = await starting_between(
             conn, now, now + HORIZON, REMINDED, extra=extra, limit=PER_TICK if exact else None
         )
-    due = [(kind, item) for item in candidates if (kind := due_reminder(item, now)) is not None]
+        due = [(kind, item) for item in candidates if (kind := due_reminder(item, now)) is not None]
+        if not exact:  # day-before reminders already queued may be among them
+            queued = await sent_keys(conn, (dedupe_key(kind, item.id) for kind, item in due))
+            due = [(kind, item) for kind, item in due if dedupe_key(kind, item.id) not in queued]
     todo = due[:PER_TICK]
     if not todo:
         return 0

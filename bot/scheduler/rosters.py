@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, false, or_, select
 
 from bot.messaging.outbox import Once, enqueue_once_many
 from bot.runtime import Renfort
@@ -19,15 +20,13 @@ from bot.services.organisers import (
     tell_organisation_once,
     zone_of,
 )
-from bot.services.rosters import A, Roster, ended_slot_ids, ended_slots
+from bot.services.rosters import A, M, Roster, S, ended_slot_ids, ended_slots
 from storage import schema
 
 ROSTER_WITHIN = timedelta(days=2)  # a roster older than that would only be noise
 FEEDBACK_HOUR = 10  # local time, the day after the slot
 # A backlog after downtime goes over several ticks, so no transaction holds the lock long.
 ROSTERS_PER_TICK = 50
-# 10:00 the next morning is at least this long after the end, daylight saving included.
-FEEDBACK_AFTER = timedelta(hours=9)
 OUTBOX = schema.outbox
 FEEDBACK_PER_TICK = 300
 
@@ -74,6 +73,32 @@ async def post_rosters(renfort: Renfort, now: datetime) -> int:
     return posted
 
 
+def ended_before_feedback_due(now: datetime, zone: ZoneInfo) -> datetime:
+    """Slots ended before this moment have their question due by `now` (feedback_due):
+    those of the day before yesterday and earlier, and yesterday's from 10:00 today."""
+    local = now.astimezone(zone)
+    passed = local.time() >= time(FEEDBACK_HOUR)
+    day = local.date() if passed else local.date() - timedelta(days=1)
+    return datetime.combine(day, time(0), zone)
+
+
+async def _feedback_due_slots(renfort: Renfort, now: datetime, within: timedelta) -> Any:
+    """An SQL term on slots and missions: the question about the slot is due by `now`, in
+    the mission's own zone (one bound per zone among the slots that ended lately)."""
+    zones = select(M.c.timezone).join(S, S.c.mission_id == M.c.id)
+    async with renfort.db.reading("feedback_zones") as conn:
+        names = await conn.scalars(
+            zones.where(S.c.ends_at <= now, S.c.ends_at > now - within).distinct()
+        )
+        bounds = [
+            (name, ended_before_feedback_due(now, zone_of(name, renfort.settings.timezone)))
+            for name in names
+        ]
+    if not bounds:
+        return false()
+    return or_(*(and_(M.c.timezone == name, S.c.ends_at < bound) for name, bound in bounds))
+
+
 def feedback_due(roster: Roster, renfort: Renfort) -> datetime:
     """10:00 on the day after the slot ended, in the mission's zone."""
     zone = zone_of(roster.timezone, renfort.settings.timezone)
@@ -86,13 +111,12 @@ async def ask_feedback(renfort: Renfort, now: datetime) -> int:
     a bounded batch per tick, in one transaction."""
     db = renfort.db
     within = ANSWER_WITHIN - timedelta(days=1)
-    # Only volunteers not asked yet, of slots that ended at least FEEDBACK_AFTER ago (the
-    # soonest the next morning's question can be due), come back from the database.
+    # Only volunteers not asked yet, of slots whose question is due, come back.
     rosters = await ended_slots(
         db,
         now=now,
         within=within,
-        ended_by=now - FEEDBACK_AFTER,
+        slots_where=(await _feedback_due_slots(renfort, now, within),),
         lines_where=(~select(OUTBOX.c.id).where(OUTBOX.c.dedupe_key == key_of(A.c.id)).exists(),),
     )
     todo = [

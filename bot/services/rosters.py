@@ -217,13 +217,13 @@ async def mark_attendance(
         return Marked(await fetch_roster(conn, row.slot_id), changed=True)
 
 
-def _ended(now: datetime, within: timedelta, ended_by: datetime | None) -> tuple[Any, ...]:
-    """Slots that ended in (now - within, ended_by or now]."""
+def _ended(now: datetime, within: timedelta) -> tuple[Any, ...]:
+    """Slots that ended in (now - within, now]."""
     return (
         # A slot that ended has started: both bounds keep the starts index range short.
         S.c.starts_at >= now - within - timedelta(days=7),
         S.c.starts_at < now,
-        S.c.ends_at <= (ended_by or now),
+        S.c.ends_at <= now,
         S.c.ends_at > now - within,
     )
 
@@ -236,7 +236,7 @@ async def ended_slot_ids(
     query = (
         select(S.c.id, M.c.organisation_id)
         .join(M, M.c.id == S.c.mission_id)
-        .where(*_ended(now, within, None))
+        .where(*_ended(now, within))
         .order_by(S.c.ends_at, S.c.id)
     )
     async with db.reading("ended_slot_ids") as conn:
@@ -248,15 +248,16 @@ async def ended_slots(
     *,
     now: datetime,
     within: timedelta,
-    ended_by: datetime | None = None,
     only: Sequence[int] | None = None,
+    slots_where: Sequence[Any] = (),
     lines_where: Sequence[Any] = (),
 ) -> list[Roster]:
-    """Slots that ended in the last `within` (and by `ended_by`), among `only` if given, with
-    their volunteers matching `lines_where`, leaving out slots with nobody: two queries for
-    all of them, however many slots ended (a tick reads this every time)."""
-    ended = _ended(now, within, ended_by)
-    chosen = () if only is None else (S.c.id.in_(list(only)),)
+    """Slots that ended in the last `within`, among `only` if given and matching
+    `slots_where` (on slots and missions), with their volunteers matching `lines_where`,
+    leaving out slots with nobody: two queries for all of them, however many slots ended
+    (a tick reads this every time)."""
+    ended = _ended(now, within)
+    chosen = (*slots_where, *(() if only is None else (S.c.id.in_(list(only)),)))
     slot_query = (
         select(
             S.c.id,
@@ -277,6 +278,7 @@ async def ended_slots(
         select(A.c.id, A.c.slot_id, A.c.person_id, A.c.status, P.c.first_name)
         .join(P, P.c.id == A.c.person_id)
         .join(S, S.c.id == A.c.slot_id)
+        .join(M, M.c.id == S.c.mission_id)
         .where(*ended, *chosen, A.c.status.in_([*map(str, ROSTERED)]), *lines_where)
         .order_by(P.c.first_name, A.c.id)
     )
