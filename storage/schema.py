@@ -394,7 +394,6 @@ callout_recipients = Table(
     CheckConstraint("answer is null or answer in ('yes', 'no')", name="answer"),
     Index("ix_callout_recipients_callout_wave", "callout_id", "wave"),
     Index("ix_callout_recipients_person_created", "person_id", "created_at"),
-    Index("ix_callout_recipients_created", "created_at"),  # who reached the weekly cap
 )
 
 

@@ -1,4 +1,4 @@
-"""indexes for the scheduler's scans and callout targeting
+"""indexes for the scheduler's scans
 
 Revision ID: 0007
 Revises: 0005
@@ -39,11 +39,9 @@ def upgrade() -> None:
         sqlite_where=LATE_DUE,
         postgresql_where=LATE_DUE,
     )
-    op.create_index("ix_callout_recipients_created", "callout_recipients", ["created_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_callout_recipients_created", table_name="callout_recipients")
     op.drop_index("ix_applications_late_due", table_name="applications")
     op.drop_index("ix_applications_nudge_due", table_name="applications")
     op.drop_index("ix_slots_mission_ends", table_name="slots")
