@@ -238,12 +238,14 @@ applications = Table(
     # Only the applications the 3-day and 7-day scans still have to look at (0007).
     Index(
         "ix_applications_nudge_due",
+        "status",
         "created_at",
         sqlite_where=text("status = 'pending' AND nudged_at IS NULL"),
         postgresql_where=text("status = 'pending' AND nudged_at IS NULL"),
     ),
     Index(
         "ix_applications_late_due",
+        "status",
         "created_at",
         sqlite_where=text("status = 'pending' AND late_at IS NULL"),
         postgresql_where=text("status = 'pending' AND late_at IS NULL"),

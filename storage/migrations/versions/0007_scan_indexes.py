@@ -6,7 +6,9 @@ Create Date: 2026-12-06 05:30:00.000000
 
 Partial indexes hold only the rows a scan still has to look at (pending applications not
 yet nudged or flagged late), so a tick reads a handful of entries however large the table
-grows. Both SQLite and PostgreSQL build them; existing rows are indexed as they stand.
+grows. They lead with status like ix_applications_status_created, or SQLite's planner
+prefers that one and walks every pending application already nudged. Both SQLite and
+PostgreSQL build them; existing rows are indexed as they stand.
 """
 
 from collections.abc import Sequence
@@ -28,14 +30,14 @@ def upgrade() -> None:
     op.create_index(
         "ix_applications_nudge_due",
         "applications",
-        ["created_at"],
+        ["status", "created_at"],
         sqlite_where=NUDGE_DUE,
         postgresql_where=NUDGE_DUE,
     )
     op.create_index(
         "ix_applications_late_due",
         "applications",
-        ["created_at"],
+        ["status", "created_at"],
         sqlite_where=LATE_DUE,
         postgresql_where=LATE_DUE,
     )
