@@ -228,6 +228,7 @@ slots = Table(
     CheckConstraint("ends_at > starts_at", name="order"),
     Index("ix_slots_mission_starts", "mission_id", "starts_at"),
     Index("ix_slots_starts_at", "starts_at"),
+    Index("ix_slots_mission_ends", "mission_id", "ends_at"),  # missions whose last slot ended
 )
 
 applications = Table(
@@ -261,6 +262,21 @@ applications = Table(
     Index("ix_applications_status_created", "status", "created_at"),
     Index("ix_applications_offer_expires", "offer_expires_at"),
     Index("ix_applications_person_status", "person_id", "status"),
+    # Only the applications the 3-day and 7-day scans still have to look at (0007).
+    Index(
+        "ix_applications_nudge_due",
+        "status",
+        "created_at",
+        sqlite_where=text("status = 'pending' AND nudged_at IS NULL"),
+        postgresql_where=text("status = 'pending' AND nudged_at IS NULL"),
+    ),
+    Index(
+        "ix_applications_late_due",
+        "status",
+        "created_at",
+        sqlite_where=text("status = 'pending' AND late_at IS NULL"),
+        postgresql_where=text("status = 'pending' AND late_at IS NULL"),
+    ),
 )
 
 application_events = Table(

@@ -51,9 +51,10 @@ async def linked_commune(
     capacity: int = 2,
     group: bool = True,
     created: datetime = NOW,
+    name: str = "Mairie de Saint-Dizier",
 ) -> Commune:
     """A commune, its coordinator Nadia, its admin group (unless not), one mission."""
-    organisation = await commune(db)
+    organisation = await commune(db, name)
     nadia = await volunteer(db, 1, "Nadia")
     await organisations.join(db, nadia.id, organisation.invite_code)
     if group:

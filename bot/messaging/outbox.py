@@ -5,11 +5,14 @@ plain values so rendering never needs the database."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import schema
@@ -106,3 +109,35 @@ async def enqueue_many(
     statement = insert(table).returning(table.c.id, table.c.person_id, sort_by_parameter_order=True)
     result = await conn.execute(statement, rows)
     return {int(r.person_id): int(r.id) for r in result}
+
+
+@dataclass(frozen=True)
+class Once:
+    """One notification of a batch that must exist at most once (see enqueue_once)."""
+
+    dedupe_key: str
+    kind: str
+    payload: dict[str, Any]
+    person_id: int | None = None
+    chat_id: int | None = None
+
+
+async def enqueue_once_many(
+    conn: AsyncConnection,
+    notifications: Sequence[Once],
+    *,
+    priority: Priority = Priority.NORMAL,
+    not_before: datetime | None = None,
+) -> int:
+    """enqueue_once for a whole batch in one statement; keys queued before are skipped.
+    Returns how many were queued."""
+    if not notifications:
+        return 0
+    rows = [
+        _row(n.kind, n.person_id, n.chat_id, n.payload, priority, not_before, n.dedupe_key)
+        for n in notifications
+    ]
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    statement = dialect.insert(schema.outbox).on_conflict_do_nothing()
+    result = await conn.execute(statement.returning(schema.outbox.c.id), rows)
+    return len(result.all())

@@ -8,13 +8,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ApplicationStatus
-from bot.messaging.outbox import Priority, enqueue_once
+from bot.messaging.outbox import Once, enqueue_once_many
 from bot.runtime import Renfort
 from bot.scheduler.timing import FLAG_HOURS_BEFORE, attendance_ask_due, flag_due
-from bot.scheduler.upcoming import ORG, A, starting_between
-from bot.services.organisers import tell_organisation_once
+from bot.scheduler.upcoming import ORG, A, Upcoming, starting_between
+from bot.services.organisers import copies, recipients_of
 
 ATTENDANCE_CHECK = "attendance_check"
 ATTENDANCE_UNCONFIRMED = "attendance_unconfirmed"
@@ -24,6 +25,28 @@ ASK_HORIZON = timedelta(hours=16)
 # longer than this are rare enough to keep the scan short.
 FLAG_LOOKBACK = timedelta(days=1)
 ASKED = (ApplicationStatus.APPROVED,)
+# A backlog after downtime goes over several ticks, soonest slots first, so no single
+# transaction holds SQLite's write lock for long.
+PER_TICK = 300
+
+
+async def _claim(
+    conn: AsyncConnection, items: list[Upcoming], column: str, now: datetime
+) -> list[Upcoming]:
+    """Set `column` on the approved applications where it is still unset; those another
+    worker did first, or whose volunteer cancelled meanwhile, are left out."""
+    result = await conn.execute(
+        update(A)
+        .where(
+            A.c.id.in_([item.id for item in items]),
+            A.c[column].is_(None),
+            A.c.status == ApplicationStatus.APPROVED,
+        )
+        .values({column: now})
+        .returning(A.c.id)
+    )
+    claimed = set(result.scalars())
+    return [item for item in items if item.id in claimed]
 
 
 async def ask_attendance(renfort: Renfort, now: datetime) -> int:
@@ -41,34 +64,25 @@ async def ask_attendance(renfort: Renfort, now: datetime) -> int:
         item
         for item in candidates
         if attendance_ask_due(item.starts_at, item.zone) <= now < flag_due(item.starts_at)
-    ]
+    ][:PER_TICK]
     if not due:
         return 0
-    asked = 0
     async with db.transaction("ask_attendance") as conn:
-        for item in due:
-            result = await conn.execute(
-                update(A)
-                .where(
-                    A.c.id == item.id,
-                    A.c.attendance_asked_at.is_(None),
-                    A.c.status == ApplicationStatus.APPROVED,
+        asked = await _claim(conn, due, "attendance_asked_at", now)
+        await enqueue_once_many(
+            conn,
+            [
+                Once(
+                    f"{ATTENDANCE_CHECK}:{item.id}",
+                    ATTENDANCE_CHECK,
+                    item.snapshot(),
+                    person_id=item.person_id,
                 )
-                .values(attendance_asked_at=now)
-            )
-            if not result.rowcount:
-                continue  # another worker asked, or the volunteer cancelled meanwhile
-            await enqueue_once(
-                conn,
-                f"{ATTENDANCE_CHECK}:{item.id}",
-                ATTENDANCE_CHECK,
-                person_id=item.person_id,
-                payload=item.snapshot(),
-                priority=Priority.NORMAL,
-                not_before=now,
-            )
-            asked += 1
-    return asked
+                for item in asked
+            ],
+            not_before=now,
+        )
+    return len(asked)
 
 
 async def flag_unanswered(renfort: Renfort, now: datetime) -> int:
@@ -87,29 +101,16 @@ async def flag_unanswered(renfort: Renfort, now: datetime) -> int:
             ),
         )
     due = [item for item in candidates if flag_due(item.starts_at) <= now < item.ends_at]
+    due = due[:PER_TICK]
     if not due:
         return 0
-    flagged = 0
     async with db.transaction("flag_unanswered_attendance") as conn:
-        for item in due:
-            result = await conn.execute(
-                update(A)
-                .where(
-                    A.c.id == item.id,
-                    A.c.attendance_flagged_at.is_(None),
-                    A.c.status == ApplicationStatus.APPROVED,
-                )
-                .values(attendance_flagged_at=now)
-            )
-            if not result.rowcount:
-                continue
+        flagged = await _claim(conn, due, "attendance_flagged_at", now)
+        told = await recipients_of(conn, (item.organisation_id for item in flagged))
+        notices: list[Once] = []
+        for item in flagged:
             payload = item.snapshot() | {"volunteer_name": item.person_name}
-            await tell_organisation_once(
-                conn,
-                item.organisation_id,
-                f"{ATTENDANCE_UNCONFIRMED}:{item.id}",
-                ATTENDANCE_UNCONFIRMED,
-                payload,
-            )
-            flagged += 1
-    return flagged
+            key = f"{ATTENDANCE_UNCONFIRMED}:{item.id}"
+            notices += copies(key, ATTENDANCE_UNCONFIRMED, payload, told[item.organisation_id])
+        await enqueue_once_many(conn, notices)
+    return len(flagged)

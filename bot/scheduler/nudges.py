@@ -5,23 +5,26 @@ they may look elsewhere. The *_at columns make each step happen once, whoever ru
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ANSWER_WITHIN_DAYS, NUDGE_AFTER_DAYS, ApplicationStatus
-from bot.messaging.outbox import enqueue_once
+from bot.messaging.outbox import Once, enqueue_once_many
 from bot.runtime import Renfort
 from bot.services import audit
 from bot.services.applications import _snapshot as snapshot
-from bot.services.applications import fetch_application
-from bot.services.organisers import tell_organisation_once
-from bot.services.people import fetch_person
+from bot.services.applications import fetch_applications
+from bot.services.organisers import copies, recipients_of
 from storage import schema
 from storage.database import Database
 
-A, S = schema.applications, schema.slots
+A, S, P = schema.applications, schema.slots, schema.people
 BATCH = 50  # per tick and per transaction: a backlog drains at 100 a minute, ticks stay short
+# Inline, not a bound parameter: SQLite uses a partial index only when the query's own
+# terms repeat the index's condition literally (ix_applications_nudge_due, _late_due).
+PENDING = literal(str(ApplicationStatus.PENDING), literal_execute=True)
 
 
 async def _overdue(db: Database, column: str, days: int, now: datetime) -> list[int]:
@@ -32,9 +35,9 @@ async def _overdue(db: Database, column: str, days: int, now: datetime) -> list[
         select(A.c.id)
         .join(S, S.c.id == A.c.slot_id)
         .where(
-            A.c.status == ApplicationStatus.PENDING,
-            A.c.created_at <= now - timedelta(days=days),
+            A.c.status == PENDING,
             flag.is_(None),
+            A.c.created_at <= now - timedelta(days=days),
             S.c.starts_at > now,
         )
         .order_by(A.c.created_at)
@@ -44,18 +47,26 @@ async def _overdue(db: Database, column: str, days: int, now: datetime) -> list[
         return [int(i) for i in await conn.scalars(query)]
 
 
-async def _claim(conn: AsyncConnection, application_id: int, column: str, now: datetime) -> bool:
-    """Set the step's timestamp if still due; False when another run got there first."""
+async def _claim(
+    conn: AsyncConnection, application_ids: list[int], column: str, now: datetime
+) -> list[int]:
+    """Set the step's timestamp where still due; the ids another run got first are left out."""
     result = await conn.execute(
         update(A)
         .where(
-            A.c.id == application_id,
+            A.c.id.in_(application_ids),
             A.c.status == ApplicationStatus.PENDING,
             A.c[column].is_(None),
         )
         .values({column: now})
+        .returning(A.c.id)
     )
-    return bool(result.rowcount)
+    return sorted(int(i) for i in result.scalars())
+
+
+async def _first_names(conn: AsyncConnection, person_ids: set[int]) -> dict[int, str]:
+    rows = await conn.execute(select(P.c.id, P.c.first_name).where(P.c.id.in_(person_ids)))
+    return {int(r.id): str(r.first_name) for r in rows}
 
 
 async def nudge_one(db: Database, application_id: int, now: datetime) -> bool:
@@ -65,33 +76,33 @@ async def nudge_one(db: Database, application_id: int, now: datetime) -> bool:
 
 async def nudge_many(db: Database, application_ids: list[int], now: datetime) -> int:
     """Remind organisations of applications waiting for 3 days, in one transaction."""
-    done = 0
     async with db.transaction("nudge_applications") as conn:
-        for application_id in application_ids:
-            if not await _claim(conn, application_id, "nudged_at", now):
-                continue
-            view = await fetch_application(conn, application_id)
-            person = await fetch_person(conn, view.person_id)
+        claimed = await _claim(conn, application_ids, "nudged_at", now)
+        if not claimed:
+            return 0
+        views = await fetch_applications(conn, claimed)
+        names = await _first_names(conn, {v.person_id for v in views})
+        told = await recipients_of(conn, (v.organisation_id for v in views))
+        notices: list[Once] = []
+        entries: list[tuple[int, dict[str, Any]]] = []
+        for view in views:
             waited = (now - view.created_at).days
-            payload = snapshot(view) | {"volunteer_name": person.first_name, "days_waiting": waited}
-            await tell_organisation_once(
-                conn,
-                view.organisation_id,
-                f"nudge:application:{application_id}",
-                "application_nudge",
-                payload,
-            )
-            await audit.record(
-                conn,
-                "nudge_applications",
-                actor_id=None,
-                action="application.nudged",
-                subject_type="application",
-                subject_id=application_id,
-                days_waiting=waited,
-            )
-            done += 1
-    return done
+            payload = snapshot(view) | {
+                "volunteer_name": names.get(view.person_id, ""),
+                "days_waiting": waited,
+            }
+            key = f"nudge:application:{view.id}"
+            notices += copies(key, "application_nudge", payload, told[view.organisation_id])
+            entries.append((view.id, {"days_waiting": waited}))
+        await enqueue_once_many(conn, notices)
+        await audit.record_many(
+            conn,
+            "nudge_applications",
+            action="application.nudged",
+            subject_type="application",
+            entries=entries,
+        )
+        return len(views)
 
 
 async def flag_late_one(db: Database, application_id: int, now: datetime) -> bool:
@@ -101,29 +112,31 @@ async def flag_late_one(db: Database, application_id: int, now: datetime) -> boo
 
 async def flag_late_many(db: Database, application_ids: list[int], now: datetime) -> int:
     """Mark applications late and tell their volunteers, in one transaction."""
-    done = 0
     async with db.transaction("flag_late_applications") as conn:
-        for application_id in application_ids:
-            if not await _claim(conn, application_id, "late_at", now):
-                continue
-            view = await fetch_application(conn, application_id)
-            await enqueue_once(
-                conn,
-                f"late:application:{application_id}",
-                "application_late",
-                person_id=view.person_id,
-                payload=snapshot(view) | {"days": ANSWER_WITHIN_DAYS},
-            )
-            await audit.record(
-                conn,
-                "flag_late_applications",
-                actor_id=None,
-                action="application.late",
-                subject_type="application",
-                subject_id=application_id,
-            )
-            done += 1
-    return done
+        claimed = await _claim(conn, application_ids, "late_at", now)
+        if not claimed:
+            return 0
+        views = await fetch_applications(conn, claimed)
+        await enqueue_once_many(
+            conn,
+            [
+                Once(
+                    f"late:application:{view.id}",
+                    "application_late",
+                    snapshot(view) | {"days": ANSWER_WITHIN_DAYS},
+                    person_id=view.person_id,
+                )
+                for view in views
+            ],
+        )
+        await audit.record_many(
+            conn,
+            "flag_late_applications",
+            action="application.late",
+            subject_type="application",
+            entries=[(view.id, {}) for view in views],
+        )
+        return len(views)
 
 
 async def nudge_pending(renfort: Renfort, now: datetime) -> int:

@@ -5,15 +5,30 @@ or a second worker sends nothing twice; a bot down for a while still catches up.
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot.messaging.outbox import enqueue_once
+from sqlalchemy import and_, false, or_, select
+
+from bot.messaging.outbox import Once, enqueue_once_many
 from bot.runtime import Renfort
-from bot.services.feedback import ANSWER_WITHIN, request_key
-from bot.services.organisers import sent_keys, tell_organisation_once, unsent_recipients, zone_of
-from bot.services.rosters import Roster, ended_slots
+from bot.services.feedback import ANSWER_WITHIN, key_of, request_key
+from bot.services.organisers import (
+    recipient_key,
+    recipients_of,
+    sent_keys,
+    tell_organisation_once,
+    zone_of,
+)
+from bot.services.rosters import A, M, Roster, S, ended_slot_ids, ended_slots
+from storage import schema
 
 ROSTER_WITHIN = timedelta(days=2)  # a roster older than that would only be noise
 FEEDBACK_HOUR = 10  # local time, the day after the slot
+# A backlog after downtime goes over several ticks, so no transaction holds the lock long.
+ROSTERS_PER_TICK = 50
+OUTBOX = schema.outbox
+FEEDBACK_PER_TICK = 300
 
 
 def roster_key(slot_id: int) -> str:
@@ -21,19 +36,67 @@ def roster_key(slot_id: int) -> str:
 
 
 async def post_rosters(renfort: Renfort, now: datetime) -> int:
-    """Job: send each ended slot's roster, with present/absent buttons, to its organisation."""
+    """Job: send each ended slot's roster, with present/absent buttons, to its organisation.
+    Whose copy is still to send is worked out from the slots alone, for all at once; only
+    those slots' volunteers are read, and a few rosters go per tick."""
     db, posted = renfort.db, 0
-    for roster in await ended_slots(db, now=now, within=ROSTER_WITHIN):
-        key = roster_key(roster.slot_id)
-        async with db.reading("roster_recipients") as conn:
-            to = await unsent_recipients(conn, roster.organisation_id, key)
-        if not to:
-            continue
+    ended = await ended_slot_ids(db, now=now, within=ROSTER_WITHIN)
+    if not ended:
+        return 0
+    async with db.reading("roster_recipients") as conn:
+        told = await recipients_of(conn, (organisation_id for _slot, organisation_id in ended))
+        copies = {
+            slot_id: {recipient_key(roster_key(slot_id), t): t for t in told[organisation_id]}
+            for slot_id, organisation_id in ended
+        }
+        done = await sent_keys(conn, (key for keyed in copies.values() for key in keyed))
+    waiting = {
+        slot_id: to
+        for slot_id, keyed in copies.items()
+        if (to := [t for key, t in keyed.items() if key not in done])
+    }
+    if not waiting:
+        return 0
+    rosters = await ended_slots(
+        db, now=now, within=ROSTER_WITHIN, only=list(waiting)[:ROSTERS_PER_TICK]
+    )
+    for roster in rosters:
         async with db.transaction("post_roster") as conn:
             posted += await tell_organisation_once(
-                conn, roster.organisation_id, key, "slot_roster", roster.payload(), to=to
+                conn,
+                roster.organisation_id,
+                roster_key(roster.slot_id),
+                "slot_roster",
+                roster.payload(),
+                to=waiting[roster.slot_id],
             )
     return posted
+
+
+def ended_before_feedback_due(now: datetime, zone: ZoneInfo) -> datetime:
+    """Slots ended before this moment have their question due by `now` (feedback_due):
+    those of the day before yesterday and earlier, and yesterday's from 10:00 today."""
+    local = now.astimezone(zone)
+    passed = local.time() >= time(FEEDBACK_HOUR)
+    day = local.date() if passed else local.date() - timedelta(days=1)
+    return datetime.combine(day, time(0), zone)
+
+
+async def _feedback_due_slots(renfort: Renfort, now: datetime, within: timedelta) -> Any:
+    """An SQL term on slots and missions: the question about the slot is due by `now`, in
+    the mission's own zone (one bound per zone among the slots that ended lately)."""
+    zones = select(M.c.timezone).join(S, S.c.mission_id == M.c.id)
+    async with renfort.db.reading("feedback_zones") as conn:
+        names = await conn.scalars(
+            zones.where(S.c.ends_at <= now, S.c.ends_at > now - within).distinct()
+        )
+        bounds = [
+            (name, ended_before_feedback_due(now, zone_of(name, renfort.settings.timezone)))
+            for name in names
+        ]
+    if not bounds:
+        return false()
+    return or_(*(and_(M.c.timezone == name, S.c.ends_at < bound) for name, bound in bounds))
 
 
 def feedback_due(roster: Roster, renfort: Renfort) -> datetime:
@@ -44,27 +107,40 @@ def feedback_due(roster: Roster, renfort: Renfort) -> datetime:
 
 
 async def ask_feedback(renfort: Renfort, now: datetime) -> int:
-    """Job: ask every volunteer of yesterday's slots, marked or not, whether it went well."""
-    db, asked = renfort.db, 0
+    """Job: ask every volunteer of yesterday's slots, marked or not, whether it went well;
+    a bounded batch per tick, in one transaction."""
+    db = renfort.db
     within = ANSWER_WITHIN - timedelta(days=1)
-    for roster in await ended_slots(db, now=now, within=within):
-        if now < feedback_due(roster, renfort):
-            continue
-        async with db.reading("feedback_asked") as conn:
-            done = await sent_keys(conn, (request_key(v.application_id) for v in roster.lines))
-        todo = [v for v in roster.lines if request_key(v.application_id) not in done]
-        if not todo:
-            continue
-        base = roster.payload()
-        del base["volunteers"]  # a volunteer never sees who else was there
-        async with db.transaction("ask_feedback") as conn:
-            for line in todo:
-                found = await enqueue_once(
-                    conn,
-                    request_key(line.application_id),
-                    "feedback_request",
-                    person_id=line.person_id,
-                    payload=base | {"application_id": line.application_id},
-                )
-                asked += found is not None
-    return asked
+    # Only volunteers not asked yet, of slots whose question is due, come back.
+    rosters = await ended_slots(
+        db,
+        now=now,
+        within=within,
+        slots_where=(await _feedback_due_slots(renfort, now, within),),
+        lines_where=(~select(OUTBOX.c.id).where(OUTBOX.c.dedupe_key == key_of(A.c.id)).exists(),),
+    )
+    todo = [
+        (roster, line)
+        for roster in rosters
+        if now >= feedback_due(roster, renfort)
+        for line in roster.lines
+    ]
+    if not todo:
+        return 0
+    questions = []
+    bases: dict[int, dict[str, Any]] = {}
+    for roster, line in todo[:FEEDBACK_PER_TICK]:
+        if roster.slot_id not in bases:
+            bases[roster.slot_id] = roster.payload()
+            del bases[roster.slot_id]["volunteers"]  # a volunteer never sees who else came
+        base = bases[roster.slot_id]
+        questions.append(
+            Once(
+                request_key(line.application_id),
+                "feedback_request",
+                base | {"application_id": line.application_id},
+                person_id=line.person_id,
+            )
+        )
+    async with db.transaction("ask_feedback") as conn:
+        return await enqueue_once_many(conn, questions)

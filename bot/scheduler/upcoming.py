@@ -98,8 +98,10 @@ async def starting_between(
     statuses: Sequence[ApplicationStatus],
     *,
     extra: Sequence[Any] = (),
+    limit: int | None = None,
 ) -> list[Upcoming]:
-    """Applications in `statuses` whose slot starts in (after, until], soonest first."""
+    """Applications in `statuses` whose slot starts in (after, until], soonest first; at
+    most `limit` of them, so a backlog is read a bounded batch at a time."""
     query = (
         select(
             A.c.id,
@@ -135,6 +137,7 @@ async def starting_between(
             *extra,
         )
         .order_by(S.c.starts_at, A.c.id)
+        .limit(limit)
     )
     return [_upcoming(row) for row in (await conn.execute(query)).all()]
 

@@ -150,6 +150,16 @@ async def fetch_application(conn: AsyncConnection, application_id: int) -> Appli
     return await _view(conn, row)
 
 
+async def fetch_applications(
+    conn: AsyncConnection, application_ids: list[int]
+) -> list[ApplicationView]:
+    """Several applications in one query, by id (a scheduled job's batch)."""
+    if not application_ids:
+        return []
+    query = _view_query().where(A.c.id.in_(application_ids)).order_by(A.c.id)
+    return [await _view(conn, row) for row in (await conn.execute(query)).all()]
+
+
 async def get_application(db: Database, application_id: int) -> ApplicationView:
     async with db.reading("get_application") as conn:
         return await fetch_application(conn, application_id)

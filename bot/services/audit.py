@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert
@@ -30,4 +31,34 @@ async def record(
             subject_id=subject_id,
             details=details,
         )
+    )
+
+
+async def record_many(
+    conn: AsyncConnection,
+    transaction: str,
+    *,
+    action: str,
+    subject_type: str,
+    entries: Sequence[tuple[int, dict[str, Any]]],
+) -> None:
+    """The same unattended action (actor None) on many subjects: (subject id, details) each,
+    in one batched insert."""
+    if not entries:
+        return
+    at = schema.now()
+    await conn.execute(
+        insert(schema.audit_log),
+        [
+            {
+                "at": at,
+                "transaction": transaction,
+                "actor_id": None,
+                "action": action,
+                "subject_type": subject_type,
+                "subject_id": subject_id,
+                "details": details,
+            }
+            for subject_id, details in entries
+        ],
     )

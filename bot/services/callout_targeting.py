@@ -2,23 +2,26 @@
 interested in the domains, reachable on an allowed channel, free at that time, not asked
 too often lately. Quiet hours decide when a non-urgent wave may go.
 
-One pass reads the people inside the radius's bounding box (a single indexed-free scan
-SQLite does fast) and the few exclusion sets, then measures and ranks in Python: correlated
-subqueries per person cost more than the whole pass on a large register."""
+The whole rule is one SQL query: the radius's bounding box narrows the people, the
+haversine distance and the ranking are computed by the database, and the exclusion sets
+(busy, on the slot, capped, already asked) are anti-joins it builds once. A preview is a
+COUNT over it and a wave reads only its own first rows, so a register of a million people
+never travels into Python."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Float, String, and_, case, cast, func, null, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import HOLDING, ApplicationStatus, GeoPoint
-from bot.geo import bounding_box, haversine_km
+from bot.geo import EARTH_RADIUS_KM, bounding_box
 from storage import schema
 
 P, A, S, R = schema.people, schema.applications, schema.slots, schema.callout_recipients
@@ -74,7 +77,7 @@ def _reachable(channels: Sequence[str]) -> Any:
     return or_(*ways) if ways else P.c.id.is_(None)
 
 
-async def _excluded(conn: AsyncConnection, target: Target, now: datetime) -> set[int]:
+def _excluded(target: Target, now: datetime) -> list[Any]:
     """People busy at that time, already on the slot, already asked, asked enough, or who
     blocked the organisation."""
     busy = (
@@ -103,7 +106,6 @@ async def _excluded(conn: AsyncConnection, target: Target, now: datetime) -> set
         .join(S, S.c.mission_id == M.c.id)
         .where(S.c.id == target.slot_id)
     )
-    excluded: set[int] = set()
     queries = [busy, on_slot, capped, blocking]
     if target.callout_id is not None:
         # Someone whose call was withdrawn unsent never heard of it: they may be asked again.
@@ -116,51 +118,104 @@ async def _excluded(conn: AsyncConnection, target: Target, now: datetime) -> set
             .select_from(R.outerjoin(outbox, outbox.c.id == R.c.outbox_id))
             .where(R.c.callout_id == target.callout_id, heard)
         )
-    for query in queries:
-        excluded.update(await conn.scalars(query))
-    return excluded
+    return queries
 
 
-def _rank(row: Any, distance: float | None) -> tuple[bool, int, int, float, int]:
-    step = 0 if distance is None else round(distance / DISTANCE_STEP_KM)
-    return (
-        row.no_show_count >= UNRELIABLE_FROM,
-        step,
-        -row.attended_count,
-        distance or 0.0,
-        row.id,
+def _distance(point: GeoPoint) -> Any:
+    """haversine_km in SQL, term for term (SQLite's math functions and PostgreSQL's agree
+    with Python's libm), so the database ranks exactly as the Python version did."""
+    lat1, lon1 = math.radians(point.latitude), math.radians(point.longitude)
+    lat2, lon2 = func.radians(P.c.latitude), func.radians(P.c.longitude)
+    h = func.power(func.sin((lat2 - lat1) / 2), 2) + math.cos(lat1) * func.cos(lat2) * func.power(
+        func.sin((lon2 - lon1) / 2), 2
     )
+    return 2 * EARTH_RADIUS_KM * func.asin(func.sqrt(h))
 
 
-async def candidates(conn: AsyncConnection, target: Target, now: datetime) -> list[Candidate]:
-    """Everyone the callout may still ask, in the order they should be asked."""
-    columns = [P.c.id, P.c.latitude, P.c.longitude, P.c.no_show_count, P.c.attended_count]
-    if target.domains:
-        columns.append(P.c.interests)
-    conditions: list[Any] = [P.c.registered_at.is_not(None), _reachable(target.channels)]
-    measured = target.point is not None and target.radius_km is not None
-    if measured:
-        assert target.point is not None and target.radius_km is not None
+def _interested(domains: Sequence[str]) -> Any:
+    """interests (a JSON list of domain keys) holds one of `domains`: the quoted key in its
+    text, which no other key contains."""
+    text = cast(P.c.interests, String)
+    return or_(*(text.like(f'%"{domain}"%') for domain in domains))
+
+
+def _pool(target: Target, now: datetime) -> tuple[Any, Any]:
+    """Everyone the callout may still ask as a subquery with their distance (NULL where it
+    does not matter or is unknown), and the term keeping those within the radius. The
+    terms go cheapest first: the bounding box, the flags, the exclusions. OFFSET 0 keeps
+    the database from inlining the subquery, which would compute the distance again for
+    every place it is used."""
+    conditions: list[Any] = []
+    distance: Any = cast(null(), Float)  # typed, or PostgreSQL cannot round it
+    if target.point is not None:
+        distance = case((P.c.latitude.is_(None), null()), else_=_distance(target.point))
+    if target.point is not None and target.radius_km is not None:
         lat_min, lat_max, lon_min, lon_max = bounding_box(target.point, target.radius_km)
         conditions += [
             P.c.latitude.between(lat_min, lat_max),
             P.c.longitude.between(lon_min, lon_max),
         ]
-    excluded = await _excluded(conn, target, now)
-    wanted = set(target.domains)
-    ranked: list[tuple[tuple[bool, int, int, float, int], Candidate]] = []
-    result = await conn.stream(select(*columns).where(*conditions))
+    conditions += [P.c.registered_at.is_not(None), _reachable(target.channels)]
+    if target.domains:
+        conditions.append(_interested(target.domains))
+    conditions += [P.c.id.not_in(query) for query in _excluded(target, now)]
+    pool = (
+        select(P.c.id, P.c.no_show_count, P.c.attended_count, distance.label("distance_km"))
+        .where(*conditions)
+        .offset(0)
+        .subquery("pool")
+    )
+    if target.point is None or target.radius_km is None:
+        return pool, true()
+    return pool, pool.c.distance_km <= target.radius_km
+
+
+def _order(pool: Any) -> list[Any]:
+    """Reliable before unreliable, then by steps of distance, experience, distance, id."""
+    distance = pool.c.distance_km
+    return [
+        case((pool.c.no_show_count >= UNRELIABLE_FROM, 1), else_=0),
+        func.coalesce(func.round(distance / DISTANCE_STEP_KM), 0),
+        -pool.c.attended_count,
+        func.coalesce(distance, 0.0),
+        pool.c.id,
+    ]
+
+
+def ranked(target: Target, now: datetime, limit: int | None = None) -> Any:
+    """The candidates as a SELECT of (person_id, distance_km, position), best first; what a
+    wave inserts from without reading it. The first `limit` are picked by a bounded sort,
+    then numbered: numbering the whole pool would sort all of it."""
+    pool, within = _pool(target, now)
+    keys = [key.label(f"key_{n}") for n, key in enumerate(_order(pool))]
+    best = (
+        select(pool.c.id.label("person_id"), pool.c.distance_km, *keys)
+        .where(within)
+        .order_by(*keys)
+        .limit(limit)
+        .subquery()
+    )
+    order = [best.c[key.name] for key in keys]
+    return select(
+        best.c.person_id,
+        best.c.distance_km,
+        func.row_number().over(order_by=order).label("position"),
+    ).order_by(*order)
+
+
+async def count_matching(conn: AsyncConnection, target: Target, now: datetime) -> int:
+    """How many people the callout may still ask."""
+    pool, within = _pool(target, now)
+    return int(await conn.scalar(select(func.count()).select_from(pool).where(within)) or 0)
+
+
+async def candidates(
+    conn: AsyncConnection, target: Target, now: datetime, *, limit: int | None = None
+) -> list[Candidate]:
+    """Everyone the callout may still ask (the first `limit`), in the order they should be
+    asked."""
+    result = await conn.stream(ranked(target, now, limit))
+    found: list[Candidate] = []
     async for rows in result.partitions(5000):
-        for row in rows:
-            if row.id in excluded:
-                continue
-            if wanted and not wanted.intersection(row.interests or ()):
-                continue
-            distance = None
-            if target.point is not None and row.latitude is not None:
-                distance = haversine_km(target.point, GeoPoint(row.latitude, row.longitude))
-            if measured and (distance is None or distance > (target.radius_km or 0)):
-                continue
-            ranked.append((_rank(row, distance), Candidate(row.id, distance)))
-    ranked.sort(key=lambda item: item[0])
-    return [candidate for _, candidate in ranked]
+        found.extend(Candidate(int(r.person_id), r.distance_km) for r in rows)
+    return found

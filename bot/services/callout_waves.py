@@ -5,20 +5,37 @@ after a crash never sends the same wave twice."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Numeric,
+    Row,
+    String,
+    cast,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import GeoPoint, MissionStatus
-from bot.messaging.outbox import Priority, enqueue_many
+from bot.messaging.outbox import Priority
 from bot.services import audit
-from bot.services.callout_targeting import Target, candidates, quiet_until
+from bot.services.callout_targeting import Target, count_matching, quiet_until, ranked
 from bot.services.missions import count_taken
 from bot.services.organisers import tell_organisation_once
 from storage import schema
+from storage.schema import UTCDateTime
 
 C, R, S, M, ORG = (
     schema.callouts,
@@ -213,9 +230,10 @@ async def run_wave(
         await conn.execute(claim.values(next_wave_at=quiet, updated_at=now))
         return 0
     tally = await counts(conn, row.id)
-    pool = await candidates(conn, target_of(row), now)
-    chosen = pool[: wave_size(row, int(tally.taken), int(tally.possible))]
-    if not chosen:
+    target = target_of(row)
+    pool = await count_matching(conn, target, now)
+    size = wave_size(row, int(tally.taken), int(tally.possible))
+    if min(pool, size) == 0:
         done = await conn.execute(
             claim.values(status="exhausted", next_wave_at=None, pool_left=0, updated_at=now)
         )
@@ -228,38 +246,13 @@ async def run_wave(
         claim.values(
             waves_sent=wave,
             next_wave_at=now + wait,
-            pool_left=len(pool) - len(chosen),
+            pool_left=pool - min(pool, size),
             updated_at=now,
         )
     )
     if not claimed.rowcount:
         return 0
-    payload = snapshot(row)
-    queued = await enqueue_many(
-        conn,
-        CALLOUT,
-        {c.person_id: payload | {"distance_km": _rounded(c.distance_km)} for c in chosen},
-        priority=Priority.BULK,
-        not_before=now,
-    )
-    withdrawn = await _withdrawn_rows(conn, row.id, [c.person_id for c in chosen])
-    fresh: list[dict[str, Any]] = []
-    for rank, candidate in enumerate(chosen, int(tally.asked) + 1):
-        values = {
-            "wave": wave,
-            "rank": rank,
-            "distance_km": candidate.distance_km,
-            "outbox_id": queued[candidate.person_id],
-            "created_at": now,
-        }
-        if candidate.person_id in withdrawn:
-            await conn.execute(
-                update(R).where(R.c.id == withdrawn[candidate.person_id]).values(**values)
-            )
-        else:
-            fresh.append({"callout_id": row.id, "person_id": candidate.person_id, **values})
-    if fresh:
-        await conn.execute(insert(R), fresh)
+    asked = await _ask(conn, row, ranked(target, now, size), wave, int(tally.asked), now)
     await audit.record(
         conn,
         transaction,
@@ -268,25 +261,99 @@ async def run_wave(
         subject_type="callout",
         subject_id=row.id,
         wave=wave,
-        asked=len(chosen),
-        pool_left=len(pool) - len(chosen),
+        asked=asked,
+        pool_left=pool - asked,
     )
-    return len(chosen)
+    return asked
 
 
-async def _withdrawn_rows(
-    conn: AsyncConnection, callout_id: int, person_ids: list[int]
-) -> dict[int, int]:
-    """Recipient rows of people asked again after their first call was withdrawn unsent."""
-    # Every earlier row of the callout, then a set lookup: an IN list of a whole wave is
-    # too long for SQLite's parameter limit.
-    wanted = set(person_ids)
-    rows = await conn.execute(select(R.c.person_id, R.c.id).where(R.c.callout_id == callout_id))
-    return {int(r.person_id): int(r.id) for r in rows if r.person_id in wanted}
+def _key(callout_id: Any, wave: Any, person_id: Any) -> Any:
+    """The outbox key of one person's call in one wave, which ties the recipient row to its
+    message without reading either back."""
+    return (
+        literal(f"{CALLOUT}:")
+        + cast(callout_id, String)
+        + literal(":")
+        + cast(wave, String)
+        + literal(":")
+        + cast(person_id, String)
+    )
 
 
-def _rounded(distance: float | None) -> float | None:
-    return None if distance is None else round(distance, 1)
+def _with_distance(conn: AsyncConnection, base: dict[str, Any], distance: Any) -> Any:
+    """The callout's payload with the person's distance (to 0.1 km), built by the database."""
+    text = json.dumps(base)
+    if conn.dialect.name == "sqlite":
+        return func.json_set(text, "$.distance_km", func.round(distance, 1))
+    added = func.jsonb_build_object("distance_km", func.round(cast(distance, Numeric), 1))
+    return cast(cast(literal(text), JSONB).op("||")(added), JSON)
+
+
+async def _ask(
+    conn: AsyncConnection, row: Row[Any], chosen: Any, wave: int, asked: int, now: datetime
+) -> int:
+    """Record the wave's people and queue their messages with INSERT ... SELECT, nobody read
+    into Python; someone whose earlier call was withdrawn unsent gets their row back."""
+    picked = chosen.subquery()
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    recorded = dialect.insert(R).from_select(
+        ["callout_id", "person_id", "wave", "rank", "distance_km", "outbox_id", "created_at"],
+        select(
+            literal(row.id),
+            picked.c.person_id,
+            literal(wave),
+            picked.c.position + asked,
+            picked.c.distance_km,
+            null(),
+            literal(now, UTCDateTime()),
+        ).where(true()),  # SQLite needs a WHERE to read ON CONFLICT as the upsert's
+    )
+    upsert = recorded.on_conflict_do_update(
+        index_elements=[R.c.callout_id, R.c.person_id],
+        set_={
+            "wave": recorded.excluded.wave,
+            "rank": recorded.excluded.rank,
+            "distance_km": recorded.excluded.distance_km,
+            "outbox_id": null(),
+            "created_at": recorded.excluded.created_at,
+        },
+    )
+    count = int((await conn.execute(upsert)).rowcount or 0)
+    this_wave = (R.c.callout_id == row.id, R.c.wave == wave)
+    queued_at = schema.now()
+    await conn.execute(
+        insert(OUTBOX).from_select(
+            [
+                "kind",
+                "person_id",
+                "payload",
+                "priority",
+                "status",
+                "not_before",
+                "attempts",
+                "created_at",
+                "dedupe_key",
+            ],
+            select(
+                literal(CALLOUT),
+                R.c.person_id,
+                _with_distance(conn, snapshot(row), R.c.distance_km),
+                literal(int(Priority.BULK)),
+                literal("pending"),
+                literal(now, UTCDateTime()),
+                literal(0),
+                literal(queued_at, UTCDateTime()),
+                _key(R.c.callout_id, R.c.wave, R.c.person_id),
+            ).where(*this_wave),
+        )
+    )
+    message = (
+        select(OUTBOX.c.id)
+        .where(OUTBOX.c.dedupe_key == _key(R.c.callout_id, R.c.wave, R.c.person_id))
+        .scalar_subquery()
+    )
+    await conn.execute(update(R).where(*this_wave).values(outbox_id=message))
+    return count
 
 
 async def _tell_exhausted(

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain import DOMAINS, MissionStatus
 from bot.services import audit, review
 from bot.services.callout_answers import answer
-from bot.services.callout_targeting import CHANNELS, Target, candidates, quiet_until
+from bot.services.callout_targeting import CHANNELS, Target, count_matching, quiet_until
 from bot.services.callout_views import (
     OPEN,
     CalloutAnswer,
@@ -122,7 +122,7 @@ async def preview(
         slot = await _slot(conn, db, slot_id, lock=False)
         if slot.organisation_id != organisation_id:
             raise NotFound("slot_not_found")
-        return len(await candidates(conn, _target(slot, targeting), now))
+        return await count_matching(conn, _target(slot, targeting), now)
 
 
 async def launch(

@@ -61,7 +61,7 @@ async def awaiting_answer(db: Database, *, person_id: int, now: datetime) -> int
     query = (
         select(A.c.id)
         .join(S, S.c.id == A.c.slot_id)
-        .join(OUTBOX, OUTBOX.c.dedupe_key == _key_of(A.c.id))
+        .join(OUTBOX, OUTBOX.c.dedupe_key == key_of(A.c.id))
         .where(
             A.c.person_id == person_id,
             A.c.status.in_([*map(str, ROSTERED)]),
@@ -83,6 +83,6 @@ async def awaiting_answer(db: Database, *, person_id: int, now: datetime) -> int
     return None if found is None else int(found)
 
 
-def _key_of(application_id: ColumnElement[int]) -> ColumnElement[str]:
+def key_of(application_id: ColumnElement[int]) -> ColumnElement[str]:
     """request_key() in SQL, so the question is found through the outbox's unique index."""
     return literal(KEY_PREFIX, String) + cast(application_id, String)

@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.messaging.outbox import Priority, enqueue_once
+from bot.messaging.outbox import Once, Priority, enqueue_once
 from bot.services.organisations import admin_chat_ids, coordinator_ids
 from storage import schema
 
 Recipient = tuple[str, int]  # ("chat", telegram chat id) or ("person", person id)
+KEYS_PER_QUERY = 500  # well inside every backend's limit on bound parameters
 
 
 async def recipients(conn: AsyncConnection, organisation_id: int) -> list[Recipient]:
@@ -25,9 +26,50 @@ async def recipients(conn: AsyncConnection, organisation_id: int) -> list[Recipi
     return [("person", person_id) for person_id in await coordinator_ids(conn, organisation_id)]
 
 
+async def recipients_of(
+    conn: AsyncConnection, organisation_ids: Iterable[int]
+) -> dict[int, list[Recipient]]:
+    """recipients() for many organisations in two queries, for a scheduled job's batch."""
+    wanted = sorted(set(organisation_ids))
+    ac, m = schema.admin_chats, schema.members
+    found: dict[int, list[Recipient]] = {o: [] for o in wanted}
+    chats = await conn.execute(
+        select(ac.c.organisation_id, ac.c.telegram_chat_id)
+        .where(ac.c.organisation_id.in_(wanted))
+        .order_by(ac.c.id)
+    )
+    for org, chat_id in chats:
+        found[int(org)].append(("chat", int(chat_id)))
+    alone = [o for o in wanted if not found[o]]
+    if alone:
+        members = await conn.execute(
+            select(m.c.organisation_id, m.c.person_id)
+            .where(m.c.organisation_id.in_(alone))
+            .order_by(m.c.id)
+        )
+        for org, person_id in members:
+            found[int(org)].append(("person", int(person_id)))
+    return found
+
+
 def recipient_key(key: str, recipient: Recipient) -> str:
     """The dedupe key of one copy: the outbox allows each key once, copies need their own."""
     return f"{key}:{recipient[0]}:{recipient[1]}"
+
+
+def copies(key: str, kind: str, payload: dict[str, Any], to: Iterable[Recipient]) -> list[Once]:
+    """`kind` for each recipient under its own key, for a batch queued with
+    enqueue_once_many (tell_organisation_once, many at a time)."""
+    return [
+        Once(
+            recipient_key(key, (who, ident)),
+            kind,
+            payload,
+            person_id=ident if who == "person" else None,
+            chat_id=ident if who == "chat" else None,
+        )
+        for who, ident in to
+    ]
 
 
 async def tell_organisation_once(
@@ -60,11 +102,13 @@ async def tell_organisation_once(
 async def sent_keys(conn: AsyncConnection, keys: Iterable[str]) -> set[str]:
     """Which of `keys` the outbox already holds (one indexed lookup, not one per key)."""
     wanted = list(keys)
-    if not wanted:
-        return set()
     o = schema.outbox
-    rows = await conn.scalars(select(o.c.dedupe_key).where(o.c.dedupe_key.in_(wanted)))
-    return {str(r) for r in rows}
+    found: set[str] = set()
+    for start in range(0, len(wanted), KEYS_PER_QUERY):
+        chunk = wanted[start : start + KEYS_PER_QUERY]
+        rows = await conn.scalars(select(o.c.dedupe_key).where(o.c.dedupe_key.in_(chunk)))
+        found.update(str(r) for r in rows)
+    return found
 
 
 async def unsent_recipients(

@@ -226,17 +226,89 @@ async def mark_attendance(
         return Marked(await fetch_roster(conn, row.slot_id), changed=True)
 
 
-async def ended_slots(db: Database, *, now: datetime, within: timedelta) -> list[Roster]:
-    """Slots that ended in the last `within` and have someone to mark."""
+def _ended(now: datetime, within: timedelta) -> tuple[Any, ...]:
+    """Slots that ended in (now - within, now]."""
+    return (
+        # A slot that ended has started: both bounds keep the starts index range short.
+        S.c.starts_at >= now - within - timedelta(days=7),
+        S.c.starts_at < now,
+        S.c.ends_at <= now,
+        S.c.ends_at > now - within,
+    )
+
+
+async def ended_slot_ids(
+    db: Database, *, now: datetime, within: timedelta
+) -> list[tuple[int, int]]:
+    """(slot, organisation) of every slot that ended in the last `within`, without its
+    volunteers: enough to see whose roster is still to send."""
     query = (
-        select(S.c.id)
-        .where(
-            S.c.starts_at >= now - within - timedelta(days=7),  # lets the starts index narrow
-            S.c.ends_at <= now,
-            S.c.ends_at > now - within,
-        )
+        select(S.c.id, M.c.organisation_id)
+        .join(M, M.c.id == S.c.mission_id)
+        .where(*_ended(now, within))
         .order_by(S.c.ends_at, S.c.id)
     )
+    async with db.reading("ended_slot_ids") as conn:
+        return [(int(r.id), int(r.organisation_id)) for r in await conn.execute(query)]
+
+
+async def ended_slots(
+    db: Database,
+    *,
+    now: datetime,
+    within: timedelta,
+    only: Sequence[int] | None = None,
+    slots_where: Sequence[Any] = (),
+    lines_where: Sequence[Any] = (),
+) -> list[Roster]:
+    """Slots that ended in the last `within`, among `only` if given and matching
+    `slots_where` (on slots and missions), with their volunteers matching `lines_where`,
+    leaving out slots with nobody: two queries for all of them, however many slots ended
+    (a tick reads this every time)."""
+    ended = _ended(now, within)
+    chosen = (*slots_where, *(() if only is None else (S.c.id.in_(list(only)),)))
+    slot_query = (
+        select(
+            S.c.id,
+            S.c.starts_at,
+            S.c.ends_at,
+            S.c.capacity,
+            M.c.title,
+            M.c.timezone,
+            M.c.organisation_id,
+            ORGS.c.name,
+        )
+        .join(M, M.c.id == S.c.mission_id)
+        .join(ORGS, ORGS.c.id == M.c.organisation_id)
+        .where(*ended, *chosen)
+        .order_by(S.c.ends_at, S.c.id)
+    )
+    line_query = (
+        select(A.c.id, A.c.slot_id, A.c.person_id, A.c.status, P.c.first_name)
+        .join(P, P.c.id == A.c.person_id)
+        .join(S, S.c.id == A.c.slot_id)
+        .join(M, M.c.id == S.c.mission_id)
+        .where(*ended, *chosen, A.c.status.in_([*map(str, ROSTERED)]), *lines_where)
+        .order_by(P.c.first_name, A.c.id)
+    )
     async with db.reading("ended_slots") as conn:
-        rosters = [await fetch_roster(conn, int(i)) for i in await conn.scalars(query)]
-    return [r for r in rosters if r.lines]
+        lines: dict[int, list[RosterLine]] = {}
+        for r in await conn.execute(line_query):
+            line = RosterLine(r.id, r.person_id, r.first_name, ApplicationStatus(r.status))
+            lines.setdefault(int(r.slot_id), []).append(line)
+        slots = (await conn.execute(slot_query)).all() if lines else []
+    return [
+        Roster(
+            slot_id=slot.id,
+            mission_title=slot.title,
+            organisation_id=slot.organisation_id,
+            organisation_name=slot.name,
+            timezone=slot.timezone,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            capacity=slot.capacity,
+            lines=tuple(lines[slot.id]),
+        )
+        for slot in slots
+        if slot.id in lines
+    ]
