@@ -18,6 +18,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.config import ConfigError, Settings
 from bot.geo import Geocoder
+from bot.i18n import check_catalogues
 from bot.messaging.channel import Channel
 from bot.messaging.dispatcher import Dispatcher
 from bot.messaging.sms_channel import SmsChannel
@@ -89,6 +90,9 @@ class Service:
 
     async def start(self) -> None:
         settings = self.settings
+        # Before anything answers anyone: without its catalogues Renfort would speak English
+        # to every French-speaking person without a word in the log.
+        check_catalogues()
         if settings.sms_enabled and not settings.public_url:
             raise ConfigError("PUBLIC_URL: SMS needs the public address Twilio calls back")
         sock = bind_http(settings)
