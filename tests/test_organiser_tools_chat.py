@@ -35,7 +35,7 @@ async def test_export_poster_and_calendar_feed_from_the_admin_group(tmp_path: Pa
         await bot.say(COORDINATOR, "/export", chat_id=GROUP)
         picker = await bot.double.wait_for(GROUP, after=before, button="Assesseur")
         await bot.tap(COORDINATOR, picker, "Assesseur")
-        export = await bot.double.wait_for(GROUP, "", after=0, timeout=10, document=".csv")
+        export = await bot.double.wait_for(GROUP, "", after=0, timeout=30, document=".csv")
         assert export.document_data is not None
         rows = list(csv.reader(io.StringIO(export.document_data.decode("utf-8-sig"))))
         assert any("Camille" in row for row in rows[1:])

@@ -12,8 +12,9 @@ from bot.i18n import Translator
 from bot.messaging.channel import Rejected, Sent, Transient, Unreachable
 from bot.messaging.dispatcher import Dispatcher
 from bot.messaging.outbox import enqueue
+from bot.messaging.ratelimit import RateLimiter
 from bot.messaging.render import Rendered, UnknownNotification
-from bot.messaging.sms_channel import SmsChannel, sms_text
+from bot.messaging.sms_channel import SmsChannel, no_chat_window, sms_text
 from bot.runtime import Renfort
 from bot.sandbox.twilio_double import TwilioDouble
 from bot.services import phones
@@ -42,7 +43,10 @@ def channel_for(db: Database, twilio: TwilioDouble, **overrides: Any) -> SmsChan
     renfort = sms_renfort(
         db, FakeClock(NOW), twilio_api_url=twilio.base_url, public_url=NOWHERE, **overrides
     )
-    return SmsChannel(renfort)
+    # The limiter's time stands still: what it counted cannot expire before the test looks,
+    # however slow the machine (its own timing is tested in test_ratelimit.py).
+    limiter = RateLimiter(renfort.settings.sms_rate, no_chat_window, clock=lambda: 0.0)
+    return SmsChannel(renfort, limiter=limiter)
 
 
 @pytest.fixture

@@ -313,7 +313,7 @@ class TelegramDouble:
         contains: str = "",
         *,
         after: int = 0,
-        timeout: float = 10.0,
+        timeout: float = 30.0,
         button: str = "",
         document: str = "",
     ) -> SentMessage:
