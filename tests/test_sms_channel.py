@@ -39,12 +39,16 @@ async def twilio() -> AsyncIterator[TwilioDouble]:
         await double.stop()
 
 
-def channel_for(db: Database, twilio: TwilioDouble, **overrides: Any) -> SmsChannel:
+def channel_for(
+    db: Database, twilio: TwilioDouble, *, still_time: bool = False, **overrides: Any
+) -> SmsChannel:
+    """`still_time`: the limiter's clock stands still, so what it counted cannot expire
+    before the test looks, however slow the machine (its timing is test_ratelimit.py's)."""
     renfort = sms_renfort(
         db, FakeClock(NOW), twilio_api_url=twilio.base_url, public_url=NOWHERE, **overrides
     )
-    # The limiter's time stands still: what it counted cannot expire before the test looks,
-    # however slow the machine (its own timing is tested in test_ratelimit.py).
+    if not still_time:
+        return SmsChannel(renfort)
     limiter = RateLimiter(renfort.settings.sms_rate, no_chat_window, clock=lambda: 0.0)
     return SmsChannel(renfort, limiter=limiter)
 
@@ -126,7 +130,7 @@ async def test_wrong_credentials_wait_for_the_operator(
 async def test_the_rate_counts_every_part_of_a_long_sms(
     sqlite_db: Database, twilio: TwilioDouble
 ) -> None:
-    sms = channel_for(sqlite_db, twilio, sms_rate=3.0)
+    sms = channel_for(sqlite_db, twilio, still_time=True, sms_rate=3.0)
     try:
         sms.limiter.consume(PHONE).finish()  # the part the dispatcher counts for every send
         await sms.send(PHONE, Rendered("a" * 400))
@@ -135,10 +139,16 @@ async def test_the_rate_counts_every_part_of_a_long_sms(
         await sms.close()
 
 
-async def test_replies_sent_in_twiml_use_the_same_rate(channel: SmsChannel) -> None:
-    for _ in range(10):
-        channel.count_reply(PHONE, "Bonjour")
-    assert channel.limiter.overall_delay() > 0
+async def test_replies_sent_in_twiml_use_the_same_rate(
+    sqlite_db: Database, twilio: TwilioDouble
+) -> None:
+    channel = channel_for(sqlite_db, twilio, still_time=True)
+    try:
+        for _ in range(10):
+            channel.count_reply(PHONE, "Bonjour")
+        assert channel.limiter.overall_delay() > 0
+    finally:
+        await channel.close()
 
 
 def test_notifications_render_as_one_sms_in_the_persons_language(channel: SmsChannel) -> None:
