@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck catalogs catalogs-update pytest bench clean constraints
+.PHONY: run test lint typecheck catalogs catalogs-update pytest bench clean constraints floors
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Renfort needs Python 3.11 ($(PYTHON) not found)"; exit 1; }
@@ -50,6 +50,10 @@ constraints:
 	build/constraints-venv/bin/python -m pip freeze --exclude renfort >> build/constraints.txt
 	mv build/constraints.txt constraints.txt
 	rm -rf build/constraints-venv
+
+# The lowest versions pyproject.toml allows, in a virtualenv of their own, through the suite.
+floors:
+	$(PYTHON) .ci/floors.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist
