@@ -54,7 +54,7 @@ def backup_database(database_url: str, target: Path, *, overwrite: bool = False)
     try:
         _copy(source, partial)
         os.replace(partial, target)
-    except sqlite3.Error as error:
+    except (sqlite3.Error, OSError) as error:  # a locked database, a full disk
         partial.unlink(missing_ok=True)
         raise BackupRefused(f"cannot back up {source}: {error}") from None
     return Backup(source=source, target=target, size=target.stat().st_size)
