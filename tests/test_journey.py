@@ -124,13 +124,13 @@ async def test_a_resident_applies_and_the_coordinator_approves_in_the_admin_grou
         await register_and_apply(resident)
         assert bot.service.dispatcher is not None
         await bot.service.dispatcher.drain()
-        posted = await double.wait_for(ADMIN_GROUP, "Camille", timeout=20)
+        posted = await double.wait_for(ADMIN_GROUP, "Camille", timeout=STEP_TIMEOUT)
         assert MISSION in posted.text and "+33" not in posted.text
 
         before = len(double.messages[VOLUNTEER])
         await bot.settle(double.tap(COORDINATOR, posted, APPROVE))
         assert "Dominique" in posted.text and posted.buttons == []
-        told = await double.wait_for(VOLUNTEER, MISSION, after=before, timeout=20)
+        told = await double.wait_for(VOLUNTEER, MISSION, after=before, timeout=STEP_TIMEOUT)
         expected = "dimanche 13 juin 2027" if language == "fr" else "Sunday 13 June 2027"
         assert expected in told.text
 

@@ -55,6 +55,6 @@ async def test_export_poster_and_calendar_feed_from_the_admin_group(tmp_path: Pa
         await bot.say(COORDINATOR, "/poster", chat_id=GROUP)
         picker = await bot.double.wait_for(GROUP, after=before, button="Assesseur")
         await bot.tap(COORDINATOR, picker, "Assesseur")
-        png = await bot.double.wait_for(GROUP, "", after=0, timeout=20, document=".png")
+        png = await bot.double.wait_for(GROUP, "", after=0, timeout=60, document=".png")
         assert png.document_data is not None
         assert qr_text(png.document_data) == f"https://t.me/renfort_bot?start=m{mission_id}"

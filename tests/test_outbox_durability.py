@@ -53,7 +53,7 @@ OUTBOX = schema.outbox
 
 
 async def _pg_admin(sql: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=3)
+    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=10)
     try:
         await conn.execute(sql)
     finally:
