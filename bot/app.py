@@ -20,6 +20,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.config import ConfigError, Settings
 from bot.geo import Geocoder
+from bot.i18n import check_catalogues
 from bot.messaging.channel import Channel
 from bot.messaging.dispatcher import Dispatcher
 from bot.messaging.ratelimit import RateLimiter
@@ -134,6 +135,9 @@ class Service:
         settings = self.settings
         for warning in settings.startup_warnings():
             log.warning("%s", warning)
+        # Before anything answers anyone: without its catalogues Renfort would speak English
+        # to every French-speaking person without a word in the log.
+        check_catalogues()
         if settings.sms_enabled and not settings.public_url:
             raise ConfigError("PUBLIC_URL: SMS needs the public address Twilio calls back")
         sock = bind_http(settings)

@@ -20,8 +20,10 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from bot.app import Service, open_database, run_until_stopped
+from bot.backup import BackupRefused, backup_database
 from bot.config import ConfigError, Settings, load_settings
 from bot.geo import Geocoder
+from bot.i18n import CatalogueMissing
 from bot.importer import ImportFileError, ImportResult, import_missions
 from bot.logs import configure_logging
 from bot.runtime import system_clock
@@ -148,6 +150,8 @@ def run(
             asyncio.run(run_until_stopped(Service(settings)))
     except ConfigError as error:
         fail(str(error), EXIT_CONFIG)
+    except CatalogueMissing as error:
+        fail(f"broken installation: {error}")
     except KeyboardInterrupt:
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
@@ -163,6 +167,25 @@ def db_upgrade() -> None:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         fail(f"DATABASE_URL: cannot upgrade {where} ({first})", EXIT_CONFIG)
     out().print(f"Database {escape(where)} is at the newest schema.")
+
+
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the copy.")],
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace FILE if it exists.")
+    ] = False,
+) -> None:
+    """Copy the SQLite database to FILE while Renfort runs (PostgreSQL: use pg_dump)."""
+    settings = settings_or_exit()
+    try:
+        backup = backup_database(settings.database_url, file, overwrite=overwrite)
+    except BackupRefused as error:
+        fail(str(error))
+    out().print(
+        f"Backed up {escape(str(backup.source))} to {escape(str(backup.target))}"
+        f" ({backup.size:,} bytes)."
+    )
 
 
 def organisation_json(organisation: organisations.Organisation) -> dict[str, Any]:

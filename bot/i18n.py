@@ -2,13 +2,18 @@
 
 Message ids are English; `locales/fr` and `locales/en` translate every one of them. Use
 `Translator._` for a message, `Translator.n_` for plurals and `N_` to mark constants for
-extraction without translating them yet."""
+extraction without translating them yet.
+
+The .po files under `locales/` are the source of truth. A built wheel carries them compiled
+as `bot/locales/<locale>/LC_MESSAGES/messages.mo` (setup.py does it); a checkout or an
+editable install has no such files and compiles the .po files in memory instead."""
 
 from __future__ import annotations
 
 import gettext as stdlib_gettext
 from datetime import date, datetime, time
 from functools import cache
+from importlib import resources
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -24,7 +29,13 @@ from babel.support import Translations
 from bot.config import SUPPORTED_LOCALES
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+PACKAGED_LOCALES = "locales"  # under the bot package, in a built wheel only
 DOMAIN = "messages"
+
+
+class CatalogueMissing(RuntimeError):
+    """No usable catalogue for a supported language: better stop than speak English to
+    people who chose French (gettext would fall back to the message ids without a word)."""
 
 
 def N_(message: str) -> str:
@@ -44,16 +55,37 @@ def resolve_locale(chosen: str | None, telegram_language: str | None, default: s
 
 @cache
 def _translations(locale: str) -> stdlib_gettext.NullTranslations:
-    """The catalogue compiled in memory from its .po file: no build step, never stale."""
-    path = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if not path.exists():
-        return stdlib_gettext.NullTranslations()
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=locale)
-    compiled = BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    """The catalogue of `locale`, from the wheel's compiled copy or the checkout's .po file."""
+    packaged = resources.files("bot").joinpath(PACKAGED_LOCALES, locale, "LC_MESSAGES")
+    compiled_file = packaged.joinpath(f"{DOMAIN}.mo")
+    source = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if compiled_file.is_file():
+        with compiled_file.open("rb") as handle:
+            translations = Translations(handle, domain=DOMAIN)
+    elif source.is_file():
+        # Compiled in memory: no build step in a checkout, and never stale.
+        with source.open("rb") as handle:
+            catalog = read_po(handle, locale=locale)
+        compiled = BytesIO()
+        write_mo(compiled, catalog)
+        compiled.seek(0)
+        translations = Translations(compiled, domain=DOMAIN)
+    else:
+        raise CatalogueMissing(
+            f"no {locale!r} catalogue: neither {compiled_file} in the installed package"
+            f" nor {source} in a checkout (was the wheel built with setup.py?)"
+        )
+    # Only the header: a truncated or emptied file, which gettext would accept silently.
+    messages: dict[object, str] = getattr(translations, "_catalog", {})
+    if len(messages) <= 1:
+        raise CatalogueMissing(f"the {locale!r} catalogue has no messages")
+    return translations
+
+
+def check_catalogues() -> None:
+    """Load every supported language's catalogue now, so a broken install stops at start."""
+    for locale in SUPPORTED_LOCALES:
+        _translations(locale)
 
 
 class Translator:

@@ -26,7 +26,7 @@ def _pg_dsn(database: str) -> str:
 
 async def _pg_available() -> bool:
     try:
-        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=3)
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=10)
     except (OSError, asyncpg.PostgresError):
         return False
     await conn.close()

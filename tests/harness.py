@@ -70,7 +70,7 @@ class Bot:
         done: set[int] = self.service.telegram.bot_data.setdefault(DONE_KEY, set())
         return done
 
-    async def handled(self, update_id: int, timeout: float = 10.0) -> None:
+    async def handled(self, update_id: int, timeout: float = 30.0) -> None:
         """Wait until every handler group has run for the update (a service records the
         update id before the reply is sent, so the database alone would say so too early)."""
         deadline = time.monotonic() + timeout
@@ -79,7 +79,7 @@ class Bot:
                 raise TimeoutError(f"update {update_id} was not handled")
             await asyncio.sleep(0.01)
 
-    async def recorded(self, update_id: int, timeout: float = 10.0) -> None:
+    async def recorded(self, update_id: int, timeout: float = 30.0) -> None:
         """Wait until the update id is recorded in the database (also for skipped repeats)."""
         table = schema.inbound_processed
         deadline = time.monotonic() + timeout

@@ -99,7 +99,7 @@ def alerts(bot: Bot) -> list[str]:
     return [str(a["text"]) for a in bot.double.callback_answers if a.get("show_alert")]
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0) -> None:
     """Wait for an effect of an update the double pushed without telling us its id."""
     deadline = time.monotonic() + timeout
     while not await check():

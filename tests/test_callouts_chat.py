@@ -114,7 +114,7 @@ async def shows(bot: Bot, message: SentMessage, *parts: str) -> None:
     async def drawn() -> bool:
         return all(part in message.text for part in parts)
 
-    await eventually(drawn, timeout=20)
+    await eventually(drawn, timeout=60)
 
 
 async def test_a_callout_fills_from_the_admin_group_and_nobody_else_is_asked(

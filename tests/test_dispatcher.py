@@ -291,7 +291,7 @@ async def test_the_running_service_sends_as_soon_as_a_service_enqueues(tmp_path:
         await notify(bot.renfort, person_id=camille.id)
         bot.renfort.notify_outbox()
 
-        message = await bot.double.wait_for(1, FR._("<b>A place freed up!</b>"), timeout=5)
+        message = await bot.double.wait_for(1, FR._("<b>A place freed up!</b>"), timeout=30)
 
     assert "Assesseur" in message.text
 

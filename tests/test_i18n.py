@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.i18n import Translator, resolve_locale
+import pytest
+
+from bot import i18n
+from bot.i18n import CatalogueMissing, Translator, check_catalogues, resolve_locale
 from bot.i18n_check import LANGUAGES, extract, load, problems
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -38,3 +42,21 @@ def test_french_messages_are_really_translated_not_left_in_english() -> None:
 def test_every_message_in_the_code_is_translated_in_french_and_english() -> None:
     template = extract()
     assert [p for language in LANGUAGES for p in problems(template, load(language), language)] == []
+
+
+def test_a_missing_or_empty_catalogue_stops_instead_of_speaking_english(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gettext would fall back to the English ids without a word; Renfort refuses."""
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    i18n._translations.cache_clear()
+    try:
+        with pytest.raises(CatalogueMissing, match="'fr'"):
+            check_catalogues()
+        header_only = tmp_path / "fr" / "LC_MESSAGES" / "messages.po"
+        header_only.parent.mkdir(parents=True)
+        header_only.write_text('msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n')
+        with pytest.raises(CatalogueMissing, match="no messages"):
+            Translator("fr")
+    finally:
+        i18n._translations.cache_clear()

@@ -10,12 +10,14 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from bot.i18n import Translator
 from bot.sandbox.telegram_double import SentMessage, TelegramDouble
@@ -29,7 +31,9 @@ from tests.harness import FakeClock, free_port, running_bot, sqlite_file_url
 
 VOLUNTEER, COORDINATOR, ADMIN_GROUP = 1, 900, -100_200_300
 MISSION = "Assesseur — bureau de vote n°3"
-APPROVE = Translator("fr")._("✅ Approve")  # the admin group speaks the service's language
+APPROVE = Translator("fr")._("✅ Approve")
+# Per step of a journey: generous, since a loaded machine may take seconds per update.
+STEP_TIMEOUT = 60.0  # the admin group speaks the service's language
 
 
 async def prepare_commune(db: Database) -> None:
@@ -53,24 +57,34 @@ class Person:
         before = len(self.double.messages[self.user_id])
         self.double.send_text(self.user_id, text)
         return await self.double.wait_for(
-            self.user_id, expect, after=before, timeout=20, button=button
+            self.user_id, expect, after=before, timeout=STEP_TIMEOUT, button=button
         )
 
-    async def tap(self, message: SentMessage, label: str, changed_to: str) -> SentMessage:
-        """Tap, then wait until the message (edited in place) shows `changed_to`."""
+    async def tap(
+        self, message: SentMessage, label: str, changed_to: str, button: str = ""
+    ) -> SentMessage:
+        """Tap, then wait until the message (edited in place) shows `changed_to` (and a
+        button with `button`): the effect of this tap, not whatever edit comes first."""
         edits = message.edits
         self.double.tap(self.user_id, message, label)
-        for _ in range(1000):
-            if message.edits > edits and changed_to.lower() in message.text.lower():
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while time.monotonic() < deadline:
+            if (
+                message.edits > edits
+                and changed_to.lower() in message.text.lower()
+                and (not button or any(button in b for b in message.button_texts()))
+            ):
                 return message
             await asyncio.sleep(0.02)
-        raise TimeoutError(f"{message.text!r} never showed {changed_to!r}")
+        raise TimeoutError(
+            f"{message.text!r} {message.button_texts()} never showed {changed_to!r} {button!r}"
+        )
 
     async def tap_for_new(self, message: SentMessage, label: str, expect: str) -> SentMessage:
         """Tap, then wait for a new message showing `expect`."""
         before = len(self.double.messages[self.user_id])
         self.double.tap(self.user_id, message, label)
-        return await self.double.wait_for(self.user_id, expect, after=before, timeout=20)
+        return await self.double.wait_for(self.user_id, expect, after=before, timeout=STEP_TIMEOUT)
 
 
 async def register_and_apply(resident: Person) -> None:
@@ -78,15 +92,20 @@ async def register_and_apply(resident: Person) -> None:
     t = resident.t
     citizenship = t._("Citizenship and elections")
     welcome = await resident.say("/start", button="Camille")
-    await resident.tap_for_new(welcome, "Camille", "")
+    # The question that follows the name, so "52100" answers it and nothing earlier.
+    where = t._(
+        "Where do you live? Type your postcode or your town, or share your location with "
+        "the button below. I only use it to show the missions nearest to you."
+    )
+    await resident.tap_for_new(welcome, "Camille", where)
     interests = await resident.say("52100", button=citizenship)
-    await resident.tap(interests, citizenship, "")
+    await resident.tap(interests, citizenship, "", button="✓ " + citizenship)
     await resident.tap(interests, "✅", "/missions")
 
     found = await resident.say("/missions", "Assesseur")
     weekday = "dimanche" if t.locale == "fr" else "Sunday"
     await resident.tap(found, "Assesseur", weekday)
-    await resident.tap(found, weekday, "")
+    await resident.tap(found, weekday, t._("You are applying for:"))
     await resident.tap(found, "✅", "Mairie de Saint-Dizier")
 
 
@@ -105,13 +124,13 @@ async def test_a_resident_applies_and_the_coordinator_approves_in_the_admin_grou
         await register_and_apply(resident)
         assert bot.service.dispatcher is not None
         await bot.service.dispatcher.drain()
-        posted = await double.wait_for(ADMIN_GROUP, "Camille", timeout=20)
+        posted = await double.wait_for(ADMIN_GROUP, "Camille", timeout=STEP_TIMEOUT)
         assert MISSION in posted.text and "+33" not in posted.text
 
         before = len(double.messages[VOLUNTEER])
         await bot.settle(double.tap(COORDINATOR, posted, APPROVE))
         assert "Dominique" in posted.text and posted.buttons == []
-        told = await double.wait_for(VOLUNTEER, MISSION, after=before, timeout=20)
+        told = await double.wait_for(VOLUNTEER, MISSION, after=before, timeout=STEP_TIMEOUT)
         expected = "dimanche 13 juin 2027" if language == "fr" else "Sunday 13 June 2027"
         assert expected in told.text
 
@@ -150,7 +169,8 @@ async def wait_until_sent(database_url: str, kind: str) -> None:
     db = Database(database_url)
     outbox = schema.outbox
     try:
-        for _ in range(1000):
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while time.monotonic() < deadline:
             async with db.reading("test") as conn:
                 status = await conn.scalar(select(outbox.c.status).where(outbox.c.kind == kind))
             if status == "sent":
@@ -159,6 +179,26 @@ async def wait_until_sent(database_url: str, kind: str) -> None:
     finally:
         await db.close()
     raise TimeoutError(f"{kind} never recorded as sent")
+
+
+async def wait_until_nothing_due(database_url: str) -> None:
+    """Until no notification is being sent or due (later reminders may wait their turn)."""
+    db = Database(database_url)
+    outbox = schema.outbox
+    due = or_(
+        outbox.c.status == "sending",
+        and_(outbox.c.status == "pending", outbox.c.not_before <= datetime.now(UTC)),
+    )
+    deadline = time.monotonic() + STEP_TIMEOUT
+    try:
+        while time.monotonic() < deadline:
+            async with db.reading("test_nothing_due") as conn:
+                if not await conn.scalar(select(func.count()).select_from(outbox).where(due)):
+                    return
+            await asyncio.sleep(0.05)
+    finally:
+        await db.close()
+    raise TimeoutError("the outbox still had notifications to send")
 
 
 async def test_the_flow_survives_a_kill_9_between_apply_and_approve(tmp_path: Path) -> None:
@@ -179,7 +219,7 @@ async def test_the_flow_survives_a_kill_9_between_apply_and_approve(tmp_path: Pa
 
         async with bot_process(double, database_url) as first:
             await register_and_apply(resident)
-            posted = await double.wait_for(ADMIN_GROUP, "Camille", timeout=30)
+            posted = await double.wait_for(ADMIN_GROUP, "Camille", timeout=STEP_TIMEOUT)
             # The coordinator takes their time: the post is on record when the bot dies.
             # (Killed while sending, the in-flight batch may go out twice: that is the trade.)
             await wait_until_sent(database_url, "application_submitted")
@@ -189,12 +229,12 @@ async def test_the_flow_survives_a_kill_9_between_apply_and_approve(tmp_path: Pa
         before = len(double.messages[VOLUNTEER])
         async with bot_process(double, database_url):
             double.tap(COORDINATOR, posted, APPROVE)
-            told = await double.wait_for(VOLUNTEER, MISSION, after=before, timeout=30)
-            for _ in range(500):
-                if "Dominique" in posted.text:
-                    break
+            told = await double.wait_for(VOLUNTEER, MISSION, after=before, timeout=STEP_TIMEOUT)
+            deadline = time.monotonic() + STEP_TIMEOUT
+            while "Dominique" not in posted.text and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
-            await asyncio.sleep(1.5)  # anything sent twice would have arrived by now
+            # Anything sent twice has arrived once nothing is left to send.
+            await wait_until_nothing_due(database_url)
 
         assert "dimanche 13 juin 2027" in told.text
         assert "Dominique" in posted.text and posted.buttons == []

@@ -41,6 +41,11 @@ MARK = "Assesseur"  # in every copy of the notification (its mission title)
 # Fast enough that a run takes seconds; the double enforces nothing, so no 429s.
 RATE = "400"
 DRAIN_TIMEOUT = 40.0
+# A bot process starts in a second or two, but far slower when the machine is busy.
+PROCESS_START_TIMEOUT = 120.0
+# Waiting for a drain fails only after this long without one more message: a busy machine
+# sends slowly, a stuck dispatcher not at all.
+STALL_TIMEOUT = 30.0
 OUTBOX = schema.outbox
 
 
@@ -48,7 +53,7 @@ OUTBOX = schema.outbox
 
 
 async def _pg_admin(sql: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=3)
+    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=10)
     try:
         await conn.execute(sql)
     finally:
@@ -72,8 +77,12 @@ def pg_url() -> Iterator[str]:
 
 
 async def fill_outbox(database_url: str, *doubles: TelegramDouble) -> None:
-    """2,000 volunteers on Telegram and one due notification for each, as a callout would
-    leave them: all enqueued before any dispatcher runs."""
+    """2,000 volunteers on Telegram and one due notification for each, all enqueued in one
+    transaction, as a callout leaves them."""
+    # The people exist in Telegram before a dispatcher may already be sending to them.
+    for double in doubles:
+        for i in range(RECIPIENTS):
+            double.user(FIRST_CHAT + i, f"V{i}")
     await upgrade(database_url)
     people = [
         {
@@ -105,9 +114,6 @@ async def fill_outbox(database_url: str, *doubles: TelegramDouble) -> None:
             await conn.execute(insert(OUTBOX), rows)
     finally:
         await db.close()
-    for double in doubles:
-        for i in range(RECIPIENTS):
-            double.user(FIRST_CHAT + i, f"V{i}")
 
 
 async def statuses(database_url: str) -> dict[str, int]:
@@ -127,15 +133,19 @@ async def statuses(database_url: str) -> dict[str, int]:
 async def wait_until_drained(database_url: str, *workers: subprocess.Popen[bytes]) -> None:
     """Until no notification is left pending or mid-send (every send is recorded after the
     double has it, so by then every copy, duplicates included, has arrived)."""
-    deadline = time.monotonic() + DRAIN_TIMEOUT
-    while time.monotonic() < deadline:
+    progress, deadline = -1, 0.0
+    while True:
         found = await statuses(database_url)
         if not found.get("pending") and not found.get("sending"):
             return
         for worker in workers:
             assert worker.poll() is None, f"the bot exited with {worker.returncode}"
+        done = found.get("sent", 0) + found.get("failed", 0)
+        if done != progress:  # slow on a loaded machine is fine; stuck is not
+            progress, deadline = done, time.monotonic() + STALL_TIMEOUT
+        elif time.monotonic() > deadline:
+            raise TimeoutError(f"the outbox stopped draining: {found}")
         await asyncio.sleep(0.2)
-    raise TimeoutError(f"the outbox did not drain: {await statuses(database_url)}")
 
 
 # ---- bot processes -------------------------------------------------------------------------
@@ -180,10 +190,12 @@ def delivered(double: TelegramDouble) -> int:
 
 async def wait_for_deliveries(double: TelegramDouble, count: int, log: Path) -> None:
     """Until `count` messages have arrived, watched closely so the kill lands right then."""
-    deadline = time.monotonic() + DRAIN_TIMEOUT
-    while delivered(double) < count:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{delivered(double)} messages arrived; see the bot's log {log}")
+    progress, deadline = -1, 0.0
+    while (arrived := delivered(double)) < count:
+        if arrived != progress:  # slow on a loaded machine is fine; stuck is not
+            progress, deadline = arrived, time.monotonic() + STALL_TIMEOUT
+        elif time.monotonic() > deadline:
+            raise TimeoutError(f"{arrived} messages arrived; see the bot's log {log}")
         await asyncio.sleep(0.002)
 
 
@@ -259,12 +271,20 @@ async def test_two_workers_on_postgresql_share_the_outbox_and_send_each_row_once
     other = TelegramDouble(double.token)
     await other.start()
     try:
-        await fill_outbox(pg_url, double, other)
+        await upgrade(pg_url)  # before the workers start, so they do not race to migrate
         log = tmp_path / "bot.log"
         with (
             bot_process(double, pg_url, log) as one,
             bot_process(other, pg_url, log) as two,
         ):
+            # Both at work before the rows arrive: on a busy machine the first one up could
+            # otherwise send them all before the other has even started.
+            db = Database(pg_url)
+            try:
+                await presences(db, 2)
+            finally:
+                await db.close()
+            await fill_outbox(pg_url, double, other)
             await wait_until_drained(pg_url, one, two)
             # Both still alive: neither drained everything only because the other had died.
             assert one.poll() is None and two.poll() is None
@@ -288,7 +308,7 @@ async def presences(db: Database, count: int) -> None:
         " AND mode = 'ShareLock' AND database = (SELECT oid FROM pg_database"
         " WHERE datname = current_database())"
     )
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + PROCESS_START_TIMEOUT
     while True:
         async with db.reading("test_presences") as conn:
             if await conn.scalar(query) == count:
@@ -336,16 +356,19 @@ async def test_on_postgresql_a_starting_worker_takes_back_a_dead_workers_rows_no
         restarted = Dispatcher(renfort, {})
         task = asyncio.create_task(restarted.run())
         try:
-            deadline = time.monotonic() + 10
+            # Taken back it goes 'sending' -> 'pending' -> 'failed' (no channel): wait for
+            # the end state, not the first change, or a busy machine shows 'pending'.
+            deadline = time.monotonic() + DRAIN_TIMEOUT
             while True:
                 async with db.reading("test_status") as conn:
                     status = await conn.scalar(select(OUTBOX.c.status).where(OUTBOX.c.id == row_id))
-                if status != "sending" or time.monotonic() > deadline:
+                if status == "failed" or time.monotonic() > deadline:
                     break
                 await asyncio.sleep(0.02)
         finally:
             restarted.stop()
             await task
-        assert status == "failed"  # taken back at start, long before its lease ran out
+        # Taken back at start, long before its lease (LEASE) ran out.
+        assert status == "failed", f"the dead worker's row stayed {status!r}"
     finally:
         await db.close()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import cv2
-import numpy as np
-
 from bot.posters import PosterText, deep_link, render_poster
 from bot.runtime import Renfort
 from bot.services import keywords, organisations
@@ -14,6 +11,7 @@ from storage.database import Database
 from tests.conftest import NOW
 from tests.factories import commune, polling_station, volunteer
 from tests.harness import FakeClock
+from tests.qr import qr_text
 from tests.sms_steps import Resident, sms_renfort
 
 
@@ -30,10 +28,7 @@ def test_the_poster_qr_decodes_to_the_deep_link() -> None:
     )
     pdf, png = render_poster(poster)
     assert pdf.startswith(b"%PDF")
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
-    assert image is not None
-    decoded, _points, _ = cv2.QRCodeDetector().detectAndDecode(image)
-    assert decoded == "https://t.me/renfort_bot?start=m42"
+    assert qr_text(png) == "https://t.me/renfort_bot?start=m42"
 
 
 def test_keywords_and_numbers() -> None:

@@ -165,7 +165,7 @@ async def test_messages_for_someone_else_are_announced_then_shown_on_switching(
         assert "Nouvelle candidature" in buffer.getvalue()
 
 
-async def wait_for_text(buffer: io.StringIO, text: str, timeout: float = 20.0) -> None:
+async def wait_for_text(buffer: io.StringIO, text: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while text not in buffer.getvalue():
         assert time.monotonic() < deadline, f"{text!r} never printed: {buffer.getvalue()}"

@@ -357,7 +357,7 @@ class TelegramDouble:
         contains: str = "",
         *,
         after: int = 0,
-        timeout: float = 10.0,
+        timeout: float = 30.0,
         button: str = "",
         document: str = "",
     ) -> SentMessage:
