@@ -20,19 +20,22 @@ from bot.i18n import Translator
 from bot.runtime import Renfort
 from bot.services import people
 from bot.services.errors import ServiceError
+from bot.services.organisations import Organisation
 from bot.services.people import Person
+from bot.services.turns import TelegramSender, start_turn
 from storage.database import (
     AlreadyProcessed,
     Inbound,
-    is_processed,
-    load_conversation,
+    TransactionCounts,
     mark_processed,
+    turn_costs,
 )
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 RENFORT_KEY = "renfort"
 TURNS_KEY = "turns"  # update_id -> Turn, for the error handler's fresh context
+HANDLED_KEY = "handled_updates"
 
 
 @dataclass
@@ -48,6 +51,8 @@ class Turn:
     state: str | None
     data: dict[str, Any]
     payload: Payload | None = None
+    # The organisations the sender coordinated when the turn began (read with the rest).
+    memberships: tuple[Organisation, ...] = ()
 
     @property
     def me(self) -> Person:
@@ -74,32 +79,39 @@ RenfortApplication = Application[
 
 
 async def begin_turn(update: Update, context: RenfortContext) -> None:
-    """Skip updates already handled; find the sender, their language and conversation."""
+    """Skip updates already handled; find the sender, their language, conversation and the
+    tapped button, in one read."""
     renfort = context.renfort
+    turn_costs.set(TransactionCounts())  # this update's own task: its cost alone
     inbound = Inbound(CHANNEL, str(update.update_id))
-    if await is_processed(renfort.db, CHANNEL, inbound.external_id):
-        log.info("update %s already handled, skipped", update.update_id)
-        renfort.metrics.count("inbound_duplicates_total", channel=CHANNEL)
-        raise ApplicationHandlerStop
-    renfort.metrics.count("inbound_total", help_text="Inbound messages", channel=CHANNEL)
     user, chat = update.effective_user, update.effective_chat
     private = chat is not None and chat.type == ChatType.PRIVATE
-    person = None
+    sender = None
     if user is not None and not user.is_bot:
-        person = await people.ensure_telegram_person(
-            renfort.db,
-            telegram_user_id=user.id,
+        sender = TelegramSender(
+            user_id=user.id,
             chat_id=chat.id if private and chat is not None else None,
             first_name=user.first_name,
             language_code=user.language_code,
         )
-    state: str | None = None
-    data: dict[str, Any] = {}
     if chat is not None:
         inbound.conversation_key = conversation_key(chat.id, user.id if user else None, private)
-        stored = await load_conversation(renfort.db, CHANNEL, inbound.conversation_key)
-        if stored is not None:
-            state, data = stored
+    query = update.callback_query
+    start = await start_turn(
+        renfort.db,
+        channel=CHANNEL,
+        external_id=inbound.external_id,
+        sender=sender,
+        conversation_key=inbound.conversation_key,
+        button_token=query.data if query is not None else None,
+    )
+    if start.already_handled:
+        log.info("update %s already handled, skipped", update.update_id)
+        renfort.metrics.count("inbound_duplicates_total", channel=CHANNEL)
+        raise ApplicationHandlerStop
+    renfort.metrics.count("inbound_total", help_text="Inbound messages", channel=CHANNEL)
+    person = start.person
+    state, data = start.conversation if start.conversation is not None else (None, {})
     t = renfort.translator(person.locale if person else None, user.language_code if user else None)
     context.turn = context.application.bot_data.setdefault(TURNS_KEY, {})[update.update_id] = Turn(
         inbound=inbound,
@@ -110,6 +122,8 @@ async def begin_turn(update: Update, context: RenfortContext) -> None:
         private=private,
         state=state,
         data=data,
+        payload=start.payload,
+        memberships=start.memberships,
     )
 
 
@@ -119,10 +133,46 @@ def conversation_key(chat_id: int, user_id: int | None, private: bool) -> str:
 
 
 async def end_turn(update: Update, context: RenfortContext) -> None:
-    """Record the update as handled (if no service did) and save the conversation state."""
+    """Save a conversation move no service wrote; a turn that changed nothing writes
+    nothing (repeating it would change nothing either)."""
     turn = context.application.bot_data.get(TURNS_KEY, {}).pop(update.update_id, None)
-    if turn is not None:
+    if turn is not None and moves_conversation(turn):
         await mark_processed(context.renfort.db, turn.inbound)
+    handled_updates(context.application.bot_data).add(update.update_id)
+
+
+def moves_conversation(turn: Turn) -> bool:
+    """Whether the turn decided a conversation state that is not stored yet."""
+    inbound = turn.inbound
+    if not inbound.unsaved:
+        return False
+    if inbound.clear_state:
+        return turn.state is not None
+    return (inbound.next_state, inbound.next_data) != (turn.state, turn.data)
+
+
+class HandledUpdates:
+    """The ids of the updates this process finished lately (the sandbox console waits on
+    them: a turn that changed nothing leaves no trace in the database)."""
+
+    KEEP = 1000
+
+    def __init__(self) -> None:
+        self._ids: dict[int, None] = {}
+
+    def add(self, update_id: int) -> None:
+        self._ids[update_id] = None
+        if len(self._ids) > self.KEEP:
+            del self._ids[next(iter(self._ids))]
+
+    def __contains__(self, update_id: object) -> bool:
+        return update_id in self._ids
+
+
+def handled_updates(bot_data: dict[Any, Any]) -> HandledUpdates:
+    found = bot_data.setdefault(HANDLED_KEY, HandledUpdates())
+    assert isinstance(found, HandledUpdates)
+    return found
 
 
 async def on_error(update: object, context: RenfortContext) -> None:
