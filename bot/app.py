@@ -9,6 +9,7 @@ import signal
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -20,7 +21,6 @@ from bot.config import ConfigError, Settings
 from bot.geo import Geocoder
 from bot.messaging.channel import Channel
 from bot.messaging.dispatcher import Dispatcher
-from bot.messaging.sms_channel import SmsChannel
 from bot.messaging.telegram_channel import TelegramChannel
 from bot.runtime import Renfort, system_clock
 from bot.scheduler.tick import TICK_SECONDS, tick
@@ -28,10 +28,12 @@ from bot.sockets import listening_socket
 from handlers.telegram.callout_refresh import CalloutRefresher
 from handlers.telegram.common import RenfortApplication
 from handlers.telegram.wiring import build_application
-from handlers.twilio_web import twilio_routes
 from handlers.web import TELEGRAM_WEBHOOK_PATH, build_web_app
 from storage.database import Database
 from storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from bot.messaging.sms_channel import SmsChannel
 
 log = logging.getLogger(__name__)
 OUTBOX_SWEEP_SECONDS = 5
@@ -128,6 +130,9 @@ class Service:
         telegram_channel = TelegramChannel(telegram.bot, renfort)
         channels: dict[str, Channel] = {"telegram": telegram_channel}
         if settings.sms_enabled:
+            # twilio and its HTTP stack load only when SMS is on.
+            from bot.messaging.sms_channel import SmsChannel
+
             self.sms = SmsChannel(renfort)
             channels["sms"] = self.sms
         self.dispatcher = Dispatcher(renfort, channels)
@@ -152,9 +157,12 @@ class Service:
             coalesce=True,
         )
         self.scheduler.start()
-        web = build_web_app(
-            renfort, telegram, twilio_routes(renfort, self.sms) if self.sms else None
-        )
+        sms_routes = None
+        if self.sms is not None:
+            from handlers.twilio_web import twilio_routes
+
+            sms_routes = twilio_routes(renfort, self.sms)
+        web = build_web_app(renfort, telegram, sms_routes)
         config = uvicorn.Config(web, log_level="warning", lifespan="off", access_log=False)
         self.http = uvicorn.Server(config)
         self._tasks.append(asyncio.create_task(self.http.serve(sockets=[sock]), name="http"))
