@@ -134,7 +134,7 @@ async def measure(runs: int, idle: float) -> tuple[list[Start], list[Start]]:
 
 
 def median(starts: list[Start], field: str) -> float:
-    return statistics.median(getattr(s, field) for s in starts)
+    return float(statistics.median(float(getattr(s, field)) for s in starts))
 
 
 def rows(quick: bool) -> list[Row]:

@@ -30,7 +30,7 @@ from handlers.telegram.common import RenfortApplication
 from handlers.telegram.wiring import build_application
 from handlers.web import TELEGRAM_WEBHOOK_PATH, build_web_app
 from storage.database import Database
-from storage.migrate import upgrade
+from storage.migrate import upgrade_if_needed
 
 if TYPE_CHECKING:
     from bot.messaging.sms_channel import SmsChannel
@@ -51,20 +51,29 @@ def bind_http(settings: Settings) -> socket.socket:
 
 
 async def open_database(settings: Settings) -> Database:
-    """Migrate and connect, or one clear line about DATABASE_URL."""
+    """Migrate when needed and connect, or one clear line about DATABASE_URL."""
+    db: Database | None = None
     try:
-        await upgrade(settings.database_url)
         db = Database(settings.database_url)
+        await upgrade_if_needed(db, settings.database_url)
         async with db.reading("startup") as conn:
             await conn.execute(text("SELECT 1"))
     except (OSError, ConnectionError) as error:
+        await _close(db)
         raise ConfigError(f"DATABASE_URL: cannot connect ({error})") from None
     except Exception as error:  # drivers raise many kinds; the operator needs one line
+        await _close(db)
         first_line = (
             str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         )
         raise ConfigError(f"DATABASE_URL: cannot open the database ({first_line})") from None
     return db
+
+
+async def _close(db: Database | None) -> None:
+    if db is not None:
+        with contextlib.suppress(Exception):
+            await db.close()
 
 
 class Service:

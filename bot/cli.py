@@ -24,7 +24,6 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.geo import Geocoder
 from bot.importer import ImportFileError, ImportResult, import_missions
 from bot.runtime import system_clock
-from bot.sandbox.run import run_sandbox
 from bot.services import organisations
 from bot.services.errors import ServiceError
 from storage.database import Database
@@ -138,6 +137,8 @@ def run() -> None:
             out().print(SANDBOX_HINT)
             # The terminal belongs to the sandbox chat; only problems are logged there.
             logging.getLogger().setLevel(logging.WARNING)
+            from bot.sandbox.run import run_sandbox  # the double and console: sandbox only
+
             asyncio.run(run_sandbox(settings))
         else:
             asyncio.run(run_until_stopped(Service(settings)))

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, event, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -168,8 +167,14 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 def upsert_ignore(conn: AsyncConnection, table: Any, values: Mapping[str, Any]) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING on either backend."""
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    return dialect.insert(table).values(**values).on_conflict_do_nothing()
+    # Each dialect's module is loaded by its own backend only (PostgreSQL's is heavy).
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table).values(**values).on_conflict_do_nothing()
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql.insert(table).values(**values).on_conflict_do_nothing()
 
 
 async def is_processed(db: Database, channel: str, external_id: str) -> bool:
