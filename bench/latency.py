@@ -126,9 +126,15 @@ class Figures:
 
 
 async def offer_load(
-    double: TimedDouble, people_ids: list[int], rate: float, seconds: float
+    double: TimedDouble,
+    people_ids: list[int],
+    rate: float,
+    seconds: float,
+    kinds: tuple[str, ...] = KINDS,
+    once: bool = False,
 ) -> Figures:
-    """Push `rate` updates a second for `seconds`, from whoever is not waiting for an answer."""
+    """Push `rate` updates a second for `seconds`, from whoever is not waiting for an answer
+    (`once`: each person sends one update only)."""
     idle = deque(people_ids)
     resting: deque[int] = deque()
     total = int(rate * seconds)
@@ -151,7 +157,7 @@ async def offer_load(
             figures.not_idle += 1
             continue
         person = idle.popleft()
-        kind = KINDS[i % len(KINDS)]
+        kind = kinds[i % len(kinds)]
         update_id = None
         if kind == "tap" and double.messages[person]:
             last = double.messages[person][-1]
@@ -164,7 +170,8 @@ async def offer_load(
             double.sent_at[person] = time.perf_counter()
             double.send_text(person, text)
         figures.offered += 1
-        resting.append(person)
+        if not once:
+            resting.append(person)
     load_seconds = time.perf_counter() - started
     deadline = time.perf_counter() + DRAIN_SECONDS
     while double.sent_at and time.perf_counter() < deadline:
@@ -208,9 +215,11 @@ def meet(double: TelegramDouble, count: int) -> list[int]:
     return ids
 
 
-def drive(pipe: Connection, rate: float, seconds: float, count: int) -> None:
+def drive(pipe: Connection, rate: float, seconds: float, count: int, taps: bool) -> None:
     """In a process of its own (so the bot measured has its core to itself): run the double,
-    say where it listens, offer the load when told, send the figures back."""
+    say where it listens, offer the load when told, send the figures back. With `taps`, the
+    go message carries a button's callback data: each person taps it once, under a message
+    of the bot in their chat."""
 
     async def run() -> Figures:
         double = TimedDouble()
@@ -219,8 +228,16 @@ def drive(pipe: Connection, rate: float, seconds: float, count: int) -> None:
             ids = meet(double, count)
             loop = asyncio.get_running_loop()
             pipe.send(double.base_url)
-            await loop.run_in_executor(None, pipe.recv)  # go
-            figures = await offer_load(double, ids, rate, seconds)
+            go = await loop.run_in_executor(None, pipe.recv)
+            if taps:
+                for user_id in ids:
+                    buttons = [[{"text": "Disponible", "callback_data": go}]]
+                    double.messages[user_id].append(
+                        SentMessage(next(double._message_ids), user_id, "Alerte", buttons)
+                    )
+                figures = await offer_load(double, ids, rate, seconds, ("tap",), once=True)
+            else:
+                figures = await offer_load(double, ids, rate, seconds)
             pipe.send(figures)
             await loop.run_in_executor(None, pipe.recv)  # the bot has stopped
             return figures
@@ -233,17 +250,17 @@ def drive(pipe: Connection, rate: float, seconds: float, count: int) -> None:
 class Driver:
     """The process holding the Bot API double and offering the load."""
 
-    def __init__(self, rate: float, seconds: float, count: int) -> None:
+    def __init__(self, rate: float, seconds: float, count: int, *, taps: bool = False) -> None:
         context = multiprocessing.get_context("spawn")
         self.pipe, child = context.Pipe()
-        self.process = context.Process(target=drive, args=(child, rate, seconds, count))
+        self.process = context.Process(target=drive, args=(child, rate, seconds, count, taps))
         self.process.start()
         self.base_url: str = self.pipe.recv()
         self.token = TelegramDouble().token
         self.ids = list(range(FIRST_PERSON, FIRST_PERSON + count))
 
-    async def offer(self) -> Figures:
-        self.pipe.send("go")
+    async def offer(self, go: str = "go") -> Figures:
+        self.pipe.send(go)
         figures = await asyncio.get_running_loop().run_in_executor(None, self.pipe.recv)
         assert isinstance(figures, Figures)
         return figures

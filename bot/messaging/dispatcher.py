@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.i18n import Translator
@@ -225,6 +225,8 @@ class Dispatcher:
         if not self.renfort.db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
         people: dict[int, Recipient] = {}
+        if not await self._anything_due(due, ready):
+            return []  # a wake-up with nothing to send costs no write transaction
         async with self.renfort.db.transaction("claim_outbox") as conn:
             rows = (await conn.execute(query)).all()
             if rows:
@@ -253,6 +255,14 @@ class Dispatcher:
             )
             for r in rows
         ]
+
+    async def _anything_due(self, due: ColumnElement[bool], ready: list[int]) -> bool:
+        condition = or_(due, OUTBOX.c.id.in_(ready)) if ready else due
+        async with self.renfort.db.reading("outbox_due") as conn:
+            found = await conn.scalar(
+                select(OUTBOX.c.id).where(OUTBOX.c.status == "pending", condition).limit(1)
+            )
+        return found is not None
 
     async def _send_all(self, jobs: list[Job]) -> int:
         """Send each job on its route (chats in parallel, one chat's messages in order) and
