@@ -138,7 +138,7 @@ def median(starts: list[Start], field: str) -> float:
 
 
 def rows(quick: bool) -> list[Row]:
-    echo, renfort = asyncio.run(measure(3 if quick else 7, 2.0 if quick else 5.0))
+    echo, renfort = asyncio.run(measure(3 if quick else 5, 2.0 if quick else 3.0))
     start, memory = median(renfort, "seconds"), median(renfort, "rss_mib")
     return [
         Row(

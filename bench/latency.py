@@ -57,10 +57,6 @@ class TimedDouble(TelegramDouble):
         self._tap_chats: dict[str, int] = {}
         self._query_ids = itertools.count(1)
 
-    def offer(self, chat_id: int, update_id: int) -> None:
-        del update_id
-        self.sent_at[chat_id] = time.perf_counter()
-
     def _answered(self, chat_id: int) -> None:
         sent = self.sent_at.pop(chat_id, None)
         if sent is not None:
