@@ -18,6 +18,7 @@ from storage import schema
 from tests.conftest import NOW
 from tests.factories import commune, first_slot, polling_station, volunteer
 from tests.harness import FakeClock, running_bot, sqlite_file_url
+from tests.test_turn_costs import Costs
 
 FIRST = 3000
 PEOPLE, NEEDED = 30, 5
@@ -72,9 +73,12 @@ async def test_thirty_yeses_at_once_fill_five_places_first_come_and_thank_the_re
             bot.double.messages[FIRST + n].append(alert)
             alerts.append(alert)
 
+        costs = Costs(bot)
         taps = [bot.double.tap_data(FIRST + n, alerts[n], token) for n in range(PEOPLE)]
         for update_id in taps:
             await bot.handled(update_id, timeout=30)
+        spent = [await costs.of(update_id) for update_id in taps]
+        assert {c.writes for c in spent} == {1}, "each answer is one write transaction"
 
         async with bot.db.reading("test_outcomes") as conn:
             answered = (
