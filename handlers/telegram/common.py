@@ -4,6 +4,7 @@ words for every refusal a service can give."""
 
 from __future__ import annotations
 
+import copy
 import html
 import logging
 from dataclasses import dataclass
@@ -53,6 +54,9 @@ class Turn:
     payload: Payload | None = None
     # The organisations the sender coordinated when the turn began (read with the rest).
     memberships: tuple[Organisation, ...] = ()
+    # The conversation as stored when the turn began (handlers may change state and data
+    # above to chain steps): a move back to it writes nothing.
+    stored: tuple[str | None, dict[str, Any]] = (None, {})
 
     @property
     def me(self) -> Person:
@@ -124,6 +128,7 @@ async def begin_turn(update: Update, context: RenfortContext) -> None:
         data=data,
         payload=start.payload,
         memberships=start.memberships,
+        stored=(state, copy.deepcopy(data)),
     )
 
 
@@ -146,9 +151,10 @@ def moves_conversation(turn: Turn) -> bool:
     inbound = turn.inbound
     if not inbound.unsaved:
         return False
+    stored_state, stored_data = turn.stored
     if inbound.clear_state:
-        return turn.state is not None
-    return (inbound.next_state, inbound.next_data) != (turn.state, turn.data)
+        return stored_state is not None
+    return (inbound.next_state, inbound.next_data) != (stored_state, stored_data)
 
 
 class HandledUpdates:
