@@ -14,12 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import insert, select
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
 from telegram.request import HTTPXRequest
 
+from bench.table import Row
 from bot.config import load_settings
 from bot.geo import Geocoder
+from bot.i18n import Translator
 from bot.messaging.dispatcher import Dispatcher
+from bot.messaging.render import render
 from bot.messaging.telegram_channel import TelegramChannel
 from bot.runtime import Renfort
 from bot.sandbox.telegram_double import TelegramDouble
@@ -122,6 +126,69 @@ async def measure(workdir: Path, messages: int, *, enforce: bool, batch_size: in
     return Figures(sent, seconds, double.too_many_requests)
 
 
+async def direct(messages: int, concurrency: int) -> Figures:
+    """The floor: python-telegram-bot sending the same rendered messages (text and buttons)
+    straight to the double, `concurrency` at a time, with no outbox and no database."""
+    double = TelegramDouble()
+    await double.start()
+    try:
+        for i in range(messages):
+            double.user(FIRST_CHAT + i, f"V{i}")
+        t = Translator("fr")
+        rendered = [render("waitlist_promoted", payload(i), t) for i in range(messages)]
+        request = HTTPXRequest(connection_pool_size=64)
+        gate = asyncio.Semaphore(concurrency)
+        async with Bot(double.token, base_url=f"{double.base_url}/bot", request=request) as bot:
+
+            async def send(i: int) -> None:
+                message = rendered[i]
+                markup = InlineKeyboardMarkup(
+                    [
+                        [
+                            InlineKeyboardButton(b.label, callback_data=f"t{i}-{n}")
+                            for n, b in enumerate(row)
+                        ]
+                        for row in message.buttons
+                        if row
+                    ]
+                )
+                async with gate:
+                    await bot.send_message(
+                        FIRST_CHAT + i, message.text, parse_mode=ParseMode.HTML, reply_markup=markup
+                    )
+
+            started = time.perf_counter()
+            await asyncio.gather(*(send(i) for i in range(messages)))
+            seconds = time.perf_counter() - started
+    finally:
+        await double.stop()
+    return Figures(messages, seconds, double.too_many_requests)
+
+
+def rows(quick: bool) -> list[Row]:
+    """The outbox with limits off beside python-telegram-bot sending the same messages."""
+    messages = 1000 if quick else 3000
+    batch_size = load_settings(_env_file=None).outbox_batch_size
+
+    async def both() -> tuple[Figures, Figures]:
+        floor = await direct(messages, batch_size)
+        with tempfile.TemporaryDirectory() as workdir:
+            outbox = await measure(Path(workdir), messages, enforce=False, batch_size=batch_size)
+        return outbox, floor
+
+    outbox, floor = asyncio.run(both())
+    return [
+        Row(
+            f"outbox, limits off, {messages} messages",
+            outbox.rate,
+            "msg/s",
+            "≥ python-telegram-bot direct",
+            outbox.rate >= floor.rate,
+            baseline=floor.rate,
+        )
+    ]
+
+
 async def main_async(messages: int, raw_messages: int, batch_size: int) -> None:
     with tempfile.TemporaryDirectory() as workdir:
         limited = await measure(Path(workdir), messages, enforce=True, batch_size=batch_size)
@@ -142,6 +209,12 @@ async def main_async(messages: int, raw_messages: int, batch_size: int) -> None:
             f" (SQLite outbox, batches of {batch_size})"
         )
         print(f"  raw       {raw.rate:6.1f} msg/s")
+        floor = await direct(raw_messages, batch_size)
+        print(
+            f"python-telegram-bot sending the same {floor.messages} directly,"
+            f" {batch_size} at a time: {floor.rate:6.1f} msg/s"
+            f" (outbox/direct {raw.rate / floor.rate:.2f})"
+        )
 
 
 def main() -> None:

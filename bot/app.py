@@ -10,6 +10,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,7 +26,6 @@ from bot.messaging.channel import Channel
 from bot.messaging.dispatcher import Dispatcher
 from bot.messaging.ratelimit import RateLimiter
 from bot.messaging.shared_budget import SharedBudget, shared_budget
-from bot.messaging.sms_channel import SmsChannel, no_chat_window
 from bot.messaging.telegram_channel import TelegramChannel
 from bot.poller import PollerElection
 from bot.runtime import Renfort, system_clock
@@ -35,10 +35,12 @@ from handlers.telegram.callout_refresh import CalloutRefresher
 from handlers.telegram.command_menu import register_command_menus
 from handlers.telegram.common import RenfortApplication
 from handlers.telegram.wiring import build_application
-from handlers.twilio_web import twilio_routes
 from handlers.web import TELEGRAM_WEBHOOK_PATH, build_metrics_app, build_web_app
 from storage.database import Database
-from storage.migrate import upgrade
+from storage.migrate import upgrade_if_needed
+
+if TYPE_CHECKING:
+    from bot.messaging.sms_channel import SmsChannel
 
 log = logging.getLogger(__name__)
 OUTBOX_SWEEP_SECONDS = 5
@@ -87,23 +89,32 @@ def _bind(names: str, host: str, port: int, settings: Settings) -> socket.socket
 
 
 async def open_database(settings: Settings) -> Database:
-    """Migrate and connect, or one clear line about DATABASE_URL."""
+    """Migrate when needed and connect, or one clear line about DATABASE_URL."""
+    db: Database | None = None
     try:
-        await upgrade(settings.database_url)
         pool_size, max_overflow = settings.pool_share
         if settings.is_postgresql:
             pool_size += LOCK_SESSIONS  # held for good, not part of the working share
         db = Database(settings.database_url, pool_size=pool_size, max_overflow=max_overflow)
+        await upgrade_if_needed(db, settings.database_url)
         async with db.reading("startup") as conn:
             await conn.execute(text("SELECT 1"))
     except (OSError, ConnectionError) as error:
+        await _close(db)
         raise ConfigError(f"DATABASE_URL: cannot connect ({error})") from None
     except Exception as error:  # drivers raise many kinds; the operator needs one line
+        await _close(db)
         first_line = (
             str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         )
         raise ConfigError(f"DATABASE_URL: cannot open the database ({first_line})") from None
     return db
+
+
+async def _close(db: Database | None) -> None:
+    if db is not None:
+        with contextlib.suppress(Exception):
+            await db.close()
 
 
 class Service:
@@ -181,6 +192,9 @@ class Service:
         telegram_channel = TelegramChannel(telegram.bot, renfort, limiter=telegram_limiter)
         channels: dict[str, Channel] = {"telegram": telegram_channel}
         if settings.sms_enabled:
+            # twilio and its HTTP stack load only when SMS is on.
+            from bot.messaging.sms_channel import SmsChannel, no_chat_window
+
             sms_limiter = RateLimiter(
                 settings.sms_rate, no_chat_window, shared=self.budget, name="sms"
             )
@@ -208,9 +222,12 @@ class Service:
             coalesce=True,
         )
         self.scheduler.start()
-        web = build_web_app(
-            renfort, telegram, twilio_routes(renfort, self.sms) if self.sms else None
-        )
+        sms_routes = None
+        if self.sms is not None:
+            from handlers.twilio_web import twilio_routes
+
+            sms_routes = twilio_routes(renfort, self.sms)
+        web = build_web_app(renfort, telegram, sms_routes)
         self.http = Server(http_config(web))
         self._tasks.append(asyncio.create_task(self.http.serve(sockets=[sock]), name="http"))
         if metrics_sock is not None:

@@ -67,9 +67,15 @@ async def resolve(db: Database, token: str) -> Payload | None:
     """The action behind a tapped button; None for a token we never issued."""
     if not token or len(token) > 64 or not token.isprintable():
         return None
-    table = schema.button_payloads
     async with db.reading("resolve_button") as conn:
-        row = (
-            await conn.execute(select(table.c.action, table.c.data).where(table.c.token == token))
-        ).first()
+        return await select_payload(conn, token)
+
+
+async def select_payload(conn: AsyncConnection, token: str) -> Payload | None:
+    if not token or len(token) > 64:
+        return None
+    table = schema.button_payloads
+    row = (
+        await conn.execute(select(table.c.action, table.c.data).where(table.c.token == token))
+    ).first()
     return None if row is None else Payload(row.action, dict(row.data or {}))

@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.figure import Figure
-
+from bot.figures import new_figure
 from bot.i18n import Translator
 from bot.services.stats import OrganisationStats
 
@@ -24,7 +19,7 @@ def _short(title: str) -> str:
 
 def stats_chart(stats: OrganisationStats, t: Translator) -> bytes:
     """Two panels: bars of applications per week, and each mission's fill rate."""
-    figure = Figure(figsize=(9, 7), dpi=100, layout="constrained")
+    figure = new_figure(figsize=(9, 7), dpi=100, layout="constrained")
     weekly_axes, fill_axes = figure.subplots(2, 1, height_ratios=[1, 1])
     labels = [t.short_date(week) for week, _ in stats.weekly]
     counts = [count for _, count in stats.weekly]

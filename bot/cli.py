@@ -27,7 +27,6 @@ from bot.i18n import CatalogueMissing
 from bot.importer import ImportFileError, ImportResult, import_missions
 from bot.logs import configure_logging
 from bot.runtime import system_clock
-from bot.sandbox.run import run_sandbox
 from bot.services import organisations
 from bot.services.errors import ServiceError
 from bot.workers import run_workers
@@ -145,6 +144,8 @@ def run(
             out().print(SANDBOX_HINT)
             # The terminal belongs to the sandbox chat; only problems are logged there.
             logging.getLogger().setLevel(logging.WARNING)
+            from bot.sandbox.run import run_sandbox  # the double and console: sandbox only
+
             asyncio.run(run_sandbox(settings))
         else:
             asyncio.run(run_until_stopped(Service(settings)))

@@ -7,13 +7,12 @@ from __future__ import annotations
 import io
 import textwrap
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import matplotlib
+from bot.figures import new_figure
 
-matplotlib.use("Agg")
-
-import segno
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 A4_INCHES = (8.27, 11.69)
 PNG_DPI = 150
@@ -39,12 +38,14 @@ def deep_link(bot_username: str, mission_id: int) -> str:
 
 def qr_matrix(data: str) -> list[list[int]]:
     """The QR code as rows of 0 (light) and 1 (dark), with its quiet zone."""
+    import segno  # only when a poster is drawn
+
     code = segno.make(data, error="m", micro=False)
     return [[1 if cell else 0 for cell in row] for row in code.matrix_iter(border=4)]
 
 
 def _figure(poster: PosterText) -> Figure:
-    figure = Figure(figsize=A4_INCHES)
+    figure = new_figure(figsize=A4_INCHES)
     ax = figure.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)

@@ -6,15 +6,17 @@ stake (see `lock_for_update`)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, event, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -42,10 +44,13 @@ class Inbound:
     next_state: str | None = None
     next_data: dict[str, Any] = field(default_factory=dict)
     clear_state: bool = False
+    # A state change decided but not written yet: the turn's end writes it if no service did.
+    unsaved: bool = False
 
     def forget_state(self) -> None:
         """Drop a pending state change (its transaction failed)."""
         self.next_state, self.next_data, self.clear_state = None, {}, False
+        self.unsaved = False
 
     def goto(self, state: str | None, **data: Any) -> Inbound:
         """Set the conversation state that commits with the effect (None ends it)."""
@@ -53,6 +58,7 @@ class Inbound:
             self.clear_state, self.next_state, self.next_data = True, None, {}
         else:
             self.clear_state, self.next_state, self.next_data = False, state, dict(data)
+        self.unsaved = True
         return self
 
 
@@ -65,6 +71,19 @@ def async_url(url: str) -> str:
     if backend in ("postgresql", "postgres"):
         return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
     raise ValueError(f"unsupported database {backend}")
+
+
+@dataclass
+class TransactionCounts:
+    """How many write and read transactions this handle has begun (tests and benches check
+    what one turn costs)."""
+
+    writes: int = 0
+    reads: int = 0
+
+
+# The counts of the inbound turn running in this task, if any: what one update cost.
+turn_costs: ContextVar[TransactionCounts | None] = ContextVar("turn_costs", default=None)
 
 
 class Database:
@@ -88,6 +107,8 @@ class Database:
             kwargs["max_overflow"] = max_overflow
             kwargs["pool_timeout"] = POOL_TIMEOUT_SECONDS
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        self.counts = TransactionCounts()
+        self._writers: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
 
@@ -100,6 +121,26 @@ class Database:
     ) -> AsyncIterator[AsyncConnection]:
         """A write transaction named for the logs; claims `inbound` inside it."""
         started = time.perf_counter()
+        self.counts.writes += 1
+        if (costs := turn_costs.get()) is not None:
+            costs.writes += 1
+        # SQLite has one writer at a time: our writers queue here, in order, instead of in
+        # SQLite's busy handler, whose growing sleeps (up to 100 ms) starve a burst.
+        async with self._writer_turn(), self._transaction(inbound) as conn:
+            yield conn
+        log.debug("transaction %s took %.1f ms", name, (time.perf_counter() - started) * 1000)
+
+    def _writer_turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """The process's writer lock on SQLite (one per event loop: the CLI runs several)."""
+        if not self.is_sqlite:
+            return contextlib.nullcontext()
+        loop = asyncio.get_running_loop()
+        if self._writers is None or self._writers[0] is not loop:
+            self._writers = (loop, asyncio.Lock())
+        return self._writers[1]
+
+    @asynccontextmanager
+    async def _transaction(self, inbound: Inbound | None) -> AsyncIterator[AsyncConnection]:
         try:
             async with self.engine.connect() as conn, conn.begin():
                 if inbound is not None:
@@ -113,11 +154,13 @@ class Database:
             if inbound is not None:
                 inbound.forget_state()
             raise
-        log.debug("transaction %s took %.1f ms", name, (time.perf_counter() - started) * 1000)
 
     @asynccontextmanager
     async def reading(self, name: str) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction (no write lock on SQLite)."""
+        self.counts.reads += 1
+        if (costs := turn_costs.get()) is not None:
+            costs.reads += 1
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(renfort_read_only=True)
             async with conn.begin():
@@ -149,19 +192,29 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 def upsert_ignore(conn: AsyncConnection, table: Any, values: Mapping[str, Any]) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING on either backend."""
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    return dialect.insert(table).values(**values).on_conflict_do_nothing()
+    # Each dialect's module is loaded by its own backend only (PostgreSQL's is heavy).
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table).values(**values).on_conflict_do_nothing()
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql.insert(table).values(**values).on_conflict_do_nothing()
 
 
 async def is_processed(db: Database, channel: str, external_id: str) -> bool:
     """Whether an inbound id was already handled (a cheap early check)."""
-    table = schema.inbound_processed
     async with db.reading("is_processed") as conn:
-        found = await conn.scalar(
-            select(table.c.channel).where(
-                table.c.channel == channel, table.c.external_id == external_id
-            )
+        return await was_processed(conn, channel, external_id)
+
+
+async def was_processed(conn: AsyncConnection, channel: str, external_id: str) -> bool:
+    table = schema.inbound_processed
+    found = await conn.scalar(
+        select(table.c.channel).where(
+            table.c.channel == channel, table.c.external_id == external_id
         )
+    )
     return found is not None
 
 
@@ -206,19 +259,26 @@ async def save_conversation(conn: AsyncConnection, inbound: Inbound) -> None:
                 updated_at=schema.now(),
             )
         )
+    inbound.unsaved = False
 
 
 async def load_conversation(
     db: Database, channel: str, chat_key: str
 ) -> tuple[str, dict[str, Any]] | None:
     """The stored conversation state of a chat, if any."""
-    table = schema.conversations
     async with db.reading("load_conversation") as conn:
-        row = (
-            await conn.execute(
-                select(table.c.state, table.c.data).where(
-                    table.c.channel == channel, table.c.chat_key == chat_key
-                )
+        return await select_conversation(conn, channel, chat_key)
+
+
+async def select_conversation(
+    conn: AsyncConnection, channel: str, chat_key: str
+) -> tuple[str, dict[str, Any]] | None:
+    table = schema.conversations
+    row = (
+        await conn.execute(
+            select(table.c.state, table.c.data).where(
+                table.c.channel == channel, table.c.chat_key == chat_key
             )
-        ).first()
+        )
+    ).first()
     return None if row is None else (row.state, dict(row.data or {}))

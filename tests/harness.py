@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from telegram import Update
 from telegram.ext import TypeHandler
 
@@ -23,7 +22,6 @@ from bot.runtime import Renfort
 from bot.sandbox.telegram_double import SentMessage, TelegramDouble
 from handlers.telegram.common import RenfortContext
 from handlers.telegram.wiring import END_GROUP
-from storage import schema
 from storage.database import Database
 
 DONE_KEY = "test_done_updates"
@@ -78,22 +76,6 @@ class Bot:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"update {update_id} was not handled")
             await asyncio.sleep(0.01)
-
-    async def recorded(self, update_id: int, timeout: float = 30.0) -> None:
-        """Wait until the update id is recorded in the database (also for skipped repeats)."""
-        table = schema.inbound_processed
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            async with self.db.reading("test_recorded") as conn:
-                found = await conn.scalar(
-                    select(table.c.external_id).where(
-                        table.c.channel == "telegram", table.c.external_id == str(update_id)
-                    )
-                )
-            if found is not None:
-                return
-            await asyncio.sleep(0.02)
-        raise TimeoutError(f"update {update_id} was not recorded")
 
     async def settle(self, update_id: int) -> None:
         """The update is handled and every notification it caused has been sent."""

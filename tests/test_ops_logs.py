@@ -41,7 +41,7 @@ async def test_a_failing_handler_logs_ids_not_what_the_person_shared(
         bot.double.user(1, "Camille")
         with caplog.at_level(logging.INFO):
             contact = bot.double.share_contact(1, PHONE)
-            await bot.recorded(contact)
+            await bot.handled(contact)
             apology = await bot.say(1, SECRET_TEXT)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) >= 1

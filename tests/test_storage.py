@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, insert, select
 
 from bot.buttons import Button, resolve, save_buttons
@@ -20,7 +22,7 @@ from storage.database import (
     load_conversation,
     mark_processed,
 )
-from storage.migrate import upgrade
+from storage.migrate import MIGRATIONS, is_current, script_heads, upgrade, upgrade_if_needed
 
 
 async def test_the_migrations_build_exactly_the_declared_schema(db: Database) -> None:
@@ -114,3 +116,21 @@ async def test_an_existing_database_upgrades_and_keeps_its_organisations(tmp_pat
     assert row.name == "Mairie"
     assert (row.remind_day_before_at, row.remind_hours_before) == (18, 2)
     assert row.attendance_check is True and row.offer_window_hours == 12
+
+
+async def test_a_restart_on_a_current_database_skips_the_migrations(db: Database) -> None:
+    """The heads read from the scripts are Alembic's own; the database is current once
+    upgraded, so a restart costs one query."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert script_heads() == frozenset(ScriptDirectory.from_config(config).get_heads())
+    assert await is_current(db)
+    assert not await upgrade_if_needed(db, db.engine.url.render_as_string(hide_password=False))
+
+
+async def test_an_empty_database_is_not_current(tmp_path: Path) -> None:
+    empty = Database(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        assert not await is_current(empty)
+    finally:
+        await empty.close()

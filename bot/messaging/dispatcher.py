@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from sqlalchemy import Integer, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, Integer, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.i18n import Translator
@@ -128,6 +128,9 @@ class Dispatcher:
         self._clock = clock
         self._sleep = sleep
         self._lock = asyncio.Lock()  # run() and drain() never work on two batches at once
+        # The last batch's outcomes being written while the next batch is claimed and sent.
+        self._recording: asyncio.Task[None] | None = None
+        self._last_claim_full = False
         self._stopping = False
         # Rows this process put back because of a rate limit, and when they may go (on
         # `clock`): claimable then even if the service clock is a test's frozen one.
@@ -142,6 +145,8 @@ class Dispatcher:
         try:
             await self._run()
         finally:
+            with contextlib.suppress(Exception):
+                await self._recorded()
             if self._presence is not None:
                 await _close_for_real(self._presence)
                 self._presence = None
@@ -186,6 +191,8 @@ class Dispatcher:
             if wake is None or wake > deadline:
                 break
             await self._sleep(max(0.0, wake - self._clock()))
+        async with self._lock:
+            await self._recorded()
         return sent
 
     def stop(self) -> None:
@@ -214,6 +221,7 @@ class Dispatcher:
         async with self._lock:
             jobs = await self._claim()
             if not jobs:
+                await self._recorded()
                 return 0, 0
             sent = await self._send_all(jobs)
         return len(jobs), sent
@@ -239,6 +247,10 @@ class Dispatcher:
         if not self.renfort.db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
         people: dict[int, Recipient] = {}
+        # A wake-up with nothing to send costs no write transaction; after a full batch
+        # there is most likely more, so the look is skipped.
+        if not self._last_claim_full and not await self._anything_due(due, ready):
+            return []
         async with self.renfort.db.transaction("claim_outbox") as conn:
             rows = (await conn.execute(query)).all()
             if rows:
@@ -251,6 +263,7 @@ class Dispatcher:
                 people = await load_recipients(conn, {r.person_id for r in rows} - {None})
         claimed = {r.id for r in rows}
         full = len(rows) == self.renfort.settings.outbox_batch_size
+        self._last_claim_full = full
         for row_id in ready:
             # A ready row we did not get was sent by another worker or cancelled.
             if row_id in claimed or not full:
@@ -267,6 +280,14 @@ class Dispatcher:
             )
             for r in rows
         ]
+
+    async def _anything_due(self, due: ColumnElement[bool], ready: list[int]) -> bool:
+        condition = or_(due, OUTBOX.c.id.in_(ready)) if ready else due
+        async with self.renfort.db.reading("outbox_due") as conn:
+            found = await conn.scalar(
+                select(OUTBOX.c.id).where(OUTBOX.c.status == "pending", condition).limit(1)
+            )
+        return found is not None
 
     async def _send_all(self, jobs: list[Job]) -> int:
         """Send each job on its route (chats in parallel, one chat's messages in order) and
@@ -299,8 +320,14 @@ class Dispatcher:
                 )
                 last_to[route] = task
                 batch.in_flight.append((job, route, task))
+            # The previous batch's outcomes were written while these went out.
+            await self._recorded()
             await asyncio.gather(*(task for _job, _route, task in batch.in_flight))
-            await self._record(batch)
+            results = batch.take_done()
+            batch.sent += _count_sent(results)
+            self._recording = asyncio.create_task(
+                self._write_outcomes(results), name="outbox-record"
+            )
         except BaseException:
             # Unrecorded rows stay 'sending' and go again after recovery; stop their sends.
             for _job, _route, task in batch.in_flight:
@@ -366,9 +393,26 @@ class Dispatcher:
 
     # ---- outcomes ------------------------------------------------------------------------
 
+    async def _recorded(self) -> None:
+        """Wait until the previous batch's outcomes are written (raising what that raised)."""
+        recording = self._recording
+        if recording is None:
+            return
+        try:
+            # Shielded: sends that went out are recorded even if this worker is being
+            # stopped, or they would go again after the lease.
+            await asyncio.shield(recording)
+        finally:
+            if recording.done() and self._recording is recording:
+                self._recording = None
+
     async def _record(self, batch: _Batch) -> None:
         """Write the outcomes known so far in one transaction."""
         results = batch.take_done()
+        batch.sent += _count_sent(results)
+        await self._write_outcomes(results)
+
+    async def _write_outcomes(self, results: list[Result]) -> None:
         if not results:
             return
         sent = [
@@ -376,7 +420,6 @@ class Dispatcher:
             for job, route, outcome in results
             if isinstance(outcome, Sent) and route is not None
         ]
-        batch.sent += len(sent)
         for _job, route, outcome in results:
             self.renfort.metrics.count(
                 "messages_out_total",
@@ -570,3 +613,7 @@ async def _close_for_real(conn: AsyncConnection) -> None:
     the session, and a pooled one would keep announcing a dispatcher that has stopped."""
     await conn.invalidate()
     await conn.close()
+
+
+def _count_sent(results: list[Result]) -> int:
+    return sum(1 for _job, route, outcome in results if isinstance(outcome, Sent) and route)

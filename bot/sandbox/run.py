@@ -19,8 +19,7 @@ from bot.runtime import system_clock
 from bot.sandbox import demo
 from bot.sandbox.console import ChatConsole, Handled
 from bot.sandbox.telegram_double import TelegramDouble
-from handlers.telegram.common import CHANNEL
-from storage.database import Database, is_processed
+from handlers.telegram.common import RenfortApplication, handled_updates
 
 HTTP_START_SECONDS = 5.0
 
@@ -61,11 +60,13 @@ def _put(loop: asyncio.AbstractEventLoop, lines: Lines, line: str | None) -> boo
     return True
 
 
-def handled_by(db: Database) -> Handled:
-    """Waits until an update is recorded as processed, as the bot does for each one."""
+def handled_by(application: RenfortApplication) -> Handled:
+    """Waits until the bot has finished an update (a turn that changed nothing leaves no
+    row in the database to wait for)."""
+    done = handled_updates(application.bot_data)
 
     async def wait(update_id: int) -> None:
-        while not await is_processed(db, CHANNEL, str(update_id)):
+        while update_id not in done:
             await asyncio.sleep(0.02)
 
     return wait
@@ -102,14 +103,14 @@ async def run_sandbox(
     signals = _on_signals(stop) if lines is None else []
     try:
         await service.start()
-        assert service.renfort is not None
+        assert service.renfort is not None and service.telegram is not None
         db = service.renfort.db
         await demo.seed(db, now=service.renfort.now(), zone=settings.timezone)
         chat = ChatConsole(
             double,
             demo.CAST,
             out,
-            handled=handled_by(db),
+            handled=handled_by(service.telegram),
             interactive=lines is None and sys.stdin.isatty(),
             http_url=await http_url(service),
         )

@@ -111,6 +111,7 @@ class TelegramDouble:
         self.send_delay = 0.0
         self.conflicts = 0  # getUpdates calls ended by another one (two pollers)
         self._active_poll: asyncio.Event | None = None
+        self._delivered_ids: set[int] = set()  # a long run must not rescan `delivered`
 
     # ---- server -------------------------------------------------------------------------
 
@@ -474,7 +475,8 @@ class TelegramDouble:
         limit = int(params.get("limit") or 100)
         batch = [u for u in list(self._pending)[:limit] if u["update_id"] >= offset]
         for update in batch:
-            if update not in self.delivered:
+            if update["update_id"] not in self._delivered_ids:
+                self._delivered_ids.add(update["update_id"])
                 self.delivered.append(update)
         return batch
 
@@ -483,7 +485,9 @@ class TelegramDouble:
             self._webhook_client = httpx.AsyncClient(timeout=10)
         while self._pending and self.webhook_url:
             update = self._pending.popleft()
-            self.delivered.append(update)
+            if update["update_id"] not in self._delivered_ids:
+                self._delivered_ids.add(update["update_id"])
+                self.delivered.append(update)
             headers = {}
             if self.webhook_secret:
                 headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret

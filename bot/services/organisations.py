@@ -184,16 +184,21 @@ async def join(
 
 
 async def memberships(db: Database, person_id: int) -> list[Organisation]:
-    o, m = schema.organisations, schema.members
     async with db.reading("memberships") as conn:
-        rows = (
-            await conn.execute(
-                select(o)
-                .join(m, m.c.organisation_id == o.c.id)
-                .where(m.c.person_id == person_id)
-                .order_by(o.c.name)
-            )
-        ).all()
+        return await select_memberships(conn, person_id)
+
+
+async def select_memberships(conn: AsyncConnection, person_id: int) -> list[Organisation]:
+    """The organisations the person coordinates, by name."""
+    o, m = schema.organisations, schema.members
+    rows = (
+        await conn.execute(
+            select(o)
+            .join(m, m.c.organisation_id == o.c.id)
+            .where(m.c.person_id == person_id)
+            .order_by(o.c.name)
+        )
+    ).all()
     return [_organisation(r) for r in rows]
 
 

@@ -82,12 +82,29 @@ async def get_person(db: Database, person_id: int) -> Person:
 
 async def find_by_telegram(db: Database, telegram_user_id: int) -> Person | None:
     async with db.reading("find_by_telegram") as conn:
-        row = (
-            await conn.execute(
-                select(schema.people).where(schema.people.c.telegram_user_id == telegram_user_id)
-            )
-        ).first()
+        row = await select_by_telegram(conn, telegram_user_id)
     return None if row is None else person_from_row(row)
+
+
+def telegram_changes(
+    row: Row[Any], *, chat_id: int | None, language_code: str | None
+) -> dict[str, Any]:
+    """What Telegram now tells us that the stored person does not say yet."""
+    changes: dict[str, Any] = {}
+    if language_code and language_code != row.telegram_language:
+        changes["telegram_language"] = language_code
+    if chat_id is not None and chat_id != row.telegram_chat_id:
+        changes["telegram_chat_id"] = chat_id
+    if chat_id is not None and row.telegram_unreachable_at is not None:
+        changes["telegram_unreachable_at"] = None
+    return changes
+
+
+async def select_by_telegram(conn: AsyncConnection, telegram_user_id: int) -> Row[Any] | None:
+    table = schema.people
+    return (
+        await conn.execute(select(table).where(table.c.telegram_user_id == telegram_user_id))
+    ).first()
 
 
 async def ensure_telegram_person(
@@ -99,12 +116,33 @@ async def ensure_telegram_person(
     language_code: str | None,
 ) -> Person:
     """The person behind a Telegram user, created on first contact; refreshes what Telegram
-    tells us each time (language, private chat, reachable again since they wrote)."""
+    tells us each time (language, private chat, reachable again since they wrote). Writes
+    only when something is new."""
+    async with db.reading("find_telegram_person") as conn:
+        row = await select_by_telegram(conn, telegram_user_id)
+    if row is not None and not telegram_changes(row, chat_id=chat_id, language_code=language_code):
+        return person_from_row(row)
+    return await record_telegram_person(
+        db,
+        telegram_user_id=telegram_user_id,
+        chat_id=chat_id,
+        first_name=first_name,
+        language_code=language_code,
+    )
+
+
+async def record_telegram_person(
+    db: Database,
+    *,
+    telegram_user_id: int,
+    chat_id: int | None,
+    first_name: str,
+    language_code: str | None,
+) -> Person:
+    """Create the person, or store what changed, in one write transaction."""
     table = schema.people
-    async with db.transaction("ensure_telegram_person") as conn:
-        row = (
-            await conn.execute(select(table).where(table.c.telegram_user_id == telegram_user_id))
-        ).first()
+    async with db.transaction("record_telegram_person") as conn:
+        row = await select_by_telegram(conn, telegram_user_id)
         if row is None:
             result = await conn.execute(
                 table.insert()
@@ -121,16 +159,11 @@ async def ensure_telegram_person(
                 .returning(table.c.id)
             )
             return await fetch_person(conn, int(result.scalar_one()))
-        changes: dict[str, Any] = {}
-        if language_code and language_code != row.telegram_language:
-            changes["telegram_language"] = language_code
-        if chat_id is not None and chat_id != row.telegram_chat_id:
-            changes["telegram_chat_id"] = chat_id
-        if chat_id is not None and row.telegram_unreachable_at is not None:
-            changes["telegram_unreachable_at"] = None
+        changes = telegram_changes(row, chat_id=chat_id, language_code=language_code)
         if changes:
             await conn.execute(update(table).where(table.c.id == row.id).values(**changes))
-        return await fetch_person(conn, row.id)
+            return await fetch_person(conn, row.id)
+        return person_from_row(row)
 
 
 async def update_profile(

@@ -15,7 +15,7 @@ from bot.buttons import Button
 from bot.domain import AUTOMATIC_REASONS, REFUSAL_REASONS, ApplicationStatus
 from bot.i18n import Translator
 from bot.messaging.render import decision_buttons
-from bot.services import applications, organisations, people
+from bot.services import applications, people
 from bot.services.applications import ApplicationView
 from bot.services.errors import NotAllowed, NotFound, ServiceError
 from handlers.telegram.common import (
@@ -180,8 +180,7 @@ async def tapped_application(update: Update, context: RenfortContext) -> Applica
     except NotFound as error:
         await alert(update, refusal_text(t, error))
         return None
-    mine = await organisations.memberships(db, context.turn.me.id)
-    if view.organisation_id not in {o.id for o in mine}:
+    if view.organisation_id not in {o.id for o in context.turn.memberships}:
         await alert(update, not_member_text(t, view.organisation_name))
         return None
     return view

@@ -4,6 +4,7 @@ words for every refusal a service can give."""
 
 from __future__ import annotations
 
+import copy
 import html
 import logging
 import time
@@ -22,20 +23,23 @@ from bot.messaging.telegram_limits import fit_html, split_html
 from bot.runtime import Renfort
 from bot.services import people
 from bot.services.errors import ServiceError
+from bot.services.organisations import Organisation
 from bot.services.people import Person
+from bot.services.turns import TelegramSender, start_turn
 from bot.text import clean_text
 from storage.database import (
     AlreadyProcessed,
     Inbound,
-    is_processed,
-    load_conversation,
+    TransactionCounts,
     mark_processed,
+    turn_costs,
 )
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 RENFORT_KEY = "renfort"
 TURNS_KEY = "turns"  # update_id -> Turn, for the error handler's fresh context
+HANDLED_KEY = "handled_updates"
 
 
 @dataclass
@@ -52,6 +56,13 @@ class Turn:
     data: dict[str, Any]
     payload: Payload | None = None
     started: float = field(default_factory=time.perf_counter)  # for the latency histogram
+    # The organisations the sender coordinated when the turn began (read with the rest).
+    memberships: tuple[Organisation, ...] = ()
+    # The territories the sender was a referent of when the turn began.
+    territories: tuple[str, ...] = ()
+    # The conversation as stored when the turn began (handlers may change state and data
+    # above to chain steps): a move back to it writes nothing.
+    stored: tuple[str | None, dict[str, Any]] = (None, {})
 
     @property
     def me(self) -> Person:
@@ -78,34 +89,41 @@ RenfortApplication = Application[
 
 
 async def begin_turn(update: Update, context: RenfortContext) -> None:
-    """Skip updates already handled; find the sender, their language and conversation."""
+    """Skip updates already handled; find the sender, their language, conversation and the
+    tapped button, in one read."""
     renfort = context.renfort
     started = time.perf_counter()
+    turn_costs.set(TransactionCounts())  # this update's own task: its cost alone
     inbound = Inbound(CHANNEL, str(update.update_id))
-    if await is_processed(renfort.db, CHANNEL, inbound.external_id):
-        log.info("update %s already handled, skipped", update.update_id)
-        renfort.metrics.count("inbound_duplicates_total", channel=CHANNEL)
-        raise ApplicationHandlerStop
-    renfort.metrics.count("inbound_total", help_text="Inbound messages", channel=CHANNEL)
     user, chat = update.effective_user, update.effective_chat
     private = chat is not None and chat.type == ChatType.PRIVATE
-    person = None
+    sender = None
     if user is not None and not user.is_bot:
-        person = await people.ensure_telegram_person(
-            renfort.db,
-            telegram_user_id=user.id,
+        sender = TelegramSender(
+            user_id=user.id,
             chat_id=chat.id if private and chat is not None else None,
             first_name=clean_text(user.first_name),
             # An IETF tag such as "fr" or "pt-br"; anything longer is not one.
             language_code=(user.language_code or "")[:16] or None,
         )
-    state: str | None = None
-    data: dict[str, Any] = {}
     if chat is not None:
         inbound.conversation_key = conversation_key(chat.id, user.id if user else None, private)
-        stored = await load_conversation(renfort.db, CHANNEL, inbound.conversation_key)
-        if stored is not None:
-            state, data = stored
+    query = update.callback_query
+    start = await start_turn(
+        renfort.db,
+        channel=CHANNEL,
+        external_id=inbound.external_id,
+        sender=sender,
+        conversation_key=inbound.conversation_key,
+        button_token=query.data if query is not None else None,
+    )
+    if start.already_handled:
+        log.info("update %s already handled, skipped", update.update_id)
+        renfort.metrics.count("inbound_duplicates_total", channel=CHANNEL)
+        raise ApplicationHandlerStop
+    renfort.metrics.count("inbound_total", help_text="Inbound messages", channel=CHANNEL)
+    person = start.person
+    state, data = start.conversation if start.conversation is not None else (None, {})
     t = renfort.translator(person.locale if person else None, user.language_code if user else None)
     context.turn = context.application.bot_data.setdefault(TURNS_KEY, {})[update.update_id] = Turn(
         inbound=inbound,
@@ -117,6 +135,10 @@ async def begin_turn(update: Update, context: RenfortContext) -> None:
         state=state,
         data=data,
         started=started,
+        payload=start.payload,
+        memberships=start.memberships,
+        territories=start.territories,
+        stored=(state, copy.deepcopy(data)),
     )
 
 
@@ -126,16 +148,19 @@ def conversation_key(chat_id: int, user_id: int | None, private: bool) -> str:
 
 
 async def end_turn(update: Update, context: RenfortContext) -> None:
-    """Record the update as handled (if no service did) and save the conversation state."""
+    """Save a conversation move no service wrote; a turn that changed nothing writes
+    nothing (repeating it would change nothing either)."""
     turn = context.application.bot_data.get(TURNS_KEY, {}).pop(update.update_id, None)
-    if turn is not None:
+    if turn is not None and moves_conversation(turn):
         await mark_processed(context.renfort.db, turn.inbound)
+    if turn is not None:
         context.renfort.metrics.observe(
             "handler_seconds",
             time.perf_counter() - turn.started,
             help_text="Time to handle one inbound message",
             channel=CHANNEL,
         )
+    handled_updates(context.application.bot_data).add(update.update_id)
 
 
 def update_ids(update: object) -> str:
@@ -147,6 +172,41 @@ def update_ids(update: object) -> str:
         f"update {update.update_id} (chat {chat.id if chat else '-'},"
         f" user {user.id if user else '-'})"
     )
+
+
+def moves_conversation(turn: Turn) -> bool:
+    """Whether the turn decided a conversation state that is not stored yet."""
+    inbound = turn.inbound
+    if not inbound.unsaved:
+        return False
+    stored_state, stored_data = turn.stored
+    if inbound.clear_state:
+        return stored_state is not None
+    return (inbound.next_state, inbound.next_data) != (stored_state, stored_data)
+
+
+class HandledUpdates:
+    """The ids of the updates this process finished lately (the sandbox console waits on
+    them: a turn that changed nothing leaves no trace in the database)."""
+
+    KEEP = 1000
+
+    def __init__(self) -> None:
+        self._ids: dict[int, None] = {}
+
+    def add(self, update_id: int) -> None:
+        self._ids[update_id] = None
+        if len(self._ids) > self.KEEP:
+            del self._ids[next(iter(self._ids))]
+
+    def __contains__(self, update_id: object) -> bool:
+        return update_id in self._ids
+
+
+def handled_updates(bot_data: dict[Any, Any]) -> HandledUpdates:
+    found = bot_data.setdefault(HANDLED_KEY, HandledUpdates())
+    assert isinstance(found, HandledUpdates)
+    return found
 
 
 async def on_error(update: object, context: RenfortContext) -> None:

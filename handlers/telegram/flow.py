@@ -51,7 +51,7 @@ def moving(turn: Turn, state: str | None, **data: Any) -> Iterator[Inbound]:
     try:
         yield inbound
     except ServiceError:
-        inbound.next_state, inbound.next_data, inbound.clear_state = None, {}, False
+        inbound.forget_state()
         raise
 
 

@@ -13,7 +13,6 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain import GeoPoint
 from bot.messaging.render_offers import ACCEPT_OFFER, DECLINE_OFFER
-from bot.services import moderation, organisations
 from handlers.telegram import (
     applying,
     attendance,
@@ -51,14 +50,12 @@ async def help_command(update: Update, context: RenfortContext) -> None:
     leave_profile_edit(turn)
     registered = turn.person is not None and turn.person.registered
     text = turn.t._("Here is what I can do:") + "\n" + commands_text(turn.t, registered)
-    if turn.person is not None and await organisations.memberships(
-        context.renfort.db, turn.person.id
-    ):
+    if turn.memberships:
         text += "\n\n" + turn.t._(
             "As a coordinator: /pending, /newmission, /edit, /callout, /message, /roster,"
             " /export, /stats, /poster, /ics, /settings — or the same in your admin group."
         )
-    if turn.person is not None and await moderation.is_referent(context.renfort.db, turn.person.id):
+    if turn.territories:
         text += "\n\n" + turn.t._(
             "As a referent: /review for the missions waiting for you, /verify for the"
             " organisations of your territory."

@@ -18,9 +18,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.buttons import resolve
 from bot.runtime import Renfort
 from handlers.telegram import organiser, privacy, relay, unreadable, volunteer
+from handlers.telegram.chat_order import ChatOrderedProcessor
 from handlers.telegram.common import (
     RENFORT_KEY,
     RenfortApplication,
@@ -48,9 +48,7 @@ ACTIONS: dict[str, Callback] = {
 
 async def on_button(update: Update, context: RenfortContext) -> None:
     """Resolve the tapped button's token in the database and run its action."""
-    query = update.callback_query
-    assert query is not None
-    payload = await resolve(context.renfort.db, query.data or "")
+    payload = context.turn.payload  # resolved with the rest of the turn's reads
     action = ACTIONS.get(payload.action) if payload else None
     if payload is None or action is None:
         await answer_query(
@@ -108,7 +106,7 @@ def build_application(renfort: Renfort, *, with_updater: bool = True) -> Renfort
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .context_types(ContextTypes(context=RenfortContext))
-        .concurrent_updates(False)
+        .concurrent_updates(ChatOrderedProcessor())
     )
     if not with_updater:
         builder = builder.updater(None)

@@ -1,0 +1,86 @@
+"""The start of a turn: everything one inbound update needs to know, read in one read
+transaction; a write only when the sender is new or Telegram tells us something new."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.buttons import Payload, select_payload
+from bot.services import moderation, organisations, people
+from bot.services.organisations import Organisation
+from bot.services.people import Person
+from storage.database import Database, select_conversation, was_processed
+
+
+@dataclass(frozen=True)
+class TelegramSender:
+    """Who sent an update, as Telegram describes them."""
+
+    user_id: int
+    chat_id: int | None  # their private chat, when they wrote in it
+    first_name: str
+    language_code: str | None
+
+
+@dataclass(frozen=True)
+class TurnStart:
+    already_handled: bool
+    person: Person | None = None
+    conversation: tuple[str, dict[str, Any]] | None = None
+    payload: Payload | None = None  # the tapped button's action, when a button was tapped
+    # The organisations the sender coordinates, as the turn began.
+    memberships: tuple[Organisation, ...] = ()
+    # The territories the sender is a referent of (their help lists the referent's tools).
+    territories: tuple[str, ...] = ()
+
+
+async def start_turn(
+    db: Database,
+    *,
+    channel: str,
+    external_id: str,
+    sender: TelegramSender | None,
+    conversation_key: str | None,
+    button_token: str | None,
+) -> TurnStart:
+    """Whether the update was handled before, the sender, their conversation state and the
+    tapped button."""
+    async with db.reading("start_turn") as conn:
+        if await was_processed(conn, channel, external_id):
+            return TurnStart(already_handled=True)
+        row = await people.select_by_telegram(conn, sender.user_id) if sender else None
+        conversation = (
+            await select_conversation(conn, channel, conversation_key)
+            if conversation_key is not None
+            else None
+        )
+        payload = await select_payload(conn, button_token) if button_token else None
+        memberships = (
+            tuple(await organisations.select_memberships(conn, row.id)) if row is not None else ()
+        )
+        territories = (
+            tuple(await moderation.territories_of(conn, row.id)) if row is not None else ()
+        )
+    person = None
+    if sender is not None:
+        if row is not None and not people.telegram_changes(
+            row, chat_id=sender.chat_id, language_code=sender.language_code
+        ):
+            person = people.person_from_row(row)
+        else:
+            person = await people.record_telegram_person(
+                db,
+                telegram_user_id=sender.user_id,
+                chat_id=sender.chat_id,
+                first_name=sender.first_name,
+                language_code=sender.language_code,
+            )
+    return TurnStart(
+        already_handled=False,
+        person=person,
+        conversation=conversation,
+        payload=payload,
+        memberships=memberships,
+        territories=territories,
+    )

@@ -1,0 +1,83 @@
+"""What one update costs the database: a turn that changes nothing writes nothing, a tap on
+Approve is one write transaction, and the turn's reads are done once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import TypeHandler
+
+from bot.domain import ApplicationStatus
+from bot.services import applications, people
+from handlers.telegram.common import RenfortContext
+from handlers.telegram.wiring import END_GROUP
+from storage.database import TransactionCounts, turn_costs
+from tests.conftest import NOW
+from tests.factories import volunteer
+from tests.harness import Bot, FakeClock, running_bot, sqlite_file_url
+from tests.organiser_steps import COORDINATOR, callback_data
+from tests.test_organiser_decisions import applied
+
+CAMILLE = 7
+
+
+class Costs:
+    """Each update's transaction counts, taken after its turn ended."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.by_update: dict[int, TransactionCounts] = {}
+        assert bot.service.telegram is not None
+        bot.service.telegram.add_handler(TypeHandler(Update, self._keep), group=END_GROUP + 2)
+
+    async def _keep(self, update: Update, _context: RenfortContext) -> None:
+        costs = turn_costs.get()
+        assert costs is not None
+        self.by_update[update.update_id] = costs
+
+    async def of(self, update_id: int) -> TransactionCounts:
+        deadline = time.monotonic() + 10
+        while update_id not in self.by_update:
+            assert time.monotonic() < deadline, f"update {update_id} never ended"
+            await asyncio.sleep(0.01)
+        return self.by_update[update_id]
+
+
+async def test_a_registered_volunteers_chatter_writes_nothing(tmp_path: Path) -> None:
+    async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
+        costs = Costs(bot)
+        bot.double.user(CAMILLE, "Camille")
+        await volunteer(bot.db, CAMILLE, "Camille")
+        for text in ("bonjour", "merci !", "/help"):
+            before = len(bot.double.messages[CAMILLE])
+            update_id = bot.double.send_text(CAMILLE, text)
+            await bot.handled(update_id)
+            assert len(bot.double.messages[CAMILLE]) > before, f"no answer to {text!r}"
+            spent = await costs.of(update_id)
+            assert spent.writes == 0, f"{text!r} wrote {spent.writes} times"
+            assert spent.reads == 1, f"{text!r} read {spent.reads} times"
+
+
+async def test_a_first_message_records_the_newcomer_in_one_write(tmp_path: Path) -> None:
+    async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
+        costs = Costs(bot)
+        bot.double.user(CAMILLE, "Camille")
+        update_id = bot.double.send_text(CAMILLE, "bonjour")
+        await bot.handled(update_id)
+        assert (await costs.of(update_id)).writes == 1
+        assert await people.find_by_telegram(bot.db, CAMILLE) is not None
+
+
+async def test_a_tap_on_approve_is_one_write_transaction(tmp_path: Path) -> None:
+    async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW), renfort_locale="en") as bot:
+        costs = Costs(bot)
+        application_id, posted = await applied(bot)
+        data = await callback_data(bot, posted, "approve", application_id=application_id)
+        update_id = bot.double.tap_data(COORDINATOR, posted, data)
+        await bot.settle(update_id)
+        spent = await costs.of(update_id)
+        decided = await applications.get_application(bot.db, application_id)
+        assert decided.status == ApplicationStatus.APPROVED
+        assert spent.writes == 1
