@@ -14,7 +14,7 @@ from bot.services.callouts import CalloutView
 from bot.services.offers import OfferOutcome
 from bot.sms import render_callouts, replies
 from bot.sms.render_schedule import attendance_confirmed, attendance_released
-from handlers.sms.turn import IDLE, SmsTurn
+from handlers.sms.turn import CALLOUT_CONDITION, IDLE, SmsTurn
 
 
 async def answer_yes_no(turn: SmsTurn, yes: bool) -> bool:
@@ -84,7 +84,9 @@ async def _answer_attendance(turn: SmsTurn, question: ApplicationView, yes: bool
         turn.say(attendance_released(turn.t, view, turn.today))
 
 
-async def _answer_callout(turn: SmsTurn, callout: CalloutView, yes: bool) -> None:
+async def _answer_callout(
+    turn: SmsTurn, callout: CalloutView, yes: bool, confirmed: tuple[str, ...] = ()
+) -> None:
     answer = await callouts.answer(
         turn.renfort.db,
         person_id=turn.person.id,
@@ -92,9 +94,13 @@ async def _answer_callout(turn: SmsTurn, callout: CalloutView, yes: bool) -> Non
         available=yes,
         now=turn.now,
         inbound=turn.goto(IDLE),
+        confirmed=confirmed,
     )
     view, t, today = answer.view, turn.t, turn.today
-    if answer.outcome == "taken":
+    if answer.outcome == "conditions":
+        todo = [*confirmed, *answer.conditions]
+        _ask_callout_condition(turn, view.id, todo, list(confirmed))
+    elif answer.outcome == "taken":
         turn.say(render_callouts.callout_taken(t, view, today))
     elif answer.outcome == "waitlisted":
         turn.say(render_callouts.callout_waitlisted(t, view, today))
@@ -104,3 +110,27 @@ async def _answer_callout(turn: SmsTurn, callout: CalloutView, yes: bool) -> Non
         turn.say(render_callouts.callout_already(t))
     else:
         turn.say(render_callouts.callout_closed(t))
+
+
+def _ask_callout_condition(
+    turn: SmsTurn, callout_id: int, todo: list[str], confirmed: list[str]
+) -> None:
+    turn.goto(CALLOUT_CONDITION, callout=callout_id, todo=todo, ok=confirmed)
+    number = len(confirmed) + 1
+    turn.say(replies.ask_condition(turn.t, todo[len(confirmed)], number, len(todo)))
+
+
+async def callout_condition_answer(turn: SmsTurn, yes: bool) -> None:
+    """YES or NO to a callout's condition: the next one, then the yes once all are confirmed;
+    a NO answers the callout "not this time", so someone else is asked sooner."""
+    data = turn.data
+    todo = [str(c) for c in data.get("todo", [])]
+    confirmed = [str(c) for c in data.get("ok", [])]
+    callout = await callouts.get_callout(turn.renfort.db, int(data.get("callout") or 0))
+    if yes and len(confirmed) < len(todo):
+        confirmed.append(todo[len(confirmed)])
+        if len(confirmed) < len(todo):
+            _ask_callout_condition(turn, callout.id, todo, confirmed)
+            return
+    await _answer_callout(turn, callout, yes, tuple(confirmed))
+    turn.renfort.notify_outbox()
