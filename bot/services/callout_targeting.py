@@ -1,6 +1,8 @@
 """Who a callout asks, nearest and most reliable first: registered people within the radius,
 interested in the domains, reachable on an allowed channel, free at that time, not asked
-too often lately. Quiet hours decide when a non-urgent wave may go.
+too often lately. Quiet hours decide when a non-urgent wave may go. A territory alert uses
+the same targeting without a slot, limited to the territory's postcodes; alerts and callouts
+share the weekly cap.
 
 One pass reads the people inside the radius's bounding box (a single indexed-free scan
 SQLite does fast) and the few exclusion sets, then measures and ranks in Python: correlated
@@ -19,10 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import HOLDING, ApplicationStatus, GeoPoint
 from bot.geo import bounding_box, haversine_km
+from bot.services.review import covers
 from storage import schema
 
 P, A, S, R = schema.people, schema.applications, schema.slots, schema.callout_recipients
-M, BLOCKS = schema.missions, schema.relay_blocks
+M, BLOCKS, AR = schema.missions, schema.relay_blocks, schema.alert_recipients
 
 # Nobody is asked more often than this, whatever the crisis: people who get too many
 # alerts stop reading them.
@@ -38,16 +41,18 @@ CHANNELS = ("telegram", "sms")
 
 @dataclass(frozen=True)
 class Target:
-    """What the targeting needs to know about a callout and its slot."""
+    """What the targeting needs to know about a callout and its slot (a territory alert has
+    no slot: nobody is busy for it)."""
 
-    slot_id: int
-    starts_at: datetime
-    ends_at: datetime
+    slot_id: int | None
+    starts_at: datetime | None
+    ends_at: datetime | None
     point: GeoPoint | None  # None: remote mission, distance does not matter
     radius_km: int | None  # None: everywhere
     domains: tuple[str, ...]
     channels: tuple[str, ...]
     callout_id: int | None = None  # people it already asked are left out
+    territory: str | None = None  # only people whose postcode it covers
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,19 @@ def _reachable(channels: Sequence[str]) -> Any:
 async def _excluded(conn: AsyncConnection, target: Target, now: datetime) -> set[int]:
     """People busy at that time, already on the slot, already asked, asked enough, or who
     blocked the organisation."""
+    recent = now - CAP_WINDOW
+    asked = (
+        select(R.c.person_id.label("person_id"))
+        .where(R.c.created_at > recent)
+        .union_all(select(AR.c.person_id).where(AR.c.created_at > recent))
+        .subquery()
+    )
+    capped = (
+        select(asked.c.person_id).group_by(asked.c.person_id).having(func.count() >= CAP_PER_WEEK)
+    )
+    excluded: set[int] = set(await conn.scalars(capped))
+    if target.slot_id is None or target.starts_at is None or target.ends_at is None:
+        return excluded
     busy = (
         select(A.c.person_id)
         .join(S, S.c.id == A.c.slot_id)
@@ -90,12 +108,6 @@ async def _excluded(conn: AsyncConnection, target: Target, now: datetime) -> set
     on_slot = select(A.c.person_id).where(
         A.c.slot_id == target.slot_id, A.c.status != ApplicationStatus.CANCELLED
     )
-    capped = (
-        select(R.c.person_id)
-        .where(R.c.created_at > now - CAP_WINDOW)
-        .group_by(R.c.person_id)
-        .having(func.count() >= CAP_PER_WEEK)
-    )
     # /block means no message at all from that organisation, alerts included.
     blocking = (
         select(BLOCKS.c.person_id)
@@ -103,8 +115,7 @@ async def _excluded(conn: AsyncConnection, target: Target, now: datetime) -> set
         .join(S, S.c.mission_id == M.c.id)
         .where(S.c.id == target.slot_id)
     )
-    excluded: set[int] = set()
-    queries = [busy, on_slot, capped, blocking]
+    queries = [busy, on_slot, blocking]
     if target.callout_id is not None:
         # Someone whose call was withdrawn unsent never heard of it: they may be asked again.
         outbox = schema.outbox
@@ -137,6 +148,8 @@ async def candidates(conn: AsyncConnection, target: Target, now: datetime) -> li
     columns = [P.c.id, P.c.latitude, P.c.longitude, P.c.no_show_count, P.c.attended_count]
     if target.domains:
         columns.append(P.c.interests)
+    if target.territory is not None:
+        columns.append(P.c.postcode)
     conditions: list[Any] = [P.c.registered_at.is_not(None), _reachable(target.channels)]
     measured = target.point is not None and target.radius_km is not None
     if measured:
@@ -155,6 +168,8 @@ async def candidates(conn: AsyncConnection, target: Target, now: datetime) -> li
             if row.id in excluded:
                 continue
             if wanted and not wanted.intersection(row.interests or ()):
+                continue
+            if target.territory is not None and not covers(target.territory, row.postcode):
                 continue
             distance = None
             if target.point is not None and row.latitude is not None:

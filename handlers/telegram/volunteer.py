@@ -25,6 +25,7 @@ from handlers.telegram import (
     phone_consent,
     profile,
     registration,
+    territory_alert,
 )
 from handlers.telegram.common import RenfortContext, reply
 from handlers.telegram.flow import (
@@ -96,6 +97,8 @@ async def on_location(update: Update, context: RenfortContext) -> None:
         await registration.location_shared(update, context, point)
     elif turn.state == PROFILE_PLACE:
         await profile.location_shared(update, context, point)
+    elif turn.state in (territory_alert.TA_PLACE, territory_alert.TA_RADIUS):
+        await territory_alert.location_shared(update, context, point)
     else:
         # Whatever conversation they are in (another registration step, an organiser's
         # wizard) goes on where it was.
