@@ -19,7 +19,14 @@ from bot.services import alert_offers, applications, moderation, organisations, 
 from bot.services.errors import NotAllowed
 from bot.services.territory_alerts import AlertSpec
 from handlers.telegram.alert_answers import OFFER_PICK
-from handlers.telegram.territory_alert import DOMAINS_DONE, LAUNCH, RADIUS, URGENT
+from handlers.telegram.territory_alert import (
+    DOMAINS_DONE,
+    LAUNCH,
+    RADIUS,
+    REFRESH,
+    URGENT,
+    WHOLE,
+)
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW
@@ -30,6 +37,7 @@ from tests.organiser_steps import (
     GROUP,
     STRANGER,
     coordinator_with_group,
+    meet_everyone,
     say,
     tap_action,
 )
@@ -96,8 +104,9 @@ async def test_available_volunteers_are_offered_a_slot_and_accept_in_chat_and_by
         for user in (camille, paul):
             [mine] = await applications.applications_of(bot.db, user, now=NOW)
             assert (mine.slot_id, mine.status) == (slot, ApplicationStatus.APPROVED)
-        refresh = (await say(bot, REFERENT, "/alert"))[-1]  # a new alert may be started
-        assert "What is happening" in refresh.text
+        await tap_action(bot, REFERENT, radius, REFRESH)
+        assert "Available: 2" in radius.text and "Slots offered: 2 · accepted: 2" in radius.text
+        assert "• Camille" in radius.text and "• Paul" in radius.text
         async with bot.db.reading("test") as conn:
             actions = sorted(
                 await conn.scalars(select(AUDIT.c.action).where(AUDIT.c.action.like("%alert%")))
@@ -238,3 +247,25 @@ async def test_outside_the_territory_is_refused(db: Database) -> None:
     with pytest.raises(NotAllowed) as refused:
         await territory_alerts.preview(db, referent_id=referent, spec=spec, now=NOW)
     assert refused.value.code == "outside_territory"
+
+
+async def test_a_night_alert_for_the_whole_territory_waits_for_morning(tmp_path: Path) -> None:
+    night = datetime(2027, 6, 9, 23, 30, tzinfo=PARIS)
+    async with running_bot(sqlite_file_url(tmp_path), FakeClock(night), renfort_locale="en") as bot:
+        meet_everyone(bot)
+        await telegram_volunteer(bot, REFERENT, "Régine")
+        await moderation.add_referent(bot.db, territory="52", telegram_user_id=REFERENT)
+        await telegram_volunteer(bot, 1001, "Camille")
+        await say(bot, REFERENT, "/alert")
+        [where] = await say(bot, REFERENT, FLOOD)
+        await tap_action(bot, REFERENT, where, WHOLE)
+        await tap_action(bot, REFERENT, where, DOMAINS_DONE)
+        await tap_action(bot, REFERENT, where, URGENT, u=False)
+        assert "the whole territory" in where.text and "1 person will be alerted." in where.text
+        assert "It is night: the alert will go out at 08:00." in where.text
+        await tap_action(bot, REFERENT, where, LAUNCH)
+        async with bot.db.reading("test") as conn:
+            held = list(
+                await conn.scalars(select(OUT.c.not_before).where(OUT.c.kind == "territory_alert"))
+            )
+        assert held == [datetime(2027, 6, 10, 8, 0, tzinfo=PARIS).astimezone(ZoneInfo("UTC"))]

@@ -14,6 +14,7 @@ from bot.buttons import Button
 from bot.domain import DOMAINS, GeoPoint
 from bot.i18n import Translator
 from bot.services import moderation, territory_alerts
+from bot.services.callout_targeting import quiet_until
 from bot.services.errors import InvalidInput
 from bot.services.territory_alerts import AlertSpec, AlertView
 from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
@@ -240,6 +241,10 @@ async def pick_urgent(update: Update, context: RenfortContext) -> None:
         "",
         t.n_("{n} person will be alerted.", "{n} people will be alerted.", reached),
     ]
+    zone = context.renfort.settings.timezone
+    morning = None if spec.urgent else quiet_until(context.turn.now, zone)
+    if morning is not None:
+        lines.append("🌙 " + t._("It is night: the alert will go out at 08:00."))
     buttons = [[Button("📣 " + t._("Send the alert"), LAUNCH)], _cancel_row(t)]
     await reply(update, context, "\n".join(lines), buttons, edit=True)
 
