@@ -256,6 +256,8 @@ async def test_a_night_alert_for_the_whole_territory_waits_for_morning(tmp_path:
         await telegram_volunteer(bot, REFERENT, "Régine")
         await moderation.add_referent(bot.db, territory="52", telegram_user_id=REFERENT)
         await telegram_volunteer(bot, 1001, "Camille")
+        helped = await say(bot, REFERENT, "/help")
+        assert "/alert to alert its volunteers" in helped[-1].text
         await say(bot, REFERENT, "/alert")
         [where] = await say(bot, REFERENT, FLOOD)
         await tap_action(bot, REFERENT, where, WHOLE)

@@ -62,7 +62,7 @@ async def help_command(update: Update, context: RenfortContext) -> None:
     if turn.person is not None and await moderation.is_referent(context.renfort.db, turn.person.id):
         text += "\n\n" + turn.t._(
             "As a referent: /review for the missions waiting for you, /verify for the"
-            " organisations of your territory."
+            " organisations of your territory, /alert to alert its volunteers."
         )
     await reply(update, context, text)
 
