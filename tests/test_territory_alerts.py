@@ -271,3 +271,20 @@ async def test_a_night_alert_for_the_whole_territory_waits_for_morning(tmp_path:
                 await conn.scalars(select(OUT.c.not_before).where(OUT.c.kind == "territory_alert"))
             )
         assert held == [datetime(2027, 6, 10, 8, 0, tzinfo=PARIS).astimezone(ZoneInfo("UTC"))]
+
+
+async def test_a_radius_reaches_people_who_shared_a_location_the_whole_territory_cannot(
+    db: Database,
+) -> None:
+    referent = (await scene(db))[0]
+    located = await person(db, 1, interests=())  # a shared location: no postcode
+    parisian = await resident(db, 2)
+    async with db.transaction("test") as conn:  # lives in Paris, registered near here
+        await conn.execute(update(P).where(P.c.id == parisian).values(postcode="75001"))
+    near = AlertSpec(FLOOD, SAINT_DIZIER, "Saint-Dizier", "52100", 10)
+    around = await territory_alerts.launch(db, referent_id=referent, spec=near, now=NOW, zone=PARIS)
+    assert located in await asked(db, around.id) and parisian not in await asked(db, around.id)
+    everywhere = await territory_alerts.launch(
+        db, referent_id=referent, spec=whole(), now=NOW, zone=PARIS
+    )
+    assert located not in await asked(db, everywhere.id)

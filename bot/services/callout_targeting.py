@@ -132,6 +132,14 @@ async def _excluded(conn: AsyncConnection, target: Target, now: datetime) -> set
     return excluded
 
 
+def _in_territory(target: Target, row: Any, measured: bool) -> bool:
+    """Whether the person lives in the territory; someone who shared a location has no
+    postcode, so within a radius the distance alone places them."""
+    if measured and not row.postcode:
+        return True
+    return target.territory is not None and covers(target.territory, row.postcode)
+
+
 def _rank(row: Any, distance: float | None) -> tuple[bool, int, int, float, int]:
     step = 0 if distance is None else round(distance / DISTANCE_STEP_KM)
     return (
@@ -169,7 +177,7 @@ async def candidates(conn: AsyncConnection, target: Target, now: datetime) -> li
                 continue
             if wanted and not wanted.intersection(row.interests or ()):
                 continue
-            if target.territory is not None and not covers(target.territory, row.postcode):
+            if target.territory is not None and not _in_territory(target, row, measured):
                 continue
             distance = None
             if target.point is not None and row.latitude is not None:
