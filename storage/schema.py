@@ -481,3 +481,56 @@ rate_budgets = Table(
     Column("key", String(80), primary_key=True),
     Column("next_at", Float(precision=53), nullable=False),
 )
+
+# A referent's alert to the registered volunteers of a territory for an exceptional event;
+# those who answer available are listed to the territory's organisations (0012).
+territory_alerts = Table(
+    "territory_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("territory", String(10), nullable=False),
+    Column("created_by", ForeignKey("people.id", ondelete="SET NULL")),
+    Column("text", String(500), nullable=False),
+    Column("place_name", String(200)),  # NULL with no point: the whole territory
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("radius_km", Integer),
+    Column("domains", JSON, nullable=False, default=list),
+    Column("urgent", Boolean, nullable=False, default=False),
+    _created(),
+)
+
+alert_recipients = Table(
+    "alert_recipients",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", ForeignKey("territory_alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("distance_km", Float),
+    Column("outbox_id", Integer),
+    Column("answer", String(8)),  # yes / no
+    Column("answered_at", UTCDateTime()),
+    _created(),
+    UniqueConstraint("alert_id", "person_id", name="uq_alert_recipients_alert_person"),
+    CheckConstraint("answer is null or answer in ('yes', 'no')", name="answer"),
+    # The weekly cap counts alerts and callouts together.
+    Index("ix_alert_recipients_person_created", "person_id", "created_at"),
+)
+
+# A slot an organisation offered to a volunteer available for an alert; accepting makes an
+# approved application.
+alert_offers = Table(
+    "alert_offers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("recipient_id", ForeignKey("alert_recipients.id", ondelete="CASCADE"), nullable=False),
+    Column("slot_id", ForeignKey("slots.id", ondelete="CASCADE"), nullable=False),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("offered_by", ForeignKey("people.id", ondelete="SET NULL")),
+    Column("status", String(12), nullable=False, default="open"),
+    Column("application_id", ForeignKey("applications.id", ondelete="SET NULL")),
+    _created(),
+    Column("answered_at", UTCDateTime()),
+    UniqueConstraint("recipient_id", "slot_id", name="uq_alert_offers_recipient_slot"),
+    CheckConstraint("status in ('open', 'accepted', 'declined', 'closed')", name="status"),
+)

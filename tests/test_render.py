@@ -143,6 +143,8 @@ WITHOUT_A_SLOT = {
     "mission_refused",
     "relay_to_organisation",
     "relay_to_volunteer",
+    "territory_alert",
+    "alert_volunteer_available",
 }
 
 
@@ -153,6 +155,12 @@ def test_every_kind_renders_in_french_with_french_dates(kind: str) -> None:
         reason="other",
         offer_expires_at="2027-06-12T20:00:00+00:00",
         callout_id=5,
+        alert_id=6,
+        offer_id=7,
+        recipient_id=8,
+        organisation_id=9,
+        first_name="Camille",
+        text="Crue de la Marne : aide pour remplir des sacs de sable.",
         date="2027-06-13",  # the evening list: its day and the applications on it
         items=[submitted()],
     )

@@ -47,9 +47,17 @@ END = datetime(2027, 9, 29, 18, 30, tzinfo=PARIS)
 TODAY = NOW.date()
 
 # Templates allowed to take two parts, and why (today: none).
+# A territory alert's text at its longest (200 characters, the referent's own words).
+LONGEST_ALERT = (
+    "Crue de la Marne : la digue de Saint-Dizier cede, nous cherchons des volontaires pour"
+    " remplir et porter des sacs de sable quai de la Marne, et pour accueillir les familles"
+    " evacuees au gymnase Paul Bert."
+)[:200]
+
 TWO_PARTS: dict[str, str] = {
     "mission_detail": "what the mission is in one SMS, its slots numbered in the second",
     "registered_then_mission": "the same, after the poster keyword brought a new number",
+    "notify:territory_alert": "the referent's own words, up to 200 characters, are the alert",
 }
 
 
@@ -168,6 +176,9 @@ def payload(**extra: Any) -> dict[str, Any]:
         "volunteer_name": NAME,
         "volunteer_via_sms": True,
         "offer_expires_at": (START - timedelta(hours=11, minutes=30)).isoformat(),
+        "offer_id": 1,
+        "alert_id": 1,
+        "first_name": NAME,
         **extra,
     }
 
@@ -306,6 +317,9 @@ def templates() -> dict[str, Template]:
     for kind in RENDERERS:
         if kind != "application_decided":
             every[f"notify:{kind}"] = partial(_notification, kind=kind)
+    every["notify:territory_alert"] = partial(
+        _notification_with, kind="territory_alert", extra={"text": LONGEST_ALERT}
+    )
     return every
 
 

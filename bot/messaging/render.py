@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.buttons import Button
 from bot.domain import ANSWER_WITHIN_DAYS, NO_SHOWS_WARNING, REFUSAL_REASONS, ApplicationStatus
 from bot.i18n import Translator
+from bot.messaging.render_alerts import ALERT_RENDERERS
 from bot.messaging.render_callouts import CALLOUT_RENDERERS
 from bot.messaging.render_election import ELECTION_RENDERERS
 from bot.messaging.render_mission_changes import MISSION_CHANGE_RENDERERS
@@ -221,6 +222,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any], Translator], Rendered]] = {
     **RELAY_RENDERERS,
     **MISSION_CHANGE_RENDERERS,
     **ELECTION_RENDERERS,
+    **ALERT_RENDERERS,
 }
 
 

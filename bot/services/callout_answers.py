@@ -1,10 +1,17 @@
 """A volunteer's answer to a callout. A yes takes a place first come, first served, under
 the slot's lock and the capacity rules of applications: the application is approved at once,
 since the organisation asked. Once the need is met, later yeses join the waiting list; a no
-that leaves too few possible yeses brings the next wave forward."""
+that leaves too few possible yeses brings the next wave forward.
+
+A mission with conditions ("on the electoral roll") asks a yes to confirm those not yet
+confirmed to the organisation first. The place is not held meanwhile: the answer stays open,
+so the person still counts as a possible yes, and the place goes to whoever completes first.
+A hold with a grace period would let someone who walks away block a place in a crisis, and
+would need a job to release it; confirming takes one or two taps."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +19,7 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, HOLDING, ApplicationStatus, MissionStatus
-from bot.services import applications, audit
+from bot.services import applications, audit, conditions
 from bot.services.callout_views import (
     OPEN,
     CalloutAnswer,
@@ -38,8 +45,10 @@ async def answer(
     available: bool,
     now: datetime,
     inbound: Inbound | None = None,
+    confirmed: Sequence[str] = (),
 ) -> CalloutAnswer:
-    """Record the person's yes or no; outcome taken, waitlisted, declined, closed or already."""
+    """Record the person's yes or no; outcome taken, waitlisted, declined, closed, already,
+    or conditions (nothing recorded: the mission's conditions still to confirm are returned)."""
     async with db.transaction(TRANSACTION, inbound) as conn:
         # Person, then slot, then callout: the order applying uses, so no deadlock.
         await conn.execute(db.lock_for_update(select(P.c.id).where(P.c.id == person_id)))
@@ -58,6 +67,15 @@ async def answer(
         gone = row.starts_at <= now or row.mission_status != MissionStatus.PUBLISHED
         if row.status == "stopped" or gone:
             return CalloutAnswer("closed", await fetch_view(conn, callout_id))
+        if available and row.mission_conditions:
+            missing = [
+                c
+                for c in await conditions.to_confirm(conn, person_id, row.mission_id)
+                if c not in confirmed
+            ]
+            if missing:
+                view = await fetch_view(conn, callout_id)
+                return CalloutAnswer("conditions", view, tuple(missing))
         if not available:
             outcome = "declined"
         elif row.status in OPEN:
@@ -186,6 +204,8 @@ async def _insert(
             person_id=person_id,
             status=status,
             reason="callout",
+            # Kept with the application, as applying does, so they are asked only once.
+            conditions=list(row.mission_conditions or ()) or None,
             decided_by=decider if decided else None,
             decided_at=schema.now() if decided else None,
             created_at=schema.now(),

@@ -1,6 +1,8 @@
 """Who a callout asks, nearest and most reliable first: registered people within the radius,
 interested in the domains, reachable on an allowed channel, free at that time, not asked
-too often lately. Quiet hours decide when a non-urgent wave may go.
+too often lately. Quiet hours decide when a non-urgent wave may go. A territory alert uses
+the same targeting without a slot, limited to the territory's postcodes; alerts and callouts
+share the weekly cap.
 
 The whole rule is one SQL query: the radius's bounding box narrows the people, the
 haversine distance and the ranking are computed by the database, and the exclusion sets
@@ -22,10 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import HOLDING, ApplicationStatus, GeoPoint
 from bot.geo import EARTH_RADIUS_KM, bounding_box
+from bot.services.review import CORSICA
 from storage import schema
 
 P, A, S, R = schema.people, schema.applications, schema.slots, schema.callout_recipients
-M, BLOCKS = schema.missions, schema.relay_blocks
+M, BLOCKS, AR = schema.missions, schema.relay_blocks, schema.alert_recipients
 
 # Nobody is asked more often than this, whatever the crisis: people who get too many
 # alerts stop reading them.
@@ -41,16 +44,18 @@ CHANNELS = ("telegram", "sms")
 
 @dataclass(frozen=True)
 class Target:
-    """What the targeting needs to know about a callout and its slot."""
+    """What the targeting needs to know about a callout and its slot (a territory alert has
+    no slot: nobody is busy for it)."""
 
-    slot_id: int
-    starts_at: datetime
-    ends_at: datetime
+    slot_id: int | None
+    starts_at: datetime | None
+    ends_at: datetime | None
     point: GeoPoint | None  # None: remote mission, distance does not matter
     radius_km: int | None  # None: everywhere
     domains: tuple[str, ...]
     channels: tuple[str, ...]
     callout_id: int | None = None  # people it already asked are left out
+    territory: str | None = None  # only people whose postcode it covers
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,18 @@ def _reachable(channels: Sequence[str]) -> Any:
 def _excluded(target: Target, now: datetime) -> list[Any]:
     """People busy at that time, already on the slot, already asked, asked enough, or who
     blocked the organisation."""
+    recent = now - CAP_WINDOW
+    asked = (
+        select(R.c.person_id.label("person_id"))
+        .where(R.c.created_at > recent)
+        .union_all(select(AR.c.person_id).where(AR.c.created_at > recent))
+        .subquery()
+    )
+    capped = (
+        select(asked.c.person_id).group_by(asked.c.person_id).having(func.count() >= CAP_PER_WEEK)
+    )
+    if target.slot_id is None or target.starts_at is None or target.ends_at is None:
+        return [capped]
     busy = (
         select(A.c.person_id)
         .join(S, S.c.id == A.c.slot_id)
@@ -92,12 +109,6 @@ def _excluded(target: Target, now: datetime) -> list[Any]:
     # A refusal stands; someone who cancelled may be asked again.
     on_slot = select(A.c.person_id).where(
         A.c.slot_id == target.slot_id, A.c.status != ApplicationStatus.CANCELLED
-    )
-    capped = (
-        select(R.c.person_id)
-        .where(R.c.created_at > now - CAP_WINDOW)
-        .group_by(R.c.person_id)
-        .having(func.count() >= CAP_PER_WEEK)
     )
     # /block means no message at all from that organisation, alerts included.
     blocking = (
@@ -139,6 +150,16 @@ def _interested(domains: Sequence[str]) -> Any:
     return or_(*(text.like(f'%"{domain}"%') for domain in domains))
 
 
+def _in_territory(target: Target) -> Any:
+    """The person lives in the territory; someone who shared a location has no postcode, so
+    within a radius the distance alone places them."""
+    prefix = CORSICA.get(target.territory or "", target.territory or "")
+    inside = P.c.postcode.like(f"{prefix}%")
+    if target.point is not None and target.radius_km is not None:
+        return or_(P.c.postcode.is_(None), P.c.postcode == "", inside)
+    return inside
+
+
 def _pool(target: Target, now: datetime) -> tuple[Any, Any]:
     """Everyone the callout may still ask as a subquery with their distance (NULL where it
     does not matter or is unknown), and the term keeping those within the radius. The
@@ -158,6 +179,8 @@ def _pool(target: Target, now: datetime) -> tuple[Any, Any]:
     conditions += [P.c.registered_at.is_not(None), _reachable(target.channels)]
     if target.domains:
         conditions.append(_interested(target.domains))
+    if target.territory is not None:
+        conditions.append(_in_territory(target))
     conditions += [P.c.id.not_in(query) for query in _excluded(target, now)]
     pool = (
         select(P.c.id, P.c.no_show_count, P.c.attended_count, distance.label("distance_km"))

@@ -58,8 +58,9 @@ class CalloutView:
 
 @dataclass(frozen=True)
 class CalloutAnswer:
-    outcome: str  # taken / waitlisted / declined / closed / already
+    outcome: str  # taken / waitlisted / declined / closed / already / conditions
     view: CalloutView
+    conditions: tuple[str, ...] = ()  # still to confirm, when the outcome is "conditions"
 
 
 async def fetch_view(conn: AsyncConnection, callout_id: int) -> CalloutView:

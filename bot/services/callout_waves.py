@@ -69,6 +69,7 @@ def callout_query() -> Any:
             M.c.latitude,
             M.c.longitude,
             M.c.status.label("mission_status"),
+            M.c.conditions.label("mission_conditions"),
             ORG.c.name.label("organisation_name"),
         )
         .join(S, S.c.id == C.c.slot_id)

@@ -14,6 +14,7 @@ from bot.i18n import Translator
 from bot.messaging.render import UnknownNotification
 from bot.sms import dates
 from bot.sms.gsm7 import SINGLE_GSM7, SINGLE_UCS2, fit_encoding, is_gsm7, length, segments
+from bot.sms.render_alerts import ALERT_RENDERERS
 from bot.sms.render_callouts import CALLOUT_RENDERERS
 from bot.sms.render_election import ELECTION_RENDERERS
 from bot.sms.render_mission_changes import MISSION_CHANGE_RENDERERS
@@ -212,6 +213,7 @@ RENDERERS: dict[str, Renderer] = {
     **RELAY_RENDERERS,
     **MISSION_CHANGE_RENDERERS,
     **ELECTION_RENDERERS,
+    **ALERT_RENDERERS,
 }
 
 

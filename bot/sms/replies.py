@@ -511,6 +511,8 @@ def refusal(t: Translator, error: ServiceError) -> str:
         "conditions_unconfirmed": N_(
             "This mission asks you to confirm its conditions first. Send its number again."
         ),
+        "alert_not_found": N_("This alert no longer exists. Thank you!"),
+        "offer_not_found": N_("This offer is over. Thank you!"),
     }
     if error.code == "overlap":
         return fit(

@@ -21,6 +21,7 @@ from handlers.sms import answers, browse, feedback, mine, privacy, registration
 from handlers.sms import relay as relay_sms
 from handlers.sms.parse import Command, Kind, parse_command, parse_language
 from handlers.sms.turn import (
+    CALLOUT_CONDITION,
     CHANNEL,
     CONDITION,
     CONFIRM_CANCEL,
@@ -199,6 +200,9 @@ async def _registered(turn: SmsTurn, command: Command) -> None:
     kind, state = command.kind, turn.state
     if state == CONDITION and command.yes is not None:
         await browse.condition_answer(turn, command.yes)
+        return
+    if state == CALLOUT_CONDITION and command.yes is not None:
+        await answers.callout_condition_answer(turn, command.yes)
         return
     # A bare YES/NO answers an offer or "Still coming?", unless we just asked "Cancel?".
     if (

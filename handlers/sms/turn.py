@@ -23,6 +23,7 @@ MISSION = "mission"
 MINE = "mine"
 CONFIRM_CANCEL = "confirm_cancel"
 CONDITION = "condition"  # confirming a mission's conditions before applying
+CALLOUT_CONDITION = "callout_condition"  # the same, after a YES to a callout
 
 # The mission whose poster keyword a new number texted: shown once registration is done.
 POSTER_MISSION = "poster_mission"

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
+from bot.buttons import Button
 from bot.domain import HOLDING, ApplicationStatus
 from bot.i18n import Translator
 from bot.services import applications, callouts
@@ -71,6 +72,45 @@ def already_text(t: Translator, recorded: str | None, view: CalloutView) -> str:
     return _about(t, view) + "\n\n" + t._("You already answered this callout. Thank you!")
 
 
+def _confirmed(context: RenfortContext) -> list[str]:
+    """The conditions confirmed so far on the way to this button."""
+    payload = context.turn.payload
+    value = payload.data.get("ok") if payload is not None else None
+    return [str(c) for c in value] if isinstance(value, list) else []
+
+
+def condition_question(
+    t: Translator, view: CalloutView, left: tuple[str, ...], confirmed: list[str]
+) -> tuple[str, list[list[Button]]]:
+    """The next condition to confirm before the yes counts, and its buttons."""
+    text = "\n".join(
+        [
+            _about(t, view),
+            "",
+            t._("Before you take a place, this mission asks you to confirm:"),
+            "",
+            "☑️ <b>" + esc(left[0]) + "</b>",
+            "",
+            t._(
+                "Is this true for you? {organisation} will see your answer; you are asked once."
+                " The place goes to the first people who confirm.",
+                organisation=esc(view.organisation_name),
+            ),
+        ]
+    )
+    buttons = [
+        [
+            Button(
+                "✅ " + t._("Yes, this is true"),
+                YES,
+                {"callout_id": view.id, "ok": [*confirmed, left[0]]},
+            )
+        ],
+        [Button("❌ " + t._("No, not this time"), NO, {"callout_id": view.id})],
+    ]
+    return text, buttons
+
+
 async def _answer(update: Update, context: RenfortContext, available: bool) -> None:
     turn = context.turn
     t = turn.t
@@ -87,10 +127,16 @@ async def _answer(update: Update, context: RenfortContext, available: bool) -> N
             available=available,
             now=turn.now,
             inbound=turn.inbound,
+            confirmed=_confirmed(context),
         )
     except NotFound:
         await answer_query(update)
         await reply(update, context, t._("This callout no longer exists. Thank you!"), edit=True)
+        return
+    if result.outcome == "conditions":
+        await answer_query(update)
+        text, buttons = condition_question(t, result.view, result.conditions, _confirmed(context))
+        await reply(update, context, text, buttons, edit=True)
         return
     context.renfort.notify_outbox()
     if result.outcome == "already":

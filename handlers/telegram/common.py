@@ -342,6 +342,17 @@ def refusal_text(t: Translator, error: ServiceError) -> str:
             "This is a landline number: it cannot receive SMS. Please share a mobile number."
         ),
         "phone_taken": t._("This number is already linked to another Telegram account."),
+        "not_referent": t._("Only a referent of a territory can alert its volunteers."),
+        "outside_territory": t._("This place is outside your territory."),
+        "alert_text": t._("Please type 3 to 200 characters."),
+        "alert_not_found": t._("This alert no longer exists. Thank you!"),
+        "offer_not_found": t._("This offer no longer exists."),
+        "volunteer_blocked": t._(
+            "This volunteer does not wish to hear from your organisation: no slot can be"
+            " offered to them."
+        ),
+        "already_offered": t._("You already offered this slot to this volunteer."),
+        "slot_full": t._("This slot is full now."),
     }
     return messages.get(error.code, t._("Sorry, that is not possible right now."))
 

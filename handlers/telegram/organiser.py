@@ -21,6 +21,7 @@ from bot.services.errors import NotAllowed, ServiceError
 from bot.services.organisations import Organisation
 from handlers.telegram import (
     admin_group,
+    alert_answers,
     callout,
     callout_board,
     exports,
@@ -37,6 +38,7 @@ from handlers.telegram import (
     roster,
     settings,
     stats,
+    territory_alert,
 )
 from handlers.telegram.common import (
     RenfortContext,
@@ -281,6 +283,7 @@ HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
     CommandHandler("poster", posters.poster_command),
     CommandHandler("pending", pending.pending_command),
     CommandHandler("review", review_queue.review_command, filters=filters.ChatType.PRIVATE),
+    CommandHandler("alert", territory_alert.alert_command),
     *moderation.HANDLERS,
     CommandHandler("help", group_help, filters=filters.ChatType.GROUPS),
     ChatMemberHandler(bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
@@ -293,6 +296,7 @@ STATES: dict[str, Callback] = {
     **mission_edit_slots.STATES,
     **mission_edit_new_slots.STATES,
     refusal_note.REFUSE_NOTE: refusal_note.on_note,
+    **territory_alert.STATES,
 }
 ACTIONS: dict[str, Callback] = {
     admin_group.APPROVE: admin_group.approve,
@@ -309,6 +313,8 @@ ACTIONS: dict[str, Callback] = {
     **mission_edit.ACTIONS,
     **mission_edit_slots.ACTIONS,
     **mission_edit_new_slots.ACTIONS,
+    **territory_alert.ACTIONS,
+    **alert_answers.ACTIONS,
     MARK: roster.mark,
     exports.EXPORT_PICK: exports.export_pick,
     posters.POSTER_PICK: posters.poster_pick,

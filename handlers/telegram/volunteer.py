@@ -24,6 +24,7 @@ from handlers.telegram import (
     phone_consent,
     profile,
     registration,
+    territory_alert,
 )
 from handlers.telegram.common import RenfortContext, command_argument, reply
 from handlers.telegram.flow import (
@@ -58,7 +59,7 @@ async def help_command(update: Update, context: RenfortContext) -> None:
     if turn.territories:
         text += "\n\n" + turn.t._(
             "As a referent: /review for the missions waiting for you, /verify for the"
-            " organisations of your territory."
+            " organisations of your territory, /alert to alert its volunteers."
         )
     await reply(update, context, text)
 
@@ -93,6 +94,8 @@ async def on_location(update: Update, context: RenfortContext) -> None:
         await registration.location_shared(update, context, point)
     elif turn.state == PROFILE_PLACE:
         await profile.location_shared(update, context, point)
+    elif turn.state in (territory_alert.TA_PLACE, territory_alert.TA_RADIUS):
+        await territory_alert.location_shared(update, context, point)
     else:
         # Whatever conversation they are in (another registration step, an organiser's
         # wizard) goes on where it was.
