@@ -120,5 +120,13 @@ async def test_pages_without_a_place_follow_the_whole_list(db: Database) -> None
 
 
 def test_a_damaged_cursor_means_the_first_page() -> None:
-    for data in (None, [], ["x"] * 8, [1, 2, 3], "cursor", [False, False, 1, -50, 3.2, "x", 4, 4]):
+    for data in (
+        None,
+        [],
+        ["x"] * 8,
+        [1, 2, 3],
+        "cursor",
+        [False, False, 1, -50, 3.2, "x", 4, 4],
+        [False, False, 1, -50, 3.2, NOW.isoformat(), 4, float("nan")],
+    ):
         assert missions.Cursor.of(data) is None

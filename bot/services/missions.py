@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -158,9 +159,12 @@ class Cursor:
                 _aware(datetime.fromisoformat(str(next_start))),
                 int(mission_id),
             )
-            return cls(key, max(float(reach), RING_START_KM))
+            reach = float(reach)
         except (TypeError, ValueError):
             return None
+        if not math.isfinite(reach):  # the rings would never reach the radius
+            return None
+        return cls(key, max(reach, RING_START_KM))
 
 
 def _finite(value: float) -> float | None:
