@@ -25,6 +25,9 @@ MAX_CAPACITY = 10_000
 BAND_KM = 2  # discovery: missions this close in distance count as equally near
 RING_START_KM = 4  # discovery looks this far first, then RING_GROWTH times further each time
 RING_GROWTH = 4
+# ... or only this much further when the ring already held a page of missions: they are dense
+# there, and a ring four times wider would read sixteen times as many.
+DENSE_RING_GROWTH = 2
 REMOTE_CHUNK = 16  # remote missions read at least at a time, by descending organisation score
 EVERYWHERE_KM = 2_500  # a ring this wide covers metropolitan France: read everything instead
 
@@ -528,7 +531,7 @@ async def discover(
                 settled = [r for r in _past(ring, key) if not r[1].full and r[0][2] < covered_bands]
                 if len(settled) >= wanted:
                     return _page(settled, limit, reach, counted=False)
-                reach *= RING_GROWTH
+                reach *= DENSE_RING_GROWTH if len(ring) >= wanted else RING_GROWTH
             listed = [r for r in _past(whole, key) if not r[1].full]
         counted = True
         full_remote: list[Ranked] | None = None  # all of them, when read on the way
