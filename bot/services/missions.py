@@ -23,11 +23,12 @@ from storage.database import Database, Inbound
 
 MAX_CAPACITY = 10_000
 BAND_KM = 2  # discovery: missions this close in distance count as equally near
-RING_START_KM = 4  # discovery looks this far first, then RING_GROWTH times further each time
-RING_GROWTH = 4
-# ... or only this much further when the ring already held a page of missions: they are dense
-# there, and a ring four times wider would read sixteen times as many.
-DENSE_RING_GROWTH = 2
+RING_START_KM = 4  # discovery looks this far first, then up to RING_GROWTH times further
+RING_GROWTH = 4.0
+# The next ring is as wide as the missions found so far say the page needs (their number
+# grows with the area), with this margin; at least MIN_RING_GROWTH times wider.
+RING_MARGIN = 1.25
+MIN_RING_GROWTH = 1.5
 REMOTE_CHUNK = 16  # remote missions read at least at a time, by descending organisation score
 EVERYWHERE_KM = 2_500  # a ring this wide covers metropolitan France: read everything instead
 
@@ -531,7 +532,7 @@ async def discover(
                 settled = [r for r in _past(ring, key) if not r[1].full and r[0][2] < covered_bands]
                 if len(settled) >= wanted:
                     return _page(settled, limit, reach, counted=False)
-                reach *= DENSE_RING_GROWTH if len(ring) >= wanted else RING_GROWTH
+                reach *= _growth(sum(1 for r in _past(ring, key) if not r[1].full), wanted)
             listed = [r for r in _past(whole, key) if not r[1].full]
         counted = True
         full_remote: list[Ranked] | None = None  # all of them, when read on the way
@@ -553,6 +554,15 @@ async def discover(
             full_remote, counted = read.cards, counted and read.every
         listed += full_remote
     return _page(listed, limit, reach, counted=counted)
+
+
+def _growth(found: int, wanted: int) -> float:
+    """How much wider the next ring is, from the `found` open missions within this one: in
+    dense places a ring four times wider would read sixteen times as many missions, and with
+    filters that find few, a ring too narrow costs one more read."""
+    if found == 0:
+        return RING_GROWTH
+    return min(max(math.sqrt(wanted / found) * RING_MARGIN, MIN_RING_GROWTH), RING_GROWTH)
 
 
 def _past(ranked: list[Ranked], key: Key | None) -> list[Ranked]:
