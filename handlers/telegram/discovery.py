@@ -36,6 +36,9 @@ CHOOSE_DOMAIN = "vol.domains"
 LIST_RADIUS = "vol.radius"
 
 PAGE_SIZE = 5
+# Pages the previous-page button walks back, one at a time, before it jumps to the first:
+# every button of a page stores them.
+BACK_PAGES = 20
 MINE = "mine"  # the domain filter 'my interests'
 ANY, WEEK, WEEKEND, MONTH = "any", "week", "weekend", "month"
 WHEN = (ANY, WEEK, WEEKEND, MONTH)
@@ -76,9 +79,8 @@ class Filters:
         return replace(self, offset=0, after=None, back=(), **changes)
 
     def following(self, cursor: Cursor) -> Filters:
-        return replace(
-            self, offset=self.offset + PAGE_SIZE, after=cursor, back=(*self.back, self.after)
-        )
+        back = (*self.back, self.after)[-BACK_PAGES:]
+        return replace(self, offset=self.offset + PAGE_SIZE, after=cursor, back=back)
 
     def previous(self) -> Filters:
         if not self.back:
