@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, bindparam, case, func, insert, select
+from sqlalchemy import Row, Select, bindparam, case, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import DOMAINS, GeoPoint, MissionStatus
@@ -451,6 +451,12 @@ async def _remote(
     )
     if search.domains:
         by_score = by_score.where(m.c.domain.in_(list(search.domains)))
+    # Only those with a slot in the dates: with a date filter, most remote missions have none,
+    # and each chunk read in vain is one more round trip.
+    in_dates = [S_.c.mission_id == m.c.id, S_.c.starts_at > search.start]
+    if search.date_to is not None:
+        in_dates.append(S_.c.starts_at < search.date_to)
+    by_score = by_score.where(exists().where(*in_dates, S_.c.cancelled_at.is_(None)))
     capped = after is not None and after[:2] == (full, True)
     if capped and after is not None:
         by_score = by_score.where(m.c.reactivity <= -after[3])
