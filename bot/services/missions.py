@@ -30,6 +30,11 @@ RING_GROWTH = 4.0
 RING_MARGIN = 1.25
 MIN_RING_GROWTH = 1.5
 REMOTE_CHUNK = 16  # remote missions read at least at a time, by descending organisation score
+# A later page leaves out the missions in the square inside the circle its cursor's distance
+# band starts at (they all come before it): the square's half side is this share of the
+# radius (1/sqrt(2), less a margin for the longitudes narrowing northwards), up to this far.
+INNER_SQUARE_SHARE = 0.6
+INNER_SQUARE_MAX_KM = 300
 EVERYWHERE_KM = 2_500  # a ring this wide covers metropolitan France: read everything instead
 
 
@@ -331,8 +336,9 @@ HAS_FREE = S_.c.capacity > S_.c.taken
 def _summaries(scope: str, dated: bool, filtered: bool) -> Select[Any]:
     """One row per published mission with a slot in the dates: its free places, read from
     the places kept on the slots, and its next slot (with a free place, if any). `scope`:
-    "box" (local, within :lat_min..:lon_max), "local", "ids" (:ids, published ones), or
-    "all". Built once per shape; the values go in as parameters (see _summaries_of)."""
+    "box" (local, within :lat_min..:lon_max), "annulus" (the box but outside :in_lat_min..
+    :in_lon_max), "local", "ids" (:ids, published ones), or "all". Built once per shape;
+    the values go in as parameters (see _summaries_of)."""
     m, o = schema.missions, schema.organisations
     conditions: list[Any] = [S_.c.starts_at > bindparam("start"), S_.c.cancelled_at.is_(None)]
     if scope != "ids":
@@ -343,12 +349,19 @@ def _summaries(scope: str, dated: bool, filtered: bool) -> Select[Any]:
         conditions.append(S_.c.starts_at < bindparam("date_to"))
     if filtered:
         conditions.append(m.c.domain.in_(bindparam("domains", expanding=True)))
-    if scope == "box":
+    if scope in ("box", "annulus"):
         conditions += [
             m.c.remote.is_(False),
             m.c.latitude.between(bindparam("lat_min"), bindparam("lat_max")),
             m.c.longitude.between(bindparam("lon_min"), bindparam("lon_max")),
         ]
+    if scope == "annulus":
+        conditions.append(
+            ~(
+                m.c.latitude.between(bindparam("in_lat_min"), bindparam("in_lat_max"))
+                & m.c.longitude.between(bindparam("in_lon_min"), bindparam("in_lon_max"))
+            )
+        )
     elif scope == "local":
         conditions.append(m.c.remote.is_(False))
     elif scope == "ids":
@@ -409,17 +422,28 @@ def _ranked(row: Row[Any], near: GeoPoint | None) -> Ranked:
 
 
 async def _local(
-    conn: AsyncConnection, search: _Search, near: GeoPoint, within_km: float | None
+    conn: AsyncConnection,
+    search: _Search,
+    near: GeoPoint,
+    within_km: float | None,
+    beyond_km: float = 0,
 ) -> list[Ranked]:
     """Missions with a slot, within `within_km` of `near` (None: all of them), ranked.
-    The bounding box on the indexed coordinates leaves the exact distance to few rows."""
+    The bounding box on the indexed coordinates leaves the exact distance to few rows.
+    With `beyond_km`, some of those nearer than that are left out: the square inside that
+    circle, with a margin for the meridians drawing closer."""
     if within_km is None:
         rows = await _summaries_of(conn, search, "local")
     else:
         lat_min, lat_max, lon_min, lon_max = bounding_box(near, within_km)
-        rows = await _summaries_of(
-            conn, search, "box", lat_min=lat_min, lat_max=lat_max, lon_min=lon_min, lon_max=lon_max
-        )
+        box = {"lat_min": lat_min, "lat_max": lat_max, "lon_min": lon_min, "lon_max": lon_max}
+        if BAND_KM <= beyond_km <= INNER_SQUARE_MAX_KM:
+            inner = bounding_box(near, beyond_km * INNER_SQUARE_SHARE)
+            names = ("in_lat_min", "in_lat_max", "in_lon_min", "in_lon_max")
+            box.update(zip(names, inner, strict=True))
+            rows = await _summaries_of(conn, search, "annulus", **box)
+        else:
+            rows = await _summaries_of(conn, search, "box", **box)
     ranked = [_ranked(row, near) for row in rows]
     if within_km is not None:
         ranked = [r for r in ranked if (r[1].distance_km or 0) <= within_km]
@@ -525,21 +549,24 @@ async def discover(
         listed: list[Ranked] = []
         whole: list[Ranked] | None = None  # the whole radius, once read
         if key is None or key[:2] < (False, True):
+            # Those nearer than the cursor's band come before it: a later page skips them,
+            # and reads the full ones near the centre only if it gets to them.
+            beyond = 0.0 if key is None else key[2] * BAND_KM
             while True:
                 done = reach >= (EVERYWHERE_KM if radius_km is None else radius_km)
                 within = float(radius_km) if radius_km is not None and done else reach
                 ring = await _local(
-                    conn, search, near, None if done and radius_km is None else within
+                    conn, search, near, None if done and radius_km is None else within, beyond
                 )
                 if done:
-                    whole = ring
+                    whole = ring if beyond == 0 else None
                     break
                 covered_bands = within // BAND_KM
                 settled = [r for r in _past(ring, key) if not r[1].full and r[0][2] < covered_bands]
                 if len(settled) >= wanted:
                     return _page(settled, limit, reach, counted=False)
                 reach *= _growth(sum(1 for r in _past(ring, key) if not r[1].full), wanted)
-            listed = [r for r in _past(whole, key) if not r[1].full]
+            listed = [r for r in _past(ring, key) if not r[1].full]
         counted = True
         full_remote: list[Ranked] | None = None  # all of them, when read on the way
         if key is None or key[:2] < (True, False):
