@@ -1,8 +1,9 @@
 """How fast a volunteer discovers missions at the scale of a département and beyond: 100,000
 missions spread over France (most around towns, a few remote), 10 slots each, 1,000,000
 applications, on SQLite and PostgreSQL. Times the discovery call (`/missions`, SMS
-MISSIONS) for a radius of 5 km, 30 km and everywhere, with and without filters, the next
-page, and the mission detail; p50 and p99 over people living where the missions are. The
+MISSIONS) for a radius of 5 km, 30 km and everywhere, with and without filters, later
+pages reached with the next-page cursor (the pages before read untimed), and the mission
+detail; p50 and p99 over people living where the missions are. The
 floor is a read transaction that selects 1 on the same database, run just before each call
 so that both see the same load.
 
