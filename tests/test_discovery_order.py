@@ -4,6 +4,7 @@ once, in the documented order, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 from itertools import pairwise
@@ -54,25 +55,24 @@ async def scattered_missions(db: Database, count: int) -> None:
                 )
 
 
-async def every_page(db: Database, radius_km: int | None, **filters: Any) -> list[MissionCard]:
+async def every_page(
+    db: Database, radius_km: int | None, near: GeoPoint | None = SAINT_DIZIER, **filters: Any
+) -> list[MissionCard]:
+    """The list read a page at a time, each page after the cursor of the one before, the
+    cursor going through JSON as a button or an SMS conversation keeps it."""
     listed: list[MissionCard] = []
-    offset = 0
+    cursor: missions.Cursor | None = None
     while True:
         page = await missions.discover(
-            db,
-            now=NOW,
-            near=SAINT_DIZIER,
-            radius_km=radius_km,
-            offset=offset,
-            limit=5,
-            **filters,
+            db, now=NOW, near=near, radius_km=radius_km, after=cursor, limit=5, **filters
         )
         listed += page.cards
-        if not page.more:
-            assert page.total == len(listed)  # the last page has read every match
+        if page.next is None:
+            assert page.total == len(page.cards)  # the last page has read every match
             return listed
         assert len(page.cards) == 5
-        offset += 5
+        cursor = missions.Cursor.of(json.loads(json.dumps(page.next.data())))
+        assert cursor == page.next
 
 
 async def test_pages_follow_the_order_read_over_the_whole_radius(
@@ -85,6 +85,8 @@ async def test_pages_follow_the_order_read_over_the_whole_radius(
         (None, {}),
         (30, {"domains": ("solidarity",)}),
         (None, {"date_from": NOW + timedelta(days=10)}),
+        (5, {"domains": ("citizenship",), "date_to": NOW + timedelta(days=12)}),
+        (None, {"domains": ("solidarity",), "date_from": NOW + timedelta(days=3)}),
     ]
     for radius, filters in cases:
         monkeypatch.setattr(missions, "REMOTE_CHUNK", 2)  # remote ones in small chunks
@@ -105,3 +107,26 @@ async def test_pages_follow_the_order_read_over_the_whole_radius(
         for card in paged:
             assert card.remote or radius is None or (card.distance_km or 0) <= radius
     assert any(c.full for c in paged) and any(c.remote for c in paged)
+
+
+async def test_pages_without_a_place_follow_the_whole_list(db: Database) -> None:
+    await scattered_missions(db, 30)
+    paged = await every_page(db, None, near=None, domains=("solidarity",))
+    whole = await missions.discover(
+        db, now=NOW, near=None, radius_km=None, limit=1000, domains=("solidarity",)
+    )
+    assert [c.id for c in paged] == [c.id for c in whole.cards]
+    assert whole.total == len(paged) > 5
+
+
+def test_a_damaged_cursor_means_the_first_page() -> None:
+    for data in (
+        None,
+        [],
+        ["x"] * 8,
+        [1, 2, 3],
+        "cursor",
+        [False, False, 1, -50, 3.2, "x", 4, 4],
+        [False, False, 1, -50, 3.2, NOW.isoformat(), 4, float("nan")],
+    ):
+        assert missions.Cursor.of(data) is None

@@ -160,6 +160,32 @@ async def test_long_lists_come_in_pages_and_numbers_keep_their_meaning(
     assert f"Assesseur bureau {shown + 1}" in detail
 
 
+async def test_a_resident_reads_three_pages_each_after_the_last(
+    renfort: Renfort, resident: Resident
+) -> None:
+    org = await commune(renfort.db)
+    for station in range(1, 16):
+        await polling_station(
+            renfort.db,
+            org.id,
+            now=NOW,
+            title=f"Bureau {station:02d}",
+            starts_at=ELECTION_MORNING + timedelta(hours=station),
+        )
+    await resident.registers(language="1")
+
+    pages = [await resident.says(word) for word in ("MISSIONS", "SUITE", "suite")]
+    listed = [
+        line.split(" ")[:3] for page in pages for line in page.splitlines() if "Bureau" in line
+    ]
+    # Numbered on from page to page, soonest first, none shown twice or skipped.
+    assert [(number, title) for number, _, title in listed] == [
+        (str(k), f"{k:02d}") for k in range(1, len(listed) + 1)
+    ]
+    assert len(listed) >= 3 * 2 and all("SUITE" in page for page in pages)
+    assert "Bureau 02" in (await resident.says("2"))  # a number from the first page
+
+
 async def test_a_resident_sees_and_cancels_their_mission_after_confirming(
     renfort: Renfort, resident: Resident
 ) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.domain import ApplicationStatus
+from bot.domain import ApplicationStatus, GeoPoint
 from bot.sandbox.telegram_double import TelegramDouble
 from bot.services import applications, missions
 from bot.services.errors import Conflict
@@ -311,3 +311,38 @@ async def test_a_start_payload_that_is_not_a_mission_goes_to_the_organiser_side(
         chat = Chat(bot, 12, "Camille", "fr")
         await chat.say("/start K7QX4M2P")
         assert codes == ["K7QX4M2P"]
+
+
+async def test_a_page_button_from_before_a_restart_still_turns_the_page(db: Database) -> None:
+    """The next-page button keeps where its page ended in the database, not in memory."""
+    double = TelegramDouble()
+    await double.start()
+    try:
+        await read_pages_across_a_restart(db, double)
+    finally:
+        await double.stop()
+
+
+async def read_pages_across_a_restart(db: Database, double: TelegramDouble) -> None:
+    async with volunteer_bot(db.url, FakeClock(NOW), double) as bot:
+        org = await commune(bot.db)
+        for number in range(1, 13):  # the nearest first: further each time
+            place = GeoPoint(SAINT_DIZIER.latitude + number * 0.01, SAINT_DIZIER.longitude)
+            await mission(bot.db, org.id, f"Bureau {number:02d}", point=place)
+        chat = Chat(bot, 1, "Camille", "en")
+        await register(chat, "52100", ("citizenship",))
+        listing = (await chat.say("/missions"))[-1]
+    assert "1. Bureau 01" in listing.text and "Bureau 06" not in listing.text
+
+    async with volunteer_bot(db.url, FakeClock(NOW), double) as bot:
+        chat = Chat(bot, 1, "Camille", "en")
+        await chat.tap(listing, "Next")
+        assert "6. Bureau 06" in listing.text and "10. Bureau 10" in listing.text
+        assert "Bureau 05" not in listing.text and "Bureau 11" not in listing.text
+        await chat.tap(listing, "Next")
+        assert "11. Bureau 11" in listing.text and "12. Bureau 12" in listing.text
+        assert "Next ▶" not in listing.button_texts()
+        await chat.tap(listing, "Previous")
+        assert "6. Bureau 06" in listing.text and "Bureau 11" not in listing.text
+        await chat.tap(listing, "Previous")
+        assert "1. Bureau 01" in listing.text and "◀ Previous" not in listing.button_texts()

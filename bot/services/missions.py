@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, bindparam, case, func, insert, select
+from sqlalchemy import Row, Select, bindparam, case, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import DOMAINS, GeoPoint, MissionStatus
@@ -22,9 +23,18 @@ from storage.database import Database, Inbound
 
 MAX_CAPACITY = 10_000
 BAND_KM = 2  # discovery: missions this close in distance count as equally near
-RING_START_KM = 4  # discovery looks this far first, then RING_GROWTH times further each time
-RING_GROWTH = 4
+RING_START_KM = 4  # discovery looks this far first, then up to RING_GROWTH times further
+RING_GROWTH = 4.0
+# The next ring is as wide as the missions found so far say the page needs (their number
+# grows with the area), with this margin; at least MIN_RING_GROWTH times wider.
+RING_MARGIN = 1.25
+MIN_RING_GROWTH = 1.5
 REMOTE_CHUNK = 16  # remote missions read at least at a time, by descending organisation score
+# A later page leaves out the missions in the square inside the circle its cursor's distance
+# band starts at (they all come before it): the square's half side is this share of the
+# radius (1/sqrt(2), less a margin for the longitudes narrowing northwards), up to this far.
+INNER_SQUARE_SHARE = 0.6
+INNER_SQUARE_MAX_KM = 300
 EVERYWHERE_KM = 2_500  # a ring this wide covers metropolitan France: read everything instead
 
 
@@ -119,14 +129,76 @@ class MissionDetail:
         return ZoneInfo(self.timezone)
 
 
+Key = tuple[Any, ...]  # (full, remote, band, -score, distance, next start, id): see _ranked
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ended: the last card's place in the list, and the ring that settled it,
+    so the next page starts after that card without re-reading the rings from the centre."""
+
+    key: Key
+    reach: float = RING_START_KM
+
+    def data(self) -> list[Any]:
+        """As JSON (a button payload, an SMS conversation): no infinities, dates as text."""
+        full, remote, band, score, distance, next_start, mission_id = self.key
+        return [
+            bool(full),
+            bool(remote),
+            _finite(band),
+            score,
+            _finite(distance),
+            next_start.isoformat(),
+            mission_id,
+            self.reach,
+        ]
+
+    @classmethod
+    def of(cls, data: Any) -> Cursor | None:
+        """The cursor kept by `data`; None for anything else (an old or damaged payload)."""
+        try:
+            full, remote, band, score, distance, next_start, mission_id, reach = data
+            key = (
+                bool(full),
+                bool(remote),
+                _infinite(band),
+                float(score),
+                _infinite(distance),
+                _aware(datetime.fromisoformat(str(next_start))),
+                int(mission_id),
+            )
+            reach = float(reach)
+        except (TypeError, ValueError):
+            return None
+        if not math.isfinite(reach):  # the rings would never reach the radius
+            return None
+        return cls(key, max(reach, RING_START_KM))
+
+
+def _finite(value: float) -> float | None:
+    return None if value == float("inf") else value
+
+
+def _infinite(value: Any) -> float:
+    return float("inf") if value is None else float(value)
+
+
 @dataclass(frozen=True)
 class DiscoveryPage:
     cards: tuple[MissionCard, ...]
-    # None when more match than were read: counting a whole radius is what made discovery
-    # slow, and the list only needs to know whether there is a next page.
+    # How many match from this page's first card on; None when more match than were read:
+    # counting a whole radius is what made discovery slow, and the list only needs to know
+    # whether there is a next page.
     total: int | None
-    offset: int
     more: bool = False
+    # Where the list goes on after each card (a channel may show fewer than were read).
+    cursors: tuple[Cursor, ...] = ()
+
+    @property
+    def next(self) -> Cursor | None:
+        """Where the next page starts; None on the last page."""
+        return self.cursors[-1] if self.more and self.cursors else None
 
 
 def validate_spec(spec: MissionSpec, now: datetime) -> None:
@@ -264,8 +336,9 @@ HAS_FREE = S_.c.capacity > S_.c.taken
 def _summaries(scope: str, dated: bool, filtered: bool) -> Select[Any]:
     """One row per published mission with a slot in the dates: its free places, read from
     the places kept on the slots, and its next slot (with a free place, if any). `scope`:
-    "box" (local, within :lat_min..:lon_max), "local", "ids" (:ids, published ones), or
-    "all". Built once per shape; the values go in as parameters (see _summaries_of)."""
+    "box" (local, within :lat_min..:lon_max), "annulus" (the box but outside :in_lat_min..
+    :in_lon_max), "local", "ids" (:ids, published ones), or "all". Built once per shape;
+    the values go in as parameters (see _summaries_of)."""
     m, o = schema.missions, schema.organisations
     conditions: list[Any] = [S_.c.starts_at > bindparam("start"), S_.c.cancelled_at.is_(None)]
     if scope != "ids":
@@ -276,12 +349,19 @@ def _summaries(scope: str, dated: bool, filtered: bool) -> Select[Any]:
         conditions.append(S_.c.starts_at < bindparam("date_to"))
     if filtered:
         conditions.append(m.c.domain.in_(bindparam("domains", expanding=True)))
-    if scope == "box":
+    if scope in ("box", "annulus"):
         conditions += [
             m.c.remote.is_(False),
             m.c.latitude.between(bindparam("lat_min"), bindparam("lat_max")),
             m.c.longitude.between(bindparam("lon_min"), bindparam("lon_max")),
         ]
+    if scope == "annulus":
+        conditions.append(
+            ~(
+                m.c.latitude.between(bindparam("in_lat_min"), bindparam("in_lat_max"))
+                & m.c.longitude.between(bindparam("in_lon_min"), bindparam("in_lon_max"))
+            )
+        )
     elif scope == "local":
         conditions.append(m.c.remote.is_(False))
     elif scope == "ids":
@@ -324,7 +404,11 @@ async def _summaries_of(
     return (await conn.execute(query, parameters)).all()
 
 
-Ranked = tuple[tuple[Any, ...], MissionCard]
+Ranked = tuple[Key, MissionCard]
+
+
+def _rank(ranked: Ranked) -> Key:
+    return ranked[0]
 
 
 def _ranked(row: Row[Any], near: GeoPoint | None) -> Ranked:
@@ -338,30 +422,51 @@ def _ranked(row: Row[Any], near: GeoPoint | None) -> Ranked:
 
 
 async def _local(
-    conn: AsyncConnection, search: _Search, near: GeoPoint, within_km: float | None
+    conn: AsyncConnection,
+    search: _Search,
+    near: GeoPoint,
+    within_km: float | None,
+    beyond_km: float = 0,
 ) -> list[Ranked]:
     """Missions with a slot, within `within_km` of `near` (None: all of them), ranked.
-    The bounding box on the indexed coordinates leaves the exact distance to few rows."""
+    The bounding box on the indexed coordinates leaves the exact distance to few rows.
+    With `beyond_km`, some of those nearer than that are left out: the square inside that
+    circle, with a margin for the meridians drawing closer."""
     if within_km is None:
         rows = await _summaries_of(conn, search, "local")
     else:
         lat_min, lat_max, lon_min, lon_max = bounding_box(near, within_km)
-        rows = await _summaries_of(
-            conn, search, "box", lat_min=lat_min, lat_max=lat_max, lon_min=lon_min, lon_max=lon_max
-        )
+        box = {"lat_min": lat_min, "lat_max": lat_max, "lon_min": lon_min, "lon_max": lon_max}
+        if BAND_KM <= beyond_km <= INNER_SQUARE_MAX_KM:
+            inner = bounding_box(near, beyond_km * INNER_SQUARE_SHARE)
+            names = ("in_lat_min", "in_lat_max", "in_lon_min", "in_lon_max")
+            box.update(zip(names, inner, strict=True))
+            rows = await _summaries_of(conn, search, "annulus", **box)
+        else:
+            rows = await _summaries_of(conn, search, "box", **box)
     ranked = [_ranked(row, near) for row in rows]
     if within_km is not None:
         ranked = [r for r in ranked if (r[1].distance_km or 0) <= within_km]
-    return sorted(ranked, key=lambda r: r[0])
+    return sorted(ranked, key=_rank)
 
 
-async def _remote(conn: AsyncConnection, search: _Search, limit: int) -> list[MissionCard]:
-    """The first `limit` remote missions: those with a free place, then the full ones.
+@dataclass(frozen=True)
+class _RemoteRead:
+    cards: list[Ranked]  # the first ones asked for
+    every: bool  # whether `cards` holds all of this kind
+    others: list[Ranked] | None  # all of the other kind (open or full), when read on the way
+
+
+async def _remote(
+    conn: AsyncConnection, search: _Search, limit: int, after: Key | None, *, full: bool
+) -> _RemoteRead:
+    """The first `limit` remote missions ranked after `after`, with a free place or full
+    ones; the list goes on until all are read when fewer match.
 
     Everyone gets the same remote missions, so there are many of them. The rank starts with
-    the organisation's kept score, so they are read by descending score, in growing chunks,
-    and reading stops once `limit` open ones are settled: no mission further down can have
-    a higher score."""
+    the organisation's kept score, so they are read by descending score (from the cursor's
+    one on), in growing chunks, and reading stops once `limit` of them are settled: no
+    mission further down can have a higher score."""
     m = schema.missions
     by_score = (
         select(m.c.id, m.c.reactivity.label("score"))
@@ -370,29 +475,41 @@ async def _remote(conn: AsyncConnection, search: _Search, limit: int) -> list[Mi
     )
     if search.domains:
         by_score = by_score.where(m.c.domain.in_(list(search.domains)))
+    # Only those with a slot in the dates: with a date filter, most remote missions have none,
+    # and each chunk read in vain is one more round trip.
+    in_dates = [S_.c.mission_id == m.c.id, S_.c.starts_at > search.start]
+    if search.date_to is not None:
+        in_dates.append(S_.c.starts_at < search.date_to)
+    by_score = by_score.where(exists().where(*in_dates, S_.c.cancelled_at.is_(None)))
+    capped = after is not None and after[:2] == (full, True)
+    if capped and after is not None:
+        by_score = by_score.where(m.c.reactivity <= -after[3])
     found: list[Ranked] = []
-    after: tuple[int, int] | None = None
+    seen: list[Ranked] = []
+    last: tuple[int, int] | None = None
     size = max(REMOTE_CHUNK, 2 * limit)
     while True:
         query = by_score.limit(size)
-        if after is not None:
-            score, before_id = after
+        if last is not None:
+            score, before_id = last
             query = query.where(
                 (m.c.reactivity < score) | ((m.c.reactivity == score) & (m.c.id < before_id))
             )
         size *= 2  # few of them in the dates asked: fewer round trips
         chunk = (await conn.execute(query)).all()
-        if not chunk:
-            break
+        if not chunk:  # every remote one read (from the cursor's score on, if capped)
+            others = None if capped else sorted((r for r in seen if r[1].full != full), key=_rank)
+            return _RemoteRead(found, True, others)
         rows = await _summaries_of(conn, search, "ids", ids=[r.id for r in chunk])
-        found = sorted([*found, *(_ranked(row, None) for row in rows)], key=lambda r: r[0])
-        after = (int(chunk[-1].score), int(chunk[-1].id))
-        open_cards = [key for key, card in found if not card.full]
-        # key[3] is minus the score: the limit-th open card is settled once every mission
-        # of its score has been read.
-        if len(open_cards) >= limit and -open_cards[limit - 1][3] > after[0]:
-            break
-    return [card for _, card in found[:limit]]
+        ranked = _past([_ranked(row, None) for row in rows], after)
+        seen += ranked
+        fresh = [r for r in ranked if r[1].full == full]
+        found = sorted([*found, *fresh], key=_rank)
+        last = (int(chunk[-1].score), int(chunk[-1].id))
+        # key[3] is minus the score: the limit-th card is settled once every mission of its
+        # score has been read.
+        if len(found) >= limit and -found[limit - 1][0][3] > last[0]:
+            return _RemoteRead(found[:limit], False, None)
 
 
 async def discover(
@@ -404,61 +521,96 @@ async def discover(
     domains: Sequence[str] = (),
     date_from: datetime | None = None,
     date_to: datetime | None = None,
-    offset: int = 0,
+    after: Cursor | None = None,
     limit: int = 5,
 ) -> DiscoveryPage:
     """Published missions with a future slot: those with a free place first (nearest first,
     remote ones after the local ones), then the full ones, whose waiting list one can still
-    join; within the radius (None: everywhere).
+    join; within the radius (None: everywhere); the page after the `after` cursor.
 
     Near a place, rings of growing size are read until this page and the next mission are
     settled: a mission beyond a ring can only come after the distance bands the ring fully
-    covers, so the whole radius is read only when few missions match."""
+    covers, so the whole radius is read only when few missions match. A later page starts
+    at the ring that settled the one before, and the list goes on in four runs (open local,
+    open remote, full local, full remote): a run the cursor is past is not read at all."""
     search = _Search(
         start=date_from if date_from is not None and date_from > now else now,
         date_to=date_to,
         domains=tuple(domains),
     )
-    wanted = offset + limit + 1  # one more tells whether there is a next page
+    key = None if after is None else after.key
+    wanted = limit + 1  # one more tells whether there is a next page
+    reach = float(RING_START_KM) if after is None else after.reach
     async with db.reading("discover") as conn:
         if near is None:
             rows = await _summaries_of(conn, search, "all")
-            ranked = sorted((_ranked(row, None) for row in rows), key=lambda r: r[0])
-            return _page([c for _, c in ranked], offset, limit, counted=True)
-        reach = float(RING_START_KM)
-        while True:
-            whole = reach >= (EVERYWHERE_KM if radius_km is None else radius_km)
-            within = float(radius_km) if radius_km is not None and whole else reach
-            local = await _local(
-                conn, search, near, None if whole and radius_km is None else within
-            )
-            if whole:
-                break
-            covered_bands = within // BAND_KM
-            settled = [c for key, c in local if not c.full and key[2] < covered_bands]
-            if len(settled) >= wanted:
-                return _page(settled, offset, limit, counted=False)
-            reach *= RING_GROWTH
-        open_local = [c for _, c in local if not c.full]
-        if len(open_local) >= wanted:
-            return _page(open_local, offset, limit, counted=False)
-        remote = await _remote(conn, search, wanted)
-    listed = [
-        *open_local,
-        *(c for c in remote if not c.full),
-        *(c for _, c in local if c.full),
-        *(c for c in remote if c.full),
-    ]
-    return _page(listed, offset, limit, counted=len(remote) < wanted)
+            ranked = sorted((_ranked(row, None) for row in rows), key=_rank)
+            return _page(_past(ranked, key), limit, reach, counted=True)
+        listed: list[Ranked] = []
+        whole: list[Ranked] | None = None  # the whole radius, once read
+        if key is None or key[:2] < (False, True):
+            # Those nearer than the cursor's band come before it: a later page skips them,
+            # and reads the full ones near the centre only if it gets to them.
+            beyond = 0.0 if key is None else key[2] * BAND_KM
+            while True:
+                done = reach >= (EVERYWHERE_KM if radius_km is None else radius_km)
+                within = float(radius_km) if radius_km is not None and done else reach
+                ring = await _local(
+                    conn, search, near, None if done and radius_km is None else within, beyond
+                )
+                if done:
+                    whole = ring if beyond == 0 else None
+                    break
+                covered_bands = within // BAND_KM
+                settled = [r for r in _past(ring, key) if not r[1].full and r[0][2] < covered_bands]
+                if len(settled) >= wanted:
+                    return _page(settled, limit, reach, counted=False)
+                reach *= _growth(sum(1 for r in _past(ring, key) if not r[1].full), wanted)
+            listed = [r for r in _past(ring, key) if not r[1].full]
+        counted = True
+        full_remote: list[Ranked] | None = None  # all of them, when read on the way
+        if key is None or key[:2] < (True, False):
+            read = await _remote(conn, search, wanted, key, full=False)
+            listed += read.cards
+            counted, full_remote = read.every, read.others
+        if key is None or key[:2] < (True, True):
+            if len(listed) >= wanted:  # the page is settled: the full ones are not needed
+                return _page(listed, limit, reach, counted=False)
+            if whole is None:
+                radius = None if radius_km is None else float(radius_km)
+                whole = await _local(conn, search, near, radius)
+            listed += [r for r in _past(whole, key) if r[1].full]
+        if full_remote is None:
+            if len(listed) >= wanted:
+                return _page(listed, limit, reach, counted=False)
+            read = await _remote(conn, search, wanted, key, full=True)
+            full_remote, counted = read.cards, counted and read.every
+        listed += full_remote
+    return _page(listed, limit, reach, counted=counted)
 
 
-def _page(listed: list[MissionCard], offset: int, limit: int, *, counted: bool) -> DiscoveryPage:
-    """`listed` from the first mission on; `counted` when it holds every matching one."""
+def _growth(found: int, wanted: int) -> float:
+    """How much wider the next ring is, from the `found` open missions within this one: in
+    dense places a ring four times wider would read sixteen times as many missions, and with
+    filters that find few, a ring too narrow costs one more read."""
+    if found == 0:
+        return RING_GROWTH
+    return min(max(math.sqrt(wanted / found) * RING_MARGIN, MIN_RING_GROWTH), RING_GROWTH)
+
+
+def _past(ranked: list[Ranked], key: Key | None) -> list[Ranked]:
+    """The missions ranked after the cursor's."""
+    return ranked if key is None else [r for r in ranked if r[0] > key]
+
+
+def _page(listed: list[Ranked], limit: int, reach: float, *, counted: bool) -> DiscoveryPage:
+    """`listed` ranked from the cursor on; `counted` when it holds every matching one."""
+    cards = listed[:limit]
     return DiscoveryPage(
-        cards=tuple(listed[offset : offset + limit]),
+        cards=tuple(card for _, card in cards),
         total=len(listed) if counted else None,
-        offset=offset,
-        more=len(listed) > offset + limit,
+        more=len(listed) > limit,
+        cursors=tuple(Cursor(key, reach) for key, _ in cards),
     )
 
 

@@ -17,7 +17,7 @@ FETCH = 6  # missions read per page; an SMS shows two to four of them
 
 async def first_page(turn: SmsTurn) -> None:
     """MISSIONS: the nearest missions matching the person's interests, full ones last."""
-    await _list_page(turn, offset=0, shown=[], everything=False)
+    await _list_page(turn, after=None, shown=[], everything=False)
 
 
 async def next_page(turn: SmsTurn) -> None:
@@ -25,30 +25,32 @@ async def next_page(turn: SmsTurn) -> None:
     data = turn.data
     await _list_page(
         turn,
-        offset=int(data.get("offset", 0)),
+        after=missions.Cursor.of(data.get("after")),
         shown=[int(i) for i in data.get("missions", [])],
         everything=bool(data.get("everything", False)),
     )
 
 
-async def _list_page(turn: SmsTurn, *, offset: int, shown: list[int], everything: bool) -> None:
+async def _list_page(
+    turn: SmsTurn, *, after: missions.Cursor | None, shown: list[int], everything: bool
+) -> None:
     person = turn.person
     search: dict[str, Any] = {
         "now": turn.now,
         "near": person.home,
         "radius_km": person.search_radius_km,
-        "offset": offset,
+        "after": after,
         "limit": FETCH,
     }
     page = await missions.discover(
         turn.renfort.db, domains=() if everything else person.interests, **search
     )
-    if not page.cards and offset == 0 and person.interests and not everything:
+    if not page.cards and after is None and person.interests and not everything:
         # Nothing in their domains: better to show what exists than nothing at all.
         everything = True
         page = await missions.discover(turn.renfort.db, **search)
     if not page.cards:
-        turn.say(replies.no_missions(turn.t) if offset == 0 else replies.nothing_more(turn.t))
+        turn.say(replies.no_missions(turn.t) if after is None else replies.nothing_more(turn.t))
         return
     text, count = replies.mission_list(
         turn.t,
@@ -61,7 +63,7 @@ async def _list_page(turn: SmsTurn, *, offset: int, shown: list[int], everything
     turn.goto(
         LIST,
         missions=[*shown, *(c.id for c in page.cards[:count])],
-        offset=offset + count,
+        after=page.cursors[count - 1].data(),
         everything=everything,
     )
 

@@ -17,7 +17,7 @@ from bot.geo import haversine_km
 from bot.i18n import Translator
 from bot.services import missions
 from bot.services.errors import Conflict
-from bot.services.missions import MissionCard, MissionDetail
+from bot.services.missions import Cursor, MissionCard, MissionDetail
 from bot.services.people import Person
 from handlers.telegram import profile
 from handlers.telegram.common import RenfortContext, answer_query, esc, reply
@@ -36,6 +36,9 @@ CHOOSE_DOMAIN = "vol.domains"
 LIST_RADIUS = "vol.radius"
 
 PAGE_SIZE = 5
+# Pages the previous-page button walks back, one at a time, before it jumps to the first:
+# every button of a page stores them.
+BACK_PAGES = 20
 MINE = "mine"  # the domain filter 'my interests'
 ANY, WEEK, WEEKEND, MONTH = "any", "week", "weekend", "month"
 WHEN = (ANY, WEEK, WEEKEND, MONTH)
@@ -46,24 +49,54 @@ MAX_SLOTS_SHOWN = 12
 
 @dataclass(frozen=True)
 class Filters:
-    """What the list shows; carried in the buttons' data so any button can redraw it."""
+    """What the list shows; carried in the buttons' data so any button can redraw it. A page
+    starts after the cursor of the page before (`after`); `back` keeps the cursors the pages
+    before it started after, for the previous-page button; `offset` numbers the cards."""
 
     domain: str | None = None
     when: str = ANY
     offset: int = 0
+    after: Cursor | None = None
+    back: tuple[Cursor | None, ...] = ()
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> Filters:
         domain, when = data.get("d"), data.get("w")
+        after = Cursor.of(data.get("a"))
+        back = data.get("b")
+        earlier = tuple(Cursor.of(c) for c in back) if isinstance(back, list) else ()
         return cls(
             domain=domain if domain == MINE or domain in DOMAINS else None,
             when=when if when in WHEN else ANY,
-            offset=max(int(data.get("o") or 0), 0),
+            # A page without its cursor (a button from before pages had one) is the first.
+            offset=max(int(data.get("o") or 0), 0) if after is not None else 0,
+            after=after,
+            back=earlier if after is not None else (),
         )
 
-    def data(self, **changes: Any) -> dict[str, Any]:
-        shown = replace(self, **changes)
-        return {"d": shown.domain, "w": shown.when, "o": shown.offset}
+    def first(self, **changes: Any) -> Filters:
+        """The first page of the list, with these changes."""
+        return replace(self, offset=0, after=None, back=(), **changes)
+
+    def following(self, cursor: Cursor) -> Filters:
+        back = (*self.back, self.after)[-BACK_PAGES:]
+        return replace(self, offset=self.offset + PAGE_SIZE, after=cursor, back=back)
+
+    def previous(self) -> Filters:
+        if not self.back:
+            return self.first()
+        return replace(
+            self, offset=max(self.offset - PAGE_SIZE, 0), after=self.back[-1], back=self.back[:-1]
+        )
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "d": self.domain,
+            "w": self.when,
+            "o": self.offset,
+            "a": None if self.after is None else self.after.data(),
+            "b": [None if c is None else c.data() for c in self.back],
+        }
 
 
 def search_radius(person: Person) -> int | None:
@@ -135,13 +168,14 @@ async def show_list(
         domains=domains,
         date_from=date_from,
         date_to=date_to,
-        offset=filters.offset,
+        after=filters.after,
         limit=PAGE_SIZE,
     )
-    if not page.cards and filters.offset > 0:  # the list shrank since that page was shown
-        await show_list(update, context, replace(filters, offset=0), edit=edit)
+    if not page.cards and filters.after is not None:  # the list shrank since that page
+        await show_list(update, context, filters.first(), edit=edit)
         return
-    lines = [_list_header(t, me, radius, filters, page.total), ""]
+    total = None if page.total is None else filters.offset + page.total
+    lines = [_list_header(t, me, radius, filters, total), ""]
     buttons: list[list[Button]] = []
     for number, card in enumerate(page.cards, start=filters.offset + 1):
         lines += [_card_text(t, card, number), ""]
@@ -150,13 +184,10 @@ async def show_list(
     if not page.cards:
         lines += [t._("No mission matches right now. Try a wider radius or other dates."), ""]
     paging = []
-    if filters.offset > 0:
-        previous = max(filters.offset - PAGE_SIZE, 0)
-        paging.append(Button("◀ " + t._("Previous"), SHOW_LIST, filters.data(offset=previous)))
-    if page.more:
-        paging.append(
-            Button(t._("Next") + " ▶", SHOW_LIST, filters.data(offset=filters.offset + PAGE_SIZE))
-        )
+    if filters.after is not None:
+        paging.append(Button("◀ " + t._("Previous"), SHOW_LIST, filters.previous().data()))
+    if page.next is not None:
+        paging.append(Button(t._("Next") + " ▶", SHOW_LIST, filters.following(page.next).data()))
     buttons.append(paging)
     if me.home is not None:
         buttons.append(
@@ -164,7 +195,7 @@ async def show_list(
                 Button(
                     checked(radius_button(t, r), r == radius),
                     LIST_RADIUS,
-                    {"km": r, **filters.data(offset=0)},
+                    {"km": r, **filters.first().data()},
                 )
                 for r in RADII
             ]
@@ -174,13 +205,13 @@ async def show_list(
             Button(
                 checked(when_label(t, w), w == filters.when),
                 SHOW_LIST,
-                filters.data(when=w, offset=0),
+                filters.first(when=w).data(),
             )
             for w in WHEN
         ]
     )
     buttons.append(
-        [Button("🏷 " + domain_label(t, filters.domain), CHOOSE_DOMAIN, filters.data(offset=0))]
+        [Button("🏷 " + domain_label(t, filters.domain), CHOOSE_DOMAIN, filters.first().data())]
     )
     await reply(update, context, "\n".join(lines).strip(), buttons, edit=edit)
 
@@ -267,7 +298,7 @@ async def choose_domain(update: Update, context: RenfortContext) -> None:
             Button(
                 checked(domain_label(t, d), d == filters.domain),
                 SHOW_LIST,
-                filters.data(domain=d, offset=0),
+                filters.first(domain=d).data(),
             )
         ]
         for d in choices
