@@ -199,6 +199,14 @@ async def edit_mission(
         return Changed(mission_id, str(changed.get("title", mission.title)), status, told)
 
 
+def _check_period(period: Period, now: datetime) -> None:
+    """A slot's new or added times: in order, and still to come."""
+    if period.ends_at <= period.starts_at:
+        raise InvalidInput("slot_order")
+    if period.starts_at <= now:
+        raise InvalidInput("slot_past")
+
+
 async def move_slot(
     db: Database,
     *,
@@ -210,10 +218,7 @@ async def move_slot(
 ) -> Changed:
     """New times for a slot: its people are told old → new, and their reminders and the
     'still coming?' question follow the new time."""
-    if period.ends_at <= period.starts_at:
-        raise InvalidInput("slot_order")
-    if period.starts_at <= now:
-        raise InvalidInput("slot_past")
+    _check_period(period, now)
     async with db.transaction("move_slot", inbound) as conn:
         slot = await _slot(conn, db, slot_id)
         await require_member(conn, actor_id, slot.organisation_id)
@@ -273,10 +278,7 @@ async def add_slots(
     if not 1 <= capacity <= MAX_CAPACITY:
         raise InvalidInput("capacity")
     for period in periods:
-        if period.ends_at <= period.starts_at:
-            raise InvalidInput("slot_order")
-        if period.starts_at <= now:
-            raise InvalidInput("slot_past")
+        _check_period(period, now)
     async with db.transaction("add_slots", inbound) as conn:
         mission = await _mission(conn, db, mission_id)
         await require_member(conn, actor_id, mission.organisation_id)
