@@ -87,8 +87,7 @@ async def test_conditions_are_confirmed_by_button_once_per_organisation_and_show
         csv_text = exports.to_csv(export, [str(n) for n in range(9)], "yes", "no").decode()
         assert f"{ROLL} / {ADULT}" in csv_text
 
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.drain()
         card = await bot.double.wait_for(GROUP, "Camille", after=before)
         assert f"Confirms: {ROLL}" in card.text and f"Confirms: {ADULT}" in card.text
         pending = await say(bot, COORDINATOR, "/pending", chat_id=GROUP)

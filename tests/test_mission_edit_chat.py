@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from bot.domain import ApplicationStatus, MissionStatus
 from bot.sandbox.telegram_double import SentMessage
-from bot.scheduler.tick import tick
 from bot.services import applications, missions
 from storage import schema
 from tests.conftest import NOW
@@ -62,12 +61,6 @@ async def audit_actions(bot: Bot) -> list[str]:
         return [str(a) for a in await conn.scalars(select(log.c.action).order_by(log.c.id))]
 
 
-async def tick_and_send(bot: Bot) -> None:
-    await tick(bot.renfort)
-    assert bot.service.dispatcher is not None
-    await bot.service.dispatcher.drain()
-
-
 async def test_a_slot_moved_an_hour_later_reaches_both_holders_and_their_reminders_follow(
     tmp_path: Path,
 ) -> None:
@@ -83,7 +76,7 @@ async def test_a_slot_moved_an_hour_later_reaches_both_holders_and_their_reminde
             bot.db, application_id=by_sms.id, actor_id=spot.coordinator_id, approve=True
         )
         bot.clock.current = DAY_BEFORE
-        await tick_and_send(bot)  # the day-before reminders leave for 8:00
+        await bot.tick_and_send()  # the day-before reminders leave for 8:00
 
         shown = await slot_menu(bot, spot)
         [prompt] = await tap_action(bot, COORDINATOR, shown, "ed.times", s=spot.slot_id)
@@ -97,15 +90,15 @@ async def test_a_slot_moved_an_hour_later_reaches_both_holders_and_their_reminde
         detail = await missions.mission_detail(bot.db, spot.mission_id)
         assert detail.slots[0].starts_at == ELECTION_MORNING + timedelta(hours=1)
 
-        await tick_and_send(bot)  # a reminder for the new time, the old one no longer blocks
+        await bot.tick_and_send()  # a reminder for the new time, the old one no longer blocks
         reminders = [m.text for m in bot.double.messages[20] if "⏰" in m.text]
         assert len(reminders) == 2 and "9:00" in reminders[1]
         assert any("reminder" in s.body and "9am" in s.body for s in twilio.inbox[PHONE])
         bot.clock.current = ELECTION_MORNING - timedelta(hours=2)  # 6:00, no longer 2 h before
-        await tick_and_send(bot)
+        await bot.tick_and_send()
         assert not [m for m in bot.double.messages[20] if "Soon" in m.text]
         bot.clock.current = ELECTION_MORNING - timedelta(hours=1)  # 7:00, 2 h before 9:00
-        await tick_and_send(bot)
+        await bot.tick_and_send()
         assert len([m for m in bot.double.messages[20] if "Soon" in m.text]) == 1
         assert "slot.moved" in await audit_actions(bot)
 

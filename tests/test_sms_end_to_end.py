@@ -61,8 +61,7 @@ async def texts(twilio: TwilioDouble, *bodies: str) -> list[str]:
 
 
 async def applications_in_group(bot: Bot, before: int) -> SentMessage:
-    assert bot.service.dispatcher is not None
-    await bot.service.dispatcher.drain()
+    await bot.drain()
     return await bot.double.wait_for(GROUP, "Camille", after=before)
 
 
@@ -71,8 +70,7 @@ async def approve(bot: Bot, posted: SentMessage) -> None:
         (await applications.applications_of(bot.db, await person_id(bot), now=NOW))[-1].id
     )
     await tap_action(bot, COORDINATOR, posted, "approve", application_id=application_id)
-    assert bot.service.dispatcher is not None
-    await bot.service.dispatcher.drain()
+    await bot.drain()
 
 
 async def person_id(bot: Bot) -> int:
