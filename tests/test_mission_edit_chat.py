@@ -55,6 +55,25 @@ async def slot_menu(bot: Bot, spot: Place, chat: int = GROUP) -> SentMessage:
     return shown
 
 
+async def published(bot: Bot, capacity: int = 2) -> Place:
+    """A mission on election morning of the organisation whose coordinator has its group."""
+    organisation = await coordinator_with_group(bot)
+    return await place(
+        bot.db, now=NOW, starts_at=ELECTION_MORNING, capacity=capacity, organisation=organisation
+    )
+
+
+async def ana_bo_and_cy_apply(bot: Bot, spot: Place) -> dict[str, int]:
+    """Three volunteers apply to the slot, in that order; their applications by name."""
+    held: dict[str, int] = {}
+    for user_id, name in ((21, "Ana"), (22, "Bo"), (23, "Cy")):
+        bot.double.user(user_id, name, language_code="en")
+        who = await person(bot.db, user_id, name, "en")
+        view = await applications.apply(bot.db, person_id=who.id, slot_id=spot.slot_id, now=NOW)
+        held[name] = view.id
+    return held
+
+
 async def audit_actions(bot: Bot) -> list[str]:
     log = schema.audit_log
     async with bot.db.reading("test") as conn:
@@ -65,8 +84,7 @@ async def test_a_slot_moved_an_hour_later_reaches_both_holders_and_their_reminde
     tmp_path: Path,
 ) -> None:
     async with renfort_with_sms(tmp_path) as (bot, twilio):
-        organisation = await coordinator_with_group(bot)
-        spot = await place(bot.db, now=NOW, starts_at=ELECTION_MORNING, organisation=organisation)
+        spot = await published(bot)
         camille = await person(bot.db, 20, "Camille", "en")
         await approved(bot.db, spot, camille.id, NOW)
         await texts(twilio, "Hello", "2", "Lou", "52100", "0")
@@ -105,8 +123,7 @@ async def test_a_slot_moved_an_hour_later_reaches_both_holders_and_their_reminde
 
 async def test_a_weekly_distribution_is_typed_in_one_message_and_confirmed(tmp_path: Path) -> None:
     async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
-        organisation = await coordinator_with_group(bot)
-        spot = await place(bot.db, now=NOW, starts_at=ELECTION_MORNING, organisation=organisation)
+        spot = await published(bot)
         [shown] = await say(bot, COORDINATOR, "/edit")
         await tap_action(bot, COORDINATOR, shown, "ed.mission", m=spot.mission_id)
         [prompt] = await tap_action(bot, COORDINATOR, shown, "ed.add", m=spot.mission_id)
@@ -130,14 +147,8 @@ async def test_a_weekly_distribution_is_typed_in_one_message_and_confirmed(tmp_p
 
 async def test_raising_capacity_offers_the_new_place_to_the_first_waiting(tmp_path: Path) -> None:
     async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
-        organisation = await coordinator_with_group(bot)
-        spot = await place(
-            bot.db, now=NOW, starts_at=ELECTION_MORNING, capacity=1, organisation=organisation
-        )
-        for user_id, name in ((21, "Ana"), (22, "Bo"), (23, "Cy")):
-            bot.double.user(user_id, name, language_code="en")
-            who = await person(bot.db, user_id, name, "en")
-            await applications.apply(bot.db, person_id=who.id, slot_id=spot.slot_id, now=NOW)
+        spot = await published(bot, capacity=1)
+        await ana_bo_and_cy_apply(bot, spot)
 
         shown = await slot_menu(bot, spot)
         [prompt] = await tap_action(bot, COORDINATOR, shown, "ed.capacity", s=spot.slot_id)
@@ -153,14 +164,8 @@ async def test_lowering_capacity_asks_whom_to_move_and_they_go_first_in_line(
     tmp_path: Path,
 ) -> None:
     async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
-        organisation = await coordinator_with_group(bot)
-        spot = await place(bot.db, now=NOW, starts_at=ELECTION_MORNING, organisation=organisation)
-        held: dict[str, int] = {}
-        for user_id, name in ((21, "Ana"), (22, "Bo"), (23, "Cy")):
-            bot.double.user(user_id, name, language_code="en")
-            who = await person(bot.db, user_id, name, "en")
-            view = await applications.apply(bot.db, person_id=who.id, slot_id=spot.slot_id, now=NOW)
-            held[name] = view.id
+        spot = await published(bot)
+        held = await ana_bo_and_cy_apply(bot, spot)
 
         shown = await slot_menu(bot, spot)
         [prompt] = await tap_action(bot, COORDINATOR, shown, "ed.capacity", s=spot.slot_id)
@@ -185,10 +190,7 @@ async def test_lowering_capacity_asks_whom_to_move_and_they_go_first_in_line(
 
 async def test_cancelling_a_mission_tells_everyone_with_the_reason(tmp_path: Path) -> None:
     async with renfort_with_sms(tmp_path) as (bot, twilio):
-        organisation = await coordinator_with_group(bot)
-        spot = await place(
-            bot.db, now=NOW, starts_at=ELECTION_MORNING, capacity=1, organisation=organisation
-        )
+        spot = await published(bot, capacity=1)
         camille = await person(bot.db, 20, "Camille", "en")
         await approved(bot.db, spot, camille.id, NOW)
         await texts(twilio, "Hello", "2", "Lou", "52100", "0")
@@ -219,8 +221,7 @@ async def test_a_slot_cancelled_with_a_reason_button_is_read_in_each_language(
     tmp_path: Path,
 ) -> None:
     async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
-        organisation = await coordinator_with_group(bot)
-        spot = await place(bot.db, now=NOW, starts_at=ELECTION_MORNING, organisation=organisation)
+        spot = await published(bot)
         bot.double.user(24, "Inès", language_code="fr")
         ines = await person(bot.db, 24, "Inès", "fr")
         await approved(bot.db, spot, ines.id, NOW)
@@ -245,8 +246,7 @@ async def test_someone_who_is_not_a_coordinator_cannot_edit_from_the_group(
     tmp_path: Path,
 ) -> None:
     async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
-        organisation = await coordinator_with_group(bot)
-        spot = await place(bot.db, now=NOW, starts_at=ELECTION_MORNING, organisation=organisation)
+        spot = await published(bot)
 
         [refused] = await say(bot, STRANGER, "/edit", chat_id=GROUP)
         assert "Only coordinators of this organisation" in refused.text
@@ -265,12 +265,11 @@ async def test_a_new_title_and_address_from_the_roster_button_reach_the_voluntee
     tmp_path: Path,
 ) -> None:
     async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
-        organisation = await coordinator_with_group(bot)
-        spot = await place(bot.db, now=NOW, starts_at=ELECTION_MORNING, organisation=organisation)
+        spot = await published(bot)
         camille = await person(bot.db, 20, "Camille", "en")
         await approved(bot.db, spot, camille.id, NOW)
         [roster] = await say(bot, COORDINATOR, "/roster")
-        await tap_action(bot, COORDINATOR, roster, "ed.list", o=organisation.id)
+        await tap_action(bot, COORDINATOR, roster, "ed.list", o=spot.organisation.id)
         await tap_action(bot, COORDINATOR, roster, "ed.mission", m=spot.mission_id)
 
         [ask_title] = await tap_action(bot, COORDINATOR, roster, "ed.field", f="title")
