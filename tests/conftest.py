@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bot.config import Settings
 from bot.sandbox.telegram_double import TelegramDouble
 from storage import schema
 from storage.database import Database
@@ -151,3 +152,13 @@ async def double() -> AsyncIterator[TelegramDouble]:
         yield server
     finally:
         await server.stop()
+
+
+@pytest.fixture
+def no_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """An operator's blank slate: none of the settings' variables inherited, and a working
+    folder (returned) without the developer's .env."""
+    monkeypatch.chdir(tmp_path)
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    return tmp_path

@@ -7,18 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, load_settings
 
 TOKEN = "123456789:AAF-abcdefghijklmnopqrstuvwxyz012345"
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No inherited variables and no .env from the developer's checkout."""
-    monkeypatch.chdir(tmp_path)
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    return tmp_path
+# Settings come only from what each test sets.
+pytestmark = pytest.mark.usefixtures("no_settings")
 
 
 def test_defaults_run_a_sandbox_on_a_local_sqlite_file() -> None:
@@ -45,9 +38,9 @@ def test_without_a_configured_secret_each_start_gets_its_own_webhook_secret() ->
 
 
 def test_a_dot_env_file_is_read_and_the_environment_wins(
-    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+    no_settings: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (clean_env / ".env").write_text(
+    (no_settings / ".env").write_text(
         f"TELEGRAM_BOT_TOKEN={TOKEN}\nHTTP_PORT=9000\n", encoding="utf-8"
     )
     monkeypatch.setenv("HTTP_PORT", "9100")
@@ -143,8 +136,8 @@ def test_complete_or_absent_twilio_values_say_nothing(monkeypatch: pytest.Monkey
     assert load_settings().startup_warnings() == []
 
 
-def test_a_dot_env_file_not_in_utf8_is_one_line(clean_env: Path) -> None:
-    (clean_env / ".env").write_bytes(b"HTTP_PORT=80\xff\n")
+def test_a_dot_env_file_not_in_utf8_is_one_line(no_settings: Path) -> None:
+    (no_settings / ".env").write_bytes(b"HTTP_PORT=80\xff\n")
 
     with pytest.raises(ConfigError, match=r"^\.env: not UTF-8"):
         load_settings()
