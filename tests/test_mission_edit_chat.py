@@ -26,7 +26,13 @@ from tests.organiser_steps import (
     tap_action,
 )
 from tests.schedule_steps import Place, approved, person, place
-from tests.test_sms_end_to_end import PHONE, person_id, renfort_with_sms, texts
+from tests.test_sms_end_to_end import (
+    PHONE,
+    approved_by_sms,
+    person_id,
+    renfort_with_sms,
+    texts,
+)
 
 DAY_BEFORE = datetime(2027, 6, 12, 16, 0, tzinfo=UTC)  # Saturday 18:00 in Paris
 
@@ -87,12 +93,7 @@ async def test_a_slot_moved_an_hour_later_reaches_both_holders_and_their_reminde
         spot = await published(bot)
         camille = await person(bot.db, 20, "Camille", "en")
         await approved(bot.db, spot, camille.id, NOW)
-        await texts(twilio, "Hello", "2", "Lou", "52100", "0")
-        await texts(twilio, "MISSIONS", "1", "1")
-        [by_sms] = await applications.applications_of(bot.db, await person_id(bot), now=NOW)
-        await applications.decide(
-            bot.db, application_id=by_sms.id, actor_id=spot.coordinator_id, approve=True
-        )
+        await approved_by_sms(bot, twilio, "Lou", spot.coordinator_id)
         bot.clock.current = DAY_BEFORE
         await bot.tick_and_send()  # the day-before reminders leave for 8:00
 

@@ -13,7 +13,7 @@ import pytest
 from bot.sandbox.telegram_double import TelegramDouble
 from bot.scheduler.reminders import send_reminders
 from bot.scheduler.timing import day_before_due
-from bot.services import applications, settings
+from bot.services import settings
 from bot.services.errors import NotAllowed
 from bot.sms.gsm7 import segments
 from storage.database import Database
@@ -32,7 +32,11 @@ from tests.organiser_steps import (
 )
 from tests.schedule_steps import approved, person, place, queued
 from tests.sms_steps import sms_renfort
-from tests.test_sms_end_to_end import PHONE, person_id, renfort_with_sms, texts
+from tests.test_sms_end_to_end import (
+    PHONE,
+    approved_by_sms,
+    renfort_with_sms,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 DAY_BEFORE = datetime(2027, 6, 12, 16, 0, tzinfo=UTC)  # Saturday 18:00 in Paris (CEST)
@@ -208,12 +212,7 @@ async def test_a_restart_between_queueing_and_sending_loses_and_doubles_nothing(
 async def test_sms_reminders_fit_one_segment_and_say_how_to_cancel(tmp_path: Path) -> None:
     async with renfort_with_sms(tmp_path) as (bot, twilio):
         spot = await place(bot.db, now=NOW, starts_at=ELECTION_MORNING)
-        await texts(twilio, "Hello", "2", "Camille", "52100", "0")
-        await texts(twilio, "MISSIONS", "1", "1")
-        [mine] = await applications.applications_of(bot.db, await person_id(bot), now=NOW)
-        await applications.decide(
-            bot.db, application_id=mine.id, actor_id=spot.coordinator_id, approve=True
-        )
+        await approved_by_sms(bot, twilio, "Camille", spot.coordinator_id)
         bot.clock.current = DAY_BEFORE
         await bot.tick_and_send()
         bot.clock.current = TWO_HOURS_BEFORE

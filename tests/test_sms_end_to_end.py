@@ -60,6 +60,15 @@ async def texts(twilio: TwilioDouble, *bodies: str) -> list[str]:
     return answers
 
 
+async def approved_by_sms(bot: Bot, twilio: TwilioDouble, name: str, coordinator_id: int) -> None:
+    """The resident registers by SMS in English, applies to the first mission listed and the
+    coordinator approves them."""
+    await texts(twilio, "Hello", "2", name, "52100", "0")
+    await texts(twilio, "MISSIONS", "1", "1")
+    [mine] = await applications.applications_of(bot.db, await person_id(bot), now=NOW)
+    await applications.decide(bot.db, application_id=mine.id, actor_id=coordinator_id, approve=True)
+
+
 async def applications_in_group(bot: Bot, before: int) -> SentMessage:
     await bot.drain()
     return await bot.double.wait_for(GROUP, "Camille", after=before)
