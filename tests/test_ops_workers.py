@@ -277,6 +277,16 @@ async def test_a_worker_killed_mid_callout_leaves_the_rest_to_the_other(
     assert double.too_many_requests == 0
 
 
+async def help_answered(double: TelegramDouble, worker: Worker) -> None:
+    """Camille sends /help and, within 20 s, gets an answer (from whichever worker polls)."""
+    double.user(1, "Camille")
+    double.send_text(1, "/help")
+    deadline = time.monotonic() + 20
+    while not double.messages[1]:
+        assert time.monotonic() < deadline, worker.output()
+        await asyncio.sleep(0.05)
+
+
 async def test_run_workers_2_polls_once_shares_port_and_metrics_and_stops_on_sigterm(
     double: TelegramDouble,
     tmp_path: Path,
@@ -285,12 +295,7 @@ async def test_run_workers_2_polls_once_shares_port_and_metrics_and_stops_on_sig
     port = free_port()
     bot = await start_worker(double, pg_url, port, tmp_path, "--workers", "2")
     try:
-        double.user(1, "Camille")
-        double.send_text(1, "/help")
-        deadline = time.monotonic() + 20
-        while not double.messages[1]:
-            assert time.monotonic() < deadline, bot.output()
-            await asyncio.sleep(0.05)
+        await help_answered(double, bot)
         await asyncio.sleep(4)  # a second poller would have knocked by now
         async with httpx.AsyncClient() as client:
             scrapes = [
@@ -329,12 +334,7 @@ async def test_when_the_polling_worker_dies_another_one_polls(
         assert "this worker polls" not in other.output()
         poller.process.send_signal(signal.SIGKILL)
         await poller.process.wait()
-        double.user(1, "Camille")
-        double.send_text(1, "/help")
-        deadline = time.monotonic() + 20
-        while not double.messages[1]:
-            assert time.monotonic() < deadline, other.output()
-            await asyncio.sleep(0.05)
+        await help_answered(double, other)
     finally:
         await stop_both(*workers)
     assert "this worker polls Telegram" in other.output()
