@@ -1,4 +1,5 @@
-"""Shared fixtures: a migrated database per test on SQLite and PostgreSQL, a fixed clock."""
+"""Shared fixtures: a migrated database per test on SQLite and PostgreSQL, a PostgreSQL
+database of a test's own for bot processes, a running Bot API double, a fixed clock."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bot.config import Settings
+from bot.sandbox.telegram_double import TelegramDouble
 from storage import schema
 from storage.database import Database
-from storage.migrate import upgrade_sync
+from storage.migrate import upgrade, upgrade_sync
 
 PG_ADMIN_URL = os.environ.get("RENFORT_TEST_PG", "postgresql://root@127.0.0.1/postgres")
 NOW = datetime(2027, 6, 7, 9, 0, tzinfo=UTC)  # a Monday, six days before election day
@@ -22,6 +25,14 @@ NOW = datetime(2027, 6, 7, 9, 0, tzinfo=UTC)  # a Monday, six days before electi
 
 def _pg_dsn(database: str) -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + database
+
+
+async def _pg_admin(sql: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=10)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
 
 
 async def _pg_available() -> bool:
@@ -51,21 +62,13 @@ def pg_database() -> Iterator[str | None]:
         yield None
         return
     name = f"renfort_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
     url = _pg_dsn(name)
     upgrade_sync(url)
     try:
         yield url
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _truncate_pg(url: str) -> None:
@@ -110,3 +113,52 @@ async def sqlite_db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Data
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database of its own, dropped afterwards (the bot processes connect to
+    it, so the session-wide test database, truncated between tests, will not do)."""
+    import asyncio
+
+    if not asyncio.run(_pg_available()):
+        pytest.skip("PostgreSQL is not running here")
+    name = f"renfort_outbox_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _pg_dsn(name)
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def pg_db(pg_url: str) -> AsyncIterator[Database]:
+    """The database of `pg_url`, migrated before any bot process starts (so they do not race
+    to migrate it)."""
+    await upgrade(pg_url)
+    database = Database(pg_url)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+async def double() -> AsyncIterator[TelegramDouble]:
+    """A running Bot API double."""
+    server = TelegramDouble()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+def no_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """An operator's blank slate: none of the settings' variables inherited, and a working
+    folder (returned) without the developer's .env."""
+    monkeypatch.chdir(tmp_path)
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    return tmp_path

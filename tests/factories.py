@@ -28,6 +28,7 @@ async def polling_station(
     starts_at: datetime = ELECTION_MORNING,
     hours: int = 5,
     point: GeoPoint = SAINT_DIZIER,
+    conditions: tuple[str, ...] = (),
 ) -> int:
     spec = MissionSpec(
         organisation_id=organisation_id,
@@ -38,6 +39,7 @@ async def polling_station(
         postcode="52100",
         point=point,
         slots=(SlotSpec(starts_at, starts_at + timedelta(hours=hours), capacity),),
+        conditions=conditions,
     )
     return await missions.create_mission(db, spec, actor_id=None, now=now)
 

@@ -20,6 +20,7 @@ from bot.app import Service
 from bot.config import Settings
 from bot.runtime import Renfort
 from bot.sandbox.telegram_double import SentMessage, TelegramDouble
+from bot.scheduler.tick import tick
 from handlers.telegram.common import RenfortContext
 from handlers.telegram.wiring import END_GROUP
 from storage.database import Database
@@ -80,8 +81,17 @@ class Bot:
     async def settle(self, update_id: int) -> None:
         """The update is handled and every notification it caused has been sent."""
         await self.handled(update_id)
+        await self.drain()
+
+    async def drain(self) -> None:
+        """Every notification queued so far has been sent."""
         assert self.service.dispatcher is not None
         await self.service.dispatcher.drain()
+
+    async def tick_and_send(self) -> None:
+        """The scheduler's tick runs once and what it queued has been sent."""
+        await tick(self.renfort)
+        await self.drain()
 
     async def say(self, user_id: int, text: str, chat_id: int | None = None) -> list[SentMessage]:
         """The user writes; returns what the bot sent into that chat in answer."""

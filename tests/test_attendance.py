@@ -11,7 +11,6 @@ from bot.domain import ApplicationStatus
 from bot.i18n import Translator
 from bot.messaging.render_schedule import ATTENDANCE_NO, ATTENDANCE_YES
 from bot.scheduler.attendance import ask_attendance, flag_unanswered
-from bot.scheduler.tick import tick
 from bot.scheduler.timing import attendance_ask_due
 from bot.services import applications, organisations, settings
 from bot.services.attendance import answer_attendance, open_attendance_question
@@ -146,9 +145,7 @@ async def test_in_telegram_yes_confirms_no_cancels_and_silence_reaches_the_group
             who = await person(bot.db, user, name, "en")
             ids[user] = await approved(bot.db, spot, who.id, NOW)
         clock.current = ASKED_AT
-        await tick(bot.renfort)
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.tick_and_send()
 
         question = bot.double.find(VOLUNTEER, "Still coming?")
         assert "Sunday 13 June 2027" in question.text
@@ -161,8 +158,7 @@ async def test_in_telegram_yes_confirms_no_cancels_and_silence_reaches_the_group
         clock.current = FLAG_AT
         before = len(bot.double.messages[GROUP])
         for _twice in range(2):
-            await tick(bot.renfort)
-            await bot.service.dispatcher.drain()
+            await bot.tick_and_send()
         flags = [m for m in bot.double.messages[GROUP][before:] if "Lou" in m.text]
         assert len(flags) == 1 and "Assesseur" in flags[0].text
         statuses = {

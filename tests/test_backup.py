@@ -21,15 +21,8 @@ from storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def operator_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No .env, no inherited settings; each test names its own database."""
-    monkeypatch.chdir(tmp_path)
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    return tmp_path
+# Settings come only from what each test sets.
+pytestmark = pytest.mark.usefixtures("no_settings")
 
 
 def renfort(database_url: str, *args: str) -> Result:

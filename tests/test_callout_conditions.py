@@ -46,8 +46,7 @@ async def test_a_telegram_yes_confirms_the_conditions_before_taking_the_place(
             targeting=EVERYONE,
             now=NOW,
         )
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.drain()
         alert = await bot.double.wait_for(1001, "Assesseur matin")
 
         await tap_action(bot, 1001, alert, YES, callout_id=view.id)

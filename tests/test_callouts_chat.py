@@ -154,9 +154,7 @@ async def test_a_callout_fills_from_the_admin_group_and_nobody_else_is_asked(
         # Filled: the two SMS still queued are withdrawn, and no second wave ever goes.
         assert await outbox_status(bot, first_sms) == ["cancelled", "cancelled"]
         bot.clock.advance(minutes=20)
-        await tick(bot.renfort)
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.tick_and_send()
         assert all(not bot.double.messages[uid] for uid in telegram[4:])
         assert all(not twilio.inbox[phone] for phone in sms)
         await shows(

@@ -23,11 +23,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def operator_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def operator_env(no_settings: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """A clean environment: no .env, no inherited variables, a fresh database file."""
-    monkeypatch.chdir(tmp_path)
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setattr(cli, "clock", lambda: NOW)
     return tmp_path

@@ -11,14 +11,13 @@ from sqlalchemy import select
 
 from bot.runtime import Renfort
 from bot.services import applications, exports, missions, organisations, people
-from bot.services.missions import MissionSpec, SlotSpec
 from handlers.sms.conversation import SmsConversations
 from handlers.telegram.applying import CONFIRM_APPLY
 from handlers.telegram.flow import PICK_SLOT
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW
-from tests.factories import ELECTION_MORNING, SAINT_DIZIER, commune, first_slot, volunteer
+from tests.factories import ELECTION_MORNING, commune, first_slot, polling_station, volunteer
 from tests.harness import FakeClock, running_bot, sqlite_file_url
 from tests.organiser_steps import (
     COORDINATOR,
@@ -35,19 +34,15 @@ ADULT = "Avoir 18 ans ou plus."
 
 
 async def station(db: Database, organisation_id: int, title: str, hours: int = 0) -> int:
-    starts = ELECTION_MORNING + timedelta(hours=hours)
-    spec = MissionSpec(
-        organisation_id=organisation_id,
+    """A polling station whose volunteers confirm the two conditions first."""
+    return await polling_station(
+        db,
+        organisation_id,
+        now=NOW,
         title=title,
-        domain="citizenship",
-        description="Tenir le bureau de vote avec le président.",
-        address="École Jules Ferry",
-        postcode="52100",
-        point=SAINT_DIZIER,
-        slots=(SlotSpec(starts, starts + timedelta(hours=5), 2),),
+        starts_at=ELECTION_MORNING + timedelta(hours=hours),
         conditions=(ROLL, ADULT),
     )
-    return await missions.create_mission(db, spec, actor_id=None, now=NOW)
 
 
 async def kept_conditions(db: Database, application_id: int) -> list[str]:
@@ -87,8 +82,7 @@ async def test_conditions_are_confirmed_by_button_once_per_organisation_and_show
         csv_text = exports.to_csv(export, [str(n) for n in range(9)], "yes", "no").decode()
         assert f"{ROLL} / {ADULT}" in csv_text
 
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.drain()
         card = await bot.double.wait_for(GROUP, "Camille", after=before)
         assert f"Confirms: {ROLL}" in card.text and f"Confirms: {ADULT}" in card.text
         pending = await say(bot, COORDINATOR, "/pending", chat_id=GROUP)

@@ -7,18 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, load_settings
 
 TOKEN = "123456789:AAF-abcdefghijklmnopqrstuvwxyz012345"
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No inherited variables and no .env from the developer's checkout."""
-    monkeypatch.chdir(tmp_path)
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    return tmp_path
+# Settings come only from what each test sets.
+pytestmark = pytest.mark.usefixtures("no_settings")
 
 
 def test_defaults_run_a_sandbox_on_a_local_sqlite_file() -> None:
@@ -45,9 +38,9 @@ def test_without_a_configured_secret_each_start_gets_its_own_webhook_secret() ->
 
 
 def test_a_dot_env_file_is_read_and_the_environment_wins(
-    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+    no_settings: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (clean_env / ".env").write_text(
+    (no_settings / ".env").write_text(
         f"TELEGRAM_BOT_TOKEN={TOKEN}\nHTTP_PORT=9000\n", encoding="utf-8"
     )
     monkeypatch.setenv("HTTP_PORT", "9100")
@@ -90,6 +83,21 @@ def test_sms_is_on_only_with_all_three_twilio_values(monkeypatch: pytest.MonkeyP
         ("RENFORT_LOCALE", "de"),
         ("TELEGRAM_RATE", "0"),
         ("SMS_RATE", "-1"),
+        # Values that used to crash later, not at start.
+        ("DATABASE_URL", "postgresql://root@127.0.0.1:abc/x"),
+        ("TELEGRAM_RATE", "inf"),
+        ("SMS_RATE", "nan"),
+        ("SMS_RATE", "1e400"),
+        ("TWILIO_FROM_NUMBER", "abc"),
+        ("TWILIO_FROM_NUMBER", "0612345678"),
+        ("OUTBOX_BATCH_SIZE", "-5"),
+        ("OUTBOX_BATCH_SIZE", "0"),
+        ("TELEGRAM_POLL_TIMEOUT", "-1"),
+        ("TELEGRAM_POLL_TIMEOUT", "3600"),
+        # Ports and durations out of range.
+        ("TELEGRAM_API_URL", "http://x:abc"),
+        ("GEOCODER_URL", "http://x:99999"),
+        ("PURGE_AFTER_MONTHS", "99999999999999999999999"),
     ],
 )
 def test_each_wrong_value_is_one_line_naming_its_variable(
@@ -105,33 +113,6 @@ def test_each_wrong_value_is_one_line_naming_its_variable(
     assert message.startswith(f"{variable}: ")
     assert len(message) < 200
     assert refused.value.__cause__ is None and refused.value.__suppress_context__
-
-
-@pytest.mark.parametrize(
-    ("variable", "value"),
-    [
-        ("DATABASE_URL", "postgresql://root@127.0.0.1:abc/x"),
-        ("TELEGRAM_RATE", "inf"),
-        ("SMS_RATE", "nan"),
-        ("SMS_RATE", "1e400"),
-        ("TWILIO_FROM_NUMBER", "abc"),
-        ("TWILIO_FROM_NUMBER", "0612345678"),
-        ("OUTBOX_BATCH_SIZE", "-5"),
-        ("OUTBOX_BATCH_SIZE", "0"),
-        ("TELEGRAM_POLL_TIMEOUT", "-1"),
-        ("TELEGRAM_POLL_TIMEOUT", "3600"),
-    ],
-)
-def test_values_that_used_to_crash_later_are_refused_at_start(
-    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
-) -> None:
-    monkeypatch.setenv(variable, value)
-
-    with pytest.raises(ConfigError) as refused:
-        load_settings()
-
-    assert str(refused.value).startswith(f"{variable}: ")
-    assert "\n" not in str(refused.value)
 
 
 def test_two_of_the_three_twilio_values_warn_which_one_is_missing(
@@ -155,27 +136,8 @@ def test_complete_or_absent_twilio_values_say_nothing(monkeypatch: pytest.Monkey
     assert load_settings().startup_warnings() == []
 
 
-@pytest.mark.parametrize(
-    ("variable", "value"),
-    [
-        ("TELEGRAM_API_URL", "http://x:abc"),
-        ("GEOCODER_URL", "http://x:99999"),
-        ("PURGE_AFTER_MONTHS", "99999999999999999999999"),
-    ],
-)
-def test_ports_and_durations_out_of_range_are_refused(
-    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
-) -> None:
-    monkeypatch.setenv(variable, value)
-
-    with pytest.raises(ConfigError) as refused:
-        load_settings()
-
-    assert str(refused.value).startswith(f"{variable}: ")
-
-
-def test_a_dot_env_file_not_in_utf8_is_one_line(clean_env: Path) -> None:
-    (clean_env / ".env").write_bytes(b"HTTP_PORT=80\xff\n")
+def test_a_dot_env_file_not_in_utf8_is_one_line(no_settings: Path) -> None:
+    (no_settings / ".env").write_bytes(b"HTTP_PORT=80\xff\n")
 
     with pytest.raises(ConfigError, match=r"^\.env: not UTF-8"):
         load_settings()

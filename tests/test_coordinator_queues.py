@@ -50,8 +50,7 @@ async def test_pending_lists_the_oldest_first_and_a_refusal_carries_typed_words(
         second = await applications.apply(
             bot.db, person_id=lou.id, slot_id=await first_slot(bot.db, count), now=NOW
         )
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.drain()
         await bot.double.wait_for(GROUP, "Lou")
 
         refused = await say(bot, STRANGER, "/pending", chat_id=GROUP)
@@ -111,8 +110,7 @@ async def test_review_lists_waiting_missions_and_the_referent_is_reminded_after_
             )
         assert await remind_reviews(bot.renfort, NOW) == 1
         assert await remind_reviews(bot.renfort, NOW + timedelta(hours=1)) == 0
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.drain()
         reminder = await bot.double.wait_for(REFERENT_TG, "Waiting for your decision for 3 days")
         await tap_action(bot, REFERENT_TG, reminder, "mod.publish")
         assert "Published" in reminder.text

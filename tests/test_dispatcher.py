@@ -55,16 +55,6 @@ def renfort(db: Database) -> Renfort:
 
 
 @pytest.fixture
-async def double() -> AsyncIterator[TelegramDouble]:
-    server = TelegramDouble()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
 async def dispatcher(renfort: Renfort, double: TelegramDouble) -> AsyncIterator[Dispatcher]:
     async with Bot(double.token, base_url=f"{double.base_url}/bot") as bot:
         yield Dispatcher(renfort, {"telegram": TelegramChannel(bot, renfort)})

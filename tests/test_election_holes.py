@@ -101,8 +101,7 @@ async def test_roster_stats_export_and_poster_are_refused_to_a_non_coordinator_i
         camille = await volunteer(bot.db, VOLUNTEER, "Camille")
         slot_id = await first_slot(bot.db, mission_id)
         await applications.apply(bot.db, person_id=camille.id, slot_id=slot_id, now=NOW)
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()  # the new application's card is in the group
+        await bot.drain()  # the new application's card is in the group
         await bot.double.wait_for(GROUP, "Camille")
 
         for command in ("/roster", "/stats", "/export", "/poster"):

@@ -16,16 +16,11 @@ from handlers.telegram.applying import ASK_CANCEL
 from storage import schema
 from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING, first_slot, polling_station, volunteer
-from tests.harness import Bot, FakeClock, running_bot, sqlite_file_url
+from tests.harness import FakeClock, running_bot, sqlite_file_url
 from tests.organiser_steps import GROUP, VOLUNTEER, coordinator_with_group, tap_action
 
 FRIDAY_MORNING = datetime.fromisoformat("2027-06-11T08:00:00+02:00")  # 2 days before
 SATURDAY = datetime.fromisoformat("2027-06-12T00:00:00+02:00")
-
-
-async def drained(bot: Bot) -> None:
-    assert bot.service.dispatcher is not None
-    await bot.service.dispatcher.drain()
 
 
 def test_the_nudge_comes_halfway_to_the_start_and_never_within_two_hours() -> None:
@@ -61,7 +56,7 @@ async def test_an_application_two_days_before_is_nudged_listed_the_evening_befor
         assert await nudge_before_start(renfort, saturday_morning) == 1
         assert await nudge_before_start(renfort, saturday_morning + timedelta(hours=1)) == 0
         assert await nudge_pending(renfort, SATURDAY + timedelta(hours=23)) == 0  # nudged once
-        await drained(bot)
+        await bot.drain()
         nudge = await bot.double.wait_for(GROUP, "Slot soon, still no answer", after=before)
         assert "Camille" in nudge.text and "starts in 23 hours" in nudge.text
         assert nudge.button_texts() == ["✅ Approve", "❌ Refuse"]
@@ -70,7 +65,7 @@ async def test_an_application_two_days_before_is_nudged_listed_the_evening_befor
         evening = SATURDAY + timedelta(hours=18)
         assert await evening_lists(renfort, evening) == 1
         assert await evening_lists(renfort, evening + timedelta(minutes=30)) == 0
-        await drained(bot)
+        await bot.drain()
         listed = await bot.double.wait_for(GROUP, "Tomorrow, no answer yet", after=before)
         assert "1 application for Sunday 13 June 2027 still waits" in listed.text
         assert "Camille" in listed.text and "Assesseur" in listed.text and "/pending" in listed.text

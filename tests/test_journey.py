@@ -122,8 +122,7 @@ async def test_a_resident_applies_and_the_coordinator_approves_in_the_admin_grou
         resident = Person(double, VOLUNTEER, Translator(language))
 
         await register_and_apply(resident)
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.drain()
         posted = await double.wait_for(ADMIN_GROUP, "Camille", timeout=STEP_TIMEOUT)
         assert MISSION in posted.text and "+33" not in posted.text
 

@@ -6,6 +6,7 @@ place."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -193,7 +194,8 @@ async def test_a_published_mission_moving_elsewhere_tells_its_volunteers_and_ref
 async def test_cancelling_a_slot_stops_its_callout(db: Database) -> None:
     s = await scene(db, verified=True)
     [slot] = await slot_ids(db, await assessor_mission(s))
-    launched = await callouts.launch(
+    launch = partial(
+        callouts.launch,
         db,
         actor_id=s.coordinator_id,
         slot_id=slot,
@@ -201,6 +203,7 @@ async def test_cancelling_a_slot_stops_its_callout(db: Database) -> None:
         targeting=Targeting(radius_km=10, domains=()),
         now=NOW,
     )
+    launched = await launch()
 
     await mission_changes.cancel_slot(
         db, actor_id=s.coordinator_id, slot_id=slot, reason="Le bureau est fermé", now=NOW
@@ -208,14 +211,7 @@ async def test_cancelling_a_slot_stops_its_callout(db: Database) -> None:
 
     assert (await callouts.get_callout(db, launched.id)).status == "stopped"
     with pytest.raises(NotFound):
-        await callouts.launch(
-            db,
-            actor_id=s.coordinator_id,
-            slot_id=slot,
-            needed=1,
-            targeting=Targeting(radius_km=10, domains=()),
-            now=NOW,
-        )
+        await launch()
     roster = await rosters.upcoming_rosters(db, organisation_id=s.organisation_id, now=NOW)
     assert roster == []
 

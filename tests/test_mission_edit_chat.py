@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from bot.domain import ApplicationStatus, MissionStatus
 from bot.sandbox.telegram_double import SentMessage
-from bot.scheduler.tick import tick
 from bot.services import applications, missions
 from storage import schema
 from tests.conftest import NOW
@@ -27,7 +26,13 @@ from tests.organiser_steps import (
     tap_action,
 )
 from tests.schedule_steps import Place, approved, person, place
-from tests.test_sms_end_to_end import PHONE, person_id, renfort_with_sms, texts
+from tests.test_sms_end_to_end import (
+    PHONE,
+    approved_by_sms,
+    person_id,
+    renfort_with_sms,
+    texts,
+)
 
 DAY_BEFORE = datetime(2027, 6, 12, 16, 0, tzinfo=UTC)  # Saturday 18:00 in Paris
 
@@ -56,34 +61,41 @@ async def slot_menu(bot: Bot, spot: Place, chat: int = GROUP) -> SentMessage:
     return shown
 
 
+async def published(bot: Bot, capacity: int = 2) -> Place:
+    """A mission on election morning of the organisation whose coordinator has its group."""
+    organisation = await coordinator_with_group(bot)
+    return await place(
+        bot.db, now=NOW, starts_at=ELECTION_MORNING, capacity=capacity, organisation=organisation
+    )
+
+
+async def ana_bo_and_cy_apply(bot: Bot, spot: Place) -> dict[str, int]:
+    """Three volunteers apply to the slot, in that order; their applications by name."""
+    held: dict[str, int] = {}
+    for user_id, name in ((21, "Ana"), (22, "Bo"), (23, "Cy")):
+        bot.double.user(user_id, name, language_code="en")
+        who = await person(bot.db, user_id, name, "en")
+        view = await applications.apply(bot.db, person_id=who.id, slot_id=spot.slot_id, now=NOW)
+        held[name] = view.id
+    return held
+
+
 async def audit_actions(bot: Bot) -> list[str]:
     log = schema.audit_log
     async with bot.db.reading("test") as conn:
         return [str(a) for a in await conn.scalars(select(log.c.action).order_by(log.c.id))]
 
 
-async def tick_and_send(bot: Bot) -> None:
-    await tick(bot.renfort)
-    assert bot.service.dispatcher is not None
-    await bot.service.dispatcher.drain()
-
-
 async def test_a_slot_moved_an_hour_later_reaches_both_holders_and_their_reminders_follow(
     tmp_path: Path,
 ) -> None:
     async with renfort_with_sms(tmp_path) as (bot, twilio):
-        organisation = await coordinator_with_group(bot)
-        spot = await place(bot.db, now=NOW, starts_at=ELECTION_MORNING, organisation=organisation)
+        spot = await published(bot)
         camille = await person(bot.db, 20, "Camille", "en")
         await approved(bot.db, spot, camille.id, NOW)
-        await texts(twilio, "Hello", "2", "Lou", "52100", "0")
-        await texts(twilio, "MISSIONS", "1", "1")
-        [by_sms] = await applications.applications_of(bot.db, await person_id(bot), now=NOW)
-        await applications.decide(
-            bot.db, application_id=by_sms.id, actor_id=spot.coordinator_id, approve=True
-        )
+        await approved_by_sms(bot, twilio, "Lou", spot.coordinator_id)
         bot.clock.current = DAY_BEFORE
-        await tick_and_send(bot)  # the day-before reminders leave for 8:00
+        await bot.tick_and_send()  # the day-before reminders leave for 8:00
 
         shown = await slot_menu(bot, spot)
         [prompt] = await tap_action(bot, COORDINATOR, shown, "ed.times", s=spot.slot_id)
@@ -97,23 +109,22 @@ async def test_a_slot_moved_an_hour_later_reaches_both_holders_and_their_reminde
         detail = await missions.mission_detail(bot.db, spot.mission_id)
         assert detail.slots[0].starts_at == ELECTION_MORNING + timedelta(hours=1)
 
-        await tick_and_send(bot)  # a reminder for the new time, the old one no longer blocks
+        await bot.tick_and_send()  # a reminder for the new time, the old one no longer blocks
         reminders = [m.text for m in bot.double.messages[20] if "⏰" in m.text]
         assert len(reminders) == 2 and "9:00" in reminders[1]
         assert any("reminder" in s.body and "9am" in s.body for s in twilio.inbox[PHONE])
         bot.clock.current = ELECTION_MORNING - timedelta(hours=2)  # 6:00, no longer 2 h before
-        await tick_and_send(bot)
+        await bot.tick_and_send()
         assert not [m for m in bot.double.messages[20] if "Soon" in m.text]
         bot.clock.current = ELECTION_MORNING - timedelta(hours=1)  # 7:00, 2 h before 9:00
-        await tick_and_send(bot)
+        await bot.tick_and_send()
         assert len([m for m in bot.double.messages[20] if "Soon" in m.text]) == 1
         assert "slot.moved" in await audit_actions(bot)
 
 
 async def test_a_weekly_distribution_is_typed_in_one_message_and_confirmed(tmp_path: Path) -> None:
     async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
-        organisation = await coordinator_with_group(bot)
-        spot = await place(bot.db, now=NOW, starts_at=ELECTION_MORNING, organisation=organisation)
+        spot = await published(bot)
         [shown] = await say(bot, COORDINATOR, "/edit")
         await tap_action(bot, COORDINATOR, shown, "ed.mission", m=spot.mission_id)
         [prompt] = await tap_action(bot, COORDINATOR, shown, "ed.add", m=spot.mission_id)
@@ -137,14 +148,8 @@ async def test_a_weekly_distribution_is_typed_in_one_message_and_confirmed(tmp_p
 
 async def test_raising_capacity_offers_the_new_place_to_the_first_waiting(tmp_path: Path) -> None:
     async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
-        organisation = await coordinator_with_group(bot)
-        spot = await place(
-            bot.db, now=NOW, starts_at=ELECTION_MORNING, capacity=1, organisation=organisation
-        )
-        for user_id, name in ((21, "Ana"), (22, "Bo"), (23, "Cy")):
-            bot.double.user(user_id, name, language_code="en")
-            who = await person(bot.db, user_id, name, "en")
-            await applications.apply(bot.db, person_id=who.id, slot_id=spot.slot_id, now=NOW)
+        spot = await published(bot, capacity=1)
+        await ana_bo_and_cy_apply(bot, spot)
 
         shown = await slot_menu(bot, spot)
         [prompt] = await tap_action(bot, COORDINATOR, shown, "ed.capacity", s=spot.slot_id)
@@ -160,14 +165,8 @@ async def test_lowering_capacity_asks_whom_to_move_and_they_go_first_in_line(
     tmp_path: Path,
 ) -> None:
     async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
-        organisation = await coordinator_with_group(bot)
-        spot = await place(bot.db, now=NOW, starts_at=ELECTION_MORNING, organisation=organisation)
-        held: dict[str, int] = {}
-        for user_id, name in ((21, "Ana"), (22, "Bo"), (23, "Cy")):
-            bot.double.user(user_id, name, language_code="en")
-            who = await person(bot.db, user_id, name, "en")
-            view = await applications.apply(bot.db, person_id=who.id, slot_id=spot.slot_id, now=NOW)
-            held[name] = view.id
+        spot = await published(bot)
+        held = await ana_bo_and_cy_apply(bot, spot)
 
         shown = await slot_menu(bot, spot)
         [prompt] = await tap_action(bot, COORDINATOR, shown, "ed.capacity", s=spot.slot_id)
@@ -192,10 +191,7 @@ async def test_lowering_capacity_asks_whom_to_move_and_they_go_first_in_line(
 
 async def test_cancelling_a_mission_tells_everyone_with_the_reason(tmp_path: Path) -> None:
     async with renfort_with_sms(tmp_path) as (bot, twilio):
-        organisation = await coordinator_with_group(bot)
-        spot = await place(
-            bot.db, now=NOW, starts_at=ELECTION_MORNING, capacity=1, organisation=organisation
-        )
+        spot = await published(bot, capacity=1)
         camille = await person(bot.db, 20, "Camille", "en")
         await approved(bot.db, spot, camille.id, NOW)
         await texts(twilio, "Hello", "2", "Lou", "52100", "0")
@@ -226,8 +222,7 @@ async def test_a_slot_cancelled_with_a_reason_button_is_read_in_each_language(
     tmp_path: Path,
 ) -> None:
     async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
-        organisation = await coordinator_with_group(bot)
-        spot = await place(bot.db, now=NOW, starts_at=ELECTION_MORNING, organisation=organisation)
+        spot = await published(bot)
         bot.double.user(24, "Inès", language_code="fr")
         ines = await person(bot.db, 24, "Inès", "fr")
         await approved(bot.db, spot, ines.id, NOW)
@@ -252,8 +247,7 @@ async def test_someone_who_is_not_a_coordinator_cannot_edit_from_the_group(
     tmp_path: Path,
 ) -> None:
     async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
-        organisation = await coordinator_with_group(bot)
-        spot = await place(bot.db, now=NOW, starts_at=ELECTION_MORNING, organisation=organisation)
+        spot = await published(bot)
 
         [refused] = await say(bot, STRANGER, "/edit", chat_id=GROUP)
         assert "Only coordinators of this organisation" in refused.text
@@ -272,12 +266,11 @@ async def test_a_new_title_and_address_from_the_roster_button_reach_the_voluntee
     tmp_path: Path,
 ) -> None:
     async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
-        organisation = await coordinator_with_group(bot)
-        spot = await place(bot.db, now=NOW, starts_at=ELECTION_MORNING, organisation=organisation)
+        spot = await published(bot)
         camille = await person(bot.db, 20, "Camille", "en")
         await approved(bot.db, spot, camille.id, NOW)
         [roster] = await say(bot, COORDINATOR, "/roster")
-        await tap_action(bot, COORDINATOR, roster, "ed.list", o=organisation.id)
+        await tap_action(bot, COORDINATOR, roster, "ed.list", o=spot.organisation.id)
         await tap_action(bot, COORDINATOR, roster, "ed.mission", m=spot.mission_id)
 
         [ask_title] = await tap_action(bot, COORDINATOR, roster, "ed.field", f="title")

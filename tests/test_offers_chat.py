@@ -49,8 +49,7 @@ async def let_go(bot: Bot, view: ApplicationView) -> None:
     await applications.cancel(
         bot.db, person_id=view.person_id, application_id=view.id, now=bot.clock()
     )
-    assert bot.service.dispatcher is not None
-    await bot.service.dispatcher.drain()
+    await bot.drain()
 
 
 async def test_a_volunteer_accepts_a_freed_place_with_one_tap(tmp_path: Path) -> None:
@@ -69,8 +68,7 @@ async def test_a_volunteer_accepts_a_freed_place_with_one_tap(tmp_path: Path) ->
         view = await applications.get_application(bot.db, waiting.id)
         assert view.status == ApplicationStatus.PENDING
         assert offer.text == answer_text(lucas.t, OfferAnswer(view, OfferOutcome.ACCEPTED))
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.drain()
         assert any("Lucas" in text for text in bot.double.texts(99))  # to the coordinator
 
         mine = (await lucas.say("/mymissions"))[-1]
@@ -92,8 +90,7 @@ async def test_mymissions_shows_the_offer_and_declining_passes_it_on(tmp_path: P
         view = await applications.get_application(bot.db, first.id)
         assert (view.status, view.reason) == (ApplicationStatus.CANCELLED, "offer_declined")
         assert mine.text == answer_text(lucas.t, OfferAnswer(view, OfferOutcome.DECLINED))
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.drain()
         assert "dimanche 13 juin 2027" in bot.double.find(ines.user_id, "🎉").text
 
 
@@ -110,8 +107,7 @@ async def test_an_offer_left_unanswered_times_out_at_the_tick(tmp_path: Path) ->
         clock.advance(hours=12)
         assert (await tick(bot.renfort))["offers"] == 1
         assert (await tick(bot.renfort))["offers"] == 0  # a second run finds nothing
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.drain()
 
         assert bot.double.find(lucas.user_id, "⌛")
         assert "mardi 8 juin 2027 à 11:00" in bot.double.find(ines.user_id, "🎉").text

@@ -55,11 +55,8 @@ def test_log_settings_accept_any_case_and_blank_redis_is_unset() -> None:
 
 
 def test_several_workers_on_sqlite_are_refused_in_one_line(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    no_settings: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'one.db'}")
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     result = CliRunner().invoke(cli.app, ["run", "--workers", "2"])

@@ -80,8 +80,7 @@ async def test_messages_out_are_counted_by_channel_and_outcome_with_429s(
         bot.double.fail_next("sendMessage", 429, retry_after=1)
         async with bot.db.transaction("test_notify") as conn:
             await enqueue(conn, "waitlist_promoted", person_id=person.id, payload=snapshot())
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.drain()
         found = samples(bot.renfort.metrics.render().decode())
     out = "renfort_messages_out_total"
     assert found[(out, (("channel", "telegram"), ("outcome", "retry_later")))] == 1

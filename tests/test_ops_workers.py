@@ -11,13 +11,11 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import func, insert, select, update
 
 from bot.buttons import Button, save_buttons
@@ -29,11 +27,9 @@ from handlers.telegram.applying import CONFIRM_APPLY
 from handlers.web import SECRET_HEADER, TELEGRAM_WEBHOOK_PATH
 from storage import schema
 from storage.database import Database
-from storage.migrate import upgrade
 from tests.factories import SAINT_DIZIER, commune, first_slot, polling_station, volunteer
 from tests.harness import free_port
 from tests.processes import Worker, start_worker, stop_worker
-from tests.test_outbox_durability import pg_url  # noqa: F401  (fixture)
 
 SECRET = "two-workers-secret"
 APPLICANTS, PLACES = 200, 10
@@ -42,16 +38,6 @@ FIRST_ID = 700_000
 KM = 1 / 111.2
 P, A, OUT = schema.people, schema.applications, schema.outbox
 C, R = schema.callouts, schema.callout_recipients
-
-
-@pytest.fixture
-async def double() -> AsyncIterator[TelegramDouble]:
-    server = TelegramDouble()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def two_workers(
@@ -88,51 +74,47 @@ async def stop_both(*workers: Worker) -> None:
 async def test_200_applications_through_two_workers_take_exactly_10_places(
     double: TelegramDouble,
     tmp_path: Path,
-    pg_url: str,  # noqa: F811
+    pg_url: str,
+    pg_db: Database,
 ) -> None:
-    await upgrade(pg_url)
-    db = Database(pg_url)
+    org = await commune(pg_db)
+    mission = await polling_station(pg_db, org.id, now=datetime.now(UTC), capacity=PLACES)
+    slot = await first_slot(pg_db, mission)
+    taps = []
+    for i in range(APPLICANTS):
+        user = FIRST_ID + i
+        await volunteer(pg_db, user, f"V{i}")
+        double.user(user, f"V{i}")
+        [[(_label, token)]] = await save_buttons(
+            pg_db, [[Button("✅", CONFIRM_APPLY, {"slot": slot})]]
+        )
+        card = SentMessage(
+            10_000 + i, user, "Confirmer ?", [[{"text": "✅", "callback_data": token}]]
+        )
+        double.messages[user].append(card)
+        taps.append((user, card, token))
+    one, two = await two_workers(double, pg_url, tmp_path)
     try:
-        org = await commune(db)
-        mission = await polling_station(db, org.id, now=datetime.now(UTC), capacity=PLACES)
-        slot = await first_slot(db, mission)
-        taps = []
-        for i in range(APPLICANTS):
-            user = FIRST_ID + i
-            await volunteer(db, user, f"V{i}")
-            double.user(user, f"V{i}")
-            [[(_label, token)]] = await save_buttons(
-                db, [[Button("✅", CONFIRM_APPLY, {"slot": slot})]]
-            )
-            card = SentMessage(
-                10_000 + i, user, "Confirmer ?", [[{"text": "✅", "callback_data": token}]]
-            )
-            double.messages[user].append(card)
-            taps.append((user, card, token))
-        one, two = await two_workers(double, pg_url, tmp_path)
-        try:
-            for user, card, token in taps:
-                double.tap_data(user, card, token)
-            updates = double.take_pending()
-            async with httpx.AsyncClient(timeout=60) as client:
+        for user, card, token in taps:
+            double.tap_data(user, card, token)
+        updates = double.take_pending()
+        async with httpx.AsyncClient(timeout=60) as client:
 
-                async def post(worker: Worker, update: dict[str, Any]) -> int:
-                    response = await client.post(
-                        f"http://127.0.0.1:{worker.port}{TELEGRAM_WEBHOOK_PATH}",
-                        json=update,
-                        headers={SECRET_HEADER: SECRET},
-                    )
-                    return response.status_code
-
-                answers = await asyncio.gather(
-                    *(post((one, two)[n % 2], u) for n, u in enumerate(updates))
+            async def post(worker: Worker, update: dict[str, Any]) -> int:
+                response = await client.post(
+                    f"http://127.0.0.1:{worker.port}{TELEGRAM_WEBHOOK_PATH}",
+                    json=update,
+                    headers={SECRET_HEADER: SECRET},
                 )
-            assert answers == [200] * APPLICANTS
-            counts = await wait_for_applications(db, slot, APPLICANTS)
-        finally:
-            await stop_both(one, two)
+                return response.status_code
+
+            answers = await asyncio.gather(
+                *(post((one, two)[n % 2], u) for n, u in enumerate(updates))
+            )
+        assert answers == [200] * APPLICANTS
+        counts = await wait_for_applications(pg_db, slot, APPLICANTS)
     finally:
-        await db.close()
+        await stop_both(one, two)
     held = sum(counts.get(status, 0) for status in HOLDING)
     print(f"\n{APPLICANTS} applications through two workers for {PLACES} places: {counts}")
     assert held == PLACES
@@ -237,23 +219,19 @@ async def sent_by(worker: Worker) -> float:
 async def test_a_callout_through_two_workers_stays_under_30_per_second_and_asks_each_once(
     double: TelegramDouble,
     tmp_path: Path,
-    pg_url: str,  # noqa: F811
+    pg_url: str,
+    pg_db: Database,
 ) -> None:
-    await upgrade(pg_url)
-    db = Database(pg_url)
     double.limits.enforce = True  # Telegram's 30/s per bot, 1/s per chat: 429 above
+    one, two = await two_workers(double, pg_url, tmp_path, TELEGRAM_RATE="30")
     try:
-        one, two = await two_workers(double, pg_url, tmp_path, TELEGRAM_RATE="30")
-        try:
-            started = time.monotonic()
-            await callout_scene(db, double, CALLOUT_PEOPLE)
-            await wait_until_sent(db, 90, one, two)
-            took = time.monotonic() - started
-            shares = (await sent_by(one), await sent_by(two))
-        finally:
-            await stop_both(one, two)
+        started = time.monotonic()
+        await callout_scene(pg_db, double, CALLOUT_PEOPLE)
+        await wait_until_sent(pg_db, 90, one, two)
+        took = time.monotonic() - started
+        shares = (await sent_by(one), await sent_by(two))
     finally:
-        await db.close()
+        await stop_both(one, two)
     got = copies(double, CALLOUT_PEOPLE)
     print(
         f"\ncallout to {CALLOUT_PEOPLE} through two workers: {took:.1f} s"
@@ -268,29 +246,25 @@ async def test_a_callout_through_two_workers_stays_under_30_per_second_and_asks_
 async def test_a_worker_killed_mid_callout_leaves_the_rest_to_the_other(
     double: TelegramDouble,
     tmp_path: Path,
-    pg_url: str,  # noqa: F811
+    pg_url: str,
+    pg_db: Database,
 ) -> None:
-    await upgrade(pg_url)
-    db = Database(pg_url)
     double.limits.enforce = True
+    one, two = await two_workers(
+        double, pg_url, tmp_path, TELEGRAM_RATE="30", OUTBOX_BATCH_SIZE="20"
+    )
     try:
-        one, two = await two_workers(
-            double, pg_url, tmp_path, TELEGRAM_RATE="30", OUTBOX_BATCH_SIZE="20"
-        )
-        try:
-            await callout_scene(db, double, KILL_PEOPLE)
-            deadline = time.monotonic() + 60
-            while sum(copies(double, KILL_PEOPLE)) < KILL_PEOPLE // 3:
-                assert time.monotonic() < deadline
-                await asyncio.sleep(0.01)
-            one.process.send_signal(signal.SIGKILL)
-            await one.process.wait()
-            at_kill = sum(copies(double, KILL_PEOPLE))
-            await wait_until_sent(db, 60, two)
-        finally:
-            await stop_both(one, two)
+        await callout_scene(pg_db, double, KILL_PEOPLE)
+        deadline = time.monotonic() + 60
+        while sum(copies(double, KILL_PEOPLE)) < KILL_PEOPLE // 3:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+        one.process.send_signal(signal.SIGKILL)
+        await one.process.wait()
+        at_kill = sum(copies(double, KILL_PEOPLE))
+        await wait_until_sent(pg_db, 60, two)
     finally:
-        await db.close()
+        await stop_both(one, two)
     got = copies(double, KILL_PEOPLE)
     duplicates = sum(n - 1 for n in got if n > 1)
     print(
@@ -303,20 +277,25 @@ async def test_a_worker_killed_mid_callout_leaves_the_rest_to_the_other(
     assert double.too_many_requests == 0
 
 
+async def help_answered(double: TelegramDouble, worker: Worker) -> None:
+    """Camille sends /help and, within 20 s, gets an answer (from whichever worker polls)."""
+    double.user(1, "Camille")
+    double.send_text(1, "/help")
+    deadline = time.monotonic() + 20
+    while not double.messages[1]:
+        assert time.monotonic() < deadline, worker.output()
+        await asyncio.sleep(0.05)
+
+
 async def test_run_workers_2_polls_once_shares_port_and_metrics_and_stops_on_sigterm(
     double: TelegramDouble,
     tmp_path: Path,
-    pg_url: str,  # noqa: F811
+    pg_url: str,
 ) -> None:
     port = free_port()
     bot = await start_worker(double, pg_url, port, tmp_path, "--workers", "2")
     try:
-        double.user(1, "Camille")
-        double.send_text(1, "/help")
-        deadline = time.monotonic() + 20
-        while not double.messages[1]:
-            assert time.monotonic() < deadline, bot.output()
-            await asyncio.sleep(0.05)
+        await help_answered(double, bot)
         await asyncio.sleep(4)  # a second poller would have knocked by now
         async with httpx.AsyncClient() as client:
             scrapes = [
@@ -341,7 +320,7 @@ async def test_run_workers_2_polls_once_shares_port_and_metrics_and_stops_on_sig
 async def test_when_the_polling_worker_dies_another_one_polls(
     double: TelegramDouble,
     tmp_path: Path,
-    pg_url: str,  # noqa: F811
+    pg_url: str,
 ) -> None:
     workers = [
         await start_worker(double, pg_url, free_port(), tmp_path, WORKERS="2") for _ in range(2)
@@ -355,12 +334,7 @@ async def test_when_the_polling_worker_dies_another_one_polls(
         assert "this worker polls" not in other.output()
         poller.process.send_signal(signal.SIGKILL)
         await poller.process.wait()
-        double.user(1, "Camille")
-        double.send_text(1, "/help")
-        deadline = time.monotonic() + 20
-        while not double.messages[1]:
-            assert time.monotonic() < deadline, other.output()
-            await asyncio.sleep(0.05)
+        await help_answered(double, other)
     finally:
         await stop_both(*workers)
     assert "this worker polls Telegram" in other.output()
@@ -370,37 +344,33 @@ async def test_when_the_polling_worker_dies_another_one_polls(
 async def test_a_due_wave_is_sent_once_when_both_workers_tick_at_once(
     double: TelegramDouble,
     tmp_path: Path,
-    pg_url: str,  # noqa: F811
+    pg_url: str,
+    pg_db: Database,
 ) -> None:
-    await upgrade(pg_url)
-    db = Database(pg_url)
-    try:
-        # 20 needed: wave 1 asks 60 of the 300; nobody answers and its wait is over, so
-        # both workers' first tick (at start) finds wave 2 due at the same moment.
-        callout = await callout_scene(db, double, KILL_PEOPLE, needed=20)
-        async with db.transaction("test_wave_due") as conn:
-            await conn.execute(
-                update(C)
-                .where(C.c.id == callout)
-                .values(next_wave_at=datetime.now(UTC) - timedelta(minutes=1))
-            )
-        workers = await asyncio.gather(
-            *(start_worker(double, pg_url, free_port(), tmp_path, WORKERS="2") for _ in range(2))
+    # 20 needed: wave 1 asks 60 of the 300; nobody answers and its wait is over, so
+    # both workers' first tick (at start) finds wave 2 due at the same moment.
+    callout = await callout_scene(pg_db, double, KILL_PEOPLE, needed=20)
+    async with pg_db.transaction("test_wave_due") as conn:
+        await conn.execute(
+            update(C)
+            .where(C.c.id == callout)
+            .values(next_wave_at=datetime.now(UTC) - timedelta(minutes=1))
         )
-        try:
-            await wait_until_sent(db, 60, *workers)
-            await asyncio.sleep(1)
-            await wait_until_sent(db, 60, *workers)
-        finally:
-            await stop_both(*workers)
-        async with db.reading("test_waves") as conn:
-            waves_sent = await conn.scalar(select(C.c.waves_sent).where(C.c.id == callout))
-            rows = await conn.execute(
-                select(R.c.wave, func.count()).where(R.c.callout_id == callout).group_by(R.c.wave)
-            )
-            asked = {int(wave): int(n) for wave, n in rows.all()}
+    workers = await asyncio.gather(
+        *(start_worker(double, pg_url, free_port(), tmp_path, WORKERS="2") for _ in range(2))
+    )
+    try:
+        await wait_until_sent(pg_db, 60, *workers)
+        await asyncio.sleep(1)
+        await wait_until_sent(pg_db, 60, *workers)
     finally:
-        await db.close()
+        await stop_both(*workers)
+    async with pg_db.reading("test_waves") as conn:
+        waves_sent = await conn.scalar(select(C.c.waves_sent).where(C.c.id == callout))
+        rows = await conn.execute(
+            select(R.c.wave, func.count()).where(R.c.callout_id == callout).group_by(R.c.wave)
+        )
+        asked = {int(wave): int(n) for wave, n in rows.all()}
     got = copies(double, KILL_PEOPLE)
     print(f"\ntwo workers ticking together: waves {waves_sent}, asked per wave {asked}")
     assert waves_sent == 2 and asked == {1: 60, 2: 20}

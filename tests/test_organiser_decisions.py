@@ -50,8 +50,7 @@ async def applied(bot: Bot, capacity: int = 2) -> tuple[int, SentMessage]:
     application = await applications.apply(
         bot.db, person_id=camille.id, slot_id=await first_slot(bot.db, mission_id), now=NOW
     )
-    assert bot.service.dispatcher is not None
-    await bot.service.dispatcher.drain()
+    await bot.drain()
     posted = await bot.double.wait_for(GROUP, "Camille", after=before)
     return application.id, posted
 
@@ -177,8 +176,7 @@ async def test_without_a_group_every_coordinator_sees_who_decided(tmp_path: Path
         application = await applications.apply(
             bot.db, person_id=camille.id, slot_id=await first_slot(bot.db, mission_id), now=NOW
         )
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.drain()
         alex_copy = await bot.double.wait_for(COORDINATOR, "Camille")
         sacha_copy = await bot.double.wait_for(SECOND_COORDINATOR, "Camille")
 

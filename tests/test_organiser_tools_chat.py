@@ -29,8 +29,7 @@ async def test_export_poster_and_calendar_feed_from_the_admin_group(tmp_path: Pa
         slot_id = await first_slot(bot.db, mission_id)
         await applications.apply(bot.db, person_id=camille.id, slot_id=slot_id, now=NOW)
 
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.drain()
         before = len(bot.double.messages[GROUP])
         await bot.say(COORDINATOR, "/export", chat_id=GROUP)
         picker = await bot.double.wait_for(GROUP, after=before, button="Assesseur")

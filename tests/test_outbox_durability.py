@@ -12,13 +12,10 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import asyncpg
-import pytest
 from sqlalchemy import func, insert, select, text
 
 from bot.config import load_settings
@@ -29,7 +26,6 @@ from bot.sandbox.telegram_double import TelegramDouble
 from storage import schema
 from storage.database import Database
 from storage.migrate import upgrade
-from tests.conftest import PG_ADMIN_URL
 from tests.harness import free_port, sqlite_file_url
 from tests.test_render import snapshot
 
@@ -50,30 +46,6 @@ OUTBOX = schema.outbox
 
 
 # ---- databases -----------------------------------------------------------------------------
-
-
-async def _pg_admin(sql: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=10)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A PostgreSQL database of its own, dropped afterwards (the bot processes connect to
-    it, so the session-wide test database, truncated between tests, will not do)."""
-    try:
-        asyncio.run(_pg_admin("SELECT 1"))
-    except (OSError, asyncpg.PostgresError):
-        pytest.skip("PostgreSQL is not running here")
-    name = f"renfort_outbox_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def fill_outbox(database_url: str, *doubles: TelegramDouble) -> None:
@@ -205,16 +177,6 @@ def copies(double: TelegramDouble) -> list[int]:
         sum(MARK in message.text for message in double.messages[FIRST_CHAT + i])
         for i in range(RECIPIENTS)
     ]
-
-
-@pytest.fixture
-async def double() -> AsyncIterator[TelegramDouble]:
-    server = TelegramDouble()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 # ---- the scenarios -------------------------------------------------------------------------

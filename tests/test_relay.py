@@ -145,15 +145,13 @@ async def reply_to(bot: Bot, user_id: int, message: SentMessage, text: str) -> l
     before = len(bot.double.messages[message.chat_id])
     await bot.settle(bot.double.send_text(user_id, text, message.chat_id, reply_to=message))
     await finished(bot)
-    assert bot.service.dispatcher is not None
-    await bot.service.dispatcher.drain()
+    await bot.drain()
     return bot.double.messages[message.chat_id][before:]
 
 
 async def relay_from_group(bot: Bot, text: str) -> list[SentMessage]:
     """The coordinator sends /message in the group to every volunteer of the mission."""
-    assert bot.service.dispatcher is not None
-    await bot.service.dispatcher.drain()  # the applications' posts first
+    await bot.drain()  # the applications' posts first
     [question] = await say(bot, COORDINATOR, "/message", chat_id=GROUP)
     mission = question.buttons[0][0]
     assert mission["text"].startswith("Assesseur")
@@ -197,8 +195,7 @@ async def test_a_coordinator_and_volunteers_talk_through_the_bot_by_telegram_and
         before = len(bot.double.messages[GROUP])
         [passed] = await texts(twilio, "Je serai la a 8h moins le quart")
         assert "Passed on to Mairie de Saint-Dizier" in passed
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.drain()
         answer = await bot.double.wait_for(GROUP, "moins le quart", after=before)
         assert "Marie (via SMS)" in answer.text and "Assesseur" in answer.text
 

@@ -12,15 +12,14 @@ import pytest
 
 from bot.sandbox.telegram_double import TelegramDouble
 from bot.scheduler.reminders import send_reminders
-from bot.scheduler.tick import tick
 from bot.scheduler.timing import day_before_due
-from bot.services import applications, settings
+from bot.services import settings
 from bot.services.errors import NotAllowed
 from bot.sms.gsm7 import segments
 from storage.database import Database
 from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING
-from tests.harness import Bot, FakeClock, running_bot, sqlite_file_url
+from tests.harness import FakeClock, running_bot, sqlite_file_url
 from tests.organiser_steps import (
     COORDINATOR,
     GROUP,
@@ -33,7 +32,11 @@ from tests.organiser_steps import (
 )
 from tests.schedule_steps import approved, person, place, queued
 from tests.sms_steps import sms_renfort
-from tests.test_sms_end_to_end import PHONE, person_id, renfort_with_sms, texts
+from tests.test_sms_end_to_end import (
+    PHONE,
+    approved_by_sms,
+    renfort_with_sms,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 DAY_BEFORE = datetime(2027, 6, 12, 16, 0, tzinfo=UTC)  # Saturday 18:00 in Paris (CEST)
@@ -149,12 +152,6 @@ def meet(double: TelegramDouble) -> None:
     double.user(21, "Sam", language_code="en")
 
 
-async def _tick_and_send(bot: Bot) -> None:
-    await tick(bot.renfort)
-    assert bot.service.dispatcher is not None
-    await bot.service.dispatcher.drain()
-
-
 async def test_telegram_reminders_arrive_once_each_in_the_volunteers_language(
     tmp_path: Path,
 ) -> None:
@@ -167,17 +164,17 @@ async def test_telegram_reminders_arrive_once_each_in_the_volunteers_language(
         for who in (camille, sam):
             await approved(bot.db, spot, who.id, NOW)
         clock.current = DAY_BEFORE
-        await _tick_and_send(bot)
-        await _tick_and_send(bot)
+        await bot.tick_and_send()
+        await bot.tick_and_send()
         [french] = bot.double.messages[20][-1:]
         [english] = bot.double.messages[21][-1:]
         assert "dimanche 13 juin 2027" in french.text and "08:00" in french.text
         assert "Sunday 13 June 2027" in english.text and "8:00" in english.text
         assert "/mymissions" in english.text and "École Jules Ferry" in english.text
         clock.current = TWO_HOURS_BEFORE
-        await _tick_and_send(bot)
+        await bot.tick_and_send()
         clock.current = ELECTION_MORNING + timedelta(minutes=10)
-        await _tick_and_send(bot)
+        await bot.tick_and_send()
         reminders = [m for m in bot.double.messages[21] if "⏰" in m.text]
         assert len(reminders) == 2 and "Soon" in reminders[1].text
 
@@ -204,8 +201,8 @@ async def test_a_restart_between_queueing_and_sending_loses_and_doubles_nothing(
             await db.close()
         for _restart in range(2):
             async with running_bot(url, clock, double) as bot:
-                await _tick_and_send(bot)
-                await _tick_and_send(bot)
+                await bot.tick_and_send()
+                await bot.tick_and_send()
         reminders = [m for m in double.messages[21] if "⏰" in m.text]
         assert len(reminders) == 1 and "Sunday 13 June 2027" in reminders[0].text
     finally:
@@ -215,16 +212,11 @@ async def test_a_restart_between_queueing_and_sending_loses_and_doubles_nothing(
 async def test_sms_reminders_fit_one_segment_and_say_how_to_cancel(tmp_path: Path) -> None:
     async with renfort_with_sms(tmp_path) as (bot, twilio):
         spot = await place(bot.db, now=NOW, starts_at=ELECTION_MORNING)
-        await texts(twilio, "Hello", "2", "Camille", "52100", "0")
-        await texts(twilio, "MISSIONS", "1", "1")
-        [mine] = await applications.applications_of(bot.db, await person_id(bot), now=NOW)
-        await applications.decide(
-            bot.db, application_id=mine.id, actor_id=spot.coordinator_id, approve=True
-        )
+        await approved_by_sms(bot, twilio, "Camille", spot.coordinator_id)
         bot.clock.current = DAY_BEFORE
-        await _tick_and_send(bot)
+        await bot.tick_and_send()
         bot.clock.current = TWO_HOURS_BEFORE
-        await _tick_and_send(bot)
+        await bot.tick_and_send()
         [day_before] = [s for s in twilio.inbox[PHONE] if "reminder" in s.body]
         [hours_before] = [s for s in twilio.inbox[PHONE] if "starts soon" in s.body]
         assert "Sun 13 Jun 8am-1pm" in day_before.body and "CANCEL 1" in day_before.body

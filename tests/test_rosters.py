@@ -180,8 +180,7 @@ async def test_in_the_group_taps_mark_the_roster_and_it_shows_the_marks(tmp_path
             )
         slot_id = await first_slot(bot.db, mission_id)
         view = await applications.apply(bot.db, person_id=camille.id, slot_id=slot_id, now=NOW)
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.drain()
         posted = await bot.double.wait_for(BOT_GROUP, "Camille")
         assert "Did not come 2 times" in posted.text
         await tap_action(bot, COORDINATOR, posted, "approve", application_id=view.id)
@@ -192,7 +191,7 @@ async def test_in_the_group_taps_mark_the_roster_and_it_shows_the_marks(tmp_path
         clock.current = END
         assert await post_rosters(bot.renfort, END) == 1
         before = len(bot.double.messages[BOT_GROUP])
-        await bot.service.dispatcher.drain()
+        await bot.drain()
         roster = await bot.double.wait_for(BOT_GROUP, "Who came?", after=before)
 
         await tap_action(

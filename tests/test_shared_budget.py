@@ -126,8 +126,7 @@ async def test_with_redis_url_the_service_counts_its_sends_in_redis(
         camille = await volunteer(bot.db, 1, "Camille")
         async with bot.db.transaction("test_notify") as conn:
             await enqueue(conn, "waitlist_promoted", person_id=camille.id, payload=snapshot())
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.drain()
         assert len(bot.double.messages[1]) == 1
         # Camille's window is taken for every worker reading the same Redis.
         other = RedisBudget(redis_url)

@@ -60,9 +60,17 @@ async def texts(twilio: TwilioDouble, *bodies: str) -> list[str]:
     return answers
 
 
+async def approved_by_sms(bot: Bot, twilio: TwilioDouble, name: str, coordinator_id: int) -> None:
+    """The resident registers by SMS in English, applies to the first mission listed and the
+    coordinator approves them."""
+    await texts(twilio, "Hello", "2", name, "52100", "0")
+    await texts(twilio, "MISSIONS", "1", "1")
+    [mine] = await applications.applications_of(bot.db, await person_id(bot), now=NOW)
+    await applications.decide(bot.db, application_id=mine.id, actor_id=coordinator_id, approve=True)
+
+
 async def applications_in_group(bot: Bot, before: int) -> SentMessage:
-    assert bot.service.dispatcher is not None
-    await bot.service.dispatcher.drain()
+    await bot.drain()
     return await bot.double.wait_for(GROUP, "Camille", after=before)
 
 
@@ -71,8 +79,7 @@ async def approve(bot: Bot, posted: SentMessage) -> None:
         (await applications.applications_of(bot.db, await person_id(bot), now=NOW))[-1].id
     )
     await tap_action(bot, COORDINATOR, posted, "approve", application_id=application_id)
-    assert bot.service.dispatcher is not None
-    await bot.service.dispatcher.drain()
+    await bot.drain()
 
 
 async def person_id(bot: Bot) -> int:

@@ -32,6 +32,28 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "bureaux-saint-d
 ROUNDS = [date(2027, 6, 13), date(2027, 6, 20)]
 
 
+async def stations(
+    db: Database,
+    path: Path,
+    template_key: str,
+    *,
+    days: list[date] = ROUNDS,
+    organisation_name: str = "Mairie de Saint-Dizier",
+) -> ImportResult:
+    """The polling stations of the file, imported in English for a commune near Paris."""
+    return await import_stations(
+        db,
+        path,
+        organisation_name=organisation_name,
+        template_key=template_key,
+        days=days,
+        zone=PARIS,
+        geocoder=Geocoder(None),
+        now=NOW,
+        t=Translator("en"),
+    )
+
+
 async def test_built_in_templates_come_first_then_the_organisations_own(db: Database) -> None:
     org = await commune(db)
     coordinator = await volunteer(db, 1, "Nadia")
@@ -60,17 +82,7 @@ async def test_stations_make_one_mission_per_station_with_two_slots_per_day(
 ) -> None:
     org = await commune(db)
 
-    result = await import_stations(
-        db,
-        EXAMPLE,
-        organisation_name="mairie de saint-dizier",
-        template_key="assessor",
-        days=ROUNDS,
-        zone=PARIS,
-        geocoder=Geocoder(None),
-        now=NOW,
-        t=Translator("en"),
-    )
+    result = await stations(db, EXAMPLE, "assessor", organisation_name="mairie de saint-dizier")
 
     assert (result.missions, result.slots, result.errors) == (5, 20, ())
     page = await missions.discover(db, now=NOW, near=None, radius_km=None, limit=10)
@@ -108,17 +120,7 @@ async def test_a_bad_station_row_is_reported_by_line_and_nothing_is_created(
         encoding="utf-8",
     )
 
-    result = await import_stations(
-        db,
-        bad,
-        organisation_name="Mairie de Saint-Dizier",
-        template_key="teller",
-        days=ROUNDS[:1],
-        zone=PARIS,
-        geocoder=Geocoder(None),
-        now=NOW,
-        t=Translator("en"),
-    )
+    result = await stations(db, bad, "teller", days=ROUNDS[:1])
 
     assert [str(e) for e in result.errors] == [
         "line 3: name is empty",
@@ -128,17 +130,7 @@ async def test_a_bad_station_row_is_reported_by_line_and_nothing_is_created(
     assert result.missions == 0
     assert (await missions.discover(db, now=NOW, near=None, radius_km=None)).total == 0
     with pytest.raises(ImportFileError, match="not an election template"):
-        await import_stations(
-            db,
-            bad,
-            organisation_name="Mairie de Saint-Dizier",
-            template_key="food_aid",
-            days=ROUNDS,
-            zone=PARIS,
-            geocoder=Geocoder(None),
-            now=NOW,
-            t=Translator("en"),
-        )
+        await stations(db, bad, "food_aid")
 
 
 def test_the_stations_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -228,24 +220,11 @@ async def test_stations_refuse_a_far_date_and_odd_digits_by_line(
         encoding="utf-8",
     )
 
-    async def stations(days: list[date]) -> ImportResult:
-        return await import_stations(
-            sqlite_db,
-            odd,
-            organisation_name="Mairie de Saint-Dizier",
-            template_key="teller",
-            days=days,
-            zone=PARIS,
-            geocoder=Geocoder(None),
-            now=NOW,
-            t=Translator("en"),
-        )
-
-    result = await stations(ROUNDS[:1])
+    result = await stations(sqlite_db, odd, "teller", days=ROUNDS[:1])
     assert [str(e) for e in result.errors] == [
         "line 2: capacity '²' must be a whole number from 1 to 10000",
         "line 3: postcode '５２１００' must be 5 digits",
     ]
     for far in (date(9999, 12, 31), date(1, 1, 1)):
         with pytest.raises(ImportFileError, match=far.isoformat()):
-            await stations([far])
+            await stations(sqlite_db, odd, "teller", days=[far])

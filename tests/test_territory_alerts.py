@@ -75,8 +75,7 @@ async def test_available_volunteers_are_offered_a_slot_and_accept_in_chat_and_by
         await tap_action(bot, REFERENT, radius, LAUNCH)
         assert "people alerted" in radius.text and "Available: 0" in radius.text
 
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.drain()
         alert = await bot.double.wait_for(1001, "sacs de sable")
         await tap_action(bot, 1001, alert, ALERT_YES)
         assert "organisations nearby know you are available" in alert.text
@@ -84,7 +83,7 @@ async def test_available_volunteers_are_offered_a_slot_and_accept_in_chat_and_by
         exchange = await twilio.text(PHONE, "OUI")
         assert "may offer you a mission" in exchange.text
 
-        await bot.service.dispatcher.drain()
+        await bot.drain()
         for name in ("Camille", "Paul"):
             card = await bot.double.wait_for(GROUP, f"<b>{name}</b>")
             assert PHONE not in card.text and "available" in card.text
@@ -92,7 +91,7 @@ async def test_available_volunteers_are_offered_a_slot_and_accept_in_chat_and_by
             assert "Which slot do you offer?" in slots.text
             await tap_action(bot, COORDINATOR, slots, OFFER_PICK, s=slot)
             assert f"Offer sent to {name}" in slots.text
-        await bot.service.dispatcher.drain()
+        await bot.drain()
 
         offer = await bot.double.wait_for(1001, "offers you a place")
         await tap_action(bot, 1001, offer, ACCEPT)

@@ -27,8 +27,7 @@ async def test_a_volunteer_who_blocked_the_bot_hears_the_decision_by_sms(tmp_pat
 
         slot_id = await first_slot(bot.db, await polling_station(bot.db, mairie.id, now=NOW))
         await applications.apply(bot.db, person_id=camille.id, slot_id=slot_id, now=NOW)
-        assert bot.service.dispatcher is not None
-        await bot.service.dispatcher.drain()
+        await bot.drain()
         posted = await bot.double.wait_for(GROUP, "Camille")
         assert "+33" not in posted.text and "06 12" not in posted.text
 

@@ -6,7 +6,7 @@ built."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -18,8 +18,9 @@ if TYPE_CHECKING:
     from bot.messaging.render import Rendered
 
 
-def reason_text(payload: dict[str, Any], t: Translator) -> str:
-    """The cancellation's reason in the reader's language (a picked one) or as typed."""
+def reason_text(payload: Mapping[str, Any], t: Translator) -> str:
+    """The cancellation's reason in the reader's language (a picked one) or as typed, in
+    chat and SMS alike."""
     key = payload.get("reason_key")
     if isinstance(key, str) and key in CANCEL_REASONS:
         return t._(CANCEL_REASONS[key])
@@ -96,34 +97,39 @@ def slot_moved(payload: dict[str, Any], t: Translator) -> Rendered:
     return Rendered("\n".join(lines))
 
 
-def slot_cancelled(payload: dict[str, Any], t: Translator) -> Rendered:
-    """To everyone concerned: this slot will not take place."""
+def _cancelled(payload: dict[str, Any], t: Translator, title: str, closing: str) -> Rendered:
+    """A slot or a whole mission will not take place: what, why, and what follows."""
     from bot.messaging.render import Rendered, _slot, esc
 
     lines = [
-        "🚫 " + t._("<b>Slot cancelled</b>"),
+        "🚫 " + title,
         _heading(payload, t),
         "🗓 " + esc(_slot(payload, t)),
         t._("Reason: {reason}", reason=esc(reason_text(payload, t))),
         "",
-        t._("Your application for it is closed. Other missions need you: /missions"),
+        closing,
     ]
     return Rendered("\n".join(lines))
+
+
+def slot_cancelled(payload: dict[str, Any], t: Translator) -> Rendered:
+    """To everyone concerned: this slot will not take place."""
+    return _cancelled(
+        payload,
+        t,
+        t._("<b>Slot cancelled</b>"),
+        t._("Your application for it is closed. Other missions need you: /missions"),
+    )
 
 
 def mission_cancelled(payload: dict[str, Any], t: Translator) -> Rendered:
     """To everyone concerned: the whole mission is cancelled."""
-    from bot.messaging.render import Rendered, _slot, esc
-
-    lines = [
-        "🚫 " + t._("<b>Mission cancelled</b>"),
-        _heading(payload, t),
-        "🗓 " + esc(_slot(payload, t)),
-        t._("Reason: {reason}", reason=esc(reason_text(payload, t))),
-        "",
+    return _cancelled(
+        payload,
+        t,
+        t._("<b>Mission cancelled</b>"),
         t._("Your applications for it are closed. Other missions need you: /missions"),
-    ]
-    return Rendered("\n".join(lines))
+    )
 
 
 def moved_to_waitlist(payload: dict[str, Any], t: Translator) -> Rendered:

@@ -116,9 +116,9 @@ async def editable_missions(
 
 async def holders_of(db: Database, *, actor_id: int, slot_id: int) -> list[Holder]:
     """Who holds a place in the slot, the most recent first (the usual ones to move)."""
+    # Reading the slot checks it exists and is the actor's to change.
     async with db.reading("slot_holders") as conn:
-        slot = await _slot(conn, db, slot_id, lock=False)
-        await require_member(conn, actor_id, slot.organisation_id)
+        await _slot(conn, db, slot_id, actor_id, lock=False)
         return await concerned.holders(conn, slot_id)
 
 
@@ -160,8 +160,7 @@ async def edit_mission(
     if not values:
         raise InvalidInput("nothing_to_change")
     async with db.transaction("edit_mission", inbound) as conn:
-        mission = await _mission(conn, db, mission_id)
-        await require_member(conn, actor_id, mission.organisation_id)
+        mission = await _coordinated_mission(conn, db, mission_id, actor_id)
         before = {key: mission._mapping[key] for key in values}
         changed = {key: value for key, value in values.items() if before[key] != value}
         if not changed:
@@ -199,6 +198,14 @@ async def edit_mission(
         return Changed(mission_id, str(changed.get("title", mission.title)), status, told)
 
 
+def _check_period(period: Period, now: datetime) -> None:
+    """A slot's new or added times: in order, and still to come."""
+    if period.ends_at <= period.starts_at:
+        raise InvalidInput("slot_order")
+    if period.starts_at <= now:
+        raise InvalidInput("slot_past")
+
+
 async def move_slot(
     db: Database,
     *,
@@ -210,13 +217,9 @@ async def move_slot(
 ) -> Changed:
     """New times for a slot: its people are told old → new, and their reminders and the
     'still coming?' question follow the new time."""
-    if period.ends_at <= period.starts_at:
-        raise InvalidInput("slot_order")
-    if period.starts_at <= now:
-        raise InvalidInput("slot_past")
+    _check_period(period, now)
     async with db.transaction("move_slot", inbound) as conn:
-        slot = await _slot(conn, db, slot_id)
-        await require_member(conn, actor_id, slot.organisation_id)
+        slot = await _slot(conn, db, slot_id, actor_id)
         mission = await _mission(conn, db, slot.mission_id)
         if slot.starts_at <= now:
             raise Conflict("slot_started")
@@ -273,13 +276,9 @@ async def add_slots(
     if not 1 <= capacity <= MAX_CAPACITY:
         raise InvalidInput("capacity")
     for period in periods:
-        if period.ends_at <= period.starts_at:
-            raise InvalidInput("slot_order")
-        if period.starts_at <= now:
-            raise InvalidInput("slot_past")
+        _check_period(period, now)
     async with db.transaction("add_slots", inbound) as conn:
-        mission = await _mission(conn, db, mission_id)
-        await require_member(conn, actor_id, mission.organisation_id)
+        mission = await _coordinated_mission(conn, db, mission_id, actor_id)
         existing = {
             (r.starts_at, r.ends_at)
             for r in await conn.execute(
@@ -334,8 +333,7 @@ async def change_capacity(
     if not 1 <= capacity <= MAX_CAPACITY:
         raise InvalidInput("capacity")
     async with db.transaction("change_capacity", inbound) as conn:
-        slot = await _slot(conn, db, slot_id)
-        await require_member(conn, actor_id, slot.organisation_id)
+        slot = await _slot(conn, db, slot_id, actor_id)
         if slot.starts_at <= now:
             raise Conflict("slot_started")
         moved: list[str] = []
@@ -387,8 +385,7 @@ async def cancel_slot(
     every application on it ends and its people are told why."""
     clean = _reason(reason)
     async with db.transaction("cancel_slot", inbound) as conn:
-        slot = await _slot(conn, db, slot_id)
-        await require_member(conn, actor_id, slot.organisation_id)
+        slot = await _slot(conn, db, slot_id, actor_id)
         mission = await _mission(conn, db, slot.mission_id)
         if slot.ends_at <= now:
             raise Conflict("slot_over")
@@ -433,8 +430,7 @@ async def cancel_mission(
     """Cancel the whole mission with a reason; everyone concerned is told once."""
     clean = _reason(reason)
     async with db.transaction("cancel_mission", inbound) as conn:
-        mission = await _mission(conn, db, mission_id)
-        await require_member(conn, actor_id, mission.organisation_id)
+        mission = await _coordinated_mission(conn, db, mission_id, actor_id)
         slot_ids = [
             int(i)
             for i in await conn.scalars(
@@ -486,9 +482,20 @@ async def _mission(conn: AsyncConnection, db: Database, mission_id: int) -> Row[
     return row
 
 
-async def _slot(
-    conn: AsyncConnection, db: Database, slot_id: int, *, lock: bool = True
+async def _coordinated_mission(
+    conn: AsyncConnection, db: Database, mission_id: int, actor_id: int
 ) -> Row[Any]:
+    """The mission, locked and still editable, when the actor coordinates its organisation."""
+    mission = await _mission(conn, db, mission_id)
+    await require_member(conn, actor_id, mission.organisation_id)
+    return mission
+
+
+async def _slot(
+    conn: AsyncConnection, db: Database, slot_id: int, actor_id: int, *, lock: bool = True
+) -> Row[Any]:
+    """The slot, not cancelled (locked unless only read), when the actor coordinates its
+    organisation."""
     query = (
         select(S, M.c.organisation_id)
         .join(M, M.c.id == S.c.mission_id)
@@ -497,6 +504,7 @@ async def _slot(
     row = (await conn.execute(db.lock_for_update(query) if lock else query)).first()
     if row is None:
         raise NotFound("slot_not_found")
+    await require_member(conn, actor_id, row.organisation_id)
     return row
 
 

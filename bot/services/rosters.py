@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, select, update
+from sqlalchemy import ColumnElement, Row, case, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, ApplicationStatus, MissionStatus
@@ -91,26 +91,42 @@ class Marked:
     changed: bool
 
 
+# A roster's heading: the slot, its mission and organisation.
+_SLOT_HEADINGS = (
+    select(
+        S.c.id,
+        S.c.starts_at,
+        S.c.ends_at,
+        S.c.capacity,
+        M.c.title,
+        M.c.timezone,
+        M.c.organisation_id,
+        ORGS.c.name,
+    )
+    .join(M, M.c.id == S.c.mission_id)
+    .join(ORGS, ORGS.c.id == M.c.organisation_id)
+)
+
+
+def _roster(slot: Row[Any], lines: Sequence[RosterLine]) -> Roster:
+    """A roster from a row of `_SLOT_HEADINGS` and its lines."""
+    return Roster(
+        slot_id=slot.id,
+        mission_title=slot.title,
+        organisation_id=slot.organisation_id,
+        organisation_name=slot.name,
+        timezone=slot.timezone,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        capacity=slot.capacity,
+        lines=tuple(lines),
+    )
+
+
 async def fetch_roster(
     conn: AsyncConnection, slot_id: int, statuses: Sequence[ApplicationStatus] = ROSTERED
 ) -> Roster:
-    slot = (
-        await conn.execute(
-            select(
-                S.c.id,
-                S.c.starts_at,
-                S.c.ends_at,
-                S.c.capacity,
-                M.c.title,
-                M.c.timezone,
-                M.c.organisation_id,
-                ORGS.c.name,
-            )
-            .join(M, M.c.id == S.c.mission_id)
-            .join(ORGS, ORGS.c.id == M.c.organisation_id)
-            .where(S.c.id == slot_id)
-        )
-    ).first()
+    slot = (await conn.execute(_SLOT_HEADINGS.where(S.c.id == slot_id))).first()
     if slot is None:
         raise NotFound("slot_not_found")
     rows = (
@@ -121,16 +137,9 @@ async def fetch_roster(
             .order_by(P.c.first_name, A.c.id)
         )
     ).all()
-    return Roster(
-        slot_id=slot.id,
-        mission_title=slot.title,
-        organisation_id=slot.organisation_id,
-        organisation_name=slot.name,
-        timezone=slot.timezone,
-        starts_at=slot.starts_at,
-        ends_at=slot.ends_at,
-        capacity=slot.capacity,
-        lines=tuple(
+    return _roster(
+        slot,
+        [
             RosterLine(
                 r.id,
                 r.person_id,
@@ -139,7 +148,7 @@ async def fetch_roster(
                 tuple(r.conditions or ()),
             )
             for r in rows
-        ),
+        ],
     )
 
 
@@ -267,22 +276,7 @@ async def ended_slots(
     (a tick reads this every time)."""
     ended = _ended(now, within)
     chosen = (*slots_where, *(() if only is None else (S.c.id.in_(list(only)),)))
-    slot_query = (
-        select(
-            S.c.id,
-            S.c.starts_at,
-            S.c.ends_at,
-            S.c.capacity,
-            M.c.title,
-            M.c.timezone,
-            M.c.organisation_id,
-            ORGS.c.name,
-        )
-        .join(M, M.c.id == S.c.mission_id)
-        .join(ORGS, ORGS.c.id == M.c.organisation_id)
-        .where(*ended, *chosen)
-        .order_by(S.c.ends_at, S.c.id)
-    )
+    slot_query = _SLOT_HEADINGS.where(*ended, *chosen).order_by(S.c.ends_at, S.c.id)
     line_query = (
         select(A.c.id, A.c.slot_id, A.c.person_id, A.c.status, P.c.first_name)
         .join(P, P.c.id == A.c.person_id)
@@ -297,18 +291,4 @@ async def ended_slots(
             line = RosterLine(r.id, r.person_id, r.first_name, ApplicationStatus(r.status))
             lines.setdefault(int(r.slot_id), []).append(line)
         slots = (await conn.execute(slot_query)).all() if lines else []
-    return [
-        Roster(
-            slot_id=slot.id,
-            mission_title=slot.title,
-            organisation_id=slot.organisation_id,
-            organisation_name=slot.name,
-            timezone=slot.timezone,
-            starts_at=slot.starts_at,
-            ends_at=slot.ends_at,
-            capacity=slot.capacity,
-            lines=tuple(lines[slot.id]),
-        )
-        for slot in slots
-        if slot.id in lines
-    ]
+    return [_roster(slot, lines[slot.id]) for slot in slots if slot.id in lines]

@@ -11,16 +11,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain import CANCEL_REASONS
 from bot.i18n import Translator
+from bot.messaging.render_mission_changes import reason_text
 from bot.sms import dates
-
-
-def _reason(payload: Mapping[str, Any], t: Translator) -> str:
-    key = payload.get("reason_key")
-    if isinstance(key, str) and key in CANCEL_REASONS:
-        return t._(CANCEL_REASONS[key])
-    return str(payload.get("reason") or t._("no reason given"))
 
 
 def _old_when(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
@@ -98,7 +91,7 @@ def slot_cancelled(payload: Mapping[str, Any], t: Translator, today: date | None
         {
             "mission": str(payload["mission_title"]),
             "when": when(payload, t, today),
-            "reason": _reason(payload, t),
+            "reason": reason_text(payload, t),
         },
         ("mission", "reason"),
     )
@@ -115,7 +108,7 @@ def mission_cancelled(payload: Mapping[str, Any], t: Translator, today: date | N
         {
             "mission": str(payload["mission_title"]),
             "organisation": str(payload["organisation_name"]),
-            "reason": _reason(payload, t),
+            "reason": reason_text(payload, t),
         },
         ("mission", "organisation", "reason"),
     )

@@ -3,6 +3,8 @@ of the organisation's calendar feed, and a volunteer's /calendar their commitmen
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from telegram import Update
 
 from bot.buttons import Button
@@ -16,14 +18,18 @@ EXPORT_PICK = "export_pick"
 ICS_PATH = "/ics/{token}.ics"
 
 
-async def organisations_here(update: Update, context: RenfortContext) -> list[Organisation]:
+async def organisations_here(
+    update: Update,
+    context: RenfortContext,
+    refuse: Callable[[Translator, ServiceError], str] = refusal_text,
+) -> list[Organisation]:
     """The admin group's organisation when the sender coordinates it, or privately those the
-    sender coordinates; an empty list after saying why."""
+    sender coordinates; an empty list after saying why (in `refuse`'s words)."""
     t, db, turn = context.turn.t, context.renfort.db, context.turn
     if turn.private:
         mine = await organisations.memberships(db, turn.me.id)
         if not mine:
-            await reply(update, context, refusal_text(t, NotAllowed("not_member")))
+            await reply(update, context, refuse(t, NotAllowed("not_member")))
         return mine
     linked = await organisations.organisation_of_chat(db, turn.chat_id or 0)
     if linked is None:
@@ -34,7 +40,7 @@ async def organisations_here(update: Update, context: RenfortContext) -> list[Or
     if turn.person is None or linked.id not in {
         o.id for o in await organisations.memberships(db, turn.person.id)
     }:
-        await reply(update, context, refusal_text(t, NotAllowed("not_member")))
+        await reply(update, context, refuse(t, NotAllowed("not_member")))
         return []
     return [linked]
 

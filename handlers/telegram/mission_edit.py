@@ -28,6 +28,7 @@ from handlers.telegram.common import (
     reply,
     typed_text,
 )
+from handlers.telegram.exports import organisations_here
 from handlers.telegram.new_mission import find_place
 from handlers.telegram.relay import force_reply
 from handlers.telegram.wizard import advance, expiring
@@ -91,29 +92,10 @@ async def ask(update: Update, context: RenfortContext, text: str) -> None:
         await force_reply(update, context, text)
 
 
-async def _organisation_here(update: Update, context: RenfortContext) -> list[Organisation]:
-    """The organisations the sender may edit here (the group's own, or all of theirs)."""
-    t, db, turn = context.turn.t, context.renfort.db, context.turn
-    mine = await organisations.memberships(db, turn.me.id)
-    if turn.private:
-        if not mine:
-            await reply(update, context, refusal(t, ServiceError("not_member")))
-        return mine
-    linked = await organisations.organisation_of_chat(db, turn.chat_id or 0)
-    if linked is None:
-        text = t._("This group is not linked to an organisation yet: a coordinator sends /link.")
-        await reply(update, context, text)
-        return []
-    if linked.id not in {o.id for o in mine}:
-        await reply(update, context, refusal(t, ServiceError("not_member")))
-        return []
-    return [linked]
-
-
 async def edit_command(update: Update, context: RenfortContext) -> None:
     """/edit: the organisation's missions, to pick the one to change."""
     advance(context, None)
-    for organisation in await _organisation_here(update, context):
+    for organisation in await organisations_here(update, context, refusal):
         await _list(update, context, organisation, edit=False)
 
 

@@ -68,6 +68,16 @@ async def _mission_and_slot(
     return mission, slot
 
 
+async def _tapped_slot(
+    update: Update, context: RenfortContext
+) -> tuple[MissionDetail, SlotView] | None:
+    """The mission and slot a tapped button names, the tap answered."""
+    await answer_query(update)
+    return await _mission_and_slot(
+        update, context, payload_int(context, "m"), payload_int(context, "s")
+    )
+
+
 async def list_slots(update: Update, context: RenfortContext) -> None:
     """Slots: the mission's slots still ahead, each a button."""
     t, now = context.turn.t, context.turn.now
@@ -118,11 +128,8 @@ def slot_menu(
 
 async def pick_slot(update: Update, context: RenfortContext) -> None:
     """A slot: Times, Capacity, Cancel slot."""
-    await answer_query(update)
     advance(context, None)
-    found = await _mission_and_slot(
-        update, context, payload_int(context, "m"), payload_int(context, "s")
-    )
+    found = await _tapped_slot(update, context)
     if found is not None:
         text, rows = slot_menu(context.turn.t, *found)
         await reply(update, context, text, rows, edit=True)
@@ -131,10 +138,7 @@ async def pick_slot(update: Update, context: RenfortContext) -> None:
 async def ask_times(update: Update, context: RenfortContext) -> None:
     """Times: ask for the new date and hours (or the hours alone, same day)."""
     t = context.turn.t
-    await answer_query(update)
-    found = await _mission_and_slot(
-        update, context, payload_int(context, "m"), payload_int(context, "s")
-    )
+    found = await _tapped_slot(update, context)
     if found is None:
         return
     mission, slot = found
@@ -200,10 +204,7 @@ async def on_times(update: Update, context: RenfortContext) -> None:
 async def ask_capacity(update: Update, context: RenfortContext) -> None:
     """Capacity: ask for the new number of volunteers."""
     t = context.turn.t
-    await answer_query(update)
-    found = await _mission_and_slot(
-        update, context, payload_int(context, "m"), payload_int(context, "s")
-    )
+    found = await _tapped_slot(update, context)
     if found is None:
         return
     mission, slot = found
@@ -361,10 +362,7 @@ async def on_move_text(update: Update, context: RenfortContext) -> None:
 
 async def cancel_slot(update: Update, context: RenfortContext) -> None:
     """Cancel slot: ask why first."""
-    await answer_query(update)
-    found = await _mission_and_slot(
-        update, context, payload_int(context, "m"), payload_int(context, "s")
-    )
+    found = await _tapped_slot(update, context)
     if found is not None:
         mission, slot = found
         await ask_reason(update, context, "slot", slot.id, mission.id)
