@@ -19,7 +19,7 @@ from telegram.constants import ParseMode
 from telegram.request import HTTPXRequest
 
 from bench.table import Row
-from bot.config import load_settings
+from bot.config import MAX_RATE, load_settings
 from bot.geo import Geocoder
 from bot.i18n import Translator
 from bot.messaging.dispatcher import Dispatcher
@@ -32,7 +32,7 @@ from storage.database import Database
 from storage.migrate import upgrade
 
 TELEGRAM_RATE = 30.0
-UNLIMITED = 1_000_000.0
+UNLIMITED = MAX_RATE  # the highest rate configuration accepts: far above what is sent
 FIRST_CHAT = 10_000
 
 
