@@ -3,7 +3,7 @@
 aiosqlite runs each sqlite3 call in its own thread; SQLAlchemy's adapter makes four calls
 for every statement (open a cursor, execute, fetch the rows, close), each a hand-off to that
 thread and a wake-up of the event loop. Here the four run together in the thread: one
-hand-off per statement, which was a third of the CPU an inbound update costs."""
+hand-off per statement (a callout tap burst measured 11–25 % less CPU per tap)."""
 
 from __future__ import annotations
 
