@@ -108,7 +108,7 @@ def renfort_command() -> list[str]:
     return [
         sys.executable,
         "-c",
-        "import sys; del sys.argv[1:]; sys.argv.append('run'); from bot.cli import main; main()",
+        "import sys; del sys.argv[1:]; sys.argv.append('run'); from bot.launch import main; main()",
     ]
 
 

@@ -140,6 +140,7 @@ class Service:
         self.metrics_http: uvicorn.Server | None = None
         self.poller: PollerElection | None = None
         self.budget: SharedBudget | None = None
+        self.command_menus: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -172,7 +173,6 @@ class Service:
         except NetworkError as error:
             raise ConfigError(f"TELEGRAM_API_URL: cannot reach the Bot API ({error})") from None
         await telegram.start()
-        await register_command_menus(telegram.bot, settings.renfort_locale)
         if polling and db.is_sqlite:
             await self._start_polling()
         elif polling:
@@ -187,6 +187,12 @@ class Service:
                 secret_token=settings.telegram_webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
             )
+        # Six setMyCommands calls (two scopes, each language and the default) would hold the
+        # first getUpdates back by as many round trips; the menu only dresses the text field.
+        self.command_menus = asyncio.create_task(
+            register_command_menus(telegram.bot, settings.renfort_locale), name="command_menus"
+        )
+        self._tasks.append(self.command_menus)
         self.budget = shared_budget(settings, db)
         telegram_limiter = RateLimiter(settings.telegram_rate, shared=self.budget, name="telegram")
         telegram_channel = TelegramChannel(telegram.bot, renfort, limiter=telegram_limiter)
@@ -247,7 +253,7 @@ class Service:
     async def _start_polling(self) -> None:
         telegram = self.telegram
         assert telegram is not None and telegram.updater is not None
-        await telegram.bot.delete_webhook()
+        # start_polling deletes any webhook itself before its first getUpdates.
         await telegram.updater.start_polling(
             allowed_updates=Update.ALL_TYPES, timeout=self.settings.telegram_poll_timeout
         )

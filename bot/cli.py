@@ -350,6 +350,6 @@ missions_app.command("stations")(missions_stations)
 
 
 def main() -> None:
-    """Entry point of the `renfort` script and of `python -m bot`."""
+    """Parse the command line and run the command (bot.launch loads this module)."""
     configure_logging()
     app()

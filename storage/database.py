@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage import schema
+from storage.sqlite_one_hop import one_hop_dbapi
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ class Database:
             if ":memory:" in self.url or self.url.endswith("sqlite+aiosqlite://"):
                 raise ValueError("use a file for SQLite: several connections must share it")
             kwargs["pool_size"] = 5
+            kwargs["module"] = one_hop_dbapi()
         else:
             # Several workers share the server's connections (PostgreSQL allows 100 by
             # default): past the pool a caller waits for a connection instead of failing.

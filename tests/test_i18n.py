@@ -60,3 +60,26 @@ def test_a_missing_or_empty_catalogue_stops_instead_of_speaking_english(
             Translator("fr")
     finally:
         i18n._translations.cache_clear()
+
+
+def test_a_changed_catalogue_is_read_again_not_served_from_the_kept_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkout keeps each compiled catalogue for the next start; an edited .po wins."""
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    source = tmp_path / "fr" / "LC_MESSAGES" / "messages.po"
+    source.parent.mkdir(parents=True)
+    header = 'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+    i18n._translations.cache_clear()
+    try:
+        source.write_text(header + 'msgid "Help"\nmsgstr "Aide"\n')
+        assert Translator("fr")._("Help") == "Aide"
+        assert len(list((source.parent / "__pycache__").glob("*.mo"))) == 1
+        i18n._translations.cache_clear()
+        assert Translator("fr")._("Help") == "Aide"  # from the kept copy
+        source.write_text(header + 'msgid "Help"\nmsgstr "Au secours"\n')
+        i18n._translations.cache_clear()
+        assert Translator("fr")._("Help") == "Au secours"
+        assert len(list((source.parent / "__pycache__").glob("*.mo"))) == 1
+    finally:
+        i18n._translations.cache_clear()

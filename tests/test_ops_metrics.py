@@ -104,6 +104,8 @@ async def test_metrics_can_live_on_their_own_address(tmp_path: Path) -> None:
 
 async def test_the_command_menu_is_registered_per_scope_and_language(tmp_path: Path) -> None:
     async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
+        assert bot.service.command_menus is not None
+        await bot.service.command_menus  # registered beside polling, not before it
         menus = dict(bot.double.commands)
     private_fr = dict(menus[("all_private_chats", "fr")])
     private_en = dict(menus[("all_private_chats", "en")])

@@ -1,0 +1,78 @@
+"""SQLite statements in one trip to the driver's thread.
+
+aiosqlite runs each sqlite3 call in its own thread; SQLAlchemy's adapter makes four calls
+for every statement (open a cursor, execute, fetch the rows, close), each a hand-off to that
+thread and a wake-up of the event loop. Here the four run together in the thread: one
+hand-off per statement (a callout tap burst measured 11–25 % less CPU per tap)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+
+# description, rows, lastrowid, rowcount: what SQLAlchemy reads from a DB-API cursor.
+Outcome = tuple[Any, list[Any] | None, int | None, int]
+
+
+def _run(connection: sqlite3.Connection, operation: str, parameters: Any) -> Outcome:
+    """In the driver's thread: the whole statement, rows included."""
+    cursor = connection.cursor()
+    try:
+        if parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        if cursor.description:
+            return cursor.description, cursor.fetchall(), -1, -1
+        return None, None, cursor.lastrowid, cursor.rowcount
+    finally:
+        cursor.close()
+
+
+class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+    __slots__ = ()
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        try:
+            # aiosqlite's queue of calls for its thread; not typed, hence Any.
+            driver: Any = self._connection
+            description, rows, lastrowid, rowcount = self.await_(
+                driver._execute(_run, driver._conn, operation, parameters)
+            )
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+        self.description = description
+        if rows is not None:
+            self._rows = deque(rows)
+        self.lastrowid, self.rowcount = lastrowid, rowcount
+
+
+class OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+
+    def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
+        if server_side:
+            return super().cursor(server_side)
+        return OneHopCursor(self)
+
+
+class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
+    """The aiosqlite DB-API SQLAlchemy uses, with one-trip statements."""
+
+    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        connection = super().connect(*arg, **kw)
+        if type(connection) is AsyncAdapt_aiosqlite_connection:
+            connection.__class__ = OneHopConnection  # same slots: only the cursor differs
+        return connection
+
+
+def one_hop_dbapi() -> OneHopDbapi:
+    return OneHopDbapi(aiosqlite, sqlite3)

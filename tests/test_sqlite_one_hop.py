@@ -1,0 +1,42 @@
+"""Statements answer the same whichever way they reach the database: rows, changed-row
+counts, new ids, and refusals as the usual SQLAlchemy errors."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from storage import schema
+from storage.database import Database
+
+C = schema.conversations
+
+
+async def test_rows_counts_ids_and_refusals_come_back_as_usual(db: Database) -> None:
+    async with db.transaction("one_hop_write") as conn:
+        result = await conn.execute(
+            insert(C),
+            [
+                {"channel": "telegram", "chat_key": str(key), "state": "idle", "data": {}}
+                for key in range(3)
+            ],
+        )
+        changed = await conn.execute(
+            update(C).where(C.c.chat_key.in_(["0", "1"])).values(state="asking")
+        )
+        assert changed.rowcount == 2
+        person = await conn.execute(
+            insert(schema.people).values(first_name="Inès", locale="fr", interests=[])
+        )
+        assert person.inserted_primary_key is not None and person.inserted_primary_key[0] > 0
+    assert result.rowcount in (3, -1)  # executemany may not count
+    async with db.reading("one_hop_read") as conn:
+        states = dict((await conn.execute(select(C.c.chat_key, C.c.state))).tuples().all())
+        assert states == {"0": "asking", "1": "asking", "2": "idle"}
+        assert await conn.scalar(select(func.count()).select_from(C)) == 3
+    with pytest.raises(IntegrityError):
+        async with db.transaction("one_hop_duplicate") as conn:
+            await conn.execute(
+                insert(C).values(channel="telegram", chat_key="0", state="idle", data={})
+            )
