@@ -81,3 +81,23 @@ async def test_a_tap_on_approve_is_one_write_transaction(tmp_path: Path) -> None
         decided = await applications.get_application(bot.db, application_id)
         assert decided.status == ApplicationStatus.APPROVED
         assert spent.writes == 1
+
+
+async def test_a_repeated_update_that_changed_nothing_is_not_answered_twice(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
+        bot.double.user(CAMILLE, "Camille")
+        await volunteer(bot.db, CAMILLE, "Camille")
+        update_id = bot.double.send_text(CAMILLE, "/help")
+        await bot.handled(update_id)
+        answers = len(bot.double.messages[CAMILLE])
+        [raw] = [u for u in bot.double.delivered if u["update_id"] == update_id]
+        application = bot.service.telegram
+        assert application is not None
+        # Telegram retries an update it did not see acknowledged (a webhook timeout).
+        await application.process_update(Update.de_json(raw, application.bot))
+        assert len(bot.double.messages[CAMILLE]) == answers
+        renfort = bot.service.renfort
+        assert renfort is not None
+        assert renfort.metrics.value("inbound_duplicates_total", channel="telegram") == 1

@@ -10,7 +10,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
@@ -93,6 +93,10 @@ async def begin_turn(update: Update, context: RenfortContext) -> None:
     tapped button, in one read."""
     renfort = context.renfort
     started = time.perf_counter()
+    if update.update_id in handled_updates(context.application.bot_data):
+        # A turn that changed nothing leaves no row to find: a repeat (a webhook retry) is
+        # caught here instead, in the process that answered it.
+        skip_repeat(renfort, update.update_id)
     turn_costs.set(TransactionCounts())  # this update's own task: its cost alone
     inbound = Inbound(CHANNEL, str(update.update_id))
     user, chat = update.effective_user, update.effective_chat
@@ -118,9 +122,7 @@ async def begin_turn(update: Update, context: RenfortContext) -> None:
         button_token=query.data if query is not None else None,
     )
     if start.already_handled:
-        log.info("update %s already handled, skipped", update.update_id)
-        renfort.metrics.count("inbound_duplicates_total", channel=CHANNEL)
-        raise ApplicationHandlerStop
+        skip_repeat(renfort, update.update_id)
     renfort.metrics.count("inbound_total", help_text="Inbound messages", channel=CHANNEL)
     person = start.person
     state, data = start.conversation if start.conversation is not None else (None, {})
@@ -140,6 +142,13 @@ async def begin_turn(update: Update, context: RenfortContext) -> None:
         territories=start.territories,
         stored=(state, copy.deepcopy(data)),
     )
+
+
+def skip_repeat(renfort: Renfort, update_id: int) -> NoReturn:
+    """Stop handling an update this bot has already answered."""
+    log.info("update %s already handled, skipped", update_id)
+    renfort.metrics.count("inbound_duplicates_total", channel=CHANNEL)
+    raise ApplicationHandlerStop
 
 
 def conversation_key(chat_id: int, user_id: int | None, private: bool) -> str:
@@ -186,8 +195,9 @@ def moves_conversation(turn: Turn) -> bool:
 
 
 class HandledUpdates:
-    """The ids of the updates this process finished lately (the sandbox console waits on
-    them: a turn that changed nothing leaves no trace in the database)."""
+    """The ids of the updates this process finished lately: a turn that changed nothing
+    leaves no trace in the database, so repeats of it are recognised here (and the sandbox
+    console waits on them)."""
 
     KEEP = 1000
 
