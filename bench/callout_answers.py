@@ -18,11 +18,10 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from bench.latency import FIRST_PERSON, Driver, Figures
+from bench.latency import FIRST_PERSON, Driver, Figures, driver_settings
 from bench.table import Row
 from bot.app import Service
 from bot.buttons import Button, save_buttons
-from bot.config import Settings
 from bot.domain import GeoPoint
 from bot.services import callouts, missions, organisations, people
 from bot.services.callout_views import Targeting
@@ -142,14 +141,7 @@ async def recorded(db: Database, callout_id: int) -> tuple[Counter[str], int, bo
 
 async def measure(count: int, needed: int, rate: float, workdir: Path) -> Outcome:
     driver = Driver(rate, count / rate, count, taps=True)
-    settings = Settings(
-        telegram_bot_token=driver.token,
-        telegram_api_url=driver.base_url,
-        database_url=f"sqlite:///{workdir / 'callout.db'}",
-        http_port=0,
-        telegram_poll_timeout=1,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    settings = driver_settings(driver, workdir / "callout.db")
     service = Service(settings)
     try:
         await service.start()

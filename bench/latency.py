@@ -307,16 +307,21 @@ async def register(db: Database, ids: list[int]) -> None:
         )
 
 
-async def measure_renfort(rate: float, seconds: float, count: int, workdir: Path) -> Figures:
-    driver = Driver(rate, seconds, count)
-    settings = Settings(
+def driver_settings(driver: Driver, database: Path) -> Settings:
+    """Renfort on the driver's Bot API double, with a SQLite file of its own."""
+    return Settings(
         telegram_bot_token=driver.token,
         telegram_api_url=driver.base_url,
-        database_url=f"sqlite:///{workdir / 'latency.db'}",
+        database_url=f"sqlite:///{database}",
         http_port=0,
         telegram_poll_timeout=1,
         _env_file=None,  # type: ignore[call-arg]
     )
+
+
+async def measure_renfort(rate: float, seconds: float, count: int, workdir: Path) -> Figures:
+    driver = Driver(rate, seconds, count)
+    settings = driver_settings(driver, workdir / "latency.db")
     service = Service(settings)
     try:
         await service.start()
