@@ -317,7 +317,8 @@ async def test_refuse_and_verify_in_telegram(tmp_path: Path) -> None:
         stranger = await say(bot, STRANGER, "/verify")
         assert "referent" in stranger[-1].text
         coordinator = await person_of(bot, COORDINATOR)
-        assert not await moderation.is_referent(bot.db, coordinator.id)
+        async with bot.db.reading("test_territories") as conn:
+            assert await moderation.territories_of(conn, coordinator.id) == []
 
 
 @pytest.mark.parametrize("territory", ["５２", "²", "52" * 10, "\x00"])

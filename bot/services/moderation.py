@@ -109,11 +109,6 @@ async def territories_of(conn: AsyncConnection, person_id: int) -> list[str]:
     return sorted(rows)
 
 
-async def is_referent(db: Database, person_id: int) -> bool:
-    async with db.reading("is_referent") as conn:
-        return bool(await territories_of(conn, person_id))
-
-
 async def _require_covering(conn: AsyncConnection, person_id: int, postcode: str | None) -> None:
     if not any(review.covers(t, postcode) for t in await territories_of(conn, person_id)):
         raise NotAllowed("not_referent")

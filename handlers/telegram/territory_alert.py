@@ -13,7 +13,7 @@ from telegram import Update
 from bot.buttons import Button
 from bot.domain import DOMAINS, GeoPoint
 from bot.i18n import Translator
-from bot.services import moderation, territory_alerts
+from bot.services import territory_alerts
 from bot.services.callout_targeting import quiet_until
 from bot.services.errors import InvalidInput
 from bot.services.territory_alerts import AlertSpec, AlertView
@@ -57,7 +57,7 @@ async def alert_command(update: Update, context: RenfortContext) -> None:
     if not turn.private:
         await reply(update, context, t._("Send /alert to me in a private chat."))
         return
-    if not await moderation.is_referent(context.renfort.db, turn.me.id):
+    if not turn.territories:
         await reply(
             update, context, t._("Only a referent of a territory can alert its volunteers.")
         )
