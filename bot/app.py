@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, first_line
 from bot.geo import Geocoder
 from bot.i18n import check_catalogues
 from bot.messaging.channel import Channel
@@ -104,10 +104,7 @@ async def open_database(settings: Settings) -> Database:
         raise ConfigError(f"DATABASE_URL: cannot connect ({error})") from None
     except Exception as error:  # drivers raise many kinds; the operator needs one line
         await _close(db)
-        first_line = (
-            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        )
-        raise ConfigError(f"DATABASE_URL: cannot open the database ({first_line})") from None
+        raise ConfigError(f"DATABASE_URL: cannot open the database ({first_line(error)})") from None
     return db
 
 

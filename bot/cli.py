@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from bot.app import Service, open_database, run_until_stopped
 from bot.backup import BackupRefused, backup_database
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, first_line, load_settings
 from bot.geo import Geocoder
 from bot.i18n import CatalogueMissing
 from bot.importer import ImportFileError, ImportResult, import_missions
@@ -165,8 +165,7 @@ def db_upgrade() -> None:
     try:
         upgrade_sync(settings.database_url)
     except Exception as error:  # drivers raise many kinds; the operator needs one line
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        fail(f"DATABASE_URL: cannot upgrade {where} ({first})", EXIT_CONFIG)
+        fail(f"DATABASE_URL: cannot upgrade {where} ({first_line(error)})", EXIT_CONFIG)
     out().print(f"Database {escape(where)} is at the newest schema.")
 
 

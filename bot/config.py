@@ -24,6 +24,12 @@ class ConfigError(Exception):
     """A configuration value that cannot work; the message is one line for the operator."""
 
 
+def first_line(error: BaseException) -> str:
+    """What a driver's error says, in one line for the operator (its kind when it is silent)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 class Settings(BaseSettings):
     """Every knob of Renfort, named exactly as the environment variables."""
 

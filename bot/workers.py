@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, first_line
 from bot.metrics import MULTIPROCESS_ENV
 from storage.migrate import upgrade_sync
 
@@ -56,8 +56,7 @@ def run_workers(settings: Settings, workers: int) -> int:
     try:
         upgrade_sync(settings.database_url)
     except Exception as error:  # drivers raise many kinds; the operator needs one line
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ConfigError(f"DATABASE_URL: cannot open the database ({first})") from None
+        raise ConfigError(f"DATABASE_URL: cannot open the database ({first_line(error)})") from None
     stopping = False
 
     def on_signal(signum: int, _frame: object) -> None:

@@ -109,7 +109,6 @@ class Database:
             kwargs["max_overflow"] = max_overflow
             kwargs["pool_timeout"] = POOL_TIMEOUT_SECONDS
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
-        self.counts = TransactionCounts()
         self._writers: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
@@ -123,7 +122,6 @@ class Database:
     ) -> AsyncIterator[AsyncConnection]:
         """A write transaction named for the logs; claims `inbound` inside it."""
         started = time.perf_counter()
-        self.counts.writes += 1
         if (costs := turn_costs.get()) is not None:
             costs.writes += 1
         # SQLite has one writer at a time: our writers queue here, in order, instead of in
@@ -160,7 +158,6 @@ class Database:
     @asynccontextmanager
     async def reading(self, name: str) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction (no write lock on SQLite)."""
-        self.counts.reads += 1
         if (costs := turn_costs.get()) is not None:
             costs.reads += 1
         async with self.engine.connect() as conn:
@@ -192,16 +189,21 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
-def upsert_ignore(conn: AsyncConnection, table: Any, values: Mapping[str, Any]) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING on either backend."""
+def insert_ignore(conn: AsyncConnection, table: Any) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING on either backend, values still to give."""
     # Each dialect's module is loaded by its own backend only (PostgreSQL's is heavy).
     if conn.dialect.name == "sqlite":
         from sqlalchemy.dialects import sqlite
 
-        return sqlite.insert(table).values(**values).on_conflict_do_nothing()
+        return sqlite.insert(table).on_conflict_do_nothing()
     from sqlalchemy.dialects import postgresql
 
-    return postgresql.insert(table).values(**values).on_conflict_do_nothing()
+    return postgresql.insert(table).on_conflict_do_nothing()
+
+
+def upsert_ignore(conn: AsyncConnection, table: Any, values: Mapping[str, Any]) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING on either backend."""
+    return insert_ignore(conn, table).values(**values)
 
 
 async def is_processed(db: Database, channel: str, external_id: str) -> bool:

@@ -12,11 +12,10 @@ from enum import IntEnum
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import schema
-from storage.database import upsert_ignore
+from storage.database import insert_ignore, upsert_ignore
 
 
 class Priority(IntEnum):
@@ -137,7 +136,6 @@ async def enqueue_once_many(
         _row(n.kind, n.person_id, n.chat_id, n.payload, priority, not_before, n.dedupe_key)
         for n in notifications
     ]
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(schema.outbox).on_conflict_do_nothing()
+    statement = insert_ignore(conn, schema.outbox)
     result = await conn.execute(statement.returning(schema.outbox.c.id), rows)
     return len(result.all())
