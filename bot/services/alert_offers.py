@@ -328,7 +328,7 @@ async def _take(conn: AsyncConnection, row: Row[Any], slot_id: int, person_id: i
         raise Conflict("overlap", mission_title=str(overlapping))
     existing = (
         await conn.execute(
-            select(A.c.id, A.c.status).where(
+            select(A.c.id, A.c.status, A.c.offer_expires_at).where(
                 A.c.slot_id == slot_id,
                 A.c.person_id == person_id,
                 A.c.status.in_([str(s) for s in ACTIVE]),
@@ -340,10 +340,14 @@ async def _take(conn: AsyncConnection, row: Row[Any], slot_id: int, person_id: i
         ApplicationStatus.CONFIRMED,
     ):
         return "accepted"
-    holds = existing is not None and existing.status == ApplicationStatus.PENDING
+    # A pending application, or an open offer of a freed place, already counts as taken.
+    holds = existing is not None and (
+        existing.status == ApplicationStatus.PENDING or existing.offer_expires_at is not None
+    )
     if not holds and row.capacity - await count_taken(conn, slot_id) <= 0:
         return "full"
     if existing is not None:
+        await conn.execute(update(A).where(A.c.id == existing.id).values(offer_expires_at=None))
         await applications.set_status(
             conn,
             existing.id,
