@@ -148,3 +148,24 @@ async def test_a_coordinator_adds_a_condition_at_newmission(tmp_path: Path) -> N
         page = await missions.discover(bot.db, now=NOW, near=None, radius_km=None)
         detail = await missions.mission_detail(bot.db, page.cards[0].id)
         assert detail.conditions == (ADULT,) and detail.organisation_id == mairie.id
+
+
+async def test_after_five_conditions_no_screen_offers_a_sixth(tmp_path: Path) -> None:
+    async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW), renfort_locale="en") as bot:
+        await coordinator_with_group(bot)
+        await say(bot, COORDINATOR, "/newmission")
+        domains = (await say(bot, COORDINATOR, "Scrutateur au bureau 3"))[-1]
+        await tap_action(bot, COORDINATOR, domains, "nm_pick_domain", domain="citizenship")
+        await say(bot, COORDINATOR, "12 rue de la République, 52100 Saint-Dizier")
+        await say(bot, COORDINATOR, "13/06/2027 18h-20h")
+        summary = (await say(bot, COORDINATOR, "4"))[-1]
+        for number in range(1, 6):
+            await tap_action(bot, COORDINATOR, summary, "nm_add_condition")
+            [summary] = await say(bot, COORDINATOR, f"Condition number {number}.")
+        assert "Add a condition" not in str(summary.buttons)
+        # Another slot brings the buttons back: still no sixth condition on offer.
+        await tap_action(bot, COORDINATOR, summary, "nm_add_slot")
+        await say(bot, COORDINATOR, "14/06/2027 18h-20h")
+        after_slot = (await say(bot, COORDINATOR, "4"))[-1]
+        assert "Publish" in str(after_slot.buttons)
+        assert "Add a condition" not in str(after_slot.buttons)

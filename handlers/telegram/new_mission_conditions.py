@@ -39,5 +39,5 @@ async def on_condition(update: Update, context: RenfortContext) -> None:
     data = slots.goto(
         context, slots.NM_MORE, conditions=[*kept, text] if text not in kept else kept
     )
-    buttons = slots.more_buttons(t, len(data.get("slots", [])), len(data["conditions"]))
+    buttons = slots.more_buttons(t, data)
     await reply(update, context, slots.summary(context, data), buttons)

@@ -196,7 +196,7 @@ async def _add_slot(
     text = summary(context, data) + "\n\n" + t._("Add another slot, or publish the mission?")
     if data.get("template_id"):
         text += "\n" + t._("To change the number of volunteers of the last slot, type it.")
-    await reply(update, context, text, more_buttons(t, len(slots)))
+    await reply(update, context, text, more_buttons(t, data))
 
 
 def _is_slot(context: RenfortContext, text: str) -> bool:
@@ -207,7 +207,10 @@ def _is_slot(context: RenfortContext, text: str) -> bool:
     return True
 
 
-def more_buttons(t: Translator, slot_count: int, condition_count: int = 0) -> list[list[Button]]:
+def more_buttons(t: Translator, data: dict[str, Any]) -> list[list[Button]]:
+    """Add another slot, Publish, Add a condition: each while the mission so far allows it
+    (the counts come from the wizard's data, whichever screen shows the buttons)."""
+    slot_count, condition_count = len(data.get("slots") or []), len(data.get("conditions") or [])
     first = [Button(t._("➕ Add another slot"), ADD_SLOT)] if slot_count < MAX_SLOTS else []
     rows = [[*first, Button(t._("✅ Publish"), PUBLISH)]]
     if condition_count < MAX_CONDITIONS:
@@ -254,7 +257,7 @@ async def on_more_text(update: Update, context: RenfortContext) -> None:
         await _add_slot(update, context, last, wanted)
         return
     t = context.turn.t
-    buttons = more_buttons(t, len(context.turn.data.get("slots", [])))
+    buttons = more_buttons(t, context.turn.data)
     await reply(update, context, t._("Please tap Add another slot or Publish."), buttons)
 
 
@@ -319,7 +322,7 @@ async def publish(update: Update, context: RenfortContext) -> None:
             if error.code == "slot_past"
             else t._("Something in this mission is not valid. Tap Cancel and start again.")
         )
-        await reply(update, context, why, more_buttons(t, len(context.turn.data.get("slots", []))))
+        await reply(update, context, why, more_buttons(t, context.turn.data))
         return
     except ServiceError as error:
         inbound.goto(None)
