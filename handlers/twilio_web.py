@@ -27,8 +27,8 @@ SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 MAX_FIELDS = 100
 # Twilio's ids are two letters and 32 hex digits; anything else cannot be one of its calls
 # (and would not fit the column that remembers which messages were answered).
-MESSAGE_SID = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{1,62}$")
-DELIVERY_STATUS = re.compile(r"^[a-z_]{1,20}$")  # delivered, undelivered, partially_delivered…
+MESSAGE_SID = re.compile(r"[A-Za-z]{2}[0-9A-Za-z]{1,62}")
+DELIVERY_STATUS = re.compile(r"[a-z_]{1,20}")  # delivered, undelivered, partially_delivered…
 
 
 def twiml(reply: str | None) -> Response:
@@ -90,7 +90,7 @@ def twilio_routes(renfort: Renfort, channel: SmsChannel | None = None) -> list[R
         if params is None:
             return forbidden()
         sid = params.get("MessageSid") or params.get("SmsSid") or ""
-        if not MESSAGE_SID.match(sid):
+        if not MESSAGE_SID.fullmatch(sid):
             log.warning("inbound SMS with an unusable message id refused")
             return PlainTextResponse("Bad MessageSid", status_code=400)
         sender = inbound_sender(params.get("From", ""))
@@ -112,7 +112,7 @@ def twilio_routes(renfort: Renfort, channel: SmsChannel | None = None) -> list[R
         status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
         error = params.get("ErrorCode") or None
         # Only Twilio's words and numbers are kept: anything else is no report of ours.
-        if not MESSAGE_SID.match(sid) or not DELIVERY_STATUS.match(status):
+        if not MESSAGE_SID.fullmatch(sid) or not DELIVERY_STATUS.fullmatch(status):
             log.info("delivery report with an unknown id or status ignored")
             return Response(status_code=204)
         if error is not None and not (error.isascii() and error.isdigit() and len(error) <= 10):

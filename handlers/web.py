@@ -36,7 +36,7 @@ UNPARSABLE = (
 
 # A Telegram update with the longest text and all its entities stays far below this.
 MAX_UPDATE_BYTES = 1_000_000
-FEED_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -110,7 +110,7 @@ def build_web_app(
         """An organisation's slots as an iCal feed; the token in the path is the secret."""
         token = str(request.path_params.get("token", ""))
         # Tokens are URL-safe base64; '%00' or a novel in the path never reach the database.
-        if not FEED_TOKEN.match(token):
+        if not FEED_TOKEN.fullmatch(token):
             return PlainTextResponse("Not found", status_code=404)
         body = await exports.organisation_feed(renfort.db, token, now=renfort.now())
         if body is None:

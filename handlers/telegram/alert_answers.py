@@ -13,17 +13,11 @@ from telegram import Update
 from bot.buttons import Button
 from bot.messaging.render_alerts import ACCEPT, ALERT_NO, ALERT_YES, DECLINE, OFFER_SLOT
 from bot.services import alert_offers, territory_alerts
-from handlers.telegram.common import RenfortContext, answer_query, esc, reply
+from handlers.telegram.common import RenfortContext, answer_query, esc, payload_int, reply
 
 Callback = Callable[[Update, RenfortContext], Awaitable[None]]
 
 OFFER_PICK = "ta.offer_pick"
-
-
-def _int(context: RenfortContext, key: str) -> int:
-    payload = context.turn.payload
-    value = payload.data.get(key) if payload else None
-    return value if isinstance(value, int) else 0
 
 
 async def _answer(update: Update, context: RenfortContext, available: bool) -> None:
@@ -31,7 +25,7 @@ async def _answer(update: Update, context: RenfortContext, available: bool) -> N
     result = await territory_alerts.answer(
         context.renfort.db,
         person_id=turn.me.id,
-        alert_id=_int(context, "alert"),
+        alert_id=payload_int(context, "alert"),
         available=available,
         now=turn.now,
         inbound=turn.inbound,
@@ -66,7 +60,7 @@ async def offer_slot(update: Update, context: RenfortContext) -> None:
     """Offer a slot: the organisation's upcoming slots with a free place, one button each."""
     await answer_query(update)
     turn, t = context.turn, context.turn.t
-    recipient_id, organisation_id = _int(context, "r"), _int(context, "o")
+    recipient_id, organisation_id = payload_int(context, "r"), payload_int(context, "o")
     slots = await alert_offers.offerable_slots(
         context.renfort.db,
         actor_id=turn.me.id,
@@ -95,8 +89,8 @@ async def offer_pick(update: Update, context: RenfortContext) -> None:
     made = await alert_offers.offer(
         context.renfort.db,
         actor_id=turn.me.id,
-        recipient_id=_int(context, "r"),
-        slot_id=_int(context, "s"),
+        recipient_id=payload_int(context, "r"),
+        slot_id=payload_int(context, "s"),
         now=turn.now,
         inbound=turn.inbound,
     )
@@ -116,7 +110,7 @@ async def _answer_offer(update: Update, context: RenfortContext, accept: bool) -
     result = await alert_offers.answer_offer(
         context.renfort.db,
         person_id=turn.me.id,
-        offer_id=_int(context, "offer"),
+        offer_id=payload_int(context, "offer"),
         accept=accept,
         now=turn.now,
         inbound=turn.inbound,

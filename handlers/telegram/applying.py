@@ -15,7 +15,13 @@ from bot.services.applications import ApplicationView
 from bot.services.errors import Conflict, NotFound
 from bot.services.missions import MissionDetail, SlotView
 from handlers.telegram import offers, phone_consent, registration
-from handlers.telegram.common import RenfortContext, answer_query, esc, reply
+from handlers.telegram.common import (
+    RenfortContext,
+    answer_query,
+    confirmed_conditions,
+    esc,
+    reply,
+)
 from handlers.telegram.discovery import SHOW_MISSION
 from handlers.telegram.flow import PICK_SLOT, leave_profile_edit
 
@@ -30,18 +36,11 @@ def _slot_id(context: RenfortContext) -> int:
     return int(payload.data.get("slot") or 0) if payload is not None else 0
 
 
-def _confirmed(context: RenfortContext) -> list[str]:
-    """The conditions confirmed so far on the way to this button."""
-    payload = context.turn.payload
-    value = payload.data.get("ok") if payload is not None else None
-    return [str(c) for c in value] if isinstance(value, list) else []
-
-
 async def _ask_condition(
     update: Update, context: RenfortContext, detail: MissionDetail, slot_id: int, todo: list[str]
 ) -> bool:
     """The next condition to confirm, one button to say it is true; False when none is left."""
-    confirmed = _confirmed(context)
+    confirmed = confirmed_conditions(context)
     left = [c for c in todo if c not in confirmed]
     if not left:
         return False
@@ -131,7 +130,9 @@ async def pick_slot(update: Update, context: RenfortContext) -> None:
     buttons = [
         [
             Button(
-                "✅ " + t._("Confirm"), CONFIRM_APPLY, {"slot": slot.id, "ok": _confirmed(context)}
+                "✅ " + t._("Confirm"),
+                CONFIRM_APPLY,
+                {"slot": slot.id, "ok": confirmed_conditions(context)},
             ),
             Button("◀ " + t._("Back"), SHOW_MISSION, {"id": detail.id}),
         ]
@@ -151,7 +152,7 @@ async def confirm_apply(update: Update, context: RenfortContext) -> None:
         slot_id=slot_id,
         now=turn.now,
         inbound=turn.inbound,
-        confirmed=_confirmed(context),
+        confirmed=confirmed_conditions(context),
     )
     t = turn.t
     span = esc(t.slot_span(view.starts_at, view.ends_at, ZoneInfo(view.timezone)))

@@ -13,7 +13,13 @@ from bot.i18n import Translator
 from bot.services import applications, callouts
 from bot.services.callouts import CalloutView
 from bot.services.errors import NotFound
-from handlers.telegram.common import RenfortContext, answer_query, esc, reply
+from handlers.telegram.common import (
+    RenfortContext,
+    answer_query,
+    confirmed_conditions,
+    esc,
+    reply,
+)
 
 YES = "callout_yes"  # the actions of the "callout" notification's buttons
 NO = "callout_no"
@@ -72,13 +78,6 @@ def already_text(t: Translator, recorded: str | None, view: CalloutView) -> str:
     return _about(t, view) + "\n\n" + t._("You already answered this callout. Thank you!")
 
 
-def _confirmed(context: RenfortContext) -> list[str]:
-    """The conditions confirmed so far on the way to this button."""
-    payload = context.turn.payload
-    value = payload.data.get("ok") if payload is not None else None
-    return [str(c) for c in value] if isinstance(value, list) else []
-
-
 def condition_question(
     t: Translator, view: CalloutView, left: tuple[str, ...], confirmed: list[str]
 ) -> tuple[str, list[list[Button]]]:
@@ -127,7 +126,7 @@ async def _answer(update: Update, context: RenfortContext, available: bool) -> N
             available=available,
             now=turn.now,
             inbound=turn.inbound,
-            confirmed=_confirmed(context),
+            confirmed=confirmed_conditions(context),
         )
     except NotFound:
         await answer_query(update)
@@ -135,7 +134,9 @@ async def _answer(update: Update, context: RenfortContext, available: bool) -> N
         return
     if result.outcome == "conditions":
         await answer_query(update)
-        text, buttons = condition_question(t, result.view, result.conditions, _confirmed(context))
+        text, buttons = condition_question(
+            t, result.view, result.conditions, confirmed_conditions(context)
+        )
         await reply(update, context, text, buttons, edit=True)
         return
     context.renfort.notify_outbox()

@@ -151,6 +151,20 @@ def skip_repeat(renfort: Renfort, update_id: int) -> NoReturn:
     raise ApplicationHandlerStop
 
 
+def payload_int(context: RenfortContext, key: str) -> int:
+    """A whole number the tapped button carries (0 when it carries none)."""
+    payload = context.turn.payload
+    value = payload.data.get(key) if payload else None
+    return value if isinstance(value, int) else 0
+
+
+def confirmed_conditions(context: RenfortContext) -> list[str]:
+    """The conditions confirmed so far on the way to the tapped button."""
+    payload = context.turn.payload
+    value = payload.data.get("ok") if payload is not None else None
+    return [str(c) for c in value] if isinstance(value, list) else []
+
+
 def conversation_key(chat_id: int, user_id: int | None, private: bool) -> str:
     """One conversation per private chat; in a group, one per person in it."""
     return str(chat_id) if private or user_id is None else f"{chat_id}:{user_id}"

@@ -16,7 +16,7 @@ from telegram import Update
 from bot.buttons import Button
 from bot.domain import CANCEL_REASONS, MissionStatus
 from bot.i18n import Translator
-from bot.services import mission_changes, missions, organisations
+from bot.services import mission_changes, missions
 from bot.services.errors import ServiceError
 from bot.services.missions import MissionDetail
 from bot.services.organisations import Organisation
@@ -24,6 +24,7 @@ from handlers.telegram.common import (
     RenfortContext,
     answer_query,
     esc,
+    payload_int,
     refusal_text,
     reply,
     typed_text,
@@ -128,19 +129,13 @@ async def list_missions(update: Update, context: RenfortContext) -> None:
     """The Edit button under /roster, or Back from a mission's menu."""
     organisation_id = payload_int(context, "o")
     await answer_query(update)
-    mine = await organisations.memberships(context.renfort.db, context.turn.me.id)
+    mine = context.turn.memberships
     chosen = next((o for o in mine if o.id == organisation_id), None)
     if chosen is None:
         await reply(update, context, refusal(context.turn.t, ServiceError("not_member")))
         return
     advance(context, None)
     await _list(update, context, chosen, edit=True)
-
-
-def payload_int(context: RenfortContext, key: str) -> int:
-    payload = context.turn.payload
-    value = payload.data.get(key) if payload else None
-    return value if isinstance(value, int) else 0
 
 
 async def mission_of(
@@ -153,7 +148,7 @@ async def mission_of(
     except ServiceError as error:
         await reply(update, context, refusal(t, error))
         return None
-    mine = await organisations.memberships(context.renfort.db, context.turn.me.id)
+    mine = context.turn.memberships
     if mission.organisation_id not in {o.id for o in mine}:
         await reply(update, context, refusal(t, ServiceError("not_member")))
         return None

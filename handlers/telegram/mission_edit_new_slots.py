@@ -15,12 +15,18 @@ from bot.i18n import Translator
 from bot.services import mission_changes
 from bot.services.errors import ServiceError
 from bot.services.missions import MAX_CAPACITY, MissionDetail
-from handlers.telegram.common import RenfortContext, answer_query, esc, reply, typed_text
+from handlers.telegram.common import (
+    RenfortContext,
+    answer_query,
+    esc,
+    payload_int,
+    reply,
+    typed_text,
+)
 from handlers.telegram.mission_edit import (
     MISSION,
     ask,
     mission_of,
-    payload_int,
     refusal,
     show_menu,
     unless_stale,

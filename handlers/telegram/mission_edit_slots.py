@@ -15,13 +15,19 @@ from bot.i18n import Translator
 from bot.services import mission_changes
 from bot.services.errors import Conflict, ServiceError
 from bot.services.missions import MAX_CAPACITY, MissionDetail, SlotView
-from handlers.telegram.common import RenfortContext, answer_query, esc, reply, typed_text
+from handlers.telegram.common import (
+    RenfortContext,
+    answer_query,
+    esc,
+    payload_int,
+    reply,
+    typed_text,
+)
 from handlers.telegram.mission_edit import (
     MISSION,
     ask,
     ask_reason,
     mission_of,
-    payload_int,
     refusal,
     told_text,
     unless_stale,

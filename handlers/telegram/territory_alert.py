@@ -17,7 +17,14 @@ from bot.services import territory_alerts
 from bot.services.callout_targeting import quiet_until
 from bot.services.errors import InvalidInput
 from bot.services.territory_alerts import AlertSpec, AlertView
-from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
+from handlers.telegram.common import (
+    RenfortContext,
+    answer_query,
+    esc,
+    refusal_text,
+    reply,
+    typed_text,
+)
 from handlers.telegram.discovery import domain_label
 from handlers.telegram.wizard import advance, at_step, expiring
 
@@ -74,8 +81,7 @@ async def alert_command(update: Update, context: RenfortContext) -> None:
 async def on_text(update: Update, context: RenfortContext) -> None:
     """The alert's text."""
     t = context.turn.t
-    message = update.effective_message
-    text = " ".join((message.text or "").split()) if message else ""
+    text = " ".join(typed_text(update).split())
     if not territory_alerts.TEXT_LENGTH[0] <= len(text) <= territory_alerts.TEXT_LENGTH[1]:
         await reply(update, context, t._("Please type 3 to 200 characters."), [_cancel_row(t)])
         return
@@ -89,8 +95,7 @@ async def on_text(update: Update, context: RenfortContext) -> None:
 async def on_place(update: Update, context: RenfortContext) -> None:
     """A postcode or town: then the radius."""
     t = context.turn.t
-    message = update.effective_message
-    query = (message.text or "").strip() if message else ""
+    query = typed_text(update).strip()
     place = await context.renfort.geocoder.resolve(query) if query else None
     if place is None:
         text = t._("I could not find this place. Type a postcode (e.g. 52100) or a town.")
