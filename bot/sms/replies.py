@@ -18,7 +18,7 @@ from bot.sms.gsm7 import fit_encoding, segments
 from bot.sms.render import SHORTEST, fit, shorten
 
 LIST_TITLE = 40  # characters of a mission title in a numbered list, at most
-LIST_TITLE_SHORTEST = 28
+LIST_TITLE_SHORTEST = 24
 # A mission's first page says what it is in one SMS and lists its slots in a second.
 DETAIL_PARTS = 2
 
@@ -210,9 +210,7 @@ def _list_footer(t: Translator, code: str, number: str, more: bool) -> str:
             return t._("Number for details, MORE for more.")
         return t._("Reply a number for details.")
     if more:
-        return t._(
-            "{code} to apply, {number} for details, MORE for more.", code=code, number=number
-        )
+        return t._("{code}: apply, {number}: details, MORE: more.", code=code, number=number)
     return t._("Reply {code} to apply, {number} for details.", code=code, number=number)
 
 
