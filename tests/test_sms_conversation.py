@@ -140,9 +140,9 @@ async def test_a_registration_begun_before_interests_were_left_for_later_finishe
         renfort.db, contact.person.id, locale="en", first_name="Camille", home=place
     )
     assert "registered near Saint-Dizier" in (await resident.says("1 3"))
-    contact = await phones.find_by_phone(renfort.db, resident.phone)
-    assert contact is not None and contact.person.registered
-    assert contact.person.interests == ("citizenship", "health")
+    done = await phones.find_by_phone(renfort.db, resident.phone)
+    assert done is not None and done.person.registered
+    assert done.person.interests == ("citizenship", "health")
 
 
 async def test_a_wrong_answer_gets_the_question_again_not_an_error(resident: Resident) -> None:

@@ -441,7 +441,9 @@ def no_such_number(t: Translator, count: int) -> str:
 def no_such_slot(t: Translator, number: int, count: int) -> str:
     """'2.5' when mission 2 has fewer slots."""
     if count == 1:
-        return one(t._("Mission {number} has one date: reply {number}.1 to apply.", number=str(number)))
+        return one(
+            t._("Mission {number} has one date: reply {number}.1 to apply.", number=str(number))
+        )
     return one(
         t._(
             "Mission {number} has {count} dates: reply {number}.1 to {number}.{count}, or"
