@@ -12,7 +12,7 @@ from typing import Any
 from bot.domain import MissionStatus
 from bot.services import applications, conditions, keywords, missions
 from bot.services.errors import Conflict, ServiceError
-from bot.services.missions import MissionCard, MissionDetail
+from bot.services.missions import MissionCard, MissionDetail, SlotView
 from bot.sms import replies
 from handlers.sms.turn import CONDITION, LIST, MISSION, SmsTurn
 
@@ -73,19 +73,18 @@ async def _list_page(
     )
 
 
-def _upcoming(detail: MissionDetail, turn: SmsTurn) -> list[int]:
-    """The ids of the slots one may still apply for, numbered from 1 in this order."""
-    return [s.id for s in detail.slots if s.starts_at > turn.now]
+def _upcoming(detail: MissionDetail, turn: SmsTurn) -> list[SlotView]:
+    """The slots one may still apply for, numbered from 1 in this order."""
+    return [s for s in detail.slots if s.starts_at > turn.now]
 
 
 async def _slot_numbers(turn: SmsTurn, cards: Sequence[MissionCard]) -> dict[int, int]:
     """For each listed mission, the number its page gives the slot whose date the list
     shows (the first with a free place, or the first of a full mission)."""
     numbers: dict[int, int] = {}
+    upcoming = await missions.upcoming_slots(turn.renfort.db, [c.id for c in cards], turn.now)
     for card in cards:
-        detail = await missions.mission_detail(turn.renfort.db, card.id)
-        upcoming = [s for s in detail.slots if s.starts_at > turn.now]
-        for number, slot in enumerate(upcoming, 1):
+        for number, slot in enumerate(upcoming[card.id], 1):
             if slot.starts_at >= card.next_start and (card.full or slot.free > 0):
                 numbers[card.id] = number
                 break
@@ -138,7 +137,7 @@ async def _slots_page(
     if detail.status != MissionStatus.PUBLISHED:
         raise Conflict("mission_closed")
     if slot_ids is None:
-        slot_ids = _upcoming(detail, turn)
+        slot_ids = [s.id for s in _upcoming(detail, turn)]
     by_id = {s.id: s for s in detail.slots}
     upcoming = [by_id[i] for i in slot_ids[shown:] if i in by_id]
     if not slot_ids:
@@ -187,7 +186,7 @@ async def apply_listed(turn: SmsTurn, number: int, slot: int) -> None:
     detail = await missions.mission_detail(turn.renfort.db, ids[number - 1])
     if detail.status != MissionStatus.PUBLISHED:
         raise Conflict("mission_closed")
-    slot_ids = _upcoming(detail, turn)
+    slot_ids = [s.id for s in _upcoming(detail, turn)]
     if not slot_ids:
         turn.say(replies.no_slots(turn.t))
         return
