@@ -58,6 +58,24 @@ async def test_a_first_sms_from_anyone_starts_registration_and_offers_english(
 
 
 @pytest.mark.parametrize(
+    ("first", "answer"),
+    [
+        ("MISSIONS", "prénom"),
+        ("AIDE", "prénom"),
+        ("Infos ?", "prénom"),
+        ("Hello", "first name"),
+        ("HELP", "first name"),
+        ("👋", "prénom"),
+    ],
+)
+async def test_any_greeting_or_keyword_from_a_new_number_starts_registration(
+    resident: Resident, first: str, answer: str
+) -> None:
+    welcome = await resident.says(first)
+    assert answer in welcome and "Camille 52100" in welcome and "STOP" in welcome
+
+
+@pytest.mark.parametrize(
     ("first", "name", "town", "locale"),
     [
         ("Camille 52100", "Camille", "Saint-Dizier", "fr"),
