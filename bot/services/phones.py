@@ -182,7 +182,7 @@ async def _with_contact(
     raise AssertionError("unreachable")
 
 
-async def start_contact(db: Database, phone: str, *, inbound: Inbound) -> SmsContact:
+async def start_contact(db: Database, phone: str, *, inbound: Inbound | None = None) -> SmsContact:
     """The person behind a number that writes to us, created on its first message."""
     return await _with_contact(db, "start_sms_contact", phone, inbound, stopped=None)
 

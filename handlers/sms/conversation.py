@@ -32,7 +32,6 @@ from handlers.sms.turn import (
     LIST,
     MINE,
     MISSION,
-    POSTER_MISSION,
     SmsTurn,
 )
 from storage.database import (
@@ -182,22 +181,22 @@ async def _first_contact(turn: SmsTurn, command: Command) -> None:
     """A new number: STOP is remembered; anything else gets who we are and the first question."""
     db = turn.renfort.db
     if command.kind == Kind.STOP:
-        contact = await phones.opt_out(db, turn.phone, inbound=turn.goto(IDLE))
+        turn.contact = await phones.opt_out(db, turn.phone, inbound=turn.goto(IDLE))
         turn.say(replies.stopped(turn.t))
-    else:
-        # A poster's keyword is remembered, as Telegram's deep link is, so the mission that
-        # brought the person is the first thing they see once registered.
-        mission_id = None
-        if command.kind == Kind.TEXT:
-            mission_id = await keywords.mission_of_keyword(db, command.text)
-        kept = {} if mission_id is None else {POSTER_MISSION: mission_id}
-        contact = await phones.start_contact(db, turn.phone, inbound=turn.goto(IDLE, **kept))
-        turn.say(replies.WELCOME)
-    turn.contact = contact
+        return
+    # A poster's keyword is remembered, as Telegram's deep link is, so the mission that
+    # brought the person is the first thing they see once registered.
+    mission_id = None
+    if command.kind == Kind.TEXT:
+        mission_id = await keywords.mission_of_keyword(db, command.text)
+    await registration.first_message(turn, command, mission_id)
 
 
 async def _registered(turn: SmsTurn, command: Command) -> None:
     kind, state = command.kind, turn.state
+    if state == registration.INTERESTS and kind in registration.SAYINGS:
+        await registration.interests_answer(turn, command)
+        return
     if state == CONDITION and command.yes is not None:
         await browse.condition_answer(turn, command.yes)
         return
@@ -225,6 +224,10 @@ async def _registered(turn: SmsTurn, command: Command) -> None:
         await _more(turn)
     elif kind == Kind.NUMBER and command.number is not None:
         await _number(turn, command.number)
+    elif kind == Kind.SLOT and command.number is not None and command.slot is not None:
+        await browse.apply_listed(turn, command.number, command.slot)
+    elif kind == Kind.INTERESTS:
+        registration.ask_interests(turn)
     elif state == CONFIRM_CANCEL:
         turn.say(replies.yes_or_no(turn.t))
     elif kind == Kind.EMPTY:
