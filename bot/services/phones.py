@@ -41,6 +41,7 @@ class SmsContact:
     person: Person
     phone: str
     stopped: bool
+    channel: str | None = None  # the channel the phone last wrote from: whatsapp, else SMS
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,9 @@ def inbound_sender(text: str) -> str | None:
 
 
 def _contact(row: Row[Any]) -> SmsContact:
-    return SmsContact(person_from_row(row), row.phone, row.sms_stopped_at is not None)
+    return SmsContact(
+        person_from_row(row), row.phone, row.sms_stopped_at is not None, row.phone_channel
+    )
 
 
 async def _row_by_phone(conn: AsyncConnection, phone: str) -> Row[Any] | None:
