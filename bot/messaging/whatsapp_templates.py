@@ -11,12 +11,16 @@ lists them all with WhatsApp's verdict; the dispatcher reads that list from the 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.config import SUPPORTED_LOCALES, Settings
 from bot.i18n import N_, Translator
+from bot.services import whatsapp
 from bot.services.whatsapp import Template
+from storage.database import Database
 
 # WhatsApp's category for messages about something the person asked for.
 CATEGORY = "UTILITY"
@@ -205,4 +209,30 @@ def synchronise(
         template = Template(name, locale, sid, status)
         everything.append(template)
         created.append(template)
+    return everything, created
+
+
+def content_client(settings: Settings) -> Any:
+    """twilio's blocking client, pointed at TWILIO_API_URL when set (a double, a proxy)."""
+    from twilio.rest import Client
+
+    client = Client(settings.twilio_account_sid, settings.twilio_auth_token)
+    if settings.twilio_api_url:
+        client.content.base_url = settings.twilio_api_url
+        client.edge = client.region = None
+    return client
+
+
+async def sync_templates(
+    settings: Settings, db: Database, api: ContentApi | None = None
+) -> tuple[list[Template], list[Template]]:
+    """`renfort whatsapp templates`: create the missing ones, read every verdict, remember
+    them all; returns (all templates, those created now)."""
+    known = await whatsapp.templates(db)
+    api = api or ContentApi(content_client(settings))
+    # The blocking client runs beside the loop, which may be serving Twilio's double.
+    everything, created = await asyncio.to_thread(
+        synchronise, api, known, Translator, SUPPORTED_LOCALES
+    )
+    await whatsapp.save_templates(db, everything)
     return everything, created
