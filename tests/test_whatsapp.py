@@ -14,10 +14,11 @@ from sqlalchemy import select
 from bot.messaging.whatsapp_templates import sync_templates
 from bot.sandbox.telegram_double import SentMessage
 from bot.sandbox.twilio_double import TwilioDouble
-from bot.services import applications, phones
+from bot.services import applications, callouts, people, phones
+from bot.services.callouts import Targeting
 from storage import schema
 from tests.conftest import NOW
-from tests.factories import polling_station
+from tests.factories import first_slot, polling_station
 from tests.harness import Bot, FakeClock, free_port, running_bot, sqlite_file_url
 from tests.organiser_steps import COORDINATOR, GROUP, coordinator_with_group, tap_action
 
@@ -192,3 +193,34 @@ async def test_stop_on_whatsapp_silences_the_phone(tmp_path: Path) -> None:
         assert len(twilio.on_whatsapp(PHONE)) == seen and twilio.received(PHONE) == []
         assert (await twilio.whatsapp(PHONE, "MISSIONS")).replies == []
 
+
+
+async def test_a_callout_outside_the_window_is_answered_with_its_oui_quick_reply(
+    tmp_path: Path,
+) -> None:
+    async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
+        organisation = await coordinator_with_group(bot)
+        mission = await polling_station(bot.db, organisation.id, now=NOW)
+        await writes(twilio, "Bonjour", "1", "Camille", "52100", "0")  # in French, everything
+        bot.clock.advance(days=2)  # their window has closed
+        coordinator = await people.find_by_telegram(bot.db, COORDINATOR)
+        assert coordinator is not None
+        view = await callouts.launch(
+            bot.db,
+            actor_id=coordinator.id,
+            slot_id=await first_slot(bot.db, mission),
+            needed=1,
+            targeting=Targeting(radius_km=10, domains=("emergency",)),
+            now=bot.clock(),
+        )
+        await bot.tick_and_send()
+        asked = twilio.on_whatsapp(PHONE)[-1]
+        assert view.asked == 1 and asked.content_sid is not None
+        assert asked.body.startswith("Renfort : besoin d'aide") and "Assesseur" in asked.body
+        assert asked.buttons == [("Oui", "OUI"), ("Non", "NON")]
+
+        answer = await twilio.tap(PHONE, "Oui")
+
+        assert "Assesseur" in answer.text
+        final = await callouts.get_callout(bot.db, view.id)
+        assert (final.yes, final.status) == (1, "filled")
