@@ -194,7 +194,6 @@ async def test_stop_on_whatsapp_silences_the_phone(tmp_path: Path) -> None:
         assert (await twilio.whatsapp(PHONE, "MISSIONS")).replies == []
 
 
-
 async def test_a_callout_outside_the_window_is_answered_with_its_oui_quick_reply(
     tmp_path: Path,
 ) -> None:
