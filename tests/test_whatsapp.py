@@ -5,6 +5,7 @@ coordinator approving in Telegram through the Telegram double."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,13 +15,20 @@ from sqlalchemy import select
 from bot.messaging.whatsapp_templates import sync_templates
 from bot.sandbox.telegram_double import SentMessage
 from bot.sandbox.twilio_double import TwilioDouble
-from bot.services import applications, callouts, people, phones
+from bot.services import applications, callouts, channels, people, phones
 from bot.services.callouts import Targeting
 from storage import schema
 from tests.conftest import NOW
-from tests.factories import first_slot, polling_station
+from tests.factories import first_slot, polling_station, volunteer
 from tests.harness import Bot, FakeClock, free_port, running_bot, sqlite_file_url
-from tests.organiser_steps import COORDINATOR, GROUP, coordinator_with_group, tap_action
+from tests.organiser_steps import (
+    COORDINATOR,
+    GROUP,
+    VOLUNTEER,
+    coordinator_with_group,
+    say,
+    tap_action,
+)
 
 PHONE = "+33612345678"
 # The evening before election day (13 June, 8:00 in Paris): the day-before reminder is due.
@@ -223,3 +231,37 @@ async def test_a_callout_outside_the_window_is_answered_with_its_oui_quick_reply
         assert "Assesseur" in answer.text
         final = await callouts.get_callout(bot.db, view.id)
         assert (final.yes, final.status) == (1, "filled")
+
+
+async def test_a_telegram_volunteer_links_whatsapp_with_a_code_and_chooses_where_to_hear(
+    tmp_path: Path,
+) -> None:
+    async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
+        organisation = await coordinator_with_group(bot)
+        await polling_station(bot.db, organisation.id, now=NOW)
+        camille = await volunteer(bot.db, VOLUNTEER, "Camille")
+        [shown] = await say(bot, VOLUNTEER, "/channel")
+        assert "Telegram" in shown.text and "+33757000200 on WhatsApp" in shown.text
+        found = re.search(r"LINK (\d{6})", re.sub(r"</?b>", "", shown.text))
+        assert found is not None, shown.text
+
+        [wrong] = await writes(twilio, "LINK 000000" if found[1] != "000000" else "LINK 111111")
+        assert "unknown" in wrong  # and the number is still nobody's
+        assert await phones.find_by_phone(bot.db, PHONE) is None
+        [linked] = await writes(twilio, f"link {found[1]}")
+        assert "Camille" in linked
+        contact = await phones.find_by_phone(bot.db, PHONE)
+        assert contact is not None and contact.person.id == camille.id
+        assert (await writes(twilio, f"LIEN {found[1]}"))[0] == wrong  # spent (in French too)
+
+        before = len(bot.double.messages[GROUP])
+        telegram_before = len(bot.double.messages[VOLUNTEER])
+        await writes(twilio, "MISSIONS", "1", "1")  # their Telegram profile applies
+        await approve(bot, before)
+        told = twilio.on_whatsapp(PHONE)[-1]
+        assert "accepted you" in told.body, told.body
+        assert bot.double.messages[VOLUNTEER][telegram_before:] == []
+
+        [back] = await writes(twilio, "CANAL TELEGRAM")
+        assert "Telegram" in back
+        assert await channels.preferred(bot.db, camille.id) == "telegram"

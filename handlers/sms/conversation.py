@@ -17,7 +17,7 @@ from bot.services import keywords, phones, whatsapp
 from bot.services.errors import ServiceError
 from bot.sms import replies
 from bot.text import clean_text
-from handlers.sms import answers, browse, feedback, mine, privacy, registration
+from handlers.sms import answers, browse, feedback, linking, mine, privacy, registration
 from handlers.sms import relay as relay_sms
 from handlers.sms.parse import Command, Kind, parse_command, parse_language
 from handlers.sms.turn import (
@@ -152,6 +152,10 @@ async def dispatch(turn: SmsTurn, command: Command) -> None:
     """Route one understood SMS to what it asks for."""
     contact = turn.contact
     db = turn.renfort.db
+    code = linking.link_code(command)
+    if code is not None and not (contact is not None and contact.stopped):
+        await linking.link(turn, code)
+        return
     if contact is None:
         await _first_contact(turn, command)
         return
@@ -185,6 +189,9 @@ async def dispatch(turn: SmsTurn, command: Command) -> None:
         if locale is not None:
             await registration.choose_language(turn, locale)
             return
+    if (channel := linking.channel_choice(command)) is not None:
+        await linking.choose(turn, channel)
+        return
     if await privacy.forget_flow(turn, command):
         return
     if not turn.person.registered:
