@@ -358,10 +358,12 @@ def main() -> None:
 
 @whatsapp_app.command("templates")
 def whatsapp_templates(
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per template.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list of the templates.")] = False,
 ) -> None:
     """Create the WhatsApp templates Renfort needs (Content API, sent for review) and list
     them with WhatsApp's verdict."""
+    from twilio.base.exceptions import TwilioException
+
     from bot.messaging.whatsapp_templates import sync_templates
 
     settings = settings_or_exit()
@@ -373,23 +375,22 @@ def whatsapp_templates(
 
     try:
         everything, created = with_database(settings, work)
-    except Exception as error:  # Twilio refusing or unreachable: one line
+    except (TwilioException, OSError) as error:  # Twilio refusing or unreachable: one line
         fail(f"Twilio's Content API: {first_line(error)}")
     new = {(t.name, t.locale) for t in created}
     console = out()
     if as_json:
-        for t in everything:
-            console.print_json(
-                json.dumps(
-                    {
-                        "name": t.name,
-                        "language": t.locale,
-                        "content_sid": t.content_sid,
-                        "status": t.status,
-                        "created": (t.name, t.locale) in new,
-                    }
-                )
-            )
+        rows = [
+            {
+                "name": t.name,
+                "language": t.locale,
+                "content_sid": t.content_sid,
+                "status": t.status,
+                "created": (t.name, t.locale) in new,
+            }
+            for t in everything
+        ]
+        typer.echo(json.dumps(rows, ensure_ascii=False))
         return
     table = Table(box=box.SIMPLE)
     for column in ("template", "language", "content sid", "status", ""):
