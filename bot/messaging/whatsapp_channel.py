@@ -28,6 +28,7 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from bot.config import SUPPORTED_LOCALES
 from bot.i18n import Translator
 from bot.messaging.channel import Address, Outcome, Rejected, Sent, Transient, Unreachable
+from bot.messaging.dispatcher import MAX_ATTEMPTS
 from bot.messaging.ratelimit import RateLimiter
 from bot.messaging.render import Rendered
 from bot.messaging.sms_channel import SmsChannel, no_chat_window
@@ -225,7 +226,17 @@ async def window_closed(renfort: Renfort, message_sid: str, to: str | None) -> N
     async with renfort.db.transaction("whatsapp_outside_window") as conn:
         await conn.execute(
             update(outbox)
-            .where(outbox.c.provider_id == message_sid, outbox.c.channel == NAME)
-            .values(status="pending", provider_id=None, not_before=renfort.now())
+            .where(
+                outbox.c.provider_id == message_sid,
+                outbox.c.channel == NAME,
+                # A template WhatsApp refuses the same way must not go round forever.
+                outbox.c.attempts < MAX_ATTEMPTS,
+            )
+            .values(
+                status="pending",
+                provider_id=None,
+                attempts=outbox.c.attempts + 1,
+                not_before=renfort.now(),
+            )
         )
     renfort.outbox_ready.set()
