@@ -13,11 +13,11 @@ import time
 from weakref import WeakValueDictionary
 
 from bot.runtime import Renfort
-from bot.services import keywords, phones
+from bot.services import keywords, phones, whatsapp
 from bot.services.errors import ServiceError
 from bot.sms import replies
 from bot.text import clean_text
-from handlers.sms import answers, browse, feedback, mine, privacy, registration
+from handlers.sms import answers, browse, feedback, linking, mine, privacy, registration
 from handlers.sms import relay as relay_sms
 from handlers.sms.parse import Command, Kind, parse_command, parse_language
 from handlers.sms.turn import (
@@ -54,8 +54,11 @@ class SmsConversations:
         self.renfort = renfort
         self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
 
-    async def handle(self, phone: str, body: str, message_sid: str) -> str | None:
-        """The answer to `body` from `phone` (None: stay silent); never raises."""
+    async def handle(
+        self, phone: str, body: str, message_sid: str, channel: str = CHANNEL
+    ) -> str | None:
+        """The answer to `body` from `phone` (None: stay silent); never raises. `channel`:
+        sms, or whatsapp (the same conversation, answered on the channel it came from)."""
         body, message_sid = clean_text(body), clean_text(message_sid)
         lock = self._locks.get(phone)
         if lock is None:
@@ -63,12 +66,12 @@ class SmsConversations:
         async with lock:
             started = time.perf_counter()
             try:
-                answer = await self._handle(phone, body, message_sid)
+                answer = await self._handle(phone, body, message_sid, channel)
                 self.renfort.metrics.observe(
                     "handler_seconds",
                     time.perf_counter() - started,
                     help_text="Time to handle one inbound message",
-                    channel=CHANNEL,
+                    channel=channel,
                 )
                 return answer
             except Exception:
@@ -82,7 +85,7 @@ class SmsConversations:
                     return None
                 return replies.apology(self.renfort.translator(locale))
 
-    async def _handle(self, phone: str, body: str, message_sid: str) -> str | None:
+    async def _handle(self, phone: str, body: str, message_sid: str, channel: str) -> str | None:
         db = self.renfort.db
         stored = await load_conversation(db, CHANNEL, phone)
         state, data = stored if stored is not None else (IDLE, {})
@@ -92,7 +95,7 @@ class SmsConversations:
         if await is_processed(db, CHANNEL, message_sid):
             self._count_duplicate()
             return None  # answered long ago: the conversation has moved on since
-        self.renfort.metrics.count("inbound_total", help_text="Inbound messages", channel=CHANNEL)
+        self.renfort.metrics.count("inbound_total", help_text="Inbound messages", channel=channel)
         contact = await phones.find_by_phone(db, phone)
         turn = SmsTurn(
             renfort=self.renfort,
@@ -103,6 +106,7 @@ class SmsConversations:
             data=data,
             t=self.renfort.translator(contact.person.locale if contact else None),
             now=self.renfort.now(),
+            channel=channel,
         )
         try:
             await dispatch(turn, parse_command(body[:READ_CHARS]))
@@ -114,11 +118,22 @@ class SmsConversations:
             return _text_or_none(again[1].get(LAST_REPLY))
         except ServiceError as error:
             turn.say(replies.refusal(turn.t, error))
+        await _note_channel(turn)
         await mark_processed(db, turn.final())
         return turn.reply
 
     def _count_duplicate(self) -> None:
         self.renfort.metrics.count("inbound_duplicates_total", channel=CHANNEL)
+
+
+async def _note_channel(turn: SmsTurn) -> None:
+    """Notifications follow the person to the channel they write from; a WhatsApp message
+    also opens the 24-hour window (SMS costs a write only when the person switched)."""
+    contact = turn.contact
+    if contact is None:
+        return
+    if turn.channel == whatsapp.NAME or (contact.channel or CHANNEL) != turn.channel:
+        await whatsapp.note_inbound(turn.renfort.db, turn.phone, turn.channel, turn.now)
 
 
 def _text_or_none(value: object) -> str | None:
@@ -136,6 +151,10 @@ async def dispatch(turn: SmsTurn, command: Command) -> None:
     """Route one understood SMS to what it asks for."""
     contact = turn.contact
     db = turn.renfort.db
+    code = linking.link_code(command)
+    if code is not None and not (contact is not None and contact.stopped):
+        await linking.link(turn, code)
+        return
     if contact is None:
         await _first_contact(turn, command)
         return
@@ -169,6 +188,9 @@ async def dispatch(turn: SmsTurn, command: Command) -> None:
         if locale is not None:
             await registration.choose_language(turn, locale)
             return
+    if (channel := linking.channel_choice(command)) is not None:
+        await linking.choose(turn, channel)
+        return
     if await privacy.forget_flow(turn, command):
         return
     if not turn.person.registered:

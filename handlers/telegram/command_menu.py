@@ -21,6 +21,7 @@ PRIVATE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("profile", N_("Your profile")),
     ("calendar", N_("Your missions in your calendar")),
     ("lang", N_("Change language")),
+    ("channel", N_("Telegram, WhatsApp or SMS")),
     ("mydata", N_("What Renfort stores about you")),
     ("forget", N_("Erase your data")),
     ("help", N_("Help")),
