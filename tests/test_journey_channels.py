@@ -21,7 +21,7 @@ from tests.test_journey import STEP_TIMEOUT, Person, register_and_apply
 from tests.test_whatsapp import PHONE, renfort_with_whatsapp
 
 MISSION = "Assesseur"
-TYPED = ("Hello", "2", "Camille", "52100", "0", "MISSIONS", "1", "1")
+TYPED = ("Hello", "Camille 52100", "MISSIONS", "1.1")
 
 
 async def on_telegram(bot: Bot, twilio: TwilioDouble) -> int:

@@ -215,15 +215,15 @@ async def test_the_sandbox_speaks_as_an_sms_and_a_whatsapp_resident(tmp_path: Pa
     sandbox = asyncio.create_task(run_sandbox(settings, lines=lines, out=out))
     await wait_for_text(buffer, "/as sms | whatsapp")
 
-    for line in ("/as whatsapp", "Bonjour", "1", "Sacha", "52100", "0", "MISSIONS"):
+    for line in ("/as whatsapp", "Bonjour", "Sacha 52100", "MISSIONS"):
         lines.put_nowait(line)
-    await wait_for_text(buffer, "Renfort → Sacha (WhatsApp) (WhatsApp)")
-    await wait_for_text(buffer, "Envoyez MISSIONS")  # registered, in French
-    await wait_for_text(buffer, "[1] 1 ")  # the missions' list as quick replies, numbered
+    await wait_for_text(buffer, "Renfort → Sacha (WhatsApp)")
+    await wait_for_text(buffer, "vous etes inscrit(e)")  # registered, in French
+    await wait_for_text(buffer, "[1] 1.1 ")  # the missions' list as quick replies: mission.slot
     lines.put_nowait("#1")
-    await wait_for_text(buffer, "tapped “1 ")
+    await wait_for_text(buffer, "tapped “1.1 ")
     lines.put_nowait("/as sms")
     lines.put_nowait("Bonjour")
-    await wait_for_text(buffer, "Renfort → Lou (SMS) (SMS)")
+    await wait_for_text(buffer, "Renfort → Lou (SMS)")
     lines.put_nowait(None)
     await asyncio.wait_for(sandbox, 20)

@@ -83,15 +83,13 @@ async def writes(twilio: TwilioDouble, *bodies: str) -> list[str]:
 
 async def registered_and_applied(bot: Bot, twilio: TwilioDouble) -> None:
     """Registration typed, the mission and its slot taken with quick replies."""
-    await writes(twilio, "Hello", "2", "Camille", "52100", "0")
+    await writes(twilio, "Hello", "Camille 52100")
     [listing] = await writes(twilio, "MISSIONS")
     shown = twilio.on_whatsapp(PHONE)[-1]
     assert shown.content_sid is not None and "Sun 13 Jun 8am" in listing
     [(title, payload)] = shown.buttons
-    assert payload == "1" and len(title) <= 20
-    detail = await twilio.tap(PHONE, title)
-    slot_title = next(t for t, p in detail.replies[-1].buttons if p == "1")
-    applied = await twilio.tap(PHONE, slot_title)
+    assert payload == "1.1" and len(title) <= 20  # mission 1, its first slot: applied at once
+    applied = await twilio.tap(PHONE, title)
     assert "Applied" in applied.text, applied.text
 
 
@@ -208,7 +206,7 @@ async def test_a_callout_outside_the_window_is_answered_with_its_oui_quick_reply
     async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
         organisation = await coordinator_with_group(bot)
         mission = await polling_station(bot.db, organisation.id, now=NOW)
-        await writes(twilio, "Bonjour", "1", "Camille", "52100", "0")  # in French, everything
+        await writes(twilio, "Bonjour", "Camille 52100")  # in French, everything
         bot.clock.advance(days=2)  # their window has closed
         coordinator = await people.find_by_telegram(bot.db, COORDINATOR)
         assert coordinator is not None
@@ -256,7 +254,7 @@ async def test_a_telegram_volunteer_links_whatsapp_with_a_code_and_chooses_where
 
         before = len(bot.double.messages[GROUP])
         telegram_before = len(bot.double.messages[VOLUNTEER])
-        await writes(twilio, "MISSIONS", "1", "1")  # their Telegram profile applies
+        await writes(twilio, "MISSIONS", "1.1")  # their Telegram profile applies
         await approve(bot, before)
         told = twilio.on_whatsapp(PHONE)[-1]
         assert "accepted you" in told.body, told.body

@@ -51,7 +51,9 @@ TITLE_CHARS = 20  # WhatsApp cuts a quick reply's title beyond this
 TEMPLATES_FRESH_SECONDS = 60.0
 OUTSIDE_WINDOW = 63016
 OPTED_OUT = frozenset({21610, 63024})  # unsubscribed; not a WhatsApp user
-_NUMBERED = re.compile(r"^(\d{1,3})\s+(\S.*)$")
+# "2 Details" in a menu, "2.1 Sun 13 Jun…" (mission 2, slot 1) in the mission list.
+# A footer's "1.1 : apply" explains the numbers and is no choice.
+_NUMBERED = re.compile(r"^(\d{1,3}(?:\.\d{1,2})?)\s+([^\s:].*)$")
 
 
 @dataclass(frozen=True)

@@ -383,8 +383,10 @@ class ChatConsole:
             line.append(title + "   ")
         if message.buttons:
             parts.append(line)
-        how = "WhatsApp" if persona.channel == "whatsapp" else "SMS"
-        title = f"Renfort → {persona.label} ({how})"
+        # A WhatsApp resident outside the window may be reached by SMS: say which it was.
+        how = "WhatsApp" if message.to.startswith("whatsapp:") else "SMS"
+        who = persona.label if f"({how})" in persona.label else f"{persona.label} ({how})"
+        title = f"Renfort → {who}"
         self._print(
             Panel(
                 Group(*parts),

@@ -163,6 +163,10 @@ def _not_understood(turn: SmsTurn, step: str, unknown_place: bool) -> str:
 
 
 async def _finish(turn: SmsTurn, values: dict[str, Any], kept: dict[str, Any]) -> None:
+    if not turn.person.interests and "interests" not in values:
+        # Not asked while registering: every domain, as "0 All" was, so a crisis callout in
+        # any domain still reaches them; INTERESTS narrows it later.
+        values = {**values, "interests": list(replies.DOMAIN_ORDER)}
     person = await people.update_profile(
         turn.renfort.db,
         turn.person.id,
