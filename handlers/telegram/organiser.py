@@ -22,6 +22,7 @@ from bot.services.organisations import Organisation
 from handlers.telegram import (
     admin_group,
     alert_answers,
+    board_link,
     callout,
     callout_board,
     exports,
@@ -276,6 +277,7 @@ HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
     CommandHandler("edit", mission_edit.edit_command),
     CommandHandler("settings", settings.settings_command),
     CommandHandler("roster", roster.roster_command),
+    CommandHandler("board", board_link.board_command),
     CommandHandler("callout", callout.callout_command),
     CommandHandler("export", exports.export_command),
     CommandHandler("ics", exports.ics_command),
