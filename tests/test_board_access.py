@@ -8,7 +8,6 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 
 import httpx
 import pytest
@@ -87,9 +86,7 @@ async def test_every_route_answers_each_kind_of_visitor_as_it_should(db: Databas
     referent = await volunteer(db, 3, "Rita")
     async with db.transaction("test_referent") as conn:
         await conn.execute(
-            schema.referents.insert().values(
-                person_id=referent.id, territory="52", created_at=NOW
-            )
+            schema.referents.insert().values(person_id=referent.id, territory="52", created_at=NOW)
         )
     async with (
         browser(renfort) as nobody,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, HOLDING, ApplicationStatus, MissionStatus
@@ -155,9 +155,7 @@ async def scope_of(conn: AsyncConnection, session: BoardSession) -> Scope:
             .distinct()
         )
         for row in rows:
-            if any(
-                covers(t, row.postcode) or covers(t, row.mission_postcode) for t in territories
-            ):
+            if any(covers(t, row.postcode) or covers(t, row.mission_postcode) for t in territories):
                 covered.add(int(row.id))
     return Scope(session.person_id, coordinated | covered, coordinated)
 
@@ -195,7 +193,10 @@ async def organisation_of_mission(db: Database, mission_id: int) -> int | None:
 async def _slots(
     conn: AsyncConnection, organisation_ids: Sequence[int], now: datetime | None, only: int | None
 ) -> list[BoardSlot]:
-    where = [M.c.organisation_id.in_(list(organisation_ids)), S.c.cancelled_at.is_(None)]
+    where: list[ColumnElement[bool]] = [
+        M.c.organisation_id.in_(list(organisation_ids)),
+        S.c.cancelled_at.is_(None),
+    ]
     if only is not None:
         where.append(S.c.id == only)
     elif now is not None:
@@ -361,4 +362,3 @@ async def board_slot(db: Database, session: BoardSession, slot_id: int) -> Board
             return None
         found = await _slots(conn, sorted(scope.visible), None, slot_id)
     return found[0] if found else None
-

@@ -8,10 +8,10 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -81,9 +81,7 @@ class BoardRoutes:
     # -- rendering --------------------------------------------------------------------
 
     def page(self, template: str, t: Translator, status: int = 200, **values: Any) -> Response:
-        html = self.templates.get_template(template).render(
-            _=t._, n_=t.n_, lang=t.locale, **values
-        )
+        html = self.templates.get_template(template).render(_=t._, n_=t.n_, lang=t.locale, **values)
         return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
     def message(self, t: Translator, status: int, title: str, text: str) -> Response:
@@ -130,7 +128,11 @@ class BoardRoutes:
             return None
         form = await request.form(max_files=0, max_fields=20)
         given = form.get("csrf")
-        return form if self.signer.csrf_ok(visitor.token, given if isinstance(given, str) else None) else None
+        return (
+            form
+            if self.signer.csrf_ok(visitor.token, given if isinstance(given, str) else None)
+            else None
+        )
 
     # -- links ------------------------------------------------------------------------
 
@@ -213,7 +215,11 @@ class BoardRoutes:
             return self.not_found(self.anonymous_translator(request))
         response = RedirectResponse("/board", status_code=303, headers=SECURITY_HEADERS)
         response.set_cookie(
-            LANG_COOKIE, locale, max_age=365 * 86400, path="/board", secure=self.secure,
+            LANG_COOKIE,
+            locale,
+            max_age=365 * 86400,
+            path="/board",
+            secure=self.secure,
             samesite="lax",
         )
         return response
@@ -295,7 +301,9 @@ class BoardRoutes:
             return self.signed_out(request)
         data, filters = await self._board(request, visitor)
         html = self.templates.get_template("live.html").render(
-            _=visitor.t._, n_=visitor.t.n_, lang=visitor.locale,
+            _=visitor.t._,
+            n_=visitor.t.n_,
+            lang=visitor.locale,
             **self._values(visitor, data, filters),
         )
         tag = '"' + hashlib.sha256(html.encode("utf-8")).hexdigest()[:32] + '"'
@@ -309,8 +317,10 @@ class BoardRoutes:
         if visitor is None:
             return self.signed_out(request)
         slot_id = _int(request.path_params.get("slot_id"))
-        slot = None if slot_id is None else await board.board_slot(
-            self.renfort.db, visitor.session, slot_id
+        slot = (
+            None
+            if slot_id is None
+            else await board.board_slot(self.renfort.db, visitor.session, slot_id)
         )
         if slot is None:
             return self.not_found(visitor.t)
@@ -323,7 +333,8 @@ class BoardRoutes:
             return self.signed_out(request)
         mission_id = _int(request.path_params.get("mission_id"))
         organisation = (
-            None if mission_id is None
+            None
+            if mission_id is None
             else await board.organisation_of_mission(self.renfort.db, mission_id)
         )
         if mission_id is None or organisation not in visitor.scope.coordinated:
@@ -362,9 +373,7 @@ class BoardRoutes:
 
     # -- actions ----------------------------------------------------------------------
 
-    async def _act(
-        self, request: Request, find: str
-    ) -> tuple[Visitor, FormData, int] | Response:
+    async def _act(self, request: Request, find: str) -> tuple[Visitor, FormData, int] | Response:
         """The visitor, their form and the id in the path, or the response refusing them."""
         visitor = await self.visitor(request)
         if visitor is None:
@@ -372,12 +381,14 @@ class BoardRoutes:
         subject = _int(request.path_params.get(find))
         if find == "slot_id":
             organisation = (
-                None if subject is None
+                None
+                if subject is None
                 else await board.organisation_of_slot(self.renfort.db, subject)
             )
         else:
             organisation = (
-                None if subject is None
+                None
+                if subject is None
                 else await board.organisation_of_application(self.renfort.db, subject)
             )
         if subject is None or organisation not in visitor.scope.coordinated:
@@ -390,9 +401,7 @@ class BoardRoutes:
     def back(self, form: FormData, notice: str, anchor: str) -> Response:
         query = str(form.get("back") or "")
         # Only the board's own filters come back: never an address of someone else's choosing.
-        kept = {
-            k: v for k, v in _pairs(query) if k in ("day", "domain", "short", "organisation")
-        }
+        kept = {k: v for k, v in _pairs(query) if k in ("day", "domain", "short", "organisation")}
         kept["notice"] = notice
         target = "/board?" + urlencode(kept) + "#" + anchor
         return RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
@@ -478,9 +487,7 @@ class BoardRoutes:
                 self.export_ics,
                 methods=["GET"],
             ),
-            Route(
-                "/board/applications/{application_id}/decision", self.decide, methods=["POST"]
-            ),
+            Route("/board/applications/{application_id}/decision", self.decide, methods=["POST"]),
             Route(
                 "/board/applications/{application_id}/attendance",
                 self.attendance,
@@ -511,10 +518,4 @@ def _day(value: str | None) -> date | None:
 
 
 def _pairs(query: str) -> list[tuple[str, str]]:
-    from urllib.parse import parse_qsl
-
     return parse_qsl(query)[:10]
-
-
-def local_now(renfort: Renfort) -> datetime:
-    return renfort.now()

@@ -95,6 +95,4 @@ async def board_command(update: Update, context: RenfortContext) -> None:
             )
         return
     if not turn.private:
-        await reply(
-            update, context, t._("I sent you the board's link in a private message.")
-        )
+        await reply(update, context, t._("I sent you the board's link in a private message."))
