@@ -13,7 +13,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.config import Settings
 from bot.domain import ApplicationStatus
+from bot.geo import Geocoder
 from bot.runtime import Renfort
 from bot.services import board_links, organisations
 from bot.services.errors import NotAllowed
@@ -23,7 +25,7 @@ from storage.database import Database
 from tests.conftest import NOW
 from tests.factories import first_slot, polling_station, volunteer
 from tests.harness import FakeClock
-from tests.organiser_jobs import SOON, applied, renfort_at, set_status
+from tests.organiser_jobs import SOON, applied, set_status
 
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 
@@ -47,6 +49,17 @@ async def town(db: Database, name: str, coordinator: int, applicant: int, title:
     slot_id = await first_slot(db, mission_id)
     view = await applied(db, slot_id, applicant, f"Vol{applicant}")
     return Town(organisation.id, person.id, mission_id, slot_id, view.id)
+
+
+def renfort_at(db: Database, clock: FakeClock) -> Renfort:
+    """Renfort as deployed: behind https at PUBLIC_URL, speaking English by default."""
+    settings = Settings(
+        renfort_timezone="Europe/Paris",
+        renfort_locale="en",
+        public_url="https://board.test",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    return Renfort(settings=settings, db=db, geocoder=Geocoder(None), clock=clock)
 
 
 @asynccontextmanager

@@ -74,9 +74,9 @@ class BoardRoutes:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        public = renfort.settings.public_url or ""
-        # Browsers keep Secure cookies off plain http, which only a local trial uses.
-        self.secure = not public.startswith("http://")
+        # The link's address is PUBLIC_URL, else the local HTTP port (a trial, the sandbox):
+        # a Secure cookie would never come back over plain http.
+        self.secure = (renfort.settings.public_url or "").startswith("https://")
 
     # -- rendering --------------------------------------------------------------------
 
