@@ -124,7 +124,7 @@ def build_web_app(
         *([] if renfort.settings.metrics_port is not None else [metrics_route(renfort)]),
         Route(TELEGRAM_WEBHOOK_PATH, telegram_webhook, methods=["POST"]),
         *(extra_routes or []),
-        *board_routes(renfort),
+        *board_routes(renfort, telegram.bot if telegram is not None else None),
     ]
     return Starlette(routes=routes)
 

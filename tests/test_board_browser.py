@@ -94,6 +94,8 @@ async def test_a_coordinator_runs_the_day_from_the_board_in_a_browser(tmp_path: 
         application = await applications.apply(
             bot.db, person_id=camille, slot_id=slot, now=NOW
         )
+        await bot.drain()
+        [posted] = [m for m in bot.double.messages[GROUP] if m.buttons and "Camille" in m.text]
 
         # In the admin group the link is not posted: it goes privately.
         group_before = len(bot.double.messages[GROUP])
@@ -127,6 +129,8 @@ async def test_a_coordinator_runs_the_day_from_the_board_in_a_browser(tmp_path: 
                 assert told and "Assesseur" in told[-1].text
                 refreshed = await applications.get_application(bot.db, application.id)
                 assert refreshed.status == "approved"
+                # The group's copy shows the decision, its buttons gone: nobody decides twice.
+                assert not posted.buttons and "Alex" in posted.text and posted.edits == 1
 
                 # A callout from the board; an answer in Telegram shows up without a reload.
                 await page.locator(f"#slot-{second_slot}").get_by_role(

@@ -20,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from telegram import Bot
+from telegram.error import TelegramError
 
 from bot.config import SUPPORTED_LOCALES
 from bot.domain import AUTOMATIC_REASONS, DOMAINS, REFUSAL_REASONS, ApplicationStatus
@@ -34,6 +36,7 @@ from bot.services.errors import ServiceError
 from handlers.board.mapping import map_points
 from handlers.board.session import COOKIE, LANG_COOKIE, Attempts, Signer
 from handlers.board.words import notice_text
+from handlers.telegram.admin_group import show_decision
 from handlers.telegram.exports import csv_headers
 
 log = logging.getLogger(__name__)
@@ -64,8 +67,9 @@ class Visitor:
 
 
 class BoardRoutes:
-    def __init__(self, renfort: Renfort) -> None:
+    def __init__(self, renfort: Renfort, bot: Bot | None = None) -> None:
         self.renfort = renfort
+        self.bot = bot  # to show decisions on the chats' copies of an application
         self.signer = Signer(renfort.settings.telegram_bot_token)
         self.attempts = Attempts()
         self.templates = Environment(
@@ -427,6 +431,11 @@ class BoardRoutes:
         except ServiceError as error:
             return self.back(form, error.code, f"application-{application_id}")
         self.renfort.notify_outbox()
+        if decision.changed and self.bot is not None:
+            try:
+                await show_decision(self.bot, self.renfort, decision.application)
+            except TelegramError as error:  # the decision stands; only a copy is stale
+                log.info("application %s: chat copies not updated: %s", application_id, error)
         done = ("approved" if approve else "refused") if decision.changed else "already_decided"
         return self.back(form, done, f"slot-{decision.application.slot_id}")
 
@@ -497,8 +506,8 @@ class BoardRoutes:
         ]
 
 
-def board_routes(renfort: Renfort) -> list[BaseRoute]:
-    return BoardRoutes(renfort).routes()
+def board_routes(renfort: Renfort, bot: Bot | None = None) -> list[BaseRoute]:
+    return BoardRoutes(renfort, bot).routes()
 
 
 def _token_shaped(token: str) -> bool:
