@@ -91,9 +91,7 @@ async def test_a_coordinator_runs_the_day_from_the_board_in_a_browser(tmp_path: 
         await registered(bot, EMMA, "Emma")
         slot = await first_slot(bot.db, station)
         second_slot = await first_slot(bot.db, second)
-        application = await applications.apply(
-            bot.db, person_id=camille, slot_id=slot, now=NOW
-        )
+        application = await applications.apply(bot.db, person_id=camille, slot_id=slot, now=NOW)
         await bot.drain()
         [posted] = [m for m in bot.double.messages[GROUP] if m.buttons and "Camille" in m.text]
 
@@ -133,9 +131,11 @@ async def test_a_coordinator_runs_the_day_from_the_board_in_a_browser(tmp_path: 
                 assert not posted.buttons and "Alex" in posted.text and posted.edits == 1
 
                 # A callout from the board; an answer in Telegram shows up without a reload.
-                await page.locator(f"#slot-{second_slot}").get_by_role(
-                    "button", name="Launch a callout"
-                ).click()
+                await (
+                    page.locator(f"#slot-{second_slot}")
+                    .get_by_role("button", name="Launch a callout")
+                    .click()
+                )
                 await page.wait_for_url(re.compile(r".*notice=callout_launched.*"))
                 await bot.drain()
                 await page.evaluate("window.stillTheSamePage = true")
