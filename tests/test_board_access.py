@@ -265,3 +265,100 @@ async def test_a_session_asked_for_in_a_group_sees_that_organisation_only(db: Da
         page = (await client.get("/board")).text
         assert "Saint-Dizier" in page and "Chancenay" not in page
         assert (await client.get(f"/board/slots/{b.slot_id}/print")).status_code == 404
+
+
+async def test_the_board_acts_as_the_chat_does_refusal_attendance_and_exports(
+    db: Database,
+) -> None:
+    clock = FakeClock(NOW)
+    renfort = renfort_at(db, clock)
+    a = await town(db, "Mairie de Saint-Dizier", 1, 11, "Bureau 1 — Saint-Dizier")
+    second = await applied(db, a.slot_id, 13, "Zoé")
+    async with browser(renfort) as client:
+        csrf = await signed_in(client, renfort, a.coordinator_id, None)
+        assert "Tableau Renfort" in (await client.get("/board")).text  # Nadia reads French
+        assert (await client.get("/board/lang/en")).status_code == 303
+        refused = await client.post(
+            f"/board/applications/{second.id}/decision",
+            data={
+                "csrf": csrf,
+                "approve": "no",
+                "reason": "requirements",
+                "note": "Il faut être inscrite sur les listes.",
+                "back": "short=1&day=bad&next=https://evil.example",
+            },
+        )
+        # Back to the board's own filters only, never to an address from the form.
+        location = refused.headers["location"]
+        assert location.startswith("/board?short=1&day=bad&notice=refused#slot-")
+        assert "evil" not in location
+        async with db.reading("test") as conn:
+            told = (
+                await conn.execute(
+                    select(schema.outbox.c.payload).where(
+                        schema.outbox.c.kind == "application_decided"
+                    )
+                )
+            ).scalar_one()
+            audited = await conn.scalar(
+                select(schema.audit_log.c.actor_id).where(
+                    schema.audit_log.c.action == "application.refused"
+                )
+            )
+        assert told["status"] == "refused" and "listes" in told["reason_note"]
+        assert audited == a.coordinator_id
+
+        # A refusal needs a reason, as in the chat.
+        await set_status(db, second.id, ApplicationStatus.PENDING)
+        no_reason = await client.post(
+            f"/board/applications/{second.id}/decision", data={"csrf": csrf, "approve": "no"}
+        )
+        page = await client.get(no_reason.headers["location"])
+        assert "Please choose a reason for the refusal." in page.text
+
+        # Short of people: the slot shows with its missing place (two of three are held by
+        # applications, pending ones included, as in the chat); another day shows nothing.
+        short = await client.get("/board?short=1")
+        assert f'id="slot-{a.slot_id}"' in short.text and "1 place missing" in short.text
+        other_day = await client.get("/board?day=2030-01-01")
+        assert f'id="slot-{a.slot_id}"' not in other_day.text
+
+        # The live part answers 304 while nothing changed, and the new state once it did.
+        live = await client.get("/board/live")
+        tag = live.headers["etag"]
+        assert (await client.get("/board/live", headers={"If-None-Match": tag})).status_code == 304
+        await set_status(db, a.application_id, ApplicationStatus.CONFIRMED)
+        changed = await client.get("/board/live", headers={"If-None-Match": tag})
+        assert changed.status_code == 200 and "confirmed" in changed.text
+
+        # After the slot began, who came is marked from the board; the counts follow.
+        clock.advance(days=21)
+        assert (await client.get("/board")).status_code == 401  # 12 hours are long gone
+        csrf = await signed_in(client, renfort, a.coordinator_id, None)
+        marked = await client.post(
+            f"/board/applications/{a.application_id}/attendance",
+            data={"csrf": csrf, "present": "yes"},
+        )
+        assert "notice=marked" in marked.headers["location"]
+        async with db.reading("test") as conn:
+            status = await conn.scalar(
+                select(schema.applications.c.status).where(
+                    schema.applications.c.id == a.application_id
+                )
+            )
+            attended = await conn.scalar(
+                select(schema.people.c.attended_count)
+                .join(schema.applications, schema.applications.c.person_id == schema.people.c.id)
+                .where(schema.applications.c.id == a.application_id)
+            )
+        assert status == ApplicationStatus.ATTENDED and attended == 1
+
+        exported = await client.get(f"/board/missions/{a.mission_id}/applications.csv")
+        assert exported.headers["content-type"].startswith("text/csv")
+        body = exported.content.decode("utf-8-sig")
+        assert "Vol11" in body and "Zoé" in body and "+33" not in body
+        calendar = await client.get(f"/board/organisations/{a.organisation_id}/calendar.ics")
+        assert calendar.text.startswith("BEGIN:VCALENDAR")
+
+        printed = await client.get(f"/board/slots/{a.slot_id}/print")
+        assert "Vol11" in printed.text and 'media="print"' in printed.text
