@@ -362,3 +362,18 @@ async def test_the_board_acts_as_the_chat_does_refusal_attendance_and_exports(
 
         printed = await client.get(f"/board/slots/{a.slot_id}/print")
         assert "Vol11" in printed.text and 'media="print"' in printed.text
+
+
+async def test_another_site_cannot_sign_a_visitor_in_with_its_own_link(db: Database) -> None:
+    renfort = renfort_at(db, FakeClock(NOW))
+    a = await town(db, "Mairie de Saint-Dizier", 1, 11, "Bureau 1")
+    token = await board_links.issue_link(
+        db, person_id=a.coordinator_id, organisation_id=None, now=NOW
+    )
+    async with browser(renfort) as client:
+        forged = await client.post(
+            f"/board/link/{token}", headers={"Origin": "https://evil.example"}
+        )
+        assert forged.status_code == 403 and "set-cookie" not in forged.headers
+        opened = await client.post(f"/board/link/{token}", headers={"Origin": "https://board.test"})
+        assert opened.status_code == 303  # the refused attempt did not use the link up

@@ -64,7 +64,7 @@ async def test_board_links_reach_coordinators_privately_and_nobody_else(tmp_path
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             page = await client.get(f"/board/link/{found.group(1)}")
             assert page.status_code == 200 and 'method="post"' in page.text
-            assert page.headers["referrer-policy"] == "no-referrer"
+            assert page.headers["referrer-policy"] == "same-origin"
             opened = await client.post(f"/board/link/{found.group(1)}")
             assert opened.status_code == 303
             board = await client.get("/board")

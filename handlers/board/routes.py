@@ -48,7 +48,8 @@ SECURITY_HEADERS = {
         " frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",  # the link's secret never leaves in a Referer
+    # The link's secret never leaves in a Referer; same-origin POSTs keep their Origin.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
 }
@@ -127,8 +128,7 @@ class BoardRoutes:
 
     async def form(self, request: Request, visitor: Visitor) -> FormData | None:
         """The posted form when its CSRF token matches the session and it comes from here."""
-        origin = request.headers.get("origin")
-        if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
+        if not _same_origin(request):
             return None
         form = await request.form(max_files=0, max_fields=20)
         given = form.get("csrf")
@@ -151,6 +151,9 @@ class BoardRoutes:
 
     async def redeem(self, request: Request) -> Response:
         t = self.anonymous_translator(request)
+        if not _same_origin(request):
+            # Another site posting its own link would sign the visitor in as someone else.
+            return self.message(t, 403, t._("Form expired"), t._("Please open the link again."))
         client = request.client.host if request.client else "?"
         if not self.attempts.allow(client):
             log.info("board link redemption refused: too many attempts")
@@ -508,6 +511,12 @@ class BoardRoutes:
 
 def board_routes(renfort: Renfort, bot: Bot | None = None) -> list[BaseRoute]:
     return BoardRoutes(renfort, bot).routes()
+
+
+def _same_origin(request: Request) -> bool:
+    """No Origin (an old browser) or this very host: browsers send it with every POST."""
+    origin = request.headers.get("origin")
+    return not origin or urlsplit(origin).netloc == request.headers.get("host")
 
 
 def _token_shaped(token: str) -> bool:
