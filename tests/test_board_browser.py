@@ -138,6 +138,10 @@ async def test_a_coordinator_runs_the_day_from_the_board_in_a_browser(tmp_path: 
                 )
                 await page.wait_for_url(re.compile(r".*notice=callout_launched.*"))
                 await bot.drain()
+                # The admin group follows the same callout, with its stop and widen buttons.
+                assert any("n°7" in m.text and m.buttons for m in bot.double.messages[GROUP]), [
+                    m.text for m in bot.double.messages[GROUP]
+                ]
                 await page.evaluate("window.stillTheSamePage = true")
                 asked = bot.double.messages[DOMINIQUE][-1]
                 callout_id = await _callout_of(bot, second_slot)

@@ -31,12 +31,14 @@ from bot.runtime import Renfort
 from bot.services import applications, board, board_links, callouts, exports, people, rosters
 from bot.services.board import Board, BoardSlot, Scope
 from bot.services.board_links import BoardSession
+from bot.services.callout_choices import admin_group_of
 from bot.services.callout_views import Targeting
 from bot.services.errors import ServiceError
 from handlers.board.mapping import map_points
 from handlers.board.session import COOKIE, LANG_COOKIE, Attempts, Signer
 from handlers.board.words import notice_text
 from handlers.telegram.admin_group import show_decision
+from handlers.telegram.callout_board import post_status_in
 from handlers.telegram.exports import csv_headers
 
 log = logging.getLogger(__name__)
@@ -468,7 +470,7 @@ class BoardRoutes:
         if needed is None or not 1 <= needed <= 500:
             return self.back(form, "needed", f"slot-{slot_id}")
         try:
-            await callouts.launch(
+            view = await callouts.launch(
                 self.renfort.db,
                 actor_id=visitor.session.person_id,
                 slot_id=slot_id,
@@ -479,6 +481,11 @@ class BoardRoutes:
         except ServiceError as error:
             return self.back(form, error.code, f"slot-{slot_id}")
         self.renfort.notify_outbox()
+        # The coordination room and the group follow the same callout: the group gets its
+        # live status message with the stop and widen buttons, as from the chat.
+        group = await admin_group_of(self.renfort.db, view.organisation_id)
+        if group is not None and self.bot is not None:
+            await post_status_in(self.bot, self.renfort, group, view, self.renfort.now())
         return self.back(form, "callout_launched", f"slot-{slot_id}")
 
     def routes(self) -> list[BaseRoute]:
