@@ -42,6 +42,13 @@ pytestmark = pytest.mark.skipif(
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/board/link/[A-Za-z0-9_-]+")
 CAMILLE, DOMINIQUE, EMMA = 20, 1000, 1001
+# Form controls without a label, text or aria-label, as a screen reader would meet them.
+UNNAMED_CONTROLS = """
+[...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+               && !e.textContent.trim())
+  .map(e => e.outerHTML)
+"""
 SECOND_STATION = GeoPoint(48.6290, 4.9650)  # a few streets away, for the map
 
 
@@ -119,7 +126,12 @@ async def test_a_coordinator_runs_the_day_from_the_board_in_a_browser(tmp_path: 
 
                 # Approve: the same service as the chat, and the volunteer is told.
                 told_before = len(bot.double.messages[CAMILLE])
-                await page.get_by_role("button", name="Approve Camille").click()
+                # Every control is named for screen readers, and the keyboard is enough.
+                unnamed = await page.evaluate(UNNAMED_CONTROLS)
+                assert unnamed == [], unnamed
+                assert await page.get_attribute("html", "lang") == "en"
+                await page.get_by_role("button", name="Approve Camille").focus()
+                await page.keyboard.press("Enter")
                 await page.wait_for_url(re.compile(r".*notice=approved.*"))
                 assert "Approved: the volunteer is told." in await page.inner_text("main")
                 await bot.drain()
