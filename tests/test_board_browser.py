@@ -174,6 +174,7 @@ async def test_a_coordinator_runs_the_day_from_the_board_in_a_browser(tmp_path: 
                 await page.screenshot(path=str(SCREENSHOTS / "board-phone-fr.png"), full_page=True)
 
                 # The printed roster: the names, without the page's links.
+                await page.set_viewport_size({"width": 1280, "height": 900})
                 await page.goto(f"http://127.0.0.1:{port}/board/slots/{slot}/print")
                 await page.emulate_media(media="print")
                 assert "Camille" in await page.inner_text("table")

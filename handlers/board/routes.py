@@ -85,8 +85,6 @@ class BoardRoutes:
         # a Secure cookie would never come back over plain http.
         self.secure = (renfort.settings.public_url or "").startswith("https://")
 
-    # -- rendering --------------------------------------------------------------------
-
     def page(self, template: str, t: Translator, status: int = 200, **values: Any) -> Response:
         html = self.templates.get_template(template).render(_=t._, n_=t.n_, lang=t.locale, **values)
         return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
@@ -110,8 +108,6 @@ class BoardRoutes:
 
     def not_found(self, t: Translator) -> Response:
         return self.message(t, 404, t._("Not found"), t._("There is nothing here."))
-
-    # -- sessions ---------------------------------------------------------------------
 
     async def visitor(self, request: Request) -> Visitor | None:
         token = self.signer.unsign(request.cookies.get(COOKIE))
@@ -139,8 +135,6 @@ class BoardRoutes:
             if self.signer.csrf_ok(visitor.token, given if isinstance(given, str) else None)
             else None
         )
-
-    # -- links ------------------------------------------------------------------------
 
     async def link_page(self, request: Request) -> Response:
         """The link from Telegram: a button to open the board. Opening it is a POST, so a
@@ -232,8 +226,6 @@ class BoardRoutes:
             samesite="lax",
         )
         return response
-
-    # -- the board --------------------------------------------------------------------
 
     async def _board(self, request: Request, visitor: Visitor) -> tuple[Board, dict[str, Any]]:
         query = request.query_params
@@ -379,8 +371,6 @@ class BoardRoutes:
             headers=SECURITY_HEADERS
             | {"Content-Disposition": f'attachment; filename="organisation-{organisation_id}.ics"'},
         )
-
-    # -- actions ----------------------------------------------------------------------
 
     async def _act(self, request: Request, find: str) -> tuple[Visitor, FormData, int] | Response:
         """The visitor, their form and the id in the path, or the response refusing them."""

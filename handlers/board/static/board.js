@@ -2,6 +2,10 @@
 // it did; a form being filled in is never swapped away under the person's fingers.
 (function () {
   "use strict";
+  var printer = document.querySelector("[data-print]");
+  if (printer) {
+    printer.addEventListener("click", function () { window.print(); });
+  }
   var live = document.getElementById("live");
   if (!live) { return; }
   var source = live.getAttribute("data-src");
