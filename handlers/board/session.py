@@ -61,6 +61,6 @@ class Attempts:
             return False
         seen.append(now)
         if len(self._seen) > 10_000:  # forget quiet addresses rather than grow forever
-            for key in [k for k, v in self._seen.items() if not v]:
+            for key in [k for k, v in self._seen.items() if v[-1] <= now - self.window]:
                 del self._seen[key]
         return True

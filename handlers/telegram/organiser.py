@@ -253,7 +253,8 @@ def _group_help(t: Translator, context: RenfortContext) -> str:
         "Also: /message to write to volunteers, /export for a mission's applications,"
         " /stats, /poster to print, /ics for the calendar feed."
     )
-    return about + "\n\n" + commands + "\n" + tools
+    board = t._("/board sends you, privately, a link to the live board in your browser.")
+    return about + "\n\n" + commands + "\n" + tools + "\n" + board
 
 
 async def group_help(update: Update, context: RenfortContext) -> None:
