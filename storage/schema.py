@@ -559,3 +559,32 @@ link_codes = Table(
     Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
 )
+
+# A coordinator's one-use link to the board in the browser, and the sessions it opens; only
+# digests of the secrets are kept, so a copy of the database opens nothing (0013).
+board_links = Table(
+    "board_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    # Asked in an organisation's admin group: the session sees that organisation only.
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE")),
+    _created(),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime()),
+    Index("ix_board_links_person", "person_id"),
+)
+
+board_sessions = Table(
+    "board_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE")),
+    _created(),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime()),
+    Index("ix_board_sessions_person", "person_id"),
+)

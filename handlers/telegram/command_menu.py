@@ -31,6 +31,7 @@ GROUP_ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("newmission", N_("Create a mission")),
     ("edit", N_("Change a mission")),
     ("roster", N_("Who comes to the next slots")),
+    ("board", N_("The live board in your browser")),
     ("callout", N_("Alert volunteers now")),
     ("settings", N_("Reminders and attendance check")),
     ("export", N_("Export the applications")),
