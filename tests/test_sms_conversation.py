@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.domain import ApplicationStatus
 from bot.runtime import Renfort
 from bot.services import applications, organisations, people, phones
+from bot.sms import replies
 from handlers.sms.conversation import SmsConversations
 from storage import schema
 from storage.database import Database
@@ -94,7 +95,9 @@ async def test_a_first_sms_with_a_name_and_a_postcode_registers_at_once(
     contact = await phones.find_by_phone(renfort.db, resident.phone)
     assert contact is not None and contact.person.registered
     assert contact.person.locale == locale and contact.person.first_name == name
-    assert contact.person.town == town and contact.person.interests == ()
+    assert contact.person.town == town
+    # Not asked yet: every domain, so a crisis callout of any kind reaches them.
+    assert set(contact.person.interests) == set(replies.DOMAIN_ORDER)
 
 
 async def test_a_greeting_first_then_name_and_postcode_in_one_answer(
