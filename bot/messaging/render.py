@@ -6,13 +6,12 @@ escaped; only our own markup is HTML."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.actions import APPROVE, REFUSE
 from bot.buttons import Button
 from bot.domain import ANSWER_WITHIN_DAYS, NO_SHOWS_WARNING, REFUSAL_REASONS, ApplicationStatus
 from bot.i18n import Translator
@@ -25,23 +24,12 @@ from bot.messaging.render_offers import OFFER_RENDERERS
 from bot.messaging.render_organisers import ORGANISER_RENDERERS
 from bot.messaging.render_relay import RELAY_RENDERERS
 from bot.messaging.render_schedule import SCHEDULE_RENDERERS
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """A notification ready for a channel: HTML text and rows of buttons."""
-
-    text: str
-    buttons: list[list[Button]] = field(default_factory=list)
+from bot.messaging.rendered import Rendered as Rendered
+from bot.messaging.rendered import esc as esc
 
 
 class UnknownNotification(ValueError):
     """The outbox holds a kind (or a status) this version cannot render."""
-
-
-def esc(value: object) -> str:
-    """Escape a value for Telegram's HTML parse mode."""
-    return html.escape(str(value), quote=False)
 
 
 def _slot(payload: dict[str, Any], t: Translator) -> str:
@@ -131,7 +119,7 @@ def confirmed_lines(conditions: list[str], t: Translator) -> list[str]:
 def decision_buttons(t: Translator, application_id: int) -> list[list[Button]]:
     """Approve / Refuse under an application (the admin group's handlers answer them)."""
     data = {"application_id": application_id}
-    return [[Button(t._("✅ Approve"), "approve", data), Button(t._("❌ Refuse"), "refuse", data)]]
+    return [[Button(t._("✅ Approve"), APPROVE, data), Button(t._("❌ Refuse"), REFUSE, data)]]
 
 
 def application_decided(payload: dict[str, Any], t: Translator) -> Rendered:

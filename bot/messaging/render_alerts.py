@@ -10,18 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from bot.actions import (
+    ALERT_NO,
+    ALERT_OFFER_ACCEPT,
+    ALERT_OFFER_DECLINE,
+    ALERT_OFFER_SLOT,
+    ALERT_YES,
+)
 from bot.buttons import Button
 from bot.i18n import Translator
 
 if TYPE_CHECKING:
     from bot.messaging.render import Rendered
-
-# The actions of the buttons (handlers/telegram/territory_alert answers them).
-ALERT_YES = "ta.yes"
-ALERT_NO = "ta.no"
-OFFER_SLOT = "ta.offer"
-ACCEPT = "ta.accept"
-DECLINE = "ta.decline"
 
 
 def alert_buttons(t: Translator, alert_id: int) -> list[list[Button]]:
@@ -73,15 +73,15 @@ def volunteer_available(payload: dict[str, Any], t: Translator) -> Rendered:
         ]
     )
     data = {"r": int(payload["recipient_id"]), "o": int(payload["organisation_id"])}
-    return Rendered(text, [[Button("📩 " + t._("Offer a slot"), OFFER_SLOT, data)]])
+    return Rendered(text, [[Button("📩 " + t._("Offer a slot"), ALERT_OFFER_SLOT, data)]])
 
 
 def offer_buttons(t: Translator, offer_id: int) -> list[list[Button]]:
     data = {"offer": offer_id}
     return [
         [
-            Button("✅ " + t._("Accept"), ACCEPT, data),
-            Button("❌ " + t._("Decline"), DECLINE, data),
+            Button("✅ " + t._("Accept"), ALERT_OFFER_ACCEPT, data),
+            Button("❌ " + t._("Decline"), ALERT_OFFER_DECLINE, data),
         ]
     ]
 

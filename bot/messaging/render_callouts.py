@@ -8,15 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from bot.actions import CALLOUT_NO, CALLOUT_YES
 from bot.buttons import Button
 from bot.i18n import Translator
 
 if TYPE_CHECKING:
     from bot.messaging.render import Rendered
-
-# The actions of the callout's buttons (handlers/telegram answers them).
-CALLOUT_YES = "callout_yes"
-CALLOUT_NO = "callout_no"
 
 
 def callout_buttons(t: Translator, callout_id: int) -> list[list[Button]]:

@@ -9,15 +9,15 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.actions import ASK_CANCEL
 from bot.buttons import Button
 from bot.i18n import Translator
-from bot.messaging.render_organisers import _decision_buttons, _rendered, _slot, esc
+from bot.messaging.render_organisers import _decision_buttons, _rendered, _slot
+from bot.messaging.rendered import esc
 
 if TYPE_CHECKING:
     from bot.messaging.render import Rendered
 
-# The volunteer's Cancel button (handlers/telegram/applying answers it).
-ASK_CANCEL = "vol.cancel_ask"
 MAX_LISTED = 25  # a list longer than this says how many more, /pending shows them
 
 

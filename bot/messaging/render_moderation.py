@@ -10,18 +10,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.actions import RESUBMIT, REVIEW_CHANGES, REVIEW_PUBLISH, REVIEW_REFUSE
 from bot.buttons import Button
 from bot.i18n import Translator
 
 if TYPE_CHECKING:
     from bot.messaging.render import Rendered
 
-# The actions of the buttons (handlers/telegram/moderation answers them).
-REVIEW_PUBLISH = "mod.publish"
-REVIEW_CHANGES = "mod.changes"
-REVIEW_REFUSE = "mod.refuse"
-RESUBMIT = "mod.resubmit"
-VERIFY = "mod.verify"
 MAX_SLOTS_SHOWN = 8
 
 

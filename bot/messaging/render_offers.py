@@ -12,15 +12,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.actions import ACCEPT_OFFER, DECLINE_OFFER
 from bot.buttons import Button
 from bot.i18n import Translator
 
 if TYPE_CHECKING:
     from bot.messaging.render import Rendered
-
-# The actions of the offer's buttons (handlers/telegram/offers answers them).
-ACCEPT_OFFER = "offer.accept"
-DECLINE_OFFER = "offer.decline"
 
 
 def deadline_text(t: Translator, expires_at: datetime, zone: ZoneInfo) -> str:

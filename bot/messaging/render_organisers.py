@@ -7,25 +7,19 @@ runs, not when this module loads."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.actions import FEEDBACK, ROSTER_MARK
 from bot.buttons import Button
 from bot.domain import ANSWER_WITHIN_DAYS, ApplicationStatus
 from bot.i18n import Translator
+from bot.messaging.rendered import esc
 
 if TYPE_CHECKING:
     from bot.messaging.render import Rendered
-
-MARK = "roster_mark"  # the actions of the buttons below, answered in handlers/telegram
-FEEDBACK = "feedback"
-
-
-def esc(value: object) -> str:
-    return html.escape(str(value), quote=False)
 
 
 def _rendered(text: str, buttons: list[list[Button]] | None = None) -> Rendered:
@@ -213,12 +207,12 @@ def slot_roster(payload: dict[str, Any], t: Translator) -> Rendered:
             [
                 Button(
                     t._("✅ {name}", name=volunteer["name"]),
-                    MARK,
+                    ROSTER_MARK,
                     {"application_id": application_id, "present": True},
                 ),
                 Button(
                     t._("❌ {name}", name=volunteer["name"]),
-                    MARK,
+                    ROSTER_MARK,
                     {"application_id": application_id, "present": False},
                 ),
             ]

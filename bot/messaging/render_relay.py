@@ -4,27 +4,21 @@ it). Only first names: never a phone number or a username. Registered in render.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from bot.actions import REPLY_TO_RELAY
 from bot.buttons import Button
 from bot.i18n import Translator
+from bot.messaging.rendered import esc
 
 if TYPE_CHECKING:
     from bot.messaging.render import Rendered
 
-# The action of the Reply button (handlers/telegram/relay answers it).
-REPLY_TO_RELAY = "relay.reply"
-
-
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=False)
-
 
 def _body(payload: dict[str, Any], t: Translator) -> str:
     text = str(payload.get("text") or "")
-    return _esc(text) if text else "<i>" + t._("(message deleted)") + "</i>"
+    return esc(text) if text else "<i>" + t._("(message deleted)") + "</i>"
 
 
 def relay_to_volunteer(payload: dict[str, Any], t: Translator) -> Rendered:
@@ -32,10 +26,10 @@ def relay_to_volunteer(payload: dict[str, Any], t: Translator) -> Rendered:
     from bot.messaging.render import Rendered
 
     heading = t._(
-        "<b>Message from {organisation}</b>", organisation=_esc(payload["organisation_name"])
+        "<b>Message from {organisation}</b>", organisation=esc(payload["organisation_name"])
     )
     if payload.get("mission_title"):
-        heading += " · " + _esc(payload["mission_title"])
+        heading += " · " + esc(payload["mission_title"])
     text = "\n".join(
         [
             "✉️ " + heading,
@@ -53,14 +47,14 @@ def relay_to_organisation(payload: dict[str, Any], t: Translator) -> Rendered:
     """To the organisation: a volunteer's answer; a reply to it goes back to them."""
     from bot.messaging.render import Rendered
 
-    name = _esc(payload.get("volunteer_name") or t._("A volunteer"))
+    name = esc(payload.get("volunteer_name") or t._("A volunteer"))
     if payload.get("volunteer_via_sms"):
         name = t._("{name} (via SMS)", name=name)
     if payload.get("mission_title"):
         heading = t._(
             "<b>{name}</b> answered · {mission}",
             name=name,
-            mission=_esc(payload["mission_title"]),
+            mission=esc(payload["mission_title"]),
         )
     else:
         heading = t._("<b>{name}</b> answered", name=name)

@@ -6,25 +6,18 @@ runs, not when this module loads."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.actions import ATTENDANCE_NO, ATTENDANCE_YES
 from bot.buttons import Button
 from bot.i18n import Translator
+from bot.messaging.rendered import esc
 
 if TYPE_CHECKING:
     from bot.messaging.render import Rendered
-
-# The actions of the "Still coming?" buttons (handlers/telegram/attendance answers them).
-ATTENDANCE_YES = "att.yes"
-ATTENDANCE_NO = "att.no"
-
-
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=False)
 
 
 def _rendered(text: str, buttons: list[list[Button]] | None = None) -> Rendered:
@@ -35,7 +28,7 @@ def _rendered(text: str, buttons: list[list[Button]] | None = None) -> Rendered:
 
 def _span(payload: dict[str, Any], t: Translator) -> str:
     """'Sunday 13 June 2027, 08:00–13:00': the weekday and the date in full."""
-    return _esc(
+    return esc(
         t.slot_span(
             datetime.fromisoformat(payload["starts_at"]),
             datetime.fromisoformat(payload["ends_at"]),
@@ -47,7 +40,7 @@ def _span(payload: dict[str, Any], t: Translator) -> str:
 def _place(payload: dict[str, Any], t: Translator) -> str:
     if payload.get("remote"):
         return "💻 " + t._("Remote")
-    return "📍 " + _esc(payload.get("address") or t._("Address to be confirmed"))
+    return "📍 " + esc(payload.get("address") or t._("Address to be confirmed"))
 
 
 def _how_to_cancel(t: Translator) -> str:
@@ -60,8 +53,8 @@ def reminder_day_before(payload: dict[str, Any], t: Translator) -> Rendered:
     """To the volunteer, the day before: when, where, how to cancel."""
     lines = [
         "⏰ "
-        + t._("<b>Reminder</b> · {organisation}", organisation=_esc(payload["organisation_name"])),
-        t._("You are expected for <b>{mission}</b>:", mission=_esc(payload["mission_title"])),
+        + t._("<b>Reminder</b> · {organisation}", organisation=esc(payload["organisation_name"])),
+        t._("You are expected for <b>{mission}</b>:", mission=esc(payload["mission_title"])),
         "🗓 " + _span(payload, t),
         _place(payload, t),
         "",
@@ -73,10 +66,10 @@ def reminder_day_before(payload: dict[str, Any], t: Translator) -> Rendered:
 def reminder_hours_before(payload: dict[str, Any], t: Translator) -> Rendered:
     """To the volunteer, a few hours before the start."""
     lines = [
-        "⏰ " + t._("<b>Soon: {mission}</b>", mission=_esc(payload["mission_title"])),
+        "⏰ " + t._("<b>Soon: {mission}</b>", mission=esc(payload["mission_title"])),
         "🗓 " + _span(payload, t),
         _place(payload, t),
-        "🏛 " + _esc(payload["organisation_name"]),
+        "🏛 " + esc(payload["organisation_name"]),
         "",
         _how_to_cancel(t),
     ]
@@ -100,8 +93,8 @@ def attendance_check(payload: dict[str, Any], t: Translator) -> Rendered:
         "🙋 " + t._("<b>Still coming?</b>"),
         t._(
             "<b>{mission}</b> with {organisation}",
-            mission=_esc(payload["mission_title"]),
-            organisation=_esc(payload["organisation_name"]),
+            mission=esc(payload["mission_title"]),
+            organisation=esc(payload["organisation_name"]),
         ),
         "🗓 " + _span(payload, t),
         _place(payload, t),
@@ -117,12 +110,12 @@ def attendance_unconfirmed(payload: dict[str, Any], t: Translator) -> Rendered:
         "⚠️ "
         + t._(
             "<b>Not confirmed</b> · {organisation}",
-            organisation=_esc(payload["organisation_name"]),
+            organisation=esc(payload["organisation_name"]),
         ),
         t._(
             "{name} has not confirmed they are coming to <b>{mission}</b>.",
-            name=_esc(payload["volunteer_name"]),
-            mission=_esc(payload["mission_title"]),
+            name=esc(payload["volunteer_name"]),
+            mission=esc(payload["mission_title"]),
         ),
         "🗓 " + _span(payload, t),
     ]

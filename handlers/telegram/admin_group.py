@@ -29,8 +29,6 @@ from handlers.telegram.common import (
 
 log = logging.getLogger(__name__)
 
-APPROVE = "approve"  # the actions of render.decision_buttons
-REFUSE = "refuse"
 REFUSE_REASON = "refuse_reason"
 REFUSE_BACK = "refuse_back"
 REFUSE_WRITE = "refuse_write"  # answered by refusal_note
