@@ -25,6 +25,7 @@ from bot.messaging.outbox import enqueue
 from bot.messaging.ratelimit import RateLimiter, Window, telegram_chat_window
 from bot.messaging.render import Rendered, render
 from bot.messaging.telegram_channel import TelegramChannel
+from bot.notifications import load
 from bot.runtime import Renfort
 from bot.sandbox.telegram_double import TelegramDouble
 from bot.services import applications, organisations
@@ -64,7 +65,7 @@ async def notify(renfort: Renfort, kind: str = "waitlist_promoted", **to: Any) -
     """Enqueue one notification, as a service would."""
     payload = to.pop("payload", snapshot())
     async with renfort.db.transaction("test_enqueue") as conn:
-        return await enqueue(conn, kind, payload=payload, **to)
+        return await enqueue(conn, load(kind, payload), **to)
 
 
 async def outbox(db: Database, row_id: int) -> Any:
@@ -194,7 +195,9 @@ async def test_a_notification_restricted_to_sms_skips_a_reachable_telegram(
     [camille] = await people_on_telegram(renfort, double, 1)
     async with renfort.db.transaction("test") as conn:
         await conn.execute(update(schema.people).values(phone="+33612345678"))
-    row_id = await notify(renfort, person_id=camille, payload=snapshot() | {"channels": ["sms"]})
+    # Only a callout carries channels; the dispatcher keeps to them.
+    restricted = snapshot(callout_id=1, needed=1, channels=["sms"])
+    row_id = await notify(renfort, "callout", person_id=camille, payload=restricted)
     sms = ScriptedChannel(Seconds())
     async with Bot(double.token, base_url=f"{double.base_url}/bot") as bot:
         dispatcher = Dispatcher(renfort, {"telegram": TelegramChannel(bot, renfort), "sms": sms})

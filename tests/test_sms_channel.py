@@ -15,6 +15,7 @@ from bot.messaging.outbox import enqueue
 from bot.messaging.ratelimit import RateLimiter
 from bot.messaging.render import Rendered, UnknownNotification
 from bot.messaging.sms_channel import SmsChannel, no_chat_window, sms_text
+from bot.notifications import load
 from bot.runtime import Renfort
 from bot.sandbox.twilio_double import TwilioDouble
 from bot.services import phones
@@ -200,7 +201,7 @@ async def test_the_dispatcher_sends_sms_no_faster_than_sms_rate(
     ]
     async with sqlite_db.transaction("test") as conn:
         for resident in residents:
-            await enqueue(conn, "waitlist_promoted", person_id=resident.person.id, payload=payload)
+            await enqueue(conn, load("waitlist_promoted", payload), person_id=resident.person.id)
     try:
         sent = await Dispatcher(renfort, {"sms": sms}).drain()
     finally:

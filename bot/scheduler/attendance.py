@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ApplicationStatus
 from bot.messaging.outbox import Once, enqueue_once_many
+from bot.notifications.schedule import AttendanceCheck, AttendanceUnconfirmed
 from bot.runtime import Renfort
 from bot.scheduler.timing import FLAG_HOURS_BEFORE, attendance_ask_due, flag_due
 from bot.scheduler.upcoming import ORG, A, Upcoming, starting_between
@@ -74,8 +75,7 @@ async def ask_attendance(renfort: Renfort, now: datetime) -> int:
             [
                 Once(
                     f"{ATTENDANCE_CHECK}:{item.id}",
-                    ATTENDANCE_CHECK,
-                    item.snapshot(),
+                    AttendanceCheck.about(item),
                     person_id=item.person_id,
                 )
                 for item in asked
@@ -109,8 +109,8 @@ async def flag_unanswered(renfort: Renfort, now: datetime) -> int:
         told = await recipients_of(conn, (item.organisation_id for item in flagged))
         notices: list[Once] = []
         for item in flagged:
-            payload = item.snapshot() | {"volunteer_name": item.person_name}
+            unconfirmed = AttendanceUnconfirmed.about(item, volunteer_name=item.person_name)
             key = f"{ATTENDANCE_UNCONFIRMED}:{item.id}"
-            notices += copies(key, ATTENDANCE_UNCONFIRMED, payload, told[item.organisation_id])
+            notices += copies(key, unconfirmed, told[item.organisation_id])
         await enqueue_once_many(conn, notices)
     return len(flagged)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.domain import MissionStatus
+from bot.notifications.organisers import WeeklyDigest
 from bot.runtime import Renfort
 from bot.services.digest import weekly_digest
 from bot.services.organisers import (
@@ -82,5 +83,6 @@ async def send_digests(renfort: Renfort, now: datetime) -> int:
                 conn, org.id, org.name, now=now, week_start=start, week=key.rsplit(":", 1)[1]
             )
         async with db.transaction("send_digest") as conn:
-            sent += await tell_organisation_once(conn, org.id, key, "weekly_digest", payload, to=to)
+            digest = WeeklyDigest.from_payload(payload)
+            sent += await tell_organisation_once(conn, org.id, key, digest, to=to)
     return sent

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, false, or_, select
 
 from bot.messaging.outbox import Once, enqueue_once_many
+from bot.notifications.organisers import FeedbackRequest, SlotRoster
 from bot.runtime import Renfort
 from bot.services.feedback import ANSWER_WITHIN, key_of, request_key
 from bot.services.organisers import (
@@ -66,8 +67,7 @@ async def post_rosters(renfort: Renfort, now: datetime) -> int:
                 conn,
                 roster.organisation_id,
                 roster_key(roster.slot_id),
-                "slot_roster",
-                roster.payload(),
+                SlotRoster.from_payload(roster.payload()),
                 to=waiting[roster.slot_id],
             )
     return posted
@@ -128,19 +128,12 @@ async def ask_feedback(renfort: Renfort, now: datetime) -> int:
     if not todo:
         return 0
     questions = []
-    bases: dict[int, dict[str, Any]] = {}
     for roster, line in todo[:FEEDBACK_PER_TICK]:
-        if roster.slot_id not in bases:
-            bases[roster.slot_id] = roster.payload()
-            del bases[roster.slot_id]["volunteers"]  # a volunteer never sees who else came
-        base = bases[roster.slot_id]
-        questions.append(
-            Once(
-                request_key(line.application_id),
-                "feedback_request",
-                base | {"application_id": line.application_id},
-                person_id=line.person_id,
-            )
+        # FeedbackRequest has no field for the roster's names: a volunteer never sees who
+        # else came.
+        asked = FeedbackRequest.from_payload(
+            roster.payload() | {"application_id": line.application_id}
         )
+        questions.append(Once(request_key(line.application_id), asked, person_id=line.person_id))
     async with db.transaction("ask_feedback") as conn:
         return await enqueue_once_many(conn, questions)

@@ -46,7 +46,7 @@ async def missions_to_review(db: Database, *, referent_id: int, limit: int = SHO
             for r in (await conn.execute(query)).all()
             if any(review.covers(t, r.postcode or r.organisation_postcode) for t in territories)
         ]
-        payloads = tuple([await review.review_payload(conn, i) for i in ids[:limit]])
+        payloads = tuple([(await review.mission_review(conn, i)).to_payload() for i in ids[:limit]])
     return ReviewQueue(payloads, len(ids))
 
 
@@ -80,14 +80,13 @@ async def remind_referents(db: Database, now: datetime) -> int:
                 conn, await review.territory_postcode(conn, row.id)
             )
             days = max((now - row.submitted_at).days, 2)
-            payload = await review.review_payload(conn, row.id) | {"waiting_days": days}
+            reminder = await review.mission_review(conn, row.id, waiting_days=days)
             for person_id in referents:
                 await enqueue_once(
                     conn,
                     f"review_reminder:{row.id}:{row.submitted_at.isoformat()}:{person_id}",
-                    "mission_review",
+                    reminder,
                     person_id=person_id,
-                    payload=payload,
                 )
             await audit.record(
                 conn,
