@@ -187,6 +187,8 @@ async def test_the_dispatcher_sends_sms_no_faster_than_sms_rate(
     sms = channel_for(sqlite_db, twilio, sms_rate=2.0)
     renfort = sms.renfort
     payload = {
+        "application_id": 17,
+        "mission_id": 3,
         "mission_title": "Assesseur",
         "organisation_name": "Mairie",
         "timezone": "Europe/Paris",
