@@ -4,10 +4,12 @@ on every channel; a row queued by the previous release (plain keys) still reads.
 from __future__ import annotations
 
 import ast
+import inspect
 import pkgutil
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import get_type_hints
 
 import pytest
 
@@ -49,6 +51,14 @@ def test_every_kind_is_built_by_a_service_or_a_scheduler_job() -> None:
 @pytest.mark.parametrize("channel", sorted(CHANNELS))
 def test_every_kind_has_a_renderer_on_every_channel(channel: str) -> None:
     assert sorted(CATALOGUE) == sorted(CHANNELS[channel])
+
+
+@pytest.mark.parametrize("channel", sorted(CHANNELS))
+def test_each_renderer_takes_the_notification_of_its_kind(channel: str) -> None:
+    for kind, renderer in CHANNELS[channel].items():
+        assert callable(renderer)
+        first = next(iter(inspect.signature(renderer).parameters))
+        assert get_type_hints(renderer)[first] is CATALOGUE[kind], (channel, kind)
 
 
 def test_a_row_queued_before_the_catalogue_reads_with_defaults_for_newer_keys() -> None:

@@ -154,6 +154,8 @@ async def test_replies_sent_in_twiml_use_the_same_rate(
 
 def test_notifications_render_as_one_sms_in_the_persons_language(channel: SmsChannel) -> None:
     payload = {
+        "application_id": 17,
+        "mission_id": 3,
         "mission_title": "Assesseur — bureau de vote n°3",
         "organisation_name": "Mairie de Saint-Dizier",
         "address": "École Jules Ferry, 12 rue de la République",

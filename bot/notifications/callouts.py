@@ -14,7 +14,7 @@ class CalloutFacts(SlotFacts):
 
     callout_id: int
     mission_id: int
-    needed: int
+    needed: int | None = None
     urgent: bool = False
     channels: tuple[str, ...] = ()
 

@@ -31,6 +31,8 @@ class Record:
         default is missing or a value cannot be read."""
         values: dict[str, Any] = {}
         for name, (hint, required) in _fields_of(cls).items():
+            if payload.get(name) is None and not required and not _allows_none(hint):
+                continue  # an old row's null where the field now has a default
             if name in payload:
                 try:
                     values[name] = _typed(hint, payload[name])
@@ -81,6 +83,10 @@ def _fields_of(cls: type[Record]) -> dict[str, tuple[Any, bool]]:
             for f in fields(cls)
         }
     return found
+
+
+def _allows_none(hint: Any) -> bool:
+    return get_origin(hint) in (Union, types.UnionType) and type(None) in get_args(hint)
 
 
 def _plain(value: object) -> Any:

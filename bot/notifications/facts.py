@@ -88,3 +88,32 @@ def application_fields(view: ApplicationLike) -> dict[str, Any]:
         "starts_at": view.starts_at,
         "ends_at": view.ends_at,
     }
+
+
+class Timed(Protocol):
+    """A notification (or a line of one) about a slot: when, in the slot's time zone."""
+
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def timezone(self) -> str: ...
+
+
+class Placed(Protocol):
+    """A notification about a mission's place: an address, or remote."""
+
+    @property
+    def address(self) -> str | None: ...
+    @property
+    def remote(self) -> bool: ...
+
+
+class MissionSlot(Timed, Protocol):
+    """A notification naming the mission, its organisation and the slot."""
+
+    @property
+    def mission_title(self) -> str: ...
+    @property
+    def organisation_name(self) -> str: ...

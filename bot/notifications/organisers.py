@@ -25,7 +25,7 @@ class ApplicationLate(ApplicationFacts):
     """To the volunteer: no answer within `days` days; they may look elsewhere."""
 
     kind: ClassVar[str] = "application_late"
-    days: int
+    days: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,7 +54,7 @@ class WeeklyDigest(Notification):
 
     kind: ClassVar[str] = "weekly_digest"
     organisation_name: str
-    week: str
+    week: str = ""  # the ISO week, part of the digest's once-only key
     pending_count: int = 0
     late_count: int = 0
     oldest: tuple[DigestPending, ...] = ()
@@ -78,13 +78,13 @@ class SlotRoster(Notification):
     """To the organisation after a slot: who came, marked with a tap."""
 
     kind: ClassVar[str] = "slot_roster"
-    slot_id: int
+    slot_id: int | None = None
     mission_title: str
     organisation_name: str
     timezone: str
     starts_at: datetime
     ends_at: datetime
-    capacity: int
+    capacity: int | None = None
     volunteers: tuple[RosterLine, ...] = ()
 
 
@@ -94,10 +94,10 @@ class FeedbackRequest(Notification):
 
     kind: ClassVar[str] = "feedback_request"
     application_id: int
-    slot_id: int
+    slot_id: int | None = None
     mission_title: str
     organisation_name: str
     timezone: str
     starts_at: datetime
     ends_at: datetime
-    capacity: int
+    capacity: int | None = None

@@ -14,7 +14,7 @@ class RelayToVolunteer(Notification):
     """To a volunteer: an organisation's message, answered with Reply."""
 
     kind: ClassVar[str] = "relay_to_volunteer"
-    relay_id: int
+    relay_id: int | None = None
     organisation_name: str
     mission_title: str | None = None
     text: str = ""
@@ -25,7 +25,7 @@ class RelayToOrganisation(Notification):
     """To the organisation: a volunteer's answer."""
 
     kind: ClassVar[str] = "relay_to_organisation"
-    relay_id: int
+    relay_id: int | None = None
     organisation_name: str
     mission_title: str | None = None
     volunteer_name: str = ""

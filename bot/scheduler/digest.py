@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.domain import MissionStatus
-from bot.notifications.organisers import WeeklyDigest
 from bot.runtime import Renfort
 from bot.services.digest import weekly_digest
 from bot.services.organisers import (
@@ -79,10 +78,9 @@ async def send_digests(renfort: Renfort, now: datetime) -> int:
             if not to:
                 renfort.settled.add(key)
                 continue
-            payload = await weekly_digest(
+            digest = await weekly_digest(
                 conn, org.id, org.name, now=now, week_start=start, week=key.rsplit(":", 1)[1]
             )
         async with db.transaction("send_digest") as conn:
-            digest = WeeklyDigest.from_payload(payload)
             sent += await tell_organisation_once(conn, org.id, key, digest, to=to)
     return sent

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, false, or_, select
 
 from bot.messaging.outbox import Once, enqueue_once_many
-from bot.notifications.organisers import FeedbackRequest, SlotRoster
 from bot.runtime import Renfort
 from bot.services.feedback import ANSWER_WITHIN, key_of, request_key
 from bot.services.organisers import (
@@ -67,7 +66,7 @@ async def post_rosters(renfort: Renfort, now: datetime) -> int:
                 conn,
                 roster.organisation_id,
                 roster_key(roster.slot_id),
-                SlotRoster.from_payload(roster.payload()),
+                roster.notification(),
                 to=waiting[roster.slot_id],
             )
     return posted
@@ -129,11 +128,7 @@ async def ask_feedback(renfort: Renfort, now: datetime) -> int:
         return 0
     questions = []
     for roster, line in todo[:FEEDBACK_PER_TICK]:
-        # FeedbackRequest has no field for the roster's names: a volunteer never sees who
-        # else came.
-        asked = FeedbackRequest.from_payload(
-            roster.payload() | {"application_id": line.application_id}
-        )
+        asked = roster.feedback_request(line.application_id)
         questions.append(Once(request_key(line.application_id), asked, person_id=line.person_id))
     async with db.transaction("ask_feedback") as conn:
         return await enqueue_once_many(conn, questions)
