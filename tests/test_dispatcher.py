@@ -61,7 +61,7 @@ async def dispatcher(renfort: Renfort, double: TelegramDouble) -> AsyncIterator[
         yield Dispatcher(renfort, {"telegram": TelegramChannel(bot, renfort)})
 
 
-async def notify(renfort: Renfort, kind: str = "waitlist_promoted", **to: Any) -> int:
+async def notify(renfort: Renfort, kind: str = "offer_expired", **to: Any) -> int:
     """Enqueue one notification, as a service would."""
     payload = to.pop("payload", snapshot())
     async with renfort.db.transaction("test_enqueue") as conn:
@@ -253,7 +253,7 @@ async def test_a_notification_that_cannot_be_rendered_fails_alone(
     # A row of a kind this release does not know (queued by a newer one): enqueue() only
     # takes known notifications, so the row goes in as that release would have written it.
     async with renfort.db.transaction("test_enqueue") as conn:
-        broken = await enqueue(conn, load("waitlist_promoted", snapshot()), person_id=camille)
+        broken = await enqueue(conn, load("offer_expired", snapshot()), person_id=camille)
         await conn.execute(
             update(schema.outbox).where(schema.outbox.c.id == broken).values(kind="no_such_kind")
         )
@@ -290,7 +290,9 @@ async def test_the_running_service_sends_as_soon_as_a_service_enqueues(tmp_path:
         await notify(bot.renfort, person_id=camille.id)
         bot.renfort.notify_outbox()
 
-        message = await bot.double.wait_for(1, FR._("<b>A place freed up!</b>"), timeout=30)
+        message = await bot.double.wait_for(
+            1, FR._("Other missions need you: /missions"), timeout=30
+        )
 
     assert "Assesseur" in message.text
 

@@ -53,7 +53,7 @@ async def test_metrics_need_the_token_and_tell_traffic_backlog_and_latency(
             for _ in range(2):
                 await enqueue(
                     conn,
-                    load("waitlist_promoted", snapshot()),
+                    load("offer_expired", snapshot()),
                     person_id=person.id,
                     not_before=NOW - timedelta(minutes=10),
                 )
@@ -79,7 +79,7 @@ async def test_messages_out_are_counted_by_channel_and_outcome_with_429s(
         person = await volunteer(bot.db, 1, "Camille")
         bot.double.fail_next("sendMessage", 429, retry_after=1)
         async with bot.db.transaction("test_notify") as conn:
-            await enqueue(conn, load("waitlist_promoted", snapshot()), person_id=person.id)
+            await enqueue(conn, load("offer_expired", snapshot()), person_id=person.id)
         await bot.drain()
         found = samples(bot.renfort.metrics.render().decode())
     out = "renfort_messages_out_total"

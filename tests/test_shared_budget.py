@@ -126,7 +126,7 @@ async def test_with_redis_url_the_service_counts_its_sends_in_redis(
         bot.double.user(1, "Camille")
         camille = await volunteer(bot.db, 1, "Camille")
         async with bot.db.transaction("test_notify") as conn:
-            await enqueue(conn, load("waitlist_promoted", snapshot()), person_id=camille.id)
+            await enqueue(conn, load("offer_expired", snapshot()), person_id=camille.id)
         await bot.drain()
         assert len(bot.double.messages[1]) == 1
         # Camille's window is taken for every worker reading the same Redis.

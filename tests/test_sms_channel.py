@@ -205,7 +205,7 @@ async def test_the_dispatcher_sends_sms_no_faster_than_sms_rate(
     ]
     async with sqlite_db.transaction("test") as conn:
         for resident in residents:
-            await enqueue(conn, load("waitlist_promoted", payload), person_id=resident.person.id)
+            await enqueue(conn, load("offer_expired", payload), person_id=resident.person.id)
     try:
         sent = await Dispatcher(renfort, {"sms": sms}).drain()
     finally:

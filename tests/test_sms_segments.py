@@ -295,8 +295,8 @@ def templates() -> dict[str, Template]:
             "notify:application_decided:remote": lambda t: render_notification(
                 "application_decided", payload(status="approved", remote=True), t, NOW
             ),
-            "notify:waitlist_promoted:next_year": lambda t: render_notification(
-                "waitlist_promoted",
+            "notify:offer_expired:next_year": lambda t: render_notification(
+                "offer_expired",
                 payload(
                     starts_at=(START + timedelta(days=365)).isoformat(),
                     ends_at=(END + timedelta(days=366)).isoformat(),

@@ -30,7 +30,6 @@ from bot.notifications.applications import (
     ApplicationCancelled,
     ApplicationDecided,
     ApplicationSubmitted,
-    WaitlistPromoted,
 )
 
 
@@ -160,30 +159,10 @@ def application_cancelled(n: ApplicationCancelled, t: Translator) -> Rendered:
     return Rendered(text)
 
 
-def waitlist_promoted(n: WaitlistPromoted, t: Translator) -> Rendered:
-    """To the volunteer: their place on the waitlist turned into an application."""
-    text = "\n".join(
-        [
-            "🎉 " + t._("<b>A place freed up!</b>"),
-            t._(
-                "Your application for <b>{mission}</b> is now with {organisation}; they will"
-                " answer you soon.",
-                mission=esc(n.mission_title),
-                organisation=esc(n.organisation_name),
-            ),
-            "🗓 " + esc(slot_text(n, t)),
-            "",
-            t._("See /mymissions, or cancel there if you are no longer available."),
-        ]
-    )
-    return Rendered(text)
-
-
 RENDERERS: dict[str, Renderer] = {
     "application_submitted": application_submitted,
     "application_decided": application_decided,
     "application_cancelled": application_cancelled,
-    "waitlist_promoted": waitlist_promoted,
     **SCHEDULE_RENDERERS,
     **OFFER_RENDERERS,
     **ORGANISER_RENDERERS,

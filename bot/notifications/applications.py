@@ -1,5 +1,4 @@
-"""Applications: a volunteer applied, was answered, let go of a place, or came off the
-waitlist."""
+"""Applications: a volunteer applied, was answered, or let go of a place."""
 
 from __future__ import annotations
 
@@ -38,10 +37,3 @@ class ApplicationCancelled(ApplicationFacts):
 
     kind: ClassVar[str] = "application_cancelled"
     volunteer_name: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class WaitlistPromoted(ApplicationFacts):
-    """To the volunteer: their place on the waitlist turned into an application."""
-
-    kind: ClassVar[str] = "waitlist_promoted"

@@ -16,7 +16,6 @@ from bot.notifications.applications import (
     ApplicationCancelled,
     ApplicationDecided,
     ApplicationSubmitted,
-    WaitlistPromoted,
 )
 from bot.notifications.facts import Placed, Timed
 from bot.sms import dates
@@ -131,23 +130,6 @@ def application_decided(n: ApplicationDecided, t: Translator, today: date | None
     raise UnknownNotification(f"application_decided with status {status!r}")
 
 
-def waitlist_promoted(n: WaitlistPromoted, t: Translator, today: date | None) -> str:
-    """To the volunteer: their place on the waiting list became an application."""
-    return fit(
-        lambda v: t._(
-            "Renfort: a place freed up for {mission}, {when}. {organisation} will answer"
-            " you by SMS.",
-            **v,
-        ),
-        {
-            "mission": str(n.mission_title),
-            "when": when(n, t, today),
-            "organisation": str(n.organisation_name),
-        },
-        ("mission", "organisation"),
-    )
-
-
 def _volunteer(n: ApplicationSubmitted, t: Translator) -> str:
     name = str(n.volunteer_name)
     return t._("{name} (via SMS)", name=name) if n.volunteer_via_sms else name
@@ -210,7 +192,6 @@ def application_cancelled(n: ApplicationCancelled, t: Translator, today: date | 
 Renderer = Callable[[Any, Translator, date | None], str]
 RENDERERS: dict[str, Renderer] = {
     "application_decided": application_decided,
-    "waitlist_promoted": waitlist_promoted,
     "application_submitted": application_submitted,
     "application_cancelled": application_cancelled,
     **SCHEDULE_RENDERERS,
