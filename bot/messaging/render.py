@@ -160,9 +160,9 @@ def application_cancelled(n: ApplicationCancelled, t: Translator) -> Rendered:
 
 
 RENDERERS: dict[str, Renderer] = {
-    "application_submitted": application_submitted,
-    "application_decided": application_decided,
-    "application_cancelled": application_cancelled,
+    ApplicationSubmitted.kind: application_submitted,
+    ApplicationDecided.kind: application_decided,
+    ApplicationCancelled.kind: application_cancelled,
     **SCHEDULE_RENDERERS,
     **OFFER_RENDERERS,
     **ORGANISER_RENDERERS,

@@ -99,7 +99,7 @@ def alert_offer(n: AlertOffer, t: Translator) -> Rendered:
 
 
 ALERT_RENDERERS: dict[str, Renderer] = {
-    "territory_alert": territory_alert,
-    "alert_volunteer_available": volunteer_available,
-    "alert_offer": alert_offer,
+    TerritoryAlert.kind: territory_alert,
+    AlertVolunteerAvailable.kind: volunteer_available,
+    AlertOffer.kind: alert_offer,
 }

@@ -96,7 +96,7 @@ def callout_filled_organisation(n: CalloutFilledOrganisation, t: Translator) -> 
 
 
 CALLOUT_RENDERERS: dict[str, Renderer] = {
-    "callout": callout,
-    "callout_exhausted": callout_exhausted,
-    "callout_filled_organisation": callout_filled_organisation,
+    Callout.kind: callout,
+    CalloutExhausted.kind: callout_exhausted,
+    CalloutFilledOrganisation.kind: callout_filled_organisation,
 }

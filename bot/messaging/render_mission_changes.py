@@ -139,9 +139,9 @@ def moved_to_waitlist(n: MovedToWaitlist, t: Translator) -> Rendered:
 
 
 MISSION_CHANGE_RENDERERS: dict[str, Renderer] = {
-    "mission_changed": mission_changed,
-    "slot_moved": slot_moved,
-    "slot_cancelled": slot_cancelled,
-    "mission_cancelled": mission_cancelled,
-    "moved_to_waitlist": moved_to_waitlist,
+    MissionChanged.kind: mission_changed,
+    SlotMoved.kind: slot_moved,
+    SlotCancelled.kind: slot_cancelled,
+    MissionCancelled.kind: mission_cancelled,
+    MovedToWaitlist.kind: moved_to_waitlist,
 }

@@ -144,8 +144,8 @@ def mission_refused(n: MissionRefused, t: Translator) -> Rendered:
 
 
 MODERATION_RENDERERS: dict[str, Renderer] = {
-    "mission_review": mission_review,
-    "mission_approved": mission_approved,
-    "mission_changes_requested": mission_changes_requested,
-    "mission_refused": mission_refused,
+    MissionReview.kind: mission_review,
+    MissionApproved.kind: mission_approved,
+    MissionChangesRequested.kind: mission_changes_requested,
+    MissionRefused.kind: mission_refused,
 }

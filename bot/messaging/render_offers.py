@@ -133,7 +133,7 @@ def place_freed_soon(n: PlaceFreedSoon, t: Translator) -> Rendered:
 
 
 OFFER_RENDERERS: dict[str, Renderer] = {
-    "offer_made": offer_made,
-    "offer_expired": offer_expired,
-    "place_freed_soon": place_freed_soon,
+    OfferMade.kind: offer_made,
+    OfferExpired.kind: offer_expired,
+    PlaceFreedSoon.kind: place_freed_soon,
 }

@@ -121,8 +121,8 @@ def attendance_unconfirmed(n: AttendanceUnconfirmed, t: Translator) -> Rendered:
 
 
 SCHEDULE_RENDERERS: dict[str, Renderer] = {
-    "reminder_day_before": reminder_day_before,
-    "reminder_hours_before": reminder_hours_before,
-    "attendance_check": attendance_check,
-    "attendance_unconfirmed": attendance_unconfirmed,
+    ReminderDayBefore.kind: reminder_day_before,
+    ReminderHoursBefore.kind: reminder_hours_before,
+    AttendanceCheck.kind: attendance_check,
+    AttendanceUnconfirmed.kind: attendance_unconfirmed,
 }

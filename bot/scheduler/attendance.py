@@ -18,8 +18,8 @@ from bot.scheduler.timing import FLAG_HOURS_BEFORE, attendance_ask_due, flag_due
 from bot.scheduler.upcoming import ORG, A, Upcoming, starting_between
 from bot.services.organisers import copies, recipients_of
 
-ATTENDANCE_CHECK = "attendance_check"
-ATTENDANCE_UNCONFIRMED = "attendance_unconfirmed"
+ATTENDANCE_CHECK = AttendanceCheck.kind  # and the prefix of its once-only key
+ATTENDANCE_UNCONFIRMED = AttendanceUnconfirmed.kind
 # 09:00 on the day of a slot starting just before midnight, plus an hour of daylight saving.
 ASK_HORIZON = timedelta(hours=16)
 # A volunteer still silent once the slot started is worth a word until it ends; slots

@@ -23,8 +23,8 @@ from bot.scheduler.upcoming import ORG, A, M, S, Upcoming, list_numbers, startin
 from bot.services.organisers import sent_keys
 from storage import schema
 
-REMINDER_DAY_BEFORE = "reminder_day_before"
-REMINDER_HOURS_BEFORE = "reminder_hours_before"
+REMINDER_DAY_BEFORE = ReminderDayBefore.kind  # and the prefix of its once-only key
+REMINDER_HOURS_BEFORE = ReminderHoursBefore.kind
 REMINDED = (ApplicationStatus.APPROVED, ApplicationStatus.CONFIRMED)
 # The farthest ahead a reminder can fall due: midnight two calendar days before a slot
 # starting just before the next midnight, plus an hour of daylight saving.

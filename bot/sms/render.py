@@ -191,9 +191,9 @@ def application_cancelled(n: ApplicationCancelled, t: Translator, today: date | 
 # A kind's renderer takes that kind's notification (see the catalogue's test).
 Renderer = Callable[[Any, Translator, date | None], str]
 RENDERERS: dict[str, Renderer] = {
-    "application_decided": application_decided,
-    "application_submitted": application_submitted,
-    "application_cancelled": application_cancelled,
+    ApplicationDecided.kind: application_decided,
+    ApplicationSubmitted.kind: application_submitted,
+    ApplicationCancelled.kind: application_cancelled,
     **SCHEDULE_RENDERERS,
     **OFFER_RENDERERS,
     **ORGANISER_RENDERERS,

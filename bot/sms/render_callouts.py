@@ -94,9 +94,9 @@ def callout_filled_organisation(
 
 
 CALLOUT_RENDERERS: dict[str, Renderer] = {
-    "callout": callout,
-    "callout_exhausted": callout_exhausted,
-    "callout_filled_organisation": callout_filled_organisation,
+    Callout.kind: callout,
+    CalloutExhausted.kind: callout_exhausted,
+    CalloutFilledOrganisation.kind: callout_filled_organisation,
 }
 
 

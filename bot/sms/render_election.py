@@ -67,7 +67,7 @@ def application_still_pending(n: ApplicationStillPending, t: Translator, today: 
 
 
 ELECTION_RENDERERS: dict[str, Renderer] = {
-    "application_nudge_soon": application_nudge_soon,
-    "pending_tomorrow": pending_tomorrow,
-    "application_still_pending": application_still_pending,
+    ApplicationNudgeSoon.kind: application_nudge_soon,
+    PendingTomorrow.kind: pending_tomorrow,
+    ApplicationStillPending.kind: application_still_pending,
 }

@@ -125,9 +125,9 @@ def feedback_thanks(t: Translator) -> str:
 
 
 ORGANISER_RENDERERS: dict[str, Renderer] = {
-    "application_nudge": application_nudge,
-    "application_late": application_late,
-    "weekly_digest": weekly_digest,
-    "slot_roster": slot_roster,
-    "feedback_request": feedback_request,
+    ApplicationNudge.kind: application_nudge,
+    ApplicationLate.kind: application_late,
+    WeeklyDigest.kind: weekly_digest,
+    SlotRoster.kind: slot_roster,
+    FeedbackRequest.kind: feedback_request,
 }

@@ -67,6 +67,6 @@ def relay_to_organisation(n: RelayToOrganisation, t: Translator, today: date | N
 
 
 RELAY_RENDERERS: dict[str, Renderer] = {
-    "relay_to_volunteer": relay_to_volunteer,
-    "relay_to_organisation": relay_to_organisation,
+    RelayToVolunteer.kind: relay_to_volunteer,
+    RelayToOrganisation.kind: relay_to_organisation,
 }

@@ -125,8 +125,8 @@ def attendance_released(t: Translator, view: ApplicationView, today: date | None
 
 
 SCHEDULE_RENDERERS: dict[str, Renderer] = {
-    "reminder_day_before": reminder_day_before,
-    "reminder_hours_before": reminder_hours_before,
-    "attendance_check": attendance_check,
-    "attendance_unconfirmed": attendance_unconfirmed,
+    ReminderDayBefore.kind: reminder_day_before,
+    ReminderHoursBefore.kind: reminder_hours_before,
+    AttendanceCheck.kind: attendance_check,
+    AttendanceUnconfirmed.kind: attendance_unconfirmed,
 }
