@@ -34,7 +34,8 @@ catalogs-update: $(STAMP)
 	$(BIN)/python -m bot.i18n_check --update
 
 pytest: $(STAMP)
-	$(BIN)/pytest -q
+	@command -v chromium >/dev/null 2>&1 || echo "no chromium: the board's browser tests are skipped (apt-get install chromium)"
+	$(BIN)/pytest -q -rs
 
 test: lint typecheck catalogs pytest
 

@@ -41,6 +41,7 @@ from storage.migrate import upgrade_if_needed
 
 if TYPE_CHECKING:
     from bot.messaging.sms_channel import SmsChannel
+    from bot.messaging.whatsapp_channel import WhatsAppChannel
 
 log = logging.getLogger(__name__)
 OUTBOX_SWEEP_SECONDS = 5
@@ -131,6 +132,7 @@ class Service:
         self.telegram: RenfortApplication | None = None
         self.dispatcher: Dispatcher | None = None
         self.sms: SmsChannel | None = None
+        self.whatsapp: WhatsAppChannel | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self.callout_board: CalloutRefresher | None = None
         self.http: uvicorn.Server | None = None
@@ -203,6 +205,14 @@ class Service:
             )
             self.sms = SmsChannel(renfort, limiter=sms_limiter)
             channels["sms"] = self.sms
+            if settings.whatsapp_enabled:
+                from bot.messaging.whatsapp_channel import WhatsAppChannel
+
+                whatsapp_limiter = RateLimiter(
+                    settings.sms_rate, no_chat_window, shared=self.budget, name="whatsapp"
+                )
+                self.whatsapp = WhatsAppChannel(renfort, self.sms, limiter=whatsapp_limiter)
+                channels["whatsapp"] = self.whatsapp
         self.dispatcher = Dispatcher(renfort, channels)
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
         # Status messages share the outbox's limiter: edits count in a group's budget too.
@@ -229,7 +239,7 @@ class Service:
         if self.sms is not None:
             from handlers.twilio_web import twilio_routes
 
-            sms_routes = twilio_routes(renfort, self.sms)
+            sms_routes = twilio_routes(renfort, self.sms, self.whatsapp)
         web = build_web_app(renfort, telegram, sms_routes)
         self.http = Server(http_config(web))
         self._tasks.append(asyncio.create_task(self.http.serve(sockets=[sock]), name="http"))

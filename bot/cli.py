@@ -60,6 +60,8 @@ missions_app = typer.Typer(help="Missions and their slots.", no_args_is_help=Tru
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(missions_app, name="missions")
+whatsapp_app = typer.Typer(help="WhatsApp through Twilio.", no_args_is_help=True)
+app.add_typer(whatsapp_app, name="whatsapp")
 
 
 def out() -> Console:
@@ -352,3 +354,53 @@ def main() -> None:
     """Parse the command line and run the command (bot.launch loads this module)."""
     configure_logging()
     app()
+
+
+@whatsapp_app.command("templates")
+def whatsapp_templates(
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list of the templates.")] = False,
+) -> None:
+    """Create the WhatsApp templates Renfort needs (Content API, sent for review) and list
+    them with WhatsApp's verdict."""
+    from twilio.base.exceptions import TwilioException
+
+    from bot.messaging.whatsapp_templates import sync_templates
+
+    settings = settings_or_exit()
+    if not settings.whatsapp_enabled:
+        fail("WhatsApp is off: set TWILIO_WHATSAPP_FROM and the three TWILIO_ values", EXIT_CONFIG)
+
+    async def work(db: Database) -> Any:
+        return await sync_templates(settings, db)
+
+    try:
+        everything, created = with_database(settings, work)
+    except (TwilioException, OSError) as error:  # Twilio refusing or unreachable: one line
+        fail(f"Twilio's Content API: {first_line(error)}")
+    new = {(t.name, t.locale) for t in created}
+    console = out()
+    if as_json:
+        rows = [
+            {
+                "name": t.name,
+                "language": t.locale,
+                "content_sid": t.content_sid,
+                "status": t.status,
+                "created": (t.name, t.locale) in new,
+            }
+            for t in everything
+        ]
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table(box=box.SIMPLE)
+    for column in ("template", "language", "content sid", "status", ""):
+        table.add_column(column)
+    for t in everything:
+        table.add_row(
+            t.name,
+            t.locale,
+            t.content_sid,
+            t.status,
+            "created" if (t.name, t.locale) in new else "",
+        )
+    console.print(table)

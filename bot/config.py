@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TOKEN_PATTERN = re.compile(r"^\d{5,16}:[A-Za-z0-9_-]{30,64}$")
 E164_PATTERN = re.compile(r"^\+[1-9][0-9]{6,14}$")
+WHATSAPP_PREFIX = "whatsapp:"
 TWILIO_VARIABLES = ("twilio_account_sid", "twilio_auth_token", "twilio_from_number")
 MAX_RATE = 10_000.0  # far above what either channel allows; guards against typos
 MAX_POLL_TIMEOUT = 50  # the longest long poll the Bot API holds
@@ -42,6 +43,7 @@ class Settings(BaseSettings):
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
     twilio_from_number: str | None = None
+    twilio_whatsapp_from: str | None = None
     twilio_api_url: str | None = None
     public_url: str | None = None
     http_host: str = "127.0.0.1"
@@ -71,6 +73,7 @@ class Settings(BaseSettings):
         "twilio_account_sid",
         "twilio_auth_token",
         "twilio_from_number",
+        "twilio_whatsapp_from",
         "twilio_api_url",
         "public_url",
         "geocoder_url",
@@ -171,6 +174,15 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an international number like +33700000000")
         return value
 
+    @field_validator("twilio_whatsapp_from")
+    @classmethod
+    def _whatsapp_sender(cls, value: str | None) -> str | None:
+        if value is not None and not (
+            value.startswith(WHATSAPP_PREFIX) and E164_PATTERN.match(value[len(WHATSAPP_PREFIX) :])
+        ):
+            raise ValueError(f"{value!r} is not a WhatsApp sender like whatsapp:+33700000000")
+        return value
+
     @field_validator("outbox_batch_size")
     @classmethod
     def _positive_batch(cls, value: int) -> int:
@@ -215,12 +227,19 @@ class Settings(BaseSettings):
     def sms_enabled(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from_number)
 
+    @property
+    def whatsapp_enabled(self) -> bool:
+        """WhatsApp goes through the same Twilio account, and falls back to its SMS number."""
+        return self.sms_enabled and self.twilio_whatsapp_from is not None
+
     def startup_warnings(self) -> list[str]:
         """Settings that work but probably not as meant; one line each, said at start."""
         given = [name for name in TWILIO_VARIABLES if getattr(self, name)]
         if given and len(given) < len(TWILIO_VARIABLES):
             missing = [name.upper() for name in TWILIO_VARIABLES if name not in given]
             return [f"{', '.join(missing)} not set: SMS is off (it needs all three TWILIO_ values)"]
+        if self.twilio_whatsapp_from and not self.sms_enabled:
+            return ["TWILIO_WHATSAPP_FROM set without the SMS settings: WhatsApp is off"]
         return []
 
     @property

@@ -20,6 +20,8 @@ LOCALES = ROOT / "locales"
 SOURCES = ("bot", "handlers")
 KEYWORDS = {"_": None, "n_": (1, 2), "N_": None, "gettext": None, "ngettext": (1, 2)}
 PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
+# The board's pages call `_` and `n_` as the code does (handlers/board/templates).
+METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
 LANGUAGES = ("fr", "en")
 SOURCE_LANGUAGE = "en"  # message ids are English
 
@@ -36,7 +38,7 @@ def extract() -> Catalog:
     catalog = Catalog(project="Renfort", charset="utf-8")
     for source in SOURCES:
         for filename, lineno, message, comments, _context in extract_from_dir(
-            ROOT / source, method_map=[("**.py", "python")], keywords=KEYWORDS
+            ROOT / source, method_map=METHODS, keywords=KEYWORDS
         ):
             catalog.add(
                 message, locations=[(f"{source}/{filename}", lineno)], auto_comments=comments

@@ -1,5 +1,7 @@
-"""Twilio's webhooks: POST /sms (an SMS to our number; the answer goes back as TwiML) and
-POST /sms/status (delivery reports). Both are signed by Twilio with the auth token over the
+"""Twilio's webhooks: POST /sms (an SMS to our number, or a WhatsApp message to our
+WhatsApp sender: `From: whatsapp:+33…`, a quick-reply tap carrying ButtonPayload; the answer
+goes back as TwiML, or with its quick replies through the REST API) and POST /sms/status
+(delivery reports, both channels). Both are signed by Twilio with the auth token over the
 URL it called, which is our PUBLIC_URL, whatever a proxy in front of us shows: an unsigned
 or forged request gets 403 and touches nothing."""
 
@@ -15,9 +17,12 @@ from starlette.routing import Route
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.config import WHATSAPP_PREFIX
 from bot.messaging.sms_channel import STATUS_PATH, SmsChannel, mark_number, wait_and_record_delivery
+from bot.messaging.whatsapp_channel import OUTSIDE_WINDOW, WhatsAppChannel, window_closed
 from bot.runtime import Renfort
 from bot.services.phones import inbound_sender
+from bot.services.whatsapp import NAME as CHANNEL_WHATSAPP
 from handlers.sms.conversation import SmsConversations
 
 log = logging.getLogger(__name__)
@@ -43,7 +48,9 @@ def forbidden() -> Response:
     return PlainTextResponse("Forbidden", status_code=403)
 
 
-def twilio_routes(renfort: Renfort, channel: SmsChannel | None = None) -> list[Route]:
+def twilio_routes(
+    renfort: Renfort, channel: SmsChannel | None = None, whatsapp: WhatsAppChannel | None = None
+) -> list[Route]:
     """The two webhook routes, for `build_web_app(extra_routes=...)`."""
     settings = renfort.settings
     if not settings.sms_enabled or not settings.public_url:
@@ -93,15 +100,29 @@ def twilio_routes(renfort: Renfort, channel: SmsChannel | None = None) -> list[R
         if not MESSAGE_SID.fullmatch(sid):
             log.warning("inbound SMS with an unusable message id refused")
             return PlainTextResponse("Bad MessageSid", status_code=400)
-        sender = inbound_sender(params.get("From", ""))
-        if sender is None:
+        origin = params.get("From", "")
+        on_whatsapp = origin.startswith(WHATSAPP_PREFIX)
+        if on_whatsapp:
+            origin = origin[len(WHATSAPP_PREFIX) :]
+        sender = inbound_sender(origin)
+        if sender is None or (on_whatsapp and whatsapp is None):
             # The number itself stays out of the log: it is personal data.
-            log.warning("inbound SMS %s without a usable sender, not answered", sid)
+            log.warning("inbound message %s without a usable sender, not answered", sid)
             return twiml(None)
-        reply = await conversations.handle(sender, params.get("Body", ""), sid)
-        if channel is not None:
-            channel.count_reply(sender, reply)
-        return twiml(reply)
+        if not on_whatsapp:
+            reply = await conversations.handle(sender, params.get("Body", ""), sid)
+            if channel is not None:
+                channel.count_reply(sender, reply)
+            return twiml(reply)
+        assert whatsapp is not None
+        # A tap: its payload is the word or number the engine reads; the title is only shown.
+        body = params.get("ButtonPayload") or params.get("Body", "")
+        reply = await conversations.handle(sender, body, sid, CHANNEL_WHATSAPP)
+        try:
+            return twiml(await whatsapp.reply(sender, reply))
+        except Exception:
+            log.exception("quick replies to %s could not be sent", sid)
+            return twiml(reply)
 
     async def delivery_status(request: Request) -> Response:
         """Twilio's report on an SMS we sent: queued, sent, delivered, undelivered, failed."""
@@ -122,6 +143,8 @@ def twilio_routes(renfort: Renfort, channel: SmsChannel | None = None) -> list[R
             if not found:
                 log.info("delivery report for unknown message %s (%s)", sid, status)
             await mark_number(renfort, params.get("To"), error)
+            if error == str(OUTSIDE_WINDOW):
+                await window_closed(renfort, sid, params.get("To"))
         except Exception:
             log.exception("delivery report %s could not be recorded", sid)
             return PlainTextResponse("Try again later", status_code=503)

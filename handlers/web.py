@@ -1,4 +1,4 @@
-"""HTTP routes: the Telegram webhook, Twilio's webhooks, health and metrics."""
+"""HTTP routes: the Telegram webhook, Twilio's webhooks, health, metrics and the board."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from telegram import Update
 
 from bot.messaging.outbox_health import outbox_health
 from bot.metrics import CONTENT_TYPE
 from bot.runtime import Renfort
 from bot.services import exports
+from handlers.board.routes import board_routes
 from handlers.telegram.common import RenfortApplication
 
 log = logging.getLogger(__name__)
@@ -117,12 +118,13 @@ def build_web_app(
             return PlainTextResponse("Not found", status_code=404)
         return Response(body, media_type="text/calendar; charset=utf-8")
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/ics/{token}.ics", ics_feed, methods=["GET"]),
         *([] if renfort.settings.metrics_port is not None else [metrics_route(renfort)]),
         Route(TELEGRAM_WEBHOOK_PATH, telegram_webhook, methods=["POST"]),
         *(extra_routes or []),
+        *board_routes(renfort, telegram.bot if telegram is not None else None),
     ]
     return Starlette(routes=routes)
 

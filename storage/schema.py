@@ -76,7 +76,10 @@ people = Table(
     Column("telegram_unreachable_at", UTCDateTime()),
     Column("phone", String(20), unique=True),  # E.164, never shown to anyone else
     Column("phone_shared", Boolean, nullable=False, default=False),
-    Column("sms_stopped_at", UTCDateTime()),
+    Column("sms_stopped_at", UTCDateTime()),  # STOP by SMS or WhatsApp: the phone is silent
+    Column("phone_channel", String(10)),  # how the phone is reached: whatsapp, else SMS
+    Column("whatsapp_seen_at", UTCDateTime()),  # last WhatsApp message: the 24-hour window
+    Column("preferred_channel", String(10)),  # telegram, sms or whatsapp; NULL: Telegram first
     Column("postcode", String(10)),
     Column("town", String(120)),
     Column("latitude", Float),
@@ -533,4 +536,55 @@ alert_offers = Table(
     Column("answered_at", UTCDateTime()),
     UniqueConstraint("recipient_id", "slot_id", name="uq_alert_offers_recipient_slot"),
     CheckConstraint("status in ('open', 'accepted', 'declined', 'closed')", name="status"),
+)
+
+
+# Twilio Content API templates Renfort made (`renfort whatsapp templates`), by name and
+# language, with WhatsApp's verdict on them.
+whatsapp_templates = Table(
+    "whatsapp_templates",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("locale", String(8), primary_key=True),
+    Column("content_sid", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False, default=now, onupdate=now),
+)
+
+# One-time codes that join a phone (WhatsApp or SMS) to an existing profile.
+link_codes = Table(
+    "link_codes",
+    metadata,
+    Column("code", String(12), primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+# A coordinator's one-use link to the board in the browser, and the sessions it opens; only
+# digests of the secrets are kept, so a copy of the database opens nothing (0013).
+board_links = Table(
+    "board_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    # Asked in an organisation's admin group: the session sees that organisation only.
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE")),
+    _created(),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime()),
+    Index("ix_board_links_person", "person_id"),
+)
+
+board_sessions = Table(
+    "board_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE")),
+    _created(),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime()),
+    Index("ix_board_sessions_person", "person_id"),
 )

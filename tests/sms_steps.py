@@ -64,5 +64,6 @@ class Resident:
     async def registers(
         self, name: str = "Camille", postcode: str = "52100", language: str = "1"
     ) -> None:
-        for answer in ("Bonjour", language, name, postcode, "0"):
-            await self.says(answer)
+        """One SMS: the greeting says the language (1 French, 2 English), then who and where."""
+        greeting = {"1": "Bonjour", "2": "Hello"}[language]
+        await self.says(f"{greeting}, {name} {postcode}")

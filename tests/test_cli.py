@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -235,3 +236,52 @@ def test_the_installed_command_prints_no_traceback(operator_env: Path) -> None:
 
 def _setting_names() -> set[str]:
     return {name.upper() for name in Settings.model_fields}
+
+
+async def test_whatsapp_templates_are_made_once_then_listed_with_whatsapps_verdict() -> None:
+    from bot.sandbox.twilio_double import TwilioDouble
+
+    twilio = TwilioDouble()
+    await twilio.start()
+    twilio.approve_templates = False
+    env = {
+        "TWILIO_ACCOUNT_SID": twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": twilio.auth_token,
+        "TWILIO_FROM_NUMBER": twilio.number,
+        "TWILIO_WHATSAPP_FROM": twilio.whatsapp_number,
+        "TWILIO_API_URL": twilio.base_url,
+        "PUBLIC_URL": "https://renfort.example.org",
+    }
+
+    def templates() -> list[dict[str, Any]]:
+        # The command runs its own event loop; the double serves from this one.
+        result = runner.invoke(cli.app, ["whatsapp", "templates", "--json"], env=env)
+        assert result.exit_code == 0, result.output
+        rows = json.loads(result.stdout)
+        assert isinstance(rows, list)
+        return rows
+
+    try:
+        first = await asyncio.to_thread(templates)
+        twilio.reject("renfort_offer")
+        second = await asyncio.to_thread(templates)
+    finally:
+        await twilio.stop()
+
+    assert len(first) == 16 and all(row["created"] for row in first)
+    assert {(r["name"], r["language"]) for r in first} >= {
+        ("renfort_reminder", "fr"),
+        ("renfort_callout", "en"),
+        ("renfort_decision", "fr"),
+    }
+    assert not any(row["created"] for row in second)
+    verdicts = {(r["name"], r["language"]): r["status"] for r in second}
+    assert verdicts[("renfort_offer", "fr")] == verdicts[("renfort_offer", "en")] == "rejected"
+    assert verdicts[("renfort_reminder", "fr")] == "pending"
+    assert verdicts[("renfort_choices_2", "en")] == "session"  # quick replies need no review
+    assert len(twilio.contents) == 16  # nothing made twice
+
+
+def test_whatsapp_templates_say_when_whatsapp_is_off() -> None:
+    result = renfort("whatsapp", "templates")
+    assert "TWILIO_WHATSAPP_FROM" in one_line_error(result) and result.exit_code == 2

@@ -60,7 +60,7 @@ async def test_a_full_polling_station_is_found_joined_and_offered_by_sms(db: Dat
     slot_id, held = await full_slot(db)
 
     listing = await resident.says("MISSIONS")
-    assert listing.startswith("1 Assesseur") and "complet, liste d'attente" in listing
+    assert listing.startswith("1.1 Assesseur") and "complet, liste d'attente" in listing
     assert "complet" in await resident.says("1")
     joined = await resident.says("1")
     assert "liste d'attente" in joined and "1" in joined

@@ -194,7 +194,7 @@ async def test_cancelling_a_mission_tells_everyone_with_the_reason(tmp_path: Pat
         spot = await published(bot, capacity=1)
         camille = await person(bot.db, 20, "Camille", "en")
         await approved(bot.db, spot, camille.id, NOW)
-        await texts(twilio, "Hello", "2", "Lou", "52100", "0")
+        await texts(twilio, "Hello, Lou 52100")
         waiting = await applications.apply(
             bot.db, person_id=await person_id(bot), slot_id=spot.slot_id, now=NOW
         )

@@ -20,7 +20,8 @@ from bot.notifications import CATALOGUE, UnknownNotification, load
 from bot.notifications.applications import ApplicationSubmitted
 from bot.sms import render as sms_render
 
-# Each channel's registry of renderers, by kind; a new channel adds its own here.
+# Each channel's registry of renderers, by kind; a new channel adds its own here. WhatsApp
+# sends the SMS texts (WhatsAppChannel.render), so the SMS registry covers it.
 CHANNELS: dict[str, Mapping[str, object]] = {
     "telegram": telegram_render.RENDERERS,
     "sms": sms_render.RENDERERS,

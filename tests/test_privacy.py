@@ -117,7 +117,7 @@ async def test_mydata_sends_a_json_document_and_forget_makes_a_stranger(tmp_path
         stranger = await person_of(bot, VOLUNTEER)
         assert stranger.id != camille.id and not stranger.registered
 
-        await texts(twilio, "Bonjour", "2", "Marie", "52100", "1")
+        await texts(twilio, "Hello, Marie 52100")
         [ask] = await texts(twilio, "OUBLIER")
         assert "YES" in ask
         [kept] = await texts(twilio, "NON")
@@ -127,4 +127,4 @@ async def test_mydata_sends_a_json_document_and_forget_makes_a_stranger(tmp_path
         assert "erased" in gone
         assert await phones.find_by_phone(bot.db, PHONE) is None
         [welcome] = await texts(twilio, "Bonjour")
-        assert "1 Francais" in welcome
+        assert "Camille 52100" in welcome and "ENGLISH" in welcome

@@ -177,7 +177,7 @@ async def test_a_coordinator_and_volunteers_talk_through_the_bot_by_telegram_and
         organisation = await coordinator_with_group(bot)
         bot.double.users[VOLUNTEER]["username"] = USERNAME
         mission = await polling_station(bot.db, organisation.id, now=NOW)
-        await texts(twilio, "Bonjour", "2", "Marie", "52100", "1", "MISSIONS", "1", "1")
+        await texts(twilio, "Hello, Marie 52100", "MISSIONS", "1.1")
         camille = await volunteer(bot.db, VOLUNTEER, "Camille")
         slot = await first_slot(bot.db, mission)
         await applications.apply(bot.db, person_id=camille.id, slot_id=slot, now=NOW)

@@ -200,3 +200,30 @@ async def test_the_sandbox_runs_the_whole_service_until_end_of_input(tmp_path: P
         assert (await row_counts(db))["organisations"] == 2
     finally:
         await db.close()
+
+
+async def test_the_sandbox_speaks_as_an_sms_and_a_whatsapp_resident(tmp_path: Path) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=None,
+        database_url=sqlite_file_url(tmp_path),
+        http_port=free_port(),
+        geocoder_url=None,
+    )
+    out, buffer = terminal()
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+    sandbox = asyncio.create_task(run_sandbox(settings, lines=lines, out=out))
+    await wait_for_text(buffer, "/as sms | whatsapp")
+
+    for line in ("/as whatsapp", "Bonjour", "Sacha 52100", "MISSIONS"):
+        lines.put_nowait(line)
+    await wait_for_text(buffer, "Renfort → Sacha (WhatsApp)")
+    await wait_for_text(buffer, "vous etes inscrit(e)")  # registered, in French
+    await wait_for_text(buffer, "[1] 1.1 ")  # the missions' list as quick replies: mission.slot
+    lines.put_nowait("#1")
+    await wait_for_text(buffer, "tapped “1.1 ")
+    lines.put_nowait("/as sms")
+    lines.put_nowait("Bonjour")
+    await wait_for_text(buffer, "Renfort → Lou (SMS)")
+    lines.put_nowait(None)
+    await asyncio.wait_for(sandbox, 20)

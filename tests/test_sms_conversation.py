@@ -46,64 +46,159 @@ async def outbox(db: Database) -> list[tuple[str, dict[str, object]]]:
     return [(r.kind, dict(r.payload)) for r in rows]
 
 
-async def test_a_first_sms_from_anyone_starts_registration_in_both_languages(
-    resident: Resident,
-) -> None:
-    welcome = await resident.says("Bonjour, c'est pour aider")
-    assert "1 Francais" in welcome and "2 English" in welcome and "STOP" in welcome
-
-
-async def test_a_resident_registers_with_four_short_answers(
+async def test_a_first_sms_from_anyone_starts_registration_and_offers_english(
     renfort: Renfort, resident: Resident
 ) -> None:
-    await resident.says("Bonjour")
-    assert "first name" in (await resident.says("2"))
-    assert "Camille" in (await resident.says("camille"))
-    interests = await resident.says("52 100")
-    assert "1 Elections" in interests and "0 All" in interests
-    done = await resident.says("1 3")
-    assert "Camille" in done and "Saint-Dizier" in done and "MISSIONS" in done
+    welcome = await resident.says("Bonjour, c'est pour aider")
+    assert "prénom et votre code postal" in welcome and "Camille 52100" in welcome
+    assert "ENGLISH for English" in welcome and "STOP" in welcome
+    contact = await phones.find_by_phone(renfort.db, resident.phone)
+    assert contact is not None and contact.person.locale == "fr"
+    assert not contact.person.first_name  # 'pour aider' is no name
+
+
+@pytest.mark.parametrize(
+    ("first", "answer"),
+    [
+        ("MISSIONS", "prénom"),
+        ("AIDE", "prénom"),
+        ("Infos ?", "prénom"),
+        ("Hello", "first name"),
+        ("HELP", "first name"),
+        ("👋", "prénom"),
+    ],
+)
+async def test_any_greeting_or_keyword_from_a_new_number_starts_registration(
+    resident: Resident, first: str, answer: str
+) -> None:
+    welcome = await resident.says(first)
+    assert answer in welcome and "Camille 52100" in welcome and "STOP" in welcome
+
+
+@pytest.mark.parametrize(
+    ("first", "name", "town", "locale"),
+    [
+        ("Camille 52100", "Camille", "Saint-Dizier", "fr"),
+        ("Je suis Camille, 52100", "Camille", "Saint-Dizier", "fr"),
+        ("Bonjour ! Je m’appelle Zoé, 52 100", "Zoé", "Saint-Dizier", "fr"),
+        ("hi I'm Sam 69001", "Sam", "Lyon", "en"),
+        ("Hello, my name is JEAN-PIERRE, 69001", "Jean-Pierre", "Lyon", "en"),
+    ],
+)
+async def test_a_first_sms_with_a_name_and_a_postcode_registers_at_once(
+    renfort: Renfort, resident: Resident, first: str, name: str, town: str, locale: str
+) -> None:
+    done = await resident.says(first)
+    assert town in done and "MISSIONS" in done and ("INTERETS" in done or "INTERESTS" in done)
 
     contact = await phones.find_by_phone(renfort.db, resident.phone)
     assert contact is not None and contact.person.registered
+    assert contact.person.locale == locale and contact.person.first_name == name
+    assert contact.person.town == town and contact.person.interests == ()
+
+
+async def test_a_greeting_first_then_name_and_postcode_in_one_answer(
+    renfort: Renfort, resident: Resident
+) -> None:
+    welcome = await resident.says("Hello")
+    assert "first name and postcode" in welcome and "FRANCAIS" in welcome
+    done = await resident.says("camille 52 100")
+    assert "Camille" in done and "Saint-Dizier" in done and "INTERESTS" in done
+    contact = await phones.find_by_phone(renfort.db, resident.phone)
+    assert contact is not None and contact.person.registered
     assert contact.person.locale == "en" and contact.person.first_name == "Camille"
-    assert contact.person.interests == ("citizenship", "health")
+
+
+async def test_the_name_and_the_postcode_may_come_apart_in_either_order(
+    renfort: Renfort, resident: Resident
+) -> None:
+    await resident.says("Hello")
+    assert "postcode" in (await resident.says("Camille"))
+    assert "registered near Saint-Dizier" in (await resident.says("Saint-Dizier"))
+
+    other = Resident(resident.conversations, phone="+33698765432")
+    assert "first name" in (await other.says("Hi, 52100"))
+    assert "Thank you Lou" in (await other.says("Lou"))
+
+
+@pytest.mark.parametrize("word", ["ENGLISH", "english", "Anglais"])
+async def test_english_switches_during_registration_and_after(
+    renfort: Renfort, resident: Resident, word: str
+) -> None:
+    assert "prénom" in (await resident.says("Bonjour"))
+    assert "first name and postcode" in (await resident.says(word))
+    assert "registered" in (await resident.says("Camille 52100"))
+    assert "Langue : francais" in (await resident.says("FRANÇAIS")).replace("ç", "c")
+    assert "Language: English" in (await resident.says(word))
+    contact = await phones.find_by_phone(renfort.db, resident.phone)
+    assert contact is not None and contact.person.locale == "en"
+
+
+async def test_english_as_the_first_message_answers_in_english(resident: Resident) -> None:
+    assert "first name and postcode" in (await resident.says("ENGLISH"))
 
 
 @pytest.mark.parametrize("language", ["1", "1.", "un", "FR", "français", "Francais "])
-async def test_the_language_answer_is_understood_however_typed(
+async def test_an_answer_to_the_old_language_question_is_still_understood(
     renfort: Renfort, resident: Resident, language: str
 ) -> None:
-    await resident.says("Salut")
-    await resident.says(language)
+    # Someone who texted before registration got shorter was asked '1 Francais / 2 English'.
+    await phones.start_contact(renfort.db, resident.phone)
+    assert "prénom" in (await resident.says(language))
     contact = await phones.find_by_phone(renfort.db, resident.phone)
     assert contact is not None and contact.person.locale == "fr"
 
 
+async def test_a_registration_begun_before_interests_were_left_for_later_finishes(
+    renfort: Renfort, resident: Resident
+) -> None:
+    contact = await phones.start_contact(renfort.db, resident.phone)
+    place = await renfort.geocoder.resolve("52100")
+    await people.update_profile(
+        renfort.db, contact.person.id, locale="en", first_name="Camille", home=place
+    )
+    assert "registered near Saint-Dizier" in (await resident.says("1 3"))
+    done = await phones.find_by_phone(renfort.db, resident.phone)
+    assert done is not None and done.person.registered
+    assert done.person.interests == ("citizenship", "health")
+
+
 async def test_a_wrong_answer_gets_the_question_again_not_an_error(resident: Resident) -> None:
-    await resident.says("Salut")
-    assert "1" in (await resident.says("euh?")) and "2" in resident.read[-1]
-    await resident.says("2")
-    assert "first name" in (await resident.says("1234"))
-    await resident.says("Camille")
+    await resident.says("Hello")
+    assert "first name and postcode" in (await resident.says("1234"))
+    assert "postcode" in (await resident.says("Camille 99999"))
     assert "postcode" in (await resident.says("Atlantis"))
     assert "postcode" in (await resident.says("x" * 1600))
-    await resident.says("Saint-Dizier")
-    assert "numbers" in (await resident.says("rien"))
+    assert "registered" in (await resident.says("Saint-Dizier"))
 
 
 async def test_missions_cannot_wait_for_the_end_of_registration(resident: Resident) -> None:
     await resident.says("Hello")
-    await resident.says("2")
     answer = await resident.says("MISSIONS")
-    assert "finish registering" in answer and "first name" in answer
+    assert "finish registering" in answer and "first name and postcode" in answer
+    assert "finish registering" in (await resident.says("INTERESTS"))
 
 
 async def test_help_works_at_any_point_and_says_how_to_stop(resident: Resident) -> None:
     await resident.says("Hello")
-    await resident.says("2")
     assert "STOP" in (await resident.says("HELP"))
     assert "Camille" in (await resident.says("Camille"))  # registration goes on
+
+
+async def test_interests_are_chosen_later_and_narrow_the_list(
+    renfort: Renfort, resident: Resident
+) -> None:
+    org = await commune(renfort.db)
+    await polling_station(renfort.db, org.id, now=NOW)
+    await resident.registers(language="2")
+    question = await resident.says("INTERESTS")
+    assert "1 Elections" in question and "0 All" in question
+    assert "numbers" in (await resident.says("rien"))
+    chosen = await resident.says("1 3")
+    assert "Elections, Health" in chosen and "MISSIONS" in chosen
+    contact = await phones.find_by_phone(renfort.db, resident.phone)
+    assert contact is not None and contact.person.interests == ("citizenship", "health")
+    assert "1.1 Assesseur" in (await resident.says("MISSIONS"))
 
 
 async def test_a_resident_finds_a_mission_and_applies_by_numbers(
@@ -114,7 +209,7 @@ async def test_a_resident_finds_a_mission_and_applies_by_numbers(
     await resident.registers(language="2")
 
     listing = await resident.says("missions")
-    assert "1 Assesseur - bureau de vote no3 - Sun 13 Jun 8am - 100 m" in listing
+    assert "1.1 Assesseur - bureau de vote no3 - Sun 13 Jun 8am - 100 m" in listing
     detail = await resident.says("1")
     assert "Mairie de Saint-Dizier" in detail and "1 Sun 13 Jun 8am-1pm" in detail
     applied = await resident.says("1")
@@ -152,10 +247,10 @@ async def test_long_lists_come_in_pages_and_numbers_keep_their_meaning(
     await resident.registers(language="2")
 
     first = await resident.says("MISSIONS")
-    assert "MORE" in first and "1 Assesseur bureau 1" in first
+    assert "MORE" in first and "1.1 Assesseur bureau 1" in first
     shown = first.count("Assesseur")
     second = await resident.says("more")
-    assert f"{shown + 1} Assesseur bureau {shown + 1}" in second
+    assert f"{shown + 1}.1 Assesseur bureau {shown + 1}" in second
     detail = await resident.says(str(shown + 1))
     assert f"Assesseur bureau {shown + 1}" in detail
 
@@ -179,7 +274,7 @@ async def test_a_resident_reads_three_pages_each_after_the_last(
         line.split(" ")[:3] for page in pages for line in page.splitlines() if "Bureau" in line
     ]
     # Numbered on from page to page, soonest first, none shown twice or skipped.
-    assert [(number, title) for number, _, title in listed] == [
+    assert [(number.split(".")[0], title) for number, _, title in listed] == [
         (str(k), f"{k:02d}") for k in range(1, len(listed) + 1)
     ]
     assert len(listed) >= 3 * 2 and all("SUITE" in page for page in pages)
@@ -247,7 +342,7 @@ async def test_a_stop_before_anything_else_is_honoured(
 ) -> None:
     assert "START" in (await resident.says("STOP"))
     assert await resident.says("Bonjour") == ""
-    assert "1 Francais" in (await resident.says("START"))
+    assert "Camille 52100" in (await resident.says("START"))
 
 
 async def test_the_language_can_change_at_any_time(renfort: Renfort, resident: Resident) -> None:

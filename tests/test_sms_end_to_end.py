@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.domain import ApplicationStatus
@@ -63,8 +64,8 @@ async def texts(twilio: TwilioDouble, *bodies: str) -> list[str]:
 async def approved_by_sms(bot: Bot, twilio: TwilioDouble, name: str, coordinator_id: int) -> None:
     """The resident registers by SMS in English, applies to the first mission listed and the
     coordinator approves them."""
-    await texts(twilio, "Hello", "2", name, "52100", "0")
-    await texts(twilio, "MISSIONS", "1", "1")
+    await texts(twilio, f"Hello, {name} 52100")
+    await texts(twilio, "MISSIONS", "1.1")
     [mine] = await applications.applications_of(bot.db, await person_id(bot), now=NOW)
     await applications.decide(bot.db, application_id=mine.id, actor_id=coordinator_id, approve=True)
 
@@ -97,20 +98,25 @@ async def delivery_of(bot: Bot, provider_id: str) -> str | None:
     return None if status is None else str(status)
 
 
-async def test_a_resident_registers_applies_and_hears_the_coordinators_answer_by_sms(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    "registering",
+    [("Hello", "camille 52100"), ("hi I'm Camille 52100",)],
+    ids=["greeting-first", "all-at-once"],
+)
+async def test_a_resident_registers_applies_and_hears_the_coordinators_answer_in_six_sms(
+    tmp_path: Path, registering: tuple[str, ...]
 ) -> None:
     async with renfort_with_sms(tmp_path) as (bot, twilio):
         organisation = await coordinator_with_group(bot)
         await polling_station(bot.db, organisation.id, now=NOW)
 
-        welcome, *registration = await texts(twilio, "Bonjour", "2", "camille", "52100", "1")
-        assert "1 Francais" in welcome and "registered near Saint-Dizier" in registration[-1]
-        listing, detail = await texts(twilio, "MISSIONS", "1")
-        assert "Sun 13 Jun 8am" in listing and "1 Sun 13 Jun 8am-1pm" in detail
+        *_, registered = await texts(twilio, *registering)
+        assert "registered near Saint-Dizier" in registered and "INTERESTS" in registered
+        [listing] = await texts(twilio, "MISSIONS")
+        assert "1.1 Assesseur" in listing and "Sun 13 Jun 8am" in listing
         before = len(bot.double.messages[GROUP])
-        [applied] = await texts(twilio, "1")
-        assert "Applied" in applied
+        [applied] = await texts(twilio, "1.1")
+        assert "Applied" in applied and "Sun 13 Jun 8am-1pm" in applied
 
         posted = await applications_in_group(bot, before)
         assert "Camille (via SMS)" in posted.text
@@ -125,11 +131,10 @@ async def test_a_resident_registers_applies_and_hears_the_coordinators_answer_by
         assert await delivery_of(bot, answer.sid) == "delivered"
         [mine] = await applications.applications_of(bot.db, await person_id(bot), now=NOW)
         assert mine.status == ApplicationStatus.APPROVED
-        # One part each, but the mission's detail: what it is, then its slots.
-        assert [segments(sms.body) for sms in twilio.inbox[PHONE]].count(1) == len(
-            twilio.inbox[PHONE]
-        ) - 1
-        assert segments(detail) == 2
+        # Register, discover, apply and the decision: every SMS the resident received,
+        # counted in the parts the operator bills.
+        received = [segments(sms.body) for sms in twilio.inbox[PHONE]]
+        assert received == [1] * (len(registering) + 3) and sum(received) <= 6
 
 
 async def test_stop_silences_every_feature_and_start_brings_the_resident_back(
@@ -145,7 +150,7 @@ async def test_stop_silences_every_feature_and_start_brings_the_resident_back(
                 title=f"Assesseur, tour {hours}",
                 starts_at=ELECTION_MORNING + timedelta(hours=hours),
             )
-        await texts(twilio, "Hello", "2", "Camille", "52100", "0")
+        await texts(twilio, "Hello, Camille 52100")
 
         before = len(bot.double.messages[GROUP])
         await texts(twilio, "MISSIONS", "2", "1")
@@ -177,6 +182,6 @@ async def test_forged_and_replayed_webhooks_change_nothing(tmp_path: Path) -> No
 
         first = await twilio.text(PHONE, "Bonjour", sid="SM" + "a" * 32)
         replayed = await twilio.text(PHONE, "Bonjour", sid="SM" + "a" * 32)
-        assert replayed.text == first.text and "1 Francais" in first.text
-        assert (await twilio.text(PHONE, "2")).status_code == 200
+        assert replayed.text == first.text and "Camille 52100" in first.text
+        assert (await twilio.text(PHONE, "ENGLISH")).status_code == 200
         assert "first name" in (await twilio.text(PHONE, "")).text

@@ -7,10 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from handlers.sms.parse import (
+    Introduction,
     Kind,
+    guess_language,
     parse_choices,
     parse_command,
     parse_first_name,
+    parse_introduction,
     parse_language,
     parse_number,
     parse_postcode,
@@ -211,3 +214,82 @@ def test_a_first_name_is_short_and_has_letters_whatever_was_sent(text: str) -> N
     name = parse_first_name(text)
     if name is not None:
         assert 0 < len(name) <= 40 and any(c.isalpha() for c in name)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("Camille 52100", Introduction("Camille", "52100")),
+        ("Je suis Camille, 52100", Introduction("Camille", "52100")),
+        ("hi I'm Sam 75011", Introduction("Sam", "75011")),
+        ("Bonjour ! Je m’appelle Zoé. 52 100", Introduction("Zoé", "52100")),
+        ("52100 camille", Introduction("Camille", "52100")),
+        ("Good morning, my name is Jean-Pierre 69001", Introduction("Jean-Pierre", "69001")),
+        ("Bonjour", Introduction(None, None)),
+        ("Bonjour je veux aider 52100", Introduction(None, "52100")),
+        ("Hello, I want to help", Introduction(None, None)),
+        ("Camille", Introduction("Camille", None)),
+        ("Camille 52100 75011", Introduction("Camille", None)),
+        ("06 12 34 56 78", Introduction(None, None)),
+    ],
+)
+def test_a_first_name_and_a_postcode_in_one_message(text: str, said: Introduction) -> None:
+    assert parse_introduction(text) == said
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("hi", "en"),
+        ("Hello!", "en"),
+        ("hi I'm Sam 75011", "en"),
+        ("HELP", "en"),
+        ("I would like to volunteer", "en"),
+        ("Bonjour", "fr"),
+        ("Je suis Camille, 52100", "fr"),
+        ("Salut, je veux aider", "fr"),
+        ("Camille 52100", None),
+        ("MISSIONS", None),
+    ],
+)
+def test_the_language_is_guessed_from_the_words(text: str, locale: str | None) -> None:
+    assert guess_language(text) == locale
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("ENGLISH", "en"),
+        ("english", "en"),
+        ("Anglais", "en"),
+        ("FRANÇAIS", "fr"),
+        ("francais", "fr"),
+    ],
+)
+def test_one_word_switches_the_language(text: str, locale: str) -> None:
+    command = parse_command(text)
+    assert (command.kind, command.language) == (Kind.LANGUAGE, locale)
+
+
+@pytest.mark.parametrize("text", ["2.1", "2,1", " 2 . 1 ", "2 1"])
+def test_a_mission_and_its_slot_in_one_answer(text: str) -> None:
+    command = parse_command(text)
+    assert (command.kind, command.number, command.slot) == (Kind.SLOT, 2, 1)
+
+
+@pytest.mark.parametrize("text", ["INTERETS", "intérêts", "Interests"])
+def test_the_interests_keyword(text: str) -> None:
+    assert parse_command(text).kind == Kind.INTERESTS
+
+
+@given(st.integers(min_value=1, max_value=999), st.integers(min_value=1, max_value=999))
+def test_any_mission_and_slot_numbers_come_back_as_given(mission: int, slot: int) -> None:
+    command = parse_command(f"{mission}.{slot}")
+    assert (command.kind, command.number, command.slot) == (Kind.SLOT, mission, slot)
+
+
+@given(st.text(max_size=400))
+def test_any_message_is_read_as_an_introduction_without_error(text: str) -> None:
+    said = parse_introduction(text)
+    assert said.postcode is None or (len(said.postcode) == 5 and said.postcode.isdigit())
+    assert said.first_name is None or len(said.first_name.split()) <= 2

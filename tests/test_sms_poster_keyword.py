@@ -33,11 +33,9 @@ async def test_a_poster_keyword_from_an_unknown_number_leads_to_that_mission_onc
     resident = Resident(SmsConversations(renfort), phone="+33698765432")
 
     welcome = await resident.says(keyword.lower())
-    assert "Langue" in welcome
-    await resident.says("1")
-    await resident.says("Camille")
-    await resident.says("52100")
-    answer = await resident.says("1")  # interests: elections
+    assert "Camille 52100" in welcome
+    assert "code postal" in (await resident.says("Camille"))
+    answer = await resident.says("52100")
 
     assert "Camille" in answer and "Bureau de vote" in answer
     assert "Tenir le bureau de vote" in answer  # the description
@@ -55,3 +53,14 @@ async def test_a_mission_detail_by_sms_shows_its_description_within_two_sms(db: 
     answer = await resident.says(keyword)
     assert "Tenir le bureau de vote avec le président." in answer
     assert "1 " in answer and segments(answer) <= 2
+
+
+async def test_a_poster_keyword_then_name_and_postcode_show_the_mission_at_once(
+    db: Database,
+) -> None:
+    keyword = await poster_mission(db)
+    renfort: Renfort = sms_renfort(db, FakeClock(NOW))
+    resident = Resident(SmsConversations(renfort), phone="+33698765432")
+    await resident.says(keyword)
+    answer = await resident.says("Je suis Camille, 52100")
+    assert "Merci Camille" in answer and "Bureau de vote" in answer and "\n1 " in answer

@@ -192,7 +192,8 @@ Template = Callable[[Translator], str]
 def templates() -> dict[str, Template]:
     """Every SMS we send, with the longest values it meets in real life."""
     every: dict[str, Template] = {
-        "welcome": lambda t: replies.WELCOME,
+        "welcome": replies.welcome,
+        "ask_introduction": replies.ask_introduction,
         "language_question": lambda t: replies.LANGUAGE_QUESTION,
         "ask_first_name": replies.ask_first_name,
         "bad_first_name": replies.bad_first_name,
@@ -201,14 +202,18 @@ def templates() -> dict[str, Template]:
         "ask_interests": replies.ask_interests,
         "bad_interests": replies.bad_interests,
         "registered": lambda t: replies.registered(t, NAME, TOWN),
+        "interests_chosen": lambda t: replies.interests_chosen(t, replies.interest_labels(t)),
         "finish_registering_first": lambda t: replies.finish_registering_first(
             t, replies.ask_home(t, NAME)
         ),
         "mission_list": lambda t: replies.mission_list(
-            t, [card(i) for i in range(6)], 1, lambda k: True, TODAY
+            t, [card(i) for i in range(6)], 1, lambda k: True, TODAY, {i: 12 for i in range(6)}
         )[0],
         "mission_list_page_2": lambda t: replies.mission_list(
-            t, [card(i) for i in range(2)], 10, lambda k: False, TODAY
+            t, [card(i) for i in range(2)], 10, lambda k: False, TODAY, {0: 1, 1: 12}
+        )[0],
+        "mission_list_without_slot_numbers": lambda t: replies.mission_list(
+            t, [card(i) for i in range(6)], 1, lambda k: True, TODAY
         )[0],
         "no_missions": replies.no_missions,
         "nothing_more": replies.nothing_more,
@@ -246,6 +251,8 @@ def templates() -> dict[str, Template]:
         "cancel_needs_number": replies.cancel_needs_number,
         "no_such_number": lambda t: replies.no_such_number(t, 12),
         "no_such_number_1": lambda t: replies.no_such_number(t, 1),
+        "no_such_slot": lambda t: replies.no_such_slot(t, 12, 15),
+        "no_such_slot_1": lambda t: replies.no_such_slot(t, 12, 1),
         "no_such_application": replies.no_such_application,
         "number_without_list": replies.number_without_list,
         "help": replies.help_text,
@@ -397,7 +404,7 @@ async def measure_journeys(db: Database) -> list[Journey]:
     await organisations.join(db, coordinator.id, org.invite_code)
     await polling_station(db, org.id, now=NOW, title=TITLE)
     journeys: list[Journey] = []
-    for number, (locale, choice) in enumerate((("fr", "1"), ("en", "2")), 1):
+    for number, (locale, greeting) in enumerate((("fr", "Bonjour"), ("en", "Hello")), 1):
         resident = Resident(SmsConversations(renfort), phone=f"+3361234567{number}")
 
         async def journey(
@@ -412,8 +419,9 @@ async def measure_journeys(db: Database) -> list[Journey]:
             journeys.append(trip)
             return trip
 
-        await journey("register", "Bonjour", choice, NAME, "52100", "1 3")
-        await journey("apply", "MISSIONS", "1", "1")
+        await journey("register", greeting, f"{NAME} 52100")
+        await journey("apply", "MISSIONS", "1.1")
+        await journey("interests", "INTERESTS", "1 3")
         contact = await find_by_phone(db, resident.phone)
         assert contact is not None
         [mine] = await applications_of(db, contact.person.id, now=NOW)
@@ -436,11 +444,12 @@ async def measure_journeys(db: Database) -> list[Journey]:
 
 async def test_every_journey_costs_one_part_per_message_but_a_detail(sqlite_db: Database) -> None:
     journeys = await measure_journeys(sqlite_db)
-    # Only a mission's first page takes two parts: what the mission is, then its slots.
-    assert all(j.largest <= (2 if j.name == "apply" else 1) for j in journeys), journeys
+    # Applying straight from the list skips the mission's two-part page.
+    assert all(j.largest == 1 for j in journeys), journeys
     costs = {(j.name, j.locale): (j.received, j.sent_parts) for j in journeys}
-    assert costs[("register", "fr")] == costs[("register", "en")] == (5, 5)
-    assert costs[("apply", "fr")] == costs[("apply", "en")] == (3, 4)
+    assert costs[("register", "fr")] == costs[("register", "en")] == (2, 2)
+    assert costs[("apply", "fr")] == costs[("apply", "en")] == (2, 2)
+    assert costs[("interests", "fr")] == costs[("interests", "en")] == (2, 2)
     assert costs[("cancel", "fr")] == costs[("cancel", "en")] == (3, 3)
 
 

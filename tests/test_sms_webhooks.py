@@ -71,7 +71,7 @@ async def test_a_signed_sms_is_answered_in_twiml(
     client: httpx.AsyncClient, twilio: TwilioDouble, renfort: Renfort
 ) -> None:
     status, replies = await sms(client, twilio, "Bonjour", "SM" + "1" * 32)
-    assert status == 200 and len(replies) == 1 and "1 Francais" in replies[0]
+    assert status == 200 and len(replies) == 1 and "Camille 52100" in replies[0]
     assert await phones.find_by_phone(renfort.db, PHONE) is not None
 
 
@@ -119,8 +119,8 @@ async def test_a_replayed_message_sid_is_handled_once(
     client: httpx.AsyncClient, twilio: TwilioDouble, renfort: Renfort
 ) -> None:
     await sms(client, twilio, "Bonjour", "SMa")
-    first = await sms(client, twilio, "2", "SMb")
-    again = await sms(client, twilio, "2", "SMb")
+    first = await sms(client, twilio, "ENGLISH", "SMb")
+    again = await sms(client, twilio, "ENGLISH", "SMb")
     assert first == again and "first name" in first[1][0]
     older = await sms(client, twilio, "Bonjour", "SMa")
     assert older == (200, [])  # answered long ago; the conversation has moved on
@@ -130,7 +130,7 @@ async def test_a_number_with_spaces_is_the_same_person(
     client: httpx.AsyncClient, twilio: TwilioDouble, renfort: Renfort
 ) -> None:
     await sms(client, twilio, "Bonjour", "SMs1", sender="+33 6 12 34 56 78")
-    status, replies = await sms(client, twilio, "2", "SMs2", sender=PHONE)
+    status, replies = await sms(client, twilio, "ENGLISH", "SMs2", sender=PHONE)
     assert status == 200 and "first name" in replies[0]
 
 

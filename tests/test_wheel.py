@@ -110,6 +110,10 @@ def test_the_wheel_carries_the_compiled_catalogues_migrations_and_licence(
     assert "storage/migrations/env.py" in names
     assert any(n.startswith("storage/migrations/versions/0001") for n in names)
     assert "bot/data/communes.csv" in names
+    for page in ("board.html", "live.html", "print.html"):
+        assert f"handlers/board/templates/{page}" in names
+    for asset in ("board.css", "board.js", "print.css"):
+        assert f"handlers/board/static/{asset}" in names
 
 
 def next_sunday_in_a_week() -> date:

@@ -12,15 +12,18 @@ from bot.i18n import Translator
 from bot.messaging.ratelimit import RateLimiter
 from bot.messaging.render import Rendered
 
-# A Telegram chat id, or an E.164 phone number for SMS.
+# A Telegram chat id, or an E.164 phone number for SMS and WhatsApp.
 Address = int | str
 
 
 @dataclass(frozen=True)
 class Sent:
-    """Delivered to the provider; `provider_id` is its message id (Telegram) or SID (SMS)."""
+    """Delivered to the provider; `provider_id` is its message id (Telegram) or SID (SMS).
+    `via`: the channel that actually carried it, when not the route's (WhatsApp's SMS
+    fallback)."""
 
     provider_id: str
+    via: str | None = None
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ class Recipient:
     telegram_chat_id: int | None = None
     telegram_reachable: bool = False
     sms_phone: str | None = None  # None too when the person sent STOP
+    phone_channel: str | None = None  # "whatsapp" when they write from WhatsApp
+    preferred_channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ async def load_recipients(conn: AsyncConnection, ids: set[int]) -> dict[int, Rec
             P.c.telegram_unreachable_at,
             P.c.phone,
             P.c.sms_stopped_at,
+            P.c.phone_channel,
+            P.c.preferred_channel,
         ).where(P.c.id.in_(ids))
     )
     return {
@@ -73,6 +77,8 @@ async def load_recipients(conn: AsyncConnection, ids: set[int]) -> dict[int, Rec
             telegram_chat_id=r.telegram_chat_id,
             telegram_reachable=r.telegram_unreachable_at is None,
             sms_phone=r.phone if r.sms_stopped_at is None else None,
+            phone_channel=r.phone_channel,
+            preferred_channel=r.preferred_channel,
         )
         for r in rows
     }

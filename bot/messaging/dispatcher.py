@@ -374,17 +374,27 @@ class Dispatcher:
     # ---- routing and language ------------------------------------------------------------
 
     def route(self, recipient: Recipient, allowed: Sequence[str] | None = None) -> Route | None:
-        """Telegram when the person can get it there, else SMS, else nobody; a notification
-        may restrict the channels (a callout sent "by SMS only")."""
+        """Telegram when the person can get it there, else their phone (WhatsApp if that is
+        where they write from, else SMS), else nobody; a person who chose their phone gets it
+        there first. A notification may restrict the channels (a callout sent "by SMS only",
+        which WhatsApp, the same phone, honours too)."""
+        if allowed and "sms" in allowed:
+            allowed = [*allowed, "whatsapp"]
         usable = set(self.channels) if not allowed else set(self.channels) & set(allowed)
         telegram = "telegram" in usable
         if recipient.group_chat_id is not None:
             return Route("telegram", recipient.group_chat_id) if telegram else None
+        phone = None
+        if recipient.sms_phone is not None:
+            if "whatsapp" in usable and recipient.phone_channel == "whatsapp":
+                phone = Route("whatsapp", recipient.sms_phone)
+            elif "sms" in usable:
+                phone = Route("sms", recipient.sms_phone)
+        if phone is not None and recipient.preferred_channel in ("sms", "whatsapp"):
+            return phone
         if telegram and recipient.telegram_chat_id is not None and recipient.telegram_reachable:
             return Route("telegram", recipient.telegram_chat_id)
-        if "sms" in usable and recipient.sms_phone is not None:
-            return Route("sms", recipient.sms_phone)
-        return None
+        return phone
 
     def _translator(self, recipient: Recipient) -> Translator:
         if recipient.person_id is None:
@@ -450,7 +460,11 @@ class Dispatcher:
                 last_error=None,
             ),
             [
-                {"row_id": job.id, "row_channel": route.channel, "row_provider_id": o.provider_id}
+                {
+                    "row_id": job.id,
+                    "row_channel": o.via or route.channel,
+                    "row_provider_id": o.provider_id,
+                }
                 for job, route, o in sent
             ],
         )
@@ -458,9 +472,9 @@ class Dispatcher:
         if any(posts):
             await conn.execute(insert(schema.posted_messages), [p for p in posts if p])
             await link_group_copies(conn, sent)
-        for _job, route, _o in sent:
+        for _job, route, o in sent:
             self.renfort.metrics.count(
-                "outbox_sent_total", help_text="Notifications sent", channel=route.channel
+                "outbox_sent_total", help_text="Notifications sent", channel=o.via or route.channel
             )
 
     async def _record_one(

@@ -163,8 +163,9 @@ async def record_delivery(
     async with renfort.db.transaction("record_sms_delivery") as conn:
         row = (
             await conn.execute(
+                # WhatsApp messages go through Twilio too, under the same kind of id.
                 select(outbox.c.id, outbox.c.delivery_status).where(
-                    outbox.c.provider_id == message_sid, outbox.c.channel == NAME
+                    outbox.c.provider_id == message_sid, outbox.c.channel.in_((NAME, "whatsapp"))
                 )
             )
         ).first()

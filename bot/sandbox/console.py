@@ -1,6 +1,8 @@
 """A terminal chat with the sandbox bot: speak as a volunteer, as the coordinator or in the
 admin group, read what the bot sends, tap its buttons. Everything goes through the Telegram
-double, so the bot runs exactly the handlers and services it runs in production."""
+double, so the bot runs exactly the handlers and services it runs in production; with the
+Twilio double, two more residents write by SMS and on WhatsApp (quick replies tapped by
+number), through the real webhooks."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from rich.text import Text
 
 from bot.sandbox.demo import Cast
 from bot.sandbox.telegram_double import SentMessage, TelegramDouble
+from bot.sandbox.twilio_double import WHATSAPP, Sms, TwilioDouble
 
 WATCH_INTERVAL = 0.1
 QUIET_SECONDS = 0.3
@@ -56,6 +59,20 @@ class Persona:
     chat_id: int
     reads: tuple[int, ...]
     style: str
+    channel: str = "telegram"  # or sms, whatsapp: a resident writing from `phone`
+    phone: str = ""
+
+    @property
+    def address(self) -> str:
+        """Where Twilio delivers to this resident."""
+        return WHATSAPP + self.phone if self.channel == "whatsapp" else self.phone
+
+
+# Residents without Telegram, in the sandbox: one writes by SMS, one on WhatsApp.
+SMS_PERSONA = Persona("sms", "Lou (SMS)", 0, 0, (), "yellow", "sms", "+33612340001")
+WHATSAPP_PERSONA = Persona(
+    "whatsapp", "Sacha (WhatsApp)", 0, 0, (), "bright_green", "whatsapp", "+33612340002"
+)
 
 
 def cast_personas(cast: Cast) -> dict[str, Persona]:
@@ -106,7 +123,7 @@ def flat_buttons(message: SentMessage) -> list[dict[str, Any]]:
     return [button for row in message.buttons for button in row]
 
 
-def banner(cast: Cast, http_url: str | None) -> Panel:
+def banner(cast: Cast, http_url: str | None, phones: bool = False) -> Panel:
     """What the sandbox is and how to drive it."""
     intro = Text.from_markup(
         "[bold]Renfort sandbox[/]: a local Telegram. You type as a person; the real bot"
@@ -119,6 +136,12 @@ def banner(cast: Cast, http_url: str | None) -> Panel:
         f"speak as {cast.volunteer_name}, as {cast.coordinator_name} (coordinator of"
         f" the Mairie), or in the Mairie's admin group",
     )
+    if phones:
+        commands.add_row(
+            "/as sms | whatsapp",
+            f"write as {SMS_PERSONA.label} or {WHATSAPP_PERSONA.label}: no Telegram, the"
+            " same bot by SMS and on WhatsApp (keywords and numbers, e.g. Bonjour, MISSIONS)",
+        )
     commands.add_row("/tap N  or  #N", "tap button N of the last message with buttons")
     commands.add_row("/where 48.64 4.95", "share a location (latitude longitude)")
     commands.add_row("/sandbox", "show this help again")
@@ -141,6 +164,7 @@ class ChatConsole:
         handled: Handled | None = None,
         interactive: bool = False,
         http_url: str | None = None,
+        twilio: TwilioDouble | None = None,
     ) -> None:
         self.double = double
         self.cast = cast
@@ -148,8 +172,13 @@ class ChatConsole:
         self.handled = handled
         self.interactive = interactive
         self.http_url = http_url
+        self.twilio = twilio
         self.personas = cast_personas(cast)
+        if twilio is not None:
+            self.personas.update(sms=SMS_PERSONA, whatsapp=WHATSAPP_PERSONA)
         self.current = self.personas["volunteer"]
+        self._phone_printed: dict[str, int] = {}
+        self._phone_announced: dict[str, int] = {}
         self._printed: dict[tuple[int, int], int] = {}
         self._announced: set[tuple[int, int]] = set()
         self._shown: list[SentMessage] = []
@@ -181,6 +210,8 @@ class ChatConsole:
             await self._tap(rest if command == "/tap" else command[1:])
         elif command == "/where":
             await self._where(rest)
+        elif self.current.channel != "telegram":
+            await self._text(text)
         else:
             chat = self.current.chat_id if self.current.key == "group" else None
             await self._settle(self.double.send_text(self.current.user_id, text, chat))
@@ -188,15 +219,30 @@ class ChatConsole:
         self.prompt()
         return True
 
+    async def _text(self, text: str) -> None:
+        """The resident's SMS or WhatsApp message, through Twilio's signed webhook."""
+        assert self.twilio is not None
+        persona = self.current
+        if persona.channel == "whatsapp":
+            exchange = await self.twilio.whatsapp(persona.phone, text)
+        else:
+            exchange = await self.twilio.text(persona.phone, text)
+        if exchange.status_code != 200:
+            self.note(f"(the webhook answered {exchange.status_code})")
+
     def _switch(self, who: str) -> None:
         persona = next((p for key, p in self.personas.items() if who and key.startswith(who)), None)
         if persona is None:
-            self.note("Who? /as volunteer, /as coordinator or /as group")
+            others = ", /as sms, /as whatsapp" if self.twilio is not None else ""
+            self.note(f"Who? /as volunteer, /as coordinator or /as group{others}")
             return
         self.current = persona
         self.note(f"Now speaking as {persona.label}.")
 
     async def _tap(self, number: str) -> None:
+        if self.current.channel != "telegram":
+            await self._quick_reply(number)
+            return
         message = self._last_with_buttons()
         if message is None:
             self.note("No message with buttons here yet.")
@@ -214,7 +260,26 @@ class ChatConsole:
             self.double.tap_data(self.current.user_id, message, str(button["callback_data"]))
         )
 
+    async def _quick_reply(self, number: str) -> None:
+        """Tap quick reply N of the last WhatsApp message offering some."""
+        assert self.twilio is not None
+        persona = self.current
+        shown = [m for m in self.twilio.inbox[persona.address] if m.buttons]
+        if not shown:
+            self.note("No message with buttons here yet.")
+            return
+        buttons = shown[-1].buttons
+        if not number.strip().isdigit() or not 1 <= int(number) <= len(buttons):
+            self.note(f"Tap a number from 1 to {len(buttons)}: /tap 1 or #1")
+            return
+        title, payload = buttons[int(number) - 1]
+        self.note(f"tapped “{title}”")
+        await self.twilio.whatsapp(persona.phone, title, button=(title, payload))
+
     async def _where(self, rest: str) -> None:
+        if self.current.channel != "telegram":
+            self.note("Locations are shared in Telegram: /as volunteer or /as coordinator.")
+            return
         if self.current.key == "group":
             self.note("Locations are shared in a private chat: /as volunteer or /as coordinator.")
             return
@@ -261,7 +326,7 @@ class ChatConsole:
         self.out.print(renderable)
 
     def banner(self) -> None:
-        self._print(banner(self.cast, self.http_url))
+        self._print(banner(self.cast, self.http_url, phones=self.twilio is not None))
 
     def note(self, text: str) -> None:
         self._print(Text(text, style="dim"))
@@ -289,7 +354,48 @@ class ChatConsole:
                     self._announced.add(key)
                     reader = next(p for p in self.personas.values() if chat_id in p.reads)
                     self.note(f"· new message for {reader.label}: /as {reader.key} to read it")
+        return printed + self._refresh_phones()
+
+    def _refresh_phones(self) -> int:
+        """The same for the residents' phones: their SMS and WhatsApp messages."""
+        if self.twilio is None:
+            return 0
+        printed = 0
+        for persona in (SMS_PERSONA, WHATSAPP_PERSONA):
+            inbox = list(self.twilio.inbox.get(persona.address, ()))
+            if persona is self.current or persona.key == self.current.key:
+                for message in inbox[self._phone_printed.get(persona.key, 0) :]:
+                    self._show_phone(persona, message)
+                    printed += 1
+                self._phone_printed[persona.key] = len(inbox)
+            elif len(inbox) > self._phone_announced.get(
+                persona.key, self._phone_printed.get(persona.key, 0)
+            ):
+                self._phone_announced[persona.key] = len(inbox)
+                self.note(f"· new message for {persona.label}: /as {persona.key} to read it")
         return printed
+
+    def _show_phone(self, persona: Persona, message: Sms) -> None:
+        parts: list[Text] = [Text(message.body)]
+        line = Text()
+        for number, (title, _payload) in enumerate(message.buttons, 1):
+            line.append(f"[{number}] ", style="bold")
+            line.append(title + "   ")
+        if message.buttons:
+            parts.append(line)
+        # A WhatsApp resident outside the window may be reached by SMS: say which it was.
+        how = "WhatsApp" if message.to.startswith("whatsapp:") else "SMS"
+        who = persona.label if f"({how})" in persona.label else f"{persona.label} ({how})"
+        title = f"Renfort → {who}"
+        self._print(
+            Panel(
+                Group(*parts),
+                title=title,
+                title_align="left",
+                border_style=persona.style,
+                expand=False,
+            )
+        )
 
     def _show(self, message: SentMessage, *, edited: bool) -> None:
         parts: list[Text] = [telegram_html(message.text)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -15,27 +16,51 @@ from rich.console import Console
 
 from bot.app import Service
 from bot.config import Settings
+from bot.messaging.whatsapp_templates import sync_templates
 from bot.runtime import system_clock
 from bot.sandbox import demo
 from bot.sandbox.console import ChatConsole, Handled
 from bot.sandbox.telegram_double import TelegramDouble
+from bot.sandbox.twilio_double import TwilioDouble
 from handlers.telegram.common import RenfortApplication, handled_updates
+from handlers.twilio_web import INBOUND_PATH
 
 HTTP_START_SECONDS = 5.0
 
 Lines = asyncio.Queue[str | None]
 
 
-def sandbox_settings(settings: Settings, double: TelegramDouble) -> Settings:
-    """The configured settings, pointed at the double; a short poll keeps Ctrl-C snappy."""
-    return settings.model_copy(
-        update={
-            "telegram_bot_token": double.token,
-            "telegram_api_url": double.base_url,
-            "telegram_mode": "polling",
-            "telegram_poll_timeout": 1,
-        }
-    )
+def sandbox_settings(
+    settings: Settings, double: TelegramDouble, twilio: TwilioDouble | None = None
+) -> Settings:
+    """The configured settings, pointed at the doubles; a short poll keeps Ctrl-C snappy.
+    With the Twilio double, SMS and WhatsApp are on too (never the real Twilio)."""
+    update: dict[str, object] = {
+        "telegram_bot_token": double.token,
+        "telegram_api_url": double.base_url,
+        "telegram_mode": "polling",
+        "telegram_poll_timeout": 1,
+    }
+    if twilio is not None:
+        port = settings.http_port or _free_port()
+        public_url = f"http://127.0.0.1:{port}"
+        twilio.webhook_url = public_url + INBOUND_PATH
+        update.update(
+            http_port=port,
+            public_url=public_url,
+            twilio_account_sid=twilio.account_sid,
+            twilio_auth_token=twilio.auth_token,
+            twilio_from_number=twilio.number,
+            twilio_whatsapp_from=twilio.whatsapp_number,
+            twilio_api_url=twilio.base_url,
+        )
+    return settings.model_copy(update=update)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def read_stdin(lines: Lines) -> None:
@@ -99,13 +124,20 @@ async def run_sandbox(
     stop = asyncio.Event()
     double = TelegramDouble()
     await double.start()
-    service = Service(sandbox_settings(settings, double), clock=clock, sandbox=True)
+    twilio = TwilioDouble()
+    await twilio.start()
+    twilio.clock = clock
+    local = sandbox_settings(settings, double, twilio)
+    service = Service(local, clock=clock, sandbox=True)
     signals = _on_signals(stop) if lines is None else []
     try:
         await service.start()
         assert service.renfort is not None and service.telegram is not None
         db = service.renfort.db
         await demo.seed(db, now=service.renfort.now(), zone=settings.timezone)
+        # Made, then listed once the double has approved them, as an operator would.
+        for _ in range(2):
+            await sync_templates(local, db)
         chat = ChatConsole(
             double,
             demo.CAST,
@@ -113,6 +145,7 @@ async def run_sandbox(
             handled=handled_by(service.telegram),
             interactive=lines is None and sys.stdin.isatty(),
             http_url=await http_url(service),
+            twilio=twilio,
         )
         if lines is None:
             lines = asyncio.Queue()
@@ -123,6 +156,7 @@ async def run_sandbox(
         for sig in signals:
             loop.remove_signal_handler(sig)
         await service.stop()
+        await twilio.stop()
         await double.stop()
 
 

@@ -688,6 +688,34 @@ async def mission_detail(db: Database, mission_id: int) -> MissionDetail:
         return await fetch_detail(conn, mission_id)
 
 
+async def upcoming_slots(
+    db: Database, mission_ids: Sequence[int], now: datetime
+) -> dict[int, list[SlotView]]:
+    """The slots of each mission still to start, soonest first, as its detail lists them:
+    one read for a whole page of missions."""
+    s = schema.slots
+    found: dict[int, list[SlotView]] = {mission_id: [] for mission_id in mission_ids}
+    if not found:
+        return found
+    async with db.reading("upcoming_slots") as conn:
+        rows = (
+            await conn.execute(
+                select(s)
+                .where(
+                    s.c.mission_id.in_(list(found)),
+                    s.c.cancelled_at.is_(None),
+                    s.c.starts_at > now,
+                )
+                .order_by(s.c.mission_id, s.c.starts_at, s.c.id)
+            )
+        ).all()
+    for r in rows:
+        found[r.mission_id].append(
+            SlotView(r.id, r.mission_id, r.starts_at, r.ends_at, r.capacity, r.taken, r.waitlisted)
+        )
+    return found
+
+
 async def mission_of_slot(db: Database, slot_id: int) -> MissionDetail:
     async with db.reading("mission_of_slot") as conn:
         mission_id = await conn.scalar(

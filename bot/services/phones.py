@@ -41,6 +41,7 @@ class SmsContact:
     person: Person
     phone: str
     stopped: bool
+    channel: str | None = None  # the channel the phone last wrote from: whatsapp, else SMS
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,9 @@ def inbound_sender(text: str) -> str | None:
 
 
 def _contact(row: Row[Any]) -> SmsContact:
-    return SmsContact(person_from_row(row), row.phone, row.sms_stopped_at is not None)
+    return SmsContact(
+        person_from_row(row), row.phone, row.sms_stopped_at is not None, row.phone_channel
+    )
 
 
 async def _row_by_phone(conn: AsyncConnection, phone: str) -> Row[Any] | None:
@@ -182,7 +185,7 @@ async def _with_contact(
     raise AssertionError("unreachable")
 
 
-async def start_contact(db: Database, phone: str, *, inbound: Inbound) -> SmsContact:
+async def start_contact(db: Database, phone: str, *, inbound: Inbound | None = None) -> SmsContact:
     """The person behind a number that writes to us, created on its first message."""
     return await _with_contact(db, "start_sms_contact", phone, inbound, stopped=None)
 
@@ -246,30 +249,38 @@ async def link_phone(
             raise NotFound("person_not_found")
         if me.phone == e164:
             return person_from_row(me)
-        other = await _row_by_phone(conn, e164)
-        stopped_at = None
-        if other is not None:
-            if other.telegram_user_id is not None:
-                raise Conflict("phone_taken")
-            stopped_at = other.sms_stopped_at  # a STOP sent by SMS still stands
-            await _merge_into(conn, keep=me, gone=other)
-        await conn.execute(
-            update(P)
-            .where(P.c.id == person_id)
-            .values(
-                phone=e164, phone_shared=True, sms_stopped_at=stopped_at, updated_at=schema.now()
-            )
-        )
-        await audit.record(
-            conn,
-            "link_phone",
-            actor_id=person_id,
-            action="phone.linked",
-            subject_type="person",
-            subject_id=person_id,
-            merged_person_id=None if other is None else other.id,
-        )
+        await attach_phone(conn, me, e164, shared=True, transaction="link_phone")
         return await fetch_person(conn, person_id)
+
+
+async def attach_phone(
+    conn: AsyncConnection, me: Row[Any], e164: str, *, shared: bool, transaction: str
+) -> None:
+    """Give the person `me` the number `e164`; the person who wrote from it until now (not
+    a Telegram one) merges into them, with their channel and their WhatsApp window."""
+    other = await _row_by_phone(conn, e164)
+    values: dict[str, Any] = {"phone": e164, "sms_stopped_at": None, "updated_at": schema.now()}
+    if shared:
+        values["phone_shared"] = True
+    if other is not None:
+        if other.id == me.id:
+            return
+        if other.telegram_user_id is not None:
+            raise Conflict("phone_taken")
+        values["sms_stopped_at"] = other.sms_stopped_at  # a STOP sent by SMS still stands
+        values["phone_channel"] = other.phone_channel
+        values["whatsapp_seen_at"] = other.whatsapp_seen_at
+        await _merge_into(conn, keep=me, gone=other)
+    await conn.execute(update(P).where(P.c.id == me.id).values(**values))
+    await audit.record(
+        conn,
+        transaction,
+        actor_id=me.id,
+        action="phone.linked",
+        subject_type="person",
+        subject_id=me.id,
+        merged_person_id=None if other is None else other.id,
+    )
 
 
 # Every column that points at a person, moved when two records of one person merge.

@@ -18,15 +18,10 @@ from bot.sms.gsm7 import fit_encoding, segments
 from bot.sms.render import SHORTEST, fit, shorten
 
 LIST_TITLE = 40  # characters of a mission title in a numbered list, at most
-LIST_TITLE_SHORTEST = 28
+LIST_TITLE_SHORTEST = 24
 # A mission's first page says what it is in one SMS and lists its slots in a second.
 DETAIL_PARTS = 2
 
-# Sent before we know the person's language, so in both.
-WELCOME = fit_encoding(
-    "Renfort: bénévolat près de chez vous / volunteering near you. Langue? Répondez 1"
-    " Français / Reply 2 English. STOP pour arrêter / to stop"
-)
 LANGUAGE_QUESTION = fit_encoding("Répondez 1 pour le français / Reply 2 for English")
 
 # Short names of the domains of action, numbered in this order in the interests question.
@@ -64,6 +59,21 @@ def paged(build: Callable[[int], str], available: int, parts: int = 1) -> tuple[
 # ---- registration --------------------------------------------------------------------
 
 
+def welcome(t: Translator) -> str:
+    """The answer to a first message that did not say who is writing. It offers the other
+    language, since the first message's words may have misled us."""
+    return one(
+        t._(
+            "Renfort: volunteering near you. Send your first name and postcode, e.g. Camille"
+            " 52100. FRANCAIS pour le français. STOP to stop."
+        )
+    )
+
+
+def ask_introduction(t: Translator) -> str:
+    return one(t._("Please send your first name and postcode, e.g. Camille 52100."))
+
+
 def ask_first_name(t: Translator) -> str:
     return one(t._("Welcome to Renfort! What is your first name?"))
 
@@ -95,11 +105,19 @@ def bad_interests(t: Translator) -> str:
     return one(t._("Please reply with the numbers of what interests you, e.g. 1 3, or 0 for all."))
 
 
+def interests_chosen(t: Translator, labels: Sequence[str]) -> str:
+    return fit(
+        lambda v: t._("Noted: {interests}. Send MISSIONS to see the missions.", **v),
+        {"interests": ", ".join(labels)},
+        ("interests",),
+    )
+
+
 def registered(t: Translator, name: str, town: str) -> str:
     return fit(
         lambda v: t._(
-            "Thank you {name}, you are registered near {town}. Send MISSIONS to see the"
-            " missions, HELP for help.",
+            "Thank you {name}, you are registered near {town}. MISSIONS: the missions."
+            " INTERESTS: your topics. FRANCAIS: en français. STOP: no more SMS.",
             **v,
         ),
         {"name": name, "town": town},
@@ -145,19 +163,26 @@ def mission_list(
     first_number: int,
     remaining_after: Callable[[int], bool],
     today: date | None = None,
+    slot_numbers: Mapping[int, int] | None = None,
 ) -> tuple[str, int]:
-    """'1 Assesseur bureau 3 - dim. 13 juin 8h - 1,2 km' lines, as many as fit one SMS."""
+    """'1.1 Assesseur bureau 3 - dim. 13 juin 8h - 1,2 km' lines, as many as fit one SMS:
+    the mission's number, then the number of the slot whose date is shown."""
     # No heading: the numbers and the footer say what the lines are, and a heading would
     # cost a mission. Titles are cut only as far as a second line needs, never below
     # LIST_TITLE_SHORTEST, since their end often tells two missions apart.
     # `remaining_after(k)`: whether missions are left once k of `cards` are shown.
+    numbers = slot_numbers or {}
+
+    def code(i: int) -> str:
+        slot = numbers.get(cards[i].id)
+        return f"{first_number + i}" if slot is None else f"{first_number + i}.{slot}"
 
     def build(count: int, size: int) -> str:
         lines = [
             " - ".join(
                 part
                 for part in (
-                    f"{first_number + i} {shorten(card.title, size)}",
+                    f"{code(i)} {shorten(card.title, size)}",
                     dates.moment(t.locale, card.next_start, card.zone, today),
                     _where(t, card),
                     _full(t, card),
@@ -166,12 +191,9 @@ def mission_list(
             )
             for i, card in enumerate(cards[:count])
         ]
-        footer = (
-            t._("Number for details, MORE for more.")
-            if remaining_after(count)
-            else t._("Reply a number for details.")
+        return "\n".join(
+            [*lines, _list_footer(t, code(0), str(first_number), remaining_after(count))]
         )
-        return "\n".join([*lines, footer])
 
     for count in range(len(cards), 0, -1):
         shortest = LIST_TITLE_SHORTEST if count > 1 else SHORTEST
@@ -180,6 +202,16 @@ def mission_list(
             if segments(text) == 1:
                 return text, count
     return fit_encoding(build(1, SHORTEST)), 1
+
+
+def _list_footer(t: Translator, code: str, number: str, more: bool) -> str:
+    if "." not in code:  # no slot to apply for straight from the list
+        if more:
+            return t._("Number for details, MORE for more.")
+        return t._("Reply a number for details.")
+    if more:
+        return t._("{code}: apply, {number}: details, MORE: more.", code=code, number=number)
+    return t._("Reply {code} to apply, {number} for details.", code=code, number=number)
 
 
 def no_missions(t: Translator) -> str:
@@ -406,6 +438,22 @@ def no_such_number(t: Translator, count: int) -> str:
     )
 
 
+def no_such_slot(t: Translator, number: int, count: int) -> str:
+    """'2.5' when mission 2 has fewer slots."""
+    if count == 1:
+        return one(
+            t._("Mission {number} has one date: reply {number}.1 to apply.", number=str(number))
+        )
+    return one(
+        t._(
+            "Mission {number} has {count} dates: reply {number}.1 to {number}.{count}, or"
+            " {number} to see them.",
+            number=str(number),
+            count=str(count),
+        )
+    )
+
+
 def no_such_application(t: Translator) -> str:
     return one(t._("There is no mission with this number. Send MY MISSIONS for the list."))
 
@@ -466,7 +514,8 @@ def help_text(t: Translator) -> str:
     return one(
         t._(
             "Renfort: volunteer missions near you. MISSIONS: the list. MY MISSIONS: yours."
-            " CANCEL n: cancel one. LANG: language. STOP: no more SMS.",
+            " CANCEL n: cancel one. INTERESTS: topics. FRANCAIS: en français. STOP: no more"
+            " SMS.",
         )
     )
 

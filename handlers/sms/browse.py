@@ -1,14 +1,18 @@
 """Finding a mission by SMS: MISSIONS lists the nearest, numbered; a number shows one with
-its slots, numbered too; a slot number applies. Numbers keep their meaning across pages
-(MORE / SUITE), since the ids they stand for are kept in the conversation."""
+its slots, numbered too; a slot number applies. Each line of the list also says which slot
+its date is ('2.1': mission 2, slot 1), so applying takes one message after the list.
+Numbers keep their meaning across pages (MORE / SUITE), since the ids they stand for are
+kept in the conversation."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.domain import MissionStatus
 from bot.services import applications, conditions, keywords, missions
 from bot.services.errors import Conflict, ServiceError
+from bot.services.missions import MissionCard, MissionDetail, SlotView
 from bot.sms import replies
 from handlers.sms.turn import CONDITION, LIST, MISSION, SmsTurn
 
@@ -58,6 +62,7 @@ async def _list_page(
         len(shown) + 1,
         lambda k: k < len(page.cards) or page.more,
         turn.today,
+        await _slot_numbers(turn, page.cards),
     )
     turn.say(text)
     turn.goto(
@@ -66,6 +71,24 @@ async def _list_page(
         after=page.cursors[count - 1].data(),
         everything=everything,
     )
+
+
+def _upcoming(detail: MissionDetail, turn: SmsTurn) -> list[SlotView]:
+    """The slots one may still apply for, numbered from 1 in this order."""
+    return [s for s in detail.slots if s.starts_at > turn.now]
+
+
+async def _slot_numbers(turn: SmsTurn, cards: Sequence[MissionCard]) -> dict[int, int]:
+    """For each listed mission, the number its page gives the slot whose date the list
+    shows (the first with a free place, or the first of a full mission)."""
+    numbers: dict[int, int] = {}
+    upcoming = await missions.upcoming_slots(turn.renfort.db, [c.id for c in cards], turn.now)
+    for card in cards:
+        for number, slot in enumerate(upcoming[card.id], 1):
+            if slot.starts_at >= card.next_start and (card.full or slot.free > 0):
+                numbers[card.id] = number
+                break
+    return numbers
 
 
 async def show_mission(turn: SmsTurn, number: int) -> None:
@@ -114,7 +137,7 @@ async def _slots_page(
     if detail.status != MissionStatus.PUBLISHED:
         raise Conflict("mission_closed")
     if slot_ids is None:
-        slot_ids = [s.id for s in detail.slots if s.starts_at > turn.now]
+        slot_ids = [s.id for s in _upcoming(detail, turn)]
     by_id = {s.id: s for s in detail.slots}
     upcoming = [by_id[i] for i in slot_ids[shown:] if i in by_id]
     if not slot_ids:
@@ -148,15 +171,43 @@ async def apply(turn: SmsTurn, number: int) -> None:
     if not 1 <= number <= len(slot_ids):
         turn.say(replies.no_such_number(turn.t, len(slot_ids)))
         return
-    slot_id = slot_ids[number - 1]
+    await _apply_or_confirm(turn, slot_ids[number - 1], dict(turn.data))
+
+
+async def apply_listed(turn: SmsTurn, number: int, slot: int) -> None:
+    """'2.1' after a list: apply for slot 1 of mission 2 at once, as its page would."""
+    ids = [int(i) for i in turn.data.get("missions", [])]
+    if not ids:
+        turn.say(replies.number_without_list(turn.t))
+        return
+    if not 1 <= number <= len(ids):
+        turn.say(replies.no_such_number(turn.t, len(ids)))
+        return
+    detail = await missions.mission_detail(turn.renfort.db, ids[number - 1])
+    if detail.status != MissionStatus.PUBLISHED:
+        raise Conflict("mission_closed")
+    slot_ids = [s.id for s in _upcoming(detail, turn)]
+    if not slot_ids:
+        turn.say(replies.no_slots(turn.t))
+        return
+    if not 1 <= slot <= len(slot_ids):
+        turn.say(replies.no_such_slot(turn.t, number, len(slot_ids)))
+        return
+    # As if the person had opened the mission's page: its slot numbers work afterwards.
+    page = {"mission_id": detail.id, "slots": slot_ids, "shown": 0, "missions": ids}
+    await _apply_or_confirm(turn, slot_ids[slot - 1], page)
+
+
+async def _apply_or_confirm(turn: SmsTurn, slot_id: int, mission: dict[str, Any]) -> None:
+    """Apply for the slot, once the person has confirmed the mission's conditions."""
     todo = await conditions.to_confirm_for_slot(
         turn.renfort.db, person_id=turn.person.id, slot_id=slot_id
     )
     if todo:
-        turn.goto(CONDITION, slot=slot_id, todo=todo, ok=[], mission=dict(turn.data))
+        turn.goto(CONDITION, slot=slot_id, todo=todo, ok=[], mission=mission)
         turn.say(replies.ask_condition(turn.t, todo[0], 1, len(todo)))
         return
-    await _apply(turn, slot_id, [], dict(turn.data))
+    await _apply(turn, slot_id, [], mission)
 
 
 async def condition_answer(turn: SmsTurn, yes: bool) -> None:

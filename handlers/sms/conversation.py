@@ -13,11 +13,11 @@ import time
 from weakref import WeakValueDictionary
 
 from bot.runtime import Renfort
-from bot.services import keywords, phones
+from bot.services import keywords, phones, whatsapp
 from bot.services.errors import ServiceError
 from bot.sms import replies
 from bot.text import clean_text
-from handlers.sms import answers, browse, feedback, mine, privacy, registration
+from handlers.sms import answers, browse, feedback, linking, mine, privacy, registration
 from handlers.sms import relay as relay_sms
 from handlers.sms.parse import Command, Kind, parse_command, parse_language
 from handlers.sms.turn import (
@@ -32,7 +32,6 @@ from handlers.sms.turn import (
     LIST,
     MINE,
     MISSION,
-    POSTER_MISSION,
     SmsTurn,
 )
 from storage.database import (
@@ -55,8 +54,11 @@ class SmsConversations:
         self.renfort = renfort
         self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
 
-    async def handle(self, phone: str, body: str, message_sid: str) -> str | None:
-        """The answer to `body` from `phone` (None: stay silent); never raises."""
+    async def handle(
+        self, phone: str, body: str, message_sid: str, channel: str = CHANNEL
+    ) -> str | None:
+        """The answer to `body` from `phone` (None: stay silent); never raises. `channel`:
+        sms, or whatsapp (the same conversation, answered on the channel it came from)."""
         body, message_sid = clean_text(body), clean_text(message_sid)
         lock = self._locks.get(phone)
         if lock is None:
@@ -64,12 +66,12 @@ class SmsConversations:
         async with lock:
             started = time.perf_counter()
             try:
-                answer = await self._handle(phone, body, message_sid)
+                answer = await self._handle(phone, body, message_sid, channel)
                 self.renfort.metrics.observe(
                     "handler_seconds",
                     time.perf_counter() - started,
                     help_text="Time to handle one inbound message",
-                    channel=CHANNEL,
+                    channel=channel,
                 )
                 return answer
             except Exception:
@@ -83,7 +85,7 @@ class SmsConversations:
                     return None
                 return replies.apology(self.renfort.translator(locale))
 
-    async def _handle(self, phone: str, body: str, message_sid: str) -> str | None:
+    async def _handle(self, phone: str, body: str, message_sid: str, channel: str) -> str | None:
         db = self.renfort.db
         stored = await load_conversation(db, CHANNEL, phone)
         state, data = stored if stored is not None else (IDLE, {})
@@ -93,7 +95,7 @@ class SmsConversations:
         if await is_processed(db, CHANNEL, message_sid):
             self._count_duplicate()
             return None  # answered long ago: the conversation has moved on since
-        self.renfort.metrics.count("inbound_total", help_text="Inbound messages", channel=CHANNEL)
+        self.renfort.metrics.count("inbound_total", help_text="Inbound messages", channel=channel)
         contact = await phones.find_by_phone(db, phone)
         turn = SmsTurn(
             renfort=self.renfort,
@@ -104,6 +106,7 @@ class SmsConversations:
             data=data,
             t=self.renfort.translator(contact.person.locale if contact else None),
             now=self.renfort.now(),
+            channel=channel,
         )
         try:
             await dispatch(turn, parse_command(body[:READ_CHARS]))
@@ -115,11 +118,22 @@ class SmsConversations:
             return _text_or_none(again[1].get(LAST_REPLY))
         except ServiceError as error:
             turn.say(replies.refusal(turn.t, error))
+        await _note_channel(turn)
         await mark_processed(db, turn.final())
         return turn.reply
 
     def _count_duplicate(self) -> None:
         self.renfort.metrics.count("inbound_duplicates_total", channel=CHANNEL)
+
+
+async def _note_channel(turn: SmsTurn) -> None:
+    """Notifications follow the person to the channel they write from; a WhatsApp message
+    also opens the 24-hour window (SMS costs a write only when the person switched)."""
+    contact = turn.contact
+    if contact is None:
+        return
+    if turn.channel == whatsapp.NAME or (contact.channel or CHANNEL) != turn.channel:
+        await whatsapp.note_inbound(turn.renfort.db, turn.phone, turn.channel, turn.now)
 
 
 def _text_or_none(value: object) -> str | None:
@@ -137,6 +151,10 @@ async def dispatch(turn: SmsTurn, command: Command) -> None:
     """Route one understood SMS to what it asks for."""
     contact = turn.contact
     db = turn.renfort.db
+    code = linking.link_code(command)
+    if code is not None and not (contact is not None and contact.stopped):
+        await linking.link(turn, code)
+        return
     if contact is None:
         await _first_contact(turn, command)
         return
@@ -170,6 +188,9 @@ async def dispatch(turn: SmsTurn, command: Command) -> None:
         if locale is not None:
             await registration.choose_language(turn, locale)
             return
+    if (channel := linking.channel_choice(command)) is not None:
+        await linking.choose(turn, channel)
+        return
     if await privacy.forget_flow(turn, command):
         return
     if not turn.person.registered:
@@ -182,22 +203,22 @@ async def _first_contact(turn: SmsTurn, command: Command) -> None:
     """A new number: STOP is remembered; anything else gets who we are and the first question."""
     db = turn.renfort.db
     if command.kind == Kind.STOP:
-        contact = await phones.opt_out(db, turn.phone, inbound=turn.goto(IDLE))
+        turn.contact = await phones.opt_out(db, turn.phone, inbound=turn.goto(IDLE))
         turn.say(replies.stopped(turn.t))
-    else:
-        # A poster's keyword is remembered, as Telegram's deep link is, so the mission that
-        # brought the person is the first thing they see once registered.
-        mission_id = None
-        if command.kind == Kind.TEXT:
-            mission_id = await keywords.mission_of_keyword(db, command.text)
-        kept = {} if mission_id is None else {POSTER_MISSION: mission_id}
-        contact = await phones.start_contact(db, turn.phone, inbound=turn.goto(IDLE, **kept))
-        turn.say(replies.WELCOME)
-    turn.contact = contact
+        return
+    # A poster's keyword is remembered, as Telegram's deep link is, so the mission that
+    # brought the person is the first thing they see once registered.
+    mission_id = None
+    if command.kind == Kind.TEXT:
+        mission_id = await keywords.mission_of_keyword(db, command.text)
+    await registration.first_message(turn, command, mission_id)
 
 
 async def _registered(turn: SmsTurn, command: Command) -> None:
     kind, state = command.kind, turn.state
+    if state == registration.INTERESTS and kind in registration.SAYINGS:
+        await registration.interests_answer(turn, command)
+        return
     if state == CONDITION and command.yes is not None:
         await browse.condition_answer(turn, command.yes)
         return
@@ -225,6 +246,10 @@ async def _registered(turn: SmsTurn, command: Command) -> None:
         await _more(turn)
     elif kind == Kind.NUMBER and command.number is not None:
         await _number(turn, command.number)
+    elif kind == Kind.SLOT and command.number is not None and command.slot is not None:
+        await browse.apply_listed(turn, command.number, command.slot)
+    elif kind == Kind.INTERESTS:
+        registration.ask_interests(turn)
     elif state == CONFIRM_CANCEL:
         turn.say(replies.yes_or_no(turn.t))
     elif kind == Kind.EMPTY:

@@ -28,6 +28,12 @@ YES_WORDS = frozenset(
 )
 NO_WORDS = frozenset({"NON", "N", "NO", "NOPE", "PAS"})
 ALL_WORDS = frozenset({"TOUT", "TOUS", "TOUTES", "ALL", "EVERYTHING", "0"})
+# A whole message made of one of these switches the language at any point.
+SWITCH_WORDS = {
+    "fr": frozenset({"FRANCAIS", "FRANCAISE", "FRENCH"}),
+    "en": frozenset({"ENGLISH", "ANGLAIS"}),
+}
+INTERESTS_WORDS = frozenset({"INTERETS", "INTERET", "INTERESTS", "INTEREST", "THEMES", "TOPICS"})
 LANGUAGES = {
     "fr": frozenset({"FR", "FRA", "FRANCAIS", "FRANCAISE", "FRENCH"}),
     "en": frozenset({"EN", "ENG", "ENGLISH", "ANGLAIS", "UK", "GB"}),
@@ -67,10 +73,96 @@ NAME_PREFIXES = (
     "I M ",
     "JE SUIS ",
 )
+# Greetings that open a first message before the name: 'Bonjour, Camille 52100'.
+GREETINGS = frozenset(
+    {
+        "BONJOUR",
+        "BONSOIR",
+        "SALUT",
+        "COUCOU",
+        "HELLO",
+        "HI",
+        "HEY",
+        "HIYA",
+        "GOOD MORNING",
+        "GOOD AFTERNOON",
+        "GOOD EVENING",
+        "MORNING",
+    }
+)
+# Words that tell an English first message from a French one (French unless told).
+ENGLISH_WORDS = frozenset(
+    {
+        "HI",
+        "HELLO",
+        "HEY",
+        "HIYA",
+        "I",
+        "IM",
+        "MY",
+        "NAME",
+        "IS",
+        "HELP",
+        "PLEASE",
+        "THANKS",
+        "THANK",
+        "YOU",
+        "WANT",
+        "WOULD",
+        "LIKE",
+        "VOLUNTEER",
+        "VOLUNTEERING",
+        "ENGLISH",
+        "GOOD",
+        "MORNING",
+        "AFTERNOON",
+        "EVENING",
+        "THE",
+        "AND",
+        "CAN",
+        "HOW",
+        "WHAT",
+        "JOIN",
+        "YES",
+    }
+)
+FRENCH_WORDS = frozenset(
+    {
+        "BONJOUR",
+        "BONSOIR",
+        "SALUT",
+        "COUCOU",
+        "JE",
+        "SUIS",
+        "MOI",
+        "EST",
+        "APPELLE",
+        "MERCI",
+        "OUI",
+        "AIDE",
+        "AIDER",
+        "POUR",
+        "BENEVOLE",
+        "BENEVOLAT",
+        "FRANCAIS",
+        "ET",
+        "VOUDRAIS",
+        "VEUX",
+        "AVEC",
+        "VOUS",
+        "NOUS",
+    }
+)
+# Words that are no first name, though they may sit beside one in a first message.
+NOT_A_NAME = ENGLISH_WORDS | FRENCH_WORDS | {"C", "M", "CODE", "POSTAL", "POSTCODE", "ZIP"}
 
 _NUMBER = re.compile(r"^(?:(?:N|NO|NUM|NUMERO|NR|NUMBER) ?)?(\d{1,6})$")
 _CANCEL = re.compile(r"^(?:ANNULER|ANNULE|ANNULATION|CANCEL) ?(?:(?:N|NO|NUMERO) ?)?(\d{1,6})$")
 _POSTCODE = re.compile(r"^(\d{2}) ?(\d{3})$")
+# A postcode inside a longer message: five digits, or '52 100', standing alone.
+_POSTCODE_INSIDE = re.compile(r"(?<![\d.,])(\d{2}) ?(\d{3})(?![\d.,]*\d)")
+# '2.1', '2,1', '2 1': mission 2 of the list, its slot 1.
+_SLOT = re.compile(r"^(\d{1,3}) (\d{1,3})$")
 _LETTERS_OF_NAME = re.compile(r"[^\w\s'\-]|[\d_]")
 
 
@@ -86,18 +178,22 @@ class Kind(StrEnum):
     CANCEL_WITHOUT_NUMBER = "cancel_without_number"
     MORE = "more"
     NUMBER = "number"
+    SLOT = "slot"  # a mission's number and one of its slots' ('2.1')
+    INTERESTS = "interests"
     TEXT = "text"
 
 
 @dataclass(frozen=True)
 class Command:
-    """One SMS understood: its kind, number, language, yes/no reading and trimmed text."""
+    """One SMS understood: its kind, number (and slot number), language, yes/no reading and
+    trimmed text."""
 
     kind: Kind
     text: str = ""
     number: int | None = None
     language: str | None = None
     yes: bool | None = None
+    slot: int | None = None
 
 
 def fold(text: str) -> str:
@@ -163,6 +259,11 @@ def parse_command(text: str) -> Command:
         if folded == word or folded.startswith(word + " "):
             rest = folded[len(word) :].strip()
             return Command(Kind.LANGUAGE, raw, language=parse_language(rest) if rest else None)
+    for locale, words in SWITCH_WORDS.items():
+        if folded in words:
+            return Command(Kind.LANGUAGE, raw, language=locale)
+    if folded in INTERESTS_WORDS:
+        return Command(Kind.INTERESTS, raw)
     if folded in MY_MISSIONS_WORDS:
         return Command(Kind.MY_MISSIONS, raw)
     if folded in MISSIONS_WORDS:
@@ -177,6 +278,9 @@ def parse_command(text: str) -> Command:
     number = parse_number(raw)
     if number is not None:
         return Command(Kind.NUMBER, raw, number=number, yes=yes)
+    slot = _SLOT.match(folded)
+    if slot is not None:
+        return Command(Kind.SLOT, raw, number=int(slot.group(1)), slot=int(slot.group(2)))
     return Command(Kind.TEXT, raw, yes=yes)
 
 
@@ -245,3 +349,51 @@ def _drop_words(text: str, count: int) -> str:
     """`text` without its first `count` words ('m'appelle' counts as two, like the fold)."""
     words = re.split(r"[\s']+", text, maxsplit=count)
     return words[-1] if len(words) > count else ""
+
+
+def guess_language(text: str) -> str | None:
+    """The language a first message is written in: 'hi I'm Sam' -> 'en', 'Bonjour' -> 'fr',
+    'Camille 52100' -> None (its words do not tell)."""
+    words = fold(text).split()
+    english = sum(w in ENGLISH_WORDS for w in words)
+    french = sum(w in FRENCH_WORDS for w in words)
+    if english > french:
+        return "en"
+    return "fr" if french else None
+
+
+@dataclass(frozen=True)
+class Introduction:
+    """What a person said about themselves in one message: 'Je suis Camille, 52100'."""
+
+    first_name: str | None
+    postcode: str | None
+
+
+def parse_introduction(text: str) -> Introduction:
+    """'Camille 52100', 'Je suis Camille, 52 100', "hi I'm Sam 75011" -> the name and the
+    postcode, each None when missing; words like 'bonjour' or 'je veux aider' are no name."""
+    cleaned = text.replace("’", "'").strip()
+    postcodes = list(_POSTCODE_INSIDE.finditer(cleaned))
+    postcode = None
+    if len(postcodes) == 1:
+        found = postcodes[0]
+        postcode = found.group(1) + found.group(2)
+        cleaned = cleaned[: found.start()] + " " + cleaned[found.end() :]
+    return Introduction(_name_among(cleaned), postcode)
+
+
+def _name_among(text: str) -> str | None:
+    """The first name in what remains of an introduction, once greetings are dropped."""
+    rest = text.strip(" ,.;:!-")
+    folded = fold(rest)
+    for greeting in sorted(GREETINGS, key=len, reverse=True):
+        if folded == greeting or folded.startswith(greeting + " "):
+            rest = _drop_words(rest, greeting.count(" ") + 1)
+            break
+    name = parse_first_name(rest.strip(" ,.;:!-"))
+    if name is None or len(name.split()) > 2:
+        return None
+    if any(word in NOT_A_NAME for word in fold(name).split()):
+        return None
+    return name

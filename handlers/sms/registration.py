@@ -1,46 +1,71 @@
-"""Registering by SMS: language, first name, postcode, interests, one question per SMS.
-Which question comes next is read from what the person record still lacks, so a
-registration interrupted by STOP, or begun on Telegram, resumes where it stands."""
+"""Registering by SMS in as few paid messages as possible: the first name and the postcode
+come in one message ("Camille 52100", even as the very first one), the language is read from
+the words of the first message (ENGLISH / FRANCAIS switch it at any time), and interests are
+not asked: INTERESTS chooses them once registered. What is asked next is read from what the
+person record still lacks, so a registration interrupted by STOP, or begun on Telegram,
+resumes where it stands."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from bot.domain import DEFAULT_RADIUS_KM
-from bot.services import people
+from bot.services import people, phones
 from bot.services.people import Person
 from bot.sms import replies
 from handlers.sms import browse
 from handlers.sms.parse import (
     Command,
+    Introduction,
     Kind,
+    guess_language,
     parse_choices,
     parse_first_name,
+    parse_introduction,
     parse_language,
     parse_postcode,
 )
 from handlers.sms.turn import IDLE, POSTER_MISSION, SmsTurn
 
-LANGUAGE_STEP, NAME_STEP, HOME_STEP, INTERESTS_STEP = "language", "name", "home", "interests"
+NAME_AND_HOME_STEP, NAME_STEP, HOME_STEP, LAST_STEP = "name_and_home", "name", "home", "last"
+# Conversation state: the interests question is open.
+INTERESTS = "interests"
 # Longer than any French commune's name: anything beyond is not a place.
 PLACE_MAX = 60
 # Keywords that need a finished registration.
-LATER = (Kind.MISSIONS, Kind.MY_MISSIONS, Kind.CANCEL, Kind.CANCEL_WITHOUT_NUMBER, Kind.MORE)
+LATER = (
+    Kind.MISSIONS,
+    Kind.MY_MISSIONS,
+    Kind.CANCEL,
+    Kind.CANCEL_WITHOUT_NUMBER,
+    Kind.MORE,
+    Kind.INTERESTS,
+)
+# Kinds of message that may say who someone is or which interests they choose.
+SAYINGS = (Kind.TEXT, Kind.NUMBER, Kind.SLOT)
+NOTHING_SAID = Introduction(None, None)
 
 
 def next_step(person: Person) -> str:
-    if person.locale is None:
-        return LANGUAGE_STEP
+    if not person.first_name and person.home is None:
+        return NAME_AND_HOME_STEP
     if not person.first_name:
         return NAME_STEP
     if person.home is None:
         return HOME_STEP
-    return INTERESTS_STEP
+    # Name and home known, registration not finished: someone who started before
+    # interests were left for later; any answer finishes it.
+    return LAST_STEP
 
 
 def question(turn: SmsTurn, person: Person) -> str:
     """The question of the step `person` stands at."""
+    if person.locale is None:
+        return replies.welcome(turn.t)
     step = next_step(person)
-    if step == LANGUAGE_STEP:
-        return replies.WELCOME
+    if step == NAME_AND_HOME_STEP:
+        return replies.ask_introduction(turn.t)
     if step == NAME_STEP:
         return replies.ask_first_name(turn.t)
     if step == HOME_STEP:
@@ -48,35 +73,114 @@ def question(turn: SmsTurn, person: Person) -> str:
     return replies.ask_interests(turn.t)
 
 
+async def first_message(turn: SmsTurn, command: Command, poster_mission: int | None) -> None:
+    """A new number's first SMS (STOP aside): registration starts, and ends at once when the
+    message already holds a first name and a postcode."""
+    # Creating the contact claims nothing: the profile's change below commits the message,
+    # and a retry after a failure in between finds the contact and comes back here.
+    turn.contact = await phones.start_contact(turn.renfort.db, turn.phone)
+    kept = {} if poster_mission is None else {POSTER_MISSION: poster_mission}
+    await _introduced(turn, command, kept)
+
+
 async def answer(turn: SmsTurn, command: Command) -> None:
-    """The SMS is the answer to the current registration question (or a keyword too early)."""
+    """The SMS answers the current registration question (or is a keyword too early)."""
+    person = turn.person
+    if person.locale is None:
+        await _introduced(turn, command, turn.kept())
+        return
+    if command.kind in LATER and next_step(person) != LAST_STEP:
+        turn.say(replies.finish_registering_first(turn.t, question(turn, person)))
+        return
+    await _take(turn, command, turn.kept(), {}, first=False)
+
+
+async def _introduced(turn: SmsTurn, command: Command, kept: dict[str, Any]) -> None:
+    """A message from someone whose language is not known yet: it says which."""
+    locale = command.language if command.kind == Kind.LANGUAGE else None
+    # '1' or '2' answers the bilingual question older versions asked.
+    locale = locale or parse_language(command.text) or guess_language(command.text)
+    locale = locale or turn.t.locale
+    turn.speak(locale)
+    await _take(turn, command, kept, {"locale": locale}, first=True)
+
+
+async def _take(
+    turn: SmsTurn, command: Command, kept: dict[str, Any], values: dict[str, Any], *, first: bool
+) -> None:
+    """Keep what the message says about the person; finish, or ask what is still missing."""
     person = turn.person
     step = next_step(person)
-    if command.kind in LATER:
-        turn.say(replies.finish_registering_first(turn.t, _reasked(turn, person)))
+    text = " ".join(command.text.split()) if command.kind in SAYINGS else ""
+    said = parse_introduction(text) if text else NOTHING_SAID
+    if step in (NAME_AND_HOME_STEP, NAME_STEP):
+        name = said.first_name
+        if name is None and step == NAME_STEP and said.postcode is None:
+            name = parse_first_name(text)
+        # A first message says a name only beside a postcode: alone, 'Salut' is no name.
+        if name is not None and not (first and said.postcode is None):
+            values["first_name"] = name
+    unknown_place = False
+    if step in (NAME_AND_HOME_STEP, HOME_STEP):
+        place_text = said.postcode
+        if place_text is None and step == HOME_STEP and text and len(text) <= PLACE_MAX:
+            place_text = parse_postcode(text) or text
+        if place_text is not None:
+            place = await turn.renfort.geocoder.resolve(place_text)
+            unknown_place = place is None
+            if place is not None:
+                values["home"] = place
+    if step == LAST_STEP and text:
+        chosen = parse_choices(text, len(replies.DOMAIN_ORDER), replies.interest_labels(turn.t))
+        if chosen:
+            values["interests"] = [replies.DOMAIN_ORDER[i - 1] for i in chosen]
+    finished = bool(values.get("first_name") or person.first_name) and (
+        values.get("home") is not None or person.home is not None
+    )
+    if not values and not finished:
+        turn.say(_not_understood(turn, step, unknown_place))
         return
-    if step == LANGUAGE_STEP:
-        await _language(turn, command)
-    elif step == NAME_STEP:
-        await _first_name(turn, command)
-    elif step == HOME_STEP:
-        await _home(turn, command)
+    if finished:
+        await _finish(turn, values, kept)
+        return
+    person = await people.update_profile(
+        turn.renfort.db, person.id, **values, inbound=turn.goto(IDLE, **kept)
+    )
+    if unknown_place:
+        turn.say(replies.unknown_home(turn.t))
+    elif first and next_step(person) == NAME_AND_HOME_STEP:
+        turn.say(replies.welcome(turn.t))
     else:
-        await _interests(turn, command)
+        turn.say(question(turn, person))
 
 
-def _reasked(turn: SmsTurn, person: Person) -> str:
-    if next_step(person) == LANGUAGE_STEP:
-        return replies.LANGUAGE_QUESTION
-    return question(turn, person)
+def _not_understood(turn: SmsTurn, step: str, unknown_place: bool) -> str:
+    if unknown_place or step == HOME_STEP:
+        return replies.unknown_home(turn.t)
+    if step == NAME_STEP:
+        return replies.bad_first_name(turn.t)
+    return replies.ask_introduction(turn.t)
 
 
-async def _language(turn: SmsTurn, command: Command) -> None:
-    locale = parse_language(command.text)
-    if locale is None:
-        turn.say(replies.LANGUAGE_QUESTION)
+async def _finish(turn: SmsTurn, values: dict[str, Any], kept: dict[str, Any]) -> None:
+    if not turn.person.interests and "interests" not in values:
+        # Not asked while registering: every domain, as "0 All" was, so a crisis callout in
+        # any domain still reaches them; INTERESTS narrows it later.
+        values = {**values, "interests": list(replies.DOMAIN_ORDER)}
+    person = await people.update_profile(
+        turn.renfort.db,
+        turn.person.id,
+        **values,
+        search_radius_km=turn.person.search_radius_km or DEFAULT_RADIUS_KM,
+        complete_registration=True,
+        inbound=turn.goto(IDLE),
+    )
+    if turn.contact is not None:
+        turn.contact = replace(turn.contact, person=person)
+    mission_id = kept.get(POSTER_MISSION)
+    if isinstance(mission_id, int) and await browse.poster_mission(turn, mission_id):
         return
-    await choose_language(turn, locale)
+    turn.say(replies.registered(turn.t, person.first_name, person.town or person.postcode or ""))
 
 
 async def choose_language(turn: SmsTurn, locale: str) -> None:
@@ -88,45 +192,23 @@ async def choose_language(turn: SmsTurn, locale: str) -> None:
     turn.say(replies.language_set(turn.t) if person.registered else question(turn, person))
 
 
-async def _first_name(turn: SmsTurn, command: Command) -> None:
-    name = parse_first_name(command.text)
-    if name is None:
-        turn.say(replies.bad_first_name(turn.t))
-        return
-    person = await people.update_profile(
-        turn.renfort.db, turn.person.id, first_name=name, inbound=turn.goto(IDLE, **turn.kept())
-    )
-    turn.say(question(turn, person))
+def ask_interests(turn: SmsTurn) -> None:
+    """INTERESTS: which domains the person would like missions in (none chosen: all)."""
+    turn.goto(INTERESTS)
+    turn.say(replies.ask_interests(turn.t))
 
 
-async def _home(turn: SmsTurn, command: Command) -> None:
-    text = " ".join(command.text.split())
-    place = None
-    if text and len(text) <= PLACE_MAX:
-        place = await turn.renfort.geocoder.resolve(parse_postcode(text) or text)
-    if place is None:
-        turn.say(replies.unknown_home(turn.t))
-        return
-    person = await people.update_profile(
-        turn.renfort.db, turn.person.id, home=place, inbound=turn.goto(IDLE, **turn.kept())
-    )
-    turn.say(question(turn, person))
-
-
-async def _interests(turn: SmsTurn, command: Command) -> None:
-    chosen = parse_choices(command.text, len(replies.DOMAIN_ORDER), replies.interest_labels(turn.t))
+async def interests_answer(turn: SmsTurn, command: Command) -> None:
+    """The numbers (or names) of the domains chosen after INTERESTS."""
+    labels = replies.interest_labels(turn.t)
+    chosen = parse_choices(command.text, len(replies.DOMAIN_ORDER), labels)
     if not chosen:
         turn.say(replies.bad_interests(turn.t))
         return
-    person = await people.update_profile(
+    await people.update_profile(
         turn.renfort.db,
         turn.person.id,
         interests=[replies.DOMAIN_ORDER[i - 1] for i in chosen],
-        search_radius_km=turn.person.search_radius_km or DEFAULT_RADIUS_KM,
-        complete_registration=True,
         inbound=turn.goto(IDLE),
     )
-    mission_id = turn.data.get(POSTER_MISSION)
-    if isinstance(mission_id, int) and await browse.poster_mission(turn, mission_id):
-        return
-    turn.say(replies.registered(turn.t, person.first_name, person.town or person.postcode or ""))
+    turn.say(replies.interests_chosen(turn.t, [labels[i - 1] for i in chosen]))

@@ -1,5 +1,6 @@
-"""One SMS being handled: who sent it, in which language, where the conversation stands,
-and what we answer. The conversation lives in the database, keyed by the phone number."""
+"""One SMS (or WhatsApp message) being handled: who sent it, in which language, where the
+conversation stands, and what we answer. The conversation lives in the database, keyed by
+the phone number, whichever of the two it was written on."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ class SmsTurn:
     data: dict[str, Any]
     t: Translator
     now: datetime
+    channel: str = CHANNEL  # where the message came from: sms or whatsapp (same engine)
     reply: str | None = None
     next_state: str = IDLE
     next_data: dict[str, Any] = field(default_factory=dict)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from telegram import Message, Update
+from telegram import Bot, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
@@ -15,6 +15,7 @@ from bot.buttons import Button
 from bot.domain import AUTOMATIC_REASONS, REFUSAL_REASONS, ApplicationStatus
 from bot.i18n import Translator
 from bot.messaging.render import decision_buttons
+from bot.runtime import Renfort
 from bot.services import applications, people
 from bot.services.applications import ApplicationView
 from bot.services.errors import NotAllowed, NotFound, ServiceError
@@ -26,6 +27,7 @@ from handlers.telegram.common import (
     refusal_text,
     reply,
 )
+from storage.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +102,11 @@ async def chat_translator(context: RenfortContext, chat_id: int) -> Translator:
     turn = context.turn
     if turn.private and chat_id == turn.chat_id:
         return turn.t
-    renfort = context.renfort
+    return await reader_translator(context.renfort, chat_id)
+
+
+async def reader_translator(renfort: Renfort, chat_id: int) -> Translator:
+    """Words for whoever reads a chat, when nobody is writing in it now."""
     if chat_id > 0:  # a private chat's id is its user's id
         person = await people.find_by_telegram(renfort.db, chat_id)
         if person is not None:
@@ -114,7 +120,11 @@ async def _here(context: RenfortContext) -> Translator:
 
 async def summary(context: RenfortContext, t: Translator, view: ApplicationView) -> str:
     """The application in a few lines: the volunteer's first name only, never a phone."""
-    volunteer = await people.get_person(context.renfort.db, view.person_id)
+    return await summary_of(context.renfort.db, t, view)
+
+
+async def summary_of(db: Database, t: Translator, view: ApplicationView) -> str:
+    volunteer = await people.get_person(db, view.person_id)
     span = t.slot_span(view.starts_at, view.ends_at, ZoneInfo(view.timezone))
     return t._(
         "<b>{mission}</b>\n{slot}\nVolunteer: {name}",
@@ -151,12 +161,21 @@ async def update_copies(update: Update, context: RenfortContext, view: Applicati
     query = update.callback_query
     tapped = query.message if query is not None else None
     skip = (tapped.chat.id, tapped.message_id) if isinstance(tapped, Message) else None
-    for chat_id, message_id in await applications.posted_copies(context.renfort.db, view.id):
+    await show_decision(context.bot, context.renfort, view, skip)
+
+
+async def show_decision(
+    bot: Bot, renfort: Renfort, view: ApplicationView, skip: tuple[int, int] | None = None
+) -> None:
+    """Every message that showed the application to coordinators shows the decision, without
+    its buttons (a decision taken on the board as well as one tapped in a chat)."""
+    for chat_id, message_id in await applications.posted_copies(renfort.db, view.id):
         if (chat_id, message_id) == skip:
             continue
-        text = await outcome_text(context, await chat_translator(context, chat_id), view)
+        t = await reader_translator(renfort, chat_id)
+        text = await summary_of(renfort.db, t, view) + "\n\n" + outcome_line(t, view)
         try:
-            await context.bot.edit_message_text(
+            await bot.edit_message_text(
                 text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
             )
         except (BadRequest, Forbidden) as error:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import Message, Update
+from telegram import Bot, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
@@ -154,17 +154,27 @@ async def post_status(update: Update, context: RenfortContext, view: CalloutView
 
 
 async def _post_in(context: RenfortContext, chat_id: int, view: CalloutView) -> bool:
-    """A new status message in the admin group; False if the group cannot get it."""
-    words = await words_for(context.renfort, chat_id)
-    markup = await keyboard(context.renfort, status_buttons(words, view))
+    return await post_status_in(context.bot, context.renfort, chat_id, view, context.turn.now)
+
+
+async def post_status_in(
+    bot: Bot, renfort: Renfort, chat_id: int, view: CalloutView, now: datetime
+) -> bool:
+    """A new status message in the admin group (a callout launched in the chat or on the
+    board); False if the group cannot get it."""
+    words = await words_for(renfort, chat_id)
+    markup = await keyboard(renfort, status_buttons(words, view))
     try:
-        sent = await context.bot.send_message(
+        sent = await bot.send_message(
             chat_id, status_text(words, view), reply_markup=markup, parse_mode=ParseMode.HTML
         )
     except TelegramError as error:
         log.info("callout %s: no status message in group %s: %s", view.id, chat_id, error)
         return False
-    await _remember(context, view, chat_id, sent.message_id)
+    await callouts.set_status_message(
+        renfort.db, callout_id=view.id, chat_id=chat_id, message_id=sent.message_id
+    )
+    await callouts.mark_rendered(renfort.db, view.id, drawn_at(now))
     return True
 
 

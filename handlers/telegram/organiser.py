@@ -21,6 +21,7 @@ from bot.services.organisations import Organisation
 from handlers.telegram import (
     admin_group,
     alert_answers,
+    board_link,
     callout,
     callout_board,
     exports,
@@ -250,7 +251,8 @@ def _group_help(t: Translator, context: RenfortContext) -> str:
         "Also: /message to write to volunteers, /export for a mission's applications,"
         " /stats, /poster to print, /ics for the calendar feed."
     )
-    return about + "\n\n" + commands + "\n" + tools
+    board = t._("/board sends you, privately, a link to the live board in your browser.")
+    return about + "\n\n" + commands + "\n" + tools + "\n" + board
 
 
 async def group_help(update: Update, context: RenfortContext) -> None:
@@ -274,6 +276,7 @@ HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
     CommandHandler("edit", mission_edit.edit_command),
     CommandHandler("settings", settings.settings_command),
     CommandHandler("roster", roster.roster_command),
+    CommandHandler("board", board_link.board_command),
     CommandHandler("callout", callout.callout_command),
     CommandHandler("export", exports.export_command),
     CommandHandler("ics", exports.ics_command),

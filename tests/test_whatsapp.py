@@ -1,0 +1,265 @@
+"""A resident on WhatsApp, end to end: the real Renfort process, the real twilio client
+sending to the local Twilio double (whatsapp: addresses, ContentSid sends, the 24-hour
+window, the Content API), signed webhooks from the double, quick replies tapped, and the
+coordinator approving in Telegram through the Telegram double."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.messaging.whatsapp_templates import sync_templates
+from bot.sandbox.telegram_double import SentMessage
+from bot.sandbox.twilio_double import TwilioDouble
+from bot.services import applications, callouts, channels, people, phones
+from bot.services.callouts import Targeting
+from storage import schema
+from tests.conftest import NOW
+from tests.factories import first_slot, polling_station, volunteer
+from tests.harness import Bot, FakeClock, free_port, running_bot, sqlite_file_url
+from tests.organiser_steps import (
+    COORDINATOR,
+    GROUP,
+    VOLUNTEER,
+    coordinator_with_group,
+    say,
+    tap_action,
+)
+
+PHONE = "+33612345678"
+# The evening before election day (13 June, 8:00 in Paris): the day-before reminder is due.
+TO_REMINDER_EVENING = {"days": 5, "hours": 7, "minutes": 30}
+
+
+@asynccontextmanager
+async def renfort_with_whatsapp(
+    tmp_path: Path, *, templates: bool = True
+) -> AsyncIterator[tuple[Bot, TwilioDouble]]:
+    """Renfort with Telegram, SMS and WhatsApp; its templates made (and approved) first."""
+    twilio = TwilioDouble()
+    await twilio.start()
+    port = free_port()
+    public_url = f"http://127.0.0.1:{port}"
+    twilio.webhook_url = public_url + "/sms"
+    clock = FakeClock(NOW)
+    twilio.clock = clock
+    twilio.approve_templates = templates
+    try:
+        async with running_bot(
+            sqlite_file_url(tmp_path),
+            clock,
+            renfort_locale="en",
+            http_port=port,
+            public_url=public_url,
+            twilio_account_sid=twilio.account_sid,
+            twilio_auth_token=twilio.auth_token,
+            twilio_from_number=twilio.number,
+            twilio_whatsapp_from=twilio.whatsapp_number,
+            twilio_api_url=twilio.base_url,
+        ) as bot:
+            _all, created = await sync_templates(bot.renfort.settings, bot.db)
+            assert {t.status for t in created} == {"received", "session"}
+            # Run again once WhatsApp has reviewed them: the verdicts are recorded.
+            listed, again = await sync_templates(bot.renfort.settings, bot.db)
+            assert again == [] and len(listed) == len(created) == 16
+            yield bot, twilio
+    finally:
+        await twilio.stop()
+
+
+async def writes(twilio: TwilioDouble, *bodies: str) -> list[str]:
+    """The resident writes each message on WhatsApp; returns our answers."""
+    answers = []
+    for body in bodies:
+        exchange = await twilio.whatsapp(PHONE, body)
+        assert exchange.status_code == 200 and len(exchange.replies) == 1, exchange
+        answers.append(exchange.text)
+    return answers
+
+
+async def registered_and_applied(bot: Bot, twilio: TwilioDouble) -> None:
+    """Registration typed, the mission and its slot taken with quick replies."""
+    await writes(twilio, "Hello", "Camille 52100")
+    [listing] = await writes(twilio, "MISSIONS")
+    shown = twilio.on_whatsapp(PHONE)[-1]
+    assert shown.content_sid is not None and "Sun 13 Jun 8am" in listing
+    [(title, payload)] = shown.buttons
+    assert payload == "1.1" and len(title) <= 20  # mission 1, its first slot: applied at once
+    applied = await twilio.tap(PHONE, title)
+    assert "Applied" in applied.text, applied.text
+
+
+async def approve(bot: Bot, before: int) -> None:
+    await bot.drain()
+    posted: SentMessage = await bot.double.wait_for(GROUP, "Camille", after=before)
+    assert "+33" not in posted.text
+    person = await person_id(bot)
+    [mine] = await applications.applications_of(bot.db, person, now=NOW)
+    await tap_action(bot, COORDINATOR, posted, "approve", application_id=mine.id)
+    await bot.drain()
+
+
+async def reminder_evening(bot: Bot) -> None:
+    bot.clock.advance(**TO_REMINDER_EVENING)
+    await bot.tick_and_send()  # queued
+    await bot.tick_and_send()
+
+
+async def person_id(bot: Bot) -> int:
+    contact = await phones.find_by_phone(bot.db, PHONE)
+    assert contact is not None
+    return contact.person.id
+
+
+async def outbox_channels(bot: Bot, kind: str) -> list[str]:
+    o = schema.outbox
+    async with bot.db.reading("test") as conn:
+        rows = await conn.scalars(select(o.c.channel).where(o.c.kind == kind, o.c.status == "sent"))
+        return [str(c) for c in rows]
+
+
+async def test_a_resident_applies_on_whatsapp_and_hears_back_there_then_a_template_reminds_them(
+    tmp_path: Path,
+) -> None:
+    async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
+        organisation = await coordinator_with_group(bot)
+        await polling_station(bot.db, organisation.id, now=NOW)
+        before = len(bot.double.messages[GROUP])
+        await registered_and_applied(bot, twilio)
+
+        await approve(bot, before)
+        told = twilio.on_whatsapp(PHONE)[-1]
+        assert "accepted you" in told.body and "Sun 13 Jun 8am-1pm" in told.body
+        assert told.content_sid is None  # free-form: they wrote minutes ago
+        assert twilio.received(PHONE) == []  # not one SMS
+        await twilio.settle()
+        assert await outbox_channels(bot, "application_decided") == ["whatsapp"]
+
+        seen = len(twilio.on_whatsapp(PHONE))
+        await reminder_evening(bot)
+        [reminder] = twilio.on_whatsapp(PHONE)[seen:]
+        # Days after their last message: only an approved template may reach them.
+        assert reminder.content_sid is not None
+        assert reminder.body.startswith("Renfort reminder") and "Assesseur" in reminder.body
+        assert twilio.received(PHONE) == []
+        assert await outbox_channels(bot, "reminder_day_before") == ["whatsapp"]
+
+
+async def test_without_an_approved_template_the_reminder_goes_by_sms(tmp_path: Path) -> None:
+    async with renfort_with_whatsapp(tmp_path, templates=False) as (bot, twilio):
+        organisation = await coordinator_with_group(bot)
+        await polling_station(bot.db, organisation.id, now=NOW)
+        before = len(bot.double.messages[GROUP])
+        await registered_and_applied(bot, twilio)
+        await approve(bot, before)
+        seen = len(twilio.on_whatsapp(PHONE))
+
+        await reminder_evening(bot)
+        assert len(twilio.on_whatsapp(PHONE)) == seen
+        [sms] = twilio.received(PHONE)
+        assert "Assesseur" in sms
+        assert await outbox_channels(bot, "reminder_day_before") == ["sms"]
+
+
+async def test_a_closed_window_reported_by_twilio_sends_the_notification_again_as_a_template(
+    tmp_path: Path,
+) -> None:
+    async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
+        organisation = await coordinator_with_group(bot)
+        await polling_station(bot.db, organisation.id, now=NOW)
+        before = len(bot.double.messages[GROUP])
+        await registered_and_applied(bot, twilio)
+        # WhatsApp's own clock says their window closed (our record says it is open).
+        twilio.last_inbound.clear()
+
+        await approve(bot, before)
+        await twilio.settle()
+        refused = [m for m in twilio.messages if m.error_code == 63016]
+        assert len(refused) == 1 and refused[0].content_sid is None
+        await bot.drain()
+        told = twilio.on_whatsapp(PHONE)[-1]
+        assert told.content_sid is not None and "accepted you" in told.body
+
+
+async def test_stop_on_whatsapp_silences_the_phone(tmp_path: Path) -> None:
+    async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
+        organisation = await coordinator_with_group(bot)
+        await polling_station(bot.db, organisation.id, now=NOW)
+        before = len(bot.double.messages[GROUP])
+        await registered_and_applied(bot, twilio)
+        [stopped] = await writes(twilio, "STOP")
+        assert "START" in stopped
+        seen = len(twilio.on_whatsapp(PHONE))
+
+        await approve(bot, before)
+        assert len(twilio.on_whatsapp(PHONE)) == seen and twilio.received(PHONE) == []
+        assert (await twilio.whatsapp(PHONE, "MISSIONS")).replies == []
+
+
+async def test_a_callout_outside_the_window_is_answered_with_its_oui_quick_reply(
+    tmp_path: Path,
+) -> None:
+    async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
+        organisation = await coordinator_with_group(bot)
+        mission = await polling_station(bot.db, organisation.id, now=NOW)
+        await writes(twilio, "Bonjour", "Camille 52100")  # in French, everything
+        bot.clock.advance(days=2)  # their window has closed
+        coordinator = await people.find_by_telegram(bot.db, COORDINATOR)
+        assert coordinator is not None
+        view = await callouts.launch(
+            bot.db,
+            actor_id=coordinator.id,
+            slot_id=await first_slot(bot.db, mission),
+            needed=1,
+            targeting=Targeting(radius_km=10, domains=("emergency",)),
+            now=bot.clock(),
+        )
+        await bot.tick_and_send()
+        asked = twilio.on_whatsapp(PHONE)[-1]
+        assert view.asked == 1 and asked.content_sid is not None
+        assert asked.body.startswith("Renfort : besoin d'aide") and "Assesseur" in asked.body
+        assert asked.buttons == [("Oui", "OUI"), ("Non", "NON")]
+
+        answer = await twilio.tap(PHONE, "Oui")
+
+        assert "Assesseur" in answer.text
+        final = await callouts.get_callout(bot.db, view.id)
+        assert (final.yes, final.status) == (1, "filled")
+
+
+async def test_a_telegram_volunteer_links_whatsapp_with_a_code_and_chooses_where_to_hear(
+    tmp_path: Path,
+) -> None:
+    async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
+        organisation = await coordinator_with_group(bot)
+        await polling_station(bot.db, organisation.id, now=NOW)
+        camille = await volunteer(bot.db, VOLUNTEER, "Camille")
+        [shown] = await say(bot, VOLUNTEER, "/channel")
+        assert "Telegram" in shown.text and "+33757000200 on WhatsApp" in shown.text
+        found = re.search(r"LINK (\d{6})", re.sub(r"</?b>", "", shown.text))
+        assert found is not None, shown.text
+
+        [wrong] = await writes(twilio, "LINK 000000" if found[1] != "000000" else "LINK 111111")
+        assert "unknown" in wrong  # and the number is still nobody's
+        assert await phones.find_by_phone(bot.db, PHONE) is None
+        [linked] = await writes(twilio, f"link {found[1]}")
+        assert "Camille" in linked
+        contact = await phones.find_by_phone(bot.db, PHONE)
+        assert contact is not None and contact.person.id == camille.id
+        assert (await writes(twilio, f"LIEN {found[1]}"))[0] == wrong  # spent (in French too)
+
+        before = len(bot.double.messages[GROUP])
+        telegram_before = len(bot.double.messages[VOLUNTEER])
+        await writes(twilio, "MISSIONS", "1.1")  # their Telegram profile applies
+        await approve(bot, before)
+        told = twilio.on_whatsapp(PHONE)[-1]
+        assert "accepted you" in told.body, told.body
+        assert bot.double.messages[VOLUNTEER][telegram_before:] == []
+
+        [back] = await writes(twilio, "CANAL TELEGRAM")
+        assert "Telegram" in back
+        assert await channels.preferred(bot.db, camille.id) == "telegram"
