@@ -93,7 +93,7 @@ def application_submitted(n: ApplicationSubmitted, t: Translator) -> Rendered:
             ),
         ]
     )
-    return Rendered(text, decision_buttons(t, int(n.application_id)))
+    return Rendered(text, decision_buttons(t, n.application_id))
 
 
 def confirmed_lines(conditions: Sequence[str], t: Translator) -> list[str]:

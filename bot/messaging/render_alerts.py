@@ -46,7 +46,7 @@ def territory_alert(n: TerritoryAlert, t: Translator) -> Rendered:
             " mission; you choose whether to accept."
         ),
     ]
-    return Rendered("\n".join(lines), alert_buttons(t, int(n.alert_id)))
+    return Rendered("\n".join(lines), alert_buttons(t, n.alert_id))
 
 
 def volunteer_available(n: AlertVolunteerAvailable, t: Translator) -> Rendered:
@@ -64,7 +64,7 @@ def volunteer_available(n: AlertVolunteerAvailable, t: Translator) -> Rendered:
             t._("Offer them one of your slots with a free place; they choose whether to accept."),
         ]
     )
-    data = {"r": int(n.recipient_id), "o": int(n.organisation_id)}
+    data = {"r": n.recipient_id, "o": n.organisation_id}
     return Rendered(text, [[Button("📩 " + t._("Offer a slot"), ALERT_OFFER_SLOT, data)]])
 
 
@@ -95,7 +95,7 @@ def alert_offer(n: AlertOffer, t: Translator) -> Rendered:
         lines += ["", t._("By accepting, you confirm:")]
         lines += ["☑️ " + esc(c) for c in conditions]
     lines += ["", t._("Will you take it?")]
-    return Rendered("\n".join(lines), offer_buttons(t, int(n.offer_id)))
+    return Rendered("\n".join(lines), offer_buttons(t, n.offer_id))
 
 
 ALERT_RENDERERS: dict[str, Renderer] = {

@@ -52,7 +52,7 @@ def callout(n: Callout, t: Translator) -> Rendered:
             t._("Can you come? The places go to the first who answer."),
         ]
     )
-    return Rendered(text, callout_buttons(t, int(n.callout_id)))
+    return Rendered(text, callout_buttons(t, n.callout_id))
 
 
 def callout_exhausted(n: CalloutExhausted, t: Translator) -> Rendered:

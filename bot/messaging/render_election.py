@@ -53,13 +53,13 @@ def application_nudge_soon(n: ApplicationNudgeSoon, t: Translator) -> Rendered:
             t._("Answer now so that they know whether to come."),
         ]
     )
-    return _rendered(text, decision_buttons(t, int(n.application_id)))
+    return _rendered(text, decision_buttons(t, n.application_id))
 
 
 def pending_tomorrow(n: PendingTomorrow, t: Translator) -> Rendered:
     """To the organisation, the evening before: tomorrow's applications without an answer."""
     items = list(n.items)
-    day = t.weekday_date(date.fromisoformat(str(n.date)))
+    day = t.weekday_date(date.fromisoformat(n.date))
     lines = [
         "🌙 "
         + t._(
@@ -110,7 +110,7 @@ def application_still_pending(n: ApplicationStillPending, t: Translator) -> Rend
             ),
         ]
     )
-    data = {"app": int(n.application_id)}
+    data = {"app": n.application_id}
     return _rendered(text, [[Button("✖ " + t._("Cancel my application"), ASK_CANCEL, data)]])
 
 

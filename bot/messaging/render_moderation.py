@@ -97,7 +97,7 @@ def mission_review(n: MissionReview, t: Translator) -> Rendered:
             *_duplicate_lines(n, t),
         ]
     )
-    return Rendered(text, review_buttons(t, int(n.mission_id)))
+    return Rendered(text, review_buttons(t, n.mission_id))
 
 
 def mission_approved(n: MissionApproved, t: Translator) -> Rendered:
@@ -129,7 +129,7 @@ def mission_changes_requested(n: MissionChangesRequested, t: Translator) -> Rend
             ),
         ]
     )
-    buttons = [[Button("📤 " + t._("Resubmit"), RESUBMIT, {"mission": int(n.mission_id)})]]
+    buttons = [[Button("📤 " + t._("Resubmit"), RESUBMIT, {"mission": n.mission_id})]]
     return Rendered(text, buttons)
 
 

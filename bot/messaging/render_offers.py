@@ -58,7 +58,7 @@ def offer_made(n: OfferMade, t: Translator) -> Rendered:
             ),
         ]
     )
-    return Rendered(text, offer_buttons(t, int(n.application_id)))
+    return Rendered(text, offer_buttons(t, n.application_id))
 
 
 def offer_expired(n: OfferExpired, t: Translator) -> Rendered:

@@ -77,7 +77,7 @@ def application_nudge(n: ApplicationNudge, t: Translator) -> Rendered:
             ),
         ]
     )
-    return _rendered(text, decision_buttons(t, int(n.application_id)))
+    return _rendered(text, decision_buttons(t, n.application_id))
 
 
 def application_late(n: ApplicationLate, t: Translator) -> Rendered:
@@ -230,7 +230,7 @@ def feedback_request(n: FeedbackRequest, t: Translator) -> Rendered:
             t._("Did it go well?"),
         ]
     )
-    data = {"application_id": int(n.application_id)}
+    data = {"application_id": n.application_id}
     buttons = [
         [
             Button(t._("👍 Yes"), FEEDBACK, data | {"good": True}),

@@ -99,7 +99,7 @@ def attendance_check(n: AttendanceCheck, t: Translator) -> Rendered:
         "",
         t._("If you can't come, say so now: someone else can take your place."),
     ]
-    return _rendered("\n".join(lines), attendance_buttons(t, int(n.application_id)))
+    return _rendered("\n".join(lines), attendance_buttons(t, n.application_id))
 
 
 def attendance_unconfirmed(n: AttendanceUnconfirmed, t: Translator) -> Rendered:

@@ -97,7 +97,7 @@ def target_of(row: Row[Any]) -> Target:
     )
 
 
-def snapshot(row: Row[Any]) -> dict[str, Any]:
+def callout_fields(row: Row[Any]) -> dict[str, Any]:
     """The fields every callout notification shares (CalloutFacts)."""
     return {
         "callout_id": row.id,
@@ -185,7 +185,7 @@ async def close(
     if status == "filled" and row.status_message_id is None:
         # Without a live status message in a group, coordinators would never hear of it.
         taken = int((await counts(conn, row.id)).taken)
-        filled = CalloutFilledOrganisation(**snapshot(row), taken=taken)
+        filled = CalloutFilledOrganisation(**callout_fields(row), taken=taken)
         await tell_organisation_once(conn, row.organisation_id, f"{filled.kind}:{row.id}", filled)
     return True
 
@@ -335,7 +335,7 @@ async def _ask(
             select(
                 literal(Callout.kind),
                 R.c.person_id,
-                _with_distance(conn, Callout(**snapshot(row)).to_payload(), R.c.distance_km),
+                _with_distance(conn, Callout(**callout_fields(row)).to_payload(), R.c.distance_km),
                 literal(int(Priority.BULK)),
                 literal("pending"),
                 literal(now, UTCDateTime()),
@@ -368,7 +368,7 @@ async def _tell_exhausted(
         taken=int(tally.taken),
     )
     exhausted = CalloutExhausted(
-        **snapshot(row),
+        **callout_fields(row),
         asked=int(tally.asked),
         taken=int(tally.taken),
         waiting=int(tally.waiting),

@@ -139,7 +139,7 @@ async def tell_everyone(
     status = await conn.scalar(select(M.c.status).where(M.c.id == mission_id))
     if referents and status == MissionStatus.PUBLISHED and slot_ids:
         postcode = await review.territory_postcode(conn, mission_id)
-        facts = await slot_snapshot(conn, slot_ids[0])
+        facts = await slot_fields(conn, slot_ids[0])
         to_referent = kind(**facts, **extra, to_referent=True)
         for person_id in await review.referents_for(conn, postcode):
             if person_id not in seen:
@@ -147,7 +147,7 @@ async def tell_everyone(
     return told
 
 
-async def slot_snapshot(conn: AsyncConnection, slot_id: int) -> dict[str, Any]:
+async def slot_fields(conn: AsyncConnection, slot_id: int) -> dict[str, Any]:
     """The fields of a notification about a slot when nobody's application is behind it."""
     o = schema.organisations
     row = (

@@ -98,8 +98,8 @@ def place(n: Placed, t: Translator) -> str:
 def application_decided(n: ApplicationDecided, t: Translator, today: date | None) -> str:
     """To the volunteer: the organisation's answer."""
     values = {
-        "organisation": str(n.organisation_name),
-        "mission": str(n.mission_title),
+        "organisation": n.organisation_name,
+        "mission": n.mission_title,
         "when": when(n, t, today),
         "place": place(n, t),
     }
@@ -131,7 +131,7 @@ def application_decided(n: ApplicationDecided, t: Translator, today: date | None
 
 
 def _volunteer(n: ApplicationSubmitted, t: Translator) -> str:
-    name = str(n.volunteer_name)
+    name = n.volunteer_name
     return t._("{name} (via SMS)", name=name) if n.volunteer_via_sms else name
 
 
@@ -139,7 +139,7 @@ def application_submitted(n: ApplicationSubmitted, t: Translator, today: date | 
     """To a coordinator who can only be reached by SMS: someone applied."""
     values = {
         "name": _volunteer(n, t),
-        "mission": str(n.mission_title),
+        "mission": n.mission_title,
         "when": when(n, t, today),
         "days": str(ANSWER_WITHIN_DAYS),
     }
@@ -180,8 +180,8 @@ def application_cancelled(n: ApplicationCancelled, t: Translator, today: date | 
             **v,
         ),
         {
-            "name": str(n.volunteer_name),
-            "mission": str(n.mission_title),
+            "name": n.volunteer_name,
+            "mission": n.mission_title,
             "when": when(n, t, today),
         },
         ("mission", "name"),

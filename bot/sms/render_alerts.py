@@ -33,7 +33,7 @@ def territory_alert(n: TerritoryAlert, t: Translator, today: date | None) -> str
             text=text,
         )
 
-    words = " ".join(str(n.text).split())
+    words = " ".join(n.text.split())
     message = fit_encoding(build(words))
     while segments(message) > 2 and len(words) > 20:
         words = shorten(words, len(words) - 10)
@@ -46,8 +46,8 @@ def alert_offer(n: AlertOffer, t: Translator, today: date | None) -> str:
     from bot.sms.render import fit, place, when
 
     values = {
-        "organisation": str(n.organisation_name),
-        "mission": str(n.mission_title),
+        "organisation": n.organisation_name,
+        "mission": n.mission_title,
         "when": when(n, t, today),
         "place": place(n, t),
     }
@@ -71,7 +71,7 @@ def volunteer_available(n: AlertVolunteerAvailable, t: Translator, today: date |
             "Renfort: {name} is available for the civic reserve's alert. Offer a slot in Telegram.",
             **v,
         ),
-        {"name": str(n.first_name)},
+        {"name": n.first_name},
         ("name",),
     )
 

@@ -21,8 +21,8 @@ def callout(n: Callout, t: Translator, today: date | None) -> str:
     from bot.sms.render import fit, place, when
 
     values = {
-        "organisation": str(n.organisation_name),
-        "mission": str(n.mission_title),
+        "organisation": n.organisation_name,
+        "mission": n.mission_title,
         "when": when(n, t, today),
         "place": place(n, t),
     }
@@ -62,7 +62,7 @@ def callout_exhausted(n: CalloutExhausted, t: Translator, today: date | None) ->
             **v,
         ),
         {
-            "mission": str(n.mission_title),
+            "mission": n.mission_title,
             "when": when(n, t, today),
             "taken": str(int(n.taken or 0)),
             "needed": str(int(n.needed or 0)),
@@ -85,7 +85,7 @@ def callout_filled_organisation(
             **v,
         ),
         {
-            "mission": str(n.mission_title),
+            "mission": n.mission_title,
             "when": when(n, t, today),
             "taken": str(int(n.taken or 0)),
         },

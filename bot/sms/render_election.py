@@ -47,7 +47,7 @@ def pending_tomorrow(n: PendingTomorrow, t: Translator, today: date | None) -> s
             count,
             **v,
         ),
-        {"organisation": str(n.organisation_name)},
+        {"organisation": n.organisation_name},
         ("organisation",),
     )
 

@@ -38,7 +38,7 @@ def mission_changed(n: MissionChanged, t: Translator, today: date | None) -> str
     from bot.sms.render import fit, place, when
 
     values = {
-        "mission": str(n.mission_title),
+        "mission": n.mission_title,
         "when": when(n, t, today),
         "place": place(n, t),
     }
@@ -59,7 +59,7 @@ def mission_changed(n: MissionChanged, t: Translator, today: date | None) -> str
         )
     return fit(
         lambda v: t._("Renfort: {organisation} updated the details of {mission}, {when}.", **v),
-        values | {"organisation": str(n.organisation_name)},
+        values | {"organisation": n.organisation_name},
         ("mission", "organisation"),
     )
 
@@ -75,7 +75,7 @@ def slot_moved(n: SlotMoved, t: Translator, today: date | None) -> str:
             **v,
         ),
         {
-            "mission": str(n.mission_title),
+            "mission": n.mission_title,
             "new": when(n, t, today),
             "old": _old_when(n, t, today),
         },
@@ -92,7 +92,7 @@ def slot_cancelled(n: SlotCancelled, t: Translator, today: date | None) -> str:
             "Renfort: {mission}, {when} is cancelled ({reason}). MISSIONS for others.", **v
         ),
         {
-            "mission": str(n.mission_title),
+            "mission": n.mission_title,
             "when": when(n, t, today),
             "reason": reason_text(n, t),
         },
@@ -109,8 +109,8 @@ def mission_cancelled(n: MissionCancelled, t: Translator, today: date | None) ->
             "Renfort: {organisation} cancelled {mission} ({reason}). MISSIONS for others.", **v
         ),
         {
-            "mission": str(n.mission_title),
-            "organisation": str(n.organisation_name),
+            "mission": n.mission_title,
+            "organisation": n.organisation_name,
             "reason": reason_text(n, t),
         },
         ("mission", "organisation", "reason"),
@@ -127,7 +127,7 @@ def moved_to_waitlist(n: MovedToWaitlist, t: Translator, today: date | None) -> 
             " the next free place is yours.",
             **v,
         ),
-        {"mission": str(n.mission_title), "when": when(n, t, today)},
+        {"mission": n.mission_title, "when": when(n, t, today)},
         ("mission",),
     )
 

@@ -38,7 +38,7 @@ def offer_made(n: OfferMade, t: Translator, today: date | None) -> str:
             **v,
         ),
         {
-            "mission": str(n.mission_title),
+            "mission": n.mission_title,
             "when": when(n, t, today),
             "place": place(n, t),
             "deadline": deadline(n, t, today),
@@ -57,7 +57,7 @@ def offer_expired(n: OfferExpired, t: Translator, today: date | None) -> str:
             " person. Send MISSIONS for others.",
             **v,
         ),
-        {"mission": str(n.mission_title), "when": when(n, t, today)},
+        {"mission": n.mission_title, "when": when(n, t, today)},
         ("mission",),
     )
 
@@ -77,7 +77,7 @@ def place_freed_soon(n: PlaceFreedSoon, t: Translator, today: date | None) -> st
     return fit(
         lambda v: t._("Renfort: a place is free again for {mission}, {when}. {next}", **v),
         {
-            "mission": str(n.mission_title),
+            "mission": n.mission_title,
             "when": when(n, t, today),
             "next": _next_step(n, t),
         },

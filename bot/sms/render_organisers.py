@@ -78,7 +78,7 @@ def weekly_digest(n: WeeklyDigest, t: Translator, today: date | None) -> str:
 
     pending, places = int(n.pending_count or 0), int(n.places_left or 0)
     values = {
-        "organisation": str(n.organisation_name),
+        "organisation": n.organisation_name,
         "pending": t.n_("{n} application to answer", "{n} applications to answer", pending),
         "places": t.n_("{n} place to fill", "{n} places to fill", places),
     }

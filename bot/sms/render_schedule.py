@@ -28,7 +28,7 @@ def _values(n: ApplicationFacts, t: Translator, today: date | None) -> dict[str,
     from bot.sms.render import place, when
 
     return {
-        "mission": str(n.mission_title),
+        "mission": n.mission_title,
         "when": when(n, t, today),
         "place": place(n, t),
     }
@@ -83,7 +83,7 @@ def attendance_unconfirmed(n: AttendanceUnconfirmed, t: Translator, today: date 
     """To a coordinator reachable only by SMS: a volunteer did not answer."""
     from bot.sms.render import fit
 
-    values = _values(n, t, today) | {"name": str(n.volunteer_name)}
+    values = _values(n, t, today) | {"name": n.volunteer_name}
     del values["place"]
     return fit(
         lambda v: t._(
