@@ -16,6 +16,7 @@ import pytest
 import bot.scheduler
 import bot.services
 from bot.messaging import render as telegram_render
+from bot.messaging.whatsapp_templates import KIND_TEMPLATE
 from bot.notifications import CATALOGUE, UnknownNotification, load
 from bot.notifications.applications import ApplicationSubmitted
 from bot.sms import render as sms_render
@@ -29,16 +30,34 @@ CHANNELS: dict[str, Mapping[str, object]] = {
 PRODUCERS = (bot.services, bot.scheduler)
 
 
+def annotation_nodes(tree: ast.AST) -> set[int]:
+    """The nodes of every type annotation: naming a class there builds nothing."""
+    found: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg | ast.AnnAssign) and node.annotation is not None:
+            found.add(node.annotation)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns:
+            found.add(node.returns)
+    return {id(inner) for top in found for inner in ast.walk(top)}
+
+
 def built_in_producers() -> dict[str, set[str]]:
-    """Notification class name -> the producer modules that name it (build or read it)."""
+    """Notification class name -> the producer modules that use the class in code: build it
+    (OfferMade(...), OfferMade.about(...)) or hand it to the code that does."""
     names = {cls.__name__ for cls in CATALOGUE.values()}
     found: dict[str, set[str]] = {name: set() for name in names}
     for package in PRODUCERS:
         for module in pkgutil.iter_modules(package.__path__):
             path = Path(package.__path__[0]) / f"{module.name}.py"
             tree = ast.parse(path.read_text())
+            typing_only = annotation_nodes(tree)
             for node in ast.walk(tree):
-                if isinstance(node, ast.Name) and node.id in names:
+                if (
+                    isinstance(node, ast.Name)
+                    and node.id in names
+                    and isinstance(node.ctx, ast.Load)
+                    and id(node) not in typing_only
+                ):
                     found[node.id].add(f"{package.__name__}.{module.name}")
     return found
 
@@ -60,6 +79,10 @@ def test_each_renderer_takes_the_notification_of_its_kind(channel: str) -> None:
         assert callable(renderer)
         first = next(iter(inspect.signature(renderer).parameters))
         assert get_type_hints(renderer)[first] is CATALOGUE[kind], (channel, kind)
+
+
+def test_whatsapp_templates_carry_only_kinds_of_the_catalogue() -> None:
+    assert set(KIND_TEMPLATE) <= set(CATALOGUE)
 
 
 def test_a_row_queued_before_the_catalogue_reads_with_defaults_for_newer_keys() -> None:
