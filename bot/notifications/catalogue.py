@@ -7,7 +7,7 @@ written before the catalogue existed reads as it was meant."""
 from __future__ import annotations
 
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, fields, is_dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, Self, Union, get_args, get_origin, get_type_hints
@@ -30,16 +30,22 @@ class Record:
         """The record a payload describes; raises UnknownNotification when a key without a
         default is missing or a value cannot be read."""
         values: dict[str, Any] = {}
-        for name, (hint, required) in _fields_of(cls).items():
-            if payload.get(name) is None and not required and not _allows_none(hint):
-                continue  # an old row's null where the field now has a default
-            if name in payload:
-                try:
-                    values[name] = _typed(hint, payload[name])
-                except (TypeError, ValueError) as error:
-                    raise UnknownNotification(f"{cls.__name__}.{name}: {error}") from error
-            elif required:
-                raise UnknownNotification(f"{cls.__name__} without {name!r}")
+        for field in _fields_of(cls):
+            value = payload.get(field.name)
+            if value is None:
+                if field.required:
+                    if field.name not in payload:
+                        raise UnknownNotification(f"{cls.__name__} without {field.name!r}")
+                    values[field.name] = None
+                elif field.nullable and field.name in payload:
+                    values[field.name] = None
+                # else an old row without the key, or its null where the field now has a
+                # default: the default
+                continue
+            try:
+                values[field.name] = field.read(value)
+            except (TypeError, ValueError) as error:
+                raise UnknownNotification(f"{cls.__name__}.{field.name}: {error}") from error
         return cls(**values)
 
 
@@ -70,23 +76,54 @@ def load(kind: str, payload: Mapping[str, Any]) -> Notification:
     return found.from_payload(payload)
 
 
-_FIELDS: dict[type[Record], dict[str, tuple[Any, bool]]] = {}
+@dataclass(frozen=True)
+class _Field:
+    """How a payload's value becomes a field's, worked out once per class."""
+
+    name: str
+    required: bool  # no default: an old row always had the key
+    nullable: bool  # None is a value of the field, not "use the default"
+    read: Callable[[Any], Any]
 
 
-def _fields_of(cls: type[Record]) -> dict[str, tuple[Any, bool]]:
-    """Each field's type and whether a payload must hold it (resolved once per class)."""
+_FIELDS: dict[type[Record], tuple[_Field, ...]] = {}
+
+
+def _fields_of(cls: type[Record]) -> tuple[_Field, ...]:
     found = _FIELDS.get(cls)
     if found is None:
         hints = get_type_hints(cls)
-        found = _FIELDS[cls] = {
-            f.name: (hints[f.name], f.default is MISSING and f.default_factory is MISSING)
+        found = _FIELDS[cls] = tuple(
+            _Field(
+                f.name,
+                f.default is MISSING and f.default_factory is MISSING,
+                _allows_none(hints[f.name]),
+                _reader(hints[f.name]),
+            )
             for f in fields(cls)
-        }
+        )
     return found
 
 
 def _allows_none(hint: Any) -> bool:
     return get_origin(hint) in (Union, types.UnionType) and type(None) in get_args(hint)
+
+
+def _reader(hint: Any) -> Callable[[Any], Any]:
+    """Turns a JSON value (never None) into a value of type `hint`."""
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return _reader(next(a for a in get_args(hint) if a is not type(None)))
+    if origin is tuple:
+        inner = _reader(get_args(hint)[0])
+        return lambda value: tuple(None if v is None else inner(v) for v in value)
+    if hint is datetime:
+        return lambda value: value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if hint is date:
+        return lambda value: value if isinstance(value, date) else date.fromisoformat(value)
+    if isinstance(hint, type) and is_dataclass(hint) and issubclass(hint, Record):
+        return hint.from_payload
+    return lambda value: value
 
 
 def _plain(value: object) -> Any:
@@ -96,23 +133,4 @@ def _plain(value: object) -> Any:
         return value.isoformat()
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
-    return value
-
-
-def _typed(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    origin = get_origin(hint)
-    if origin in (Union, types.UnionType):
-        options = [a for a in get_args(hint) if a is not type(None)]
-        return _typed(options[0], value)
-    if origin is tuple:
-        inner = get_args(hint)[0]
-        return tuple(_typed(inner, v) for v in value)
-    if hint is datetime:
-        return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    if hint is date:
-        return value if isinstance(value, date) else date.fromisoformat(value)
-    if isinstance(hint, type) and is_dataclass(hint) and issubclass(hint, Record):
-        return hint.from_payload(value)
     return value
