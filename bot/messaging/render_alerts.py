@@ -1,9 +1,6 @@
 """Telegram texts of territory alerts: the alert to a volunteer (Available / Not available),
 a volunteer available told to an organisation of the territory (Offer a slot), and the slot
-offered to the volunteer (Accept / Decline). Registered in render.RENDERERS.
-
-`render` imports this module to register it, so its helpers are imported when a renderer
-runs, not when this module loads."""
+offered to the volunteer (Accept / Decline). Registered in render.RENDERERS."""
 
 from __future__ import annotations
 

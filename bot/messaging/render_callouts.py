@@ -1,7 +1,6 @@
 """Telegram texts of crisis callouts: the call itself (with "I'm available" / "Not this
 time"), and the coordinators' word that a callout found its people or nobody is left to ask.
-Registered in render.RENDERERS, which imports this module, so its helpers are imported when
-a renderer runs."""
+Registered in render.RENDERERS."""
 
 from __future__ import annotations
 

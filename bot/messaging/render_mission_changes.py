@@ -1,8 +1,7 @@
 """Telegram texts of a coordinator's changes, to everyone concerned: a mission's new title or
 place, a slot moved (old → new time), a slot or a mission cancelled with its reason, a
 holder moved back to the waiting list when places were cut. Registered in
-render.RENDERERS, which imports this module, so its helpers are imported when a text is
-built."""
+render.RENDERERS."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Telegram texts of moderation: a mission for the referent to review (with Publish / Ask
 for changes / Refuse), and the referent's decision as its coordinators read it. Registered
-in render.RENDERERS, which imports this module, so its helpers are imported when a
-renderer runs."""
+in render.RENDERERS."""
 
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
 """Telegram texts of the offers: a freed place offered to someone on the waitlist (with
 Accept / Decline), the word that their time ran out, and the coordinators' alert about a
-place freed close to the start. Registered in render.RENDERERS.
-
-`render` imports this module to register it, so its helpers are imported when a renderer
-runs, not when this module loads."""
+place freed close to the start. Registered in render.RENDERERS."""
 
 from __future__ import annotations
 

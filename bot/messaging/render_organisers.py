@@ -1,19 +1,14 @@
 """Telegram texts of the organisers' side: nudges about waiting applications, the Monday
 digest, the roster to mark after a slot, and the volunteers' notes about answers that are
-late and about how the slot went. Registered in render.RENDERERS.
-
-`render` imports this module to register it, so its helpers are imported when a renderer
-runs, not when this module loads."""
+late and about how the slot went. Registered in render.RENDERERS."""
 
 from __future__ import annotations
-
-from zoneinfo import ZoneInfo
 
 from bot.actions import FEEDBACK, ROSTER_MARK
 from bot.buttons import Button
 from bot.domain import ANSWER_WITHIN_DAYS, ApplicationStatus
 from bot.i18n import Translator
-from bot.messaging.rendered import Rendered, Renderer, decision_buttons, esc
+from bot.messaging.rendered import Rendered, Renderer, decision_buttons, esc, slot_text
 from bot.notifications.facts import Timed
 from bot.notifications.organisers import (
     ApplicationLate,
@@ -29,13 +24,7 @@ def _rendered(text: str, buttons: list[list[Button]] | None = None) -> Rendered:
 
 
 def _slot(n: Timed, t: Translator) -> str:
-    return esc(
-        t.slot_span(
-            n.starts_at,
-            n.ends_at,
-            ZoneInfo(n.timezone),
-        )
-    )
+    return esc(slot_text(n, t))
 
 
 def status_label(t: Translator, status: str) -> str:

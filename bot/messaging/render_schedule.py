@@ -1,17 +1,12 @@
 """Telegram texts of the scheduled notifications: reminders, "Still coming?" and the word
-to the organisation about a volunteer who did not answer. Registered in render.RENDERERS.
-
-`render` imports this module to register it, so its helpers are imported when a renderer
-runs, not when this module loads."""
+to the organisation about a volunteer who did not answer. Registered in render.RENDERERS."""
 
 from __future__ import annotations
-
-from zoneinfo import ZoneInfo
 
 from bot.actions import ATTENDANCE_NO, ATTENDANCE_YES
 from bot.buttons import Button
 from bot.i18n import Translator
-from bot.messaging.rendered import Rendered, Renderer, esc
+from bot.messaging.rendered import Rendered, Renderer, esc, slot_text
 from bot.notifications.facts import Placed, Timed
 from bot.notifications.schedule import (
     AttendanceCheck,
@@ -27,13 +22,7 @@ def _rendered(text: str, buttons: list[list[Button]] | None = None) -> Rendered:
 
 def _span(n: Timed, t: Translator) -> str:
     """'Sunday 13 June 2027, 08:00–13:00': the weekday and the date in full."""
-    return esc(
-        t.slot_span(
-            n.starts_at,
-            n.ends_at,
-            ZoneInfo(n.timezone),
-        )
-    )
+    return esc(slot_text(n, t))
 
 
 def _place(n: Placed, t: Translator) -> str:
