@@ -20,13 +20,13 @@ from sqlalchemy import func, insert, select
 
 from bench.latency import FIRST_PERSON, Driver, Figures, driver_settings
 from bench.table import Row
+from bot.actions import CALLOUT_YES
 from bot.app import Service
 from bot.buttons import Button, save_buttons
 from bot.domain import GeoPoint
 from bot.services import callouts, missions, organisations, people
 from bot.services.callout_views import Targeting
 from bot.services.missions import MissionSpec, SlotSpec
-from handlers.telegram.callout_answers import YES
 from storage import schema
 from storage.database import Database
 
@@ -148,7 +148,9 @@ async def measure(count: int, needed: int, rate: float, workdir: Path) -> Outcom
         assert service.renfort is not None
         db = service.renfort.db
         callout_id = await callout_asking_everyone(db, count, needed, service.renfort.now())
-        stored = await save_buttons(db, [[Button("Disponible", YES, {"callout_id": callout_id})]])
+        stored = await save_buttons(
+            db, [[Button("Disponible", CALLOUT_YES, {"callout_id": callout_id})]]
+        )
         figures = await driver.offer(stored[0][0][1])
         answers, taken, first_come = await recorded(db, callout_id)
     finally:

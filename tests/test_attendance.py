@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.actions import ATTENDANCE_NO, ATTENDANCE_YES
 from bot.domain import ApplicationStatus
 from bot.i18n import Translator
-from bot.messaging.render_schedule import ATTENDANCE_NO, ATTENDANCE_YES
 from bot.scheduler.attendance import ask_attendance, flag_unanswered
 from bot.scheduler.timing import attendance_ask_due
 from bot.services import applications, organisations, settings

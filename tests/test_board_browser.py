@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.actions import CALLOUT_YES as YES
 from bot.domain import GeoPoint
 from bot.geo import lookup_offline
 from bot.services import applications, organisations, people
-from handlers.telegram.callout_answers import YES
 from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING, first_slot, polling_station
 from tests.harness import Bot, FakeClock, free_port, running_bot, sqlite_file_url

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
+from bot.actions import CALLOUT_YES
 from bot.buttons import Button, save_buttons
 from bot.sandbox.telegram_double import SentMessage
 from bot.services import callouts, organisations, people
 from bot.services.callout_views import Targeting
-from handlers.telegram.callout_answers import YES
 from storage import schema
 from tests.conftest import NOW
 from tests.factories import commune, first_slot, polling_station, volunteer
@@ -62,9 +62,9 @@ async def test_thirty_yeses_at_once_fill_five_places_first_come_and_thank_the_re
                     if pid not in asked
                 ],
             )
-        token = (await save_buttons(bot.db, [[Button("Oui", YES, {"callout_id": callout.id})]]))[0][
-            0
-        ][1]
+        token = (
+            await save_buttons(bot.db, [[Button("Oui", CALLOUT_YES, {"callout_id": callout.id})]])
+        )[0][0][1]
         alerts = []
         for n in range(PEOPLE):
             alert = SentMessage(

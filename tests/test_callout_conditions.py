@@ -1,5 +1,5 @@
 """A yes to a callout for a mission with conditions ("on the electoral roll") asks the
-conditions not yet confirmed to the organisation first, by button or by SMS YES; the place
+conditions not yet confirmed to the organisation first, by button or by SMS CALLOUT_YES; the place
 goes to whoever confirms first, and nothing is held meanwhile."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
+from bot.actions import CALLOUT_YES
 from bot.domain import ApplicationStatus
 from bot.services import applications, callouts, organisations, people
 from bot.services.callouts import Targeting
 from handlers.sms.conversation import SmsConversations
-from handlers.telegram.callout_answers import YES
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW
@@ -49,12 +49,12 @@ async def test_a_telegram_yes_confirms_the_conditions_before_taking_the_place(
         await bot.drain()
         alert = await bot.double.wait_for(1001, "Assesseur matin")
 
-        await tap_action(bot, 1001, alert, YES, callout_id=view.id)
+        await tap_action(bot, 1001, alert, CALLOUT_YES, callout_id=view.id)
         assert ROLL in alert.text and "Is this true for you?" in alert.text
         assert not await applications.applications_of(bot.db, camille, now=NOW)
-        await tap_action(bot, 1001, alert, YES, ok=[ROLL])
+        await tap_action(bot, 1001, alert, CALLOUT_YES, ok=[ROLL])
         assert ADULT in alert.text
-        await tap_action(bot, 1001, alert, YES, ok=[ROLL, ADULT])
+        await tap_action(bot, 1001, alert, CALLOUT_YES, ok=[ROLL, ADULT])
         assert "You're on the team for <b>Assesseur matin" in alert.text
 
         [mine] = await applications.applications_of(bot.db, camille, now=NOW)

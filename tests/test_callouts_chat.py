@@ -9,13 +9,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.actions import CALLOUT_NO, CALLOUT_YES
 from bot.domain import ApplicationStatus
 from bot.geo import lookup_offline
 from bot.sandbox.telegram_double import SentMessage
 from bot.scheduler.tick import tick
 from bot.services import applications, callouts, people, phones
 from handlers.telegram.callout import PICK_MISSION, PICK_NEEDED
-from handlers.telegram.callout_answers import NO, YES
 from handlers.telegram.callout_board import STOP
 from handlers.telegram.callout_target import REVIEW, SEND
 from storage import schema
@@ -143,10 +143,10 @@ async def test_a_callout_fills_from_the_admin_group_and_nobody_else_is_asked(
             message = bot.double.messages[user_id][-1]
             await tap_action(bot, user_id, message, action, callout_id=callout_id)
 
-        await tap_answer(telegram[0], NO)
+        await tap_answer(telegram[0], CALLOUT_NO)
         assert "Maybe next time" in bot.double.messages[telegram[0]][-1].text
-        await tap_answer(telegram[1], YES)
-        await tap_answer(telegram[2], YES)
+        await tap_answer(telegram[1], CALLOUT_YES)
+        await tap_answer(telegram[2], CALLOUT_YES)
         taken = bot.double.messages[telegram[2]][-1].text
         assert "You're on the team for <b>Assesseur" in taken and "/mymissions" in taken
         assert "Sunday 13 June 2027" in taken
@@ -170,7 +170,7 @@ async def test_a_callout_fills_from_the_admin_group_and_nobody_else_is_asked(
         assert "Stop" not in " ".join(status.button_texts())
 
         late = bot.double.messages[telegram[3]][-1]
-        available = await callback_data(bot, late, YES, callout_id=callout_id)
+        available = await callback_data(bot, late, CALLOUT_YES, callout_id=callout_id)
         await tap(bot, telegram[3], late, available)
         assert "you are on the waiting list" in late.text
         await tap(bot, telegram[3], late, available)  # a double tap, or a stale client
@@ -217,7 +217,7 @@ async def test_non_members_are_refused_and_stop_stops(tmp_path: Path) -> None:
         assert (await callouts.get_callout(bot.db, view.id)).status == "stopped"
 
         asked = bot.double.messages[volunteers[0]][-1]
-        await tap_action(bot, volunteers[0], asked, YES, callout_id=view.id)
+        await tap_action(bot, volunteers[0], asked, CALLOUT_YES, callout_id=view.id)
         assert "This callout is over" in asked.text
         bot.clock.advance(minutes=20)
         await tick(bot.renfort)
@@ -255,7 +255,7 @@ async def test_the_status_board_waits_when_telegram_says_too_many_requests(
         bot.double.fail_next("editMessageText", 429, retry_after=2)
         for user_id in volunteers[:12]:  # a burst of answers: a dozen noes
             asked = bot.double.messages[user_id][-1]
-            await tap_action(bot, user_id, asked, NO, callout_id=callout_id)
+            await tap_action(bot, user_id, asked, CALLOUT_NO, callout_id=callout_id)
         await shows(bot, status, "❌ No: 12")
         assert bot.double.too_many_requests == 1
         # One drawing per round at most, whatever the number of answers.

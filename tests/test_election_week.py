@@ -9,10 +9,10 @@ from pathlib import Path
 
 from sqlalchemy import update
 
+from bot.actions import ASK_CANCEL
 from bot.scheduler.election_week import evening_lists, nudge_before_start, nudge_due
 from bot.scheduler.nudges import nudge_pending
 from bot.services import applications, people
-from handlers.telegram.applying import ASK_CANCEL
 from storage import schema
 from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING, first_slot, polling_station, volunteer

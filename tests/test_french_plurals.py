@@ -29,15 +29,21 @@ def slots(count: int) -> list[dict[str, Any]]:
 
 
 def test_one_is_singular_in_the_sms_of_callouts_and_the_digest() -> None:
-    filled = render_notification("callout_filled_organisation", submitted(taken=1), FR, NOW)
+    filled = render_notification(
+        "callout_filled_organisation", submitted(callout_id=1, taken=1), FR, NOW
+    )
     assert "1 bénévole viendra" in filled
-    exhausted = render_notification("callout_exhausted", submitted(taken=0, needed=1), FR, NOW)
+    exhausted = render_notification(
+        "callout_exhausted", submitted(callout_id=1, taken=0, needed=1), FR, NOW
+    )
     assert "0/1 place prise" in exhausted
     digest = render_notification(
-        "weekly_digest", submitted(pending_count=1, places_left=1), FR, NOW
+        "weekly_digest", submitted(pending_count=1, places_left=1, no_shows=[]), FR, NOW
     )
     assert "1 candidature en attente, 1 place libre" in digest
-    many = render_notification("weekly_digest", submitted(pending_count=3, places_left=2), FR, NOW)
+    many = render_notification(
+        "weekly_digest", submitted(pending_count=3, places_left=2, no_shows=[]), FR, NOW
+    )
     assert "3 candidatures en attente, 2 places libres" in many
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.domain import ApplicationStatus, MissionStatus, Period
 from bot.i18n import Translator
 from bot.messaging.outbox import enqueue_once
+from bot.notifications.schedule import ReminderDayBefore
 from bot.scheduler.reminders import REMINDER_DAY_BEFORE
 from bot.services import applications, callouts, mission_changes, missions, rosters
 from bot.services.callouts import Targeting
@@ -75,7 +76,7 @@ async def test_a_new_time_releases_the_reminders_queued_for_the_old_one(db: Data
     held = await applications.apply(db, person_id=camille.id, slot_id=slot, now=NOW)
     key = f"{REMINDER_DAY_BEFORE}:{held.id}"
     async with db.transaction("test") as conn:
-        await enqueue_once(conn, key, REMINDER_DAY_BEFORE, person_id=camille.id, payload={})
+        await enqueue_once(conn, key, ReminderDayBefore.about(held), person_id=camille.id)
 
     await mission_changes.move_slot(
         db, actor_id=s.coordinator_id, slot_id=slot, period=LATER, now=NOW

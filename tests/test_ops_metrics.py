@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.messaging.outbox import enqueue
 from bot.metrics import Metrics
+from bot.notifications import load
 from tests.conftest import NOW
 from tests.factories import volunteer
 from tests.harness import FakeClock, free_port, running_bot, sqlite_file_url
@@ -52,9 +53,8 @@ async def test_metrics_need_the_token_and_tell_traffic_backlog_and_latency(
             for _ in range(2):
                 await enqueue(
                     conn,
-                    "waitlist_promoted",
+                    load("offer_expired", snapshot()),
                     person_id=person.id,
-                    payload=snapshot(),
                     not_before=NOW - timedelta(minutes=10),
                 )
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
@@ -79,7 +79,7 @@ async def test_messages_out_are_counted_by_channel_and_outcome_with_429s(
         person = await volunteer(bot.db, 1, "Camille")
         bot.double.fail_next("sendMessage", 429, retry_after=1)
         async with bot.db.transaction("test_notify") as conn:
-            await enqueue(conn, "waitlist_promoted", person_id=person.id, payload=snapshot())
+            await enqueue(conn, load("offer_expired", snapshot()), person_id=person.id)
         await bot.drain()
         found = samples(bot.renfort.metrics.render().decode())
     out = "renfort_messages_out_total"

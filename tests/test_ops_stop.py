@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.messaging.outbox import enqueue
+from bot.notifications import load
 from bot.sandbox.telegram_double import TelegramDouble
 from storage import schema
 from storage.database import Database
@@ -34,7 +35,7 @@ async def test_sigterm_finishes_the_send_in_flight_and_exits_cleanly(
         worker = await start_worker(double, url, free_port(), tmp_path)
         double.send_delay = 2.0  # Telegram is slow today: the send is still under way
         async with db.transaction("test_notify") as conn:
-            row = await enqueue(conn, "waitlist_promoted", person_id=camille.id, payload=snapshot())
+            row = await enqueue(conn, load("offer_expired", snapshot()), person_id=camille.id)
         deadline = time.monotonic() + 20
         while not any(m == "sendMessage" and p.get("chat_id") in (1, "1") for m, p in double.calls):
             assert time.monotonic() < deadline, worker.output()

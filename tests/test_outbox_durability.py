@@ -32,7 +32,7 @@ from tests.test_render import snapshot
 RECIPIENTS = 2000
 BATCH_SIZE = 20
 FIRST_CHAT = 500_000
-KIND = "waitlist_promoted"
+KIND = "offer_expired"
 MARK = "Assesseur"  # in every copy of the notification (its mission title)
 # Fast enough that a run takes seconds; the double enforces nothing, so no 429s.
 RATE = "400"

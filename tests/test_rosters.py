@@ -150,6 +150,7 @@ def test_two_no_shows_warn_the_coordinator_in_telegram_and_by_sms() -> None:
     t = Translator("en")
     payload = {
         "application_id": 1,
+        "mission_id": 1,
         "mission_title": "Assesseur",
         "organisation_name": "Mairie",
         "timezone": "Europe/Paris",

@@ -15,6 +15,7 @@ import pytest
 from bot.messaging.outbox import enqueue
 from bot.messaging.ratelimit import RateLimiter
 from bot.messaging.shared_budget import PostgresBudget, RedisBudget, SharedBudget
+from bot.notifications import load
 from storage.database import Database
 from tests.conftest import NOW, _truncate_pg
 from tests.factories import volunteer
@@ -125,7 +126,7 @@ async def test_with_redis_url_the_service_counts_its_sends_in_redis(
         bot.double.user(1, "Camille")
         camille = await volunteer(bot.db, 1, "Camille")
         async with bot.db.transaction("test_notify") as conn:
-            await enqueue(conn, "waitlist_promoted", person_id=camille.id, payload=snapshot())
+            await enqueue(conn, load("offer_expired", snapshot()), person_id=camille.id)
         await bot.drain()
         assert len(bot.double.messages[1]) == 1
         # Camille's window is taken for every worker reading the same Redis.

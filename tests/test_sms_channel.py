@@ -15,6 +15,7 @@ from bot.messaging.outbox import enqueue
 from bot.messaging.ratelimit import RateLimiter
 from bot.messaging.render import Rendered, UnknownNotification
 from bot.messaging.sms_channel import SmsChannel, no_chat_window, sms_text
+from bot.notifications import load
 from bot.runtime import Renfort
 from bot.sandbox.twilio_double import TwilioDouble
 from bot.services import phones
@@ -153,6 +154,8 @@ async def test_replies_sent_in_twiml_use_the_same_rate(
 
 def test_notifications_render_as_one_sms_in_the_persons_language(channel: SmsChannel) -> None:
     payload = {
+        "application_id": 17,
+        "mission_id": 3,
         "mission_title": "Assesseur — bureau de vote n°3",
         "organisation_name": "Mairie de Saint-Dizier",
         "address": "École Jules Ferry, 12 rue de la République",
@@ -186,6 +189,8 @@ async def test_the_dispatcher_sends_sms_no_faster_than_sms_rate(
     sms = channel_for(sqlite_db, twilio, sms_rate=2.0)
     renfort = sms.renfort
     payload = {
+        "application_id": 17,
+        "mission_id": 3,
         "mission_title": "Assesseur",
         "organisation_name": "Mairie",
         "timezone": "Europe/Paris",
@@ -200,7 +205,7 @@ async def test_the_dispatcher_sends_sms_no_faster_than_sms_rate(
     ]
     async with sqlite_db.transaction("test") as conn:
         for resident in residents:
-            await enqueue(conn, "waitlist_promoted", person_id=resident.person.id, payload=payload)
+            await enqueue(conn, load("offer_expired", payload), person_id=resident.person.id)
     try:
         sent = await Dispatcher(renfort, {"sms": sms}).drain()
     finally:

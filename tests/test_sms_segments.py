@@ -18,6 +18,7 @@ from bot.domain import ApplicationStatus, MissionStatus
 from bot.geo import Geocoder
 from bot.i18n import Translator
 from bot.messaging import render as telegram_render
+from bot.notifications.applications import ApplicationDecided
 from bot.runtime import Renfort
 from bot.services import organisations
 from bot.services.applications import ApplicationView, applications_of, decide
@@ -178,6 +179,8 @@ def payload(**extra: Any) -> dict[str, Any]:
         "offer_expires_at": (START - timedelta(hours=11, minutes=30)).isoformat(),
         "offer_id": 1,
         "alert_id": 1,
+        "callout_id": 1,
+        "date": START.date().isoformat(),
         "first_name": NAME,
         **extra,
     }
@@ -299,8 +302,8 @@ def templates() -> dict[str, Template]:
             "notify:application_decided:remote": lambda t: render_notification(
                 "application_decided", payload(status="approved", remote=True), t, NOW
             ),
-            "notify:waitlist_promoted:next_year": lambda t: render_notification(
-                "waitlist_promoted",
+            "notify:offer_expired:next_year": lambda t: render_notification(
+                "offer_expired",
                 payload(
                     starts_at=(START + timedelta(days=365)).isoformat(),
                     ends_at=(END + timedelta(days=366)).isoformat(),
@@ -326,6 +329,11 @@ def templates() -> dict[str, Template]:
             every[f"notify:{kind}"] = partial(_notification, kind=kind)
     every["notify:territory_alert"] = partial(
         _notification_with, kind="territory_alert", extra={"text": LONGEST_ALERT}
+    )
+    every["notify:alert_volunteer_available"] = partial(
+        _notification_with,
+        kind="alert_volunteer_available",
+        extra={"recipient_id": 1, "organisation_id": 1, "text": LONGEST_ALERT},
     )
     return every
 
@@ -422,16 +430,7 @@ async def measure_journeys(db: Database) -> list[Journey]:
         ).application
         answer = render_notification(
             "application_decided",
-            {
-                "mission_title": view.mission_title,
-                "organisation_name": view.organisation_name,
-                "address": view.address,
-                "remote": view.remote,
-                "timezone": view.timezone,
-                "starts_at": view.starts_at.isoformat(),
-                "ends_at": view.ends_at.isoformat(),
-                "status": "approved",
-            },
+            ApplicationDecided.about(view, status="approved").to_payload(),
             renfort.translator(locale),
             NOW,
         )

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, insert, select, update
 
+from bot.actions import ALERT_OFFER_ACCEPT, ALERT_OFFER_SLOT, ALERT_YES
 from bot.domain import ApplicationStatus
-from bot.messaging.render_alerts import ACCEPT, ALERT_YES, OFFER_SLOT
 from bot.services import alert_offers, applications, moderation, organisations, territory_alerts
 from bot.services.errors import NotAllowed
 from bot.services.territory_alerts import AlertSpec
@@ -87,14 +87,14 @@ async def test_available_volunteers_are_offered_a_slot_and_accept_in_chat_and_by
         for name in ("Camille", "Paul"):
             card = await bot.double.wait_for(GROUP, f"<b>{name}</b>")
             assert PHONE not in card.text and "available" in card.text
-            [slots] = await tap_action(bot, COORDINATOR, card, OFFER_SLOT)
+            [slots] = await tap_action(bot, COORDINATOR, card, ALERT_OFFER_SLOT)
             assert "Which slot do you offer?" in slots.text
             await tap_action(bot, COORDINATOR, slots, OFFER_PICK, s=slot)
             assert f"Offer sent to {name}" in slots.text
         await bot.drain()
 
         offer = await bot.double.wait_for(1001, "offers you a place")
-        await tap_action(bot, 1001, offer, ACCEPT)
+        await tap_action(bot, 1001, offer, ALERT_OFFER_ACCEPT)
         assert "You're on the team for <b>Assesseur" in offer.text
         assert "offers you a place" in twilio.inbox[PHONE][-1].body
         accepted = await twilio.text(PHONE, "YES")

@@ -12,6 +12,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.messaging.channel import Address, Sent
+from bot.notifications.applications import ApplicationSubmitted
+from bot.notifications.relay import RelayToOrganisation, RelayToVolunteer
 from storage import schema
 
 log = logging.getLogger(__name__)
@@ -85,9 +87,9 @@ async def load_recipients(conn: AsyncConnection, ids: set[int]) -> dict[int, Rec
 # Kinds whose Telegram copies are remembered: an application's are edited once someone
 # decides; a relayed message's are what a reply to it answers.
 POSTED_KINDS = {
-    "application_submitted": ("application", "application_id"),
-    "relay_to_volunteer": ("relay_message", "relay_id"),
-    "relay_to_organisation": ("relay_message", "relay_id"),
+    ApplicationSubmitted.kind: ("application", "application_id"),
+    RelayToVolunteer.kind: ("relay_message", "relay_id"),
+    RelayToOrganisation.kind: ("relay_message", "relay_id"),
 }
 
 
@@ -109,7 +111,7 @@ async def link_group_copies(conn: AsyncConnection, sent: list[tuple[Job, Route, 
     """A volunteer's relayed answer remembers its copy in the admin group."""
     relay = schema.relay_messages
     for job, route, outcome in sent:
-        if job.kind == "relay_to_organisation" and job.recipient.group_chat_id is not None:
+        if job.kind == RelayToOrganisation.kind and job.recipient.group_chat_id is not None:
             await conn.execute(
                 update(relay)
                 .where(relay.c.id == int(job.payload["relay_id"]))

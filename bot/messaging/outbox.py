@@ -1,7 +1,7 @@
 """Enqueue notifications for other people inside the service's own transaction.
 
-Rule of thumb: reply directly; notify through the outbox. The payload is a snapshot of
-plain values so rendering never needs the database."""
+Rule of thumb: reply directly; notify through the outbox. A notification (bot.notifications)
+is stored as its kind and its fields as plain values, so rendering never needs the database."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.notifications import Notification
 from storage import schema
 from storage.database import insert_ignore, upsert_ignore
 
@@ -27,10 +28,9 @@ class Priority(IntEnum):
 
 
 def _row(
-    kind: str,
+    notification: Notification,
     person_id: int | None,
     chat_id: int | None,
-    payload: dict[str, Any],
     priority: Priority,
     not_before: datetime | None,
     dedupe_key: str | None = None,
@@ -38,10 +38,10 @@ def _row(
     if (person_id is None) == (chat_id is None):
         raise ValueError("a notification goes to exactly one person or one chat")
     return {
-        "kind": kind,
+        "kind": notification.kind,
         "person_id": person_id,
         "chat_id": chat_id,
-        "payload": payload,
+        "payload": notification.to_payload(),
         "priority": int(priority),
         "status": "pending",
         "not_before": not_before or schema.now(),
@@ -52,16 +52,15 @@ def _row(
 
 async def enqueue(
     conn: AsyncConnection,
-    kind: str,
+    notification: Notification,
     *,
     person_id: int | None = None,
     chat_id: int | None = None,
-    payload: dict[str, Any],
     priority: Priority = Priority.NORMAL,
     not_before: datetime | None = None,
 ) -> int:
     """Queue one notification; returns its outbox id."""
-    values = _row(kind, person_id, chat_id, payload, priority, not_before)
+    values = _row(notification, person_id, chat_id, priority, not_before)
     result = await conn.execute(
         insert(schema.outbox).values(**values).returning(schema.outbox.c.id)
     )
@@ -71,18 +70,17 @@ async def enqueue(
 async def enqueue_once(
     conn: AsyncConnection,
     dedupe_key: str,
-    kind: str,
+    notification: Notification,
     *,
     person_id: int | None = None,
     chat_id: int | None = None,
-    payload: dict[str, Any],
     priority: Priority = Priority.NORMAL,
     not_before: datetime | None = None,
 ) -> int | None:
     """Queue a notification that must exist at most once (a reminder, a digest): None when
     one with the same key was queued before, by this worker or another, before or after a
     restart."""
-    values = _row(kind, person_id, chat_id, payload, priority, not_before, dedupe_key)
+    values = _row(notification, person_id, chat_id, priority, not_before, dedupe_key)
     statement = upsert_ignore(conn, schema.outbox, values).returning(schema.outbox.c.id)
     found = (await conn.execute(statement)).scalar_one_or_none()
     return None if found is None else int(found)
@@ -90,19 +88,18 @@ async def enqueue_once(
 
 async def enqueue_many(
     conn: AsyncConnection,
-    kind: str,
-    payloads: dict[int, dict[str, Any]],
+    notifications: dict[int, Notification],
     *,
     priority: Priority = Priority.NORMAL,
     not_before: datetime | None = None,
 ) -> dict[int, int]:
-    """Queue one notification per person (person id -> payload) in a single batched insert;
+    """Queue one notification per person (person id -> notification) in a single batched insert;
     returns person id -> outbox id. A callout wave can ask thousands of people at once."""
-    if not payloads:
+    if not notifications:
         return {}
     rows = [
-        _row(kind, person_id, None, payload, priority, not_before)
-        for person_id, payload in payloads.items()
+        _row(notification, person_id, None, priority, not_before)
+        for person_id, notification in notifications.items()
     ]
     table = schema.outbox
     statement = insert(table).returning(table.c.id, table.c.person_id, sort_by_parameter_order=True)
@@ -115,8 +112,7 @@ class Once:
     """One notification of a batch that must exist at most once (see enqueue_once)."""
 
     dedupe_key: str
-    kind: str
-    payload: dict[str, Any]
+    notification: Notification
     person_id: int | None = None
     chat_id: int | None = None
 
@@ -133,7 +129,7 @@ async def enqueue_once_many(
     if not notifications:
         return 0
     rows = [
-        _row(n.kind, n.person_id, n.chat_id, n.payload, priority, not_before, n.dedupe_key)
+        _row(n.notification, n.person_id, n.chat_id, priority, not_before, n.dedupe_key)
         for n in notifications
     ]
     statement = insert_ignore(conn, schema.outbox)

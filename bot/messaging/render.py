@@ -1,19 +1,14 @@
 """Notifications as a person reads them: Telegram HTML and buttons, in their language.
 
-Payloads are the plain-value snapshots the services put in the outbox, so rendering never
-touches the database. Every value that came from a person (names, titles, addresses) is
-escaped; only our own markup is HTML."""
+Each renderer takes its kind's notification (bot.notifications), rebuilt from the plain
+values the services put in the outbox, so rendering never touches the database. Every value
+that came from a person (names, titles, addresses) is escaped; only our own markup is HTML."""
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Mapping, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from bot.buttons import Button
 from bot.domain import ANSWER_WITHIN_DAYS, NO_SHOWS_WARNING, REFUSAL_REASONS, ApplicationStatus
 from bot.i18n import Translator
 from bot.messaging.render_alerts import ALERT_RENDERERS
@@ -25,58 +20,38 @@ from bot.messaging.render_offers import OFFER_RENDERERS
 from bot.messaging.render_organisers import ORGANISER_RENDERERS
 from bot.messaging.render_relay import RELAY_RENDERERS
 from bot.messaging.render_schedule import SCHEDULE_RENDERERS
+from bot.messaging.rendered import Rendered as Rendered
+from bot.messaging.rendered import Renderer, place_text, slot_text
+from bot.messaging.rendered import decision_buttons as decision_buttons
+from bot.messaging.rendered import esc as esc
+from bot.notifications import UnknownNotification as UnknownNotification
+from bot.notifications import load
+from bot.notifications.applications import (
+    ApplicationCancelled,
+    ApplicationDecided,
+    ApplicationSubmitted,
+)
 
 
-@dataclass(frozen=True)
-class Rendered:
-    """A notification ready for a channel: HTML text and rows of buttons."""
-
-    text: str
-    buttons: list[list[Button]] = field(default_factory=list)
-
-
-class UnknownNotification(ValueError):
-    """The outbox holds a kind (or a status) this version cannot render."""
-
-
-def esc(value: object) -> str:
-    """Escape a value for Telegram's HTML parse mode."""
-    return html.escape(str(value), quote=False)
-
-
-def _slot(payload: dict[str, Any], t: Translator) -> str:
-    return t.slot_span(
-        datetime.fromisoformat(payload["starts_at"]),
-        datetime.fromisoformat(payload["ends_at"]),
-        ZoneInfo(payload["timezone"]),
-    )
-
-
-def _place(payload: dict[str, Any], t: Translator) -> str:
-    if payload.get("remote"):
-        return t._("Remote")
-    return esc(payload.get("address") or t._("Address to be confirmed"))
-
-
-def _volunteer_facts(payload: dict[str, Any], t: Translator) -> str:
+def _volunteer_facts(n: ApplicationSubmitted, t: Translator) -> str:
     """Distance, track record: what helps a coordinator decide, never a phone number."""
     facts: list[str] = []
-    if payload.get("distance_km") is not None:
-        facts.append(t._("lives {distance} away", distance=t.distance(payload["distance_km"])))
-    attended = int(payload.get("attended") or 0)
+    if n.distance_km is not None:
+        facts.append(t._("lives {distance} away", distance=t.distance(n.distance_km)))
+    attended = int(n.attended or 0)
     if attended:
         facts.append(t.n_("{n} mission attended", "{n} missions attended", attended))
     else:
         facts.append(t._("no mission attended yet"))
-    no_shows = int(payload.get("no_shows") or 0)
+    no_shows = int(n.no_shows or 0)
     if no_shows:
         facts.append(t.n_("{n} no-show", "{n} no-shows", no_shows))
     return " · ".join(facts)
 
 
-def _no_show_warning(payload: dict[str, Any], t: Translator) -> list[str]:
+def _no_show_warning(n: ApplicationSubmitted, t: Translator) -> list[str]:
     """A line of its own once a volunteer has missed slots before: easy to miss in the facts."""
-    no_shows = int(payload.get("no_shows") or 0)
+    no_shows = int(n.no_shows or 0)
     if no_shows < NO_SHOWS_WARNING:
         return []
     return [
@@ -89,27 +64,27 @@ def _no_show_warning(payload: dict[str, Any], t: Translator) -> list[str]:
     ]
 
 
-def application_submitted(payload: dict[str, Any], t: Translator) -> Rendered:
+def application_submitted(n: ApplicationSubmitted, t: Translator) -> Rendered:
     """To the organisation: someone applied; approve or refuse with one tap."""
-    name = esc(payload["volunteer_name"])
-    if payload.get("volunteer_via_sms"):
+    name = esc(n.volunteer_name)
+    if n.volunteer_via_sms:
         name = t._("{name} (via SMS)", name=name)
     text = "\n".join(
         [
             "📝 "
             + t._(
                 "<b>New application</b> · {organisation}",
-                organisation=esc(payload["organisation_name"]),
+                organisation=esc(n.organisation_name),
             ),
             t._(
                 "<b>{name}</b> applied for <b>{mission}</b>",
                 name=name,
-                mission=esc(payload["mission_title"]),
+                mission=esc(n.mission_title),
             ),
-            "🗓 " + esc(_slot(payload, t)),
-            "👤 " + esc(_volunteer_facts(payload, t)),
-            *confirmed_lines(payload.get("conditions") or [], t),
-            *_no_show_warning(payload, t),
+            "🗓 " + esc(slot_text(n, t)),
+            "👤 " + esc(_volunteer_facts(n, t)),
+            *confirmed_lines(n.conditions, t),
+            *_no_show_warning(n, t),
             "",
             t.n_(
                 "Please answer within {n} day.",
@@ -118,26 +93,20 @@ def application_submitted(payload: dict[str, Any], t: Translator) -> Rendered:
             ),
         ]
     )
-    return Rendered(text, decision_buttons(t, int(payload["application_id"])))
+    return Rendered(text, decision_buttons(t, n.application_id))
 
 
-def confirmed_lines(conditions: list[str], t: Translator) -> list[str]:
+def confirmed_lines(conditions: Sequence[str], t: Translator) -> list[str]:
     """The conditions the volunteer confirmed, for the coordinator deciding."""
     return [
         "☑️ " + t._("Confirms: {condition}", condition=esc(condition)) for condition in conditions
     ]
 
 
-def decision_buttons(t: Translator, application_id: int) -> list[list[Button]]:
-    """Approve / Refuse under an application (the admin group's handlers answer them)."""
-    data = {"application_id": application_id}
-    return [[Button(t._("✅ Approve"), "approve", data), Button(t._("❌ Refuse"), "refuse", data)]]
-
-
-def application_decided(payload: dict[str, Any], t: Translator) -> Rendered:
+def application_decided(n: ApplicationDecided, t: Translator) -> Rendered:
     """To the volunteer: the organisation's answer."""
-    mission, organisation = esc(payload["mission_title"]), esc(payload["organisation_name"])
-    status = payload.get("status")
+    mission, organisation = esc(n.mission_title), esc(n.organisation_name)
+    status = n.status
     if status == ApplicationStatus.APPROVED:
         lines = [
             "✅ " + t._("<b>You're in!</b>"),
@@ -146,21 +115,21 @@ def application_decided(payload: dict[str, Any], t: Translator) -> Rendered:
                 organisation=organisation,
                 mission=mission,
             ),
-            "🗓 " + esc(_slot(payload, t)),
-            "📍 " + _place(payload, t),
+            "🗓 " + esc(slot_text(n, t)),
+            "📍 " + place_text(n, t),
             "",
             t._("See /mymissions for the details, or to cancel if your plans change."),
         ]
     elif status == ApplicationStatus.REFUSED:
-        label = REFUSAL_REASONS.get(str(payload.get("reason")), REFUSAL_REASONS["other"])
+        label = REFUSAL_REASONS.get(str(n.reason), REFUSAL_REASONS["other"])
         lines = [
             t._(
                 "{organisation} could not accept your application for <b>{mission}</b> ({slot}).",
                 organisation=organisation,
                 mission=mission,
-                slot=esc(_slot(payload, t)),
+                slot=esc(slot_text(n, t)),
             ),
-            t._("Reason: {reason}", reason=esc(payload.get("reason_note") or t._(label))),
+            t._("Reason: {reason}", reason=esc(n.reason_note or t._(label))),
             "",
             t._("Thank you for offering your time. Other missions need you: /missions"),
         ]
@@ -169,51 +138,31 @@ def application_decided(payload: dict[str, Any], t: Translator) -> Rendered:
     return Rendered("\n".join(lines))
 
 
-def application_cancelled(payload: dict[str, Any], t: Translator) -> Rendered:
+def application_cancelled(n: ApplicationCancelled, t: Translator) -> Rendered:
     """To the organisation: a volunteer let go of their place."""
     text = "\n".join(
         [
             "↩️ "
             + t._(
                 "<b>Cancellation</b> · {organisation}",
-                organisation=esc(payload["organisation_name"]),
+                organisation=esc(n.organisation_name),
             ),
             t._(
                 "{name} cancelled their place for <b>{mission}</b>.",
-                name=esc(payload["volunteer_name"]),
-                mission=esc(payload["mission_title"]),
+                name=esc(n.volunteer_name),
+                mission=esc(n.mission_title),
             ),
-            "🗓 " + esc(_slot(payload, t)),
+            "🗓 " + esc(slot_text(n, t)),
             t._("The place is free again."),
         ]
     )
     return Rendered(text)
 
 
-def waitlist_promoted(payload: dict[str, Any], t: Translator) -> Rendered:
-    """To the volunteer: their place on the waitlist turned into an application."""
-    text = "\n".join(
-        [
-            "🎉 " + t._("<b>A place freed up!</b>"),
-            t._(
-                "Your application for <b>{mission}</b> is now with {organisation}; they will"
-                " answer you soon.",
-                mission=esc(payload["mission_title"]),
-                organisation=esc(payload["organisation_name"]),
-            ),
-            "🗓 " + esc(_slot(payload, t)),
-            "",
-            t._("See /mymissions, or cancel there if you are no longer available."),
-        ]
-    )
-    return Rendered(text)
-
-
-RENDERERS: dict[str, Callable[[dict[str, Any], Translator], Rendered]] = {
-    "application_submitted": application_submitted,
-    "application_decided": application_decided,
-    "application_cancelled": application_cancelled,
-    "waitlist_promoted": waitlist_promoted,
+RENDERERS: dict[str, Renderer] = {
+    ApplicationSubmitted.kind: application_submitted,
+    ApplicationDecided.kind: application_decided,
+    ApplicationCancelled.kind: application_cancelled,
     **SCHEDULE_RENDERERS,
     **OFFER_RENDERERS,
     **ORGANISER_RENDERERS,
@@ -226,9 +175,10 @@ RENDERERS: dict[str, Callable[[dict[str, Any], Translator], Rendered]] = {
 }
 
 
-def render(kind: str, payload: dict[str, Any], t: Translator) -> Rendered:
-    """The notification `kind` about `payload`, in the language of `t`."""
+def render(kind: str, payload: Mapping[str, Any], t: Translator) -> Rendered:
+    """The notification an outbox row holds (its kind, its stored payload), in the language
+    of `t`."""
     renderer = RENDERERS.get(kind)
     if renderer is None:
         raise UnknownNotification(f"no renderer for notification kind {kind!r}")
-    return renderer(payload, t)
+    return renderer(load(kind, payload), t)

@@ -1,22 +1,14 @@
 """Telegram texts of crisis callouts: the call itself (with "I'm available" / "Not this
 time"), and the coordinators' word that a callout found its people or nobody is left to ask.
-Registered in render.RENDERERS, which imports this module, so its helpers are imported when
-a renderer runs."""
+Registered in render.RENDERERS."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
+from bot.actions import CALLOUT_NO, CALLOUT_YES
 from bot.buttons import Button
 from bot.i18n import Translator
-
-if TYPE_CHECKING:
-    from bot.messaging.render import Rendered
-
-# The actions of the callout's buttons (handlers/telegram answers them).
-CALLOUT_YES = "callout_yes"
-CALLOUT_NO = "callout_no"
+from bot.messaging.rendered import Rendered, Renderer, esc, place_text, slot_text
+from bot.notifications.callouts import Callout, CalloutExhausted, CalloutFilledOrganisation
 
 
 def callout_buttons(t: Translator, callout_id: int) -> list[list[Button]]:
@@ -29,12 +21,10 @@ def callout_buttons(t: Translator, callout_id: int) -> list[list[Button]]:
     ]
 
 
-def callout(payload: dict[str, Any], t: Translator) -> Rendered:
+def callout(n: Callout, t: Translator) -> Rendered:
     """To a volunteer: an organisation needs people for one slot; first come, first served."""
-    from bot.messaging.render import Rendered, _place, _slot, esc
-
-    organisation = esc(payload["organisation_name"])
-    if payload.get("urgent"):
+    organisation = esc(n.organisation_name)
+    if n.urgent:
         title = "🚨 " + t._(
             "<b>Urgent call for volunteers</b> · {organisation}", organisation=organisation
         )
@@ -42,10 +32,10 @@ def callout(payload: dict[str, Any], t: Translator) -> Rendered:
         title = "📣 " + t._(
             "<b>Call for volunteers</b> · {organisation}", organisation=organisation
         )
-    place = "📍 " + _place(payload, t)
-    if payload.get("distance_km") is not None:
-        place += " · " + t._("{distance} from you", distance=t.distance(payload["distance_km"]))
-    needed = int(payload.get("needed") or 1)
+    place = "📍 " + place_text(n, t)
+    if n.distance_km is not None:
+        place += " · " + t._("{distance} from you", distance=t.distance(n.distance_km))
+    needed = int(n.needed or 1)
     text = "\n".join(
         [
             title,
@@ -53,33 +43,31 @@ def callout(payload: dict[str, Any], t: Translator) -> Rendered:
                 "{n} person needed for <b>{mission}</b>.",
                 "{n} people needed for <b>{mission}</b>.",
                 needed,
-                mission=esc(payload["mission_title"]),
+                mission=esc(n.mission_title),
             ),
-            "🗓 " + esc(_slot(payload, t)),
+            "🗓 " + esc(slot_text(n, t)),
             place,
             "",
             t._("Can you come? The places go to the first who answer."),
         ]
     )
-    return Rendered(text, callout_buttons(t, int(payload["callout_id"])))
+    return Rendered(text, callout_buttons(t, n.callout_id))
 
 
-def callout_exhausted(payload: dict[str, Any], t: Translator) -> Rendered:
+def callout_exhausted(n: CalloutExhausted, t: Translator) -> Rendered:
     """To the coordinators: everyone the callout could ask was asked, the need is not met."""
-    from bot.messaging.render import Rendered, _slot, esc
-
-    taken, needed = int(payload.get("taken") or 0), int(payload.get("needed") or 0)
+    taken, needed = int(n.taken or 0), int(n.needed or 0)
     text = "\n".join(
         [
             "⚠️ " + t._("<b>Callout: nobody left to ask</b>"),
-            "<b>" + esc(payload["mission_title"]) + "</b>",
-            "🗓 " + esc(_slot(payload, t)),
+            "<b>" + esc(n.mission_title) + "</b>",
+            "🗓 " + esc(slot_text(n, t)),
             t._(
                 "Places taken: {taken} of {needed} · asked: {asked} · no answer yet: {waiting}",
                 taken=taken,
                 needed=needed,
-                asked=int(payload.get("asked") or 0),
-                waiting=int(payload.get("waiting") or 0),
+                asked=int(n.asked or 0),
+                waiting=int(n.waiting or 0),
             ),
             "",
             t._("Widen the area or ask for fewer people to go on."),
@@ -88,28 +76,26 @@ def callout_exhausted(payload: dict[str, Any], t: Translator) -> Rendered:
     return Rendered(text)
 
 
-def callout_filled_organisation(payload: dict[str, Any], t: Translator) -> Rendered:
+def callout_filled_organisation(n: CalloutFilledOrganisation, t: Translator) -> Rendered:
     """To the coordinators without a live status message: the callout found its people."""
-    from bot.messaging.render import Rendered, _slot, esc
-
     text = "\n".join(
         [
             "✅ " + t._("<b>Callout complete</b>"),
             t.n_(
                 "{n} volunteer will come for <b>{mission}</b>.",
                 "{n} volunteers will come for <b>{mission}</b>.",
-                int(payload.get("taken") or 0),
-                mission=esc(payload["mission_title"]),
+                int(n.taken or 0),
+                mission=esc(n.mission_title),
             ),
-            "🗓 " + esc(_slot(payload, t)),
+            "🗓 " + esc(slot_text(n, t)),
             t._("Nobody else will be asked; the others are on the waiting list."),
         ]
     )
     return Rendered(text)
 
 
-CALLOUT_RENDERERS: dict[str, Callable[[dict[str, Any], Translator], Rendered]] = {
-    "callout": callout,
-    "callout_exhausted": callout_exhausted,
-    "callout_filled_organisation": callout_filled_organisation,
+CALLOUT_RENDERERS: dict[str, Renderer] = {
+    Callout.kind: callout,
+    CalloutExhausted.kind: callout_exhausted,
+    CalloutFilledOrganisation.kind: callout_filled_organisation,
 }

@@ -4,31 +4,32 @@ that their answer is still awaited. Registered in render.RENDERERS."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import date
 from zoneinfo import ZoneInfo
 
+from bot.actions import ASK_CANCEL
 from bot.buttons import Button
 from bot.i18n import Translator
-from bot.messaging.render_organisers import _decision_buttons, _rendered, _slot, esc
+from bot.messaging.render_organisers import _rendered, _slot
+from bot.messaging.rendered import Rendered, Renderer, decision_buttons, esc
+from bot.notifications.election import (
+    ApplicationNudgeSoon,
+    ApplicationStillPending,
+    PendingTomorrow,
+)
+from bot.notifications.facts import ApplicationLine
 
-if TYPE_CHECKING:
-    from bot.messaging.render import Rendered
-
-# The volunteer's Cancel button (handlers/telegram/applying answers it).
-ASK_CANCEL = "vol.cancel_ask"
 MAX_LISTED = 25  # a list longer than this says how many more, /pending shows them
 
 
-def _name(payload: dict[str, Any], t: Translator) -> str:
-    name = esc(payload["volunteer_name"])
-    return t._("{name} (via SMS)", name=name) if payload.get("volunteer_via_sms") else name
+def _name(n: ApplicationNudgeSoon | ApplicationLine, t: Translator) -> str:
+    name = esc(n.volunteer_name)
+    return t._("{name} (via SMS)", name=name) if n.volunteer_via_sms else name
 
 
-def application_nudge_soon(payload: dict[str, Any], t: Translator) -> Rendered:
+def application_nudge_soon(n: ApplicationNudgeSoon, t: Translator) -> Rendered:
     """To the organisation: an application waits and its slot is close; decide from here."""
-    hours = int(payload.get("hours_left") or 1)
+    hours = int(n.hours_left or 1)
     left = (
         t.n_("{n} hour", "{n} hours", hours)
         if hours < 48
@@ -39,31 +40,31 @@ def application_nudge_soon(payload: dict[str, Any], t: Translator) -> Rendered:
             "⏰ "
             + t._(
                 "<b>Slot soon, still no answer</b> · {organisation}",
-                organisation=esc(payload["organisation_name"]),
+                organisation=esc(n.organisation_name),
             ),
             t._(
                 "<b>{name}</b> applied for <b>{mission}</b>, which starts in {left}.",
-                name=_name(payload, t),
-                mission=esc(payload["mission_title"]),
+                name=_name(n, t),
+                mission=esc(n.mission_title),
                 left=left,
             ),
-            "🗓 " + _slot(payload, t),
+            "🗓 " + _slot(n, t),
             "",
             t._("Answer now so that they know whether to come."),
         ]
     )
-    return _rendered(text, _decision_buttons(t, int(payload["application_id"])))
+    return _rendered(text, decision_buttons(t, n.application_id))
 
 
-def pending_tomorrow(payload: dict[str, Any], t: Translator) -> Rendered:
+def pending_tomorrow(n: PendingTomorrow, t: Translator) -> Rendered:
     """To the organisation, the evening before: tomorrow's applications without an answer."""
-    items = list(payload.get("items") or [])
-    day = t.weekday_date(date.fromisoformat(str(payload["date"])))
+    items = list(n.items)
+    day = t.weekday_date(date.fromisoformat(n.date))
     lines = [
         "🌙 "
         + t._(
             "<b>Tomorrow, no answer yet</b> · {organisation}",
-            organisation=esc(payload["organisation_name"]),
+            organisation=esc(n.organisation_name),
         ),
         t.n_(
             "{n} application for {day} still waits for your answer:",
@@ -73,14 +74,14 @@ def pending_tomorrow(payload: dict[str, Any], t: Translator) -> Rendered:
         ),
     ]
     for item in items[:MAX_LISTED]:
-        zone = ZoneInfo(item["timezone"])
-        starts = datetime.fromisoformat(item["starts_at"]).astimezone(zone)
+        zone = ZoneInfo(item.timezone)
+        starts = item.starts_at.astimezone(zone)
         lines.append(
             "• "
             + t._(
                 "<b>{name}</b> — {mission}, {time}",
                 name=_name(item, t),
-                mission=esc(item["mission_title"]),
+                mission=esc(item.mission_title),
                 time=t.clock(starts),
             )
         )
@@ -90,7 +91,7 @@ def pending_tomorrow(payload: dict[str, Any], t: Translator) -> Rendered:
     return _rendered("\n".join(lines))
 
 
-def application_still_pending(payload: dict[str, Any], t: Translator) -> Rendered:
+def application_still_pending(n: ApplicationStillPending, t: Translator) -> Rendered:
     """To the volunteer, the evening before: no answer yet; cancel if plans changed."""
     text = "\n".join(
         [
@@ -98,10 +99,10 @@ def application_still_pending(payload: dict[str, Any], t: Translator) -> Rendere
             + t._(
                 "Your application for <b>{mission}</b> tomorrow is still waiting for"
                 " {organisation}'s answer.",
-                mission=esc(payload["mission_title"]),
-                organisation=esc(payload["organisation_name"]),
+                mission=esc(n.mission_title),
+                organisation=esc(n.organisation_name),
             ),
-            "🗓 " + _slot(payload, t),
+            "🗓 " + _slot(n, t),
             "",
             t._(
                 "I will tell you as soon as they answer. If you can no longer come, cancel"
@@ -109,12 +110,12 @@ def application_still_pending(payload: dict[str, Any], t: Translator) -> Rendere
             ),
         ]
     )
-    data = {"app": int(payload["application_id"])}
+    data = {"app": n.application_id}
     return _rendered(text, [[Button("✖ " + t._("Cancel my application"), ASK_CANCEL, data)]])
 
 
-ELECTION_RENDERERS: dict[str, Callable[[dict[str, Any], Translator], Rendered]] = {
-    "application_nudge_soon": application_nudge_soon,
-    "pending_tomorrow": pending_tomorrow,
-    "application_still_pending": application_still_pending,
+ELECTION_RENDERERS: dict[str, Renderer] = {
+    ApplicationNudgeSoon.kind: application_nudge_soon,
+    PendingTomorrow.kind: pending_tomorrow,
+    ApplicationStillPending.kind: application_still_pending,
 }

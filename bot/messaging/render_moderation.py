@@ -1,27 +1,23 @@
 """Telegram texts of moderation: a mission for the referent to review (with Publish / Ask
 for changes / Refuse), and the referent's decision as its coordinators read it. Registered
-in render.RENDERERS, which imports this module, so its helpers are imported when a
-renderer runs."""
+in render.RENDERERS."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.actions import RESUBMIT, REVIEW_CHANGES, REVIEW_PUBLISH, REVIEW_REFUSE
 from bot.buttons import Button
 from bot.i18n import Translator
+from bot.messaging.rendered import Rendered, Renderer, esc, place_text
+from bot.notifications.moderation import (
+    MissionApproved,
+    MissionChangesRequested,
+    MissionRefused,
+    MissionReview,
+    ReviewSlot,
+)
 
-if TYPE_CHECKING:
-    from bot.messaging.render import Rendered
-
-# The actions of the buttons (handlers/telegram/moderation answers them).
-REVIEW_PUBLISH = "mod.publish"
-REVIEW_CHANGES = "mod.changes"
-REVIEW_REFUSE = "mod.refuse"
-RESUBMIT = "mod.resubmit"
-VERIFY = "mod.verify"
 MAX_SLOTS_SHOWN = 8
 
 
@@ -36,21 +32,17 @@ def review_buttons(t: Translator, mission_id: int) -> list[list[Button]]:
     ]
 
 
-def _slot_lines(payload: dict[str, Any], t: Translator) -> list[str]:
-    from bot.messaging.render import esc
-
-    zone = ZoneInfo(payload["timezone"])
-    slots = payload.get("slots") or [
-        {"starts_at": payload["starts_at"], "ends_at": payload["ends_at"], "capacity": None}
-    ]
+def _slot_lines(n: MissionReview, t: Translator) -> list[str]:
+    zone = ZoneInfo(n.timezone)
+    slots = n.slots
+    if not slots and n.starts_at is not None and n.ends_at is not None:
+        slots = (ReviewSlot(starts_at=n.starts_at, ends_at=n.ends_at),)
     lines = []
     for slot in slots[:MAX_SLOTS_SHOWN]:
-        span = t.slot_span(
-            datetime.fromisoformat(slot["starts_at"]), datetime.fromisoformat(slot["ends_at"]), zone
-        )
+        span = t.slot_span(slot.starts_at, slot.ends_at, zone)
         line = "🗓 " + esc(span)
-        if slot.get("capacity"):
-            line += " — " + t.n_("{n} volunteer", "{n} volunteers", int(slot["capacity"]))
+        if slot.capacity:
+            line += " — " + t.n_("{n} volunteer", "{n} volunteers", int(slot.capacity))
         lines.append(line)
     if len(slots) > MAX_SLOTS_SHOWN:
         more = len(slots) - MAX_SLOTS_SHOWN
@@ -58,10 +50,8 @@ def _slot_lines(payload: dict[str, Any], t: Translator) -> list[str]:
     return lines
 
 
-def _duplicate_lines(payload: dict[str, Any], t: Translator) -> list[str]:
-    from bot.messaging.render import esc
-
-    hints = payload.get("duplicates") or []
+def _duplicate_lines(n: MissionReview, t: Translator) -> list[str]:
+    hints = n.duplicates
     if not hints:
         return []
     lines = ["", "⚠️ " + t._("<b>Possible duplicate of:</b>")]
@@ -69,23 +59,21 @@ def _duplicate_lines(payload: dict[str, Any], t: Translator) -> list[str]:
         "• "
         + t._(
             "{mission} ({organisation})",
-            mission=esc(h["title"]),
-            organisation=esc(h["organisation"]),
+            mission=esc(h.title),
+            organisation=esc(h.organisation),
         )
         for h in hints
     ]
     return lines
 
 
-def mission_review(payload: dict[str, Any], t: Translator) -> Rendered:
+def mission_review(n: MissionReview, t: Translator) -> Rendered:
     """To a referent: a new mission of their territory waits for their decision."""
-    from bot.messaging.render import Rendered, _place, esc
-
-    organisation = esc(payload["organisation_name"])
-    if not payload.get("organisation_verified"):
+    organisation = esc(n.organisation_name)
+    if not n.organisation_verified:
         organisation += " · " + t._("not verified yet")
-    description = str(payload.get("description") or "").strip()
-    waiting = int(payload.get("waiting_days") or 0)
+    description = str(n.description or "").strip()
+    waiting = int(n.waiting_days or 0)
     reminder = []
     if waiting:
         reminder = [
@@ -100,43 +88,39 @@ def mission_review(payload: dict[str, Any], t: Translator) -> Rendered:
         [
             "🔎 " + t._("<b>Mission to review</b>"),
             *reminder,
-            "<b>" + esc(payload["mission_title"]) + "</b>",
+            "<b>" + esc(n.mission_title) + "</b>",
             "🏢 " + organisation,
-            "📍 " + _place(payload, t),
-            *_slot_lines(payload, t),
+            "📍 " + place_text(n, t),
+            *_slot_lines(n, t),
             *(["", esc(description)] if description else []),
-            *_duplicate_lines(payload, t),
+            *_duplicate_lines(n, t),
         ]
     )
-    return Rendered(text, review_buttons(t, int(payload["mission_id"])))
+    return Rendered(text, review_buttons(t, n.mission_id))
 
 
-def mission_approved(payload: dict[str, Any], t: Translator) -> Rendered:
+def mission_approved(n: MissionApproved, t: Translator) -> Rendered:
     """To the coordinators: the referent published their mission."""
-    from bot.messaging.render import Rendered, esc
-
     text = "✅ " + t._(
         "<b>{mission}</b> was approved by the referent of your territory: volunteers can"
         " find it now with /missions.",
-        mission=esc(payload["mission_title"]),
+        mission=esc(n.mission_title),
     )
     return Rendered(text)
 
 
-def mission_changes_requested(payload: dict[str, Any], t: Translator) -> Rendered:
+def mission_changes_requested(n: MissionChangesRequested, t: Translator) -> Rendered:
     """To the coordinators: the referent's note; the mission is back to draft."""
-    from bot.messaging.render import Rendered, esc
-
     text = "\n".join(
         [
             "✏️ "
             + t._(
                 "The referent of your territory asks for changes to <b>{mission}</b> before"
                 " publishing it:",
-                mission=esc(payload["mission_title"]),
+                mission=esc(n.mission_title),
             ),
             "",
-            "<i>" + esc(payload.get("note") or "") + "</i>",
+            "<i>" + esc(n.note or "") + "</i>",
             "",
             t._(
                 "The mission is back to draft. Once you have seen to it, tap Resubmit or"
@@ -144,25 +128,23 @@ def mission_changes_requested(payload: dict[str, Any], t: Translator) -> Rendere
             ),
         ]
     )
-    buttons = [[Button("📤 " + t._("Resubmit"), RESUBMIT, {"mission": int(payload["mission_id"])})]]
+    buttons = [[Button("📤 " + t._("Resubmit"), RESUBMIT, {"mission": n.mission_id})]]
     return Rendered(text, buttons)
 
 
-def mission_refused(payload: dict[str, Any], t: Translator) -> Rendered:
+def mission_refused(n: MissionRefused, t: Translator) -> Rendered:
     """To the coordinators: the referent refused their mission."""
-    from bot.messaging.render import Rendered, esc
-
     text = "❌ " + t._(
         "The referent of your territory refused <b>{mission}</b>: it will not be published."
         " Write to them if you would like to know more.",
-        mission=esc(payload["mission_title"]),
+        mission=esc(n.mission_title),
     )
     return Rendered(text)
 
 
-MODERATION_RENDERERS: dict[str, Callable[[dict[str, Any], Translator], Rendered]] = {
-    "mission_review": mission_review,
-    "mission_approved": mission_approved,
-    "mission_changes_requested": mission_changes_requested,
-    "mission_refused": mission_refused,
+MODERATION_RENDERERS: dict[str, Renderer] = {
+    MissionReview.kind: mission_review,
+    MissionApproved.kind: mission_approved,
+    MissionChangesRequested.kind: mission_changes_requested,
+    MissionRefused.kind: mission_refused,
 }

@@ -1,26 +1,17 @@
 """Telegram texts of the offers: a freed place offered to someone on the waitlist (with
 Accept / Decline), the word that their time ran out, and the coordinators' alert about a
-place freed close to the start. Registered in render.RENDERERS.
-
-`render` imports this module to register it, so its helpers are imported when a renderer
-runs, not when this module loads."""
+place freed close to the start. Registered in render.RENDERERS."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.actions import ACCEPT_OFFER, DECLINE_OFFER
 from bot.buttons import Button
 from bot.i18n import Translator
-
-if TYPE_CHECKING:
-    from bot.messaging.render import Rendered
-
-# The actions of the offer's buttons (handlers/telegram/offers answers them).
-ACCEPT_OFFER = "offer.accept"
-DECLINE_OFFER = "offer.decline"
+from bot.messaging.rendered import Rendered, Renderer, esc, place_text, slot_text
+from bot.notifications.offers import OfferExpired, OfferMade, PlaceFreedSoon
 
 
 def deadline_text(t: Translator, expires_at: datetime, zone: ZoneInfo) -> str:
@@ -29,10 +20,8 @@ def deadline_text(t: Translator, expires_at: datetime, zone: ZoneInfo) -> str:
     return t._("{day} at {time}", day=t.weekday_date(local), time=t.clock(local))
 
 
-def deadline(payload: dict[str, Any], t: Translator) -> str:
-    return deadline_text(
-        t, datetime.fromisoformat(payload["offer_expires_at"]), ZoneInfo(payload["timezone"])
-    )
+def deadline(n: OfferMade, t: Translator) -> str:
+    return deadline_text(t, n.offer_expires_at, ZoneInfo(n.timezone))
 
 
 def offer_buttons(t: Translator, application_id: int) -> list[list[Button]]:
@@ -46,43 +35,39 @@ def offer_buttons(t: Translator, application_id: int) -> list[list[Button]]:
     ]
 
 
-def offer_made(payload: dict[str, Any], t: Translator) -> Rendered:
+def offer_made(n: OfferMade, t: Translator) -> Rendered:
     """To the first person on the waitlist: the place is theirs if they take it in time."""
-    from bot.messaging.render import Rendered, _place, _slot, esc
-
     text = "\n".join(
         [
             "🎉 " + t._("<b>A place freed up for you!</b>"),
             t._(
                 "You were on the waiting list for <b>{mission}</b> ({organisation}).",
-                mission=esc(payload["mission_title"]),
-                organisation=esc(payload["organisation_name"]),
+                mission=esc(n.mission_title),
+                organisation=esc(n.organisation_name),
             ),
-            "🗓 " + esc(_slot(payload, t)),
-            "📍 " + _place(payload, t),
+            "🗓 " + esc(slot_text(n, t)),
+            "📍 " + place_text(n, t),
             "",
             "⏳ "
             + t._(
                 "The place is kept for you until <b>{deadline}</b>. Will you take it?",
-                deadline=esc(deadline(payload, t)),
+                deadline=esc(deadline(n, t)),
             ),
         ]
     )
-    return Rendered(text, offer_buttons(t, int(payload["application_id"])))
+    return Rendered(text, offer_buttons(t, n.application_id))
 
 
-def offer_expired(payload: dict[str, Any], t: Translator) -> Rendered:
+def offer_expired(n: OfferExpired, t: Translator) -> Rendered:
     """To the person offered a place who did not answer in time."""
-    from bot.messaging.render import Rendered, _slot, esc
-
     text = "\n".join(
         [
             "⌛ "
             + t._(
                 "You did not answer in time, so the place for <b>{mission}</b> ({slot}) went"
                 " to the next person on the waiting list.",
-                mission=esc(payload["mission_title"]),
-                slot=esc(_slot(payload, t)),
+                mission=esc(n.mission_title),
+                slot=esc(slot_text(n, t)),
             ),
             t._("Other missions need you: /missions"),
         ]
@@ -90,12 +75,10 @@ def offer_expired(payload: dict[str, Any], t: Translator) -> Rendered:
     return Rendered(text)
 
 
-def freed_by_text(payload: dict[str, Any], t: Translator, mission: str) -> str:
+def freed_by_text(n: PlaceFreedSoon, t: Translator, mission: str) -> str:
     """What happened to the place, in one sentence (`mission` already escaped)."""
-    from bot.messaging.render import esc
-
-    name = esc(payload.get("volunteer_name") or "")
-    freed_by = payload.get("freed_by")
+    name = esc(n.volunteer_name or "")
+    freed_by = n.freed_by
     if freed_by == "refused":
         return t._(
             "The application of {name} for {mission} was refused.", name=name, mission=mission
@@ -111,10 +94,10 @@ def freed_by_text(payload: dict[str, Any], t: Translator, mission: str) -> str:
     return t._("{name} cancelled their place for {mission}.", name=name, mission=mission)
 
 
-def next_step_text(payload: dict[str, Any], t: Translator) -> str:
+def next_step_text(n: PlaceFreedSoon, t: Translator) -> str:
     """Whether the waitlist got the place, or the coordinators should find someone."""
-    offered = int(payload.get("offered") or 0)
-    if payload.get("too_late"):
+    offered = int(n.offered or 0)
+    if n.too_late:
         return t._(
             "It starts in less than an hour: too late to offer the place to the waiting list."
             " Find someone if you can."
@@ -128,28 +111,26 @@ def next_step_text(payload: dict[str, Any], t: Translator) -> str:
     return t._("Nobody is on the waiting list: find someone if you can.")
 
 
-def place_freed_soon(payload: dict[str, Any], t: Translator) -> Rendered:
+def place_freed_soon(n: PlaceFreedSoon, t: Translator) -> Rendered:
     """To the organisation: a place came free a few hours before the start."""
-    from bot.messaging.render import Rendered, _slot, esc
-
-    mission = "<b>" + esc(payload["mission_title"]) + "</b>"
+    mission = "<b>" + esc(n.mission_title) + "</b>"
     text = "\n".join(
         [
             "⏰ "
             + t._(
                 "<b>A place to fill soon</b> · {organisation}",
-                organisation=esc(payload["organisation_name"]),
+                organisation=esc(n.organisation_name),
             ),
-            freed_by_text(payload, t, mission),
-            "🗓 " + esc(_slot(payload, t)),
-            next_step_text(payload, t),
+            freed_by_text(n, t, mission),
+            "🗓 " + esc(slot_text(n, t)),
+            next_step_text(n, t),
         ]
     )
     return Rendered(text)
 
 
-OFFER_RENDERERS: dict[str, Callable[[dict[str, Any], Translator], Rendered]] = {
-    "offer_made": offer_made,
-    "offer_expired": offer_expired,
-    "place_freed_soon": place_freed_soon,
+OFFER_RENDERERS: dict[str, Renderer] = {
+    OfferMade.kind: offer_made,
+    OfferExpired.kind: offer_expired,
+    PlaceFreedSoon.kind: place_freed_soon,
 }

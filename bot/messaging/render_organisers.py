@@ -1,53 +1,30 @@
 """Telegram texts of the organisers' side: nudges about waiting applications, the Monday
 digest, the roster to mark after a slot, and the volunteers' notes about answers that are
-late and about how the slot went. Registered in render.RENDERERS.
-
-`render` imports this module to register it, so its helpers are imported when a renderer
-runs, not when this module loads."""
+late and about how the slot went. Registered in render.RENDERERS."""
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
-
+from bot.actions import FEEDBACK, ROSTER_MARK
 from bot.buttons import Button
 from bot.domain import ANSWER_WITHIN_DAYS, ApplicationStatus
 from bot.i18n import Translator
-
-if TYPE_CHECKING:
-    from bot.messaging.render import Rendered
-
-MARK = "roster_mark"  # the actions of the buttons below, answered in handlers/telegram
-FEEDBACK = "feedback"
-
-
-def esc(value: object) -> str:
-    return html.escape(str(value), quote=False)
+from bot.messaging.rendered import Rendered, Renderer, decision_buttons, esc, slot_text
+from bot.notifications.facts import Timed
+from bot.notifications.organisers import (
+    ApplicationLate,
+    ApplicationNudge,
+    FeedbackRequest,
+    SlotRoster,
+    WeeklyDigest,
+)
 
 
 def _rendered(text: str, buttons: list[list[Button]] | None = None) -> Rendered:
-    from bot.messaging.render import Rendered
-
     return Rendered(text, buttons or [])
 
 
-def _decision_buttons(t: Translator, application_id: int) -> list[list[Button]]:
-    from bot.messaging.render import decision_buttons
-
-    return decision_buttons(t, application_id)
-
-
-def _slot(payload: dict[str, Any], t: Translator) -> str:
-    return esc(
-        t.slot_span(
-            datetime.fromisoformat(payload["starts_at"]),
-            datetime.fromisoformat(payload["ends_at"]),
-            ZoneInfo(payload["timezone"]),
-        )
-    )
+def _slot(n: Timed, t: Translator) -> str:
+    return esc(slot_text(n, t))
 
 
 def status_label(t: Translator, status: str) -> str:
@@ -63,24 +40,24 @@ def status_label(t: Translator, status: str) -> str:
     return labels.get(ApplicationStatus(status), status)
 
 
-def application_nudge(payload: dict[str, Any], t: Translator) -> Rendered:
+def application_nudge(n: ApplicationNudge, t: Translator) -> Rendered:
     """To the organisation: an application has been waiting for days; decide from here."""
-    days = int(payload.get("days_waiting") or 0)
+    days = int(n.days_waiting or 0)
     text = "\n".join(
         [
             "⏰ "
             + t._(
                 "<b>Still waiting for an answer</b> · {organisation}",
-                organisation=esc(payload["organisation_name"]),
+                organisation=esc(n.organisation_name),
             ),
             t.n_(
                 "<b>{name}</b> applied {n} day ago for <b>{mission}</b>.",
                 "<b>{name}</b> applied {n} days ago for <b>{mission}</b>.",
                 days,
-                name=esc(payload["volunteer_name"]),
-                mission=esc(payload["mission_title"]),
+                name=esc(n.volunteer_name),
+                mission=esc(n.mission_title),
             ),
-            "🗓 " + _slot(payload, t),
+            "🗓 " + _slot(n, t),
             "",
             t.n_(
                 "Volunteers are promised an answer within {n} day.",
@@ -89,10 +66,10 @@ def application_nudge(payload: dict[str, Any], t: Translator) -> Rendered:
             ),
         ]
     )
-    return _rendered(text, _decision_buttons(t, int(payload["application_id"])))
+    return _rendered(text, decision_buttons(t, n.application_id))
 
 
-def application_late(payload: dict[str, Any], t: Translator) -> Rendered:
+def application_late(n: ApplicationLate, t: Translator) -> Rendered:
     """To the volunteer: no answer yet; their application stays, other missions are open."""
     text = "\n".join(
         [
@@ -100,10 +77,10 @@ def application_late(payload: dict[str, Any], t: Translator) -> Rendered:
             + t._(
                 "Your application for <b>{mission}</b> is still waiting for an answer from"
                 " {organisation}.",
-                mission=esc(payload["mission_title"]),
-                organisation=esc(payload["organisation_name"]),
+                mission=esc(n.mission_title),
+                organisation=esc(n.organisation_name),
             ),
-            "🗓 " + _slot(payload, t),
+            "🗓 " + _slot(n, t),
             "",
             t._(
                 "Sorry for the wait. It stays open, and in the meantime you are free to look at"
@@ -114,8 +91,8 @@ def application_late(payload: dict[str, Any], t: Translator) -> Rendered:
     return _rendered(text)
 
 
-def _digest_pending(payload: dict[str, Any], t: Translator) -> list[str]:
-    count = int(payload.get("pending_count") or 0)
+def _digest_pending(n: WeeklyDigest, t: Translator) -> list[str]:
+    count = int(n.pending_count or 0)
     if not count:
         return ["📝 " + t._("No application is waiting for an answer.")]
     lines = [
@@ -126,7 +103,7 @@ def _digest_pending(payload: dict[str, Any], t: Translator) -> list[str]:
             count,
         )
     ]
-    late = int(payload.get("late_count") or 0)
+    late = int(n.late_count or 0)
     if late:
         lines.append(
             t.n_(
@@ -136,22 +113,22 @@ def _digest_pending(payload: dict[str, Any], t: Translator) -> list[str]:
                 days=ANSWER_WITHIN_DAYS,
             )
         )
-    for item in payload.get("oldest") or []:
+    for item in n.oldest:
         lines.append(
             "• "
             + t.n_(
                 "{name} · {mission} · {n} day",
                 "{name} · {mission} · {n} days",
-                int(item["days"]),
-                name=esc(item["name"]),
-                mission=esc(item["mission_title"]),
+                int(item.days),
+                name=esc(item.name),
+                mission=esc(item.mission_title),
             )
         )
     return lines
 
 
-def _digest_slots(payload: dict[str, Any], t: Translator) -> list[str]:
-    count = int(payload.get("underfilled_count") or 0)
+def _digest_slots(n: WeeklyDigest, t: Translator) -> list[str]:
+    count = int(n.underfilled_count or 0)
     if not count:
         return ["🗓 " + t._("Every slot of the next 14 days is full.")]
     lines = [
@@ -162,18 +139,18 @@ def _digest_slots(payload: dict[str, Any], t: Translator) -> list[str]:
             count,
         )
     ]
-    shown = payload.get("underfilled") or []
+    shown = n.underfilled
     for item in shown:
-        left = t.n_("{n} place left", "{n} places left", int(item["places_left"]))
-        lines.append(f"• {esc(item['mission_title'])} · {_slot(item, t)} · {left}")
+        left = t.n_("{n} place left", "{n} places left", int(item.places_left))
+        lines.append(f"• {esc(item.mission_title)} · {_slot(item, t)} · {left}")
     if count > len(shown):
         lines.append(t.n_("and {n} more", "and {n} more", count - len(shown)))
     return lines
 
 
-def weekly_digest(payload: dict[str, Any], t: Translator) -> Rendered:
+def weekly_digest(n: WeeklyDigest, t: Translator) -> Rendered:
     """To the organisation on Monday morning: the backlog, the gaps, last week's no-shows."""
-    no_shows = [esc(name) for name in payload.get("no_shows") or []]
+    no_shows = [esc(name) for name in n.no_shows]
     absent = (
         "🚫 " + t._("No-shows last week: {names}", names=", ".join(no_shows))
         if no_shows
@@ -184,12 +161,12 @@ def weekly_digest(payload: dict[str, Any], t: Translator) -> Rendered:
             "📬 "
             + t._(
                 "<b>Your week</b> · {organisation}",
-                organisation=esc(payload["organisation_name"]),
+                organisation=esc(n.organisation_name),
             ),
             "",
-            *_digest_pending(payload, t),
+            *_digest_pending(n, t),
             "",
-            *_digest_slots(payload, t),
+            *_digest_slots(n, t),
             "",
             absent,
         ]
@@ -197,28 +174,28 @@ def weekly_digest(payload: dict[str, Any], t: Translator) -> Rendered:
     return _rendered(text)
 
 
-def slot_roster(payload: dict[str, Any], t: Translator) -> Rendered:
+def slot_roster(n: SlotRoster, t: Translator) -> Rendered:
     """To the organisation after a slot: who was expected; one tap marks present or absent."""
     lines = [
-        "📋 " + t._("<b>Who came?</b> · {mission}", mission=esc(payload["mission_title"])),
-        "🗓 " + _slot(payload, t),
+        "📋 " + t._("<b>Who came?</b> · {mission}", mission=esc(n.mission_title)),
+        "🗓 " + _slot(n, t),
         "",
     ]
     buttons: list[list[Button]] = []
-    for volunteer in payload.get("volunteers") or []:
-        name = esc(volunteer["name"])
-        lines.append(f"• {name} — {status_label(t, volunteer['status'])}")
-        application_id = int(volunteer["application_id"])
+    for volunteer in n.volunteers:
+        name = esc(volunteer.name)
+        lines.append(f"• {name} — {status_label(t, volunteer.status)}")
+        application_id = int(volunteer.application_id)
         buttons.append(
             [
                 Button(
-                    t._("✅ {name}", name=volunteer["name"]),
-                    MARK,
+                    t._("✅ {name}", name=volunteer.name),
+                    ROSTER_MARK,
                     {"application_id": application_id, "present": True},
                 ),
                 Button(
-                    t._("❌ {name}", name=volunteer["name"]),
-                    MARK,
+                    t._("❌ {name}", name=volunteer.name),
+                    ROSTER_MARK,
                     {"application_id": application_id, "present": False},
                 ),
             ]
@@ -227,22 +204,22 @@ def slot_roster(payload: dict[str, Any], t: Translator) -> Rendered:
     return _rendered("\n".join(lines), buttons)
 
 
-def feedback_request(payload: dict[str, Any], t: Translator) -> Rendered:
+def feedback_request(n: FeedbackRequest, t: Translator) -> Rendered:
     """To the volunteer the day after: did it go well?"""
     text = "\n".join(
         [
             "🙏 "
             + t._(
                 "Thank you for <b>{mission}</b> with {organisation}!",
-                mission=esc(payload["mission_title"]),
-                organisation=esc(payload["organisation_name"]),
+                mission=esc(n.mission_title),
+                organisation=esc(n.organisation_name),
             ),
-            "🗓 " + _slot(payload, t),
+            "🗓 " + _slot(n, t),
             "",
             t._("Did it go well?"),
         ]
     )
-    data = {"application_id": int(payload["application_id"])}
+    data = {"application_id": n.application_id}
     buttons = [
         [
             Button(t._("👍 Yes"), FEEDBACK, data | {"good": True}),
@@ -252,10 +229,10 @@ def feedback_request(payload: dict[str, Any], t: Translator) -> Rendered:
     return _rendered(text, buttons)
 
 
-ORGANISER_RENDERERS: dict[str, Callable[[dict[str, Any], Translator], Rendered]] = {
-    "application_nudge": application_nudge,
-    "application_late": application_late,
-    "weekly_digest": weekly_digest,
-    "slot_roster": slot_roster,
-    "feedback_request": feedback_request,
+ORGANISER_RENDERERS: dict[str, Renderer] = {
+    ApplicationNudge.kind: application_nudge,
+    ApplicationLate.kind: application_late,
+    WeeklyDigest.kind: weekly_digest,
+    SlotRoster.kind: slot_roster,
+    FeedbackRequest.kind: feedback_request,
 }

@@ -4,63 +4,46 @@ it). Only first names: never a phone number or a username. Registered in render.
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
+from bot.actions import REPLY_TO_RELAY
 from bot.buttons import Button
 from bot.i18n import Translator
-
-if TYPE_CHECKING:
-    from bot.messaging.render import Rendered
-
-# The action of the Reply button (handlers/telegram/relay answers it).
-REPLY_TO_RELAY = "relay.reply"
+from bot.messaging.rendered import Rendered, Renderer, esc
+from bot.notifications.relay import RelayToOrganisation, RelayToVolunteer
 
 
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=False)
+def _body(n: RelayToVolunteer | RelayToOrganisation, t: Translator) -> str:
+    text = str(n.text or "")
+    return esc(text) if text else "<i>" + t._("(message deleted)") + "</i>"
 
 
-def _body(payload: dict[str, Any], t: Translator) -> str:
-    text = str(payload.get("text") or "")
-    return _esc(text) if text else "<i>" + t._("(message deleted)") + "</i>"
-
-
-def relay_to_volunteer(payload: dict[str, Any], t: Translator) -> Rendered:
+def relay_to_volunteer(n: RelayToVolunteer, t: Translator) -> Rendered:
     """To a volunteer: an organisation's message, answered with Reply or a reply."""
-    from bot.messaging.render import Rendered
-
-    heading = t._(
-        "<b>Message from {organisation}</b>", organisation=_esc(payload["organisation_name"])
-    )
-    if payload.get("mission_title"):
-        heading += " · " + _esc(payload["mission_title"])
+    heading = t._("<b>Message from {organisation}</b>", organisation=esc(n.organisation_name))
+    if n.mission_title:
+        heading += " · " + esc(n.mission_title)
     text = "\n".join(
         [
             "✉️ " + heading,
             "",
-            _body(payload, t),
+            _body(n, t),
             "",
             "<i>" + t._("Tap Reply (or reply to this message) to answer them.") + "</i>",
         ]
     )
-    buttons = [[Button("↩️ " + t._("Reply"), REPLY_TO_RELAY, {"relay": payload.get("relay_id")})]]
+    buttons = [[Button("↩️ " + t._("Reply"), REPLY_TO_RELAY, {"relay": n.relay_id})]]
     return Rendered(text, buttons)
 
 
-def relay_to_organisation(payload: dict[str, Any], t: Translator) -> Rendered:
+def relay_to_organisation(n: RelayToOrganisation, t: Translator) -> Rendered:
     """To the organisation: a volunteer's answer; a reply to it goes back to them."""
-    from bot.messaging.render import Rendered
-
-    name = _esc(payload.get("volunteer_name") or t._("A volunteer"))
-    if payload.get("volunteer_via_sms"):
+    name = esc(n.volunteer_name or t._("A volunteer"))
+    if n.volunteer_via_sms:
         name = t._("{name} (via SMS)", name=name)
-    if payload.get("mission_title"):
+    if n.mission_title:
         heading = t._(
             "<b>{name}</b> answered · {mission}",
             name=name,
-            mission=_esc(payload["mission_title"]),
+            mission=esc(n.mission_title),
         )
     else:
         heading = t._("<b>{name}</b> answered", name=name)
@@ -68,7 +51,7 @@ def relay_to_organisation(payload: dict[str, Any], t: Translator) -> Rendered:
         [
             "💬 " + heading,
             "",
-            _body(payload, t),
+            _body(n, t),
             "",
             "<i>" + t._("Reply to this message to answer this volunteer.") + "</i>",
         ]
@@ -76,7 +59,7 @@ def relay_to_organisation(payload: dict[str, Any], t: Translator) -> Rendered:
     return Rendered(text)
 
 
-RELAY_RENDERERS: dict[str, Callable[[dict[str, Any], Translator], Rendered]] = {
-    "relay_to_volunteer": relay_to_volunteer,
-    "relay_to_organisation": relay_to_organisation,
+RELAY_RENDERERS: dict[str, Renderer] = {
+    RelayToVolunteer.kind: relay_to_volunteer,
+    RelayToOrganisation.kind: relay_to_organisation,
 }

@@ -1,53 +1,34 @@
 """Telegram texts of the scheduled notifications: reminders, "Still coming?" and the word
-to the organisation about a volunteer who did not answer. Registered in render.RENDERERS.
-
-`render` imports this module to register it, so its helpers are imported when a renderer
-runs, not when this module loads."""
+to the organisation about a volunteer who did not answer. Registered in render.RENDERERS."""
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
-
+from bot.actions import ATTENDANCE_NO, ATTENDANCE_YES
 from bot.buttons import Button
 from bot.i18n import Translator
-
-if TYPE_CHECKING:
-    from bot.messaging.render import Rendered
-
-# The actions of the "Still coming?" buttons (handlers/telegram/attendance answers them).
-ATTENDANCE_YES = "att.yes"
-ATTENDANCE_NO = "att.no"
-
-
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=False)
+from bot.messaging.rendered import Rendered, Renderer, esc, slot_text
+from bot.notifications.facts import Placed, Timed
+from bot.notifications.schedule import (
+    AttendanceCheck,
+    AttendanceUnconfirmed,
+    ReminderDayBefore,
+    ReminderHoursBefore,
+)
 
 
 def _rendered(text: str, buttons: list[list[Button]] | None = None) -> Rendered:
-    from bot.messaging.render import Rendered
-
     return Rendered(text, buttons or [])
 
 
-def _span(payload: dict[str, Any], t: Translator) -> str:
+def _span(n: Timed, t: Translator) -> str:
     """'Sunday 13 June 2027, 08:00–13:00': the weekday and the date in full."""
-    return _esc(
-        t.slot_span(
-            datetime.fromisoformat(payload["starts_at"]),
-            datetime.fromisoformat(payload["ends_at"]),
-            ZoneInfo(payload["timezone"]),
-        )
-    )
+    return esc(slot_text(n, t))
 
 
-def _place(payload: dict[str, Any], t: Translator) -> str:
-    if payload.get("remote"):
+def _place(n: Placed, t: Translator) -> str:
+    if n.remote:
         return "💻 " + t._("Remote")
-    return "📍 " + _esc(payload.get("address") or t._("Address to be confirmed"))
+    return "📍 " + esc(n.address or t._("Address to be confirmed"))
 
 
 def _how_to_cancel(t: Translator) -> str:
@@ -56,27 +37,26 @@ def _how_to_cancel(t: Translator) -> str:
     )
 
 
-def reminder_day_before(payload: dict[str, Any], t: Translator) -> Rendered:
+def reminder_day_before(n: ReminderDayBefore, t: Translator) -> Rendered:
     """To the volunteer, the day before: when, where, how to cancel."""
     lines = [
-        "⏰ "
-        + t._("<b>Reminder</b> · {organisation}", organisation=_esc(payload["organisation_name"])),
-        t._("You are expected for <b>{mission}</b>:", mission=_esc(payload["mission_title"])),
-        "🗓 " + _span(payload, t),
-        _place(payload, t),
+        "⏰ " + t._("<b>Reminder</b> · {organisation}", organisation=esc(n.organisation_name)),
+        t._("You are expected for <b>{mission}</b>:", mission=esc(n.mission_title)),
+        "🗓 " + _span(n, t),
+        _place(n, t),
         "",
         _how_to_cancel(t),
     ]
     return _rendered("\n".join(lines))
 
 
-def reminder_hours_before(payload: dict[str, Any], t: Translator) -> Rendered:
+def reminder_hours_before(n: ReminderHoursBefore, t: Translator) -> Rendered:
     """To the volunteer, a few hours before the start."""
     lines = [
-        "⏰ " + t._("<b>Soon: {mission}</b>", mission=_esc(payload["mission_title"])),
-        "🗓 " + _span(payload, t),
-        _place(payload, t),
-        "🏛 " + _esc(payload["organisation_name"]),
+        "⏰ " + t._("<b>Soon: {mission}</b>", mission=esc(n.mission_title)),
+        "🗓 " + _span(n, t),
+        _place(n, t),
+        "🏛 " + esc(n.organisation_name),
         "",
         _how_to_cancel(t),
     ]
@@ -94,44 +74,44 @@ def attendance_buttons(t: Translator, application_id: int) -> list[list[Button]]
     ]
 
 
-def attendance_check(payload: dict[str, Any], t: Translator) -> Rendered:
+def attendance_check(n: AttendanceCheck, t: Translator) -> Rendered:
     """To the volunteer, on the day: are you still coming?"""
     lines = [
         "🙋 " + t._("<b>Still coming?</b>"),
         t._(
             "<b>{mission}</b> with {organisation}",
-            mission=_esc(payload["mission_title"]),
-            organisation=_esc(payload["organisation_name"]),
+            mission=esc(n.mission_title),
+            organisation=esc(n.organisation_name),
         ),
-        "🗓 " + _span(payload, t),
-        _place(payload, t),
+        "🗓 " + _span(n, t),
+        _place(n, t),
         "",
         t._("If you can't come, say so now: someone else can take your place."),
     ]
-    return _rendered("\n".join(lines), attendance_buttons(t, int(payload["application_id"])))
+    return _rendered("\n".join(lines), attendance_buttons(t, n.application_id))
 
 
-def attendance_unconfirmed(payload: dict[str, Any], t: Translator) -> Rendered:
+def attendance_unconfirmed(n: AttendanceUnconfirmed, t: Translator) -> Rendered:
     """To the organisation, an hour before: a volunteer did not answer 'Still coming?'."""
     lines = [
         "⚠️ "
         + t._(
             "<b>Not confirmed</b> · {organisation}",
-            organisation=_esc(payload["organisation_name"]),
+            organisation=esc(n.organisation_name),
         ),
         t._(
             "{name} has not confirmed they are coming to <b>{mission}</b>.",
-            name=_esc(payload["volunteer_name"]),
-            mission=_esc(payload["mission_title"]),
+            name=esc(n.volunteer_name),
+            mission=esc(n.mission_title),
         ),
-        "🗓 " + _span(payload, t),
+        "🗓 " + _span(n, t),
     ]
     return _rendered("\n".join(lines))
 
 
-SCHEDULE_RENDERERS: dict[str, Callable[[dict[str, Any], Translator], Rendered]] = {
-    "reminder_day_before": reminder_day_before,
-    "reminder_hours_before": reminder_hours_before,
-    "attendance_check": attendance_check,
-    "attendance_unconfirmed": attendance_unconfirmed,
+SCHEDULE_RENDERERS: dict[str, Renderer] = {
+    ReminderDayBefore.kind: reminder_day_before,
+    ReminderHoursBefore.kind: reminder_hours_before,
+    AttendanceCheck.kind: attendance_check,
+    AttendanceUnconfirmed.kind: attendance_unconfirmed,
 }

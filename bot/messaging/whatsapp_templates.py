@@ -60,7 +60,6 @@ SPECS: tuple[TemplateSpec, ...] = (
         frozenset(
             {
                 "application_decided",
-                "waitlist_promoted",
                 "moved_to_waitlist",
                 "mission_changed",
                 "slot_moved",

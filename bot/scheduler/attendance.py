@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ApplicationStatus
 from bot.messaging.outbox import Once, enqueue_once_many
+from bot.notifications.schedule import AttendanceCheck, AttendanceUnconfirmed
 from bot.runtime import Renfort
 from bot.scheduler.timing import FLAG_HOURS_BEFORE, attendance_ask_due, flag_due
 from bot.scheduler.upcoming import ORG, A, Upcoming, starting_between
 from bot.services.organisers import copies, recipients_of
 
-ATTENDANCE_CHECK = "attendance_check"
-ATTENDANCE_UNCONFIRMED = "attendance_unconfirmed"
+ATTENDANCE_CHECK = AttendanceCheck.kind  # and the prefix of its once-only key
+ATTENDANCE_UNCONFIRMED = AttendanceUnconfirmed.kind
 # 09:00 on the day of a slot starting just before midnight, plus an hour of daylight saving.
 ASK_HORIZON = timedelta(hours=16)
 # A volunteer still silent once the slot started is worth a word until it ends; slots
@@ -74,8 +75,7 @@ async def ask_attendance(renfort: Renfort, now: datetime) -> int:
             [
                 Once(
                     f"{ATTENDANCE_CHECK}:{item.id}",
-                    ATTENDANCE_CHECK,
-                    item.snapshot(),
+                    AttendanceCheck.about(item),
                     person_id=item.person_id,
                 )
                 for item in asked
@@ -109,8 +109,8 @@ async def flag_unanswered(renfort: Renfort, now: datetime) -> int:
         told = await recipients_of(conn, (item.organisation_id for item in flagged))
         notices: list[Once] = []
         for item in flagged:
-            payload = item.snapshot() | {"volunteer_name": item.person_name}
+            unconfirmed = AttendanceUnconfirmed.about(item, volunteer_name=item.person_name)
             key = f"{ATTENDANCE_UNCONFIRMED}:{item.id}"
-            notices += copies(key, ATTENDANCE_UNCONFIRMED, payload, told[item.organisation_id])
+            notices += copies(key, unconfirmed, told[item.organisation_id])
         await enqueue_once_many(conn, notices)
     return len(flagged)

@@ -78,9 +78,9 @@ async def send_digests(renfort: Renfort, now: datetime) -> int:
             if not to:
                 renfort.settled.add(key)
                 continue
-            payload = await weekly_digest(
+            digest = await weekly_digest(
                 conn, org.id, org.name, now=now, week_start=start, week=key.rsplit(":", 1)[1]
             )
         async with db.transaction("send_digest") as conn:
-            sent += await tell_organisation_once(conn, org.id, key, "weekly_digest", payload, to=to)
+            sent += await tell_organisation_once(conn, org.id, key, digest, to=to)
     return sent

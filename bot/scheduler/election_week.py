@@ -16,9 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import NUDGE_AFTER_DAYS, ApplicationStatus
 from bot.messaging.outbox import enqueue_once
+from bot.notifications.election import (
+    ApplicationNudgeSoon,
+    ApplicationStillPending,
+    PendingTomorrow,
+)
+from bot.notifications.facts import ApplicationLine, application_fields
 from bot.runtime import Renfort
 from bot.services import audit
-from bot.services.applications import _snapshot as snapshot
 from bot.services.applications import fetch_application
 from bot.services.organisers import tell_organisation_once
 from bot.services.people import fetch_person
@@ -84,17 +89,17 @@ async def nudge_before_start(renfort: Renfort, now: datetime) -> int:
             view = await fetch_application(conn, application_id)
             person = await fetch_person(conn, view.person_id)
             hours_left = max(int((view.starts_at - now).total_seconds() // 3600), 1)
-            payload = snapshot(view) | {
-                "volunteer_name": person.first_name,
-                "volunteer_via_sms": person.telegram_chat_id is None,
-                "hours_left": hours_left,
-            }
+            nudge = ApplicationNudgeSoon.about(
+                view,
+                volunteer_name=person.first_name,
+                volunteer_via_sms=person.telegram_chat_id is None,
+                hours_left=hours_left,
+            )
             await tell_organisation_once(
                 conn,
                 view.organisation_id,
                 f"nudge:application:{application_id}",
-                "application_nudge_soon",
-                payload,
+                nudge,
             )
             await audit.record(
                 conn,
@@ -152,7 +157,7 @@ async def evening_lists(renfort: Renfort, now: datetime) -> int:
     done = 0
     async with renfort.db.transaction("evening_lists") as conn:
         for organisation_id, ids in by_organisation.items():
-            items: list[dict[str, Any]] = []
+            items: list[ApplicationLine] = []
             organisation_name = ""
             for application_id in ids:
                 if not await _claim(conn, application_id, "evening_listed_at", now):
@@ -161,18 +166,17 @@ async def evening_lists(renfort: Renfort, now: datetime) -> int:
                 person = await fetch_person(conn, view.person_id)
                 organisation_name = view.organisation_name
                 items.append(
-                    snapshot(view)
-                    | {
-                        "volunteer_name": person.first_name,
-                        "volunteer_via_sms": person.telegram_chat_id is None,
-                    }
+                    ApplicationLine(
+                        **application_fields(view),
+                        volunteer_name=person.first_name,
+                        volunteer_via_sms=person.telegram_chat_id is None,
+                    )
                 )
                 await enqueue_once(
                     conn,
                     f"still_pending:application:{application_id}",
-                    "application_still_pending",
+                    ApplicationStillPending.about(view),
                     person_id=view.person_id,
-                    payload=snapshot(view),
                 )
             if not items:
                 continue
@@ -180,8 +184,9 @@ async def evening_lists(renfort: Renfort, now: datetime) -> int:
                 conn,
                 organisation_id,
                 f"evening:{organisation_id}:{tomorrow}:{now.isoformat()}",
-                "pending_tomorrow",
-                {"organisation_name": organisation_name, "date": tomorrow, "items": items},
+                PendingTomorrow(
+                    organisation_name=organisation_name, date=tomorrow, items=tuple(items)
+                ),
             )
             await audit.record(
                 conn,
@@ -190,7 +195,7 @@ async def evening_lists(renfort: Renfort, now: datetime) -> int:
                 action="organisation.pending_listed",
                 subject_type="organisation",
                 subject_id=organisation_id,
-                applications=[i["application_id"] for i in items],
+                applications=[i.application_id for i in items],
             )
             done += len(items)
     return done

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ANSWER_WITHIN_DAYS, NUDGE_AFTER_DAYS, ApplicationStatus
 from bot.messaging.outbox import Once, enqueue_once_many
+from bot.notifications.organisers import ApplicationLate, ApplicationNudge
 from bot.runtime import Renfort
 from bot.services import audit
-from bot.services.applications import _snapshot as snapshot
 from bot.services.applications import fetch_applications
 from bot.services.organisers import copies, recipients_of
 from storage import schema
@@ -87,12 +87,11 @@ async def nudge_many(db: Database, application_ids: list[int], now: datetime) ->
         entries: list[tuple[int, dict[str, Any]]] = []
         for view in views:
             waited = (now - view.created_at).days
-            payload = snapshot(view) | {
-                "volunteer_name": names.get(view.person_id, ""),
-                "days_waiting": waited,
-            }
+            nudge = ApplicationNudge.about(
+                view, volunteer_name=names.get(view.person_id, ""), days_waiting=waited
+            )
             key = f"nudge:application:{view.id}"
-            notices += copies(key, "application_nudge", payload, told[view.organisation_id])
+            notices += copies(key, nudge, told[view.organisation_id])
             entries.append((view.id, {"days_waiting": waited}))
         await enqueue_once_many(conn, notices)
         await audit.record_many(
@@ -122,8 +121,7 @@ async def flag_late_many(db: Database, application_ids: list[int], now: datetime
             [
                 Once(
                     f"late:application:{view.id}",
-                    "application_late",
-                    snapshot(view) | {"days": ANSWER_WITHIN_DAYS},
+                    ApplicationLate.about(view, days=ANSWER_WITHIN_DAYS),
                     person_id=view.person_id,
                 )
                 for view in views

@@ -15,14 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ApplicationStatus
 from bot.messaging.outbox import Once, enqueue_once_many
+from bot.notifications import Notification
+from bot.notifications.schedule import ReminderDayBefore, ReminderHoursBefore
 from bot.runtime import Renfort
 from bot.scheduler.timing import day_before_due, hours_before_due, local_moment
 from bot.scheduler.upcoming import ORG, A, M, S, Upcoming, list_numbers, starting_between
 from bot.services.organisers import sent_keys
 from storage import schema
 
-REMINDER_DAY_BEFORE = "reminder_day_before"
-REMINDER_HOURS_BEFORE = "reminder_hours_before"
+REMINDER_DAY_BEFORE = ReminderDayBefore.kind  # and the prefix of its once-only key
+REMINDER_HOURS_BEFORE = ReminderHoursBefore.kind
 REMINDED = (ApplicationStatus.APPROVED, ApplicationStatus.CONFIRMED)
 # The farthest ahead a reminder can fall due: midnight two calendar days before a slot
 # starting just before the next midnight, plus an hour of daylight saving.
@@ -133,7 +135,10 @@ async def send_reminders(renfort: Renfort, now: datetime) -> int:
 
 
 def _reminder(kind: str, item: Upcoming, numbers: dict[int, int]) -> Once:
-    payload = item.snapshot() | {"number": numbers.get(item.id)}
+    number = numbers.get(item.id)
+    reminder: Notification
     if kind == REMINDER_HOURS_BEFORE:
-        payload["hours"] = item.remind_hours_before
-    return Once(dedupe_key(kind, item.id), kind, payload, person_id=item.person_id)
+        reminder = ReminderHoursBefore.about(item, number=number, hours=item.remind_hours_before)
+    else:
+        reminder = ReminderDayBefore.about(item, number=number)
+    return Once(dedupe_key(kind, item.id), reminder, person_id=item.person_id)

@@ -66,8 +66,7 @@ async def post_rosters(renfort: Renfort, now: datetime) -> int:
                 conn,
                 roster.organisation_id,
                 roster_key(roster.slot_id),
-                "slot_roster",
-                roster.payload(),
+                roster.notification(),
                 to=waiting[roster.slot_id],
             )
     return posted
@@ -128,19 +127,8 @@ async def ask_feedback(renfort: Renfort, now: datetime) -> int:
     if not todo:
         return 0
     questions = []
-    bases: dict[int, dict[str, Any]] = {}
     for roster, line in todo[:FEEDBACK_PER_TICK]:
-        if roster.slot_id not in bases:
-            bases[roster.slot_id] = roster.payload()
-            del bases[roster.slot_id]["volunteers"]  # a volunteer never sees who else came
-        base = bases[roster.slot_id]
-        questions.append(
-            Once(
-                request_key(line.application_id),
-                "feedback_request",
-                base | {"application_id": line.application_id},
-                person_id=line.person_id,
-            )
-        )
+        asked = roster.feedback_request(line.application_id)
+        questions.append(Once(request_key(line.application_id), asked, person_id=line.person_id))
     async with db.transaction("ask_feedback") as conn:
         return await enqueue_once_many(conn, questions)

@@ -52,20 +52,6 @@ class Upcoming:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def snapshot(self) -> dict[str, Any]:
-        """The payload keys every application notification renders from."""
-        return {
-            "application_id": self.id,
-            "mission_id": self.mission_id,
-            "mission_title": self.mission_title,
-            "organisation_name": self.organisation_name,
-            "address": self.address,
-            "remote": self.remote,
-            "timezone": self.timezone,
-            "starts_at": self.starts_at.isoformat(),
-            "ends_at": self.ends_at.isoformat(),
-        }
-
 
 def _upcoming(row: Row[Any]) -> Upcoming:
     return Upcoming(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, HOLDING, ApplicationStatus, MissionStatus
 from bot.messaging.outbox import Priority, enqueue
+from bot.notifications.alerts import AlertOffer
 from bot.services import applications, audit
 from bot.services.errors import Conflict, NotAllowed, NotFound
 from bot.services.missions import count_taken
@@ -25,7 +26,6 @@ AL, AR, AO = schema.territory_alerts, schema.alert_recipients, schema.alert_offe
 A, S, M, ORG = schema.applications, schema.slots, schema.missions, schema.organisations
 P, BLOCKS = schema.people, schema.relay_blocks
 
-ALERT_OFFER = "alert_offer"  # to the volunteer, with Accept / Decline
 REASON = "territory_alert"
 
 
@@ -187,19 +187,18 @@ async def offer(
         )
         await enqueue(
             conn,
-            ALERT_OFFER,
+            AlertOffer(
+                offer_id=offer_id,
+                mission_title=slot.title,
+                organisation_name=slot.organisation_name,
+                address=slot.address,
+                remote=slot.remote,
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                timezone=slot.timezone,
+                conditions=tuple(slot.conditions or ()),
+            ),
             person_id=person.person_id,
-            payload={
-                "offer_id": offer_id,
-                "mission_title": slot.title,
-                "organisation_name": slot.organisation_name,
-                "address": slot.address,
-                "remote": slot.remote,
-                "starts_at": slot.starts_at.isoformat(),
-                "ends_at": slot.ends_at.isoformat(),
-                "timezone": slot.timezone,
-                "conditions": list(slot.conditions or ()),
-            },
             priority=Priority.REPLY,
         )
         await audit.record(

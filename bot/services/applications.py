@@ -13,14 +13,14 @@ from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, HOLDING, REFUSAL_REASONS, ApplicationStatus, MissionStatus
-from bot.geo import haversine_km
 from bot.messaging.outbox import Priority, enqueue
-from bot.services import audit, offers, places, reactivity
+from bot.notifications.applications import ApplicationCancelled, ApplicationDecided
+from bot.services import applicants, audit, offers, places, reactivity
 from bot.services.conditions import to_confirm
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.missions import count_taken
-from bot.services.organisations import admin_chat_ids, coordinator_ids, require_member
-from bot.services.people import Person, fetch_person
+from bot.services.organisations import require_member
+from bot.services.people import fetch_person
 from storage import schema
 from storage.database import Database, Inbound
 
@@ -57,21 +57,6 @@ class Decision:
 
     application: ApplicationView
     changed: bool
-
-
-def _snapshot(view: ApplicationView) -> dict[str, Any]:
-    """What a notification about this application needs to render, as JSON values."""
-    return {
-        "application_id": view.id,
-        "mission_id": view.mission_id,
-        "mission_title": view.mission_title,
-        "organisation_name": view.organisation_name,
-        "address": view.address,
-        "remote": view.remote,
-        "timezone": view.timezone,
-        "starts_at": view.starts_at.isoformat(),
-        "ends_at": view.ends_at.isoformat(),
-    }
 
 
 def _view_query() -> Any:
@@ -220,45 +205,6 @@ async def record_event(
     await places.keep_for_application(conn, application_id)
 
 
-async def _volunteer_line(conn: AsyncConnection, person: Person, mission_id: int) -> dict[str, Any]:
-    """Facts a coordinator sees about an applicant; never a phone number."""
-    row = (
-        await conn.execute(select(M.c.latitude, M.c.longitude).where(M.c.id == mission_id))
-    ).one()
-    distance = None
-    if person.home is not None and row.latitude is not None:
-        from bot.domain import GeoPoint
-
-        distance = round(haversine_km(person.home, GeoPoint(row.latitude, row.longitude)), 1)
-    return {
-        "volunteer_name": person.first_name,
-        "volunteer_via_sms": person.telegram_user_id is None and person.has_phone,
-        "distance_km": distance,
-        "attended": person.attended_count,
-        "no_shows": person.no_show_count,
-    }
-
-
-async def _tell_organisation(
-    conn: AsyncConnection, organisation_id: int, kind: str, payload: dict[str, Any]
-) -> None:
-    """To the admin chats, or to each coordinator privately while none is linked."""
-    chats = await admin_chat_ids(conn, organisation_id)
-    if chats:
-        for chat_id in chats:
-            await enqueue(conn, kind, chat_id=chat_id, payload=payload)
-    else:
-        for person_id in await coordinator_ids(conn, organisation_id):
-            await enqueue(conn, kind, person_id=person_id, payload=payload)
-
-
-async def _announce_pending(conn: AsyncConnection, view: ApplicationView, person: Person) -> None:
-    payload = _snapshot(view) | await _volunteer_line(conn, person, view.mission_id)
-    confirmed = await conn.scalar(select(A.c.conditions).where(A.c.id == view.id))
-    payload["conditions"] = list(confirmed or ())
-    await _tell_organisation(conn, view.organisation_id, "application_submitted", payload)
-
-
 async def apply(
     db: Database,
     *,
@@ -355,7 +301,7 @@ async def apply(
         )
         view = await fetch_application(conn, application_id)
         if status == ApplicationStatus.PENDING:
-            await _announce_pending(conn, view, person)
+            await applicants.announce_pending(conn, view, person)
         return view
 
 
@@ -437,8 +383,8 @@ async def withdraw(
     view = await fetch_application(conn, application_id)
     if held_place:
         person = await fetch_person(conn, person_id)
-        payload = _snapshot(view) | {"volunteer_name": person.first_name}
-        await _tell_organisation(conn, view.organisation_id, "application_cancelled", payload)
+        cancelled = ApplicationCancelled.about(view, volunteer_name=person.first_name)
+        await applicants.tell_organisation(conn, view.organisation_id, cancelled)
     if held_place or offered:
         await offers.place_freed(
             conn,
@@ -497,14 +443,10 @@ async def decide(
             reason=reason,
         )
         view = await fetch_application(conn, application_id)
-        await enqueue(
-            conn,
-            "application_decided",
-            person_id=row.person_id,
-            payload=_snapshot(view)
-            | {"status": str(new), "reason": view.reason, "reason_note": note},
-            priority=Priority.NORMAL,
+        decided = ApplicationDecided.about(
+            view, status=str(new), reason=view.reason, reason_note=note
         )
+        await enqueue(conn, decided, person_id=row.person_id, priority=Priority.NORMAL)
         if not approve:
             await offers.place_freed(
                 conn,

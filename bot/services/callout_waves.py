@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import GeoPoint, MissionStatus
 from bot.messaging.outbox import Priority
+from bot.notifications.callouts import Callout, CalloutExhausted, CalloutFilledOrganisation
 from bot.services import audit
 from bot.services.callout_targeting import Target, count_matching, quiet_until, ranked
 from bot.services.missions import count_taken
@@ -46,9 +47,6 @@ C, R, S, M, ORG = (
 )
 OUTBOX = schema.outbox
 
-CALLOUT = "callout"
-CALLOUT_EXHAUSTED = "callout_exhausted"
-CALLOUT_FILLED = "callout_filled_organisation"
 # Messages that may still reach someone: they count as possible yeses.
 LIVE_MESSAGE = ("pending", "sending", "sent")
 
@@ -99,8 +97,8 @@ def target_of(row: Row[Any]) -> Target:
     )
 
 
-def snapshot(row: Row[Any]) -> dict[str, Any]:
-    """What a callout notification needs to render, as JSON values."""
+def callout_fields(row: Row[Any]) -> dict[str, Any]:
+    """The fields every callout notification shares (CalloutFacts)."""
     return {
         "callout_id": row.id,
         "mission_id": row.mission_id,
@@ -109,11 +107,11 @@ def snapshot(row: Row[Any]) -> dict[str, Any]:
         "address": row.address,
         "remote": row.remote,
         "timezone": row.timezone,
-        "starts_at": row.starts_at.isoformat(),
-        "ends_at": row.ends_at.isoformat(),
+        "starts_at": row.starts_at,
+        "ends_at": row.ends_at,
         "needed": row.needed,
         "urgent": row.urgent,
-        "channels": list(row.channels or ()),  # the dispatcher keeps to these
+        "channels": tuple(row.channels or ()),  # the dispatcher keeps to these
     }
 
 
@@ -186,10 +184,9 @@ async def close(
     )
     if status == "filled" and row.status_message_id is None:
         # Without a live status message in a group, coordinators would never hear of it.
-        payload = snapshot(row) | {"taken": int((await counts(conn, row.id)).taken)}
-        await tell_organisation_once(
-            conn, row.organisation_id, f"{CALLOUT_FILLED}:{row.id}", CALLOUT_FILLED, payload
-        )
+        taken = int((await counts(conn, row.id)).taken)
+        filled = CalloutFilledOrganisation(**callout_fields(row), taken=taken)
+        await tell_organisation_once(conn, row.organisation_id, f"{filled.kind}:{row.id}", filled)
     return True
 
 
@@ -272,7 +269,7 @@ def _key(callout_id: Any, wave: Any, person_id: Any) -> Any:
     """The outbox key of one person's call in one wave, which ties the recipient row to its
     message without reading either back."""
     return (
-        literal(f"{CALLOUT}:")
+        literal(f"{Callout.kind}:")
         + cast(callout_id, String)
         + literal(":")
         + cast(wave, String)
@@ -336,9 +333,9 @@ async def _ask(
                 "dedupe_key",
             ],
             select(
-                literal(CALLOUT),
+                literal(Callout.kind),
                 R.c.person_id,
-                _with_distance(conn, snapshot(row), R.c.distance_km),
+                _with_distance(conn, Callout(**callout_fields(row)).to_payload(), R.c.distance_km),
                 literal(int(Priority.BULK)),
                 literal("pending"),
                 literal(now, UTCDateTime()),
@@ -370,12 +367,13 @@ async def _tell_exhausted(
         asked=int(tally.asked),
         taken=int(tally.taken),
     )
-    payload = snapshot(row) | {
-        "asked": int(tally.asked),
-        "taken": int(tally.taken),
-        "waiting": int(tally.waiting),
-        "radius_km": row.radius_km,
-    }
+    exhausted = CalloutExhausted(
+        **callout_fields(row),
+        asked=int(tally.asked),
+        taken=int(tally.taken),
+        waiting=int(tally.waiting),
+        radius_km=row.radius_km,
+    )
     # One alert per exhaustion: a later widening may exhaust the callout again.
-    key = f"{CALLOUT_EXHAUSTED}:{row.id}:{row.waves_sent}:{int(tally.asked)}"
-    await tell_organisation_once(conn, row.organisation_id, key, CALLOUT_EXHAUSTED, payload)
+    key = f"{exhausted.kind}:{row.id}:{row.waves_sent}:{int(tally.asked)}"
+    await tell_organisation_once(conn, row.organisation_id, key, exhausted)

@@ -11,8 +11,8 @@ from sqlalchemy import func, select, update
 
 from bot.domain import ApplicationStatus, MissionStatus
 from bot.messaging.outbox import enqueue
+from bot.notifications.applications import ApplicationDecided
 from bot.services import audit
-from bot.services.applications import _snapshot as snapshot
 from bot.services.applications import fetch_application, set_status
 from storage import schema
 from storage.database import Database
@@ -95,9 +95,8 @@ async def close_mission(db: Database, *, mission_id: int, now: datetime) -> Clos
             view = await fetch_application(conn, row.id)
             await enqueue(
                 conn,
-                "application_decided",
+                ApplicationDecided.about(view, status="refused", reason=REASON),
                 person_id=row.person_id,
-                payload=snapshot(view) | {"status": "refused", "reason": REASON},
             )
         await audit.record(
             conn,

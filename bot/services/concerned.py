@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, HOLDING, ApplicationStatus, MissionStatus
 from bot.messaging.outbox import enqueue
+from bot.notifications.facts import application_fields
+from bot.notifications.mission_changes import ChangeFacts, MovedToWaitlist
 from bot.scheduler.attendance import ATTENDANCE_CHECK
 from bot.scheduler.reminders import REMINDER_DAY_BEFORE, REMINDER_HOURS_BEFORE
 from bot.services import applications, audit, callout_waves, review
@@ -29,7 +31,6 @@ from storage.database import Database
 
 A, S, M, P = schema.applications, schema.slots, schema.missions, schema.people
 
-MOVED_TO_WAITLIST = "moved_to_waitlist"
 # Keys of scheduled messages about one application that a new time must let go again.
 RESCHEDULED_KINDS = (REMINDER_DAY_BEFORE, REMINDER_HOURS_BEFORE, ATTENDANCE_CHECK)
 
@@ -104,7 +105,7 @@ async def live_applications(conn: AsyncConnection, *, slot_ids: Sequence[int]) -
 
 async def tell_everyone(
     conn: AsyncConnection,
-    kind: str,
+    kind: type[ChangeFacts],
     *,
     mission_id: int,
     extra: dict[str, Any],
@@ -132,21 +133,22 @@ async def tell_everyone(
             continue
         seen.add(row.person_id)
         view = await applications.fetch_application(conn, row.id)
-        payload = applications._snapshot(view) | {"status": str(view.status)} | extra
-        await enqueue(conn, kind, person_id=row.person_id, payload=payload)
+        told_one = kind(**application_fields(view), status=str(view.status), **extra)
+        await enqueue(conn, told_one, person_id=row.person_id)
     told = len(rows) if not per_person else len(seen)
     status = await conn.scalar(select(M.c.status).where(M.c.id == mission_id))
     if referents and status == MissionStatus.PUBLISHED and slot_ids:
         postcode = await review.territory_postcode(conn, mission_id)
-        payload = await slot_snapshot(conn, slot_ids[0]) | extra | {"to_referent": True}
+        facts = await slot_fields(conn, slot_ids[0])
+        to_referent = kind(**facts, **extra, to_referent=True)
         for person_id in await review.referents_for(conn, postcode):
             if person_id not in seen:
-                await enqueue(conn, kind, person_id=person_id, payload=payload)
+                await enqueue(conn, to_referent, person_id=person_id)
     return told
 
 
-async def slot_snapshot(conn: AsyncConnection, slot_id: int) -> dict[str, Any]:
-    """What a notification about a slot needs when nobody's application is behind it."""
+async def slot_fields(conn: AsyncConnection, slot_id: int) -> dict[str, Any]:
+    """The fields of a notification about a slot when nobody's application is behind it."""
     o = schema.organisations
     row = (
         await conn.execute(
@@ -163,8 +165,8 @@ async def slot_snapshot(conn: AsyncConnection, slot_id: int) -> dict[str, Any]:
         "address": row.address,
         "remote": row.remote,
         "timezone": row.timezone,
-        "starts_at": row.starts_at.isoformat(),
-        "ends_at": row.ends_at.isoformat(),
+        "starts_at": row.starts_at,
+        "ends_at": row.ends_at,
     }
 
 
@@ -264,8 +266,8 @@ async def back_to_waitlist(conn: AsyncConnection, holder: Holder, *, actor_id: i
         from_status=str(holder.status),
     )
     view = await applications.fetch_application(conn, holder.application_id)
-    payload = applications._snapshot(view) | {"position": view.waitlist_position}
-    await enqueue(conn, MOVED_TO_WAITLIST, person_id=row.person_id, payload=payload)
+    moved = MovedToWaitlist(**application_fields(view), position=view.waitlist_position)
+    await enqueue(conn, moved, person_id=row.person_id)
 
 
 async def end_applications(

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ANSWER_WITHIN_DAYS, HOLDING, ApplicationStatus, MissionStatus
+from bot.notifications.organisers import DigestPending, DigestSlot, WeeklyDigest
 from storage import schema
 
 A, S, M, P = schema.applications, schema.slots, schema.missions, schema.people
@@ -36,10 +37,10 @@ async def _pending(conn: AsyncConnection, organisation_id: int, now: datetime) -
     return {
         "pending_count": int(total or 0),
         "late_count": int(late or 0),
-        "oldest": [
-            {"name": r.first_name, "mission_title": r.title, "days": (now - r.created_at).days}
+        "oldest": tuple(
+            DigestPending(name=r.first_name, mission_title=r.title, days=(now - r.created_at).days)
             for r in rows
-        ],
+        ),
     }
 
 
@@ -69,16 +70,16 @@ async def _underfilled(
     return {
         "underfilled_count": len(rows),
         "places_left": sum(int(r.left) for r in rows),
-        "underfilled": [
-            {
-                "mission_title": r.title,
-                "timezone": r.timezone,
-                "starts_at": r.starts_at.isoformat(),
-                "ends_at": r.ends_at.isoformat(),
-                "places_left": int(r.left),
-            }
+        "underfilled": tuple(
+            DigestSlot(
+                mission_title=r.title,
+                timezone=r.timezone,
+                starts_at=r.starts_at,
+                ends_at=r.ends_at,
+                places_left=int(r.left),
+            )
             for r in rows[:SLOTS_SHOWN]
-        ],
+        ),
     }
 
 
@@ -111,14 +112,13 @@ async def weekly_digest(
     now: datetime,
     week_start: datetime,
     week: str,
-) -> dict[str, Any]:
-    """The digest's payload; `week_start` is this Monday's midnight in the organisation's zone."""
-    return {
-        "organisation_name": organisation_name,
-        "week": week,
+) -> WeeklyDigest:
+    """The digest; `week_start` is this Monday's midnight in the organisation's zone."""
+    no_shows = await _no_shows(conn, organisation_id, week_start - timedelta(days=7), week_start)
+    return WeeklyDigest(
+        organisation_name=organisation_name,
+        week=week,
         **await _pending(conn, organisation_id, now),
         **await _underfilled(conn, organisation_id, now),
-        "no_shows": await _no_shows(
-            conn, organisation_id, week_start - timedelta(days=7), week_start
-        ),
-    }
+        no_shows=tuple(no_shows),
+    )

@@ -26,6 +26,12 @@ from bot.domain import (
     MissionStatus,
     Period,
 )
+from bot.notifications.mission_changes import (
+    MissionCancelled,
+    MissionChanged,
+    SlotCancelled,
+    SlotMoved,
+)
 from bot.services import audit, concerned, offers, review
 from bot.services.concerned import Holder
 from bot.services.errors import Conflict, InvalidInput, NotFound
@@ -36,10 +42,6 @@ from storage.database import Database, Inbound
 
 A, S, M, P = schema.applications, schema.slots, schema.missions, schema.people
 
-MISSION_CHANGED = "mission_changed"
-SLOT_MOVED = "slot_moved"
-SLOT_CANCELLED = "slot_cancelled"
-MISSION_CANCELLED = "mission_cancelled"
 
 MAX_NEW_SLOTS = 60
 REASON_LENGTH = 300
@@ -180,14 +182,14 @@ async def edit_mission(
         if PLACE_COLUMNS & set(changed):
             fields.append("address")
         what = {
-            "changed": fields,
+            "changed": tuple(fields),
             "old_title": mission.title,
             "old_address": mission.address,
             "old_remote": bool(mission.remote),
         }
         told = await concerned.tell_everyone(
             conn,
-            MISSION_CHANGED,
+            MissionChanged,
             now=now,
             mission_id=mission_id,
             extra=what,
@@ -244,13 +246,13 @@ async def move_slot(
         await concerned.reschedule(conn, [row.id for row in people])
         told = await concerned.tell_everyone(
             conn,
-            SLOT_MOVED,
+            SlotMoved,
             now=now,
             mission_id=mission.id,
             slot_ids=[slot_id],
             extra={
-                "old_starts_at": slot.starts_at.isoformat(),
-                "old_ends_at": slot.ends_at.isoformat(),
+                "old_starts_at": slot.starts_at,
+                "old_ends_at": slot.ends_at,
             },
             referents=True,
         )
@@ -391,7 +393,7 @@ async def cancel_slot(
             raise Conflict("slot_over")
         told = await concerned.tell_everyone(
             conn,
-            SLOT_CANCELLED,
+            SlotCancelled,
             now=now,
             mission_id=mission.id,
             slot_ids=[slot_id],
@@ -441,7 +443,7 @@ async def cancel_mission(
         ]
         told = await concerned.tell_everyone(
             conn,
-            MISSION_CANCELLED,
+            MissionCancelled,
             now=now,
             mission_id=mission_id,
             slot_ids=slot_ids,

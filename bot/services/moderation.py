@@ -13,6 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import MissionStatus
 from bot.messaging import outbox
+from bot.notifications.moderation import (
+    MissionApproved,
+    MissionChangesRequested,
+    MissionRefused,
+    ReviewDecision,
+)
 from bot.services import audit, review
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.organisations import (
@@ -136,16 +142,16 @@ async def _mission_in(
 
 
 async def _tell_coordinators(
-    conn: AsyncConnection, kind: str, mission: Row[Any], **extra: Any
+    conn: AsyncConnection, kind: type[ReviewDecision], mission: Row[Any], note: str
 ) -> None:
-    payload = {
-        "mission_id": mission.id,
-        "mission_title": mission.title,
-        "organisation_name": mission.organisation_name,
-        **extra,
-    }
+    decision = kind(
+        mission_id=mission.id,
+        mission_title=mission.title,
+        organisation_name=mission.organisation_name,
+        note=note,
+    )
     for person_id in await coordinator_ids(conn, mission.organisation_id):
-        await outbox.enqueue(conn, kind, person_id=person_id, payload=payload)
+        await outbox.enqueue(conn, decision, person_id=person_id)
 
 
 async def _decide(
@@ -155,7 +161,7 @@ async def _decide(
     mission_id: int,
     referent_id: int,
     status: MissionStatus,
-    kind: str,
+    kind: type[ReviewDecision],
     note: str | None,
     inbound: Inbound | None,
 ) -> Reviewed:
@@ -185,7 +191,7 @@ async def _decide(
             to_status=str(status),
             note=note,
         )
-        await _tell_coordinators(conn, kind, mission, note=note or "")
+        await _tell_coordinators(conn, kind, mission, note or "")
         return Reviewed(mission_id, mission.title, mission.organisation_name, status)
 
 
@@ -199,7 +205,7 @@ async def publish(
         mission_id=mission_id,
         referent_id=referent_id,
         status=MissionStatus.PUBLISHED,
-        kind="mission_approved",
+        kind=MissionApproved,
         note=None,
         inbound=inbound,
     )
@@ -223,7 +229,7 @@ async def ask_changes(
         mission_id=mission_id,
         referent_id=referent_id,
         status=MissionStatus.DRAFT,
-        kind="mission_changes_requested",
+        kind=MissionChangesRequested,
         note=clean,
         inbound=inbound,
     )
@@ -239,7 +245,7 @@ async def refuse(
         mission_id=mission_id,
         referent_id=referent_id,
         status=MissionStatus.CANCELLED,
-        kind="mission_refused",
+        kind=MissionRefused,
         note=None,
         inbound=inbound,
     )

@@ -17,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import HOLDING, ApplicationStatus, MissionStatus
 from bot.messaging.outbox import enqueue, enqueue_once
+from bot.notifications.offers import OfferExpired, OfferMade, PlaceFreedSoon
 
 # applications imports this module to offer freed places: use it through the module so
 # that whichever of the two is imported first, the other is complete when called.
-from bot.services import applications, audit
+from bot.services import applicants, applications, audit
 from bot.services.errors import Conflict, NotFound
 from bot.services.missions import count_taken
 from bot.services.organisations import admin_chat_ids, coordinator_ids
@@ -41,10 +42,6 @@ SHORTEST_OFFER = timedelta(minutes=30)
 # A place freed this close to the start is worth a coordinator's attention.
 ALERT_WITHIN = timedelta(hours=6)
 DUE_PER_TICK = 200
-
-OFFER_MADE = "offer_made"
-OFFER_EXPIRED = "offer_expired"
-PLACE_FREED_SOON = "place_freed_soon"
 
 
 class OfferOutcome(StrEnum):
@@ -74,13 +71,6 @@ def offer_window(window_hours: int, left: timedelta) -> timedelta | None:
     if left < NO_OFFER_WITHIN:
         return None
     return max(min(timedelta(hours=window_hours), left / 2), SHORTEST_OFFER)
-
-
-def _snapshot(view: ApplicationView) -> dict[str, Any]:
-    payload = applications._snapshot(view)
-    if view.offer_expires_at is not None:
-        payload["offer_expires_at"] = view.offer_expires_at.isoformat()
-    return payload
 
 
 async def offer_free_places(
@@ -140,7 +130,8 @@ async def offer_free_places(
             expires_at=deadline.isoformat(),
         )
         view = await applications.fetch_application(conn, row.id)
-        await enqueue(conn, OFFER_MADE, person_id=row.person_id, payload=_snapshot(view))
+        made = OfferMade.about(view, offer_expires_at=view.offer_expires_at or deadline)
+        await enqueue(conn, made, person_id=row.person_id)
     return len(waiting)
 
 
@@ -162,36 +153,34 @@ async def place_freed(
     left = view.starts_at - now
     if timedelta(0) < left < ALERT_WITHIN:
         person = await fetch_person(conn, view.person_id)
-        payload = applications._snapshot(view) | {
-            "volunteer_name": person.first_name,
-            "freed_by": str(freed_by),
-            "offered": offered,
-            "too_late": left < NO_OFFER_WITHIN,
-        }
-        await _alert_coordinators(conn, view.organisation_id, application_id, payload)
+        freed = PlaceFreedSoon.about(
+            view,
+            volunteer_name=person.first_name,
+            freed_by=str(freed_by),
+            offered=offered,
+            too_late=left < NO_OFFER_WITHIN,
+        )
+        await _alert_coordinators(conn, view.organisation_id, application_id, freed)
     return offered
 
 
 async def _alert_coordinators(
-    conn: AsyncConnection, organisation_id: int, application_id: int, payload: dict[str, Any]
+    conn: AsyncConnection, organisation_id: int, application_id: int, freed: PlaceFreedSoon
 ) -> None:
     """To the admin chats, or each coordinator privately; once per freed place, even if a
     retried transaction or a second worker gets here again."""
-    key = f"{PLACE_FREED_SOON}:application:{application_id}"
+    key = f"{PlaceFreedSoon.kind}:application:{application_id}"
     chats = await admin_chat_ids(conn, organisation_id)
     if chats:
         for chat_id in chats:
-            await enqueue_once(
-                conn, f"{key}:chat:{chat_id}", PLACE_FREED_SOON, chat_id=chat_id, payload=payload
-            )
+            await enqueue_once(conn, f"{key}:chat:{chat_id}", freed, chat_id=chat_id)
         return
     for person_id in await coordinator_ids(conn, organisation_id):
         await enqueue_once(
             conn,
             f"{key}:person:{person_id}",
-            PLACE_FREED_SOON,
+            freed,
             person_id=person_id,
-            payload=payload,
         )
 
 
@@ -229,7 +218,8 @@ async def end_offer(
     )
     if freed_by == FreedBy.OFFER_EXPIRED:
         view = await applications.fetch_application(conn, row.id)
-        await enqueue(conn, OFFER_EXPIRED, person_id=row.person_id, payload=_snapshot(view))
+        expired = OfferExpired.about(view, offer_expires_at=view.offer_expires_at)
+        await enqueue(conn, expired, person_id=row.person_id)
     await place_freed(
         conn, db, application_id=row.id, freed_by=freed_by, now=now, transaction=transaction
     )
@@ -305,7 +295,7 @@ async def accept_offer(
             subject_id=row.id,
         )
         view = await applications.fetch_application(conn, row.id)
-        await applications._announce_pending(conn, view, await fetch_person(conn, person_id))
+        await applicants.announce_pending(conn, view, await fetch_person(conn, person_id))
         return OfferAnswer(view, OfferOutcome.ACCEPTED)
 
 

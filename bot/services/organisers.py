@@ -4,13 +4,13 @@ privately while no group is linked; scheduled ones carry a dedupe key per recipi
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.messaging.outbox import Once, Priority, enqueue_once
+from bot.notifications import Notification
 from bot.services.organisations import admin_chat_ids, coordinator_ids
 from storage import schema
 
@@ -57,14 +57,13 @@ def recipient_key(key: str, recipient: Recipient) -> str:
     return f"{key}:{recipient[0]}:{recipient[1]}"
 
 
-def copies(key: str, kind: str, payload: dict[str, Any], to: Iterable[Recipient]) -> list[Once]:
-    """`kind` for each recipient under its own key, for a batch queued with
+def copies(key: str, notification: Notification, to: Iterable[Recipient]) -> list[Once]:
+    """The notification for each recipient under its own key, for a batch queued with
     enqueue_once_many (tell_organisation_once, many at a time)."""
     return [
         Once(
             recipient_key(key, (who, ident)),
-            kind,
-            payload,
+            notification,
             person_id=ident if who == "person" else None,
             chat_id=ident if who == "chat" else None,
         )
@@ -76,23 +75,21 @@ async def tell_organisation_once(
     conn: AsyncConnection,
     organisation_id: int,
     key: str,
-    kind: str,
-    payload: dict[str, Any],
+    notification: Notification,
     *,
     to: Iterable[Recipient] | None = None,
     priority: Priority = Priority.NORMAL,
 ) -> int:
-    """Queue `kind` for every recipient that has not had `key` yet; returns how many."""
+    """Queue the notification for every recipient that has not had `key` yet; returns how many."""
     queued = 0
     for recipient in to if to is not None else await recipients(conn, organisation_id):
         who, ident = recipient
         found = await enqueue_once(
             conn,
             recipient_key(key, recipient),
-            kind,
+            notification,
             chat_id=ident if who == "chat" else None,
             person_id=ident if who == "person" else None,
-            payload=payload,
             priority=priority,
         )
         queued += found is not None

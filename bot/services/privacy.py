@@ -14,6 +14,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE
+from bot.notifications.relay import RelayToOrganisation, RelayToVolunteer
 from bot.services import audit
 from bot.services.applications import withdraw
 from bot.services.errors import NotFound
@@ -27,7 +28,7 @@ R, LOG, OUTBOX, EVENTS = (
     schema.outbox,
     schema.application_events,
 )
-RELAY_KINDS = ("relay_to_volunteer", "relay_to_organisation")
+RELAY_KINDS = (RelayToVolunteer.kind, RelayToOrganisation.kind)
 FEEDBACK_ACTION = "application.feedback"
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE
 from bot.messaging.outbox import Priority, enqueue
+from bot.notifications.relay import RelayToOrganisation, RelayToVolunteer
 from bot.services import audit
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.organisations import require_member
@@ -24,7 +25,6 @@ A, S, M, P = schema.applications, schema.slots, schema.missions, schema.people
 R, B, ORG = schema.relay_messages, schema.relay_blocks, schema.organisations
 POSTED = schema.posted_messages
 TO_VOLUNTEER, TO_ORGANISATION = "to_volunteer", "to_organisation"
-KIND_TO_VOLUNTEER, KIND_TO_ORGANISATION = "relay_to_volunteer", "relay_to_organisation"
 SUBJECT = "relay_message"  # posted_messages.subject_type of a relayed message's copies
 REPLY_WINDOW = timedelta(days=7)  # an SMS within this after a relay answers it
 MAX_BODY = 2000
@@ -196,19 +196,10 @@ async def _relay_to(
             body,
             now,
         )
-        payload = {
-            "relay_id": relay_id,
-            "organisation_name": name,
-            "mission_title": title,
-            "text": body,
-        }
-        await enqueue(
-            conn,
-            KIND_TO_VOLUNTEER,
-            person_id=volunteer.person_id,
-            payload=payload,
-            priority=Priority.NORMAL,
+        relayed = RelayToVolunteer(
+            relay_id=relay_id, organisation_name=name, mission_title=title, text=body
         )
+        await enqueue(conn, relayed, person_id=volunteer.person_id, priority=Priority.NORMAL)
         delivered += 1
     await audit.record(
         conn,
@@ -403,21 +394,20 @@ async def answer_organisation(
             text,
             now,
         )
-        payload = {
-            "relay_id": new_id,
-            "organisation_name": name,
-            "mission_title": title,
-            "volunteer_name": first_name or "",
-            "volunteer_via_sms": via_sms,
-            "text": text,
-        }
+        answer = RelayToOrganisation(
+            relay_id=new_id,
+            organisation_name=name,
+            mission_title=title,
+            volunteer_name=first_name or "",
+            volunteer_via_sms=via_sms,
+            text=text,
+        )
         for who, ident in await recipients(conn, row.organisation_id):
             await enqueue(
                 conn,
-                KIND_TO_ORGANISATION,
+                answer,
                 chat_id=ident if who == "chat" else None,
                 person_id=ident if who == "person" else None,
-                payload=payload,
             )
         await audit.record(
             conn,

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain import GeoPoint, MissionStatus
 from bot.geo import fold, haversine_km
 from bot.messaging import outbox
+from bot.notifications.moderation import DuplicateHint, MissionReview, ReviewSlot
 from bot.services import audit
 from storage import schema
 
@@ -110,9 +111,9 @@ async def submit(
         .values(status=MissionStatus.IN_REVIEW, submitted_at=schema.now(), review_reminded_at=None)
     )
     referents = await referents_for(conn, await territory_postcode(conn, mission_id))
-    payload = await review_payload(conn, mission_id)
+    review = await mission_review(conn, mission_id)
     for person_id in referents:
-        await outbox.enqueue(conn, "mission_review", person_id=person_id, payload=payload)
+        await outbox.enqueue(conn, review, person_id=person_id)
     await audit.record(
         conn,
         transaction,
@@ -125,7 +126,9 @@ async def submit(
     return referents
 
 
-async def review_payload(conn: AsyncConnection, mission_id: int) -> dict[str, Any]:
+async def mission_review(
+    conn: AsyncConnection, mission_id: int, *, waiting_days: int | None = None
+) -> MissionReview:
     """What a referent reads: the mission, its slots, and likely duplicates."""
     m, o, s = schema.missions, schema.organisations, schema.slots
     row = (
@@ -143,28 +146,25 @@ async def review_payload(conn: AsyncConnection, mission_id: int) -> dict[str, An
         )
     ).all()
     first = slots[0] if slots else None
-    return {
-        "mission_id": mission_id,
-        "mission_title": row.title,
-        "description": row.description,
-        "organisation_name": row.organisation_name,
-        "organisation_verified": bool(row.verified),
-        "address": row.address,
-        "postcode": row.postcode,
-        "remote": row.remote,
-        "timezone": row.timezone,
-        "starts_at": first.starts_at.isoformat() if first else None,
-        "ends_at": first.ends_at.isoformat() if first else None,
-        "slots": [
-            {
-                "starts_at": r.starts_at.isoformat(),
-                "ends_at": r.ends_at.isoformat(),
-                "capacity": r.capacity,
-            }
-            for r in slots
-        ],
-        "duplicates": await duplicate_hints(conn, row, [(r.starts_at, r.ends_at) for r in slots]),
-    }
+    hints = await duplicate_hints(conn, row, [(r.starts_at, r.ends_at) for r in slots])
+    return MissionReview(
+        mission_id=mission_id,
+        mission_title=row.title,
+        description=row.description,
+        organisation_name=row.organisation_name,
+        organisation_verified=bool(row.verified),
+        address=row.address,
+        postcode=row.postcode,
+        remote=row.remote,
+        timezone=row.timezone,
+        starts_at=first.starts_at if first else None,
+        ends_at=first.ends_at if first else None,
+        slots=tuple(
+            ReviewSlot(starts_at=r.starts_at, ends_at=r.ends_at, capacity=r.capacity) for r in slots
+        ),
+        duplicates=tuple(DuplicateHint.from_payload(hint) for hint in hints),
+        waiting_days=waiting_days,
+    )
 
 
 def similar_titles(a: str, b: str) -> bool:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 
 from bot.domain import MissionStatus
 from bot.messaging.outbox import enqueue_once
+from bot.notifications.moderation import MissionReview
 from bot.services import audit, review
 from bot.services.errors import NotAllowed
 from bot.services.moderation import territories_of
@@ -25,7 +25,7 @@ BATCH = 50
 
 @dataclass(frozen=True)
 class ReviewQueue:
-    payloads: tuple[dict[str, Any], ...]  # as the mission_review notification carries them
+    reviews: tuple[MissionReview, ...]
     total: int
 
 
@@ -46,8 +46,8 @@ async def missions_to_review(db: Database, *, referent_id: int, limit: int = SHO
             for r in (await conn.execute(query)).all()
             if any(review.covers(t, r.postcode or r.organisation_postcode) for t in territories)
         ]
-        payloads = tuple([await review.review_payload(conn, i) for i in ids[:limit]])
-    return ReviewQueue(payloads, len(ids))
+        reviews = tuple([await review.mission_review(conn, i) for i in ids[:limit]])
+    return ReviewQueue(reviews, len(ids))
 
 
 async def remind_referents(db: Database, now: datetime) -> int:
@@ -80,14 +80,13 @@ async def remind_referents(db: Database, now: datetime) -> int:
                 conn, await review.territory_postcode(conn, row.id)
             )
             days = max((now - row.submitted_at).days, 2)
-            payload = await review.review_payload(conn, row.id) | {"waiting_days": days}
+            reminder = await review.mission_review(conn, row.id, waiting_days=days)
             for person_id in referents:
                 await enqueue_once(
                     conn,
                     f"review_reminder:{row.id}:{row.submitted_at.isoformat()}:{person_id}",
-                    "mission_review",
+                    reminder,
                     person_id=person_id,
-                    payload=payload,
                 )
             await audit.record(
                 conn,

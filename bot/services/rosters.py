@@ -13,6 +13,8 @@ from sqlalchemy import ColumnElement, Row, case, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, ApplicationStatus, MissionStatus
+from bot.notifications import organisers
+from bot.notifications.organisers import FeedbackRequest, SlotRoster
 from bot.services import audit
 from bot.services.applications import set_status
 from bot.services.errors import Conflict, NotFound
@@ -62,25 +64,36 @@ class Roster:
     capacity: int
     lines: tuple[RosterLine, ...]
 
-    def payload(self) -> dict[str, Any]:
-        """The roster as the plain values a renderer needs (outbox rows and edits alike)."""
-        return {
-            "slot_id": self.slot_id,
-            "mission_title": self.mission_title,
-            "organisation_name": self.organisation_name,
-            "timezone": self.timezone,
-            "starts_at": self.starts_at.isoformat(),
-            "ends_at": self.ends_at.isoformat(),
-            "capacity": self.capacity,
-            "volunteers": [
-                {
-                    "application_id": line.application_id,
-                    "name": line.first_name,
-                    "status": line.status,
-                }
+    def notification(self) -> SlotRoster:
+        """The roster as its organisers read it (outbox rows and edits alike)."""
+        return SlotRoster(
+            slot_id=self.slot_id,
+            mission_title=self.mission_title,
+            organisation_name=self.organisation_name,
+            timezone=self.timezone,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            capacity=self.capacity,
+            volunteers=tuple(
+                organisers.RosterLine(
+                    application_id=line.application_id, name=line.first_name, status=line.status
+                )
                 for line in self.lines
-            ],
-        }
+            ),
+        )
+
+    def feedback_request(self, application_id: int) -> FeedbackRequest:
+        """The question to one volunteer of the slot; never who else came."""
+        return FeedbackRequest(
+            application_id=application_id,
+            slot_id=self.slot_id,
+            mission_title=self.mission_title,
+            organisation_name=self.organisation_name,
+            timezone=self.timezone,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            capacity=self.capacity,
+        )
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import DOMAINS, GeoPoint
 from bot.messaging.outbox import Priority, enqueue, enqueue_many
+from bot.notifications.alerts import AlertVolunteerAvailable, TerritoryAlert
 from bot.services import audit, moderation, organisers
 from bot.services.callout_targeting import (
     CAP_WINDOW,
@@ -36,8 +37,6 @@ AL, AR, AO = schema.territory_alerts, schema.alert_recipients, schema.alert_offe
 P, ORG, BLOCKS = schema.people, schema.organisations, schema.relay_blocks
 
 TEXT_LENGTH = (3, 200)  # two SMS parts at most with the words around it
-TERRITORY_ALERT = "territory_alert"  # to a volunteer, answered available / not available
-VOLUNTEER_AVAILABLE = "alert_volunteer_available"  # to an organisation of the territory
 
 
 @dataclass(frozen=True)
@@ -180,17 +179,13 @@ async def launch(
                 )
             ).scalar_one()
         )
-        payload = {
-            "alert_id": alert_id,
-            "text": spec.text,
-            "urgent": spec.urgent,
-            "place_name": spec.place_name,
-        }
+        alert = TerritoryAlert(
+            alert_id=alert_id, text=spec.text, urgent=spec.urgent, place_name=spec.place_name
+        )
         held = None if spec.urgent else quiet_until(now, zone)
         sent = await enqueue_many(
             conn,
-            TERRITORY_ALERT,
-            {c.person_id: payload for c in reached},
+            {c.person_id: alert for c in reached},
             priority=Priority.NORMAL if spec.urgent else Priority.BULK,
             not_before=held,
         )
@@ -276,22 +271,21 @@ async def _tell_organisations(
     for organisation_id in await organisations_of(conn, row.territory):
         if organisation_id in blocked:
             continue  # /block: that organisation hears nothing of them
-        payload = {
-            "alert_id": alert_id,
-            "recipient_id": row.id,
-            "organisation_id": organisation_id,
-            "first_name": person.first_name,
-            "town": person.town,
-            "distance_km": row.distance_km,
-            "text": row.text,
-        }
+        available = AlertVolunteerAvailable(
+            alert_id=alert_id,
+            recipient_id=row.id,
+            organisation_id=organisation_id,
+            first_name=person.first_name,
+            town=person.town,
+            distance_km=row.distance_km,
+            text=row.text,
+        )
         for who, ident in await organisers.recipients(conn, organisation_id):
             await enqueue(
                 conn,
-                VOLUNTEER_AVAILABLE,
+                available,
                 chat_id=ident if who == "chat" else None,
                 person_id=ident if who == "person" else None,
-                payload=payload,
             )
 
 

@@ -11,7 +11,13 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import ANSWER_WITHIN_DAYS, NO_SHOWS_WARNING, REFUSAL_REASONS, ApplicationStatus
 from bot.i18n import Translator
-from bot.messaging.render import UnknownNotification
+from bot.notifications import UnknownNotification, load
+from bot.notifications.applications import (
+    ApplicationCancelled,
+    ApplicationDecided,
+    ApplicationSubmitted,
+)
+from bot.notifications.facts import Placed, Timed
 from bot.sms import dates
 from bot.sms.gsm7 import SINGLE_GSM7, SINGLE_UCS2, fit_encoding, is_gsm7, length, segments
 from bot.sms.render_alerts import ALERT_RENDERERS
@@ -72,32 +78,32 @@ def today_of(now: datetime | None) -> date | None:
     return None if now is None else now.date()
 
 
-def when(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def when(n: Timed, t: Translator, today: date | None) -> str:
     """The slot of a notification: 'dim. 13 juin 8h-13h'."""
     return dates.span(
         t.locale,
-        datetime.fromisoformat(payload["starts_at"]),
-        datetime.fromisoformat(payload["ends_at"]),
-        ZoneInfo(payload["timezone"]),
+        n.starts_at,
+        n.ends_at,
+        ZoneInfo(n.timezone),
         today,
     )
 
 
-def place(payload: Mapping[str, Any], t: Translator) -> str:
-    if payload.get("remote"):
+def place(n: Placed, t: Translator) -> str:
+    if n.remote:
         return t._("remote")
-    return str(payload.get("address") or t._("address to be confirmed"))
+    return str(n.address or t._("address to be confirmed"))
 
 
-def application_decided(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def application_decided(n: ApplicationDecided, t: Translator, today: date | None) -> str:
     """To the volunteer: the organisation's answer."""
     values = {
-        "organisation": str(payload["organisation_name"]),
-        "mission": str(payload["mission_title"]),
-        "when": when(payload, t, today),
-        "place": place(payload, t),
+        "organisation": n.organisation_name,
+        "mission": n.mission_title,
+        "when": when(n, t, today),
+        "place": place(n, t),
     }
-    status = payload.get("status")
+    status = n.status
     if status == ApplicationStatus.APPROVED:
         return fit(
             lambda v: t._(
@@ -109,8 +115,8 @@ def application_decided(payload: Mapping[str, Any], t: Translator, today: date |
             ("mission", "place", "organisation"),
         )
     if status == ApplicationStatus.REFUSED:
-        label = REFUSAL_REASONS.get(str(payload.get("reason")), REFUSAL_REASONS["other"])
-        values["reason"] = str(payload.get("reason_note") or t._(label))
+        label = REFUSAL_REASONS.get(str(n.reason), REFUSAL_REASONS["other"])
+        values["reason"] = str(n.reason_note or t._(label))
         del values["place"]
         return fit(
             lambda v: t._(
@@ -124,37 +130,20 @@ def application_decided(payload: Mapping[str, Any], t: Translator, today: date |
     raise UnknownNotification(f"application_decided with status {status!r}")
 
 
-def waitlist_promoted(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
-    """To the volunteer: their place on the waiting list became an application."""
-    return fit(
-        lambda v: t._(
-            "Renfort: a place freed up for {mission}, {when}. {organisation} will answer"
-            " you by SMS.",
-            **v,
-        ),
-        {
-            "mission": str(payload["mission_title"]),
-            "when": when(payload, t, today),
-            "organisation": str(payload["organisation_name"]),
-        },
-        ("mission", "organisation"),
-    )
+def _volunteer(n: ApplicationSubmitted, t: Translator) -> str:
+    name = n.volunteer_name
+    return t._("{name} (via SMS)", name=name) if n.volunteer_via_sms else name
 
 
-def _volunteer(payload: Mapping[str, Any], t: Translator) -> str:
-    name = str(payload["volunteer_name"])
-    return t._("{name} (via SMS)", name=name) if payload.get("volunteer_via_sms") else name
-
-
-def application_submitted(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def application_submitted(n: ApplicationSubmitted, t: Translator, today: date | None) -> str:
     """To a coordinator who can only be reached by SMS: someone applied."""
     values = {
-        "name": _volunteer(payload, t),
-        "mission": str(payload["mission_title"]),
-        "when": when(payload, t, today),
+        "name": _volunteer(n, t),
+        "mission": n.mission_title,
+        "when": when(n, t, today),
         "days": str(ANSWER_WITHIN_DAYS),
     }
-    no_shows = int(payload.get("no_shows") or 0)
+    no_shows = int(n.no_shows or 0)
     if no_shows >= NO_SHOWS_WARNING:
         # The warning replaces the deadline: one SMS has room for one of them.
         return fit(
@@ -183,7 +172,7 @@ def application_submitted(payload: Mapping[str, Any], t: Translator, today: date
     )
 
 
-def application_cancelled(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def application_cancelled(n: ApplicationCancelled, t: Translator, today: date | None) -> str:
     """To a coordinator who can only be reached by SMS: a volunteer let go of their place."""
     return fit(
         lambda v: t._(
@@ -191,20 +180,20 @@ def application_cancelled(payload: Mapping[str, Any], t: Translator, today: date
             **v,
         ),
         {
-            "name": str(payload["volunteer_name"]),
-            "mission": str(payload["mission_title"]),
-            "when": when(payload, t, today),
+            "name": n.volunteer_name,
+            "mission": n.mission_title,
+            "when": when(n, t, today),
         },
         ("mission", "name"),
     )
 
 
-Renderer = Callable[[Mapping[str, Any], Translator, date | None], str]
+# A kind's renderer takes that kind's notification (see the catalogue's test).
+Renderer = Callable[[Any, Translator, date | None], str]
 RENDERERS: dict[str, Renderer] = {
-    "application_decided": application_decided,
-    "waitlist_promoted": waitlist_promoted,
-    "application_submitted": application_submitted,
-    "application_cancelled": application_cancelled,
+    ApplicationDecided.kind: application_decided,
+    ApplicationSubmitted.kind: application_submitted,
+    ApplicationCancelled.kind: application_cancelled,
     **SCHEDULE_RENDERERS,
     **OFFER_RENDERERS,
     **ORGANISER_RENDERERS,
@@ -220,8 +209,9 @@ RENDERERS: dict[str, Renderer] = {
 def render_notification(
     kind: str, payload: Mapping[str, Any], t: Translator, now: datetime | None = None
 ) -> str:
-    """The notification `kind` as one SMS in the language of `t`."""
+    """The notification an outbox row holds (its kind, its stored payload) as one SMS in the
+    language of `t`."""
     renderer = RENDERERS.get(kind)
     if renderer is None:
         raise UnknownNotification(f"no SMS text for notification kind {kind!r}")
-    return renderer(payload, t, today_of(now))
+    return renderer(load(kind, payload), t, today_of(now))

@@ -5,21 +5,24 @@ imported when a text is built."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.i18n import Translator
+from bot.notifications.alerts import AlertOffer, AlertVolunteerAvailable, TerritoryAlert
+
+if TYPE_CHECKING:
+    from bot.sms.render import Renderer
 
 
-def territory_alert(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def territory_alert(n: TerritoryAlert, t: Translator, today: date | None) -> str:
     """To a volunteer: YES if available, NO otherwise. The referent's words are the alert,
     so they may take two parts; only a text too long even for two is cut."""
     from bot.sms.gsm7 import fit_encoding, segments
     from bot.sms.render import shorten
 
     def build(text: str) -> str:
-        if payload.get("urgent"):
+        if n.urgent:
             return t._(
                 "Renfort URGENT, civic reserve: {text} Reply YES if you are available, NO"
                 " otherwise.",
@@ -30,7 +33,7 @@ def territory_alert(payload: Mapping[str, Any], t: Translator, today: date | Non
             text=text,
         )
 
-    words = " ".join(str(payload["text"]).split())
+    words = " ".join(n.text.split())
     message = fit_encoding(build(words))
     while segments(message) > 2 and len(words) > 20:
         words = shorten(words, len(words) - 10)
@@ -38,15 +41,15 @@ def territory_alert(payload: Mapping[str, Any], t: Translator, today: date | Non
     return message
 
 
-def alert_offer(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def alert_offer(n: AlertOffer, t: Translator, today: date | None) -> str:
     """To a volunteer who said available: YES takes the place, NO declines."""
     from bot.sms.render import fit, place, when
 
     values = {
-        "organisation": str(payload["organisation_name"]),
-        "mission": str(payload["mission_title"]),
-        "when": when(payload, t, today),
-        "place": place(payload, t),
+        "organisation": n.organisation_name,
+        "mission": n.mission_title,
+        "when": when(n, t, today),
+        "place": place(n, t),
     }
     return fit(
         lambda v: t._(
@@ -59,7 +62,7 @@ def alert_offer(payload: Mapping[str, Any], t: Translator, today: date | None) -
     )
 
 
-def volunteer_available(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def volunteer_available(n: AlertVolunteerAvailable, t: Translator, today: date | None) -> str:
     """To a coordinator reached only by SMS: offering is done in Telegram."""
     from bot.sms.render import fit
 
@@ -68,15 +71,15 @@ def volunteer_available(payload: Mapping[str, Any], t: Translator, today: date |
             "Renfort: {name} is available for the civic reserve's alert. Offer a slot in Telegram.",
             **v,
         ),
-        {"name": str(payload["first_name"])},
+        {"name": n.first_name},
         ("name",),
     )
 
 
-ALERT_RENDERERS: dict[str, Callable[[Mapping[str, Any], Translator, date | None], str]] = {
-    "territory_alert": territory_alert,
-    "alert_volunteer_available": volunteer_available,
-    "alert_offer": alert_offer,
+ALERT_RENDERERS: dict[str, Renderer] = {
+    TerritoryAlert.kind: territory_alert,
+    AlertVolunteerAvailable.kind: volunteer_available,
+    AlertOffer.kind: alert_offer,
 }
 
 

@@ -5,28 +5,29 @@ its helpers are imported when a text is built."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.i18n import Translator
+from bot.notifications.callouts import Callout, CalloutExhausted, CalloutFilledOrganisation
 
 if TYPE_CHECKING:
     from bot.services.callouts import CalloutView
+    from bot.sms.render import Renderer
 
 
-def callout(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def callout(n: Callout, t: Translator, today: date | None) -> str:
     """To a volunteer: YES takes a place while places are left, NO says not this time."""
     from bot.sms.render import fit, place, when
 
     values = {
-        "organisation": str(payload["organisation_name"]),
-        "mission": str(payload["mission_title"]),
-        "when": when(payload, t, today),
-        "place": place(payload, t),
+        "organisation": n.organisation_name,
+        "mission": n.mission_title,
+        "when": when(n, t, today),
+        "place": place(n, t),
     }
     shrinkable = ("mission", "place", "organisation")
-    if payload.get("urgent"):
+    if n.urgent:
         return fit(
             lambda v: t._(
                 "Renfort URGENT: {organisation} needs help: {mission}, {when}, {place}. Reply"
@@ -47,7 +48,7 @@ def callout(payload: Mapping[str, Any], t: Translator, today: date | None) -> st
     )
 
 
-def callout_exhausted(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def callout_exhausted(n: CalloutExhausted, t: Translator, today: date | None) -> str:
     """To a coordinator reached only by SMS: nobody is left to ask."""
     from bot.sms.render import fit, when
 
@@ -57,21 +58,21 @@ def callout_exhausted(payload: Mapping[str, Any], t: Translator, today: date | N
             " place taken. Widen it in Telegram.",
             "Renfort: callout for {mission}, {when}: nobody left to ask, {taken} of {needed}"
             " places taken. Widen it in Telegram.",
-            int(payload.get("needed") or 0),
+            int(n.needed or 0),
             **v,
         ),
         {
-            "mission": str(payload["mission_title"]),
-            "when": when(payload, t, today),
-            "taken": str(int(payload.get("taken") or 0)),
-            "needed": str(int(payload.get("needed") or 0)),
+            "mission": n.mission_title,
+            "when": when(n, t, today),
+            "taken": str(int(n.taken or 0)),
+            "needed": str(int(n.needed or 0)),
         },
         ("mission",),
     )
 
 
 def callout_filled_organisation(
-    payload: Mapping[str, Any], t: Translator, today: date | None
+    n: CalloutFilledOrganisation, t: Translator, today: date | None
 ) -> str:
     """To a coordinator reached only by SMS: the callout found its people."""
     from bot.sms.render import fit, when
@@ -80,36 +81,26 @@ def callout_filled_organisation(
         lambda v: t.n_(
             "Renfort: callout complete, {taken} volunteer will come for {mission}, {when}.",
             "Renfort: callout complete, {taken} volunteers will come for {mission}, {when}.",
-            int(payload.get("taken") or 0),
+            int(n.taken or 0),
             **v,
         ),
         {
-            "mission": str(payload["mission_title"]),
-            "when": when(payload, t, today),
-            "taken": str(int(payload.get("taken") or 0)),
+            "mission": n.mission_title,
+            "when": when(n, t, today),
+            "taken": str(int(n.taken or 0)),
         },
         ("mission",),
     )
 
 
-CALLOUT_RENDERERS: dict[str, Callable[[Mapping[str, Any], Translator, date | None], str]] = {
-    "callout": callout,
-    "callout_exhausted": callout_exhausted,
-    "callout_filled_organisation": callout_filled_organisation,
+CALLOUT_RENDERERS: dict[str, Renderer] = {
+    Callout.kind: callout,
+    CalloutExhausted.kind: callout_exhausted,
+    CalloutFilledOrganisation.kind: callout_filled_organisation,
 }
 
 
 # ---- replies to a YES or NO ----------------------------------------------------------
-
-
-def _slot(view: CalloutView) -> dict[str, Any]:
-    return {
-        "starts_at": view.starts_at.isoformat(),
-        "ends_at": view.ends_at.isoformat(),
-        "timezone": view.timezone,
-        "remote": view.remote,
-        "address": view.address,
-    }
 
 
 def callout_taken(t: Translator, view: CalloutView, today: date | None = None) -> str:
@@ -123,8 +114,8 @@ def callout_taken(t: Translator, view: CalloutView, today: date | None = None) -
         ),
         {
             "mission": view.mission_title,
-            "when": when(_slot(view), t, today),
-            "place": place(_slot(view), t),
+            "when": when(view, t, today),
+            "place": place(view, t),
         },
         ("mission", "place"),
     )
@@ -139,7 +130,7 @@ def callout_waitlisted(t: Translator, view: CalloutView, today: date | None = No
             " waiting list in case a place frees up.",
             **v,
         ),
-        {"mission": view.mission_title, "when": when(_slot(view), t, today)},
+        {"mission": view.mission_title, "when": when(view, t, today)},
         ("mission",),
     )
 

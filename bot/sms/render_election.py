@@ -4,18 +4,25 @@ awaited the evening before. Registered in bot.sms.render.RENDERERS."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.i18n import Translator
+from bot.notifications.election import (
+    ApplicationNudgeSoon,
+    ApplicationStillPending,
+    PendingTomorrow,
+)
 from bot.sms.render_organisers import _slot_values
 
+if TYPE_CHECKING:
+    from bot.sms.render import Renderer
 
-def application_nudge_soon(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+
+def application_nudge_soon(n: ApplicationNudgeSoon, t: Translator, today: date | None) -> str:
     from bot.sms.render import fit
 
-    values = _slot_values(payload, t, today) | {"name": str(payload.get("volunteer_name") or "")}
+    values = _slot_values(n, t, today) | {"name": str(n.volunteer_name or "")}
     return fit(
         lambda v: t._(
             "Renfort: {name} still waits for your answer for {mission}, {when}. Please answer"
@@ -27,10 +34,10 @@ def application_nudge_soon(payload: Mapping[str, Any], t: Translator, today: dat
     )
 
 
-def pending_tomorrow(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def pending_tomorrow(n: PendingTomorrow, t: Translator, today: date | None) -> str:
     from bot.sms.render import fit
 
-    count = len(payload.get("items") or [])
+    count = len(n.items)
     return fit(
         lambda v: t.n_(
             "Renfort, {organisation}: {n} application for tomorrow still waits for your"
@@ -40,12 +47,12 @@ def pending_tomorrow(payload: Mapping[str, Any], t: Translator, today: date | No
             count,
             **v,
         ),
-        {"organisation": str(payload["organisation_name"])},
+        {"organisation": n.organisation_name},
         ("organisation",),
     )
 
 
-def application_still_pending(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def application_still_pending(n: ApplicationStillPending, t: Translator, today: date | None) -> str:
     from bot.sms.render import fit
 
     return fit(
@@ -54,13 +61,13 @@ def application_still_pending(payload: Mapping[str, Any], t: Translator, today: 
             " any more? Send MY MISSIONS to cancel.",
             **v,
         ),
-        _slot_values(payload, t, today),
+        _slot_values(n, t, today),
         ("mission", "organisation"),
     )
 
 
-ELECTION_RENDERERS: dict[str, Callable[[Mapping[str, Any], Translator, date | None], str]] = {
-    "application_nudge_soon": application_nudge_soon,
-    "pending_tomorrow": pending_tomorrow,
-    "application_still_pending": application_still_pending,
+ELECTION_RENDERERS: dict[str, Renderer] = {
+    ApplicationNudgeSoon.kind: application_nudge_soon,
+    PendingTomorrow.kind: pending_tomorrow,
+    ApplicationStillPending.kind: application_still_pending,
 }

@@ -6,40 +6,43 @@ module, so its helpers are imported when a text is built."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import date, datetime
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
 from bot.messaging.render_mission_changes import reason_text
+from bot.notifications.mission_changes import (
+    MissionCancelled,
+    MissionChanged,
+    MovedToWaitlist,
+    SlotCancelled,
+    SlotMoved,
+)
 from bot.sms import dates
 
+if TYPE_CHECKING:
+    from bot.sms.render import Renderer
 
-def _old_when(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+
+def _old_when(n: SlotMoved, t: Translator, today: date | None) -> str:
     from bot.sms.render import when
 
-    if not payload.get("old_starts_at"):
-        return when(payload, t, today)
-    return dates.span(
-        t.locale,
-        datetime.fromisoformat(payload["old_starts_at"]),
-        datetime.fromisoformat(payload["old_ends_at"]),
-        ZoneInfo(payload["timezone"]),
-        today,
-    )
+    if not n.old_starts_at or not n.old_ends_at:
+        return when(n, t, today)
+    return dates.span(t.locale, n.old_starts_at, n.old_ends_at, ZoneInfo(n.timezone), today)
 
 
-def mission_changed(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def mission_changed(n: MissionChanged, t: Translator, today: date | None) -> str:
     """The place, the title or the description of a mission someone signed up for changed."""
     from bot.sms.render import fit, place, when
 
     values = {
-        "mission": str(payload["mission_title"]),
-        "when": when(payload, t, today),
-        "place": place(payload, t),
+        "mission": n.mission_title,
+        "when": when(n, t, today),
+        "place": place(n, t),
     }
-    changed = payload.get("changed") or []
+    changed = n.changed
     if "address" in changed:
         return fit(
             lambda v: t._("Renfort: {mission}, {when} now takes place at {place}.", **v),
@@ -56,12 +59,12 @@ def mission_changed(payload: Mapping[str, Any], t: Translator, today: date | Non
         )
     return fit(
         lambda v: t._("Renfort: {organisation} updated the details of {mission}, {when}.", **v),
-        values | {"organisation": str(payload["organisation_name"])},
+        values | {"organisation": n.organisation_name},
         ("mission", "organisation"),
     )
 
 
-def slot_moved(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def slot_moved(n: SlotMoved, t: Translator, today: date | None) -> str:
     """The slot has new times: old -> new."""
     from bot.sms.render import fit, when
 
@@ -72,15 +75,15 @@ def slot_moved(payload: Mapping[str, Any], t: Translator, today: date | None) ->
             **v,
         ),
         {
-            "mission": str(payload["mission_title"]),
-            "new": when(payload, t, today),
-            "old": _old_when(payload, t, today),
+            "mission": n.mission_title,
+            "new": when(n, t, today),
+            "old": _old_when(n, t, today),
         },
         ("mission",),
     )
 
 
-def slot_cancelled(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def slot_cancelled(n: SlotCancelled, t: Translator, today: date | None) -> str:
     """This slot will not take place."""
     from bot.sms.render import fit, when
 
@@ -89,15 +92,15 @@ def slot_cancelled(payload: Mapping[str, Any], t: Translator, today: date | None
             "Renfort: {mission}, {when} is cancelled ({reason}). MISSIONS for others.", **v
         ),
         {
-            "mission": str(payload["mission_title"]),
-            "when": when(payload, t, today),
-            "reason": reason_text(payload, t),
+            "mission": n.mission_title,
+            "when": when(n, t, today),
+            "reason": reason_text(n, t),
         },
         ("mission", "reason"),
     )
 
 
-def mission_cancelled(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def mission_cancelled(n: MissionCancelled, t: Translator, today: date | None) -> str:
     """The whole mission is cancelled."""
     from bot.sms.render import fit
 
@@ -106,15 +109,15 @@ def mission_cancelled(payload: Mapping[str, Any], t: Translator, today: date | N
             "Renfort: {organisation} cancelled {mission} ({reason}). MISSIONS for others.", **v
         ),
         {
-            "mission": str(payload["mission_title"]),
-            "organisation": str(payload["organisation_name"]),
-            "reason": reason_text(payload, t),
+            "mission": n.mission_title,
+            "organisation": n.organisation_name,
+            "reason": reason_text(n, t),
         },
         ("mission", "organisation", "reason"),
     )
 
 
-def moved_to_waitlist(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def moved_to_waitlist(n: MovedToWaitlist, t: Translator, today: date | None) -> str:
     """A holder moved back to the waiting list because places were cut."""
     from bot.sms.render import fit, when
 
@@ -124,15 +127,15 @@ def moved_to_waitlist(payload: Mapping[str, Any], t: Translator, today: date | N
             " the next free place is yours.",
             **v,
         ),
-        {"mission": str(payload["mission_title"]), "when": when(payload, t, today)},
+        {"mission": n.mission_title, "when": when(n, t, today)},
         ("mission",),
     )
 
 
-MISSION_CHANGE_RENDERERS: dict[str, Callable[[Mapping[str, Any], Translator, date | None], str]] = {
-    "mission_changed": mission_changed,
-    "slot_moved": slot_moved,
-    "slot_cancelled": slot_cancelled,
-    "mission_cancelled": mission_cancelled,
-    "moved_to_waitlist": moved_to_waitlist,
+MISSION_CHANGE_RENDERERS: dict[str, Renderer] = {
+    MissionChanged.kind: mission_changed,
+    SlotMoved.kind: slot_moved,
+    SlotCancelled.kind: slot_cancelled,
+    MissionCancelled.kind: mission_cancelled,
+    MovedToWaitlist.kind: moved_to_waitlist,
 }

@@ -5,25 +5,34 @@ text is built."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.i18n import Translator
+from bot.notifications.moderation import (
+    MissionApproved,
+    MissionChangesRequested,
+    MissionRefused,
+    MissionReview,
+    ReviewDecision,
+)
+
+if TYPE_CHECKING:
+    from bot.sms.render import Renderer
 
 
-def _values(payload: Mapping[str, Any]) -> dict[str, str]:
+def _values(n: MissionReview | ReviewDecision) -> dict[str, str]:
     return {
-        "mission": str(payload["mission_title"]),
-        "organisation": str(payload["organisation_name"]),
+        "mission": str(n.mission_title),
+        "organisation": str(n.organisation_name),
     }
 
 
-def mission_review(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def mission_review(n: MissionReview, t: Translator, today: date | None) -> str:
     """To a referent: a mission waits for review."""
     from bot.sms.render import fit
 
-    waiting = int(payload.get("waiting_days") or 0)
+    waiting = int(n.waiting_days or 0)
     if waiting:
         return fit(
             lambda v: t.n_(
@@ -34,7 +43,7 @@ def mission_review(payload: Mapping[str, Any], t: Translator, today: date | None
                 waiting,
                 **v,
             ),
-            _values(payload),
+            _values(n),
             ("mission", "organisation"),
         )
     return fit(
@@ -42,22 +51,22 @@ def mission_review(payload: Mapping[str, Any], t: Translator, today: date | None
             "Renfort: {organisation} asks you to review {mission}. Please decide in Telegram.",
             **v,
         ),
-        _values(payload),
+        _values(n),
         ("mission", "organisation"),
     )
 
 
-def mission_approved(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def mission_approved(n: MissionApproved, t: Translator, today: date | None) -> str:
     from bot.sms.render import fit
 
     return fit(
         lambda v: t._("Renfort: {mission} was approved by the referent and is published.", **v),
-        _values(payload),
+        _values(n),
         ("mission",),
     )
 
 
-def mission_changes_requested(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def mission_changes_requested(n: MissionChangesRequested, t: Translator, today: date | None) -> str:
     from bot.sms.render import fit
 
     return fit(
@@ -65,24 +74,24 @@ def mission_changes_requested(payload: Mapping[str, Any], t: Translator, today: 
             "Renfort: the referent asks for changes to {mission}: {note} Resubmit in Telegram.",
             **v,
         ),
-        _values(payload) | {"note": str(payload.get("note") or "")},
+        _values(n) | {"note": str(n.note or "")},
         ("note", "mission"),
     )
 
 
-def mission_refused(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def mission_refused(n: MissionRefused, t: Translator, today: date | None) -> str:
     from bot.sms.render import fit
 
     return fit(
         lambda v: t._("Renfort: the referent refused {mission}; it will not be published.", **v),
-        _values(payload),
+        _values(n),
         ("mission",),
     )
 
 
-MODERATION_RENDERERS: dict[str, Callable[[Mapping[str, Any], Translator, date | None], str]] = {
-    "mission_review": mission_review,
-    "mission_approved": mission_approved,
-    "mission_changes_requested": mission_changes_requested,
-    "mission_refused": mission_refused,
+MODERATION_RENDERERS: dict[str, Renderer] = {
+    MissionReview.kind: mission_review,
+    MissionApproved.kind: mission_approved,
+    MissionChangesRequested.kind: mission_changes_requested,
+    MissionRefused.kind: mission_refused,
 }

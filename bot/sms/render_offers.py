@@ -5,26 +5,29 @@ this module, so its helpers are imported when a text is built."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import date, datetime
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
+from bot.notifications.offers import OfferExpired, OfferMade, PlaceFreedSoon
 from bot.sms import dates
 
+if TYPE_CHECKING:
+    from bot.sms.render import Renderer
 
-def deadline(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+
+def deadline(n: OfferMade, t: Translator, today: date | None) -> str:
     """'dim. 13 juin 20h', on the mission's clock."""
     return dates.moment(
         t.locale,
-        datetime.fromisoformat(payload["offer_expires_at"]),
-        ZoneInfo(payload["timezone"]),
+        n.offer_expires_at,
+        ZoneInfo(n.timezone),
         today,
     )
 
 
-def offer_made(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def offer_made(n: OfferMade, t: Translator, today: date | None) -> str:
     """To the first person on the waitlist: YES takes the place, NO lets it go."""
     from bot.sms.render import fit, place, when
 
@@ -35,16 +38,16 @@ def offer_made(payload: Mapping[str, Any], t: Translator, today: date | None) ->
             **v,
         ),
         {
-            "mission": str(payload["mission_title"]),
-            "when": when(payload, t, today),
-            "place": place(payload, t),
-            "deadline": deadline(payload, t, today),
+            "mission": n.mission_title,
+            "when": when(n, t, today),
+            "place": place(n, t),
+            "deadline": deadline(n, t, today),
         },
         ("mission", "place"),
     )
 
 
-def offer_expired(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def offer_expired(n: OfferExpired, t: Translator, today: date | None) -> str:
     """To the person offered a place who did not answer in time."""
     from bot.sms.render import fit, when
 
@@ -54,37 +57,36 @@ def offer_expired(payload: Mapping[str, Any], t: Translator, today: date | None)
             " person. Send MISSIONS for others.",
             **v,
         ),
-        {"mission": str(payload["mission_title"]), "when": when(payload, t, today)},
+        {"mission": n.mission_title, "when": when(n, t, today)},
         ("mission",),
     )
 
 
-def _next_step(payload: Mapping[str, Any], t: Translator) -> str:
-    if payload.get("too_late"):
+def _next_step(n: PlaceFreedSoon, t: Translator) -> str:
+    if n.too_late:
         return t._("Too late to offer it: find someone if you can.")
-    if payload.get("offered"):
+    if n.offered:
         return t._("Offered to the waiting list.")
     return t._("Nobody is waiting: find someone if you can.")
 
 
-def place_freed_soon(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def place_freed_soon(n: PlaceFreedSoon, t: Translator, today: date | None) -> str:
     """To a coordinator reached only by SMS: a place came free a few hours before."""
     from bot.sms.render import fit, when
 
     return fit(
         lambda v: t._("Renfort: a place is free again for {mission}, {when}. {next}", **v),
         {
-            "mission": str(payload["mission_title"]),
-            "when": when(payload, t, today),
-            "next": _next_step(payload, t),
+            "mission": n.mission_title,
+            "when": when(n, t, today),
+            "next": _next_step(n, t),
         },
         ("mission",),
     )
 
 
-Renderer = Callable[[Mapping[str, Any], Translator, date | None], str]
 OFFER_RENDERERS: dict[str, Renderer] = {
-    "offer_made": offer_made,
-    "offer_expired": offer_expired,
-    "place_freed_soon": place_freed_soon,
+    OfferMade.kind: offer_made,
+    OfferExpired.kind: offer_expired,
+    PlaceFreedSoon.kind: place_freed_soon,
 }

@@ -6,31 +6,41 @@ text is built."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.domain import ANSWER_WITHIN_DAYS, NUDGE_AFTER_DAYS
 from bot.i18n import Translator
+from bot.notifications.facts import MissionSlot
+from bot.notifications.organisers import (
+    ApplicationLate,
+    ApplicationNudge,
+    FeedbackRequest,
+    SlotRoster,
+    WeeklyDigest,
+)
+
+if TYPE_CHECKING:
+    from bot.sms.render import Renderer
 
 
-def _slot_values(payload: Mapping[str, Any], t: Translator, today: date | None) -> dict[str, str]:
+def _slot_values(n: MissionSlot, t: Translator, today: date | None) -> dict[str, str]:
     from bot.sms.render import when
 
     return {
-        "mission": str(payload["mission_title"]),
-        "organisation": str(payload["organisation_name"]),
-        "when": when(payload, t, today),
+        "mission": str(n.mission_title),
+        "organisation": str(n.organisation_name),
+        "when": when(n, t, today),
     }
 
 
-def application_nudge(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def application_nudge(n: ApplicationNudge, t: Translator, today: date | None) -> str:
     """To a coordinator by SMS: an application has been waiting for days."""
     from bot.sms.render import fit
 
-    values = _slot_values(payload, t, today) | {
-        "name": str(payload.get("volunteer_name") or ""),
-        "days": str(payload.get("days_waiting") or NUDGE_AFTER_DAYS),
+    values = _slot_values(n, t, today) | {
+        "name": str(n.volunteer_name or ""),
+        "days": str(n.days_waiting or NUDGE_AFTER_DAYS),
     }
     return fit(
         lambda v: t.n_(
@@ -46,11 +56,11 @@ def application_nudge(payload: Mapping[str, Any], t: Translator, today: date | N
     )
 
 
-def application_late(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def application_late(n: ApplicationLate, t: Translator, today: date | None) -> str:
     """To the volunteer: no answer after 7 days; they may look elsewhere."""
     from bot.sms.render import fit
 
-    values = _slot_values(payload, t, today) | {"days": str(ANSWER_WITHIN_DAYS)}
+    values = _slot_values(n, t, today) | {"days": str(ANSWER_WITHIN_DAYS)}
     return fit(
         lambda v: t._(
             "Renfort: {organisation} has not answered yet for {mission}, {when}. Sorry! Your"
@@ -62,13 +72,13 @@ def application_late(payload: Mapping[str, Any], t: Translator, today: date | No
     )
 
 
-def weekly_digest(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def weekly_digest(n: WeeklyDigest, t: Translator, today: date | None) -> str:
     """To a coordinator by SMS: the week in two numbers."""
     from bot.sms.render import fit
 
-    pending, places = int(payload.get("pending_count") or 0), int(payload.get("places_left") or 0)
+    pending, places = int(n.pending_count or 0), int(n.places_left or 0)
     values = {
-        "organisation": str(payload["organisation_name"]),
+        "organisation": n.organisation_name,
         "pending": t.n_("{n} application to answer", "{n} applications to answer", pending),
         "places": t.n_("{n} place to fill", "{n} places to fill", places),
     }
@@ -83,18 +93,18 @@ def weekly_digest(payload: Mapping[str, Any], t: Translator, today: date | None)
     )
 
 
-def slot_roster(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def slot_roster(n: SlotRoster, t: Translator, today: date | None) -> str:
     """To a coordinator by SMS: the slot is over; marking happens in Telegram."""
     from bot.sms.render import fit
 
     return fit(
         lambda v: t._("Renfort: {mission}, {when} is over. Please mark who came in Telegram.", **v),
-        _slot_values(payload, t, today),
+        _slot_values(n, t, today),
         ("mission",),
     )
 
 
-def feedback_request(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def feedback_request(n: FeedbackRequest, t: Translator, today: date | None) -> str:
     """To the volunteer the day after: did it go well? Any reply is their note."""
     from bot.sms.render import fit
 
@@ -104,7 +114,7 @@ def feedback_request(payload: Mapping[str, Any], t: Translator, today: date | No
             " words if you like.",
             **v,
         ),
-        _slot_values(payload, t, today),
+        _slot_values(n, t, today),
         ("mission",),
     )
 
@@ -114,10 +124,10 @@ def feedback_thanks(t: Translator) -> str:
     return t._("Renfort: thank you for your note, we pass it on to the organisation.")
 
 
-ORGANISER_RENDERERS: dict[str, Callable[[Mapping[str, Any], Translator, date | None], str]] = {
-    "application_nudge": application_nudge,
-    "application_late": application_late,
-    "weekly_digest": weekly_digest,
-    "slot_roster": slot_roster,
-    "feedback_request": feedback_request,
+ORGANISER_RENDERERS: dict[str, Renderer] = {
+    ApplicationNudge.kind: application_nudge,
+    ApplicationLate.kind: application_late,
+    WeeklyDigest.kind: weekly_digest,
+    SlotRoster.kind: slot_roster,
+    FeedbackRequest.kind: feedback_request,
 }

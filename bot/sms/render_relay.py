@@ -4,12 +4,16 @@ Telegram. Registered in sms.render.RENDERERS."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.i18n import Translator
+from bot.notifications.relay import RelayToOrganisation, RelayToVolunteer
 from bot.sms.gsm7 import fit_encoding, segments
+
+if TYPE_CHECKING:
+    from bot.sms.render import Renderer
 
 MAX_PARTS = 2
 ORGANISATION_CHARS = 40
@@ -38,9 +42,9 @@ def _fitting(build: Callable[[str], str], text: str) -> str:
     return fit_encoding(build(_cut(text, low)))
 
 
-def relay_to_volunteer(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
-    organisation = _cut(str(payload.get("organisation_name") or ""), ORGANISATION_CHARS)
-    text = " ".join(str(payload.get("text") or "").split()) or t._("(message deleted)")
+def relay_to_volunteer(n: RelayToVolunteer, t: Translator, today: date | None) -> str:
+    organisation = _cut(str(n.organisation_name or ""), ORGANISATION_CHARS)
+    text = " ".join(str(n.text or "").split()) or t._("(message deleted)")
 
     def build(body: str) -> str:
         return t._(
@@ -52,9 +56,9 @@ def relay_to_volunteer(payload: Mapping[str, Any], t: Translator, today: date | 
     return _fitting(build, text)
 
 
-def relay_to_organisation(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
-    name = _cut(str(payload.get("volunteer_name") or t._("A volunteer")), 30)
-    text = " ".join(str(payload.get("text") or "").split()) or t._("(message deleted)")
+def relay_to_organisation(n: RelayToOrganisation, t: Translator, today: date | None) -> str:
+    name = _cut(str(n.volunteer_name or t._("A volunteer")), 30)
+    text = " ".join(str(n.text or "").split()) or t._("(message deleted)")
 
     def build(body: str) -> str:
         return t._("Renfort: {name} answered: {text}", name=name, text=body)
@@ -62,8 +66,7 @@ def relay_to_organisation(payload: Mapping[str, Any], t: Translator, today: date
     return _fitting(build, text)
 
 
-Renderer = Callable[[Mapping[str, Any], Translator, date | None], str]
 RELAY_RENDERERS: dict[str, Renderer] = {
-    "relay_to_volunteer": relay_to_volunteer,
-    "relay_to_organisation": relay_to_organisation,
+    RelayToVolunteer.kind: relay_to_volunteer,
+    RelayToOrganisation.kind: relay_to_organisation,
 }

@@ -5,39 +5,48 @@ module, so its helpers are imported when a text is built."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
+from bot.notifications.facts import ApplicationFacts
+from bot.notifications.schedule import (
+    AttendanceCheck,
+    AttendanceUnconfirmed,
+    ReminderDayBefore,
+    ReminderHoursBefore,
+)
 from bot.services.applications import ApplicationView
 from bot.sms import dates
 
+if TYPE_CHECKING:
+    from bot.sms.render import Renderer
 
-def _values(payload: Mapping[str, Any], t: Translator, today: date | None) -> dict[str, str]:
+
+def _values(n: ApplicationFacts, t: Translator, today: date | None) -> dict[str, str]:
     from bot.sms.render import place, when
 
     return {
-        "mission": str(payload["mission_title"]),
-        "when": when(payload, t, today),
-        "place": place(payload, t),
+        "mission": n.mission_title,
+        "when": when(n, t, today),
+        "place": place(n, t),
     }
 
 
-def _cancel_hint(payload: Mapping[str, Any], t: Translator) -> str:
+def _cancel_hint(n: ReminderDayBefore | ReminderHoursBefore, t: Translator) -> str:
     """How to cancel by SMS: the number in MY MISSIONS when we know it."""
-    number = payload.get("number")
+    number = n.number
     if number:
         return t._("Can't come? Send CANCEL {number}.", number=number)
     return t._("Can't come? Send MY MISSIONS to cancel.")
 
 
-def reminder_day_before(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def reminder_day_before(n: ReminderDayBefore, t: Translator, today: date | None) -> str:
     """To the volunteer, the day before."""
     from bot.sms.render import fit
 
-    values = _values(payload, t, today) | {"cancel": _cancel_hint(payload, t)}
+    values = _values(n, t, today) | {"cancel": _cancel_hint(n, t)}
     return fit(
         lambda v: t._("Renfort reminder: {mission}, {when}, {place}. {cancel}", **v),
         values,
@@ -45,11 +54,11 @@ def reminder_day_before(payload: Mapping[str, Any], t: Translator, today: date |
     )
 
 
-def reminder_hours_before(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def reminder_hours_before(n: ReminderHoursBefore, t: Translator, today: date | None) -> str:
     """To the volunteer, a few hours before the start."""
     from bot.sms.render import fit
 
-    values = _values(payload, t, today) | {"cancel": _cancel_hint(payload, t)}
+    values = _values(n, t, today) | {"cancel": _cancel_hint(n, t)}
     return fit(
         lambda v: t._("Renfort: {mission} starts soon, {when}, {place}. {cancel}", **v),
         values,
@@ -57,11 +66,11 @@ def reminder_hours_before(payload: Mapping[str, Any], t: Translator, today: date
     )
 
 
-def attendance_check(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def attendance_check(n: AttendanceCheck, t: Translator, today: date | None) -> str:
     """To the volunteer, on the day: are you still coming?"""
     from bot.sms.render import fit
 
-    values = _values(payload, t, today)
+    values = _values(n, t, today)
     del values["place"]
     return fit(
         lambda v: t._("Renfort: are you still coming to {mission}, {when}? Reply YES or NO.", **v),
@@ -70,11 +79,11 @@ def attendance_check(payload: Mapping[str, Any], t: Translator, today: date | No
     )
 
 
-def attendance_unconfirmed(payload: Mapping[str, Any], t: Translator, today: date | None) -> str:
+def attendance_unconfirmed(n: AttendanceUnconfirmed, t: Translator, today: date | None) -> str:
     """To a coordinator reachable only by SMS: a volunteer did not answer."""
     from bot.sms.render import fit
 
-    values = _values(payload, t, today) | {"name": str(payload["volunteer_name"])}
+    values = _values(n, t, today) | {"name": n.volunteer_name}
     del values["place"]
     return fit(
         lambda v: t._(
@@ -115,9 +124,9 @@ def attendance_released(t: Translator, view: ApplicationView, today: date | None
     )
 
 
-SCHEDULE_RENDERERS: dict[str, Callable[[Mapping[str, Any], Translator, date | None], str]] = {
-    "reminder_day_before": reminder_day_before,
-    "reminder_hours_before": reminder_hours_before,
-    "attendance_check": attendance_check,
-    "attendance_unconfirmed": attendance_unconfirmed,
+SCHEDULE_RENDERERS: dict[str, Renderer] = {
+    ReminderDayBefore.kind: reminder_day_before,
+    ReminderHoursBefore.kind: reminder_hours_before,
+    AttendanceCheck.kind: attendance_check,
+    AttendanceUnconfirmed.kind: attendance_unconfirmed,
 }

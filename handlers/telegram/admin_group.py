@@ -31,8 +31,6 @@ from storage.database import Database
 
 log = logging.getLogger(__name__)
 
-APPROVE = "approve"  # the actions of render.decision_buttons
-REFUSE = "refuse"
 REFUSE_REASON = "refuse_reason"
 REFUSE_BACK = "refuse_back"
 REFUSE_WRITE = "refuse_write"  # answered by refusal_note

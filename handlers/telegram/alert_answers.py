@@ -5,17 +5,20 @@ available and picks one of its upcoming slots with a free place; the volunteer a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from telegram import Update
 
+from bot.actions import (
+    ALERT_NO,
+    ALERT_OFFER_ACCEPT,
+    ALERT_OFFER_DECLINE,
+    ALERT_OFFER_SLOT,
+    ALERT_YES,
+)
 from bot.buttons import Button
-from bot.messaging.render_alerts import ACCEPT, ALERT_NO, ALERT_YES, DECLINE, OFFER_SLOT
 from bot.services import alert_offers, territory_alerts
-from handlers.telegram.common import RenfortContext, answer_query, esc, payload_int, reply
-
-Callback = Callable[[Update, RenfortContext], Awaitable[None]]
+from handlers.telegram.common import Callback, RenfortContext, answer_query, esc, payload_int, reply
 
 OFFER_PICK = "ta.offer_pick"
 
@@ -146,8 +149,8 @@ async def decline(update: Update, context: RenfortContext) -> None:
 ACTIONS: dict[str, Callback] = {
     ALERT_YES: available,
     ALERT_NO: not_available,
-    OFFER_SLOT: offer_slot,
+    ALERT_OFFER_SLOT: offer_slot,
     OFFER_PICK: offer_pick,
-    ACCEPT: accept,
-    DECLINE: decline,
+    ALERT_OFFER_ACCEPT: accept,
+    ALERT_OFFER_DECLINE: decline,
 }

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
+from bot.actions import ASK_CANCEL
 from bot.buttons import Button
 from bot.domain import ANSWER_WITHIN_DAYS, ApplicationStatus, MissionStatus
 from bot.i18n import Translator
@@ -26,7 +27,6 @@ from handlers.telegram.discovery import SHOW_MISSION
 from handlers.telegram.flow import PICK_SLOT, leave_profile_edit
 
 CONFIRM_APPLY = "vol.apply"
-ASK_CANCEL = "vol.cancel_ask"
 CANCEL = "vol.cancel"
 MY_MISSIONS = "vol.mine"
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
-from bot.messaging.render_schedule import ATTENDANCE_NO, ATTENDANCE_YES
+from bot.actions import ATTENDANCE_NO, ATTENDANCE_YES
 from bot.services.attendance import answer_attendance
 from handlers.telegram.common import RenfortContext, answer_query, esc, reply
 

@@ -8,7 +8,6 @@ sees commands and replies to its own messages, so every step offers buttons."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +36,7 @@ from handlers.telegram.callout_steps import (
     unless_stale,
 )
 from handlers.telegram.common import (
+    Callback,
     RenfortContext,
     answer_query,
     esc,
@@ -44,8 +44,6 @@ from handlers.telegram.common import (
     reply,
     typed_text,
 )
-
-Callback = Callable[[Update, RenfortContext], Awaitable[None]]
 
 PICK_ORGANISATION = "co.organisation"
 PICK_MISSION = "co.mission"

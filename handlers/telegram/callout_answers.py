@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
+from bot.actions import CALLOUT_NO, CALLOUT_YES
 from bot.buttons import Button
 from bot.domain import HOLDING, ApplicationStatus
 from bot.i18n import Translator
@@ -20,9 +21,6 @@ from handlers.telegram.common import (
     esc,
     reply,
 )
-
-YES = "callout_yes"  # the actions of the "callout" notification's buttons
-NO = "callout_no"
 
 
 def _about(t: Translator, view: CalloutView) -> str:
@@ -101,11 +99,11 @@ def condition_question(
         [
             Button(
                 "✅ " + t._("Yes, this is true"),
-                YES,
+                CALLOUT_YES,
                 {"callout_id": view.id, "ok": [*confirmed, left[0]]},
             )
         ],
-        [Button("❌ " + t._("No, not this time"), NO, {"callout_id": view.id})],
+        [Button("❌ " + t._("No, not this time"), CALLOUT_NO, {"callout_id": view.id})],
     ]
     return text, buttons
 

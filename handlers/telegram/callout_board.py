@@ -22,6 +22,7 @@ from bot.services.callouts import CalloutView
 from bot.services.errors import NotAllowed, ServiceError
 from handlers.telegram.admin_group import alert
 from handlers.telegram.common import (
+    Callback,
     RenfortContext,
     answer_query,
     esc,
@@ -32,7 +33,6 @@ from handlers.telegram.common import (
 from handlers.telegram.flow import radius_button
 
 log = logging.getLogger(__name__)
-Callback = Callable[[Update, RenfortContext], Awaitable[None]]
 
 STOP = "co.stop"
 WIDEN = "co.widen"

@@ -3,7 +3,6 @@ the stored conversation, and buttons that only their author may use."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,8 +13,6 @@ from bot.buttons import Button
 from handlers.telegram.admin_group import alert
 from handlers.telegram.common import RenfortContext, esc, reply
 from handlers.telegram.wizard import advance, at_step, expiring
-
-Callback = Callable[[Update, RenfortContext], Awaitable[None]]
 
 CO_ORGANISATION = "co_organisation"
 CO_MISSION = "co_mission"

@@ -3,7 +3,6 @@ people match, then the confirmation that launches the callout."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -27,10 +26,8 @@ from handlers.telegram.callout_steps import (
     tap_please,
     unless_stale,
 )
-from handlers.telegram.common import RenfortContext, answer_query, esc, reply
+from handlers.telegram.common import Callback, RenfortContext, answer_query, esc, reply
 from handlers.telegram.flow import checked, radius_button, radius_text
-
-Callback = Callable[[Update, RenfortContext], Awaitable[None]]
 
 SET = "co.set"  # data: what (radius, domain, channels, urgent) and value
 SHOW_DOMAINS = "co.domains"

@@ -5,9 +5,9 @@ words for every refusal a service can give."""
 from __future__ import annotations
 
 import copy
-import html
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NoReturn
@@ -19,6 +19,7 @@ from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, E
 
 from bot.buttons import Button, Payload, save_buttons
 from bot.i18n import Translator
+from bot.messaging.rendered import esc as esc
 from bot.messaging.telegram_limits import fit_html, split_html
 from bot.runtime import Renfort
 from bot.services import people
@@ -81,6 +82,10 @@ class RenfortContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any
         value = self.application.bot_data[RENFORT_KEY]
         assert isinstance(value, Renfort)
         return value
+
+
+# What every handler of an update is.
+Callback = Callable[[Update, RenfortContext], Awaitable[None]]
 
 
 RenfortApplication = Application[
@@ -326,11 +331,6 @@ def typed_text(update: Update) -> str:
 def command_argument(context: RenfortContext) -> str:
     """The words after a command, joined, without control characters."""
     return clean_text("".join(context.args or []))
-
-
-def esc(value: object) -> str:
-    """Escape a value for Telegram's HTML parse mode."""
-    return html.escape(str(value), quote=False)
 
 
 def refusal_text(t: Translator, error: ServiceError) -> str:

@@ -5,7 +5,7 @@ buttons one module shows and another answers."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -29,7 +29,6 @@ from handlers.telegram.common import (
 )
 from storage.database import Inbound
 
-Callback = Callable[[Update, RenfortContext], Awaitable[None]]
 # What python-telegram-bot's handlers accept: an `async def` callback.
 Step = Callable[[Update, RenfortContext], Coroutine[Any, Any, None]]
 

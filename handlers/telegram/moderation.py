@@ -10,18 +10,19 @@ from datetime import timedelta
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
-from bot.buttons import Button
-from bot.i18n import Translator
-from bot.messaging.render_moderation import (
+from bot.actions import (
     RESUBMIT,
     REVIEW_CHANGES,
     REVIEW_PUBLISH,
     REVIEW_REFUSE,
     VERIFY,
 )
+from bot.buttons import Button
+from bot.i18n import Translator
 from bot.services import moderation
 from bot.services.errors import ServiceError
 from handlers.telegram.common import (
+    Callback,
     RenfortContext,
     answer_query,
     esc,
@@ -30,8 +31,6 @@ from handlers.telegram.common import (
     typed_text,
 )
 from handlers.telegram.wizard import advance, expiring
-
-Callback = Callable[[Update, RenfortContext], Awaitable[None]]
 
 MOD_NOTE = "mod_note"
 NOTE_TTL = timedelta(hours=24)

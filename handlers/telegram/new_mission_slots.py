@@ -4,7 +4,6 @@ needed) and publishing; also the small helpers both halves of the wizard share."
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,7 +37,6 @@ PUBLISH = "nm_publish"
 ADD_CONDITION = "nm_add_condition"  # answered in new_mission_conditions
 CANCEL = "nm_cancel"
 
-Callback = Callable[[Update, RenfortContext], Awaitable[None]]
 
 MAX_SLOTS = 20
 MAX_CONDITIONS = 5

@@ -6,16 +6,15 @@ messages, so everything there goes through commands and buttons."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import BaseHandler, ChatMemberHandler, CommandHandler, filters
 
+from bot.actions import APPROVE, FEEDBACK, REFUSE, ROSTER_MARK
 from bot.buttons import Button
 from bot.i18n import Translator
-from bot.messaging.render_organisers import FEEDBACK, MARK
 from bot.services import organisations, people
 from bot.services.errors import NotAllowed, ServiceError
 from bot.services.organisations import Organisation
@@ -42,6 +41,7 @@ from handlers.telegram import (
     territory_alert,
 )
 from handlers.telegram.common import (
+    Callback,
     RenfortContext,
     answer_query,
     command_argument,
@@ -49,8 +49,6 @@ from handlers.telegram.common import (
     refusal_text,
     reply,
 )
-
-Callback = Callable[[Update, RenfortContext], Awaitable[None]]
 
 LINK_PICK = "link_pick"
 ABSENT = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
@@ -302,8 +300,8 @@ STATES: dict[str, Callback] = {
     **territory_alert.STATES,
 }
 ACTIONS: dict[str, Callback] = {
-    admin_group.APPROVE: admin_group.approve,
-    admin_group.REFUSE: admin_group.refuse,
+    APPROVE: admin_group.approve,
+    REFUSE: admin_group.refuse,
     admin_group.REFUSE_REASON: admin_group.refuse_with_reason,
     admin_group.REFUSE_BACK: admin_group.refuse_back,
     refusal_note.REFUSE_WRITE: refusal_note.ask_note,
@@ -318,7 +316,7 @@ ACTIONS: dict[str, Callback] = {
     **mission_edit_new_slots.ACTIONS,
     **territory_alert.ACTIONS,
     **alert_answers.ACTIONS,
-    MARK: roster.mark,
+    ROSTER_MARK: roster.mark,
     exports.EXPORT_PICK: exports.export_pick,
     posters.POSTER_PICK: posters.poster_pick,
     FEEDBACK: feedback.feedback,  # a volunteer's tap, answered with the roster's follow-up

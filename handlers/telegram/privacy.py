@@ -4,7 +4,6 @@ document; /forget, once confirmed, erases them."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InputFile, Update
@@ -12,9 +11,7 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.buttons import Button
 from bot.services import privacy
-from handlers.telegram.common import RenfortContext, answer_query, reply
-
-Callback = Callable[[Update, RenfortContext], Awaitable[None]]
+from handlers.telegram.common import Callback, RenfortContext, answer_query, reply
 
 FORGET_YES, FORGET_NO = "privacy.forget", "privacy.keep"
 FILE_NAME = "renfort-my-data.json"

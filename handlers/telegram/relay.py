@@ -6,7 +6,6 @@ the group. /block and /unblock let a volunteer refuse an organisation's messages
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,13 +13,14 @@ from telegram import ForceReply, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CommandHandler, filters
 
+from bot.actions import REPLY_TO_RELAY
 from bot.buttons import Button
 from bot.i18n import Translator
-from bot.messaging.render_relay import REPLY_TO_RELAY
 from bot.services import organisations, relay
 from bot.services.errors import NotAllowed, ServiceError
 from handlers.telegram.admin_group import alert
 from handlers.telegram.common import (
+    Callback,
     RenfortContext,
     answer_query,
     esc,
@@ -29,8 +29,6 @@ from handlers.telegram.common import (
     typed_text,
 )
 from handlers.telegram.wizard import advance
-
-Callback = Callable[[Update, RenfortContext], Awaitable[None]]
 
 RELAY_PICK = "relay_pick"  # buttons shown: mission, slot, volunteer
 RELAY_TEXT = "relay_text"  # waiting for the coordinator's text

@@ -20,7 +20,7 @@ async def review_command(update: Update, context: RenfortContext) -> None:
     except ServiceError as error:
         await reply(update, context, refusal(t, error))
         return
-    if not queue.payloads:
+    if not queue.reviews:
         await reply(update, context, t._("✅ No mission is waiting for your review."))
         return
     heading = t.n_(
@@ -29,10 +29,10 @@ async def review_command(update: Update, context: RenfortContext) -> None:
         queue.total,
     )
     await reply(update, context, heading)
-    for payload in queue.payloads:
-        rendered = mission_review(payload, t)
+    for waiting in queue.reviews:
+        rendered = mission_review(waiting, t)
         await reply(update, context, rendered.text, rendered.buttons)
-    rest = queue.total - len(queue.payloads)
+    rest = queue.total - len(queue.reviews)
     if rest > 0:
         more = t.n_(
             "… and {n} more: decide on these, then send /review again.",

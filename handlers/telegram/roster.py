@@ -105,5 +105,5 @@ async def mark(update: Update, context: RenfortContext) -> None:
         return
     await answer_query(update, t._("Noted.") if marked.changed else None)
     here = await chat_translator(context, context.turn.chat_id or 0)
-    rendered = slot_roster(marked.roster.payload(), here)
+    rendered = slot_roster(marked.roster.notification(), here)
     await reply(update, context, rendered.text, rendered.buttons, edit=True)

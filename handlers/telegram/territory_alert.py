@@ -5,7 +5,6 @@ then follows a live count with Refresh."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import Update
@@ -18,6 +17,7 @@ from bot.services.callout_targeting import quiet_until
 from bot.services.errors import InvalidInput
 from bot.services.territory_alerts import AlertSpec, AlertView
 from handlers.telegram.common import (
+    Callback,
     RenfortContext,
     answer_query,
     esc,
@@ -27,8 +27,6 @@ from handlers.telegram.common import (
 )
 from handlers.telegram.discovery import domain_label
 from handlers.telegram.wizard import advance, at_step, expiring
-
-Callback = Callable[[Update, RenfortContext], Awaitable[None]]
 
 TA_TEXT = "ta_text"
 TA_PLACE = "ta_place"

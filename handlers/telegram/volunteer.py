@@ -11,8 +11,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
+from bot.actions import ACCEPT_OFFER, ASK_CANCEL, CALLOUT_NO, CALLOUT_YES, DECLINE_OFFER
 from bot.domain import GeoPoint
-from bot.messaging.render_offers import ACCEPT_OFFER, DECLINE_OFFER
 from handlers.telegram import (
     applying,
     attendance,
@@ -27,7 +27,7 @@ from handlers.telegram import (
     registration,
     territory_alert,
 )
-from handlers.telegram.common import RenfortContext, command_argument, reply
+from handlers.telegram.common import Callback, RenfortContext, command_argument, reply
 from handlers.telegram.flow import (
     INTERESTS_SAVED,
     PICK_SLOT,
@@ -35,7 +35,6 @@ from handlers.telegram.flow import (
     PROFILE_PLACE,
     SET_LANGUAGE,
     SHOW_LIST,
-    Callback,
     Step,
     commands_text,
     leave_profile_edit,
@@ -144,7 +143,7 @@ _ACTIONS: dict[str, Step] = {
     discovery.LIST_RADIUS: discovery.list_radius,
     PICK_SLOT: applying.pick_slot,
     applying.CONFIRM_APPLY: applying.confirm_apply,
-    applying.ASK_CANCEL: applying.ask_cancel,
+    ASK_CANCEL: applying.ask_cancel,
     applying.CANCEL: applying.cancel,
     applying.MY_MISSIONS: applying.mine_button,
     phone_consent.DECIDE: phone_consent.decide,
@@ -153,8 +152,8 @@ _ACTIONS: dict[str, Step] = {
     attendance.ATTENDANCE_NO: attendance.not_coming,
     ACCEPT_OFFER: offers.accept,
     DECLINE_OFFER: offers.decline,
-    callout_answers.YES: callout_answers.available,
-    callout_answers.NO: callout_answers.not_available,
+    CALLOUT_YES: callout_answers.available,
+    CALLOUT_NO: callout_answers.not_available,
 }
 
 STATES: dict[str, Callback] = {state: polite(step) for state, step in _STATES.items()}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -23,6 +22,7 @@ from handlers.telegram import organiser, privacy, relay, unreadable, volunteer
 from handlers.telegram.chat_order import ChatOrderedProcessor
 from handlers.telegram.common import (
     RENFORT_KEY,
+    Callback,
     RenfortApplication,
     RenfortContext,
     answer_query,
@@ -32,7 +32,6 @@ from handlers.telegram.common import (
 )
 
 log = logging.getLogger(__name__)
-Callback = Callable[[Update, RenfortContext], Awaitable[None]]
 
 BEGIN_GROUP, MAIN_GROUP, END_GROUP = -1, 0, 1
 

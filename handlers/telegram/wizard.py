@@ -5,16 +5,14 @@ left alone for hours dropped instead of swallowing an unrelated message."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
 
 from bot.i18n import Translator
-from handlers.telegram.common import RenfortContext, answer_query, reply
-
-Callback = Callable[[Update, RenfortContext], Awaitable[None]]
+from handlers.telegram.common import Callback, RenfortContext, answer_query, reply
 
 
 def advance(
