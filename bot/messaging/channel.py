@@ -5,15 +5,24 @@ what each means for the outbox row (retry, fall back, give up)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bot.buttons import Button
 from bot.i18n import Translator
 from bot.messaging.ratelimit import RateLimiter
-from bot.messaging.render import Rendered
 
 # A Telegram chat id, or an E.164 phone number for SMS and WhatsApp.
 Address = int | str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A notification ready for a channel: its text (Telegram HTML, or plain for a phone) and
+    rows of buttons."""
+
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

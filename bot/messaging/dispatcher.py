@@ -29,6 +29,7 @@ from bot.messaging.channel import (
     Moved,
     Outcome,
     Rejected,
+    Rendered,
     RetryLater,
     Sent,
     Transient,
@@ -45,7 +46,6 @@ from bot.messaging.delivery import (
     posted_row,
 )
 from bot.messaging.ratelimit import RateLimiter, Ticket
-from bot.messaging.render import Rendered
 from bot.runtime import Renfort
 from storage import schema
 

@@ -6,23 +6,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.actions import APPROVE, REFUSE
 from bot.buttons import Button
 from bot.i18n import Translator
+from bot.messaging.channel import Rendered
 from bot.notifications.facts import Placed, Timed
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """A notification ready for a channel: HTML text and rows of buttons."""
-
-    text: str
-    buttons: list[list[Button]] = field(default_factory=list)
-
 
 # A kind's renderer takes that kind's notification (see the catalogue's test).
 Renderer = Callable[[Any, Translator], Rendered]

@@ -19,9 +19,8 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from bot.i18n import Translator
-from bot.messaging.channel import Address, Outcome, Rejected, Sent, Transient, Unreachable
+from bot.messaging.channel import Address, Outcome, Rejected, Rendered, Sent, Transient, Unreachable
 from bot.messaging.ratelimit import RateLimiter, Ticket
-from bot.messaging.render import Rendered
 from bot.runtime import Renfort
 from bot.services import phones
 from bot.sms.gsm7 import fit_encoding, segments, transliterate

@@ -27,10 +27,9 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 
 from bot.config import SUPPORTED_LOCALES
 from bot.i18n import Translator
-from bot.messaging.channel import Address, Outcome, Rejected, Sent, Transient, Unreachable
+from bot.messaging.channel import Address, Outcome, Rejected, Rendered, Sent, Transient, Unreachable
 from bot.messaging.dispatcher import MAX_ATTEMPTS
 from bot.messaging.ratelimit import RateLimiter
-from bot.messaging.render import Rendered
 from bot.messaging.sms_channel import SmsChannel, no_chat_window
 from bot.messaging.whatsapp_templates import (
     choice_variables,
