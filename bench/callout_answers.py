@@ -21,12 +21,12 @@ from sqlalchemy import func, insert, select
 from bench.latency import FIRST_PERSON, Driver, Figures, driver_settings
 from bench.table import Row
 from bot.actions import CALLOUT_YES
-from bot.app import Service
 from bot.buttons import Button, save_buttons
 from bot.domain import GeoPoint
 from bot.services import callouts, missions, organisations, people
 from bot.services.callout_views import Targeting
 from bot.services.missions import MissionSpec, SlotSpec
+from renfort.app import Service
 from storage import schema
 from storage.database import Database
 

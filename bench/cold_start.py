@@ -22,7 +22,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from bench.table import Row
-from bot.sandbox.telegram_double import TelegramDouble
+from renfort.sandbox.telegram_double import TelegramDouble
 
 ECHO_BOT = """
 import sys
@@ -108,7 +108,8 @@ def renfort_command() -> list[str]:
     return [
         sys.executable,
         "-c",
-        "import sys; del sys.argv[1:]; sys.argv.append('run'); from bot.launch import main; main()",
+        "import sys; del sys.argv[1:]; sys.argv.append('run');"
+        " from renfort.launch import main; main()",
     ]
 
 

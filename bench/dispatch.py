@@ -23,10 +23,10 @@ from bot.config import MAX_RATE, load_settings
 from bot.geo import Geocoder
 from bot.i18n import Translator
 from bot.messaging.dispatcher import Dispatcher
-from bot.messaging.render import render
-from bot.messaging.telegram_channel import TelegramChannel
 from bot.runtime import Renfort
-from bot.sandbox.telegram_double import TelegramDouble
+from handlers.telegram.render import render
+from handlers.telegram.sender import TelegramChannel
+from renfort.sandbox.telegram_double import TelegramDouble
 from storage import schema
 from storage.database import Database
 from storage.migrate import upgrade

@@ -26,12 +26,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bench.table import Row
-from bot.app import Service
 from bot.config import Settings
 from bot.geo import lookup_offline
-from bot.sandbox import demo
-from bot.sandbox.telegram_double import SentMessage, TelegramDouble
 from bot.services import people
+from renfort.app import Service
+from renfort.sandbox import demo
+from renfort.sandbox.telegram_double import SentMessage, TelegramDouble
 from storage.database import Database
 
 FIRST_PERSON = 50_000

@@ -1,5 +1,5 @@
 """`python -m bot` is the same as the `renfort` command."""
 
-from bot.launch import main
+from renfort.launch import main
 
 main()

@@ -39,7 +39,7 @@ class _UtcDates(logging.Formatter):
 
 
 class TextFormatter(_UtcDates):
-    """`2026-12-06T05:15:02.123Z INFO bot.app: message` (worker index when several)."""
+    """`2026-12-06T05:15:02.123Z INFO renfort.app: message` (worker index when several)."""
 
     def __init__(self, worker: str | None = None) -> None:
         prefix = f"[worker {worker}] " if worker is not None else ""

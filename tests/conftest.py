@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from bot.config import Settings
-from bot.sandbox.telegram_double import TelegramDouble
+from renfort.sandbox.telegram_double import TelegramDouble
 from storage import schema
 from storage.database import Database
 from storage.migrate import upgrade, upgrade_sync

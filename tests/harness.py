@@ -16,13 +16,13 @@ from typing import Any
 from telegram import Update
 from telegram.ext import TypeHandler
 
-from bot.app import Service
 from bot.config import Settings
 from bot.runtime import Renfort
-from bot.sandbox.telegram_double import SentMessage, TelegramDouble
 from bot.scheduler.tick import tick
 from handlers.telegram.common import RenfortContext
 from handlers.telegram.wiring import END_GROUP
+from renfort.app import Service
+from renfort.sandbox.telegram_double import SentMessage, TelegramDouble
 from storage.database import Database
 
 DONE_KEY = "test_done_updates"

@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.buttons import resolve
-from bot.sandbox.telegram_double import SentMessage
 from bot.services import organisations, people
 from bot.services.organisations import Organisation
+from renfort.sandbox.telegram_double import SentMessage
 from tests.factories import commune
 from tests.harness import Bot
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.sandbox.telegram_double import TelegramDouble
+from renfort.sandbox.telegram_double import TelegramDouble
 
 ROOT = Path(__file__).resolve().parent.parent
 

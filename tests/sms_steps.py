@@ -9,8 +9,8 @@ from typing import Any
 from bot.config import Settings
 from bot.geo import Geocoder
 from bot.runtime import Renfort
-from bot.sms.gsm7 import segments
 from handlers.sms.conversation import SmsConversations
+from handlers.sms.gsm7 import segments
 from storage.database import Database
 from tests.harness import FakeClock
 

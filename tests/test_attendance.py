@@ -14,8 +14,8 @@ from bot.scheduler.attendance import ask_attendance, flag_unanswered
 from bot.scheduler.timing import attendance_ask_due
 from bot.services import applications, organisations, settings
 from bot.services.attendance import answer_attendance, open_attendance_question
-from bot.sms.gsm7 import segments
-from bot.sms.render_schedule import attendance_confirmed, attendance_released
+from handlers.sms.gsm7 import segments
+from handlers.sms.render.schedule import attendance_confirmed, attendance_released
 from storage.database import Database
 from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from bot import cli
 from bot.config import Settings
 from bot.services import organisations
+from renfort import cli
 from storage.database import Database
 from storage.migrate import upgrade
 

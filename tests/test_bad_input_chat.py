@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.messaging.telegram_limits import MAX_TEXT, fit_html, split_html
-from bot.sandbox.telegram_double import SentMessage
 from bot.text import clean_text, one_line, shorten
+from handlers.telegram.limits import MAX_TEXT, fit_html, split_html
+from renfort.sandbox.telegram_double import SentMessage
 from storage.database import Database
 from tests.conftest import NOW
 from tests.harness import Bot, FakeClock

@@ -11,9 +11,9 @@ from sqlalchemy import func, insert, select
 
 from bot.actions import CALLOUT_YES
 from bot.buttons import Button, save_buttons
-from bot.sandbox.telegram_double import SentMessage
 from bot.services import callouts, organisations, people
 from bot.services.callout_views import Targeting
+from renfort.sandbox.telegram_double import SentMessage
 from storage import schema
 from tests.conftest import NOW
 from tests.factories import commune, first_slot, polling_station, volunteer

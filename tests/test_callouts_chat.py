@@ -12,12 +12,12 @@ from sqlalchemy import select
 from bot.actions import CALLOUT_NO, CALLOUT_YES
 from bot.domain import ApplicationStatus
 from bot.geo import lookup_offline
-from bot.sandbox.telegram_double import SentMessage
 from bot.scheduler.tick import tick
 from bot.services import applications, callouts, people, phones
 from handlers.telegram.callout import PICK_MISSION, PICK_NEEDED
 from handlers.telegram.callout_board import STOP
 from handlers.telegram.callout_target import REVIEW, SEND
+from renfort.sandbox.telegram_double import SentMessage
 from storage import schema
 from tests.conftest import NOW
 from tests.factories import polling_station

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from bot import cli
 from bot.config import Settings
 from bot.importer import HEADER
+from renfort import cli
 from tests.conftest import NOW
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -239,7 +239,7 @@ def _setting_names() -> set[str]:
 
 
 async def test_whatsapp_templates_are_made_once_then_listed_with_whatsapps_verdict() -> None:
-    from bot.sandbox.twilio_double import TwilioDouble
+    from renfort.sandbox.twilio_double import TwilioDouble
 
     twilio = TwilioDouble()
     await twilio.start()

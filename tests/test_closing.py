@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from bot.domain import REFUSAL_REASONS, ApplicationStatus, MissionStatus
 from bot.i18n import Translator
-from bot.messaging.render import render
 from bot.scheduler.closing import close_finished_missions
 from bot.services import missions
 from bot.services.missions import MissionSpec, SlotSpec
-from bot.sms.render import render_notification
+from handlers.sms.render import render_notification
+from handlers.telegram.render import render
 from storage.database import Database
 from tests.conftest import NOW
 from tests.factories import SAINT_DIZIER

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 from bot.config import Settings, load_settings
-from bot.messaging.sms_channel import STATUS_PATH
-from handlers.twilio_web import INBOUND_PATH
+from handlers.sms.sender import STATUS_PATH
+from handlers.sms.webhook import INBOUND_PATH
 from handlers.web import TELEGRAM_WEBHOOK_PATH
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,9 +9,9 @@ from sqlalchemy import update
 
 from bot.domain import ApplicationStatus
 from bot.i18n import Translator
-from bot.messaging.render import render
 from bot.scheduler.digest import send_digests
-from bot.sms.render import render_notification
+from handlers.sms.render import render_notification
+from handlers.telegram.render import render
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW

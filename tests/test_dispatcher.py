@@ -23,12 +23,12 @@ from bot.messaging.channel import Address, Moved, Outcome, Sent, Transient
 from bot.messaging.dispatcher import BACKOFF_SECONDS, LEASE, MAX_ATTEMPTS, Dispatcher
 from bot.messaging.outbox import enqueue
 from bot.messaging.ratelimit import RateLimiter, Window, telegram_chat_window
-from bot.messaging.render import Rendered, render
-from bot.messaging.telegram_channel import TelegramChannel
 from bot.notifications import load
 from bot.runtime import Renfort
-from bot.sandbox.telegram_double import TelegramDouble
 from bot.services import applications, organisations
+from handlers.telegram.render import Rendered, render
+from handlers.telegram.sender import TelegramChannel
+from renfort.sandbox.telegram_double import TelegramDouble
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.sandbox.telegram_double import SentMessage
 from bot.services import applications, callouts, organisations, people, relay
 from bot.services.callouts import Targeting
 from handlers.telegram import phone_consent
 from handlers.telegram.applying import CONFIRM_APPLY
 from handlers.telegram.flow import PICK_SLOT
+from renfort.sandbox.telegram_double import SentMessage
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW

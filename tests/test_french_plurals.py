@@ -7,8 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 from bot.i18n import Translator
-from bot.messaging.render import render
-from bot.sms.render import render_notification
+from handlers.sms.render import render_notification
+from handlers.telegram.render import render
 from handlers.telegram.stats import duration
 from tests.conftest import NOW
 from tests.test_render import submitted

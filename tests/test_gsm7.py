@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.sms.gsm7 import (
+from handlers.sms.gsm7 import (
     GSM7_BASIC,
     GSM7_EXTENDED,
     fit_encoding,

@@ -14,13 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.messaging import sms_channel
 from bot.runtime import Renfort
-from bot.sandbox.twilio_double import TwilioDouble
-from handlers import twilio_web
+from handlers.sms import sender as sms_channel
+from handlers.sms import webhook as twilio_web
+from handlers.sms.webhook import twilio_routes
 from handlers.telegram.wiring import build_application
-from handlers.twilio_web import twilio_routes
 from handlers.web import SECRET_HEADER, TELEGRAM_WEBHOOK_PATH, build_web_app
+from renfort.sandbox.twilio_double import TwilioDouble
 from storage.database import Database
 from tests.conftest import NOW
 from tests.harness import FakeClock

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import and_, func, or_, select
 
 from bot.i18n import Translator
-from bot.sandbox.telegram_double import SentMessage, TelegramDouble
 from bot.services import organisations
+from renfort.sandbox.telegram_double import SentMessage, TelegramDouble
 from storage import schema
 from storage.database import Database
 from storage.migrate import upgrade

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import Translator
-from bot.sandbox.twilio_double import TwilioDouble
 from bot.services import applications, people, phones
+from renfort.sandbox.twilio_double import TwilioDouble
 from tests.conftest import NOW
 from tests.factories import polling_station
 from tests.harness import Bot

@@ -21,9 +21,9 @@ from bot.services import applications, callouts, mission_changes, missions, rost
 from bot.services.callouts import Targeting
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.mission_changes import NewPlace
-from bot.sms.gsm7 import segments
-from bot.sms.render import render_notification
-from bot.sms.render_mission_changes import MISSION_CHANGE_RENDERERS
+from handlers.sms.gsm7 import segments
+from handlers.sms.render import render_notification
+from handlers.sms.render.mission_changes import MISSION_CHANGE_RENDERERS
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW

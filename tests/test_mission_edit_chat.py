@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.domain import ApplicationStatus, MissionStatus
-from bot.sandbox.telegram_double import SentMessage
 from bot.services import applications, missions
+from renfort.sandbox.telegram_double import SentMessage
 from storage import schema
 from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING

@@ -15,11 +15,11 @@ import pytest
 
 import bot.scheduler
 import bot.services
-from bot.messaging import render as telegram_render
-from bot.messaging.whatsapp_templates import KIND_TEMPLATE
 from bot.notifications import CATALOGUE, UnknownNotification, load
 from bot.notifications.applications import ApplicationSubmitted
-from bot.sms import render as sms_render
+from handlers.sms import render as sms_render
+from handlers.telegram import render as telegram_render
+from handlers.whatsapp.templates import KIND_TEMPLATE
 
 # Each channel's registry of renderers, by kind; a new channel adds its own here. WhatsApp
 # sends the SMS texts (WhatsAppChannel.render), so the SMS registry covers it.

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from bot.domain import ApplicationStatus
 from bot.i18n import Translator
-from bot.messaging.render import render
 from bot.scheduler.nudges import flag_late, nudge_pending
-from bot.sms.render import render_notification
+from handlers.sms.render import render_notification
+from handlers.telegram.render import render
 from storage.database import Database
 from tests.conftest import NOW
 from tests.harness import FakeClock

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from bot.domain import ApplicationStatus
 from bot.i18n import Translator
-from bot.messaging.render import render
 from bot.scheduler.offers import expire_offers
 from bot.scheduler.tick import jobs
 from bot.services import applications, missions, offers, organisations
@@ -20,8 +19,9 @@ from bot.services.errors import Conflict, NotAllowed
 from bot.services.offers import OfferOutcome, offer_window
 from bot.services.people import Person
 from bot.services.slots import set_capacity
-from bot.sms.gsm7 import segments
-from bot.sms.render import render_notification
+from handlers.sms.gsm7 import segments
+from handlers.sms.render import render_notification
+from handlers.telegram.render import render
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW

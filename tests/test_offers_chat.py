@@ -14,7 +14,7 @@ from bot.scheduler.tick import tick
 from bot.services import applications, organisations, phones
 from bot.services.applications import ApplicationView
 from bot.services.offers import OfferAnswer, OfferOutcome
-from bot.sms import replies
+from handlers.sms import replies
 from handlers.sms.conversation import SmsConversations
 from handlers.telegram.offers import answer_text
 from storage import schema

@@ -54,16 +54,16 @@ async def test_a_failing_handler_logs_ids_not_what_the_person_shared(
 
 
 def test_every_line_has_a_utc_date_and_json_lines_parse() -> None:
-    record = logging.LogRecord("bot.app", logging.WARNING, __file__, 1, "sent %s", ("x",), None)
+    record = logging.LogRecord("renfort.app", logging.WARNING, __file__, 1, "sent %s", ("x",), None)
     record.created = 1_807_000_000.25  # 2027-04-06T08:26:40.250Z
     record.msecs = 250
     line = TextFormatter().format(record)
-    assert line.startswith("2027-04-06T08:26:40.250Z WARNING bot.app: sent x")
+    assert line.startswith("2027-04-06T08:26:40.250Z WARNING renfort.app: sent x")
     entry = json.loads(JsonFormatter(worker="1").format(record))
     assert entry == {
         "time": "2027-04-06T08:26:40.250Z",
         "level": "WARNING",
-        "logger": "bot.app",
+        "logger": "renfort.app",
         "message": "sent x",
         "worker": "1",
     }

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.messaging.outbox import enqueue
 from bot.notifications import load
-from bot.sandbox.telegram_double import TelegramDouble
+from renfort.sandbox.telegram_double import TelegramDouble
 from storage import schema
 from storage.database import Database
 from tests.conftest import sqlite_url

@@ -20,11 +20,11 @@ from sqlalchemy import func, insert, select, update
 
 from bot.buttons import Button, save_buttons
 from bot.domain import HOLDING, ApplicationStatus
-from bot.sandbox.telegram_double import SentMessage, TelegramDouble
 from bot.services import callouts, organisations
 from bot.services.callouts import Targeting
 from handlers.telegram.applying import CONFIRM_APPLY
 from handlers.web import SECRET_HEADER, TELEGRAM_WEBHOOK_PATH
+from renfort.sandbox.telegram_double import SentMessage, TelegramDouble
 from storage import schema
 from storage.database import Database
 from tests.factories import SAINT_DIZIER, commune, first_slot, polling_station, volunteer

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from bot.domain import ApplicationStatus
 from bot.i18n import Translator
-from bot.sandbox.telegram_double import SentMessage
 from bot.services import applications, people
+from renfort.sandbox.telegram_double import SentMessage
 from storage import schema
 from tests.conftest import NOW
 from tests.factories import commune, first_slot, polling_station, volunteer

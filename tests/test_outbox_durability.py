@@ -22,7 +22,7 @@ from bot.config import load_settings
 from bot.geo import Geocoder
 from bot.messaging.dispatcher import LEASE, Dispatcher
 from bot.runtime import Renfort
-from bot.sandbox.telegram_double import TelegramDouble
+from renfort.sandbox.telegram_double import TelegramDouble
 from storage import schema
 from storage.database import Database
 from storage.migrate import upgrade

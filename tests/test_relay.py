@@ -8,12 +8,12 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from bot.i18n import Translator
-from bot.sandbox.telegram_double import SentMessage
-from bot.sandbox.twilio_double import TwilioDouble
 from bot.services import applications, organisations, relay
-from bot.sms.gsm7 import segments
-from bot.sms.render import render_notification
+from handlers.sms.gsm7 import segments
+from handlers.sms.render import render_notification
 from handlers.telegram.relay import BLOCK, PICK_MISSION, PICK_PERSON, PICK_SLOT
+from renfort.sandbox.telegram_double import SentMessage
+from renfort.sandbox.twilio_double import TwilioDouble
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW

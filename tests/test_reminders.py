@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.sandbox.telegram_double import TelegramDouble
 from bot.scheduler.reminders import send_reminders
 from bot.scheduler.timing import day_before_due
 from bot.services import settings
 from bot.services.errors import NotAllowed
-from bot.sms.gsm7 import segments
+from handlers.sms.gsm7 import segments
+from renfort.sandbox.telegram_double import TelegramDouble
 from storage.database import Database
 from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING

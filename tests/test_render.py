@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.i18n import Translator
-from bot.messaging.render import RENDERERS, UnknownNotification, render
 from bot.services import applications, organisations
+from handlers.telegram.render import RENDERERS, UnknownNotification, render
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW

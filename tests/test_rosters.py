@@ -11,11 +11,11 @@ from sqlalchemy import update
 
 from bot.domain import ApplicationStatus
 from bot.i18n import Translator
-from bot.messaging.render import render
 from bot.scheduler.rosters import ask_feedback, post_rosters
 from bot.services import applications, feedback, people, rosters
 from bot.services.errors import Conflict, NotAllowed
-from bot.sms.render import render_notification
+from handlers.sms.render import render_notification
+from handlers.telegram.render import render
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW

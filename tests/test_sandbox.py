@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.config import Settings
-from bot.sandbox import demo
-from bot.sandbox.console import ChatConsole, telegram_html
-from bot.sandbox.run import run_sandbox
+from renfort.sandbox import demo
+from renfort.sandbox.console import ChatConsole, telegram_html
+from renfort.sandbox.run import run_sandbox
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW

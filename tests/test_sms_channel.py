@@ -13,13 +13,13 @@ from bot.messaging.channel import Rejected, Sent, Transient, Unreachable
 from bot.messaging.dispatcher import Dispatcher
 from bot.messaging.outbox import enqueue
 from bot.messaging.ratelimit import RateLimiter
-from bot.messaging.render import Rendered, UnknownNotification
-from bot.messaging.sms_channel import SmsChannel, no_chat_window, sms_text
 from bot.notifications import load
 from bot.runtime import Renfort
-from bot.sandbox.twilio_double import TwilioDouble
 from bot.services import phones
-from bot.sms.gsm7 import segments
+from handlers.sms.gsm7 import segments
+from handlers.sms.sender import SmsChannel, no_chat_window, sms_text
+from handlers.telegram.render import Rendered, UnknownNotification
+from renfort.sandbox.twilio_double import TwilioDouble
 from storage.database import Database, Inbound
 from tests.conftest import NOW
 from tests.harness import FakeClock

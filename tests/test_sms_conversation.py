@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.domain import ApplicationStatus
 from bot.runtime import Renfort
 from bot.services import applications, organisations, people, phones
-from bot.sms import replies
+from handlers.sms import replies
 from handlers.sms.conversation import SmsConversations
 from storage import schema
 from storage.database import Database

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.domain import ApplicationStatus
-from bot.sandbox.telegram_double import SentMessage
-from bot.sandbox.twilio_double import TwilioDouble
 from bot.services import applications, phones
-from bot.sms.gsm7 import segments
+from handlers.sms.gsm7 import segments
+from renfort.sandbox.telegram_double import SentMessage
+from renfort.sandbox.twilio_double import TwilioDouble
 from storage import schema
 from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING, polling_station

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from bot.runtime import Renfort
 from bot.services import keywords, organisations
-from bot.sms.gsm7 import segments
 from handlers.sms.conversation import SmsConversations
+from handlers.sms.gsm7 import segments
 from handlers.telegram.posters import reserved
 from storage.database import Database
 from tests.conftest import NOW

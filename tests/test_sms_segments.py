@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from bot.domain import ApplicationStatus, MissionStatus
 from bot.geo import Geocoder
 from bot.i18n import Translator
-from bot.messaging import render as telegram_render
 from bot.notifications.applications import ApplicationDecided
 from bot.runtime import Renfort
 from bot.services import organisations
@@ -26,10 +25,13 @@ from bot.services.callouts import CalloutView, Targeting
 from bot.services.errors import Conflict, ServiceError
 from bot.services.missions import MissionCard, MissionDetail, SlotView
 from bot.services.phones import find_by_phone
-from bot.sms import render_callouts, render_schedule, replies
-from bot.sms.gsm7 import is_gsm7, length, segments
-from bot.sms.render import RENDERERS, render_notification
+from handlers.sms import replies
 from handlers.sms.conversation import SmsConversations
+from handlers.sms.gsm7 import is_gsm7, length, segments
+from handlers.sms.render import RENDERERS, render_notification
+from handlers.sms.render import callouts as render_callouts
+from handlers.sms.render import schedule as render_schedule
+from handlers.telegram import render as telegram_render
 from storage.database import Database
 from storage.migrate import upgrade_sync
 from tests.conftest import NOW

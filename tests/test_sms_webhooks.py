@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import insert, select
 
 from bot.runtime import Renfort
-from bot.sandbox.twilio_double import TwilioDouble, twiml_messages
 from bot.services import phones
-from handlers.twilio_web import twilio_routes
+from handlers.sms.webhook import twilio_routes
 from handlers.web import build_web_app
+from renfort.sandbox.twilio_double import TwilioDouble, twiml_messages
 from storage import schema
 from storage.database import Database, is_processed
 from tests.conftest import NOW

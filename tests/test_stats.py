@@ -89,8 +89,8 @@ def test_renfort_stats_json(monkeypatch: object, tmp_path: object) -> None:
     import pytest
     from typer.testing import CliRunner
 
-    from bot import cli
     from bot.config import Settings
+    from renfort import cli
 
     assert isinstance(monkeypatch, pytest.MonkeyPatch) and isinstance(tmp_path, Path)
     monkeypatch.chdir(tmp_path)

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from bot import cli
 from bot.config import Settings
 from bot.domain import MissionStatus
 from bot.geo import Geocoder
@@ -20,6 +19,7 @@ from bot.importer import ImportFileError, ImportResult
 from bot.services import missions, organisations, templates
 from bot.stations import import_stations
 from bot.templates_builtin import BUILTIN_TEMPLATES
+from renfort import cli
 from storage import schema
 from storage.database import Database, load_conversation
 from tests.conftest import NOW

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.domain import ApplicationStatus, GeoPoint
-from bot.sandbox.telegram_double import TelegramDouble
 from bot.services import applications, missions
 from bot.services.errors import Conflict
 from handlers.telegram import organiser
 from handlers.telegram.common import RenfortContext, refusal_text
+from renfort.sandbox.telegram_double import TelegramDouble
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW

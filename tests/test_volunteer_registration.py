@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.sandbox.telegram_double import TelegramDouble
 from bot.services.errors import InvalidInput
 from handlers.telegram.common import refusal_text
+from renfort.sandbox.telegram_double import TelegramDouble
 from tests.conftest import NOW
 from tests.factories import SAINT_DIZIER, volunteer
 from tests.harness import FakeClock

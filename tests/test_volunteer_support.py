@@ -11,9 +11,9 @@ from pathlib import Path
 
 from bot.domain import DOMAINS, GeoPoint
 from bot.i18n import Translator
-from bot.sandbox.telegram_double import SentMessage, TelegramDouble
 from bot.services import missions, people
 from bot.services.missions import MissionSpec, SlotSpec
+from renfort.sandbox.telegram_double import SentMessage, TelegramDouble
 from storage.database import Database
 from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING, SAINT_DIZIER

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.sandbox.telegram_double import TelegramDouble
+from renfort.sandbox.telegram_double import TelegramDouble
 from storage.database import is_processed
 from tests.conftest import NOW
 from tests.harness import FakeClock, free_port, running_bot, sqlite_file_url

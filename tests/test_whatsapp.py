@@ -12,11 +12,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.messaging.whatsapp_templates import sync_templates
-from bot.sandbox.telegram_double import SentMessage
-from bot.sandbox.twilio_double import TwilioDouble
 from bot.services import applications, callouts, channels, people, phones
 from bot.services.callouts import Targeting
+from handlers.whatsapp.templates import sync_templates
+from renfort.sandbox.telegram_double import SentMessage
+from renfort.sandbox.twilio_double import TwilioDouble
 from storage import schema
 from tests.conftest import NOW
 from tests.factories import first_slot, polling_station, volunteer

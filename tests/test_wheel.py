@@ -25,7 +25,7 @@ import pytest
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.importer import HEADER
-from bot.sandbox.telegram_double import TelegramDouble
+from renfort.sandbox.telegram_double import TelegramDouble
 from tests.harness import free_port
 from tests.test_journey import Person, register_and_apply
 

@@ -26,7 +26,6 @@ from telegram.error import TelegramError
 from bot.config import SUPPORTED_LOCALES
 from bot.domain import AUTOMATIC_REASONS, DOMAINS, REFUSAL_REASONS, ApplicationStatus
 from bot.i18n import Translator
-from bot.messaging.render_organisers import status_label
 from bot.runtime import Renfort
 from bot.services import applications, board, board_links, callouts, exports, people, rosters
 from bot.services.board import Board, BoardSlot, Scope
@@ -40,6 +39,7 @@ from handlers.board.words import notice_text
 from handlers.telegram.admin_group import show_decision
 from handlers.telegram.callout_board import post_status_in
 from handlers.telegram.exports import csv_headers
+from handlers.telegram.render.organisers import status_label
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent

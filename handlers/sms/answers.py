@@ -13,8 +13,10 @@ from bot.services import alert_offers, attendance, callouts, offers, territory_a
 from bot.services.applications import ApplicationView
 from bot.services.callouts import CalloutView
 from bot.services.offers import OfferOutcome
-from bot.sms import dates, render_alerts, render_callouts, replies
-from bot.sms.render_schedule import attendance_confirmed, attendance_released
+from handlers.sms import dates, replies
+from handlers.sms.render import alerts as render_alerts
+from handlers.sms.render import callouts as render_callouts
+from handlers.sms.render.schedule import attendance_confirmed, attendance_released
 from handlers.sms.turn import CALLOUT_CONDITION, IDLE, SmsTurn
 
 

@@ -13,7 +13,7 @@ from bot.domain import MissionStatus
 from bot.services import applications, conditions, keywords, missions
 from bot.services.errors import Conflict, ServiceError
 from bot.services.missions import MissionCard, MissionDetail, SlotView
-from bot.sms import replies
+from handlers.sms import replies
 from handlers.sms.turn import CONDITION, LIST, MISSION, SmsTurn
 
 FETCH = 6  # missions read per page; an SMS shows two to four of them

@@ -15,9 +15,8 @@ from weakref import WeakValueDictionary
 from bot.runtime import Renfort
 from bot.services import keywords, phones, whatsapp
 from bot.services.errors import ServiceError
-from bot.sms import replies
 from bot.text import clean_text
-from handlers.sms import answers, browse, feedback, linking, mine, privacy, registration
+from handlers.sms import answers, browse, feedback, linking, mine, privacy, registration, replies
 from handlers.sms import relay as relay_sms
 from handlers.sms.parse import Command, Kind, parse_command, parse_language
 from handlers.sms.turn import (

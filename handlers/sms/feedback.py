@@ -4,7 +4,7 @@ about is the volunteer's note; we keep it and thank them."""
 from __future__ import annotations
 
 from bot.services import feedback
-from bot.sms.render_organisers import feedback_thanks
+from handlers.sms.render.organisers import feedback_thanks
 from handlers.sms.turn import SmsTurn
 
 

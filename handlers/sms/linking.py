@@ -8,8 +8,8 @@ import re
 from bot.i18n import Translator
 from bot.services import channels, phones
 from bot.services.errors import ServiceError
-from bot.sms.replies import one
 from handlers.sms.parse import Command, fold
+from handlers.sms.replies import one
 from handlers.sms.turn import IDLE, SmsTurn
 
 _LINK = re.compile(r"^(?:LIEN|LINK|CODE) ?(\d{6})$")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.services import applications
 from bot.services.applications import ApplicationView
 from bot.services.errors import NotFound
-from bot.sms import replies
+from handlers.sms import replies
 from handlers.sms.turn import CONFIRM_CANCEL, MINE, SmsTurn
 
 

@@ -13,8 +13,7 @@ from typing import Any
 from bot.domain import DEFAULT_RADIUS_KM
 from bot.services import people, phones
 from bot.services.people import Person
-from bot.sms import replies
-from handlers.sms import browse
+from handlers.sms import browse, replies
 from handlers.sms.parse import (
     Command,
     Introduction,

@@ -14,7 +14,6 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.buttons import Button
 from bot.domain import AUTOMATIC_REASONS, REFUSAL_REASONS, ApplicationStatus
 from bot.i18n import Translator
-from bot.messaging.render import decision_buttons
 from bot.runtime import Renfort
 from bot.services import applications, people
 from bot.services.applications import ApplicationView
@@ -27,6 +26,7 @@ from handlers.telegram.common import (
     refusal_text,
     reply,
 )
+from handlers.telegram.render import decision_buttons
 from storage.database import Database
 
 log = logging.getLogger(__name__)

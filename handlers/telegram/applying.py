@@ -10,7 +10,6 @@ from bot.actions import ASK_CANCEL
 from bot.buttons import Button
 from bot.domain import ANSWER_WITHIN_DAYS, ApplicationStatus, MissionStatus
 from bot.i18n import Translator
-from bot.messaging.render_offers import offer_buttons
 from bot.services import applications, conditions, missions
 from bot.services.applications import ApplicationView
 from bot.services.errors import Conflict, NotFound
@@ -25,6 +24,7 @@ from handlers.telegram.common import (
 )
 from handlers.telegram.discovery import SHOW_MISSION
 from handlers.telegram.flow import PICK_SLOT, leave_profile_edit
+from handlers.telegram.render.offers import offer_buttons
 
 CONFIRM_APPLY = "vol.apply"
 CANCEL = "vol.cancel"

@@ -20,12 +20,12 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.messaging.ratelimit import RateLimiter
-from bot.messaging.telegram_channel import retry_seconds
 from bot.runtime import Renfort
 from bot.services import callouts
 from bot.services.callouts import CalloutView
 from handlers.telegram.callout_board import drawn_at, status_buttons, status_text, words_for
 from handlers.telegram.common import keyboard
+from handlers.telegram.sender import retry_seconds
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,6 @@ from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, E
 
 from bot.buttons import Button, Payload, save_buttons
 from bot.i18n import Translator
-from bot.messaging.rendered import esc as esc
-from bot.messaging.telegram_limits import fit_html, split_html
 from bot.runtime import Renfort
 from bot.services import people
 from bot.services.errors import ServiceError
@@ -28,6 +26,8 @@ from bot.services.organisations import Organisation
 from bot.services.people import Person
 from bot.services.turns import TelegramSender, start_turn
 from bot.text import clean_text
+from handlers.telegram.limits import fit_html, split_html
+from handlers.telegram.render.shared import esc as esc
 from storage.database import (
     AlreadyProcessed,
     Inbound,

@@ -15,7 +15,6 @@ from telegram.error import Forbidden
 
 from bot.domain import DOMAINS
 from bot.i18n import Translator
-from bot.messaging.telegram_limits import fit_html
 from bot.services.errors import ServiceError
 from bot.services.people import Person
 from handlers.telegram.common import (
@@ -27,6 +26,7 @@ from handlers.telegram.common import (
     reply,
     typed_text,
 )
+from handlers.telegram.limits import fit_html
 from storage.database import Inbound
 
 # What python-telegram-bot's handlers accept: an `async def` callback.

@@ -10,11 +10,11 @@ from telegram import Update
 
 from bot.domain import HOLDING
 from bot.i18n import Translator
-from bot.messaging.render_offers import deadline_text
 from bot.services import offers
 from bot.services.applications import ApplicationView
 from bot.services.offers import OfferAnswer, OfferOutcome
 from handlers.telegram.common import RenfortContext, answer_query, esc, reply
+from handlers.telegram.render.offers import deadline_text
 
 
 def offer_status(t: Translator, view: ApplicationView) -> str:

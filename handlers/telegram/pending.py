@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 
 from bot.i18n import Translator
-from bot.messaging.render import confirmed_lines, decision_buttons
 from bot.services import pending
 from bot.services.pending import PendingApplication
 from handlers.telegram.common import RenfortContext, esc, reply
 from handlers.telegram.exports import organisations_here
+from handlers.telegram.render import confirmed_lines, decision_buttons
 
 
 def card(t: Translator, item: PendingApplication) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.messaging.render_moderation import mission_review
 from bot.services import review_queue
 from bot.services.errors import ServiceError
 from handlers.telegram.common import RenfortContext, reply
 from handlers.telegram.moderation import refusal
+from handlers.telegram.render.moderation import mission_review
 
 
 async def review_command(update: Update, context: RenfortContext) -> None:

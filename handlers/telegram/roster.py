@@ -10,7 +10,6 @@ from telegram import Update
 from bot.buttons import Button
 from bot.domain import HOLDING
 from bot.i18n import Translator
-from bot.messaging.render_organisers import slot_roster, status_label
 from bot.services import rosters
 from bot.services.errors import ServiceError
 from bot.services.organisations import Organisation
@@ -19,6 +18,7 @@ from handlers.telegram.admin_group import alert, chat_translator
 from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
 from handlers.telegram.exports import organisations_here
 from handlers.telegram.mission_edit import LIST as EDIT_LIST
+from handlers.telegram.render.organisers import slot_roster, status_label
 
 MAX_TEXT = 4000  # Telegram stops at 4096 characters
 

@@ -1,0 +1,42 @@
+"""What every Telegram renderer shares: the rendered message, the slot and place lines, and
+the escaping of values that came from a person (names, titles, addresses); only our own
+markup is HTML."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.actions import APPROVE, REFUSE
+from bot.buttons import Button
+from bot.i18n import Translator
+from bot.messaging.channel import Rendered as Rendered
+from bot.notifications.facts import Placed, Timed
+
+# A kind's renderer takes that kind's notification (see the catalogue's test).
+Renderer = Callable[[Any, Translator], Rendered]
+
+
+def esc(value: object) -> str:
+    """Escape a value for Telegram's HTML parse mode."""
+    return html.escape(str(value), quote=False)
+
+
+def slot_text(n: Timed, t: Translator) -> str:
+    """The slot's day and hours in its own time zone (not escaped)."""
+    return t.slot_span(n.starts_at, n.ends_at, ZoneInfo(n.timezone))
+
+
+def place_text(n: Placed, t: Translator) -> str:
+    """Where the mission happens (escaped), or that it is remote."""
+    if n.remote:
+        return t._("Remote")
+    return esc(n.address or t._("Address to be confirmed"))
+
+
+def decision_buttons(t: Translator, application_id: int) -> list[list[Button]]:
+    """Approve / Refuse under an application (the admin group's handlers answer them)."""
+    data = {"application_id": application_id}
+    return [[Button(t._("✅ Approve"), APPROVE, data), Button(t._("❌ Refuse"), REFUSE, data)]]

@@ -1,0 +1,243 @@
+"""Notifications and replies on WhatsApp, through the same Twilio account as SMS.
+
+A message is the SMS engine's text; when it offers a choice (YES or NO, or at most three
+numbered lines) it goes with that many quick replies, whose payload is what the person
+would have typed, so a tap reaches the conversation as the typed word or number would.
+Longer lists stay a numbered menu.
+
+WhatsApp carries a free-form message only within 24 hours of the person's last message.
+Outside that window a notification goes as its family's approved template; without one
+(none made, or refused) it goes by SMS from TWILIO_FROM_NUMBER. The outbox row says which:
+its channel is `whatsapp` or `sms`, and `whatsapp_sent_total{path}` counts free-form,
+template and SMS sends."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from sqlalchemy import update
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+
+from bot.config import SUPPORTED_LOCALES
+from bot.i18n import Translator
+from bot.messaging.channel import Address, Outcome, Rejected, Rendered, Sent, Transient, Unreachable
+from bot.messaging.dispatcher import MAX_ATTEMPTS
+from bot.messaging.ratelimit import RateLimiter
+from bot.runtime import Renfort
+from bot.services import phones, whatsapp
+from handlers.sms.render import render_notification
+from handlers.sms.sender import SmsChannel, no_chat_window
+from handlers.whatsapp.templates import (
+    choice_variables,
+    choices_name,
+    template_name,
+    template_variables,
+)
+from storage import schema
+
+log = logging.getLogger(__name__)
+NAME = whatsapp.NAME
+PREFIX = "whatsapp:"
+MAX_CHOICES = 3
+TITLE_CHARS = 20  # WhatsApp cuts a quick reply's title beyond this
+TEMPLATES_FRESH_SECONDS = 60.0
+OUTSIDE_WINDOW = 63016
+OPTED_OUT = frozenset({21610, 63024})  # unsubscribed; not a WhatsApp user
+# "2 Details" in a menu, "2.1 Sun 13 Jun…" (mission 2, slot 1) in the mission list.
+# A footer's "1.1 : apply" explains the numbers and is no choice.
+_NUMBERED = re.compile(r"^(\d{1,3}(?:\.\d{1,2})?)\s+([^\s:].*)$")
+
+
+@dataclass(frozen=True)
+class WhatsAppMessage(Rendered):
+    """The SMS text, what it is (for its template), and the quick replies it offers."""
+
+    kind: str = ""
+    locale: str = "fr"
+    choices: tuple[tuple[str, str], ...] = ()  # (title, payload)
+
+
+def choices_in(text: str, translators: Sequence[Translator]) -> tuple[tuple[str, str], ...]:
+    """The quick replies a text offers: YES/NO when it asks for them (in the language it
+    asks in), else its numbered lines when there are one to three; nothing for longer
+    menus."""
+    words = set(re.findall(r"\b[A-Z]+\b", text))
+    for t in translators:
+        yes_word, no_word = t._("YES"), t._("NO")
+        if yes_word in words and no_word in words:
+            return ((t._("Yes"), yes_word), (t._("No"), no_word))
+    numbered = [m for line in text.splitlines() if (m := _NUMBERED.match(line.strip()))]
+    if not 1 <= len(numbered) <= MAX_CHOICES:
+        return ()
+    return tuple((_title(f"{m[1]} {m[2]}"), m[1]) for m in numbered)
+
+
+def _title(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def address_of(phone: str) -> str:
+    return PREFIX + phone
+
+
+class WhatsAppChannel:
+    """Sends notifications on WhatsApp, and the replies that carry quick replies."""
+
+    def __init__(
+        self, renfort: Renfort, sms: SmsChannel, *, limiter: RateLimiter | None = None
+    ) -> None:
+        settings = renfort.settings
+        if not settings.whatsapp_enabled or settings.twilio_whatsapp_from is None:
+            raise ValueError("WhatsApp needs TWILIO_WHATSAPP_FROM and the SMS settings")
+        self.renfort = renfort
+        self.sms = sms
+        self.sender = settings.twilio_whatsapp_from
+        self.limiter = limiter or RateLimiter(settings.sms_rate, no_chat_window)
+        self._templates: dict[tuple[str, str], whatsapp.Template] = {}
+        self._loaded_at: float | None = None
+
+    # ---- the dispatcher's side ---------------------------------------------------------
+
+    def render(self, kind: str, payload: Mapping[str, Any], t: Translator) -> Rendered:
+        text = render_notification(kind, payload, t, self.renfort.now())
+        return WhatsAppMessage(text, kind=kind, locale=t.locale, choices=choices_in(text, [t]))
+
+    async def send(self, address: Address, message: Rendered) -> Outcome:
+        """Free-form inside the window, else the approved template, else SMS."""
+        phone = str(address)
+        if not isinstance(message, WhatsAppMessage):
+            message = WhatsAppMessage(message.text)
+        if await whatsapp.window_open(self.renfort.db, phone, self.renfort.now()):
+            return self._counted("freeform", await self._free_form(phone, message))
+        template = await self._template(template_name(message.kind), message.locale)
+        if template is not None:
+            outcome = await self._create(
+                phone,
+                content_sid=template.content_sid,
+                content_variables=json.dumps(template_variables(message.text)),
+            )
+            return self._counted("template", outcome)
+        outcome = await self.sms.send(phone, Rendered(message.text))
+        if isinstance(outcome, Sent):
+            outcome = Sent(outcome.provider_id, via="sms")
+        return self._counted("sms", outcome)
+
+    # ---- a reply to someone who just wrote -----------------------------------------------
+
+    async def reply(self, phone: str, text: str | None) -> str | None:
+        """Answer `phone`: with quick replies when the text offers a choice (sent here), else
+        plain; returns what is left to answer in TwiML."""
+        if not text:
+            return None
+        translators = [self.renfort.translator(locale) for locale in SUPPORTED_LOCALES]
+        choices = choices_in(text, translators)
+        if not choices:
+            return text
+        # The session contents are alike in every language: any will do.
+        locale = self.renfort.settings.renfort_locale
+        message = WhatsAppMessage(text, locale=locale, choices=choices)
+        outcome = await self._free_form(phone, message)
+        if isinstance(outcome, Sent):
+            self._counted("quick_reply", outcome)
+            return None
+        log.info("quick replies not sent (%s); answering in plain text", outcome)
+        return text
+
+    # ---- sending -----------------------------------------------------------------------
+
+    async def _free_form(self, phone: str, message: WhatsAppMessage) -> Outcome:
+        if message.choices:
+            content = await self._template(choices_name(len(message.choices)), message.locale)
+            if content is not None:
+                return await self._create(
+                    phone,
+                    content_sid=content.content_sid,
+                    content_variables=json.dumps(
+                        choice_variables(message.text, list(message.choices))
+                    ),
+                )
+        return await self._create(phone, body=message.text)
+
+    async def _create(self, phone: str, **content: str) -> Outcome:
+        try:
+            created = await self.sms.client().messages.create_async(
+                to=address_of(phone),
+                from_=self.sender,
+                status_callback=self.sms.status_callback,
+                **content,
+            )
+        except TwilioRestException as error:
+            return await self._refused(phone, error.status, error.code, str(error.msg))
+        except TwilioServiceException as error:
+            return await self._refused(phone, error.status, error.code, str(error.title))
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            return Transient(f"{type(error).__name__}: {error}")
+        return Sent(str(created.sid))
+
+    async def _refused(self, phone: str, status: int, code: int | None, message: str) -> Outcome:
+        description = f"twilio {code or status}: {message}"[:300]
+        if code in OPTED_OUT:
+            await phones.opt_out(self.renfort.db, phone)
+            return Unreachable(description)
+        if status == 429 or status >= 500 or status in (401, 403):
+            return Transient(description)
+        return Rejected(description)
+
+    def _counted(self, path: str, outcome: Outcome) -> Outcome:
+        if isinstance(outcome, Sent):
+            self.renfort.metrics.count(
+                "whatsapp_sent_total",
+                help_text="WhatsApp notifications by path (freeform, template, quick_reply, sms)",
+                path=path,
+            )
+        return outcome
+
+    async def _template(self, name: str | None, locale: str) -> whatsapp.Template | None:
+        """The usable content of `name` in `locale` (templates: only once approved)."""
+        if name is None:
+            return None
+        now = time.monotonic()
+        if self._loaded_at is None or now - self._loaded_at > TEMPLATES_FRESH_SECONDS:
+            self._templates = await whatsapp.templates(self.renfort.db)
+            self._loaded_at = now
+        found = self._templates.get((name, locale))
+        if found is None:
+            return None
+        if found.status == "session" or found.usable_outside_window:
+            return found
+        return None
+
+
+async def window_closed(renfort: Renfort, message_sid: str, to: str | None) -> None:
+    """Twilio reports 63016: the person's window had closed after all. Their window is
+    closed in our records too and the notification goes again: as a template, or by SMS."""
+    phone = phones.inbound_sender(to[len(PREFIX) :]) if to and to.startswith(PREFIX) else None
+    if phone is None:
+        return
+    await whatsapp.close_window(renfort.db, phone)
+    outbox = schema.outbox
+    async with renfort.db.transaction("whatsapp_outside_window") as conn:
+        await conn.execute(
+            update(outbox)
+            .where(
+                outbox.c.provider_id == message_sid,
+                outbox.c.channel == NAME,
+                # A template WhatsApp refuses the same way must not go round forever.
+                outbox.c.attempts < MAX_ATTEMPTS,
+            )
+            .values(
+                status="pending",
+                provider_id=None,
+                attempts=outbox.c.attempts + 1,
+                not_before=renfort.now(),
+            )
+        )
+    renfort.outbox_ready.set()
