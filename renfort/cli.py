@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich import box
@@ -19,31 +17,29 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from bot.config import ConfigError, Settings, first_line, load_settings
+from bot.config import ConfigError, first_line
 from bot.geo import Geocoder
 from bot.i18n import CatalogueMissing
 from bot.importer import ImportFileError, ImportResult, import_missions
 from bot.logs import configure_logging
-from bot.runtime import system_clock
 from bot.services import organisations
-from bot.services.errors import ServiceError
-from renfort.app import Service, open_database, run_until_stopped
+from renfort import cli_common
+from renfort.app import Service, run_until_stopped
 from renfort.backup import BackupRefused, backup_database
+from renfort.cli_common import (
+    EXIT_CONFIG,
+    EXIT_INTERRUPTED,
+    SANDBOX_HINT,
+    fail,
+    out,
+    settings_or_exit,
+    with_database,
+)
+from renfort.cli_moderation import missions_stations, org_verify, referent_app
+from renfort.cli_stats import stats_command
 from renfort.workers import run_workers
 from storage.database import Database
 from storage.migrate import upgrade_sync
-
-T = TypeVar("T")
-EXIT_FAILED = 1
-EXIT_CONFIG = 2
-EXIT_INTERRUPTED = 130
-SANDBOX_HINT = (
-    "Sandbox mode: no TELEGRAM_BOT_TOKEN. To connect a real bot, put"
-    " TELEGRAM_BOT_TOKEN=<token from @BotFather> in .env and run again."
-)
-
-# The clock that decides which slots are in the past; tests pin it.
-clock: Callable[[], datetime] = system_clock
 
 app = typer.Typer(
     help="Renfort: volunteer coordination in Telegram and SMS.",
@@ -62,70 +58,6 @@ app.add_typer(org_app, name="org")
 app.add_typer(missions_app, name="missions")
 whatsapp_app = typer.Typer(help="WhatsApp through Twilio.", no_args_is_help=True)
 app.add_typer(whatsapp_app, name="whatsapp")
-
-
-def out() -> Console:
-    return Console(highlight=False, soft_wrap=True)
-
-
-def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
-    """Print one line on stderr and leave with `code`."""
-    Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"[bold red]Error:[/] {escape(message)}"
-    )
-    raise typer.Exit(code)
-
-
-def settings_or_exit() -> Settings:
-    try:
-        settings = load_settings()
-    except ConfigError as error:
-        fail(str(error), EXIT_CONFIG)
-    configure_logging(settings.log_level, settings.log_format)
-    check_sqlite_directory(settings.database_url)
-    return settings
-
-
-def check_sqlite_directory(database_url: str) -> None:
-    """A SQLite file in a missing directory: say so, before aiosqlite fails to open it and
-    its worker thread prints a traceback on top of our line."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or not url.database:
-        return
-    directory = Path(url.database).expanduser().parent
-    if not directory.is_dir():
-        fail(f"DATABASE_URL: the directory {directory} does not exist", EXIT_CONFIG)
-
-
-def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    """Migrate, connect, run `work`, close; database trouble is one line."""
-
-    async def go() -> T:
-        db = await open_database(settings)
-        try:
-            return await work(db)
-        finally:
-            await db.close()
-
-    try:
-        return asyncio.run(go())
-    except ConfigError as error:
-        fail(str(error), EXIT_CONFIG)
-    except ServiceError as error:
-        fail(refusal(error))
-
-
-def refusal(error: ServiceError) -> str:
-    """A service's refusal in an operator's words."""
-    details = error.details
-    messages = {
-        "organisation_exists": f"an organisation named {details.get('name')!r} already exists",
-        "postcode": f"postcode {details.get('postcode')!r} must be 5 digits",
-        "organisation_name": "the organisation needs a name",
-        "organisation_name_length": f"an organisation's name has at most {details.get('most')}"
-        " characters",
-    }
-    return messages.get(error.code, f"refused ({error.code})")
 
 
 @app.command()
@@ -310,7 +242,7 @@ def missions_import(
                 file,
                 zone=settings.timezone,
                 geocoder=geocoder,
-                now=clock(),
+                now=cli_common.clock(),
                 skip_bad=skip_bad,
                 progress=progress,
             )
@@ -340,10 +272,7 @@ def report_import(file: Path, result: ImportResult, skip_bad: bool) -> None:
     )
 
 
-import renfort.cli_stats  # noqa: E402, F401  (renfort stats)
-
-# Templates and moderation: renfort referent add|list, org verify, missions stations.
-from renfort.cli_moderation import missions_stations, org_verify, referent_app  # noqa: E402
+app.command("stats")(stats_command)
 
 app.add_typer(referent_app, name="referent")
 org_app.command("verify")(org_verify)

@@ -19,7 +19,7 @@ from bot.importer import ImportFileError, ImportResult
 from bot.services import moderation, organisations
 from bot.services.errors import ServiceError
 from bot.stations import import_stations
-from renfort import cli
+from renfort import cli_common as cli
 from storage.database import Database
 
 T = TypeVar("T")

@@ -12,7 +12,8 @@ from rich.table import Table
 
 from bot.services import stats
 from bot.services.stats import OrganisationStats
-from renfort.cli import app, out, settings_or_exit, with_database
+from renfort import cli_common
+from renfort.cli_common import out, settings_or_exit, with_database
 
 
 def _pct(value: float | None) -> float | None:
@@ -45,16 +46,14 @@ def _cell(value: object, suffix: str = "") -> str:
     return "—" if value is None else f"{value}{suffix}"
 
 
-@app.command("stats")
 def stats_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """Figures of every organisation: fill rate, applications, answers, attendance."""
     settings = settings_or_exit()
-    import renfort.cli as cli  # the clock tests pin
 
     found = with_database(
-        settings, lambda db: stats.all_stats(db, now=cli.clock(), zone=settings.timezone)
+        settings, lambda db: stats.all_stats(db, now=cli_common.clock(), zone=settings.timezone)
     )
     rows = [stats_json(s) for s in found]
     if as_json:

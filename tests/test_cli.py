@@ -15,7 +15,7 @@ from typer.testing import CliRunner, Result
 
 from bot.config import Settings
 from bot.importer import HEADER
-from renfort import cli
+from renfort import cli, cli_common
 from tests.conftest import NOW
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +27,7 @@ runner = CliRunner()
 def operator_env(no_settings: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """A clean environment: no .env, no inherited variables, a fresh database file."""
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setattr(cli, "clock", lambda: NOW)
+    monkeypatch.setattr(cli_common, "clock", lambda: NOW)
     return tmp_path
 
 

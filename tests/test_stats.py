@@ -90,14 +90,14 @@ def test_renfort_stats_json(monkeypatch: object, tmp_path: object) -> None:
     from typer.testing import CliRunner
 
     from bot.config import Settings
-    from renfort import cli
+    from renfort import cli, cli_common
 
     assert isinstance(monkeypatch, pytest.MonkeyPatch) and isinstance(tmp_path, Path)
     monkeypatch.chdir(tmp_path)
     for name in Settings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setattr(cli, "clock", lambda: NOW)
+    monkeypatch.setattr(cli_common, "clock", lambda: NOW)
     runner = CliRunner()
     assert runner.invoke(cli.app, ["org", "create", "Mairie", "--postcode", "52100"]).exit_code == 0
     result = runner.invoke(cli.app, ["stats", "--json"])

@@ -19,7 +19,7 @@ from bot.importer import ImportFileError, ImportResult
 from bot.services import missions, organisations, templates
 from bot.stations import import_stations
 from bot.templates_builtin import BUILTIN_TEMPLATES
-from renfort import cli
+from renfort import cli, cli_common
 from storage import schema
 from storage.database import Database, load_conversation
 from tests.conftest import NOW
@@ -138,7 +138,7 @@ def test_the_stations_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     for name in Settings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setattr(cli, "clock", lambda: NOW)
+    monkeypatch.setattr(cli_common, "clock", lambda: NOW)
     runner = CliRunner()
     assert runner.invoke(cli.app, ["org", "create", "Mairie de Saint-Dizier"]).exit_code == 0
 

@@ -15,7 +15,7 @@ from bot.services.errors import ServiceError
 from bot.services.missions import MissionCard, MissionDetail, SlotView
 from handlers.sms import dates
 from handlers.sms.gsm7 import fit_encoding, segments
-from handlers.sms.render import SHORTEST, fit, shorten
+from handlers.sms.render.shared import SHORTEST, fit, shorten
 
 LIST_TITLE = 40  # characters of a mission title in a numbered list, at most
 LIST_TITLE_SHORTEST = 24

@@ -1,25 +1,20 @@
 """SMS texts of territory alerts: the alert (answered with a bare YES or NO), a slot offered
 (YES to accept), and a volunteer available told to a coordinator reached only by SMS.
-Registered in handlers.sms.render.RENDERERS, which imports this module, so its helpers are
-imported when a text is built."""
+Registered in handlers.sms.render.RENDERERS."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from bot.i18n import Translator
 from bot.notifications.alerts import AlertOffer, AlertVolunteerAvailable, TerritoryAlert
-
-if TYPE_CHECKING:
-    from handlers.sms.render import Renderer
+from handlers.sms.render.shared import Renderer, fit, place, shorten, when
 
 
 def territory_alert(n: TerritoryAlert, t: Translator, today: date | None) -> str:
     """To a volunteer: YES if available, NO otherwise. The referent's words are the alert,
     so they may take two parts; only a text too long even for two is cut."""
     from handlers.sms.gsm7 import fit_encoding, segments
-    from handlers.sms.render import shorten
 
     def build(text: str) -> str:
         if n.urgent:
@@ -43,7 +38,6 @@ def territory_alert(n: TerritoryAlert, t: Translator, today: date | None) -> str
 
 def alert_offer(n: AlertOffer, t: Translator, today: date | None) -> str:
     """To a volunteer who said available: YES takes the place, NO declines."""
-    from handlers.sms.render import fit, place, when
 
     values = {
         "organisation": n.organisation_name,
@@ -64,7 +58,6 @@ def alert_offer(n: AlertOffer, t: Translator, today: date | None) -> str:
 
 def volunteer_available(n: AlertVolunteerAvailable, t: Translator, today: date | None) -> str:
     """To a coordinator reached only by SMS: offering is done in Telegram."""
-    from handlers.sms.render import fit
 
     return fit(
         lambda v: t._(
@@ -102,7 +95,6 @@ def alert_answered(t: Translator, outcome: str) -> str:
 
 
 def offer_answered(t: Translator, outcome: str, mission: str, when: str) -> str:
-    from handlers.sms.render import fit
 
     if outcome == "accepted":
         return fit(

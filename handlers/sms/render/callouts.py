@@ -1,7 +1,6 @@
 """SMS texts of crisis callouts: the call (answered with a bare YES or NO), the coordinators'
 alerts, and the replies to a volunteer's answer. Each fits one GSM-7 segment. The
-notifications are registered in handlers.sms.render.RENDERERS, which imports this module, so
-its helpers are imported when a text is built."""
+notifications are registered in handlers.sms.render.RENDERERS."""
 
 from __future__ import annotations
 
@@ -10,15 +9,14 @@ from typing import TYPE_CHECKING
 
 from bot.i18n import Translator
 from bot.notifications.callouts import Callout, CalloutExhausted, CalloutFilledOrganisation
+from handlers.sms.render.shared import Renderer, fit, place, when
 
 if TYPE_CHECKING:
     from bot.services.callouts import CalloutView
-    from handlers.sms.render import Renderer
 
 
 def callout(n: Callout, t: Translator, today: date | None) -> str:
     """To a volunteer: YES takes a place while places are left, NO says not this time."""
-    from handlers.sms.render import fit, place, when
 
     values = {
         "organisation": n.organisation_name,
@@ -50,7 +48,6 @@ def callout(n: Callout, t: Translator, today: date | None) -> str:
 
 def callout_exhausted(n: CalloutExhausted, t: Translator, today: date | None) -> str:
     """To a coordinator reached only by SMS: nobody is left to ask."""
-    from handlers.sms.render import fit, when
 
     return fit(
         lambda v: t.n_(
@@ -75,7 +72,6 @@ def callout_filled_organisation(
     n: CalloutFilledOrganisation, t: Translator, today: date | None
 ) -> str:
     """To a coordinator reached only by SMS: the callout found its people."""
-    from handlers.sms.render import fit, when
 
     return fit(
         lambda v: t.n_(
@@ -104,7 +100,6 @@ CALLOUT_RENDERERS: dict[str, Renderer] = {
 
 
 def callout_taken(t: Translator, view: CalloutView, today: date | None = None) -> str:
-    from handlers.sms.render import fit, place, when
 
     return fit(
         lambda v: t._(
@@ -122,7 +117,6 @@ def callout_taken(t: Translator, view: CalloutView, today: date | None = None) -
 
 
 def callout_waitlisted(t: Translator, view: CalloutView, today: date | None = None) -> str:
-    from handlers.sms.render import fit, when
 
     return fit(
         lambda v: t._(
@@ -136,7 +130,6 @@ def callout_waitlisted(t: Translator, view: CalloutView, today: date | None = No
 
 
 def callout_declined(t: Translator, view: CalloutView, today: date | None = None) -> str:
-    from handlers.sms.render import fit
 
     return fit(
         lambda v: t._("Noted, thank you. We will not ask you again for {mission}.", **v),

@@ -5,7 +5,6 @@ awaited the evening before. Registered in handlers.sms.render.RENDERERS."""
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from bot.i18n import Translator
 from bot.notifications.election import (
@@ -14,13 +13,10 @@ from bot.notifications.election import (
     PendingTomorrow,
 )
 from handlers.sms.render.organisers import _slot_values
-
-if TYPE_CHECKING:
-    from handlers.sms.render import Renderer
+from handlers.sms.render.shared import Renderer, fit
 
 
 def application_nudge_soon(n: ApplicationNudgeSoon, t: Translator, today: date | None) -> str:
-    from handlers.sms.render import fit
 
     values = _slot_values(n, t, today) | {"name": str(n.volunteer_name or "")}
     return fit(
@@ -35,7 +31,6 @@ def application_nudge_soon(n: ApplicationNudgeSoon, t: Translator, today: date |
 
 
 def pending_tomorrow(n: PendingTomorrow, t: Translator, today: date | None) -> str:
-    from handlers.sms.render import fit
 
     count = len(n.items)
     return fit(
@@ -53,7 +48,6 @@ def pending_tomorrow(n: PendingTomorrow, t: Translator, today: date | None) -> s
 
 
 def application_still_pending(n: ApplicationStillPending, t: Translator, today: date | None) -> str:
-    from handlers.sms.render import fit
 
     return fit(
         lambda v: t._(

@@ -7,7 +7,6 @@ module, so its helpers are imported when a text is built."""
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
@@ -19,14 +18,11 @@ from bot.notifications.mission_changes import (
     SlotMoved,
 )
 from handlers.sms import dates
+from handlers.sms.render.shared import Renderer, fit, place, when
 from handlers.telegram.render.mission_changes import reason_text
-
-if TYPE_CHECKING:
-    from handlers.sms.render import Renderer
 
 
 def _old_when(n: SlotMoved, t: Translator, today: date | None) -> str:
-    from handlers.sms.render import when
 
     if not n.old_starts_at or not n.old_ends_at:
         return when(n, t, today)
@@ -35,7 +31,6 @@ def _old_when(n: SlotMoved, t: Translator, today: date | None) -> str:
 
 def mission_changed(n: MissionChanged, t: Translator, today: date | None) -> str:
     """The place, the title or the description of a mission someone signed up for changed."""
-    from handlers.sms.render import fit, place, when
 
     values = {
         "mission": n.mission_title,
@@ -66,7 +61,6 @@ def mission_changed(n: MissionChanged, t: Translator, today: date | None) -> str
 
 def slot_moved(n: SlotMoved, t: Translator, today: date | None) -> str:
     """The slot has new times: old -> new."""
-    from handlers.sms.render import fit, when
 
     return fit(
         lambda v: t._(
@@ -85,7 +79,6 @@ def slot_moved(n: SlotMoved, t: Translator, today: date | None) -> str:
 
 def slot_cancelled(n: SlotCancelled, t: Translator, today: date | None) -> str:
     """This slot will not take place."""
-    from handlers.sms.render import fit, when
 
     return fit(
         lambda v: t._(
@@ -102,7 +95,6 @@ def slot_cancelled(n: SlotCancelled, t: Translator, today: date | None) -> str:
 
 def mission_cancelled(n: MissionCancelled, t: Translator, today: date | None) -> str:
     """The whole mission is cancelled."""
-    from handlers.sms.render import fit
 
     return fit(
         lambda v: t._(
@@ -119,7 +111,6 @@ def mission_cancelled(n: MissionCancelled, t: Translator, today: date | None) ->
 
 def moved_to_waitlist(n: MovedToWaitlist, t: Translator, today: date | None) -> str:
     """A holder moved back to the waiting list because places were cut."""
-    from handlers.sms.render import fit, when
 
     return fit(
         lambda v: t._(

@@ -6,7 +6,6 @@ text is built."""
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from bot.i18n import Translator
 from bot.notifications.moderation import (
@@ -16,9 +15,7 @@ from bot.notifications.moderation import (
     MissionReview,
     ReviewDecision,
 )
-
-if TYPE_CHECKING:
-    from handlers.sms.render import Renderer
+from handlers.sms.render.shared import Renderer, fit
 
 
 def _values(n: MissionReview | ReviewDecision) -> dict[str, str]:
@@ -30,7 +27,6 @@ def _values(n: MissionReview | ReviewDecision) -> dict[str, str]:
 
 def mission_review(n: MissionReview, t: Translator, today: date | None) -> str:
     """To a referent: a mission waits for review."""
-    from handlers.sms.render import fit
 
     waiting = int(n.waiting_days or 0)
     if waiting:
@@ -57,7 +53,6 @@ def mission_review(n: MissionReview, t: Translator, today: date | None) -> str:
 
 
 def mission_approved(n: MissionApproved, t: Translator, today: date | None) -> str:
-    from handlers.sms.render import fit
 
     return fit(
         lambda v: t._("Renfort: {mission} was approved by the referent and is published.", **v),
@@ -67,7 +62,6 @@ def mission_approved(n: MissionApproved, t: Translator, today: date | None) -> s
 
 
 def mission_changes_requested(n: MissionChangesRequested, t: Translator, today: date | None) -> str:
-    from handlers.sms.render import fit
 
     return fit(
         lambda v: t._(
@@ -80,7 +74,6 @@ def mission_changes_requested(n: MissionChangesRequested, t: Translator, today: 
 
 
 def mission_refused(n: MissionRefused, t: Translator, today: date | None) -> str:
-    from handlers.sms.render import fit
 
     return fit(
         lambda v: t._("Renfort: the referent refused {mission}; it will not be published.", **v),

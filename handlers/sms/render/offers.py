@@ -6,15 +6,12 @@ this module, so its helpers are imported when a text is built."""
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
 from bot.notifications.offers import OfferExpired, OfferMade, PlaceFreedSoon
 from handlers.sms import dates
-
-if TYPE_CHECKING:
-    from handlers.sms.render import Renderer
+from handlers.sms.render.shared import Renderer, fit, place, when
 
 
 def deadline(n: OfferMade, t: Translator, today: date | None) -> str:
@@ -29,7 +26,6 @@ def deadline(n: OfferMade, t: Translator, today: date | None) -> str:
 
 def offer_made(n: OfferMade, t: Translator, today: date | None) -> str:
     """To the first person on the waitlist: YES takes the place, NO lets it go."""
-    from handlers.sms.render import fit, place, when
 
     return fit(
         lambda v: t._(
@@ -49,7 +45,6 @@ def offer_made(n: OfferMade, t: Translator, today: date | None) -> str:
 
 def offer_expired(n: OfferExpired, t: Translator, today: date | None) -> str:
     """To the person offered a place who did not answer in time."""
-    from handlers.sms.render import fit, when
 
     return fit(
         lambda v: t._(
@@ -72,7 +67,6 @@ def _next_step(n: PlaceFreedSoon, t: Translator) -> str:
 
 def place_freed_soon(n: PlaceFreedSoon, t: Translator, today: date | None) -> str:
     """To a coordinator reached only by SMS: a place came free a few hours before."""
-    from handlers.sms.render import fit, when
 
     return fit(
         lambda v: t._("Renfort: a place is free again for {mission}, {when}. {next}", **v),

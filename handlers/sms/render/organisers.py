@@ -7,7 +7,6 @@ text is built."""
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from bot.domain import ANSWER_WITHIN_DAYS, NUDGE_AFTER_DAYS
 from bot.i18n import Translator
@@ -19,13 +18,10 @@ from bot.notifications.organisers import (
     SlotRoster,
     WeeklyDigest,
 )
-
-if TYPE_CHECKING:
-    from handlers.sms.render import Renderer
+from handlers.sms.render.shared import Renderer, fit, when
 
 
 def _slot_values(n: MissionSlot, t: Translator, today: date | None) -> dict[str, str]:
-    from handlers.sms.render import when
 
     return {
         "mission": str(n.mission_title),
@@ -36,7 +32,6 @@ def _slot_values(n: MissionSlot, t: Translator, today: date | None) -> dict[str,
 
 def application_nudge(n: ApplicationNudge, t: Translator, today: date | None) -> str:
     """To a coordinator by SMS: an application has been waiting for days."""
-    from handlers.sms.render import fit
 
     values = _slot_values(n, t, today) | {
         "name": str(n.volunteer_name or ""),
@@ -58,7 +53,6 @@ def application_nudge(n: ApplicationNudge, t: Translator, today: date | None) ->
 
 def application_late(n: ApplicationLate, t: Translator, today: date | None) -> str:
     """To the volunteer: no answer after 7 days; they may look elsewhere."""
-    from handlers.sms.render import fit
 
     values = _slot_values(n, t, today) | {"days": str(ANSWER_WITHIN_DAYS)}
     return fit(
@@ -74,7 +68,6 @@ def application_late(n: ApplicationLate, t: Translator, today: date | None) -> s
 
 def weekly_digest(n: WeeklyDigest, t: Translator, today: date | None) -> str:
     """To a coordinator by SMS: the week in two numbers."""
-    from handlers.sms.render import fit
 
     pending, places = int(n.pending_count or 0), int(n.places_left or 0)
     values = {
@@ -95,7 +88,6 @@ def weekly_digest(n: WeeklyDigest, t: Translator, today: date | None) -> str:
 
 def slot_roster(n: SlotRoster, t: Translator, today: date | None) -> str:
     """To a coordinator by SMS: the slot is over; marking happens in Telegram."""
-    from handlers.sms.render import fit
 
     return fit(
         lambda v: t._("Renfort: {mission}, {when} is over. Please mark who came in Telegram.", **v),
@@ -106,7 +98,6 @@ def slot_roster(n: SlotRoster, t: Translator, today: date | None) -> str:
 
 def feedback_request(n: FeedbackRequest, t: Translator, today: date | None) -> str:
     """To the volunteer the day after: did it go well? Any reply is their note."""
-    from handlers.sms.render import fit
 
     return fit(
         lambda v: t._(

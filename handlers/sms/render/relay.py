@@ -6,14 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING
 
 from bot.i18n import Translator
 from bot.notifications.relay import RelayToOrganisation, RelayToVolunteer
 from handlers.sms.gsm7 import fit_encoding, segments
-
-if TYPE_CHECKING:
-    from handlers.sms.render import Renderer
+from handlers.sms.render.shared import Renderer
 
 MAX_PARTS = 2
 ORGANISATION_CHARS = 40

@@ -6,7 +6,6 @@ module, so its helpers are imported when a text is built."""
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
@@ -19,13 +18,10 @@ from bot.notifications.schedule import (
 )
 from bot.services.applications import ApplicationView
 from handlers.sms import dates
-
-if TYPE_CHECKING:
-    from handlers.sms.render import Renderer
+from handlers.sms.render.shared import Renderer, fit, place, when
 
 
 def _values(n: ApplicationFacts, t: Translator, today: date | None) -> dict[str, str]:
-    from handlers.sms.render import place, when
 
     return {
         "mission": n.mission_title,
@@ -44,7 +40,6 @@ def _cancel_hint(n: ReminderDayBefore | ReminderHoursBefore, t: Translator) -> s
 
 def reminder_day_before(n: ReminderDayBefore, t: Translator, today: date | None) -> str:
     """To the volunteer, the day before."""
-    from handlers.sms.render import fit
 
     values = _values(n, t, today) | {"cancel": _cancel_hint(n, t)}
     return fit(
@@ -56,7 +51,6 @@ def reminder_day_before(n: ReminderDayBefore, t: Translator, today: date | None)
 
 def reminder_hours_before(n: ReminderHoursBefore, t: Translator, today: date | None) -> str:
     """To the volunteer, a few hours before the start."""
-    from handlers.sms.render import fit
 
     values = _values(n, t, today) | {"cancel": _cancel_hint(n, t)}
     return fit(
@@ -68,7 +62,6 @@ def reminder_hours_before(n: ReminderHoursBefore, t: Translator, today: date | N
 
 def attendance_check(n: AttendanceCheck, t: Translator, today: date | None) -> str:
     """To the volunteer, on the day: are you still coming?"""
-    from handlers.sms.render import fit
 
     values = _values(n, t, today)
     del values["place"]
@@ -81,7 +74,6 @@ def attendance_check(n: AttendanceCheck, t: Translator, today: date | None) -> s
 
 def attendance_unconfirmed(n: AttendanceUnconfirmed, t: Translator, today: date | None) -> str:
     """To a coordinator reachable only by SMS: a volunteer did not answer."""
-    from handlers.sms.render import fit
 
     values = _values(n, t, today) | {"name": n.volunteer_name}
     del values["place"]
@@ -101,7 +93,6 @@ def _view_values(t: Translator, view: ApplicationView, today: date | None) -> di
 
 def attendance_confirmed(t: Translator, view: ApplicationView, today: date | None = None) -> str:
     """The answer to YES: the place is confirmed."""
-    from handlers.sms.render import fit
 
     return fit(
         lambda v: t._("Thank you! See you {when} for {mission}.", **v),
@@ -112,7 +103,6 @@ def attendance_confirmed(t: Translator, view: ApplicationView, today: date | Non
 
 def attendance_released(t: Translator, view: ApplicationView, today: date | None = None) -> str:
     """The answer to NO: the place was let go, and thanks for saying so."""
-    from handlers.sms.render import fit
 
     return fit(
         lambda v: t._(
