@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.messaging.outbox import Once, Priority, enqueue_once
+from bot.messaging.outbox import Once, Priority, enqueue_once_many
 from bot.services.organisations import admin_chat_ids, coordinator_ids
 from storage import schema
 
@@ -83,20 +83,8 @@ async def tell_organisation_once(
     priority: Priority = Priority.NORMAL,
 ) -> int:
     """Queue `kind` for every recipient that has not had `key` yet; returns how many."""
-    queued = 0
-    for recipient in to if to is not None else await recipients(conn, organisation_id):
-        who, ident = recipient
-        found = await enqueue_once(
-            conn,
-            recipient_key(key, recipient),
-            kind,
-            chat_id=ident if who == "chat" else None,
-            person_id=ident if who == "person" else None,
-            payload=payload,
-            priority=priority,
-        )
-        queued += found is not None
-    return queued
+    every = to if to is not None else await recipients(conn, organisation_id)
+    return await enqueue_once_many(conn, copies(key, kind, payload, every), priority=priority)
 
 
 async def sent_keys(conn: AsyncConnection, keys: Iterable[str]) -> set[str]:
