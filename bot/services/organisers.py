@@ -99,15 +99,6 @@ async def sent_keys(conn: AsyncConnection, keys: Iterable[str]) -> set[str]:
     return found
 
 
-async def unsent_recipients(
-    conn: AsyncConnection, organisation_id: int, key: str
-) -> list[Recipient]:
-    """The recipients who have not had `key` yet (a read, to spare a write transaction)."""
-    every = await recipients(conn, organisation_id)
-    done = await sent_keys(conn, (recipient_key(key, r) for r in every))
-    return [r for r in every if recipient_key(key, r) not in done]
-
-
 def zone_of(name: str | None, default: ZoneInfo) -> ZoneInfo:
     """An organisation's or mission's zone; a NULL or unknown one falls back to the service's."""
     if not name:
