@@ -110,6 +110,24 @@ async def enqueue_many(
     return {int(r.person_id): int(r.id) for r in result}
 
 
+async def enqueue_each(
+    conn: AsyncConnection,
+    kind: str,
+    notifications: Sequence[tuple[int, dict[str, Any]]],
+    *,
+    priority: Priority = Priority.NORMAL,
+) -> int:
+    """Queue `kind` for each (person id, payload), in order, in one batched insert: unlike
+    enqueue_many, one person may get several (one per application). Returns how many."""
+    if not notifications:
+        return 0
+    rows = [
+        _row(kind, person_id, None, payload, priority, None) for person_id, payload in notifications
+    ]
+    await conn.execute(insert(schema.outbox), rows)
+    return len(rows)
+
+
 @dataclass(frozen=True)
 class Once:
     """One notification of a batch that must exist at most once (see enqueue_once)."""

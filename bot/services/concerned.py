@@ -19,7 +19,7 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, HOLDING, ApplicationStatus, MissionStatus
-from bot.messaging.outbox import enqueue
+from bot.messaging.outbox import enqueue, enqueue_each
 from bot.scheduler.attendance import ATTENDANCE_CHECK
 from bot.scheduler.reminders import REMINDER_DAY_BEFORE, REMINDER_HOURS_BEFORE
 from bot.services import applications, audit, callout_waves, review
@@ -127,21 +127,32 @@ async def tell_everyone(
         ]
     rows = await live_applications(conn, slot_ids=slot_ids)
     seen: set[int] = set()
+    told_about: list[int] = []
     for row in rows:
         if per_person and row.person_id in seen:
             continue
         seen.add(row.person_id)
-        view = await applications.fetch_application(conn, row.id)
-        payload = applications._snapshot(view) | {"status": str(view.status)} | extra
-        await enqueue(conn, kind, person_id=row.person_id, payload=payload)
+        told_about.append(row.id)
+    views = {v.id: v for v in await applications.fetch_applications(conn, told_about)}
+    notices = [
+        (
+            views[i].person_id,
+            applications._snapshot(views[i]) | {"status": str(views[i].status)} | extra,
+        )
+        for i in told_about
+    ]
+    await enqueue_each(conn, kind, notices)
     told = len(rows) if not per_person else len(seen)
     status = await conn.scalar(select(M.c.status).where(M.c.id == mission_id))
     if referents and status == MissionStatus.PUBLISHED and slot_ids:
         postcode = await review.territory_postcode(conn, mission_id)
         payload = await slot_snapshot(conn, slot_ids[0]) | extra | {"to_referent": True}
-        for person_id in await review.referents_for(conn, postcode):
-            if person_id not in seen:
-                await enqueue(conn, kind, person_id=person_id, payload=payload)
+        to_referents = [
+            (person_id, payload)
+            for person_id in await review.referents_for(conn, postcode)
+            if person_id not in seen
+        ]
+        await enqueue_each(conn, kind, to_referents)
     return told
 
 
