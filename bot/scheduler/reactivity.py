@@ -19,7 +19,7 @@ BATCH = 20  # organisations looked at per tick, at most
 # An organisation with thousands of applications takes tens of milliseconds to measure:
 # a tick stops measuring past this, and the others wait for the next tick (every 30 s, so
 # over a thousand organisations are measured in REFRESH_EVERY).
-BUDGET_SECONDS = 0.2
+BUDGET_SECONDS = 0.1
 
 
 async def refresh_reactivity(renfort: Renfort, now: datetime) -> int:
