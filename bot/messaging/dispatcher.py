@@ -40,6 +40,7 @@ from bot.messaging.channel import (
     Channel,
     Moved,
     Outcome,
+    Preparing,
     Rejected,
     RetryLater,
     Sent,
@@ -322,19 +323,23 @@ class Dispatcher:
         record the outcomes; returns how many were sent."""
         batch = _Batch()
         last_to: dict[Route, asyncio.Task[Outcome | Deferred]] = {}
+        planned: list[tuple[Job, Route, Channel, Rendered]] = []
+        for job in jobs:
+            route = self.route(job.recipient, job.payload.get("channels"))
+            if route is None:
+                batch.done.append((job, None, Unreachable("unreachable")))
+                continue
+            channel = self.channels[route.channel]
+            try:
+                message = channel.render(job.kind, job.payload, self._translator(job.recipient))
+            except Exception as error:
+                log.exception("outbox %s (%s) cannot be rendered", job.id, job.kind)
+                batch.done.append((job, route, Rejected(f"cannot render: {error!r}")))
+                continue
+            planned.append((job, route, channel, message))
+        await self._prepare(planned)
         try:
-            for job in jobs:
-                route = self.route(job.recipient, job.payload.get("channels"))
-                if route is None:
-                    batch.done.append((job, None, Unreachable("unreachable")))
-                    continue
-                channel = self.channels[route.channel]
-                try:
-                    message = channel.render(job.kind, job.payload, self._translator(job.recipient))
-                except Exception as error:
-                    log.exception("outbox %s (%s) cannot be rendered", job.id, job.kind)
-                    batch.done.append((job, route, Rejected(f"cannot render: {error!r}")))
-                    continue
+            for job, route, channel, message in planned:
                 wait = await self._wait_turn(channel.limiter, route.address, batch)
                 if wait <= 0:  # and then every worker's common budget, if shared
                     wait = await channel.limiter.admit(route.address)
@@ -358,6 +363,18 @@ class Dispatcher:
                 task.cancel()
             raise
         return batch.sent
+
+    async def _prepare(self, planned: list[tuple[Job, Route, Channel, Rendered]]) -> None:
+        """Let each channel do its per-batch work at once (Telegram stores the batch's
+        buttons in one transaction, not one per message)."""
+        for name, channel in self.channels.items():
+            if not isinstance(channel, Preparing):
+                continue
+            messages = [message for _job, route, _c, message in planned if route.channel == name]
+            try:
+                await channel.prepare(messages)
+            except Exception:  # each send then does its own work, as without a batch
+                log.exception("preparing a batch on %s failed", name)
 
     async def _wait_turn(self, limiter: RateLimiter, address: Address, batch: _Batch) -> float:
         """0 once a message may go to `address`, else how long that chat must wait."""
