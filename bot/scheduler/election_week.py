@@ -90,7 +90,7 @@ async def _due_soon(db: Database, now: datetime) -> list[int]:
             if len(due) >= BATCH or len(rows) < PAGE:
                 return due[:BATCH]
             last = rows[-1]
-            page = query.where(tuple_(S.c.starts_at, A.c.id) > tuple_(last.starts_at, last.id))
+            page = query.where(tuple_(S.c.starts_at, A.c.id) > (last.starts_at, last.id))
 
 
 async def nudge_before_start(renfort: Renfort, now: datetime) -> int:
