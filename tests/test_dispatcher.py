@@ -30,7 +30,7 @@ from handlers.telegram.render import Rendered, render
 from handlers.telegram.sender import TelegramChannel
 from renfort.sandbox.telegram_double import TelegramDouble
 from storage import schema
-from storage.database import Database
+from storage.database import Database, TransactionCounts, turn_costs
 from tests.conftest import NOW
 from tests.factories import commune, first_slot, polling_station, volunteer
 from tests.harness import FakeClock, running_bot, sqlite_file_url
@@ -114,6 +114,46 @@ async def test_a_coordinators_group_receives_the_new_application_with_approve_an
     assert (posted.subject_type, posted.subject_id) == ("application", applied.id)
     assert (posted.chat_id, posted.message_id) == (GROUP, message.message_id)
     assert renfort.metrics.value("outbox_sent_total", channel="telegram") == 1
+
+
+async def test_a_batch_of_applications_costs_the_group_no_more_writes_than_one(
+    renfort: Renfort, double: TelegramDouble, dispatcher: Dispatcher
+) -> None:
+    """Every message's buttons work, and a batch stores them all in one transaction."""
+    db = renfort.db
+    org = await commune(db)
+    mission_id = await polling_station(db, org.id, now=NOW, capacity=10)
+    slot_id = await first_slot(db, mission_id)
+    double.user(1, "Nadia")
+    double.group(GROUP, "Mairie — coordination", admins=(1,))
+    nadia = await volunteer(db, 1, "Nadia")
+    await organisations.join(db, nadia.id, org.invite_code)
+    await organisations.link_admin_chat(
+        db, person_id=nadia.id, organisation_id=org.id, chat_id=GROUP, title="coordination"
+    )
+    applied = []
+    writes = []
+    for batch in ((2,), (3, 4, 5)):
+        for user_id in batch:
+            person = await volunteer(db, user_id, f"Volontaire {user_id}")
+            applied.append(
+                await applications.apply(db, person_id=person.id, slot_id=slot_id, now=NOW)
+            )
+        costs = TransactionCounts()
+        token = turn_costs.set(costs)
+        try:
+            assert await dispatcher.drain() == len(batch)
+        finally:
+            turn_costs.reset(token)
+        writes.append(costs.writes)
+
+    assert writes[1] == writes[0]
+    messages = double.messages[GROUP]
+    assert len(messages) == 4
+    for message, view in zip(messages, applied, strict=True):
+        payload = await resolve(db, message.callback_data(FR._("✅ Approve")))
+        assert payload is not None
+        assert (payload.action, payload.data) == ("approve", {"application_id": view.id})
 
 
 async def test_the_volunteer_hears_the_decision_in_a_private_chat(

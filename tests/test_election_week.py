@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 
 from bot.actions import ASK_CANCEL
+from bot.scheduler import election_week
 from bot.scheduler.election_week import evening_lists, nudge_before_start, nudge_due
 from bot.scheduler.nudges import nudge_pending
 from bot.services import applications, people
@@ -74,3 +76,34 @@ async def test_an_application_two_days_before_is_nudged_listed_the_evening_befor
         assert "Assesseur" in told.text and "Mairie de Saint-Dizier" in told.text
         await tap_action(bot, VOLUNTEER, told, ASK_CANCEL, app=view.id)
         assert "Cancel your place" in bot.double.last(VOLUNTEER).text
+
+
+async def test_a_due_application_behind_many_not_yet_due_is_still_nudged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One row per page: the scan must look past the fresh application to the older one.
+    monkeypatch.setattr(election_week, "PAGE", 1)
+    async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW), renfort_locale="en") as bot:
+        mairie = await coordinator_with_group(bot)
+        slot_id = await first_slot(bot.db, await polling_station(bot.db, mairie.id, now=NOW))
+        made = {}
+        for user_id, name, created_at in (
+            (VOLUNTEER, "Camille", FRIDAY_MORNING),  # due Saturday: not yet
+            (VOLUNTEER + 1, "Dominique", FRIDAY_MORNING - timedelta(days=4)),  # due already
+        ):
+            person = await volunteer(bot.db, user_id, name)
+            view = await applications.apply(bot.db, person_id=person.id, slot_id=slot_id, now=NOW)
+            async with bot.db.transaction("test_applied_earlier") as conn:
+                await conn.execute(
+                    update(schema.applications)
+                    .where(schema.applications.c.id == view.id)
+                    .values(created_at=created_at)
+                )
+            made[name] = view.id
+        assert made["Camille"] < made["Dominique"]  # the fresh one comes first in the scan
+        before = len(bot.double.messages[GROUP])
+
+        assert await nudge_before_start(bot.renfort, FRIDAY_MORNING + timedelta(hours=4)) == 1
+        await bot.drain()
+        nudge = await bot.double.wait_for(GROUP, "Slot soon, still no answer", after=before)
+        assert "Dominique" in nudge.text and "Camille" not in nudge.text

@@ -4,7 +4,7 @@ counts, new ids, and refusals as the usual SQLAlchemy errors."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage import schema
@@ -40,3 +40,35 @@ async def test_rows_counts_ids_and_refusals_come_back_as_usual(db: Database) -> 
             await conn.execute(
                 insert(C).values(channel="telegram", chat_key="0", state="idle", data={})
             )
+
+
+async def test_one_statement_for_many_parameter_sets_counts_and_refuses_as_usual(
+    db: Database,
+) -> None:
+    async with db.transaction("one_hop_many") as conn:
+        await conn.execute(
+            insert(C),
+            [
+                {"channel": "sms", "chat_key": str(key), "state": "idle", "data": {}}
+                for key in range(4)
+            ],
+        )
+        changed = await conn.execute(
+            update(C).where(C.c.chat_key == bindparam("key")).values(state=bindparam("to")),
+            [{"key": "0", "to": "asking"}, {"key": "2", "to": "done"}, {"key": "9", "to": "x"}],
+        )
+        assert changed.rowcount in (2, -1)  # asyncpg does not count executemany
+    async with db.reading("one_hop_many_read") as conn:
+        states = dict((await conn.execute(select(C.c.chat_key, C.c.state))).tuples().all())
+        assert states == {"0": "asking", "1": "idle", "2": "done", "3": "idle"}
+    with pytest.raises(IntegrityError):
+        async with db.transaction("one_hop_many_duplicate") as conn:
+            await conn.execute(
+                insert(C),
+                [
+                    {"channel": "sms", "chat_key": "5", "state": "idle", "data": {}},
+                    {"channel": "sms", "chat_key": "0", "state": "idle", "data": {}},
+                ],
+            )
+    async with db.reading("one_hop_many_kept") as conn:
+        assert await conn.scalar(select(func.count()).select_from(C)) == 4

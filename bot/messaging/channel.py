@@ -5,8 +5,9 @@ what each means for the outbox row (retry, fall back, give up)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bot.buttons import Button
 from bot.i18n import Translator
@@ -85,4 +86,13 @@ class Channel(Protocol):
 
     async def send(self, address: Address, message: Rendered) -> Outcome:
         """Send one rendered notification; map every provider answer to an Outcome."""
+        ...
+
+
+@runtime_checkable
+class Preparing(Protocol):
+    """A channel with work to do once per batch before its sends."""
+
+    async def prepare(self, messages: Sequence[Rendered]) -> None:
+        """Get ready to send these messages (all of them sent next, or none)."""
         ...

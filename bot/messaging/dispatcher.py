@@ -3,11 +3,11 @@ recipient's language, sends it on the right channel under that channel's limits,
 records what happened (sent, later, elsewhere, or given up).
 
 Delivery is at least once: a batch is claimed ('sending') in one transaction and its
-outcomes are written in another, so a crash in between sends that batch again, and nothing
-else. On PostgreSQL every running dispatcher holds a shared advisory lock, so one that starts
-alone knows the 'sending' rows are a dead worker's and sends them again at once. A chat that
-may not receive yet never holds up the others: its rows go back to the queue for the moment
-its limit allows."""
+outcomes are written in the next one, which claims the following batch, so a crash in
+between sends that batch again, and nothing else. On PostgreSQL every running dispatcher
+holds a shared advisory lock, so one that starts alone knows the 'sending' rows are a dead
+worker's and sends them again at once. A chat that may not receive yet never holds up the
+others: its rows go back to the queue for the moment its limit allows."""
 
 from __future__ import annotations
 
@@ -17,9 +17,21 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.i18n import Translator
@@ -28,6 +40,7 @@ from bot.messaging.channel import (
     Channel,
     Moved,
     Outcome,
+    Preparing,
     Rejected,
     Rendered,
     RetryLater,
@@ -128,8 +141,9 @@ class Dispatcher:
         self._clock = clock
         self._sleep = sleep
         self._lock = asyncio.Lock()  # run() and drain() never work on two batches at once
-        # The last batch's outcomes being written while the next batch is claimed and sent.
-        self._recording: asyncio.Task[None] | None = None
+        # The last batch's outcomes, written by the transaction that claims the next batch:
+        # one write transaction per batch, not two.
+        self._unrecorded: list[Result] = []
         self._last_claim_full = False
         self._stopping = False
         # Rows this process put back because of a rate limit, and when they may go (on
@@ -221,38 +235,24 @@ class Dispatcher:
         async with self._lock:
             jobs = await self._claim()
             if not jobs:
-                await self._recorded()
                 return 0, 0
             sent = await self._send_all(jobs)
         return len(jobs), sent
 
     async def _claim(self) -> list[Job]:
-        now = self.renfort.now()
-        ready = sorted(i for i, at in self._deferred.items() if at <= self._clock())
-        ready = ready[:READY_IDS_PER_CLAIM]
-        due = OUTBOX.c.not_before <= now
-        query = (
-            select(
-                OUTBOX.c.id,
-                OUTBOX.c.kind,
-                OUTBOX.c.payload,
-                OUTBOX.c.attempts,
-                OUTBOX.c.person_id,
-                OUTBOX.c.chat_id,
-            )
-            .where(OUTBOX.c.status == "pending", or_(due, OUTBOX.c.id.in_(ready)) if ready else due)
-            .order_by(OUTBOX.c.priority, OUTBOX.c.id)
-            .limit(self.renfort.settings.outbox_batch_size)
-        )
-        if not self.renfort.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        people: dict[int, Recipient] = {}
-        # A wake-up with nothing to send costs no write transaction; after a full batch
-        # there is most likely more, so the look is skipped.
-        if not self._last_claim_full and not await self._anything_due(due, ready):
+        """Write the last batch's outcomes and claim the next batch, in one transaction."""
+        outcomes = self._unrecorded
+        # A wake-up with nothing to record or send costs no write transaction; after a full
+        # batch there is most likely more, so the look is skipped.
+        if not outcomes and not self._last_claim_full and not await self._anything_due():
             return []
+        people: dict[int, Recipient] = {}
         async with self.renfort.db.transaction("claim_outbox") as conn:
-            rows = (await conn.execute(query)).all()
+            if outcomes:
+                await self._write_outcomes(conn, outcomes)
+            now = self.renfort.now()
+            ready = self._ready()
+            rows = (await conn.execute(self._claim_query(now, ready))).all()
             if rows:
                 # not_before doubles as the claim's lease while the row is 'sending'.
                 await conn.execute(
@@ -261,6 +261,8 @@ class Dispatcher:
                     .values(status="sending", not_before=now + LEASE, claimed_by=self._presence_pid)
                 )
                 people = await load_recipients(conn, {r.person_id for r in rows} - {None})
+        self._unrecorded = self._unrecorded[len(outcomes) :]
+        self._count_outcomes(outcomes)
         claimed = {r.id for r in rows}
         full = len(rows) == self.renfort.settings.outbox_batch_size
         self._last_claim_full = full
@@ -281,8 +283,35 @@ class Dispatcher:
             for r in rows
         ]
 
-    async def _anything_due(self, due: ColumnElement[bool], ready: list[int]) -> bool:
-        condition = or_(due, OUTBOX.c.id.in_(ready)) if ready else due
+    def _ready(self) -> list[int]:
+        """Rows this process put back for a rate limit whose moment has come."""
+        ready = sorted(i for i, at in self._deferred.items() if at <= self._clock())
+        return ready[:READY_IDS_PER_CLAIM]
+
+    def _due(self, now: datetime, ready: list[int]) -> ColumnElement[bool]:
+        due = OUTBOX.c.not_before <= now
+        return or_(due, OUTBOX.c.id.in_(ready)) if ready else due
+
+    def _claim_query(self, now: datetime, ready: list[int]) -> Select[Any]:
+        query = (
+            select(
+                OUTBOX.c.id,
+                OUTBOX.c.kind,
+                OUTBOX.c.payload,
+                OUTBOX.c.attempts,
+                OUTBOX.c.person_id,
+                OUTBOX.c.chat_id,
+            )
+            .where(OUTBOX.c.status == "pending", self._due(now, ready))
+            .order_by(OUTBOX.c.priority, OUTBOX.c.id)
+            .limit(self.renfort.settings.outbox_batch_size)
+        )
+        if not self.renfort.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        return query
+
+    async def _anything_due(self) -> bool:
+        condition = self._due(self.renfort.now(), self._ready())
         async with self.renfort.db.reading("outbox_due") as conn:
             found = await conn.scalar(
                 select(OUTBOX.c.id).where(OUTBOX.c.status == "pending", condition).limit(1)
@@ -294,19 +323,23 @@ class Dispatcher:
         record the outcomes; returns how many were sent."""
         batch = _Batch()
         last_to: dict[Route, asyncio.Task[Outcome | Deferred]] = {}
+        planned: list[tuple[Job, Route, Channel, Rendered]] = []
+        for job in jobs:
+            route = self.route(job.recipient, job.payload.get("channels"))
+            if route is None:
+                batch.done.append((job, None, Unreachable("unreachable")))
+                continue
+            channel = self.channels[route.channel]
+            try:
+                message = channel.render(job.kind, job.payload, self._translator(job.recipient))
+            except Exception as error:
+                log.exception("outbox %s (%s) cannot be rendered", job.id, job.kind)
+                batch.done.append((job, route, Rejected(f"cannot render: {error!r}")))
+                continue
+            planned.append((job, route, channel, message))
+        await self._prepare(planned)
         try:
-            for job in jobs:
-                route = self.route(job.recipient, job.payload.get("channels"))
-                if route is None:
-                    batch.done.append((job, None, Unreachable("unreachable")))
-                    continue
-                channel = self.channels[route.channel]
-                try:
-                    message = channel.render(job.kind, job.payload, self._translator(job.recipient))
-                except Exception as error:
-                    log.exception("outbox %s (%s) cannot be rendered", job.id, job.kind)
-                    batch.done.append((job, route, Rejected(f"cannot render: {error!r}")))
-                    continue
+            for job, route, channel, message in planned:
                 wait = await self._wait_turn(channel.limiter, route.address, batch)
                 if wait <= 0:  # and then every worker's common budget, if shared
                     wait = await channel.limiter.admit(route.address)
@@ -320,20 +353,28 @@ class Dispatcher:
                 )
                 last_to[route] = task
                 batch.in_flight.append((job, route, task))
-            # The previous batch's outcomes were written while these went out.
-            await self._recorded()
             await asyncio.gather(*(task for _job, _route, task in batch.in_flight))
             results = batch.take_done()
             batch.sent += _count_sent(results)
-            self._recording = asyncio.create_task(
-                self._write_outcomes(results), name="outbox-record"
-            )
+            self._unrecorded += results
         except BaseException:
             # Unrecorded rows stay 'sending' and go again after recovery; stop their sends.
             for _job, _route, task in batch.in_flight:
                 task.cancel()
             raise
         return batch.sent
+
+    async def _prepare(self, planned: list[tuple[Job, Route, Channel, Rendered]]) -> None:
+        """Let each channel do its per-batch work at once (Telegram stores the batch's
+        buttons in one transaction, not one per message)."""
+        for name, channel in self.channels.items():
+            if not isinstance(channel, Preparing):
+                continue
+            messages = [message for _job, route, _c, message in planned if route.channel == name]
+            try:
+                await channel.prepare(messages)
+            except Exception:  # each send then does its own work, as without a batch
+                log.exception("preparing a batch on %s failed", name)
 
     async def _wait_turn(self, limiter: RateLimiter, address: Address, batch: _Batch) -> float:
         """0 once a message may go to `address`, else how long that chat must wait."""
@@ -404,32 +445,23 @@ class Dispatcher:
     # ---- outcomes ------------------------------------------------------------------------
 
     async def _recorded(self) -> None:
-        """Wait until the previous batch's outcomes are written (raising what that raised)."""
-        recording = self._recording
-        if recording is None:
+        """Write the outcomes not written yet, in one transaction."""
+        outcomes = self._unrecorded
+        if not outcomes:
             return
-        try:
-            # Shielded: sends that went out are recorded even if this worker is being
-            # stopped, or they would go again after the lease.
-            await asyncio.shield(recording)
-        finally:
-            if recording.done() and self._recording is recording:
-                self._recording = None
+        async with self.renfort.db.transaction("record_outbox") as conn:
+            await self._write_outcomes(conn, outcomes)
+        self._unrecorded = self._unrecorded[len(outcomes) :]
+        self._count_outcomes(outcomes)
 
     async def _record(self, batch: _Batch) -> None:
-        """Write the outcomes known so far in one transaction."""
+        """Write the outcomes known so far (this batch's and any before) in one transaction."""
         results = batch.take_done()
         batch.sent += _count_sent(results)
-        await self._write_outcomes(results)
+        self._unrecorded += results
+        await self._recorded()
 
-    async def _write_outcomes(self, results: list[Result]) -> None:
-        if not results:
-            return
-        sent = [
-            (job, route, outcome)
-            for job, route, outcome in results
-            if isinstance(outcome, Sent) and route is not None
-        ]
+    def _count_outcomes(self, results: list[Result]) -> None:
         for _job, route, outcome in results:
             self.renfort.metrics.count(
                 "messages_out_total",
@@ -437,12 +469,18 @@ class Dispatcher:
                 channel=route.channel if route is not None else "none",
                 outcome=OUTCOME_NAMES.get(type(outcome), type(outcome).__name__.lower()),
             )
-        async with self.renfort.db.transaction("record_outbox") as conn:
-            if sent:
-                await self._record_sent(conn, sent)
-            for job, route, outcome in results:
-                if not isinstance(outcome, Sent):
-                    await self._record_one(conn, job, route, outcome)
+
+    async def _write_outcomes(self, conn: AsyncConnection, results: list[Result]) -> None:
+        sent = [
+            (job, route, outcome)
+            for job, route, outcome in results
+            if isinstance(outcome, Sent) and route is not None
+        ]
+        if sent:
+            await self._record_sent(conn, sent)
+        for job, route, outcome in results:
+            if not isinstance(outcome, Sent):
+                await self._record_one(conn, job, route, outcome)
 
     async def _record_sent(
         self, conn: AsyncConnection, sent: list[tuple[Job, Route, Sent]]

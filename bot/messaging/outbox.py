@@ -107,6 +107,24 @@ async def enqueue_many(
     return {int(r.person_id): int(r.id) for r in result}
 
 
+async def enqueue_each(
+    conn: AsyncConnection,
+    notifications: Sequence[tuple[int, Notification]],
+    *,
+    priority: Priority = Priority.NORMAL,
+) -> int:
+    """Queue each (person id, notification), in order, in one batched insert: unlike
+    enqueue_many, one person may get several (one per application). Returns how many."""
+    if not notifications:
+        return 0
+    rows = [
+        _row(notification, person_id, None, priority, None)
+        for person_id, notification in notifications
+    ]
+    await conn.execute(insert(schema.outbox), rows)
+    return len(rows)
+
+
 @dataclass(frozen=True)
 class Once:
     """One notification of a batch that must exist at most once (see enqueue_once)."""

@@ -15,7 +15,7 @@ from bot.messaging.outbox import Once, enqueue_once_many
 from bot.notifications.schedule import AttendanceCheck, AttendanceUnconfirmed
 from bot.runtime import Renfort
 from bot.scheduler.timing import FLAG_HOURS_BEFORE, attendance_ask_due, flag_due
-from bot.scheduler.upcoming import ORG, A, Upcoming, starting_between
+from bot.scheduler.upcoming import ORG, A, Upcoming, chunks, starting_between
 from bot.services.organisers import copies, recipients_of
 
 ATTENDANCE_CHECK = AttendanceCheck.kind  # and the prefix of its once-only key
@@ -68,21 +68,24 @@ async def ask_attendance(renfort: Renfort, now: datetime) -> int:
     ][:PER_TICK]
     if not due:
         return 0
-    async with db.transaction("ask_attendance") as conn:
-        asked = await _claim(conn, due, "attendance_asked_at", now)
-        await enqueue_once_many(
-            conn,
-            [
-                Once(
-                    f"{ATTENDANCE_CHECK}:{item.id}",
-                    AttendanceCheck.about(item),
-                    person_id=item.person_id,
-                )
-                for item in asked
-            ],
-            not_before=now,
-        )
-    return len(asked)
+    asked = 0
+    for chunk in chunks(due):
+        async with db.transaction("ask_attendance") as conn:
+            claimed = await _claim(conn, list(chunk), "attendance_asked_at", now)
+            await enqueue_once_many(
+                conn,
+                [
+                    Once(
+                        f"{ATTENDANCE_CHECK}:{item.id}",
+                        AttendanceCheck.about(item),
+                        person_id=item.person_id,
+                    )
+                    for item in claimed
+                ],
+                not_before=now,
+            )
+        asked += len(claimed)
+    return asked
 
 
 async def flag_unanswered(renfort: Renfort, now: datetime) -> int:

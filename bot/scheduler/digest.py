@@ -18,7 +18,6 @@ from bot.services.organisers import (
     recipients_of,
     sent_keys,
     tell_organisation_once,
-    unsent_recipients,
     zone_of,
 )
 from storage import schema
@@ -73,11 +72,8 @@ async def send_digests(renfort: Renfort, now: datetime) -> int:
             renfort.settled.add(key)
     # A few digests composed per tick: Monday 09:00 does not stall the other jobs.
     for org, key, start in [d for d in due if d[1] not in renfort.settled][:PER_TICK]:
+        to = [t for t in told[org.id] if keys[(org.id, t)] not in done]
         async with db.reading("digest_contents") as conn:
-            to = await unsent_recipients(conn, org.id, key)
-            if not to:
-                renfort.settled.add(key)
-                continue
             digest = await weekly_digest(
                 conn, org.id, org.name, now=now, week_start=start, week=key.rsplit(":", 1)[1]
             )

@@ -8,14 +8,15 @@ The *_at columns make each step happen once, whoever runs it."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import NUDGE_AFTER_DAYS, ApplicationStatus
-from bot.messaging.outbox import enqueue_once
+from bot.messaging.outbox import Once, enqueue_once_many
 from bot.notifications.election import (
     ApplicationNudgeSoon,
     ApplicationStillPending,
@@ -23,15 +24,18 @@ from bot.notifications.election import (
 )
 from bot.notifications.facts import ApplicationLine, application_fields
 from bot.runtime import Renfort
+from bot.scheduler.nudges import claim_step
 from bot.services import audit
-from bot.services.applications import fetch_application
-from bot.services.organisers import tell_organisation_once
-from bot.services.people import fetch_person
+from bot.services.applications import ApplicationView, fetch_applications
+from bot.services.organisers import copies, recipients_of
 from storage import schema
 from storage.database import Database
 
-A, S, M = schema.applications, schema.slots, schema.missions
+A, S, M, P = schema.applications, schema.slots, schema.missions, schema.people
 BATCH = 50
+# Pending applications of the coming days are read this many at a time, soonest slot first,
+# until a batch of due ones is found: most are due at once, so one page usually does.
+PAGE = BATCH * 4
 # Beyond this the 3-day nudge comes before half the time left: bot.scheduler.nudges does it.
 SOON_HORIZON = timedelta(days=2 * NUDGE_AFTER_DAYS)
 # A coordinator gets at least this long to answer on their own before being nudged.
@@ -44,18 +48,28 @@ def nudge_due(created_at: datetime, starts_at: datetime) -> datetime:
     return created_at + max((starts_at - created_at) / 2, FIRST_NUDGE_AFTER)
 
 
-async def _claim(conn: AsyncConnection, application_id: int, column: str, now: datetime) -> bool:
-    """Set the step's timestamp if still due; False when another run got there first."""
-    result = await conn.execute(
-        update(A)
-        .where(
-            A.c.id == application_id,
-            A.c.status == ApplicationStatus.PENDING,
-            A.c[column].is_(None),
-        )
-        .values({column: now})
+@dataclass(frozen=True)
+class _Volunteer:
+    first_name: str
+    via_sms: bool
+
+
+async def _volunteers(conn: AsyncConnection, person_ids: set[int]) -> dict[int, _Volunteer]:
+    rows = await conn.execute(
+        select(P.c.id, P.c.first_name, P.c.telegram_chat_id).where(P.c.id.in_(person_ids))
     )
-    return bool(result.rowcount)
+    return {int(r.id): _Volunteer(str(r.first_name), r.telegram_chat_id is None) for r in rows}
+
+
+async def _claimed_views(
+    conn: AsyncConnection, application_ids: list[int], column: str, now: datetime
+) -> tuple[list[ApplicationView], dict[int, _Volunteer]]:
+    """The applications whose step this run claimed, and their volunteers."""
+    claimed = await claim_step(conn, application_ids, column, now)
+    if not claimed:
+        return [], {}
+    views = await fetch_applications(conn, claimed)
+    return views, await _volunteers(conn, {v.person_id for v in views})
 
 
 async def _due_soon(db: Database, now: datetime) -> list[int]:
@@ -70,10 +84,18 @@ async def _due_soon(db: Database, now: datetime) -> list[int]:
             S.c.starts_at <= now + SOON_HORIZON,
         )
         .order_by(S.c.starts_at, A.c.id)
+        .limit(PAGE)
     )
+    due: list[int] = []
     async with db.reading("nudge_soon_due") as conn:
-        rows = (await conn.execute(query)).all()
-    return [r.id for r in rows if nudge_due(r.created_at, r.starts_at) <= now][:BATCH]
+        page = query
+        while True:
+            rows = (await conn.execute(page)).all()
+            due += [r.id for r in rows if nudge_due(r.created_at, r.starts_at) <= now]
+            if len(due) >= BATCH or len(rows) < PAGE:
+                return due[:BATCH]
+            last = rows[-1]
+            page = query.where(tuple_(S.c.starts_at, A.c.id) > (last.starts_at, last.id))
 
 
 async def nudge_before_start(renfort: Renfort, now: datetime) -> int:
@@ -81,37 +103,34 @@ async def nudge_before_start(renfort: Renfort, now: datetime) -> int:
     ids = await _due_soon(renfort.db, now)
     if not ids:
         return 0
-    done = 0
     async with renfort.db.transaction("nudge_soon") as conn:
-        for application_id in ids:
-            if not await _claim(conn, application_id, "nudged_at", now):
-                continue
-            view = await fetch_application(conn, application_id)
-            person = await fetch_person(conn, view.person_id)
+        views, volunteers = await _claimed_views(conn, ids, "nudged_at", now)
+        if not views:
+            return 0
+        told = await recipients_of(conn, (v.organisation_id for v in views))
+        notices: list[Once] = []
+        entries: list[tuple[int, dict[str, Any]]] = []
+        for view in views:
             hours_left = max(int((view.starts_at - now).total_seconds() // 3600), 1)
+            person = volunteers[view.person_id]
             nudge = ApplicationNudgeSoon.about(
                 view,
                 volunteer_name=person.first_name,
-                volunteer_via_sms=person.telegram_chat_id is None,
+                volunteer_via_sms=person.via_sms,
                 hours_left=hours_left,
             )
-            await tell_organisation_once(
-                conn,
-                view.organisation_id,
-                f"nudge:application:{application_id}",
-                nudge,
-            )
-            await audit.record(
-                conn,
-                "nudge_soon",
-                actor_id=None,
-                action="application.nudged",
-                subject_type="application",
-                subject_id=application_id,
-                hours_left=hours_left,
-            )
-            done += 1
-    return done
+            key = f"nudge:application:{view.id}"
+            notices += copies(key, nudge, told[view.organisation_id])
+            entries.append((view.id, {"hours_left": hours_left}))
+        await enqueue_once_many(conn, notices)
+        await audit.record_many(
+            conn,
+            "nudge_soon",
+            action="application.nudged",
+            subject_type="application",
+            entries=entries,
+        )
+    return len(views)
 
 
 async def _tomorrow_pending(db: Database, now: datetime, renfort: Renfort) -> list[Any]:
@@ -150,52 +169,50 @@ async def evening_lists(renfort: Renfort, now: datetime) -> int:
     rows = await _tomorrow_pending(renfort.db, now, renfort)
     if not rows:
         return 0
-    by_organisation: dict[int, list[int]] = defaultdict(list)
-    for row in rows:
-        by_organisation[row.organisation_id].append(row.id)
     tomorrow = (local.date() + timedelta(days=1)).isoformat()
-    done = 0
+    order = {row.id: n for n, row in enumerate(rows)}
     async with renfort.db.transaction("evening_lists") as conn:
-        for organisation_id, ids in by_organisation.items():
-            items: list[ApplicationLine] = []
-            organisation_name = ""
-            for application_id in ids:
-                if not await _claim(conn, application_id, "evening_listed_at", now):
-                    continue
-                view = await fetch_application(conn, application_id)
-                person = await fetch_person(conn, view.person_id)
-                organisation_name = view.organisation_name
-                items.append(
-                    ApplicationLine(
-                        **application_fields(view),
-                        volunteer_name=person.first_name,
-                        volunteer_via_sms=person.telegram_chat_id is None,
-                    )
-                )
-                await enqueue_once(
-                    conn,
-                    f"still_pending:application:{application_id}",
+        views, volunteers = await _claimed_views(
+            conn, [row.id for row in rows], "evening_listed_at", now
+        )
+        if not views:
+            return 0
+        views.sort(key=lambda view: order[view.id])
+        listed: dict[int, list[ApplicationView]] = defaultdict(list)
+        for view in views:
+            listed[view.organisation_id].append(view)
+        told = await recipients_of(conn, listed)
+        notices: list[Once] = []
+        entries: list[tuple[int, dict[str, Any]]] = []
+        for organisation_id, mine in listed.items():
+            notices += [
+                Once(
+                    f"still_pending:application:{view.id}",
                     ApplicationStillPending.about(view),
                     person_id=view.person_id,
                 )
-            if not items:
-                continue
-            await tell_organisation_once(
-                conn,
-                organisation_id,
-                f"evening:{organisation_id}:{tomorrow}:{now.isoformat()}",
-                PendingTomorrow(
-                    organisation_name=organisation_name, date=tomorrow, items=tuple(items)
-                ),
+                for view in mine
+            ]
+            items = tuple(
+                ApplicationLine(
+                    **application_fields(view),
+                    volunteer_name=volunteers[view.person_id].first_name,
+                    volunteer_via_sms=volunteers[view.person_id].via_sms,
+                )
+                for view in mine
             )
-            await audit.record(
-                conn,
-                "evening_lists",
-                actor_id=None,
-                action="organisation.pending_listed",
-                subject_type="organisation",
-                subject_id=organisation_id,
-                applications=[i.application_id for i in items],
+            pending = PendingTomorrow(
+                organisation_name=mine[-1].organisation_name, date=tomorrow, items=items
             )
-            done += len(items)
-    return done
+            key = f"evening:{organisation_id}:{tomorrow}:{now.isoformat()}"
+            notices += copies(key, pending, told[organisation_id])
+            entries.append((organisation_id, {"applications": [view.id for view in mine]}))
+        await enqueue_once_many(conn, notices)
+        await audit.record_many(
+            conn,
+            "evening_lists",
+            action="organisation.pending_listed",
+            subject_type="organisation",
+            entries=entries,
+        )
+    return len(views)

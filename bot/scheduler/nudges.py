@@ -47,7 +47,7 @@ async def _overdue(db: Database, column: str, days: int, now: datetime) -> list[
         return [int(i) for i in await conn.scalars(query)]
 
 
-async def _claim(
+async def claim_step(
     conn: AsyncConnection, application_ids: list[int], column: str, now: datetime
 ) -> list[int]:
     """Set the step's timestamp where still due; the ids another run got first are left out."""
@@ -64,7 +64,7 @@ async def _claim(
     return sorted(int(i) for i in result.scalars())
 
 
-async def _first_names(conn: AsyncConnection, person_ids: set[int]) -> dict[int, str]:
+async def first_names(conn: AsyncConnection, person_ids: set[int]) -> dict[int, str]:
     rows = await conn.execute(select(P.c.id, P.c.first_name).where(P.c.id.in_(person_ids)))
     return {int(r.id): str(r.first_name) for r in rows}
 
@@ -77,11 +77,11 @@ async def nudge_one(db: Database, application_id: int, now: datetime) -> bool:
 async def nudge_many(db: Database, application_ids: list[int], now: datetime) -> int:
     """Remind organisations of applications waiting for 3 days, in one transaction."""
     async with db.transaction("nudge_applications") as conn:
-        claimed = await _claim(conn, application_ids, "nudged_at", now)
+        claimed = await claim_step(conn, application_ids, "nudged_at", now)
         if not claimed:
             return 0
         views = await fetch_applications(conn, claimed)
-        names = await _first_names(conn, {v.person_id for v in views})
+        names = await first_names(conn, {v.person_id for v in views})
         told = await recipients_of(conn, (v.organisation_id for v in views))
         notices: list[Once] = []
         entries: list[tuple[int, dict[str, Any]]] = []
@@ -112,7 +112,7 @@ async def flag_late_one(db: Database, application_id: int, now: datetime) -> boo
 async def flag_late_many(db: Database, application_ids: list[int], now: datetime) -> int:
     """Mark applications late and tell their volunteers, in one transaction."""
     async with db.transaction("flag_late_applications") as conn:
-        claimed = await _claim(conn, application_ids, "late_at", now)
+        claimed = await claim_step(conn, application_ids, "late_at", now)
         if not claimed:
             return 0
         views = await fetch_applications(conn, claimed)

@@ -19,7 +19,16 @@ from bot.notifications import Notification
 from bot.notifications.schedule import ReminderDayBefore, ReminderHoursBefore
 from bot.runtime import Renfort
 from bot.scheduler.timing import day_before_due, hours_before_due, local_moment
-from bot.scheduler.upcoming import ORG, A, M, S, Upcoming, list_numbers, starting_between
+from bot.scheduler.upcoming import (
+    ORG,
+    A,
+    M,
+    S,
+    Upcoming,
+    chunks,
+    list_numbers,
+    starting_between,
+)
 from bot.services.organisers import sent_keys
 from storage import schema
 
@@ -127,11 +136,14 @@ async def send_reminders(renfort: Renfort, now: datetime) -> int:
     todo = due[:PER_TICK]
     if not todo:
         return 0
-    async with db.transaction("send_reminders") as conn:
-        numbers = await list_numbers(conn, [item.person_id for _kind, item in todo], now)
-        return await enqueue_once_many(
-            conn, [_reminder(kind, item, numbers) for kind, item in todo], not_before=now
-        )
+    sent = 0
+    for chunk in chunks(todo):
+        async with db.transaction("send_reminders") as conn:
+            numbers = await list_numbers(conn, [item.person_id for _kind, item in chunk], now)
+            sent += await enqueue_once_many(
+                conn, [_reminder(kind, item, numbers) for kind, item in chunk], not_before=now
+            )
+    return sent
 
 
 def _reminder(kind: str, item: Upcoming, numbers: dict[int, int]) -> Once:

@@ -12,6 +12,7 @@ from sqlalchemy import and_, false, or_, select
 
 from bot.messaging.outbox import Once, enqueue_once_many
 from bot.runtime import Renfort
+from bot.scheduler.upcoming import chunks
 from bot.services.feedback import ANSWER_WITHIN, key_of, request_key
 from bot.services.organisers import (
     recipient_key,
@@ -107,7 +108,7 @@ def feedback_due(roster: Roster, renfort: Renfort) -> datetime:
 
 async def ask_feedback(renfort: Renfort, now: datetime) -> int:
     """Job: ask every volunteer of yesterday's slots, marked or not, whether it went well;
-    a bounded batch per tick, in one transaction."""
+    a bounded batch per tick, a chunk per transaction."""
     db = renfort.db
     within = ANSWER_WITHIN - timedelta(days=1)
     # Only volunteers not asked yet, of slots whose question is due, come back.
@@ -130,5 +131,8 @@ async def ask_feedback(renfort: Renfort, now: datetime) -> int:
     for roster, line in todo[:FEEDBACK_PER_TICK]:
         asked = roster.feedback_request(line.application_id)
         questions.append(Once(request_key(line.application_id), asked, person_id=line.person_id))
-    async with db.transaction("ask_feedback") as conn:
-        return await enqueue_once_many(conn, questions)
+    done = 0
+    for chunk in chunks(questions):
+        async with db.transaction("ask_feedback") as conn:
+            done += await enqueue_once_many(conn, chunk)
+    return done

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, select
@@ -22,6 +22,8 @@ A, S, M, ORG, P = (
     schema.organisations,
     schema.people,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,15 @@ async def starting_between(
         .limit(limit)
     )
     return [_upcoming(row) for row in (await conn.execute(query)).all()]
+
+
+# A bounded batch is written this many rows per transaction, committed in between: an
+# inbound message waits for one of these, not for the whole batch.
+WRITE_CHUNK = 100
+
+
+def chunks(items: Sequence[T], size: int = WRITE_CHUNK) -> list[Sequence[T]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 async def list_numbers(

@@ -19,7 +19,7 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, HOLDING, ApplicationStatus, MissionStatus
-from bot.messaging.outbox import enqueue
+from bot.messaging.outbox import enqueue, enqueue_each
 from bot.notifications.facts import application_fields
 from bot.notifications.mission_changes import ChangeFacts, MovedToWaitlist
 from bot.scheduler.attendance import ATTENDANCE_CHECK
@@ -128,22 +128,35 @@ async def tell_everyone(
         ]
     rows = await live_applications(conn, slot_ids=slot_ids)
     seen: set[int] = set()
+    told_about: list[int] = []
     for row in rows:
         if per_person and row.person_id in seen:
             continue
         seen.add(row.person_id)
-        view = await applications.fetch_application(conn, row.id)
-        told_one = kind(**application_fields(view), status=str(view.status), **extra)
-        await enqueue(conn, told_one, person_id=row.person_id)
+        told_about.append(row.id)
+    views = {v.id: v for v in await applications.fetch_applications(conn, told_about)}
+    notices = [
+        (
+            views[i].person_id,
+            kind(**application_fields(views[i]), status=str(views[i].status), **extra),
+        )
+        for i in told_about
+    ]
+    await enqueue_each(conn, notices)
     told = len(rows) if not per_person else len(seen)
     status = await conn.scalar(select(M.c.status).where(M.c.id == mission_id))
     if referents and status == MissionStatus.PUBLISHED and slot_ids:
         postcode = await review.territory_postcode(conn, mission_id)
         facts = await slot_fields(conn, slot_ids[0])
         to_referent = kind(**facts, **extra, to_referent=True)
-        for person_id in await review.referents_for(conn, postcode):
-            if person_id not in seen:
-                await enqueue(conn, to_referent, person_id=person_id)
+        await enqueue_each(
+            conn,
+            [
+                (person_id, to_referent)
+                for person_id in await review.referents_for(conn, postcode)
+                if person_id not in seen
+            ],
+        )
     return told
 
 

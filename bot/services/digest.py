@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ANSWER_WITHIN_DAYS, HOLDING, ApplicationStatus, MissionStatus
@@ -28,11 +28,17 @@ async def _pending(conn: AsyncConnection, organisation_id: int, now: datetime) -
         .join(P, P.c.id == A.c.person_id)
         .where(M.c.organisation_id == organisation_id, A.c.status == ApplicationStatus.PENDING)
     )
-    total = await conn.scalar(select(func.count()).select_from(mine.subquery()))
     late_cutoff = now - timedelta(days=ANSWER_WITHIN_DAYS)
-    late = await conn.scalar(
-        select(func.count()).select_from(mine.where(A.c.created_at <= late_cutoff).subquery())
-    )
+    counted = mine.subquery()
+    # Both counts in one pass over the organisation's pending applications.
+    total, late = (
+        await conn.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((counted.c.created_at <= late_cutoff, 1), else_=0)), 0),
+            ).select_from(counted)
+        )
+    ).one()
     rows = (await conn.execute(mine.order_by(A.c.created_at, A.c.id).limit(OLDEST))).all()
     return {
         "pending_count": int(total or 0),

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.messaging.outbox import Once, Priority, enqueue_once
+from bot.messaging.outbox import Once, Priority, enqueue_once_many
 from bot.notifications import Notification
 from bot.services.organisations import admin_chat_ids, coordinator_ids
 from storage import schema
@@ -81,19 +81,8 @@ async def tell_organisation_once(
     priority: Priority = Priority.NORMAL,
 ) -> int:
     """Queue the notification for every recipient that has not had `key` yet; returns how many."""
-    queued = 0
-    for recipient in to if to is not None else await recipients(conn, organisation_id):
-        who, ident = recipient
-        found = await enqueue_once(
-            conn,
-            recipient_key(key, recipient),
-            notification,
-            chat_id=ident if who == "chat" else None,
-            person_id=ident if who == "person" else None,
-            priority=priority,
-        )
-        queued += found is not None
-    return queued
+    every = to if to is not None else await recipients(conn, organisation_id)
+    return await enqueue_once_many(conn, copies(key, notification, every), priority=priority)
 
 
 async def sent_keys(conn: AsyncConnection, keys: Iterable[str]) -> set[str]:
@@ -106,15 +95,6 @@ async def sent_keys(conn: AsyncConnection, keys: Iterable[str]) -> set[str]:
         rows = await conn.scalars(select(o.c.dedupe_key).where(o.c.dedupe_key.in_(chunk)))
         found.update(str(r) for r in rows)
     return found
-
-
-async def unsent_recipients(
-    conn: AsyncConnection, organisation_id: int, key: str
-) -> list[Recipient]:
-    """The recipients who have not had `key` yet (a read, to spare a write transaction)."""
-    every = await recipients(conn, organisation_id)
-    done = await sent_keys(conn, (recipient_key(key, r) for r in every))
-    return [r for r in every if recipient_key(key, r) not in done]
 
 
 def zone_of(name: str | None, default: ZoneInfo) -> ZoneInfo:

@@ -144,8 +144,23 @@ async def refresh(
     """Write the score kept on each organisation row (all of them when None); how many
     changed. Discovery ranks by the kept score and never recomputes it. `stamp_all` marks
     unchanged rows as measured too, so the scheduler moves on to others."""
-    o = schema.organisations
     measured = await reactivity(conn, now=now, organisation_ids=organisation_ids)
+    return await keep(
+        conn, measured, now=now, organisation_ids=organisation_ids, stamp_all=stamp_all
+    )
+
+
+async def keep(
+    conn: AsyncConnection,
+    measured: dict[int, Reactivity],
+    *,
+    now: datetime,
+    organisation_ids: Sequence[int] | None = None,
+    stamp_all: bool = False,
+) -> int:
+    """refresh() with the measures already taken (in a read, so that a long measure does
+    not hold the write lock)."""
+    o = schema.organisations
     query = select(o.c.id, o.c.reactivity)
     if organisation_ids is not None:
         query = query.where(o.c.id.in_(list(organisation_ids)))

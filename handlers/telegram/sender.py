@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.buttons import Button, save_buttons
+from bot.buttons import Button, save_buttons, store_buttons
 from bot.i18n import Translator
 from bot.messaging.channel import (
     Address,
@@ -50,6 +51,9 @@ class TelegramChannel:
         self.bot = bot
         self.renfort = renfort
         self.limiter = limiter or RateLimiter(renfort.settings.telegram_rate)
+        # The keyboards of the batch being sent, stored by `prepare`: message id -> the
+        # message (so the id stays its own) and its keyboard.
+        self._prepared: dict[int, tuple[Rendered, InlineKeyboardMarkup]] = {}
 
     def render(self, kind: str, payload: dict[str, Any], t: Translator) -> Rendered:
         """Telegram HTML with inline buttons."""
@@ -57,7 +61,11 @@ class TelegramChannel:
 
     async def send(self, address: Address, message: Rendered) -> Outcome:
         """Send to one chat; returns the message id as provider id on success."""
-        markup = await self._keyboard(message.buttons)
+        prepared = self._prepared.pop(id(message), None)
+        if prepared is not None and prepared[0] is message:
+            markup: InlineKeyboardMarkup | None = prepared[1]
+        else:
+            markup = await self._keyboard(message.buttons)
         try:
             sent = await self.bot.send_message(
                 chat_id=int(address),
@@ -85,6 +93,23 @@ class TelegramChannel:
             return Transient(f"{type(error).__name__}: {error}")
         return Sent(str(sent.message_id))
 
+    async def prepare(self, messages: Sequence[Rendered]) -> None:
+        """Store the buttons of a whole batch in one transaction before its sends."""
+        self._prepared = {}
+        wanted = [(m, [row for row in m.buttons if row]) for m in messages]
+        wanted = [(m, rows) for m, rows in wanted if rows]
+        if not wanted:
+            return
+        async with self.renfort.db.transaction("save_buttons") as conn:
+            stored = await store_buttons(
+                conn, [[b for b in row if b.url is None] for _m, rows in wanted for row in rows]
+            )
+        start = 0
+        for message, rows in wanted:
+            mine = stored[start : start + len(rows)]
+            start += len(rows)
+            self._prepared[id(message)] = (message, _markup(rows, mine))
+
     async def _keyboard(self, rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
         """Inline keyboard whose callback data are short tokens stored in the database."""
         rows = [row for row in rows if row]
@@ -93,18 +118,23 @@ class TelegramChannel:
         stored = await save_buttons(
             self.renfort.db, [[b for b in row if b.url is None] for row in rows]
         )
-        tokens = iter(token for row in stored for _label, token in row)
-        return InlineKeyboardMarkup(
+        return _markup(rows, stored)
+
+
+def _markup(rows: list[list[Button]], stored: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """The keyboard of `rows`, whose callback buttons were stored as `stored` (in order)."""
+    tokens = iter(token for row in stored for _label, token in row)
+    return InlineKeyboardMarkup(
+        [
             [
-                [
-                    InlineKeyboardButton(b.label, url=b.url)
-                    if b.url
-                    else InlineKeyboardButton(b.label, callback_data=next(tokens))
-                    for b in row
-                ]
-                for row in rows
+                InlineKeyboardButton(b.label, url=b.url)
+                if b.url
+                else InlineKeyboardButton(b.label, callback_data=next(tokens))
+                for b in row
             ]
-        )
+            for row in rows
+        ]
+    )
 
 
 def retry_seconds(error: RetryAfter) -> float:
