@@ -157,10 +157,10 @@ async def _take_place(conn: AsyncConnection, row: Row[Any], person_id: int) -> s
             None,
             ApplicationStatus.APPROVED,
             actor_id=person_id,
+            slot_id=row.slot_id,
             reason="callout",
         )
         return "taken"
-    await conn.execute(update(A).where(A.c.id == existing.id).values(offer_expires_at=None))
     await applications.set_status(
         conn,
         existing.id,
@@ -169,6 +169,7 @@ async def _take_place(conn: AsyncConnection, row: Row[Any], person_id: int) -> s
         actor_id=decider,
         reason="callout",
         decided=True,
+        end_offer=existing.offer_expires_at is not None,
     )
     return "taken"
 
@@ -184,6 +185,7 @@ async def _waitlist(conn: AsyncConnection, row: Row[Any], person_id: int) -> str
             None,
             ApplicationStatus.WAITLISTED,
             actor_id=person_id,
+            slot_id=row.slot_id,
             reason="callout",
         )
     return "waitlisted"

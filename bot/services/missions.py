@@ -308,15 +308,9 @@ async def create_mission(
 
 
 async def count_taken(conn: AsyncConnection, slot_id: int) -> int:
-    """Places taken, counted from the applications: rules checked inside a write
-    transaction count rather than trust the kept column."""
-    a = schema.applications
-    return int(
-        await conn.scalar(
-            select(func.count()).where(a.c.slot_id == slot_id, places.takes_a_place())
-        )
-        or 0
-    )
+    """Places taken on the slot, as kept with it: the capacity rules read it after taking
+    the slot's lock, when no other change of its applications can be under way."""
+    return (await places.kept(conn, slot_id)).taken
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,9 @@ async def offer_free_places(
             ApplicationStatus.WAITLISTED,
             ApplicationStatus.WAITLISTED,
             actor_id=None,
+            slot_id=slot_id,
             reason="offer_made",
+            offer=(False, True),
         )
         await audit.record(
             conn,
@@ -210,7 +212,6 @@ async def end_offer(
     transaction: str,
 ) -> None:
     """Withdraw the offered person (declined or too late) and offer the place onward."""
-    await conn.execute(update(A).where(A.c.id == row.id).values(offer_expires_at=None))
     await applications.set_status(
         conn,
         row.id,
@@ -218,6 +219,7 @@ async def end_offer(
         ApplicationStatus.CANCELLED,
         actor_id=actor_id,
         reason=str(freed_by),
+        end_offer=True,
     )
     await audit.record(
         conn,
@@ -287,7 +289,6 @@ async def accept_offer(
         busy = await _overlapping_title(conn, row)
         if busy is not None:
             raise Conflict("overlap", mission_title=busy)
-        await conn.execute(update(A).where(A.c.id == row.id).values(offer_expires_at=None))
         await applications.set_status(
             conn,
             row.id,
@@ -295,6 +296,7 @@ async def accept_offer(
             ApplicationStatus.PENDING,
             actor_id=person_id,
             reason="offer_accepted",
+            end_offer=True,
         )
         await audit.record(
             conn,
