@@ -170,6 +170,12 @@ class Database:
         """Lock the selected rows until commit; SQLite's IMMEDIATE lock already does it."""
         return query if self.is_sqlite else query.with_for_update()
 
+    async def lock_rows(self, conn: AsyncConnection, query: Select[Any]) -> None:
+        """Lock the selected rows until commit, reading nothing back: on SQLite the write
+        transaction's IMMEDIATE lock already holds the whole database, so no statement."""
+        if not self.is_sqlite:
+            await conn.execute(query.with_for_update())
+
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")

@@ -25,7 +25,7 @@ from bot.services.callout_views import (
     CalloutAnswer,
     fetch_view,
     lock_callout,
-    must_load,
+    view_of,
 )
 from bot.services.callout_waves import C, R, counts, settle
 from bot.services.errors import Conflict, NotFound
@@ -51,7 +51,7 @@ async def answer(
     or conditions (nothing recorded: the mission's conditions still to confirm are returned)."""
     async with db.transaction(TRANSACTION, inbound) as conn:
         # Person, then slot, then callout: the order applying uses, so no deadlock.
-        await conn.execute(db.lock_for_update(select(P.c.id).where(P.c.id == person_id)))
+        await db.lock_rows(conn, select(P.c.id).where(P.c.id == person_id))
         row = await lock_callout(conn, db, callout_id)
         asked = (
             await conn.execute(
@@ -96,11 +96,15 @@ async def answer(
             subject_type="callout",
             subject_id=callout_id,
         )
+        closed = hurried = False
         if outcome == "taken" or (outcome == "waitlisted" and row.status in OPEN):
-            await settle(conn, await must_load(conn, callout_id), now=now, transaction=TRANSACTION)
+            # The row read under the lock is still the callout's: only settle changes it.
+            closed = await settle(conn, row, now=now, transaction=TRANSACTION)
         elif outcome == "declined":
-            await _hurry_if_short(conn, row, now)
-        return CalloutAnswer(outcome, await fetch_view(conn, callout_id))
+            hurried = await _hurry_if_short(conn, row, now)
+        changed = closed or hurried
+        view = await fetch_view(conn, callout_id) if changed else await view_of(conn, row)
+        return CalloutAnswer(outcome, view, queued=closed)
 
 
 async def _existing(conn: AsyncConnection, row: Row[Any], person_id: int) -> Row[Any] | None:
@@ -218,15 +222,17 @@ async def _insert(
     return int(result.scalar_one())
 
 
-async def _hurry_if_short(conn: AsyncConnection, row: Row[Any], now: datetime) -> None:
-    """Bring the next wave forward when the people still silent could not fill the need."""
+async def _hurry_if_short(conn: AsyncConnection, row: Row[Any], now: datetime) -> bool:
+    """Bring the next wave forward when the people still silent could not fill the need;
+    whether it did."""
     if row.status != "active":
-        return
+        return False
     tally = await counts(conn, row.id)
     if int(tally.possible) >= row.needed - int(tally.taken):
-        return
-    await conn.execute(
+        return False
+    result = await conn.execute(
         update(C)
         .where(C.c.id == row.id, C.c.status == "active", C.c.next_wave_at > now)
         .values(next_wave_at=now, updated_at=now)
     )
+    return bool(result.rowcount)

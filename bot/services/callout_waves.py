@@ -197,9 +197,11 @@ async def settle(conn: AsyncConnection, row: Row[Any], *, now: datetime, transac
     """Close the callout as filled when enough people took a place or the slot is full."""
     if row.status not in ("active", "exhausted"):
         return False
-    taken = int((await counts(conn, row.id)).taken)
+    taken = await conn.scalar(
+        select(func.count()).where(R.c.callout_id == row.id, R.c.outcome == "taken")
+    )
     free = row.capacity - await count_taken(conn, row.slot_id)
-    if taken < row.needed and free > 0:
+    if int(taken or 0) < row.needed and free > 0:
         return False
     return await close(conn, row, "filled", actor_id=None, now=now, transaction=transaction)
 
