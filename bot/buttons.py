@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import schema
@@ -71,11 +71,12 @@ async def resolve(db: Database, token: str) -> Payload | None:
         return await select_payload(conn, token)
 
 
+_B = schema.button_payloads
+_PAYLOAD = select(_B.c.action, _B.c.data).where(_B.c.token == bindparam("token"))  # every tap
+
+
 async def select_payload(conn: AsyncConnection, token: str) -> Payload | None:
     if not token or len(token) > 64:
         return None
-    table = schema.button_payloads
-    row = (
-        await conn.execute(select(table.c.action, table.c.data).where(table.c.token == token))
-    ).first()
+    row = (await conn.execute(_PAYLOAD, {"token": token})).first()
     return None if row is None else Payload(row.action, dict(row.data or {}))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -16,7 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, event, insert, select
+from sqlalchemy import Select, bindparam, event, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -197,8 +198,15 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 def insert_ignore(conn: AsyncConnection, table: Any) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING on either backend, values still to give."""
-    # Each dialect's module is loaded by its own backend only (PostgreSQL's is heavy).
-    if conn.dialect.name == "sqlite":
+    return _insert_ignore(conn.dialect.name, table)
+
+
+@functools.cache
+def _insert_ignore(dialect: str, table: Any) -> Any:
+    # Built once per table (every turn that writes claims its update with one); statements
+    # are immutable, `.values()` makes a new one. Each dialect's module is loaded by its own
+    # backend only (PostgreSQL's is heavy).
+    if dialect == "sqlite":
         from sqlalchemy.dialects import sqlite
 
         return sqlite.insert(table).on_conflict_do_nothing()
@@ -218,13 +226,19 @@ async def is_processed(db: Database, channel: str, external_id: str) -> bool:
         return await was_processed(conn, channel, external_id)
 
 
+_IN, _CONVERSATIONS = schema.inbound_processed, schema.conversations
+# Every turn runs these: built once (building one took longer than SQLite's answer).
+_PROCESSED = select(_IN.c.channel).where(
+    _IN.c.channel == bindparam("channel"), _IN.c.external_id == bindparam("external_id")
+)
+_CONVERSATION = select(_CONVERSATIONS.c.state, _CONVERSATIONS.c.data).where(
+    _CONVERSATIONS.c.channel == bindparam("channel"),
+    _CONVERSATIONS.c.chat_key == bindparam("chat_key"),
+)
+
+
 async def was_processed(conn: AsyncConnection, channel: str, external_id: str) -> bool:
-    table = schema.inbound_processed
-    found = await conn.scalar(
-        select(table.c.channel).where(
-            table.c.channel == channel, table.c.external_id == external_id
-        )
-    )
+    found = await conn.scalar(_PROCESSED, {"channel": channel, "external_id": external_id})
     return found is not None
 
 
@@ -235,7 +249,7 @@ async def _record_inbound(conn: AsyncConnection, inbound: Inbound) -> bool:
         "external_id": inbound.external_id,
         "processed_at": schema.now(),
     }
-    result = await conn.execute(upsert_ignore(conn, schema.inbound_processed, values))
+    result = await conn.execute(insert_ignore(conn, schema.inbound_processed), values)
     return bool(result.rowcount)
 
 
@@ -283,12 +297,5 @@ async def load_conversation(
 async def select_conversation(
     conn: AsyncConnection, channel: str, chat_key: str
 ) -> tuple[str, dict[str, Any]] | None:
-    table = schema.conversations
-    row = (
-        await conn.execute(
-            select(table.c.state, table.c.data).where(
-                table.c.channel == channel, table.c.chat_key == chat_key
-            )
-        )
-    ).first()
+    row = (await conn.execute(_CONVERSATION, {"channel": channel, "chat_key": chat_key})).first()
     return None if row is None else (row.state, dict(row.data or {}))

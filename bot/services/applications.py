@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, HOLDING, REFUSAL_REASONS, ApplicationStatus, MissionStatus
@@ -177,6 +177,11 @@ async def applications_of(
         return [await _view(conn, r) for r in rows]
 
 
+# Every change of an application runs these: built once, as building cost more than running.
+_HISTORY = insert(schema.application_events)
+_BEFORE = select(A.c.slot_id, A.c.status, A.c.offer_expires_at).where(A.c.id == bindparam("id"))
+
+
 async def set_status(
     conn: AsyncConnection,
     application_id: int,
@@ -190,11 +195,7 @@ async def set_status(
 ) -> None:
     """Change the application's status (`end_offer`: an offer of a freed place it had
     ends with the change), with its history line and its slot's kept places."""
-    before = (
-        await conn.execute(
-            select(A.c.slot_id, A.c.status, A.c.offer_expires_at).where(A.c.id == application_id)
-        )
-    ).one()
+    before = (await conn.execute(_BEFORE, {"id": application_id})).one()
     values: dict[str, Any] = {"status": new, "updated_at": schema.now()}
     if reason is not None:
         values["reason"] = reason
@@ -241,14 +242,15 @@ async def _history(
     reason: str | None,
 ) -> None:
     await conn.execute(
-        insert(schema.application_events).values(
-            application_id=application_id,
-            from_status=old,
-            to_status=new,
-            actor_id=actor_id,
-            reason=reason,
-            at=schema.now(),
-        )
+        _HISTORY,
+        {
+            "application_id": application_id,
+            "from_status": old,
+            "to_status": new,
+            "actor_id": actor_id,
+            "reason": reason,
+            "at": schema.now(),
+        },
     )
 
 
@@ -375,9 +377,7 @@ async def apply(
             .returning(A.c.id)
         )
         application_id = int(result.scalar_one())
-        await record_event(
-            conn, application_id, None, status, actor_id=person_id, slot_id=slot_id
-        )
+        await record_event(conn, application_id, None, status, actor_id=person_id, slot_id=slot_id)
         await audit.record(
             conn,
             "apply",

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, HOLDING, ApplicationStatus, MissionStatus
@@ -36,6 +36,35 @@ from storage.database import Database, Inbound
 A, S, M, P = schema.applications, schema.slots, schema.missions, schema.people
 TRANSACTION = "answer_callout"
 
+# A burst of answers runs these by the thousand: built once, as building cost more than running.
+_ASKED = select(R.c.id, R.c.answer).where(
+    R.c.callout_id == bindparam("callout_id"), R.c.person_id == bindparam("person_id")
+)
+_ANSWERED = (
+    update(R)
+    .where(R.c.id == bindparam("recipient_id"))
+    .values(answer=bindparam("said"), answered_at=bindparam("now"), outcome=bindparam("became"))
+)
+_TOUCHED = update(C).where(C.c.id == bindparam("callout_id")).values(updated_at=bindparam("now"))
+_EXISTING = select(A.c.id, A.c.status, A.c.offer_expires_at).where(
+    A.c.slot_id == bindparam("slot_id"),
+    A.c.person_id == bindparam("person_id"),
+    A.c.status.in_([str(s) for s in ACTIVE]),
+)
+_OVERLAP = (
+    select(M.c.title)
+    .select_from(A.join(S, S.c.id == A.c.slot_id).join(M, M.c.id == S.c.mission_id))
+    .where(
+        A.c.person_id == bindparam("person_id"),
+        A.c.slot_id != bindparam("slot_id"),
+        A.c.status.in_([str(s) for s in HOLDING]),
+        S.c.starts_at < bindparam("ends_at"),
+        S.c.ends_at > bindparam("starts_at"),
+    )
+    .limit(1)
+)
+_INSERT = insert(A).returning(A.c.id)
+
 
 async def answer(
     db: Database,
@@ -54,11 +83,7 @@ async def answer(
         await db.lock_rows(conn, select(P.c.id).where(P.c.id == person_id))
         row = await lock_callout(conn, db, callout_id)
         asked = (
-            await conn.execute(
-                select(R.c.id, R.c.answer).where(
-                    R.c.callout_id == callout_id, R.c.person_id == person_id
-                )
-            )
+            await conn.execute(_ASKED, {"callout_id": callout_id, "person_id": person_id})
         ).first()
         if asked is None:
             raise NotFound("callout_not_found")
@@ -82,12 +107,11 @@ async def answer(
             outcome = await _take_place(conn, row, person_id)
         else:  # filled: thanked and kept on the waiting list in case a place frees up
             outcome = await _waitlist(conn, row, person_id)
+        said = "yes" if available else "no"
         await conn.execute(
-            update(R)
-            .where(R.c.id == asked.id)
-            .values(answer="yes" if available else "no", answered_at=now, outcome=outcome)
+            _ANSWERED, {"recipient_id": asked.id, "said": said, "now": now, "became": outcome}
         )
-        await conn.execute(update(C).where(C.c.id == callout_id).values(updated_at=now))
+        await conn.execute(_TOUCHED, {"callout_id": callout_id, "now": now})
         await audit.record(
             conn,
             TRANSACTION,
@@ -108,30 +132,19 @@ async def answer(
 
 
 async def _existing(conn: AsyncConnection, row: Row[Any], person_id: int) -> Row[Any] | None:
-    return (
-        await conn.execute(
-            select(A.c.id, A.c.status, A.c.offer_expires_at).where(
-                A.c.slot_id == row.slot_id,
-                A.c.person_id == person_id,
-                A.c.status.in_([str(s) for s in ACTIVE]),
-            )
-        )
-    ).first()
+    return (await conn.execute(_EXISTING, {"slot_id": row.slot_id, "person_id": person_id})).first()
 
 
 async def _check_overlap(conn: AsyncConnection, row: Row[Any], person_id: int) -> None:
     """Someone holding a place elsewhere at that time cannot take this one."""
     title = await conn.scalar(
-        select(M.c.title)
-        .select_from(A.join(S, S.c.id == A.c.slot_id).join(M, M.c.id == S.c.mission_id))
-        .where(
-            A.c.person_id == person_id,
-            A.c.slot_id != row.slot_id,
-            A.c.status.in_([str(s) for s in HOLDING]),
-            S.c.starts_at < row.ends_at,
-            S.c.ends_at > row.starts_at,
-        )
-        .limit(1)
+        _OVERLAP,
+        {
+            "person_id": person_id,
+            "slot_id": row.slot_id,
+            "ends_at": row.ends_at,
+            "starts_at": row.starts_at,
+        },
     )
     if title is not None:
         raise Conflict("overlap", mission_title=str(title))
@@ -204,20 +217,19 @@ async def _insert(
 ) -> int:
     decided = status == ApplicationStatus.APPROVED
     result = await conn.execute(
-        insert(A)
-        .values(
-            slot_id=row.slot_id,
-            person_id=person_id,
-            status=status,
-            reason="callout",
+        _INSERT,
+        {
+            "slot_id": row.slot_id,
+            "person_id": person_id,
+            "status": status,
+            "reason": "callout",
             # Kept with the application, as applying does, so they are asked only once.
-            conditions=list(row.mission_conditions or ()) or None,
-            decided_by=decider if decided else None,
-            decided_at=schema.now() if decided else None,
-            created_at=schema.now(),
-            updated_at=schema.now(),
-        )
-        .returning(A.c.id)
+            "conditions": list(row.mission_conditions or ()) or None,
+            "decided_by": decider if decided else None,
+            "decided_at": schema.now() if decided else None,
+            "created_at": schema.now(),
+            "updated_at": schema.now(),
+        },
     )
     return int(result.scalar_one())
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import HOLDING, ApplicationStatus
@@ -28,6 +28,13 @@ class Places:
 
 
 NOTHING = Places(0, 0)
+# Every change of an application runs these: built once, as building cost more than running.
+_SHIFT = (
+    update(S)
+    .where(S.c.id == bindparam("slot"))
+    .values(taken=S.c.taken + bindparam("taken"), waitlisted=S.c.waitlisted + bindparam("waiting"))
+)
+_KEPT = select(S.c.taken, S.c.waitlisted).where(S.c.id == bindparam("slot"))
 
 
 def takes_a_place() -> ColumnElement[bool]:
@@ -49,23 +56,17 @@ def share(status: str | None, offered: bool) -> Places:
     return NOTHING
 
 
-async def shift(
-    conn: AsyncConnection, slot_id: int | ColumnElement[int], before: Places, after: Places
-) -> None:
+async def shift(conn: AsyncConnection, slot_id: int, before: Places, after: Places) -> None:
     """Move the slot's kept places by one application's change from `before` to `after`."""
     taken, waitlisted = after.taken - before.taken, after.waitlisted - before.waitlisted
     if taken == 0 and waitlisted == 0:
         return
-    await conn.execute(
-        update(S)
-        .where(S.c.id == slot_id)
-        .values(taken=S.c.taken + taken, waitlisted=S.c.waitlisted + waitlisted)
-    )
+    await conn.execute(_SHIFT, {"slot": slot_id, "taken": taken, "waiting": waitlisted})
 
 
 async def kept(conn: AsyncConnection, slot_id: int) -> Places:
     """The slot's kept places; exact inside a transaction holding the slot's lock."""
-    row = (await conn.execute(select(S.c.taken, S.c.waitlisted).where(S.c.id == slot_id))).first()
+    row = (await conn.execute(_KEPT, {"slot": slot_id})).first()
     return NOTHING if row is None else Places(int(row.taken), int(row.waitlisted))
 
 
