@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, bindparam, event, insert, select
+from sqlalchemy import Select, bindparam, event, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -48,6 +48,9 @@ class Inbound:
     clear_state: bool = False
     # A state change decided but not written yet: the turn's end writes it if no service did.
     unsaved: bool = False
+    # What the sender's row should say and does not yet (person id, column values), written
+    # by the turn's first write: a turn then writes once, or not at all when nothing changes.
+    sender_changes: tuple[int, dict[str, Any]] | None = None
 
     def forget_state(self) -> None:
         """Drop a pending state change (its transaction failed)."""
@@ -146,6 +149,7 @@ class Database:
             async with self.engine.connect() as conn, conn.begin():
                 if inbound is not None:
                     await claim_inbound(conn, inbound)
+                    await save_sender_changes(conn, inbound)
                 yield conn
                 if inbound is not None:
                     await save_conversation(conn, inbound)
@@ -263,7 +267,20 @@ async def mark_processed(db: Database, inbound: Inbound) -> None:
     """Record an inbound id whose handling changed nothing else (idempotent)."""
     async with db.transaction("mark_processed") as conn:
         await _record_inbound(conn, inbound)
+        await save_sender_changes(conn, inbound)
         await save_conversation(conn, inbound)
+
+
+async def save_sender_changes(conn: AsyncConnection, inbound: Inbound) -> None:
+    """Store what the sender's channel told us at the start of the turn, if anything."""
+    if inbound.sender_changes is None:
+        return
+    person_id, values = inbound.sender_changes
+    people = schema.people
+    await conn.execute(update(people).where(people.c.id == person_id).values(**values))
+    # A later write of the same turn has nothing more to store (if this transaction rolls
+    # back, the next update tells us again).
+    inbound.sender_changes = None
 
 
 async def save_conversation(conn: AsyncConnection, inbound: Inbound) -> None:

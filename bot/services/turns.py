@@ -3,7 +3,7 @@ transaction; a write only when the sender is new or Telegram tells us something 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.buttons import Payload, select_payload
@@ -33,6 +33,8 @@ class TurnStart:
     memberships: tuple[Organisation, ...] = ()
     # The territories the sender is a referent of (their help lists the referent's tools).
     territories: tuple[str, ...] = ()
+    # What the sender's row should say and does not yet, for the turn's own write to store.
+    sender_changes: tuple[int, dict[str, Any]] | None = None
 
 
 async def start_turn(
@@ -63,11 +65,23 @@ async def start_turn(
             tuple(await moderation.territories_of(conn, row.id)) if row is not None else ()
         )
     person = None
+    sender_changes = None
     if sender is not None:
-        if row is not None and not people.telegram_changes(
-            row, chat_id=sender.chat_id, language_code=sender.language_code
-        ):
+        changes = (
+            people.telegram_changes(row, chat_id=sender.chat_id, language_code=sender.language_code)
+            if row is not None
+            else None
+        )
+        if row is not None and not changes:
             person = people.person_from_row(row)
+        elif row is not None and changes is not None and changes.keys() == {"telegram_language"}:
+            # Only the language Telegram reports changed: the turn's own write stores it (or
+            # its end, when nothing else is written). A new private chat or a reachable person
+            # again is written at once: a message queued in this turn may go there.
+            person = replace(
+                people.person_from_row(row), telegram_language=changes["telegram_language"]
+            )
+            sender_changes = (person.id, changes)
         else:
             person = await people.record_telegram_person(
                 db,
@@ -83,4 +97,5 @@ async def start_turn(
         payload=payload,
         memberships=memberships,
         territories=territories,
+        sender_changes=sender_changes,
     )
