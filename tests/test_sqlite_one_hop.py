@@ -40,3 +40,30 @@ async def test_rows_counts_ids_and_refusals_come_back_as_usual(db: Database) -> 
             await conn.execute(
                 insert(C).values(channel="telegram", chat_key="0", state="idle", data={})
             )
+
+
+async def test_a_failed_write_is_undone_and_frees_the_database_for_the_next(
+    db: Database,
+) -> None:
+    """A connection handed back after a commit skips the pool's rollback; one handed back
+    in the middle of a failed transaction still gets it."""
+
+    class Refused(Exception):
+        pass
+
+    with pytest.raises(Refused):
+        async with db.transaction("one_hop_failed") as conn:
+            await conn.execute(
+                insert(C).values(channel="telegram", chat_key="gone", state="idle", data={})
+            )
+            raise Refused
+    for round_ in range(3):  # every pooled connection is free and writes again
+        async with db.transaction("one_hop_after") as conn:
+            await conn.execute(
+                insert(C).values(
+                    channel="telegram", chat_key=f"kept{round_}", state="idle", data={}
+                )
+            )
+    async with db.reading("one_hop_check") as conn:
+        keys = set(await conn.scalars(select(C.c.chat_key)))
+    assert keys == {"kept0", "kept1", "kept2"}
