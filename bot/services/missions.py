@@ -546,7 +546,7 @@ async def discover(
             # Those nearer than the cursor's band come before it: a later page skips them,
             # and reads the full ones near the centre only if it gets to them.
             beyond = 0.0 if key is None else key[2] * BAND_KM
-            inside, bare = -1, 0  # open ones in the ring before; rings in a row with no more
+            inside = -1  # open ones in the ring before
             while True:
                 done = reach >= (EVERYWHERE_KM if radius_km is None else radius_km)
                 within = float(radius_km) if radius_km is not None and done else reach
@@ -562,11 +562,11 @@ async def discover(
                     return _page(settled, limit, reach, counted=False)
                 found = sum(1 for r in _past(ring, key) if not r[1].full)
                 # A ring holding no more than the one inside it says the missions thin out
-                # (a commune's few, all near its centre): each such ring widens the next one
-                # faster, instead of creeping out to the whole radius by the area's rule.
-                bare = bare + 1 if found <= inside else 0
+                # (a commune's few, all near its centre): the next one is as much wider as
+                # after an empty ring, instead of creeping out by the area's rule.
+                thinning = found <= inside
                 inside = found
-                reach *= _growth(found, wanted) if bare == 0 else RING_GROWTH**bare
+                reach *= RING_GROWTH if thinning else _growth(found, wanted)
             listed = [r for r in _past(ring, key) if not r[1].full]
         counted = True
         full_remote: list[Ranked] | None = None  # all of them, when read on the way
