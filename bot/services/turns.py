@@ -6,11 +6,32 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.buttons import Payload, select_payload
+from sqlalchemy import bindparam, literal_column, select
+
+from bot.buttons import TOKEN_MAX, Payload
 from bot.services import moderation, organisations, people
 from bot.services.organisations import Organisation
 from bot.services.people import Person
-from storage.database import Database, select_conversation, was_processed
+from storage import schema
+from storage.database import Database
+
+_IN, _CONV, _BUTTONS = schema.inbound_processed, schema.conversations, schema.button_payloads
+_THE_CONVERSATION = (_CONV.c.channel == bindparam("channel")) & (
+    _CONV.c.chat_key == bindparam("chat_key")
+)
+_THE_BUTTON = _BUTTONS.c.token == bindparam("token")
+# Whether the update was handled, the conversation and the tapped button: one statement
+# (each trip to the database costs more than these three lookups by key), built once.
+_BEGINNING = select(
+    select(literal_column("1"))
+    .where(_IN.c.channel == bindparam("channel"), _IN.c.external_id == bindparam("external_id"))
+    .scalar_subquery()
+    .label("processed"),
+    select(_CONV.c.state).where(_THE_CONVERSATION).scalar_subquery().label("state"),
+    select(_CONV.c.data).where(_THE_CONVERSATION).scalar_subquery().label("data"),
+    select(_BUTTONS.c.action).where(_THE_BUTTON).scalar_subquery().label("action"),
+    select(_BUTTONS.c.data).where(_THE_BUTTON).scalar_subquery().label("payload"),
+)
 
 
 @dataclass(frozen=True)
@@ -48,16 +69,24 @@ async def start_turn(
 ) -> TurnStart:
     """Whether the update was handled before, the sender, their conversation state and the
     tapped button."""
+    token = button_token if button_token and len(button_token) <= TOKEN_MAX else None
     async with db.reading("start_turn") as conn:
-        if await was_processed(conn, channel, external_id):
+        known = (
+            await conn.execute(
+                _BEGINNING,
+                {
+                    "channel": channel,
+                    "external_id": external_id,
+                    "chat_key": conversation_key,
+                    "token": token,
+                },
+            )
+        ).one()
+        if known.processed:
             return TurnStart(already_handled=True)
         row = await people.select_by_telegram(conn, sender.user_id) if sender else None
-        conversation = (
-            await select_conversation(conn, channel, conversation_key)
-            if conversation_key is not None
-            else None
-        )
-        payload = await select_payload(conn, button_token) if button_token else None
+        conversation = None if known.state is None else (known.state, dict(known.data or {}))
+        payload = None if known.action is None else Payload(known.action, dict(known.payload or {}))
         memberships = (
             tuple(await organisations.select_memberships(conn, row.id)) if row is not None else ()
         )
