@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import bindparam, literal_column, select
+from sqlalchemy import bindparam, exists, literal_column, select
 
 from bot.buttons import TOKEN_MAX, Payload
 from bot.services import moderation, organisations, people
@@ -20,8 +20,14 @@ _THE_CONVERSATION = (_CONV.c.channel == bindparam("channel")) & (
     _CONV.c.chat_key == bindparam("chat_key")
 )
 _THE_BUTTON = _BUTTONS.c.token == bindparam("token")
-# Whether the update was handled, the conversation and the tapped button: one statement
-# (each trip to the database costs more than these three lookups by key), built once.
+_SENDER = (
+    select(schema.people.c.id)
+    .where(schema.people.c.telegram_user_id == bindparam("telegram_user_id"))
+    .scalar_subquery()
+)
+# Whether the update was handled, the conversation, the tapped button, and whether the
+# sender coordinates or refers at all (most do neither: their lists are then not read): one
+# statement (each trip to the database costs more than these lookups by key), built once.
 _BEGINNING = select(
     select(literal_column("1"))
     .where(_IN.c.channel == bindparam("channel"), _IN.c.external_id == bindparam("external_id"))
@@ -31,6 +37,8 @@ _BEGINNING = select(
     select(_CONV.c.data).where(_THE_CONVERSATION).scalar_subquery().label("data"),
     select(_BUTTONS.c.action).where(_THE_BUTTON).scalar_subquery().label("action"),
     select(_BUTTONS.c.data).where(_THE_BUTTON).scalar_subquery().label("payload"),
+    exists().where(schema.members.c.person_id == _SENDER).label("coordinates"),
+    exists().where(schema.referents.c.person_id == _SENDER).label("refers"),
 )
 
 
@@ -79,6 +87,7 @@ async def start_turn(
                     "external_id": external_id,
                     "chat_key": conversation_key,
                     "token": token,
+                    "telegram_user_id": sender.user_id if sender is not None else None,
                 },
             )
         ).one()
@@ -88,10 +97,14 @@ async def start_turn(
         conversation = None if known.state is None else (known.state, dict(known.data or {}))
         payload = None if known.action is None else Payload(known.action, dict(known.payload or {}))
         memberships = (
-            tuple(await organisations.select_memberships(conn, row.id)) if row is not None else ()
+            tuple(await organisations.select_memberships(conn, row.id))
+            if row is not None and known.coordinates
+            else ()
         )
         territories = (
-            tuple(await moderation.territories_of(conn, row.id)) if row is not None else ()
+            tuple(await moderation.territories_of(conn, row.id))
+            if row is not None and known.refers
+            else ()
         )
     person = None
     sender_changes = None
