@@ -8,13 +8,14 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import schema
 from storage.database import Database
 
 TOKEN_BYTES = 8  # 11 characters of URL-safe base64
+TOKEN_MAX = 64  # Telegram's limit for a button's data: anything longer is not ours
 
 
 @dataclass(frozen=True)
@@ -65,17 +66,18 @@ async def save_buttons(db: Database, rows: list[list[Button]]) -> list[list[tupl
 
 async def resolve(db: Database, token: str) -> Payload | None:
     """The action behind a tapped button; None for a token we never issued."""
-    if not token or len(token) > 64 or not token.isprintable():
+    if not token or len(token) > TOKEN_MAX or not token.isprintable():
         return None
     async with db.reading("resolve_button") as conn:
         return await select_payload(conn, token)
 
 
+_B = schema.button_payloads
+_PAYLOAD = select(_B.c.action, _B.c.data).where(_B.c.token == bindparam("token"))  # every tap
+
+
 async def select_payload(conn: AsyncConnection, token: str) -> Payload | None:
-    if not token or len(token) > 64:
+    if not token or len(token) > TOKEN_MAX:
         return None
-    table = schema.button_payloads
-    row = (
-        await conn.execute(select(table.c.action, table.c.data).where(table.c.token == token))
-    ).first()
+    row = (await conn.execute(_PAYLOAD, {"token": token})).first()
     return None if row is None else Payload(row.action, dict(row.data or {}))

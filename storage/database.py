@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -16,7 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, event, insert, select
+from sqlalchemy import Select, bindparam, event, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -47,6 +48,9 @@ class Inbound:
     clear_state: bool = False
     # A state change decided but not written yet: the turn's end writes it if no service did.
     unsaved: bool = False
+    # What the sender's row should say and does not yet (person id, column values), written
+    # by the turn's first write: a turn then writes once, or not at all when nothing changes.
+    sender_changes: tuple[int, dict[str, Any]] | None = None
 
     def forget_state(self) -> None:
         """Drop a pending state change (its transaction failed)."""
@@ -145,6 +149,7 @@ class Database:
             async with self.engine.connect() as conn, conn.begin():
                 if inbound is not None:
                     await claim_inbound(conn, inbound)
+                    await save_sender_changes(conn, inbound)
                 yield conn
                 if inbound is not None:
                     await save_conversation(conn, inbound)
@@ -170,6 +175,12 @@ class Database:
         """Lock the selected rows until commit; SQLite's IMMEDIATE lock already does it."""
         return query if self.is_sqlite else query.with_for_update()
 
+    async def lock_rows(self, conn: AsyncConnection, query: Select[Any]) -> None:
+        """Lock the selected rows until commit, reading nothing back: on SQLite the write
+        transaction's IMMEDIATE lock already holds the whole database, so no statement."""
+        if not self.is_sqlite:
+            await conn.execute(query.with_for_update())
+
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
@@ -191,8 +202,15 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 def insert_ignore(conn: AsyncConnection, table: Any) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING on either backend, values still to give."""
-    # Each dialect's module is loaded by its own backend only (PostgreSQL's is heavy).
-    if conn.dialect.name == "sqlite":
+    return _insert_ignore(conn.dialect.name, table)
+
+
+@functools.cache
+def _insert_ignore(dialect: str, table: Any) -> Any:
+    # Built once per table (every turn that writes claims its update with one); statements
+    # are immutable, `.values()` makes a new one. Each dialect's module is loaded by its own
+    # backend only (PostgreSQL's is heavy).
+    if dialect == "sqlite":
         from sqlalchemy.dialects import sqlite
 
         return sqlite.insert(table).on_conflict_do_nothing()
@@ -212,13 +230,19 @@ async def is_processed(db: Database, channel: str, external_id: str) -> bool:
         return await was_processed(conn, channel, external_id)
 
 
+_IN, _CONVERSATIONS = schema.inbound_processed, schema.conversations
+# Every turn runs these: built once (building one took longer than SQLite's answer).
+_PROCESSED = select(_IN.c.channel).where(
+    _IN.c.channel == bindparam("channel"), _IN.c.external_id == bindparam("external_id")
+)
+_CONVERSATION = select(_CONVERSATIONS.c.state, _CONVERSATIONS.c.data).where(
+    _CONVERSATIONS.c.channel == bindparam("channel"),
+    _CONVERSATIONS.c.chat_key == bindparam("chat_key"),
+)
+
+
 async def was_processed(conn: AsyncConnection, channel: str, external_id: str) -> bool:
-    table = schema.inbound_processed
-    found = await conn.scalar(
-        select(table.c.channel).where(
-            table.c.channel == channel, table.c.external_id == external_id
-        )
-    )
+    found = await conn.scalar(_PROCESSED, {"channel": channel, "external_id": external_id})
     return found is not None
 
 
@@ -229,7 +253,7 @@ async def _record_inbound(conn: AsyncConnection, inbound: Inbound) -> bool:
         "external_id": inbound.external_id,
         "processed_at": schema.now(),
     }
-    result = await conn.execute(upsert_ignore(conn, schema.inbound_processed, values))
+    result = await conn.execute(insert_ignore(conn, schema.inbound_processed), values)
     return bool(result.rowcount)
 
 
@@ -243,7 +267,20 @@ async def mark_processed(db: Database, inbound: Inbound) -> None:
     """Record an inbound id whose handling changed nothing else (idempotent)."""
     async with db.transaction("mark_processed") as conn:
         await _record_inbound(conn, inbound)
+        await save_sender_changes(conn, inbound)
         await save_conversation(conn, inbound)
+
+
+async def save_sender_changes(conn: AsyncConnection, inbound: Inbound) -> None:
+    """Store what the sender's channel told us at the start of the turn, if anything."""
+    if inbound.sender_changes is None:
+        return
+    person_id, values = inbound.sender_changes
+    people = schema.people
+    await conn.execute(update(people).where(people.c.id == person_id).values(**values))
+    # A later write of the same turn has nothing more to store (if this transaction rolls
+    # back, the next update tells us again).
+    inbound.sender_changes = None
 
 
 async def save_conversation(conn: AsyncConnection, inbound: Inbound) -> None:
@@ -277,12 +314,5 @@ async def load_conversation(
 async def select_conversation(
     conn: AsyncConnection, channel: str, chat_key: str
 ) -> tuple[str, dict[str, Any]] | None:
-    table = schema.conversations
-    row = (
-        await conn.execute(
-            select(table.c.state, table.c.data).where(
-                table.c.channel == channel, table.c.chat_key == chat_key
-            )
-        )
-    ).first()
+    row = (await conn.execute(_CONVERSATION, {"channel": channel, "chat_key": chat_key})).first()
     return None if row is None else (row.state, dict(row.data or {}))

@@ -82,6 +82,14 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
 
+    def rollback(self) -> None:
+        # SQLAlchemy's pool rolls back every connection handed back to it, even right after
+        # a commit: with no transaction open there is nothing to undo, and no trip to the
+        # driver's thread (idle then: every call on this connection has returned).
+        driver: Any = self._connection
+        if driver._conn.in_transaction:
+            super().rollback()
+
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         if server_side:
             return super().cursor(server_side)

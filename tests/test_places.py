@@ -1,7 +1,9 @@
 """The places kept on each slot always equal a count of its applications, on SQLite and
 PostgreSQL, whatever changed them: applying, cancelling, refusing, offers taken, declined or
-timed out, a capacity change, many people applying at once; and the migration fills them in
-for an existing database."""
+timed out, a capacity raised or lowered, a slot cancelled, a mission closed, yeses to a
+callout, many people applying or answering at once; and the migration fills them in for an
+existing database. Each change moves the kept places by its own difference, so every step
+is checked against a full recount."""
 
 from __future__ import annotations
 
@@ -10,10 +12,20 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from bot.domain import ApplicationStatus
-from bot.services import applications, missions, offers, organisations, places
+from bot.services import (
+    applications,
+    callouts,
+    closing,
+    mission_changes,
+    missions,
+    offers,
+    organisations,
+    places,
+)
+from bot.services.callout_views import Targeting
 from bot.services.people import Person
 from bot.services.slots import set_capacity
 from storage import schema
@@ -149,3 +161,120 @@ def test_the_migration_counts_the_places_of_an_existing_database(tmp_path: Path)
         assert conn.execute("SELECT reactivity FROM organisations").fetchall() == [(100,)]
         assert conn.execute("SELECT reactivity FROM missions").fetchall() == [(100,)]
         assert conn.execute("SELECT count(*) FROM applications").fetchall() == [(4,)]
+
+
+async def test_lowering_the_capacity_withdraws_offers_then_moves_holders_back(
+    db: Database,
+) -> None:
+    slot_id, coordinator = await station(db, capacity=3)
+    first, second, third, fourth, fifth = [await apply(db, slot_id, n) for n in range(1, 6)]
+    await applications.cancel(db, person_id=first.person_id, application_id=first.id, now=NOW)
+    await assert_kept(db, slot_id, 3, 2)  # the fourth is offered the freed place
+
+    # One place less: the open offer goes first, nobody holding a place moves.
+    await mission_changes.change_capacity(
+        db, actor_id=coordinator.id, slot_id=slot_id, capacity=2, now=NOW
+    )
+    await assert_kept(db, slot_id, 2, 2)
+    assert (await applications.get_application(db, fourth.id)).offer_expires_at is None
+
+    # One place left: the chosen holder goes back to the top of the waiting list.
+    await mission_changes.change_capacity(
+        db, actor_id=coordinator.id, slot_id=slot_id, capacity=1, move=[third.id], now=NOW
+    )
+    await assert_kept(db, slot_id, 1, 3)
+    moved = await applications.get_application(db, third.id)
+    assert (moved.status, moved.waitlist_position) == (ApplicationStatus.WAITLISTED, 1)
+    assert (await applications.get_application(db, second.id)).status == ApplicationStatus.PENDING
+    assert (await applications.get_application(db, fifth.id)).waitlist_position == 3
+
+
+async def test_a_cancelled_slot_releases_held_offered_and_waiting_places(db: Database) -> None:
+    slot_id, coordinator = await station(db, capacity=2)
+    holder, other, offered, waiting = [await apply(db, slot_id, n) for n in (1, 2, 3, 4)]
+    await applications.cancel(db, person_id=holder.person_id, application_id=holder.id, now=NOW)
+    assert (await applications.get_application(db, offered.id)).offer_expires_at is not None
+    await assert_kept(db, slot_id, 2, 2)
+
+    await mission_changes.cancel_slot(
+        db, actor_id=coordinator.id, slot_id=slot_id, reason="weather", now=NOW
+    )
+
+    await assert_kept(db, slot_id, 0, 0)
+    for view in (other, offered, waiting):
+        assert (await applications.get_application(db, view.id)).status == (
+            ApplicationStatus.CANCELLED
+        )
+    # The offer ended with the slot: the offers job does not see it as open any more.
+    assert (await applications.get_application(db, offered.id)).offer_expires_at is None
+
+
+async def test_closing_a_finished_mission_refuses_the_unanswered_and_keeps_the_approved(
+    db: Database,
+) -> None:
+    slot_id, coordinator = await station(db, capacity=2)
+    kept_one, holder, offered, waiting = [await apply(db, slot_id, n) for n in (1, 2, 3, 4)]
+    await applications.decide(db, application_id=kept_one.id, actor_id=coordinator.id, approve=True)
+    await applications.cancel(db, person_id=holder.person_id, application_id=holder.id, now=NOW)
+    await assert_kept(db, slot_id, 2, 2)
+    detail = await missions.mission_of_slot(db, slot_id)
+
+    closed = await closing.close_mission(
+        db, mission_id=detail.id, now=detail.slots[0].ends_at + timedelta(hours=1)
+    )
+
+    assert closed is not None
+    await assert_kept(db, slot_id, 1, 0)
+    assert (await applications.get_application(db, offered.id)).status == (
+        ApplicationStatus.REFUSED
+    )
+    assert (await applications.get_application(db, waiting.id)).status == (
+        ApplicationStatus.REFUSED
+    )
+
+
+async def test_yeses_to_a_callout_at_once_take_the_free_places_exactly(db: Database) -> None:
+    """Twelve people answer at once for a slot with three places, one already taken."""
+    slot_id, coordinator = await station(db, capacity=3)
+    await apply(db, slot_id, 1)
+    callout = await callouts.launch(
+        db,
+        actor_id=coordinator.id,
+        slot_id=slot_id,
+        needed=2,
+        targeting=Targeting(radius_km=None, urgent=True),
+        now=NOW,
+    )
+    asked = [await volunteer(db, n, f"Volontaire {n}") for n in range(100, 112)]
+    async with db.transaction("test_ask") as conn:
+        await conn.execute(
+            insert(schema.callout_recipients),
+            [
+                {"callout_id": callout.id, "person_id": p.id, "wave": 1, "rank": 1000 + i}
+                for i, p in enumerate(asked)
+            ],
+        )
+
+    answers = await asyncio.gather(
+        *(
+            callouts.answer(db, person_id=p.id, callout_id=callout.id, available=True, now=NOW)
+            for p in asked
+        )
+    )
+
+    outcomes = [a.outcome for a in answers]
+    assert (outcomes.count("taken"), outcomes.count("waitlisted")) == (2, 10)
+    await assert_kept(db, slot_id, 3, 10)
+    # A no after the need is met changes no place; a second yes neither.
+    late = await volunteer(db, 200, "En retard")
+    async with db.transaction("test_ask_late") as conn:
+        await conn.execute(
+            insert(schema.callout_recipients),
+            [{"callout_id": callout.id, "person_id": late.id, "wave": 2, "rank": 2000}],
+        )
+    await callouts.answer(db, person_id=late.id, callout_id=callout.id, available=False, now=NOW)
+    again = await callouts.answer(
+        db, person_id=asked[0].id, callout_id=callout.id, available=True, now=NOW
+    )
+    assert again.outcome == "already"
+    await assert_kept(db, slot_id, 3, 10)

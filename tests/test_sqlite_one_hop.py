@@ -72,3 +72,30 @@ async def test_one_statement_for_many_parameter_sets_counts_and_refuses_as_usual
             )
     async with db.reading("one_hop_many_kept") as conn:
         assert await conn.scalar(select(func.count()).select_from(C)) == 4
+
+
+async def test_a_failed_write_is_undone_and_frees_the_database_for_the_next(
+    db: Database,
+) -> None:
+    """A connection handed back after a commit skips the pool's rollback; one handed back
+    in the middle of a failed transaction still gets it."""
+
+    class Refused(Exception):
+        pass
+
+    with pytest.raises(Refused):
+        async with db.transaction("one_hop_failed") as conn:
+            await conn.execute(
+                insert(C).values(channel="telegram", chat_key="gone", state="idle", data={})
+            )
+            raise Refused
+    for round_ in range(3):  # every pooled connection is free and writes again
+        async with db.transaction("one_hop_after") as conn:
+            await conn.execute(
+                insert(C).values(
+                    channel="telegram", chat_key=f"kept{round_}", state="idle", data={}
+                )
+            )
+    async with db.reading("one_hop_check") as conn:
+        keys = set(await conn.scalars(select(C.c.chat_key)))
+    assert keys == {"kept0", "kept1", "kept2"}

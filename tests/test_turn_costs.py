@@ -101,3 +101,31 @@ async def test_a_repeated_update_that_changed_nothing_is_not_answered_twice(
         renfort = bot.service.renfort
         assert renfort is not None
         assert renfort.metrics.value("inbound_duplicates_total", channel="telegram") == 1
+
+
+async def test_a_new_app_language_is_stored_by_the_turns_own_write(tmp_path: Path) -> None:
+    """Telegram says the sender's app now speaks another language: a turn that changes
+    nothing else stores it in one write, a turn that changes something in that same write."""
+    async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW), renfort_locale="en") as bot:
+        costs = Costs(bot)
+        bot.double.user(CAMILLE, "Camille", language_code="en")
+        await volunteer(bot.db, CAMILLE, "Camille")  # registered while the app spoke French
+        update_id = bot.double.send_text(CAMILLE, "hello")
+        await bot.handled(update_id)
+        assert (await costs.of(update_id)).writes == 1
+        camille = await people.find_by_telegram(bot.db, CAMILLE)
+        assert camille is not None and camille.telegram_language == "en"
+        update_id = bot.double.send_text(CAMILLE, "thanks")
+        await bot.handled(update_id)
+        assert (await costs.of(update_id)).writes == 0
+
+        application_id, posted = await applied(bot)
+        bot.double.users[COORDINATOR]["language_code"] = "de"
+        data = await callback_data(bot, posted, "approve", application_id=application_id)
+        update_id = bot.double.tap_data(COORDINATOR, posted, data)
+        await bot.settle(update_id)
+        assert (await costs.of(update_id)).writes == 1
+        decided = await applications.get_application(bot.db, application_id)
+        assert decided.status == ApplicationStatus.APPROVED
+        coordinator = await people.find_by_telegram(bot.db, COORDINATOR)
+        assert coordinator is not None and coordinator.telegram_language == "de"

@@ -346,7 +346,6 @@ async def _take(conn: AsyncConnection, row: Row[Any], slot_id: int, person_id: i
     if not holds and row.capacity - await count_taken(conn, slot_id) <= 0:
         return "full"
     if existing is not None:
-        await conn.execute(update(A).where(A.c.id == existing.id).values(offer_expires_at=None))
         await applications.set_status(
             conn,
             existing.id,
@@ -355,6 +354,7 @@ async def _take(conn: AsyncConnection, row: Row[Any], slot_id: int, person_id: i
             actor_id=row.offered_by,
             reason=REASON,
             decided=True,
+            end_offer=existing.offer_expires_at is not None,
         )
         return "accepted"
     # Accepting the offer, shown with the mission's conditions, confirms them.
@@ -383,6 +383,7 @@ async def _take(conn: AsyncConnection, row: Row[Any], slot_id: int, person_id: i
         None,
         ApplicationStatus.APPROVED,
         actor_id=person_id,
+        slot_id=slot_id,
         reason=REASON,
     )
     return "accepted"

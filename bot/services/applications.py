@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, HOLDING, REFUSAL_REASONS, ApplicationStatus, MissionStatus
@@ -162,6 +162,11 @@ async def applications_of(
         return [await _view(conn, r) for r in rows]
 
 
+# Every change of an application runs these: built once, as building cost more than running.
+_HISTORY = insert(schema.application_events)
+_BEFORE = select(A.c.slot_id, A.c.status, A.c.offer_expires_at).where(A.c.id == bindparam("id"))
+
+
 async def set_status(
     conn: AsyncConnection,
     application_id: int,
@@ -171,14 +176,27 @@ async def set_status(
     actor_id: int | None,
     reason: str | None = None,
     decided: bool = False,
+    end_offer: bool = False,
 ) -> None:
+    """Change the application's status (`end_offer`: an offer of a freed place it had
+    ends with the change), with its history line and its slot's kept places."""
+    before = (await conn.execute(_BEFORE, {"id": application_id})).one()
     values: dict[str, Any] = {"status": new, "updated_at": schema.now()}
     if reason is not None:
         values["reason"] = reason
     if decided:
         values.update(decided_by=actor_id, decided_at=schema.now())
+    if end_offer:
+        values["offer_expires_at"] = None
     await conn.execute(update(A).where(A.c.id == application_id).values(**values))
-    await record_event(conn, application_id, old, new, actor_id=actor_id, reason=reason)
+    await _history(conn, application_id, old, new, actor_id=actor_id, reason=reason)
+    offered = before.offer_expires_at is not None
+    await places.shift(
+        conn,
+        before.slot_id,
+        places.share(before.status, offered),
+        places.share(new, offered and not end_offer),
+    )
 
 
 async def record_event(
@@ -188,21 +206,37 @@ async def record_event(
     new: ApplicationStatus,
     *,
     actor_id: int | None,
+    slot_id: int,
     reason: str | None = None,
+    offer: tuple[bool, bool] = (False, False),
 ) -> None:
-    """One line of the application's status history; every change of an application
-    passes here, so the slot's kept places are rewritten here too."""
+    """One line of the history of an application just inserted (`old` None) or whose offer
+    of a freed place was just made or withdrawn (`offer`: open before, open after), and its
+    slot's kept places moved to match; `set_status` does both for a change of status."""
+    await _history(conn, application_id, old, new, actor_id=actor_id, reason=reason)
+    await places.shift(conn, slot_id, places.share(old, offer[0]), places.share(new, offer[1]))
+
+
+async def _history(
+    conn: AsyncConnection,
+    application_id: int,
+    old: str | None,
+    new: ApplicationStatus,
+    *,
+    actor_id: int | None,
+    reason: str | None,
+) -> None:
     await conn.execute(
-        insert(schema.application_events).values(
-            application_id=application_id,
-            from_status=old,
-            to_status=new,
-            actor_id=actor_id,
-            reason=reason,
-            at=schema.now(),
-        )
+        _HISTORY,
+        {
+            "application_id": application_id,
+            "from_status": old,
+            "to_status": new,
+            "actor_id": actor_id,
+            "reason": reason,
+            "at": schema.now(),
+        },
     )
-    await places.keep_for_application(conn, application_id)
 
 
 async def apply(
@@ -289,7 +323,7 @@ async def apply(
             .returning(A.c.id)
         )
         application_id = int(result.scalar_one())
-        await record_event(conn, application_id, None, status, actor_id=person_id)
+        await record_event(conn, application_id, None, status, actor_id=person_id, slot_id=slot_id)
         await audit.record(
             conn,
             "apply",
@@ -366,10 +400,13 @@ async def withdraw(
         raise Conflict("slot_over")
     held_place = row.status in HOLDING
     offered = row.offer_expires_at is not None
-    if offered:
-        await conn.execute(update(A).where(A.c.id == application_id).values(offer_expires_at=None))
     await set_status(
-        conn, application_id, row.status, ApplicationStatus.CANCELLED, actor_id=person_id
+        conn,
+        application_id,
+        row.status,
+        ApplicationStatus.CANCELLED,
+        actor_id=person_id,
+        end_offer=offered,
     )
     await audit.record(
         conn,

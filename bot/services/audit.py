@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import schema
 
+# Built once: every change writes a line, and building the statement cost more than running it.
+_INSERT = insert(schema.audit_log)
+
 
 async def record(
     conn: AsyncConnection,
@@ -22,15 +25,16 @@ async def record(
     **details: Any,
 ) -> None:
     await conn.execute(
-        insert(schema.audit_log).values(
-            at=schema.now(),
-            transaction=transaction,
-            actor_id=actor_id,
-            action=action,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            details=details,
-        )
+        _INSERT,
+        {
+            "at": schema.now(),
+            "transaction": transaction,
+            "actor_id": actor_id,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "details": details,
+        },
     )
 
 

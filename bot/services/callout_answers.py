@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, HOLDING, ApplicationStatus, MissionStatus
@@ -25,7 +25,7 @@ from bot.services.callout_views import (
     CalloutAnswer,
     fetch_view,
     lock_callout,
-    must_load,
+    view_of,
 )
 from bot.services.callout_waves import C, R, counts, settle
 from bot.services.errors import Conflict, NotFound
@@ -35,6 +35,35 @@ from storage.database import Database, Inbound
 
 A, S, M, P = schema.applications, schema.slots, schema.missions, schema.people
 TRANSACTION = "answer_callout"
+
+# A burst of answers runs these by the thousand: built once, as building cost more than running.
+_ASKED = select(R.c.id, R.c.answer).where(
+    R.c.callout_id == bindparam("callout_id"), R.c.person_id == bindparam("person_id")
+)
+_ANSWERED = (
+    update(R)
+    .where(R.c.id == bindparam("recipient_id"))
+    .values(answer=bindparam("said"), answered_at=bindparam("now"), outcome=bindparam("became"))
+)
+_TOUCHED = update(C).where(C.c.id == bindparam("callout_id")).values(updated_at=bindparam("now"))
+_EXISTING = select(A.c.id, A.c.status, A.c.offer_expires_at).where(
+    A.c.slot_id == bindparam("slot_id"),
+    A.c.person_id == bindparam("person_id"),
+    A.c.status.in_([str(s) for s in ACTIVE]),
+)
+_OVERLAP = (
+    select(M.c.title)
+    .select_from(A.join(S, S.c.id == A.c.slot_id).join(M, M.c.id == S.c.mission_id))
+    .where(
+        A.c.person_id == bindparam("person_id"),
+        A.c.slot_id != bindparam("slot_id"),
+        A.c.status.in_([str(s) for s in HOLDING]),
+        S.c.starts_at < bindparam("ends_at"),
+        S.c.ends_at > bindparam("starts_at"),
+    )
+    .limit(1)
+)
+_INSERT = insert(A).returning(A.c.id)
 
 
 async def answer(
@@ -51,14 +80,10 @@ async def answer(
     or conditions (nothing recorded: the mission's conditions still to confirm are returned)."""
     async with db.transaction(TRANSACTION, inbound) as conn:
         # Person, then slot, then callout: the order applying uses, so no deadlock.
-        await conn.execute(db.lock_for_update(select(P.c.id).where(P.c.id == person_id)))
+        await db.lock_rows(conn, select(P.c.id).where(P.c.id == person_id))
         row = await lock_callout(conn, db, callout_id)
         asked = (
-            await conn.execute(
-                select(R.c.id, R.c.answer).where(
-                    R.c.callout_id == callout_id, R.c.person_id == person_id
-                )
-            )
+            await conn.execute(_ASKED, {"callout_id": callout_id, "person_id": person_id})
         ).first()
         if asked is None:
             raise NotFound("callout_not_found")
@@ -82,12 +107,11 @@ async def answer(
             outcome = await _take_place(conn, row, person_id)
         else:  # filled: thanked and kept on the waiting list in case a place frees up
             outcome = await _waitlist(conn, row, person_id)
+        said = "yes" if available else "no"
         await conn.execute(
-            update(R)
-            .where(R.c.id == asked.id)
-            .values(answer="yes" if available else "no", answered_at=now, outcome=outcome)
+            _ANSWERED, {"recipient_id": asked.id, "said": said, "now": now, "became": outcome}
         )
-        await conn.execute(update(C).where(C.c.id == callout_id).values(updated_at=now))
+        await conn.execute(_TOUCHED, {"callout_id": callout_id, "now": now})
         await audit.record(
             conn,
             TRANSACTION,
@@ -96,38 +120,31 @@ async def answer(
             subject_type="callout",
             subject_id=callout_id,
         )
+        closed = hurried = False
         if outcome == "taken" or (outcome == "waitlisted" and row.status in OPEN):
-            await settle(conn, await must_load(conn, callout_id), now=now, transaction=TRANSACTION)
+            # The row read under the lock is still the callout's: only settle changes it.
+            closed = await settle(conn, row, now=now, transaction=TRANSACTION)
         elif outcome == "declined":
-            await _hurry_if_short(conn, row, now)
-        return CalloutAnswer(outcome, await fetch_view(conn, callout_id))
+            hurried = await _hurry_if_short(conn, row, now)
+        changed = closed or hurried
+        view = await fetch_view(conn, callout_id) if changed else await view_of(conn, row)
+        return CalloutAnswer(outcome, view, queued=closed)
 
 
 async def _existing(conn: AsyncConnection, row: Row[Any], person_id: int) -> Row[Any] | None:
-    return (
-        await conn.execute(
-            select(A.c.id, A.c.status, A.c.offer_expires_at).where(
-                A.c.slot_id == row.slot_id,
-                A.c.person_id == person_id,
-                A.c.status.in_([str(s) for s in ACTIVE]),
-            )
-        )
-    ).first()
+    return (await conn.execute(_EXISTING, {"slot_id": row.slot_id, "person_id": person_id})).first()
 
 
 async def _check_overlap(conn: AsyncConnection, row: Row[Any], person_id: int) -> None:
     """Someone holding a place elsewhere at that time cannot take this one."""
     title = await conn.scalar(
-        select(M.c.title)
-        .select_from(A.join(S, S.c.id == A.c.slot_id).join(M, M.c.id == S.c.mission_id))
-        .where(
-            A.c.person_id == person_id,
-            A.c.slot_id != row.slot_id,
-            A.c.status.in_([str(s) for s in HOLDING]),
-            S.c.starts_at < row.ends_at,
-            S.c.ends_at > row.starts_at,
-        )
-        .limit(1)
+        _OVERLAP,
+        {
+            "person_id": person_id,
+            "slot_id": row.slot_id,
+            "ends_at": row.ends_at,
+            "starts_at": row.starts_at,
+        },
     )
     if title is not None:
         raise Conflict("overlap", mission_title=str(title))
@@ -157,10 +174,10 @@ async def _take_place(conn: AsyncConnection, row: Row[Any], person_id: int) -> s
             None,
             ApplicationStatus.APPROVED,
             actor_id=person_id,
+            slot_id=row.slot_id,
             reason="callout",
         )
         return "taken"
-    await conn.execute(update(A).where(A.c.id == existing.id).values(offer_expires_at=None))
     await applications.set_status(
         conn,
         existing.id,
@@ -169,6 +186,7 @@ async def _take_place(conn: AsyncConnection, row: Row[Any], person_id: int) -> s
         actor_id=decider,
         reason="callout",
         decided=True,
+        end_offer=existing.offer_expires_at is not None,
     )
     return "taken"
 
@@ -184,6 +202,7 @@ async def _waitlist(conn: AsyncConnection, row: Row[Any], person_id: int) -> str
             None,
             ApplicationStatus.WAITLISTED,
             actor_id=person_id,
+            slot_id=row.slot_id,
             reason="callout",
         )
     return "waitlisted"
@@ -198,33 +217,34 @@ async def _insert(
 ) -> int:
     decided = status == ApplicationStatus.APPROVED
     result = await conn.execute(
-        insert(A)
-        .values(
-            slot_id=row.slot_id,
-            person_id=person_id,
-            status=status,
-            reason="callout",
+        _INSERT,
+        {
+            "slot_id": row.slot_id,
+            "person_id": person_id,
+            "status": status,
+            "reason": "callout",
             # Kept with the application, as applying does, so they are asked only once.
-            conditions=list(row.mission_conditions or ()) or None,
-            decided_by=decider if decided else None,
-            decided_at=schema.now() if decided else None,
-            created_at=schema.now(),
-            updated_at=schema.now(),
-        )
-        .returning(A.c.id)
+            "conditions": list(row.mission_conditions or ()) or None,
+            "decided_by": decider if decided else None,
+            "decided_at": schema.now() if decided else None,
+            "created_at": schema.now(),
+            "updated_at": schema.now(),
+        },
     )
     return int(result.scalar_one())
 
 
-async def _hurry_if_short(conn: AsyncConnection, row: Row[Any], now: datetime) -> None:
-    """Bring the next wave forward when the people still silent could not fill the need."""
+async def _hurry_if_short(conn: AsyncConnection, row: Row[Any], now: datetime) -> bool:
+    """Bring the next wave forward when the people still silent could not fill the need;
+    whether it did."""
     if row.status != "active":
-        return
+        return False
     tally = await counts(conn, row.id)
     if int(tally.possible) >= row.needed - int(tally.taken):
-        return
-    await conn.execute(
+        return False
+    result = await conn.execute(
         update(C)
         .where(C.c.id == row.id, C.c.status == "active", C.c.next_wave_at > now)
         .values(next_wave_at=now, updated_at=now)
     )
+    return bool(result.rowcount)

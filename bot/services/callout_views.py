@@ -61,6 +61,7 @@ class CalloutAnswer:
     outcome: str  # taken / waitlisted / declined / closed / already / conditions
     view: CalloutView
     conditions: tuple[str, ...] = ()  # still to confirm, when the outcome is "conditions"
+    queued: bool = False  # notifications were queued with the answer (the callout filled)
 
 
 async def fetch_view(conn: AsyncConnection, callout_id: int) -> CalloutView:
@@ -117,9 +118,10 @@ async def must_load(conn: AsyncConnection, callout_id: int) -> Row[Any]:
 
 async def lock_callout(conn: AsyncConnection, db: Database, callout_id: int) -> Row[Any]:
     """The callout, its slot locked first (as applying does), then the callout itself."""
-    slot_id = await conn.scalar(select(C.c.slot_id).where(C.c.id == callout_id))
-    if slot_id is None:
-        raise NotFound("callout_not_found")
-    await conn.execute(db.lock_for_update(select(S.c.id).where(S.c.id == slot_id)))
-    await conn.execute(db.lock_for_update(select(C.c.id).where(C.c.id == callout_id)))
+    if not db.is_sqlite:
+        slot_id = await conn.scalar(select(C.c.slot_id).where(C.c.id == callout_id))
+        if slot_id is None:
+            raise NotFound("callout_not_found")
+        await db.lock_rows(conn, select(S.c.id).where(S.c.id == slot_id))
+        await db.lock_rows(conn, select(C.c.id).where(C.c.id == callout_id))
     return await must_load(conn, callout_id)

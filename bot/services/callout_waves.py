@@ -15,6 +15,7 @@ from sqlalchemy import (
     Numeric,
     Row,
     String,
+    bindparam,
     cast,
     func,
     insert,
@@ -115,32 +116,41 @@ def callout_fields(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-async def load(conn: AsyncConnection, callout_id: int) -> Row[Any] | None:
-    return (await conn.execute(callout_query().where(C.c.id == callout_id))).first()
-
-
-async def counts(conn: AsyncConnection, callout_id: int) -> Row[Any]:
+def _counts_query() -> Any:
     """Asked, answered, still possible, taken: one aggregate over the recipients."""
     answer, outcome = R.c.answer, R.c.outcome
     live = OUTBOX.c.status.in_(LIVE_MESSAGE) | R.c.outbox_id.is_(None)
     return (
-        await conn.execute(
-            select(
-                func.count(R.c.id).label("asked"),
-                func.count(R.c.id).filter(OUTBOX.c.status == "sent").label("sent"),
-                func.count(R.c.id)
-                .filter(OUTBOX.c.delivery_status == "delivered")
-                .label("delivered"),
-                func.count(R.c.id).filter(answer == "yes").label("yes"),
-                func.count(R.c.id).filter(answer == "no").label("no"),
-                func.count(R.c.id).filter(answer.is_(None)).label("waiting"),
-                func.count(R.c.id).filter(answer.is_(None), live).label("possible"),
-                func.count(R.c.id).filter(outcome == "taken").label("taken"),
-            )
-            .select_from(R.outerjoin(OUTBOX, OUTBOX.c.id == R.c.outbox_id))
-            .where(R.c.callout_id == callout_id)
+        select(
+            func.count(R.c.id).label("asked"),
+            func.count(R.c.id).filter(OUTBOX.c.status == "sent").label("sent"),
+            func.count(R.c.id).filter(OUTBOX.c.delivery_status == "delivered").label("delivered"),
+            func.count(R.c.id).filter(answer == "yes").label("yes"),
+            func.count(R.c.id).filter(answer == "no").label("no"),
+            func.count(R.c.id).filter(answer.is_(None)).label("waiting"),
+            func.count(R.c.id).filter(answer.is_(None), live).label("possible"),
+            func.count(R.c.id).filter(outcome == "taken").label("taken"),
         )
-    ).one()
+        .select_from(R.outerjoin(OUTBOX, OUTBOX.c.id == R.c.outbox_id))
+        .where(R.c.callout_id == bindparam("callout_id"))
+    )
+
+
+# Every answer to a callout runs these: built once, as building them cost more than running.
+_LOAD = callout_query().where(C.c.id == bindparam("callout_id"))
+_COUNTS = _counts_query()
+_TAKEN = select(func.count()).where(
+    R.c.callout_id == bindparam("callout_id"), R.c.outcome == "taken"
+)
+
+
+async def load(conn: AsyncConnection, callout_id: int) -> Row[Any] | None:
+    return (await conn.execute(_LOAD, {"callout_id": callout_id})).first()
+
+
+async def counts(conn: AsyncConnection, callout_id: int) -> Row[Any]:
+    """Asked, answered, still possible, taken: one aggregate over the recipients."""
+    return (await conn.execute(_COUNTS, {"callout_id": callout_id})).one()
 
 
 async def cancel_unsent(conn: AsyncConnection, callout_id: int) -> int:
@@ -194,9 +204,9 @@ async def settle(conn: AsyncConnection, row: Row[Any], *, now: datetime, transac
     """Close the callout as filled when enough people took a place or the slot is full."""
     if row.status not in ("active", "exhausted"):
         return False
-    taken = int((await counts(conn, row.id)).taken)
+    taken = await conn.scalar(_TAKEN, {"callout_id": row.id})
     free = row.capacity - await count_taken(conn, row.slot_id)
-    if taken < row.needed and free > 0:
+    if int(taken or 0) < row.needed and free > 0:
         return False
     return await close(conn, row, "filled", actor_id=None, now=now, transaction=transaction)
 

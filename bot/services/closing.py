@@ -61,19 +61,15 @@ async def close_mission(db: Database, *, mission_id: int, now: datetime) -> Clos
         )
         rows = (
             await conn.execute(
-                select(A.c.id, A.c.status, A.c.person_id)
+                select(A.c.id, A.c.status, A.c.person_id, A.c.offer_expires_at)
                 .join(S, S.c.id == A.c.slot_id)
                 .where(S.c.mission_id == mission_id, A.c.status.in_([*map(str, UNANSWERED)]))
                 .order_by(A.c.id)
             )
         ).all()
-        if rows:
+        for row in rows:
             # A place offered from the waitlist goes with the mission; the offers job must
             # not see it as still open.
-            await conn.execute(
-                update(A).where(A.c.id.in_([r.id for r in rows])).values(offer_expires_at=None)
-            )
-        for row in rows:
             await set_status(
                 conn,
                 row.id,
@@ -82,6 +78,7 @@ async def close_mission(db: Database, *, mission_id: int, now: datetime) -> Clos
                 actor_id=None,
                 reason=REASON,
                 decided=True,
+                end_offer=row.offer_expires_at is not None,
             )
             await audit.record(
                 conn,

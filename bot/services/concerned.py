@@ -234,7 +234,9 @@ async def withdraw_offers(conn: AsyncConnection, slot_id: int, most: int) -> int
             ApplicationStatus.WAITLISTED,
             ApplicationStatus.WAITLISTED,
             actor_id=None,
+            slot_id=slot_id,
             reason="offer_withdrawn",
+            offer=(True, False),
         )
     return len(rows)
 
@@ -288,8 +290,12 @@ async def end_applications(
 ) -> None:
     """Every live application on the cancelled slots ends (cancelled, with the reason)."""
     for row in await live_applications(conn, slot_ids=slot_ids):
-        if row.status == ApplicationStatus.WAITLISTED:
-            await conn.execute(update(A).where(A.c.id == row.id).values(offer_expires_at=None))
         await applications.set_status(
-            conn, row.id, row.status, ApplicationStatus.CANCELLED, actor_id=actor_id, reason=reason
+            conn,
+            row.id,
+            row.status,
+            ApplicationStatus.CANCELLED,
+            actor_id=actor_id,
+            reason=reason,
+            end_offer=row.status == ApplicationStatus.WAITLISTED,
         )

@@ -308,15 +308,9 @@ async def create_mission(
 
 
 async def count_taken(conn: AsyncConnection, slot_id: int) -> int:
-    """Places taken, counted from the applications: rules checked inside a write
-    transaction count rather than trust the kept column."""
-    a = schema.applications
-    return int(
-        await conn.scalar(
-            select(func.count()).where(a.c.slot_id == slot_id, places.takes_a_place())
-        )
-        or 0
-    )
+    """Places taken on the slot, as kept with it: the capacity rules read it after taking
+    the slot's lock, when no other change of its applications can be under way."""
+    return (await places.kept(conn, slot_id)).taken
 
 
 @dataclass(frozen=True)
@@ -552,6 +546,7 @@ async def discover(
             # Those nearer than the cursor's band come before it: a later page skips them,
             # and reads the full ones near the centre only if it gets to them.
             beyond = 0.0 if key is None else key[2] * BAND_KM
+            inside = -1  # open ones in the ring before
             while True:
                 done = reach >= (EVERYWHERE_KM if radius_km is None else radius_km)
                 within = float(radius_km) if radius_km is not None and done else reach
@@ -565,7 +560,13 @@ async def discover(
                 settled = [r for r in _past(ring, key) if not r[1].full and r[0][2] < covered_bands]
                 if len(settled) >= wanted:
                     return _page(settled, limit, reach, counted=False)
-                reach *= _growth(sum(1 for r in _past(ring, key) if not r[1].full), wanted)
+                found = sum(1 for r in _past(ring, key) if not r[1].full)
+                # A ring holding no more than the one inside it says the missions thin out
+                # (a commune's few, all near its centre): the next one is as much wider as
+                # after an empty ring, instead of creeping out by the area's rule.
+                thinning = found <= inside
+                inside = found
+                reach *= RING_GROWTH if thinning else _growth(found, wanted)
             listed = [r for r in _past(ring, key) if not r[1].full]
         counted = True
         full_remote: list[Ranked] | None = None  # all of them, when read on the way

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -109,10 +109,13 @@ async def list_referents(db: Database) -> list[Referent]:
     return [Referent(x.person_id, x.first_name, x.telegram_user_id, x.territory) for x in rows]
 
 
+_TERRITORIES = select(schema.referents.c.territory).where(
+    schema.referents.c.person_id == bindparam("person_id")
+)  # read at the start of every turn: built once
+
+
 async def territories_of(conn: AsyncConnection, person_id: int) -> list[str]:
-    r = schema.referents
-    rows = await conn.scalars(select(r.c.territory).where(r.c.person_id == person_id))
-    return sorted(rows)
+    return sorted(await conn.scalars(_TERRITORIES, {"person_id": person_id}))
 
 
 async def _require_covering(conn: AsyncConnection, person_id: int, postcode: str | None) -> None:

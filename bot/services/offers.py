@@ -118,7 +118,9 @@ async def offer_free_places(
             ApplicationStatus.WAITLISTED,
             ApplicationStatus.WAITLISTED,
             actor_id=None,
+            slot_id=slot_id,
             reason="offer_made",
+            offer=(False, True),
         )
         await audit.record(
             conn,
@@ -199,7 +201,6 @@ async def end_offer(
     transaction: str,
 ) -> None:
     """Withdraw the offered person (declined or too late) and offer the place onward."""
-    await conn.execute(update(A).where(A.c.id == row.id).values(offer_expires_at=None))
     await applications.set_status(
         conn,
         row.id,
@@ -207,6 +208,7 @@ async def end_offer(
         ApplicationStatus.CANCELLED,
         actor_id=actor_id,
         reason=str(freed_by),
+        end_offer=True,
     )
     await audit.record(
         conn,
@@ -277,7 +279,6 @@ async def accept_offer(
         busy = await _overlapping_title(conn, row)
         if busy is not None:
             raise Conflict("overlap", mission_title=busy)
-        await conn.execute(update(A).where(A.c.id == row.id).values(offer_expires_at=None))
         await applications.set_status(
             conn,
             row.id,
@@ -285,6 +286,7 @@ async def accept_offer(
             ApplicationStatus.PENDING,
             actor_id=person_id,
             reason="offer_accepted",
+            end_offer=True,
         )
         await audit.record(
             conn,

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, ScalarSelect, Table, func, insert, select
+from sqlalchemy import ColumnElement, Row, ScalarSelect, Table, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -188,17 +188,18 @@ async def memberships(db: Database, person_id: int) -> list[Organisation]:
         return await select_memberships(conn, person_id)
 
 
+# Read at the start of every turn: built once.
+_MEMBERSHIPS = (
+    select(schema.organisations)
+    .join(schema.members, schema.members.c.organisation_id == schema.organisations.c.id)
+    .where(schema.members.c.person_id == bindparam("person_id"))
+    .order_by(schema.organisations.c.name)
+)
+
+
 async def select_memberships(conn: AsyncConnection, person_id: int) -> list[Organisation]:
     """The organisations the person coordinates, by name."""
-    o, m = schema.organisations, schema.members
-    rows = (
-        await conn.execute(
-            select(o)
-            .join(m, m.c.organisation_id == o.c.id)
-            .where(m.c.person_id == person_id)
-            .order_by(o.c.name)
-        )
-    ).all()
+    rows = (await conn.execute(_MEMBERSHIPS, {"person_id": person_id})).all()
     return [_organisation(r) for r in rows]
 
 

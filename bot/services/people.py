@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import DOMAINS, RADII, GeoPoint
@@ -100,11 +100,14 @@ def telegram_changes(
     return changes
 
 
+# Every turn begins with it: built once (building took longer than SQLite's answer).
+_BY_TELEGRAM = select(schema.people).where(
+    schema.people.c.telegram_user_id == bindparam("telegram_user_id")
+)
+
+
 async def select_by_telegram(conn: AsyncConnection, telegram_user_id: int) -> Row[Any] | None:
-    table = schema.people
-    return (
-        await conn.execute(select(table).where(table.c.telegram_user_id == telegram_user_id))
-    ).first()
+    return (await conn.execute(_BY_TELEGRAM, {"telegram_user_id": telegram_user_id})).first()
 
 
 async def ensure_telegram_person(

@@ -1,26 +1,40 @@
 """Places kept with each slot: how many are taken and how long the waiting list is.
 
-Discovery reads these two columns instead of counting applications on every query. They are
-rewritten from the slot's own applications inside every transaction that changes one (the
-status-history writer calls `keep`), so they can never drift from the applications."""
+Discovery and the capacity rules read these two columns instead of counting applications.
+Every change of an application moves them by what that one application counted before and
+counts after, in the transaction that makes the change (the status-history writer in
+applications.py does it): an UPDATE adding the difference, which on PostgreSQL waits for a
+concurrent change of the same slot to commit and adds to its result, so they never drift
+from a count of the applications (`recount`, which the tests compare them with)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import HOLDING, ApplicationStatus
 from storage import schema
 
 A, S = schema.applications, schema.slots
+_HOLDING = frozenset(str(s) for s in HOLDING)
 
 
 @dataclass(frozen=True)
 class Places:
     taken: int  # holding a place, or offered a freed one until they answer
     waitlisted: int  # everyone on the waiting list, offered or not
+
+
+NOTHING = Places(0, 0)
+# Every change of an application runs these: built once, as building cost more than running.
+_SHIFT = (
+    update(S)
+    .where(S.c.id == bindparam("slot"))
+    .values(taken=S.c.taken + bindparam("taken"), waitlisted=S.c.waitlisted + bindparam("waiting"))
+)
+_KEPT = select(S.c.taken, S.c.waitlisted).where(S.c.id == bindparam("slot"))
 
 
 def takes_a_place() -> ColumnElement[bool]:
@@ -30,6 +44,30 @@ def takes_a_place() -> ColumnElement[bool]:
         A.c.status.in_([str(s) for s in HOLDING]),
         and_(A.c.status == ApplicationStatus.WAITLISTED, A.c.offer_expires_at.is_not(None)),
     )
+
+
+def share(status: str | None, offered: bool) -> Places:
+    """What one application in `status` counts in its slot's places (`offered`: a freed
+    place is offered to it); the same rule as `takes_a_place`, for one row in hand."""
+    if status in _HOLDING:
+        return Places(1, 0)
+    if status == ApplicationStatus.WAITLISTED:
+        return Places(1 if offered else 0, 1)
+    return NOTHING
+
+
+async def shift(conn: AsyncConnection, slot_id: int, before: Places, after: Places) -> None:
+    """Move the slot's kept places by one application's change from `before` to `after`."""
+    taken, waitlisted = after.taken - before.taken, after.waitlisted - before.waitlisted
+    if taken == 0 and waitlisted == 0:
+        return
+    await conn.execute(_SHIFT, {"slot": slot_id, "taken": taken, "waiting": waitlisted})
+
+
+async def kept(conn: AsyncConnection, slot_id: int) -> Places:
+    """The slot's kept places; exact inside a transaction holding the slot's lock."""
+    row = (await conn.execute(_KEPT, {"slot": slot_id})).first()
+    return NOTHING if row is None else Places(int(row.taken), int(row.waitlisted))
 
 
 async def recount(conn: AsyncConnection, slot_id: int) -> Places:
@@ -45,27 +83,3 @@ async def recount(conn: AsyncConnection, slot_id: int) -> Places:
         )
     ).one()
     return Places(int(row.taken), int(row.waitlisted))
-
-
-async def keep(conn: AsyncConnection, slot_id: int) -> Places:
-    """Rewrite the slot's kept places after a change to one of its applications."""
-    # Lock the slot row first, then count in a fresh statement: on PostgreSQL (read
-    # committed) a concurrent change to the same slot has then committed and is counted.
-    lock = select(S.c.taken, S.c.waitlisted).where(S.c.id == slot_id)
-    if conn.dialect.name != "sqlite":
-        lock = lock.with_for_update()
-    kept = (await conn.execute(lock)).first()
-    places = await recount(conn, slot_id)
-    if kept is not None and (kept.taken, kept.waitlisted) != (places.taken, places.waitlisted):
-        await conn.execute(
-            update(S)
-            .where(S.c.id == slot_id)
-            .values(taken=places.taken, waitlisted=places.waitlisted)
-        )
-    return places
-
-
-async def keep_for_application(conn: AsyncConnection, application_id: int) -> None:
-    slot_id = await conn.scalar(select(A.c.slot_id).where(A.c.id == application_id))
-    if slot_id is not None:
-        await keep(conn, int(slot_id))

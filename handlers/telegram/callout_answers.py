@@ -137,7 +137,8 @@ async def _answer(update: Update, context: RenfortContext, available: bool) -> N
         )
         await reply(update, context, text, buttons, edit=True)
         return
-    context.renfort.notify_outbox()
+    if result.queued:
+        context.renfort.notify_outbox()
     if result.outcome == "already":
         text = already_text(t, await _recorded(context, result.view), result.view)
     else:

@@ -128,6 +128,7 @@ async def begin_turn(update: Update, context: RenfortContext) -> None:
     )
     if start.already_handled:
         skip_repeat(renfort, update.update_id)
+    inbound.sender_changes = start.sender_changes
     renfort.metrics.count("inbound_total", help_text="Inbound messages", channel=CHANNEL)
     person = start.person
     state, data = start.conversation if start.conversation is not None else (None, {})
@@ -176,10 +177,11 @@ def conversation_key(chat_id: int, user_id: int | None, private: bool) -> str:
 
 
 async def end_turn(update: Update, context: RenfortContext) -> None:
-    """Save a conversation move no service wrote; a turn that changed nothing writes
-    nothing (repeating it would change nothing either)."""
+    """Save a conversation move, or what Telegram told about the sender, that no service
+    wrote; a turn that changed nothing writes nothing (repeating it would change nothing
+    either)."""
     turn = context.application.bot_data.get(TURNS_KEY, {}).pop(update.update_id, None)
-    if turn is not None and moves_conversation(turn):
+    if turn is not None and (moves_conversation(turn) or turn.inbound.sender_changes):
         await mark_processed(context.renfort.db, turn.inbound)
     if turn is not None:
         context.renfort.metrics.observe(
