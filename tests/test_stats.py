@@ -131,3 +131,27 @@ async def test_the_scheduler_keeps_scores_fresh_when_nobody_answers(db: Database
     assert kept == (0, NOW) and page.cards[0].organisation_id == org.id
     assert await refresh_reactivity(renfort, NOW + timedelta(hours=1)) == 0  # fresh enough
     assert await refresh_reactivity(renfort, NOW + timedelta(hours=7)) == 1
+
+
+async def test_a_decision_puts_its_organisation_first_in_line_for_the_next_measure(
+    db: Database,
+) -> None:
+    org = await commune(db)
+    coordinator = await volunteer(db, 1, "Nadia")
+    await organisations.join(db, coordinator.id, org.invite_code)
+    mission = await polling_station(db, org.id, now=NOW, capacity=5)
+    renfort = sms_renfort(db, FakeClock(NOW))
+    assert await refresh_reactivity(renfort, NOW) == 1
+    assert await refresh_reactivity(renfort, NOW + timedelta(hours=1)) == 0  # fresh enough
+
+    person = await volunteer(db, 7, "V")
+    view = await applications.apply(
+        db, person_id=person.id, slot_id=await first_slot(db, mission), now=NOW
+    )
+    await applications.decide(db, application_id=view.id, actor_id=coordinator.id, approve=True)
+    await answered_after(db, view.id, 2)
+
+    assert await refresh_reactivity(renfort, NOW + timedelta(hours=1)) == 1  # measured again
+    async with db.reading("test") as conn:
+        o = schema.organisations
+        assert await conn.scalar(select(o.c.reactivity)) == 100

@@ -467,9 +467,7 @@ async def decide(
         )
         if note is not None:
             await conn.execute(update(A).where(A.c.id == application_id).values(reason_note=note))
-        await reactivity.refresh(
-            conn, now=now or schema.now(), organisation_ids=[row.organisation_id]
-        )
+        await reactivity.measure_soon(conn, row.organisation_id)
         await audit.record(
             conn,
             "decide_application",

@@ -150,6 +150,14 @@ async def refresh(
     )
 
 
+async def measure_soon(conn: AsyncConnection, organisation_id: int) -> None:
+    """A decision changes the organisation's score: the scheduler measures it at its next
+    tick (first in line), rather than the coordinator's tap paying for a measure of every
+    answer of the last WINDOW_DAYS inside its write transaction."""
+    o = schema.organisations
+    await conn.execute(update(o).where(o.c.id == organisation_id).values(reactivity_at=None))
+
+
 async def keep(
     conn: AsyncConnection,
     measured: dict[int, Reactivity],
