@@ -19,7 +19,7 @@ from bot.services.people import Person
 from storage import schema
 
 if TYPE_CHECKING:
-    from bot.services.applications import ApplicationView
+    from bot.services.application_store import ApplicationView
 
 A, M = schema.applications, schema.missions
 

@@ -21,7 +21,7 @@ from bot.notifications.offers import OfferExpired, OfferMade, PlaceFreedSoon
 
 # applications imports this module to offer freed places: use it through the module so
 # that whichever of the two is imported first, the other is complete when called.
-from bot.services import applicants, applications, audit
+from bot.services import applicants, application_store, audit
 from bot.services.errors import Conflict, NotFound
 from bot.services.missions import count_taken
 from bot.services.organisations import admin_chat_ids, coordinator_ids
@@ -30,7 +30,7 @@ from storage import schema
 from storage.database import Database, Inbound
 
 if TYPE_CHECKING:
-    from bot.services.applications import ApplicationView
+    from bot.services.application_store import ApplicationView
 
 A, S, M, ORG = schema.applications, schema.slots, schema.missions, schema.organisations
 
@@ -112,7 +112,7 @@ async def offer_free_places(
             .where(A.c.id == row.id)
             .values(offer_expires_at=deadline, updated_at=schema.now())
         )
-        await applications.record_event(
+        await application_store.record_event(
             conn,
             row.id,
             ApplicationStatus.WAITLISTED,
@@ -131,7 +131,7 @@ async def offer_free_places(
             subject_id=row.id,
             expires_at=deadline.isoformat(),
         )
-        view = await applications.fetch_application(conn, row.id)
+        view = await application_store.fetch_application(conn, row.id)
         made = OfferMade.about(view, offer_expires_at=view.offer_expires_at or deadline)
         await enqueue(conn, made, person_id=row.person_id)
     return len(waiting)
@@ -148,7 +148,7 @@ async def place_freed(
 ) -> int:
     """A place was let go by `application_id`: offer it on, and alert the coordinators when
     the slot is near; returns offers made."""
-    view = await applications.fetch_application(conn, application_id)
+    view = await application_store.fetch_application(conn, application_id)
     offered = await offer_free_places(
         conn, db, slot_id=view.slot_id, now=now, transaction=transaction
     )
@@ -201,7 +201,7 @@ async def end_offer(
     transaction: str,
 ) -> None:
     """Withdraw the offered person (declined or too late) and offer the place onward."""
-    await applications.set_status(
+    await application_store.set_status(
         conn,
         row.id,
         row.status,
@@ -219,7 +219,7 @@ async def end_offer(
         subject_id=row.id,
     )
     if freed_by == FreedBy.OFFER_EXPIRED:
-        view = await applications.fetch_application(conn, row.id)
+        view = await application_store.fetch_application(conn, row.id)
         expired = OfferExpired.about(view, offer_expires_at=view.offer_expires_at)
         await enqueue(conn, expired, person_id=row.person_id)
     await place_freed(
@@ -254,12 +254,12 @@ async def accept_offer(
 ) -> OfferAnswer:
     """The offered person takes the place: their application goes to the organisation."""
     async with db.transaction("accept_offer", inbound) as conn:
-        row = await applications.lock_application(conn, db, application_id)
+        row = await application_store.lock_application(conn, db, application_id)
         if row.person_id != person_id:
             raise NotFound("application_not_found")
         if not _is_open(row):
             return OfferAnswer(
-                await applications.fetch_application(conn, row.id), OfferOutcome.CLOSED
+                await application_store.fetch_application(conn, row.id), OfferOutcome.CLOSED
             )
         if row.offer_expires_at <= now:
             await end_offer(
@@ -272,14 +272,14 @@ async def accept_offer(
                 transaction="accept_offer",
             )
             return OfferAnswer(
-                await applications.fetch_application(conn, row.id), OfferOutcome.EXPIRED
+                await application_store.fetch_application(conn, row.id), OfferOutcome.EXPIRED
             )
         if row.mission_status != MissionStatus.PUBLISHED:
             raise Conflict("mission_closed")
         busy = await _overlapping_title(conn, row)
         if busy is not None:
             raise Conflict("overlap", mission_title=busy)
-        await applications.set_status(
+        await application_store.set_status(
             conn,
             row.id,
             row.status,
@@ -296,7 +296,7 @@ async def accept_offer(
             subject_type="application",
             subject_id=row.id,
         )
-        view = await applications.fetch_application(conn, row.id)
+        view = await application_store.fetch_application(conn, row.id)
         await applicants.announce_pending(conn, view, await fetch_person(conn, person_id))
         return OfferAnswer(view, OfferOutcome.ACCEPTED)
 
@@ -311,12 +311,12 @@ async def decline_offer(
 ) -> OfferAnswer:
     """The offered person lets the place go: they leave the waitlist, the next is offered."""
     async with db.transaction("decline_offer", inbound) as conn:
-        row = await applications.lock_application(conn, db, application_id)
+        row = await application_store.lock_application(conn, db, application_id)
         if row.person_id != person_id:
             raise NotFound("application_not_found")
         if not _is_open(row):
             return OfferAnswer(
-                await applications.fetch_application(conn, row.id), OfferOutcome.CLOSED
+                await application_store.fetch_application(conn, row.id), OfferOutcome.CLOSED
             )
         late = row.offer_expires_at <= now
         freed_by = FreedBy.OFFER_EXPIRED if late else FreedBy.OFFER_DECLINED
@@ -329,7 +329,7 @@ async def decline_offer(
             now=now,
             transaction="decline_offer",
         )
-        view = await applications.fetch_application(conn, row.id)
+        view = await application_store.fetch_application(conn, row.id)
         return OfferAnswer(view, OfferOutcome.EXPIRED if late else OfferOutcome.DECLINED)
 
 
@@ -346,7 +346,9 @@ async def open_offer(db: Database, person_id: int, now: datetime) -> Application
             .order_by(A.c.offer_expires_at, A.c.id)
             .limit(1)
         )
-        return None if found is None else await applications.fetch_application(conn, int(found))
+        return (
+            None if found is None else await application_store.fetch_application(conn, int(found))
+        )
 
 
 async def expire_due_offers(db: Database, *, now: datetime, limit: int = DUE_PER_TICK) -> int:
@@ -366,7 +368,7 @@ async def expire_due_offers(db: Database, *, now: datetime, limit: int = DUE_PER
     for application_id in due:
         async with db.transaction("expire_offer") as conn:
             try:
-                row = await applications.lock_application(conn, db, int(application_id))
+                row = await application_store.lock_application(conn, db, int(application_id))
             except NotFound:  # its slot was deleted meanwhile
                 continue
             if not _is_open(row) or row.offer_expires_at > now:
