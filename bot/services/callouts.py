@@ -6,6 +6,7 @@ callout_answers; this module holds the views and the coordinator's actions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -238,6 +239,42 @@ async def _revive(conn: AsyncConnection, row: Row[Any], *, now: datetime, transa
     )
 
 
+async def _amend(
+    db: Database,
+    inbound: Inbound | None,
+    *,
+    actor_id: int,
+    callout_id: int,
+    now: datetime,
+    transaction: str,
+    action: str,
+    setting: str,
+    value: Any,
+    ask_again: Callable[[Row[Any]], bool],
+) -> CalloutView:
+    """Change one setting of a callout not stopped, audited with its former value, then ask
+    again at once when `ask_again` says so of the callout as it was."""
+    async with db.transaction(transaction, inbound) as conn:
+        row = await _as_coordinator(conn, db, actor_id, callout_id)
+        if row.status == "stopped":
+            raise Conflict("callout_closed")
+        await conn.execute(
+            update(C).where(C.c.id == callout_id).values({setting: value, "updated_at": now})
+        )
+        await audit.record(
+            conn,
+            transaction,
+            actor_id=actor_id,
+            action=action,
+            subject_type="callout",
+            subject_id=callout_id,
+            **{setting: value, "was": getattr(row, setting)},
+        )
+        if ask_again(row):
+            await _revive(conn, await must_load(conn, callout_id), now=now, transaction=transaction)
+        return await fetch_view(conn, callout_id)
+
+
 async def widen(
     db: Database,
     *,
@@ -250,28 +287,18 @@ async def widen(
     """Change the radius (None: everywhere) and ask the newly matching people at once."""
     if radius_km is not None and radius_km <= 0:
         raise InvalidInput("radius")
-    async with db.transaction("widen_callout", inbound) as conn:
-        row = await _as_coordinator(conn, db, actor_id, callout_id)
-        if row.status == "stopped":
-            raise Conflict("callout_closed")
-        await conn.execute(
-            update(C).where(C.c.id == callout_id).values(radius_km=radius_km, updated_at=now)
-        )
-        await audit.record(
-            conn,
-            "widen_callout",
-            actor_id=actor_id,
-            action="callout.widened",
-            subject_type="callout",
-            subject_id=callout_id,
-            radius_km=radius_km,
-            was=row.radius_km,
-        )
-        if row.status != "filled":
-            await _revive(
-                conn, await must_load(conn, callout_id), now=now, transaction="widen_callout"
-            )
-        return await fetch_view(conn, callout_id)
+    return await _amend(
+        db,
+        inbound,
+        actor_id=actor_id,
+        callout_id=callout_id,
+        now=now,
+        transaction="widen_callout",
+        action="callout.widened",
+        setting="radius_km",
+        value=radius_km,
+        ask_again=lambda row: bool(row.status != "filled"),
+    )
 
 
 async def raise_need(
@@ -286,28 +313,18 @@ async def raise_need(
     """Change how many people are needed; a filled or exhausted callout asks again if it can."""
     if needed < 1:
         raise InvalidInput("needed")
-    async with db.transaction("raise_callout_need", inbound) as conn:
-        row = await _as_coordinator(conn, db, actor_id, callout_id)
-        if row.status == "stopped":
-            raise Conflict("callout_closed")
-        await conn.execute(
-            update(C).where(C.c.id == callout_id).values(needed=needed, updated_at=now)
-        )
-        await audit.record(
-            conn,
-            "raise_callout_need",
-            actor_id=actor_id,
-            action="callout.need_changed",
-            subject_type="callout",
-            subject_id=callout_id,
-            needed=needed,
-            was=row.needed,
-        )
-        if row.starts_at > now:
-            await _revive(
-                conn, await must_load(conn, callout_id), now=now, transaction="raise_callout_need"
-            )
-        return await fetch_view(conn, callout_id)
+    return await _amend(
+        db,
+        inbound,
+        actor_id=actor_id,
+        callout_id=callout_id,
+        now=now,
+        transaction="raise_callout_need",
+        action="callout.need_changed",
+        setting="needed",
+        value=needed,
+        ask_again=lambda row: bool(row.starts_at > now),
+    )
 
 
 async def get_callout(db: Database, callout_id: int) -> CalloutView:
