@@ -23,6 +23,7 @@ from handlers.telegram.common import RenfortContext
 from handlers.telegram.wiring import END_GROUP
 from renfort.app import Service
 from renfort.sandbox.telegram_double import SentMessage, TelegramDouble
+from renfort.sandbox.twilio_double import TwilioDouble
 from storage.database import Database
 
 DONE_KEY = "test_done_updates"
@@ -151,6 +152,24 @@ async def running_bot(
         await service.stop()
         if own_double:
             await double.stop()
+
+
+@asynccontextmanager
+async def running_with_twilio(
+    tmp_path: Path, twilio: TwilioDouble, clock: FakeClock, *, whatsapp: bool
+) -> AsyncIterator[Bot]:
+    """A whole Renfort process in English with SMS (and WhatsApp when asked) through the
+    Twilio double, which posts its webhooks to Renfort's public URL; the double is started
+    here and stopped after."""
+    await twilio.start()
+    try:
+        settings = twilio.renfort_settings(free_port(), whatsapp=whatsapp)
+        async with running_bot(
+            sqlite_file_url(tmp_path), clock, renfort_locale="en", **settings
+        ) as bot:
+            yield bot
+    finally:
+        await twilio.stop()
 
 
 def free_port() -> int:

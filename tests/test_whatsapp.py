@@ -20,7 +20,7 @@ from renfort.sandbox.twilio_double import TwilioDouble
 from storage import schema
 from tests.conftest import NOW
 from tests.factories import first_slot, polling_station, volunteer
-from tests.harness import Bot, FakeClock, free_port, running_bot, sqlite_file_url
+from tests.harness import Bot, FakeClock, running_with_twilio
 from tests.organiser_steps import (
     COORDINATOR,
     GROUP,
@@ -41,34 +41,16 @@ async def renfort_with_whatsapp(
 ) -> AsyncIterator[tuple[Bot, TwilioDouble]]:
     """Renfort with Telegram, SMS and WhatsApp; its templates made (and approved) first."""
     twilio = TwilioDouble()
-    await twilio.start()
-    port = free_port()
-    public_url = f"http://127.0.0.1:{port}"
-    twilio.webhook_url = public_url + "/sms"
     clock = FakeClock(NOW)
     twilio.clock = clock
     twilio.approve_templates = templates
-    try:
-        async with running_bot(
-            sqlite_file_url(tmp_path),
-            clock,
-            renfort_locale="en",
-            http_port=port,
-            public_url=public_url,
-            twilio_account_sid=twilio.account_sid,
-            twilio_auth_token=twilio.auth_token,
-            twilio_from_number=twilio.number,
-            twilio_whatsapp_from=twilio.whatsapp_number,
-            twilio_api_url=twilio.base_url,
-        ) as bot:
-            _all, created = await sync_templates(bot.renfort.settings, bot.db)
-            assert {t.status for t in created} == {"received", "session"}
-            # Run again once WhatsApp has reviewed them: the verdicts are recorded.
-            listed, again = await sync_templates(bot.renfort.settings, bot.db)
-            assert again == [] and len(listed) == len(created) == 16
-            yield bot, twilio
-    finally:
-        await twilio.stop()
+    async with running_with_twilio(tmp_path, twilio, clock, whatsapp=True) as bot:
+        _all, created = await sync_templates(bot.renfort.settings, bot.db)
+        assert {t.status for t in created} == {"received", "session"}
+        # Run again once WhatsApp has reviewed them: the verdicts are recorded.
+        listed, again = await sync_templates(bot.renfort.settings, bot.db)
+        assert again == [] and len(listed) == len(created) == 16
+        yield bot, twilio
 
 
 async def writes(twilio: TwilioDouble, *bodies: str) -> list[str]:
