@@ -7,6 +7,7 @@ callout_answers; this module holds the views and the coordinator's actions."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -239,39 +240,57 @@ async def _revive(conn: AsyncConnection, row: Row[Any], *, now: datetime, transa
     )
 
 
+@dataclass(frozen=True)
+class _Amendment:
+    """A change of one setting of a running callout: its transaction and audit action, and
+    when the callout, as it was, asks again at once."""
+
+    transaction: str
+    action: str
+    setting: str
+    asks_again: Callable[[Row[Any], datetime], bool]
+
+
+# A wider radius reaches new people unless the callout is already filled.
+_WIDEN = _Amendment(
+    "widen_callout", "callout.widened", "radius_km", lambda row, _now: row.status != "filled"
+)
+# A higher need reopens a filled or exhausted callout while the slot has not begun.
+_RAISE_NEED = _Amendment(
+    "raise_callout_need", "callout.need_changed", "needed", lambda row, now: row.starts_at > now
+)
+
+
 async def _amend(
     db: Database,
-    inbound: Inbound | None,
+    change: _Amendment,
+    value: Any,
     *,
     actor_id: int,
     callout_id: int,
     now: datetime,
-    transaction: str,
-    action: str,
-    setting: str,
-    value: Any,
-    ask_again: Callable[[Row[Any]], bool],
+    inbound: Inbound | None,
 ) -> CalloutView:
-    """Change one setting of a callout not stopped, audited with its former value, then ask
-    again at once when `ask_again` says so of the callout as it was."""
-    async with db.transaction(transaction, inbound) as conn:
+    """Apply `change` to a callout not stopped, audited with the former value."""
+    async with db.transaction(change.transaction, inbound) as conn:
         row = await _as_coordinator(conn, db, actor_id, callout_id)
         if row.status == "stopped":
             raise Conflict("callout_closed")
         await conn.execute(
-            update(C).where(C.c.id == callout_id).values({setting: value, "updated_at": now})
+            update(C).where(C.c.id == callout_id).values({change.setting: value, "updated_at": now})
         )
         await audit.record(
             conn,
-            transaction,
+            change.transaction,
             actor_id=actor_id,
-            action=action,
+            action=change.action,
             subject_type="callout",
             subject_id=callout_id,
-            **{setting: value, "was": getattr(row, setting)},
+            **{change.setting: value, "was": getattr(row, change.setting)},
         )
-        if ask_again(row):
-            await _revive(conn, await must_load(conn, callout_id), now=now, transaction=transaction)
+        if change.asks_again(row, now):
+            reloaded = await must_load(conn, callout_id)
+            await _revive(conn, reloaded, now=now, transaction=change.transaction)
         return await fetch_view(conn, callout_id)
 
 
@@ -288,16 +307,7 @@ async def widen(
     if radius_km is not None and radius_km <= 0:
         raise InvalidInput("radius")
     return await _amend(
-        db,
-        inbound,
-        actor_id=actor_id,
-        callout_id=callout_id,
-        now=now,
-        transaction="widen_callout",
-        action="callout.widened",
-        setting="radius_km",
-        value=radius_km,
-        ask_again=lambda row: bool(row.status != "filled"),
+        db, _WIDEN, radius_km, actor_id=actor_id, callout_id=callout_id, now=now, inbound=inbound
     )
 
 
@@ -314,16 +324,7 @@ async def raise_need(
     if needed < 1:
         raise InvalidInput("needed")
     return await _amend(
-        db,
-        inbound,
-        actor_id=actor_id,
-        callout_id=callout_id,
-        now=now,
-        transaction="raise_callout_need",
-        action="callout.need_changed",
-        setting="needed",
-        value=needed,
-        ask_again=lambda row: bool(row.starts_at > now),
+        db, _RAISE_NEED, needed, actor_id=actor_id, callout_id=callout_id, now=now, inbound=inbound
     )
 
 
