@@ -63,8 +63,13 @@ async def writes(twilio: TwilioDouble, *bodies: str) -> list[str]:
     return answers
 
 
-async def registered_and_applied(bot: Bot, twilio: TwilioDouble) -> None:
-    """Registration typed, the mission and its slot taken with quick replies."""
+async def registered_and_applied(bot: Bot, twilio: TwilioDouble) -> int:
+    """A coordinator's group posts a polling station; the resident types their registration
+    and takes the mission and its slot with quick replies. Returns how many messages the
+    group had before the application, to find it posted there."""
+    organisation = await coordinator_with_group(bot)
+    await polling_station(bot.db, organisation.id, now=NOW)
+    before = len(bot.double.messages[GROUP])
     await writes(twilio, "Hello", "Camille 52100")
     [listing] = await writes(twilio, "MISSIONS")
     shown = twilio.on_whatsapp(PHONE)[-1]
@@ -73,6 +78,7 @@ async def registered_and_applied(bot: Bot, twilio: TwilioDouble) -> None:
     assert payload == "1.1" and len(title) <= 20  # mission 1, its first slot: applied at once
     applied = await twilio.tap(PHONE, title)
     assert "Applied" in applied.text, applied.text
+    return before
 
 
 async def approve(bot: Bot, before: int) -> None:
@@ -108,10 +114,7 @@ async def test_a_resident_applies_on_whatsapp_and_hears_back_there_then_a_templa
     tmp_path: Path,
 ) -> None:
     async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
-        organisation = await coordinator_with_group(bot)
-        await polling_station(bot.db, organisation.id, now=NOW)
-        before = len(bot.double.messages[GROUP])
-        await registered_and_applied(bot, twilio)
+        before = await registered_and_applied(bot, twilio)
 
         await approve(bot, before)
         told = twilio.on_whatsapp(PHONE)[-1]
@@ -133,10 +136,7 @@ async def test_a_resident_applies_on_whatsapp_and_hears_back_there_then_a_templa
 
 async def test_without_an_approved_template_the_reminder_goes_by_sms(tmp_path: Path) -> None:
     async with renfort_with_whatsapp(tmp_path, templates=False) as (bot, twilio):
-        organisation = await coordinator_with_group(bot)
-        await polling_station(bot.db, organisation.id, now=NOW)
-        before = len(bot.double.messages[GROUP])
-        await registered_and_applied(bot, twilio)
+        before = await registered_and_applied(bot, twilio)
         await approve(bot, before)
         seen = len(twilio.on_whatsapp(PHONE))
 
@@ -151,10 +151,7 @@ async def test_a_closed_window_reported_by_twilio_sends_the_notification_again_a
     tmp_path: Path,
 ) -> None:
     async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
-        organisation = await coordinator_with_group(bot)
-        await polling_station(bot.db, organisation.id, now=NOW)
-        before = len(bot.double.messages[GROUP])
-        await registered_and_applied(bot, twilio)
+        before = await registered_and_applied(bot, twilio)
         # WhatsApp's own clock says their window closed (our record says it is open).
         twilio.last_inbound.clear()
 
@@ -169,10 +166,7 @@ async def test_a_closed_window_reported_by_twilio_sends_the_notification_again_a
 
 async def test_stop_on_whatsapp_silences_the_phone(tmp_path: Path) -> None:
     async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
-        organisation = await coordinator_with_group(bot)
-        await polling_station(bot.db, organisation.id, now=NOW)
-        before = len(bot.double.messages[GROUP])
-        await registered_and_applied(bot, twilio)
+        before = await registered_and_applied(bot, twilio)
         [stopped] = await writes(twilio, "STOP")
         assert "START" in stopped
         seen = len(twilio.on_whatsapp(PHONE))
