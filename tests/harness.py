@@ -65,6 +65,13 @@ class Bot:
         return self.renfort.db
 
     @property
+    def public_url(self) -> str:
+        """Where people reach this process over HTTP (links in messages, the board)."""
+        url = self.renfort.settings.public_url
+        assert url is not None
+        return url
+
+    @property
     def done(self) -> set[int]:
         assert self.service.telegram is not None
         done: set[int] = self.service.telegram.bot_data.setdefault(DONE_KEY, set())
@@ -152,6 +159,24 @@ async def running_bot(
         await service.stop()
         if own_double:
             await double.stop()
+
+
+@asynccontextmanager
+async def running_in_public(
+    tmp_path: Path, clock: FakeClock, *args: Any, **overrides: Any
+) -> AsyncIterator[Bot]:
+    """A whole Renfort process serving HTTP on a free local port, which is its public URL
+    too, so that the links it sends (board, calendar feed) open in a test."""
+    port = free_port()
+    async with running_bot(
+        sqlite_file_url(tmp_path),
+        clock,
+        *args,
+        http_port=port,
+        public_url=f"http://127.0.0.1:{port}",
+        **overrides,
+    ) as bot:
+        yield bot
 
 
 @asynccontextmanager
