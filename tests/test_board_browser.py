@@ -15,8 +15,7 @@ import pytest
 
 from bot.actions import CALLOUT_YES as YES
 from bot.domain import GeoPoint
-from bot.geo import lookup_offline
-from bot.services import applications, organisations, people
+from bot.services import applications, organisations
 from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING, first_slot, polling_station
 from tests.harness import Bot, FakeClock, running_in_public
@@ -28,6 +27,7 @@ from tests.organiser_steps import (
     eventually,
     say,
     tap_action,
+    telegram_volunteer,
 )
 
 playwright_api = pytest.importorskip(
@@ -50,17 +50,6 @@ UNNAMED_CONTROLS = """
   .map(e => e.outerHTML)
 """
 SECOND_STATION = GeoPoint(48.6290, 4.9650)  # a few streets away, for the map
-
-
-async def registered(bot: Bot, user_id: int, name: str) -> int:
-    bot.double.user(user_id, name, language_code="en")
-    person = await people.ensure_telegram_person(
-        bot.db, telegram_user_id=user_id, chat_id=user_id, first_name=name, language_code="en"
-    )
-    await people.update_profile(
-        bot.db, person.id, home=lookup_offline("52100"), complete_registration=True
-    )
-    return person.id
 
 
 async def board_link(bot: Bot, user_id: int, chat_id: int | None = None) -> str:
@@ -87,9 +76,9 @@ async def test_a_coordinator_runs_the_day_from_the_board_in_a_browser(tmp_path: 
             starts_at=ELECTION_MORNING + timedelta(hours=6),
             point=SECOND_STATION,
         )
-        camille = await registered(bot, CAMILLE, "Camille")
-        await registered(bot, DOMINIQUE, "Dominique")
-        await registered(bot, EMMA, "Emma")
+        camille = await telegram_volunteer(bot, CAMILLE, "Camille")
+        await telegram_volunteer(bot, DOMINIQUE, "Dominique")
+        await telegram_volunteer(bot, EMMA, "Emma")
         slot = await first_slot(bot.db, station)
         second_slot = await first_slot(bot.db, second)
         application = await applications.apply(bot.db, person_id=camille, slot_id=slot, now=NOW)
