@@ -10,8 +10,9 @@ prometheus-client cannot sum them across processes."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from threading import Lock
+from typing import Any, TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
@@ -32,6 +33,9 @@ NAMESPACE = "renfort"
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Seconds from an update's arrival in the handlers to the end of its handling.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+_Family = TypeVar("_Family", Counter, Gauge, Histogram)
 
 
 def multiprocess_dir() -> str | None:
@@ -68,48 +72,45 @@ class Metrics:
 
     def count(self, name: str, amount: float = 1, help_text: str = "", **labels: str) -> None:
         """Add to a counter (`name` ends in _total)."""
-        with self._lock:
-            counter = self._counters.get(name)
-            if counter is None:
-                counter = self._counters[name] = Counter(
-                    name,
-                    help_text or name,
-                    sorted(labels),
-                    namespace=NAMESPACE,
-                    registry=self.registry,
-                )
-        (counter.labels(**labels) if labels else counter).inc(amount)
+        self._series(self._counters, Counter, name, help_text, labels).inc(amount)
 
     def gauge(self, name: str, value: float, help_text: str = "", **labels: str) -> None:
         """Set a gauge of this process."""
-        with self._lock:
-            gauge = self._gauges.get(name)
-            if gauge is None:
-                gauge = self._gauges[name] = Gauge(
-                    name,
-                    help_text or name,
-                    sorted(labels),
-                    namespace=NAMESPACE,
-                    registry=self.registry,
-                    # Gauges say how things are now (a job's last run): the latest write wins.
-                    multiprocess_mode="mostrecent",
-                )
-        (gauge.labels(**labels) if labels else gauge).set(value)
+        # Gauges say how things are now (a job's last run): the latest write wins.
+        gauge = self._series(
+            self._gauges, Gauge, name, help_text, labels, multiprocess_mode="mostrecent"
+        )
+        gauge.set(value)
 
     def observe(self, name: str, seconds: float, help_text: str = "", **labels: str) -> None:
         """Add one duration to a histogram."""
+        histogram = self._series(
+            self._histograms, Histogram, name, help_text, labels, buckets=LATENCY_BUCKETS
+        )
+        histogram.observe(seconds)
+
+    def _series(
+        self,
+        families: dict[str, _Family],
+        kind: Callable[..., _Family],
+        name: str,
+        help_text: str,
+        labels: dict[str, str],
+        **options: Any,
+    ) -> _Family:
+        """The series of `name` for these labels, its family registered on first use."""
         with self._lock:
-            histogram = self._histograms.get(name)
-            if histogram is None:
-                histogram = self._histograms[name] = Histogram(
+            family = families.get(name)
+            if family is None:
+                family = families[name] = kind(
                     name,
                     help_text or name,
                     sorted(labels),
                     namespace=NAMESPACE,
                     registry=self.registry,
-                    buckets=LATENCY_BUCKETS,
+                    **options,
                 )
-        (histogram.labels(**labels) if labels else histogram).observe(seconds)
+        return family.labels(**labels) if labels else family
 
     def snapshot(self, values: Iterable[tuple[str, str, float]]) -> None:
         """Replace the scrape-time gauges: (name, help, value)."""

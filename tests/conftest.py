@@ -162,3 +162,14 @@ def no_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     for name in Settings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
     return tmp_path
+
+
+@pytest.fixture
+def operator_env(no_settings: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The command line on a blank slate: a fresh database file in the working folder
+    (returned), and NOW for a clock."""
+    from renfort import cli_common  # only the command-line tests load typer and rich
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{no_settings / 'cli.db'}")
+    monkeypatch.setattr(cli_common, "clock", lambda: NOW)
+    return no_settings

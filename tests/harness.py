@@ -23,6 +23,7 @@ from handlers.telegram.common import RenfortContext
 from handlers.telegram.wiring import END_GROUP
 from renfort.app import Service
 from renfort.sandbox.telegram_double import SentMessage, TelegramDouble
+from renfort.sandbox.twilio_double import TwilioDouble
 from storage.database import Database
 
 DONE_KEY = "test_done_updates"
@@ -62,6 +63,13 @@ class Bot:
     @property
     def db(self) -> Database:
         return self.renfort.db
+
+    @property
+    def public_url(self) -> str:
+        """Where people reach this process over HTTP (links in messages, the board)."""
+        url = self.renfort.settings.public_url
+        assert url is not None
+        return url
 
     @property
     def done(self) -> set[int]:
@@ -151,6 +159,42 @@ async def running_bot(
         await service.stop()
         if own_double:
             await double.stop()
+
+
+@asynccontextmanager
+async def running_in_public(
+    tmp_path: Path, clock: FakeClock, *args: Any, **overrides: Any
+) -> AsyncIterator[Bot]:
+    """A whole Renfort process serving HTTP on a free local port, which is its public URL
+    too, so that the links it sends (board, calendar feed) open in a test."""
+    port = free_port()
+    async with running_bot(
+        sqlite_file_url(tmp_path),
+        clock,
+        *args,
+        http_port=port,
+        public_url=f"http://127.0.0.1:{port}",
+        **overrides,
+    ) as bot:
+        yield bot
+
+
+@asynccontextmanager
+async def running_with_twilio(
+    tmp_path: Path, twilio: TwilioDouble, clock: FakeClock, *, whatsapp: bool
+) -> AsyncIterator[Bot]:
+    """A whole Renfort process in English with SMS (and WhatsApp when asked) through the
+    Twilio double, which posts its webhooks to Renfort's public URL; the double is started
+    here and stopped after."""
+    await twilio.start()
+    try:
+        settings = twilio.renfort_settings(free_port(), whatsapp=whatsapp)
+        async with running_bot(
+            sqlite_file_url(tmp_path), clock, renfort_locale="en", **settings
+        ) as bot:
+            yield bot
+    finally:
+        await twilio.stop()
 
 
 def free_port() -> int:

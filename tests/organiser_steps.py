@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.buttons import resolve
+from bot.geo import lookup_offline
 from bot.services import organisations, people
 from bot.services.organisations import Organisation
 from renfort.sandbox.telegram_double import SentMessage
@@ -68,6 +69,18 @@ async def coordinator_with_group(bot: Bot) -> Organisation:
     linked = await organisations.organisation_of_chat(bot.db, GROUP)
     assert linked is not None and linked.id == organisation.id
     return organisation
+
+
+async def telegram_volunteer(bot: Bot, user_id: int, name: str) -> int:
+    """A registered volunteer in Saint-Dizier reached on Telegram, reading English."""
+    bot.double.user(user_id, name, language_code="en")
+    person = await people.ensure_telegram_person(
+        bot.db, telegram_user_id=user_id, chat_id=user_id, first_name=name, language_code="en"
+    )
+    await people.update_profile(
+        bot.db, person.id, home=lookup_offline("52100"), complete_registration=True
+    )
+    return person.id
 
 
 async def person_of(bot: Bot, telegram_user_id: int) -> people.Person:

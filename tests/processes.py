@@ -13,8 +13,24 @@ from pathlib import Path
 import httpx
 
 from renfort.sandbox.telegram_double import TelegramDouble
+from tests.harness import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def bot_env(double: TelegramDouble, database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of one `python -m bot run` talking to the double, in French, its
+    web server on a free port."""
+    return {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": double.token,
+        "TELEGRAM_API_URL": double.base_url,
+        "DATABASE_URL": database_url,
+        "HTTP_PORT": str(free_port()),
+        "TELEGRAM_POLL_TIMEOUT": "1",
+        "RENFORT_LOCALE": "fr",
+        **extra,
+    }
 
 
 @dataclass

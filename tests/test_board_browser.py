@@ -15,11 +15,10 @@ import pytest
 
 from bot.actions import CALLOUT_YES as YES
 from bot.domain import GeoPoint
-from bot.geo import lookup_offline
-from bot.services import applications, organisations, people
+from bot.services import applications, organisations
 from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING, first_slot, polling_station
-from tests.harness import Bot, FakeClock, free_port, running_bot, sqlite_file_url
+from tests.harness import Bot, FakeClock, running_in_public
 from tests.organiser_steps import (
     COORDINATOR,
     GROUP,
@@ -28,6 +27,7 @@ from tests.organiser_steps import (
     eventually,
     say,
     tap_action,
+    telegram_volunteer,
 )
 
 playwright_api = pytest.importorskip(
@@ -52,17 +52,6 @@ UNNAMED_CONTROLS = """
 SECOND_STATION = GeoPoint(48.6290, 4.9650)  # a few streets away, for the map
 
 
-async def registered(bot: Bot, user_id: int, name: str) -> int:
-    bot.double.user(user_id, name, language_code="en")
-    person = await people.ensure_telegram_person(
-        bot.db, telegram_user_id=user_id, chat_id=user_id, first_name=name, language_code="en"
-    )
-    await people.update_profile(
-        bot.db, person.id, home=lookup_offline("52100"), complete_registration=True
-    )
-    return person.id
-
-
 async def board_link(bot: Bot, user_id: int, chat_id: int | None = None) -> str:
     """The coordinator sends /board (in the group or privately); the link comes privately."""
     before = len(bot.double.messages[user_id])
@@ -75,13 +64,7 @@ async def board_link(bot: Bot, user_id: int, chat_id: int | None = None) -> str:
 
 async def test_a_coordinator_runs_the_day_from_the_board_in_a_browser(tmp_path: Path) -> None:
     assert CHROMIUM is not None
-    port = free_port()
-    async with running_bot(
-        sqlite_file_url(tmp_path),
-        FakeClock(NOW),
-        http_port=port,
-        public_url=f"http://127.0.0.1:{port}",
-    ) as bot:
+    async with running_in_public(tmp_path, FakeClock(NOW)) as bot:
         organisation = await coordinator_with_group(bot)
         station = await polling_station(bot.db, organisation.id, now=NOW, capacity=2)
         second = await polling_station(
@@ -93,9 +76,9 @@ async def test_a_coordinator_runs_the_day_from_the_board_in_a_browser(tmp_path: 
             starts_at=ELECTION_MORNING + timedelta(hours=6),
             point=SECOND_STATION,
         )
-        camille = await registered(bot, CAMILLE, "Camille")
-        await registered(bot, DOMINIQUE, "Dominique")
-        await registered(bot, EMMA, "Emma")
+        camille = await telegram_volunteer(bot, CAMILLE, "Camille")
+        await telegram_volunteer(bot, DOMINIQUE, "Dominique")
+        await telegram_volunteer(bot, EMMA, "Emma")
         slot = await first_slot(bot.db, station)
         second_slot = await first_slot(bot.db, second)
         application = await applications.apply(bot.db, person_id=camille, slot_id=slot, now=NOW)
@@ -175,7 +158,7 @@ async def test_a_coordinator_runs_the_day_from_the_board_in_a_browser(tmp_path: 
 
                 # The printed roster: the names, without the page's links.
                 await page.set_viewport_size({"width": 1280, "height": 900})
-                await page.goto(f"http://127.0.0.1:{port}/board/slots/{slot}/print")
+                await page.goto(f"{bot.public_url}/board/slots/{slot}/print")
                 await page.emulate_media(media="print")
                 assert "Camille" in await page.inner_text("table")
                 assert await page.locator(".noprint").is_hidden()
@@ -192,7 +175,7 @@ async def test_a_coordinator_runs_the_day_from_the_board_in_a_browser(tmp_path: 
                 await stranger.get_by_role("button", name="Open the board").click()
                 await stranger.wait_for_url("**/board")
                 assert "Assesseur" not in await stranger.inner_text("main")
-                refused = await stranger.goto(f"http://127.0.0.1:{port}/board/slots/{slot}/print")
+                refused = await stranger.goto(f"{bot.public_url}/board/slots/{slot}/print")
                 assert refused is not None and refused.status == 404
                 assert "Camille" not in await stranger.content()
 
@@ -204,7 +187,7 @@ async def test_a_coordinator_runs_the_day_from_the_board_in_a_browser(tmp_path: 
                 await late.get_by_role("button", name="Open the board").click()
                 await late.get_by_text("This link no longer works").wait_for()
                 assert (
-                    await late.goto(f"http://127.0.0.1:{port}/board")
+                    await late.goto(f"{bot.public_url}/board")
                 ) is not None and "/board" in late.url
                 assert "ended" in await late.inner_text("main")
             finally:

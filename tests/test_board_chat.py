@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from storage import schema
 from tests.conftest import NOW
-from tests.harness import FakeClock, free_port, running_bot, sqlite_file_url
+from tests.harness import FakeClock, running_in_public
 from tests.organiser_steps import (
     COORDINATOR,
     GROUP,
@@ -25,13 +25,7 @@ LINK = re.compile(r"http://127\.0\.0\.1:\d+/board/link/([A-Za-z0-9_-]+)")
 
 
 async def test_board_links_reach_coordinators_privately_and_nobody_else(tmp_path: Path) -> None:
-    port = free_port()
-    async with running_bot(
-        sqlite_file_url(tmp_path),
-        FakeClock(NOW),
-        http_port=port,
-        public_url=f"http://127.0.0.1:{port}",
-    ) as bot:
+    async with running_in_public(tmp_path, FakeClock(NOW)) as bot:
         organisation = await coordinator_with_group(bot)
 
         private_before = len(bot.double.messages[COORDINATOR])
@@ -61,7 +55,7 @@ async def test_board_links_reach_coordinators_privately_and_nobody_else(tmp_path
         assert [row.organisation_id for row in links] == [organisation.id]
         assert links[0].token_hash != found.group(1)
 
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        async with httpx.AsyncClient(base_url=f"{bot.public_url}") as client:
             page = await client.get(f"/board/link/{found.group(1)}")
             assert page.status_code == 200 and 'method="post"' in page.text
             assert page.headers["referrer-policy"] == "same-origin"

@@ -18,10 +18,14 @@ from storage.database import Database
 from tests.conftest import NOW
 from tests.factories import commune, first_slot, volunteer
 from tests.harness import FakeClock
-from tests.organiser_steps import COORDINATOR, coordinator_with_group, tap_action
+from tests.organiser_steps import (
+    COORDINATOR,
+    coordinator_with_group,
+    tap_action,
+    telegram_volunteer,
+)
 from tests.sms_steps import Resident, sms_renfort
 from tests.test_callouts import person
-from tests.test_callouts_chat import telegram_volunteer
 from tests.test_conditions import ADULT, ROLL, kept_conditions, station
 from tests.test_sms_end_to_end import renfort_with_sms
 

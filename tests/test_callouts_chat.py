@@ -32,23 +32,12 @@ from tests.organiser_steps import (
     say,
     tap,
     tap_action,
+    telegram_volunteer,
 )
 from tests.test_sms_end_to_end import renfort_with_sms
 
 FIRST_VOLUNTEER = 1000
 TWILIO_BUSY = 20503  # "try again later": the SMS stays queued
-
-
-async def telegram_volunteer(bot: Bot, user_id: int, name: str) -> int:
-    """A registered volunteer in Saint-Dizier reached on Telegram, reading English."""
-    bot.double.user(user_id, name, language_code="en")
-    person = await people.ensure_telegram_person(
-        bot.db, telegram_user_id=user_id, chat_id=user_id, first_name=name, language_code="en"
-    )
-    await people.update_profile(
-        bot.db, person.id, home=lookup_offline("52100"), complete_registration=True
-    )
-    return person.id
 
 
 async def sms_volunteer(bot: Bot, phone: str, name: str) -> int:

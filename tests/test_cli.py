@@ -15,20 +15,15 @@ from typer.testing import CliRunner, Result
 
 from bot.config import Settings
 from bot.importer import HEADER
-from renfort import cli, cli_common
-from tests.conftest import NOW
+from renfort import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def operator_env(no_settings: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """A clean environment: no .env, no inherited variables, a fresh database file."""
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setattr(cli_common, "clock", lambda: NOW)
-    return tmp_path
+# A clean environment: no .env, no inherited variables, a fresh database file.
+pytestmark = pytest.mark.usefixtures("operator_env")
 
 
 def renfort(*args: str) -> Result:

@@ -6,7 +6,6 @@ bot being killed between the application and the decision."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -27,7 +26,8 @@ from storage.database import Database
 from storage.migrate import upgrade
 from tests.conftest import NOW
 from tests.factories import commune, polling_station, volunteer
-from tests.harness import FakeClock, free_port, running_bot, sqlite_file_url
+from tests.harness import FakeClock, running_bot, sqlite_file_url
+from tests.processes import bot_env
 
 VOLUNTEER, COORDINATOR, ADMIN_GROUP = 1, 900, -100_200_300
 MISSION = "Assesseur — bureau de vote n°3"
@@ -139,18 +139,9 @@ async def bot_process(
     double: TelegramDouble, database_url: str
 ) -> AsyncIterator[subprocess.Popen[bytes]]:
     """`python -m bot run` as its own process, talking to the double."""
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": double.token,
-        "TELEGRAM_API_URL": double.base_url,
-        "DATABASE_URL": database_url,
-        "HTTP_PORT": str(free_port()),
-        "TELEGRAM_POLL_TIMEOUT": "1",
-        "RENFORT_LOCALE": "fr",
-    }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
-        env=env,
+        env=bot_env(double, database_url),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

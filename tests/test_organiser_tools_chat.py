@@ -12,17 +12,14 @@ import httpx
 from bot.services import applications
 from tests.conftest import NOW
 from tests.factories import first_slot, polling_station, volunteer
-from tests.harness import FakeClock, free_port, running_bot, sqlite_file_url
+from tests.harness import FakeClock, running_in_public
 from tests.organiser_steps import COORDINATOR, GROUP, VOLUNTEER, coordinator_with_group
 from tests.qr import qr_text
 
 
 async def test_export_poster_and_calendar_feed_from_the_admin_group(tmp_path: Path) -> None:
-    port = free_port()
-    public = f"http://127.0.0.1:{port}"
-    async with running_bot(
-        sqlite_file_url(tmp_path), FakeClock(NOW), http_port=port, public_url=public
-    ) as bot:
+    async with running_in_public(tmp_path, FakeClock(NOW)) as bot:
+        public = bot.public_url
         mairie = await coordinator_with_group(bot)
         mission_id = await polling_station(bot.db, mairie.id, now=NOW)
         camille = await volunteer(bot.db, VOLUNTEER, "Camille")

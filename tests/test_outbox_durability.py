@@ -7,7 +7,6 @@ sending a row twice (FOR UPDATE SKIP LOCKED)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -26,7 +25,8 @@ from renfort.sandbox.telegram_double import TelegramDouble
 from storage import schema
 from storage.database import Database
 from storage.migrate import upgrade
-from tests.harness import free_port, sqlite_file_url
+from tests.harness import sqlite_file_url
+from tests.processes import bot_env
 from tests.test_render import snapshot
 
 RECIPIENTS = 2000
@@ -128,17 +128,7 @@ def bot_process(
     double: TelegramDouble, database_url: str, log: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`python -m bot run` as its own process, dispatching to the double."""
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": double.token,
-        "TELEGRAM_API_URL": double.base_url,
-        "DATABASE_URL": database_url,
-        "HTTP_PORT": str(free_port()),
-        "TELEGRAM_POLL_TIMEOUT": "1",
-        "RENFORT_LOCALE": "fr",
-        "OUTBOX_BATCH_SIZE": str(BATCH_SIZE),
-        "TELEGRAM_RATE": RATE,
-    }
+    env = bot_env(double, database_url, OUTBOX_BATCH_SIZE=str(BATCH_SIZE), TELEGRAM_RATE=RATE)
     # A file, not a pipe: nobody reads the log while the test runs, and a full pipe would
     # stall the bot.
     with log.open("ab") as stderr:

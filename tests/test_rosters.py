@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+from bot.actions import FEEDBACK
 from bot.domain import ApplicationStatus
 from bot.i18n import Translator
 from bot.scheduler.rosters import ask_feedback, post_rosters
@@ -206,3 +207,13 @@ async def test_in_the_group_taps_mark_the_roster_and_it_shows_the_marks(tmp_path
         )
         assert "Camille — ❌ absent" in roster.text
         assert await counts(bot.db, camille.id) == (0, 3)
+
+        next_morning = (START + timedelta(days=1)).replace(hour=8)  # 10:00 in Paris
+        clock.current = next_morning
+        assert await ask_feedback(bot.renfort, next_morning) == 1
+        before = len(bot.double.messages[VOLUNTEER])
+        await bot.drain()
+        asked = await bot.double.wait_for(VOLUNTEER, "Tout s'est bien passé ?", after=before)
+        await tap_action(bot, VOLUNTEER, asked, FEEDBACK, application_id=view.id, good=True)
+        # Thanked in place; the 👍 answer (not the 👎 one) points to the other missions.
+        assert asked.text.startswith("🙏") and "/missions" in asked.text and asked.edits == 1

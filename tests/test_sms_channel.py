@@ -24,6 +24,7 @@ from storage.database import Database, Inbound
 from tests.conftest import NOW
 from tests.harness import FakeClock
 from tests.sms_steps import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, sms_renfort
+from tests.test_render import snapshot
 
 PHONE = "+33612345678"
 # Nothing listens there: the double's delivery reports fail fast, which is not under test.
@@ -153,19 +154,7 @@ async def test_replies_sent_in_twiml_use_the_same_rate(
 
 
 def test_notifications_render_as_one_sms_in_the_persons_language(channel: SmsChannel) -> None:
-    payload = {
-        "application_id": 17,
-        "mission_id": 3,
-        "mission_title": "Assesseur — bureau de vote n°3",
-        "organisation_name": "Mairie de Saint-Dizier",
-        "address": "École Jules Ferry, 12 rue de la République",
-        "remote": False,
-        "timezone": "Europe/Paris",
-        "starts_at": "2027-06-13T06:00:00+00:00",
-        "ends_at": "2027-06-13T11:00:00+00:00",
-        "status": "approved",
-        "reason": None,
-    }
+    payload = snapshot(status="approved", reason=None)
     text = channel.render("application_decided", payload, Translator("en")).text
     assert "Sun 13 Jun 8am-1pm" in text and segments(text) == 1 and "<b>" not in text
     with pytest.raises(UnknownNotification):

@@ -20,7 +20,7 @@ from renfort.sandbox.twilio_double import TwilioDouble
 from storage import schema
 from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING, polling_station
-from tests.harness import Bot, FakeClock, free_port, running_bot, sqlite_file_url
+from tests.harness import Bot, FakeClock, running_with_twilio
 from tests.organiser_steps import COORDINATOR, GROUP, coordinator_with_group, tap_action
 
 PHONE = "+33612345678"
@@ -30,25 +30,8 @@ PHONE = "+33612345678"
 async def renfort_with_sms(tmp_path: Path) -> AsyncIterator[tuple[Bot, TwilioDouble]]:
     """Renfort with both channels, Twilio's double pointed at our public URL."""
     twilio = TwilioDouble()
-    await twilio.start()
-    port = free_port()
-    public_url = f"http://127.0.0.1:{port}"
-    twilio.webhook_url = public_url + "/sms"
-    try:
-        async with running_bot(
-            sqlite_file_url(tmp_path),
-            FakeClock(NOW),
-            renfort_locale="en",
-            http_port=port,
-            public_url=public_url,
-            twilio_account_sid=twilio.account_sid,
-            twilio_auth_token=twilio.auth_token,
-            twilio_from_number=twilio.number,
-            twilio_api_url=twilio.base_url,
-        ) as bot:
-            yield bot, twilio
-    finally:
-        await twilio.stop()
+    async with running_with_twilio(tmp_path, twilio, FakeClock(NOW), whatsapp=False) as bot:
+        yield bot, twilio
 
 
 async def texts(twilio: TwilioDouble, *bodies: str) -> list[str]:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select, update
+from typer.testing import CliRunner
 
 from bot.charts import stats_chart
 from bot.i18n import Translator
 from bot.scheduler.reactivity import refresh_reactivity
 from bot.services import applications, missions, organisations, reactivity, stats
+from renfort import cli
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW
@@ -82,22 +86,8 @@ async def test_quick_organisations_come_first_at_a_similar_distance(db: Database
     assert [c.id for c in page.cards][:2] == [quick_mission, slow_mission]
 
 
-def test_renfort_stats_json(monkeypatch: object, tmp_path: object) -> None:
-    import json
-    from pathlib import Path
-
-    import pytest
-    from typer.testing import CliRunner
-
-    from bot.config import Settings
-    from renfort import cli, cli_common
-
-    assert isinstance(monkeypatch, pytest.MonkeyPatch) and isinstance(tmp_path, Path)
-    monkeypatch.chdir(tmp_path)
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setattr(cli_common, "clock", lambda: NOW)
+@pytest.mark.usefixtures("operator_env")
+def test_renfort_stats_json() -> None:
     runner = CliRunner()
     assert runner.invoke(cli.app, ["org", "create", "Mairie", "--postcode", "52100"]).exit_code == 0
     result = runner.invoke(cli.app, ["stats", "--json"])

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from bot.config import Settings
 from bot.domain import MissionStatus
 from bot.geo import Geocoder
 from bot.i18n import Translator
@@ -19,7 +18,7 @@ from bot.importer import ImportFileError, ImportResult
 from bot.services import missions, organisations, templates
 from bot.stations import import_stations
 from bot.templates_builtin import BUILTIN_TEMPLATES
-from renfort import cli, cli_common
+from renfort import cli
 from storage import schema
 from storage.database import Database, load_conversation
 from tests.conftest import NOW
@@ -133,12 +132,8 @@ async def test_a_bad_station_row_is_reported_by_line_and_nothing_is_created(
         await stations(db, bad, "food_aid")
 
 
-def test_the_stations_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setattr(cli_common, "clock", lambda: NOW)
+@pytest.mark.usefixtures("operator_env")
+def test_the_stations_command() -> None:
     runner = CliRunner()
     assert runner.invoke(cli.app, ["org", "create", "Mairie de Saint-Dizier"]).exit_code == 0
 

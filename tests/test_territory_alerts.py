@@ -40,9 +40,10 @@ from tests.organiser_steps import (
     meet_everyone,
     say,
     tap_action,
+    telegram_volunteer,
 )
 from tests.test_callouts import person
-from tests.test_callouts_chat import sms_volunteer, telegram_volunteer
+from tests.test_callouts_chat import sms_volunteer
 from tests.test_sms_end_to_end import renfort_with_sms
 
 REFERENT = 70

@@ -9,7 +9,7 @@ import httpx
 from renfort.sandbox.telegram_double import TelegramDouble
 from storage.database import is_processed
 from tests.conftest import NOW
-from tests.harness import FakeClock, free_port, running_bot, sqlite_file_url
+from tests.harness import FakeClock, free_port, running_bot, running_in_public, sqlite_file_url
 
 
 async def test_health_and_metrics_answer_for_monitoring(tmp_path: Path) -> None:
@@ -27,20 +27,17 @@ async def test_health_and_metrics_answer_for_monitoring(tmp_path: Path) -> None:
 async def test_in_webhook_mode_updates_arrive_by_post_and_forgeries_are_refused(
     tmp_path: Path,
 ) -> None:
-    port = free_port()
     double = TelegramDouble()
     await double.start()
     try:
-        async with running_bot(
-            sqlite_file_url(tmp_path),
+        async with running_in_public(
+            tmp_path,
             FakeClock(NOW),
             double,
             telegram_mode="webhook",
-            http_port=port,
-            public_url=f"http://127.0.0.1:{port}",
             telegram_webhook_secret="s3cret-token",
         ) as bot:
-            assert double.webhook_url == f"http://127.0.0.1:{port}/telegram/webhook"
+            assert double.webhook_url == f"{bot.public_url}/telegram/webhook"
             double.user(1, "Camille")
             answer = await bot.say(1, "/help")
             assert answer and "/missions" in answer[-1].text

@@ -20,7 +20,7 @@ from renfort.sandbox.twilio_double import TwilioDouble
 from storage import schema
 from tests.conftest import NOW
 from tests.factories import first_slot, polling_station, volunteer
-from tests.harness import Bot, FakeClock, free_port, running_bot, sqlite_file_url
+from tests.harness import Bot, FakeClock, running_with_twilio
 from tests.organiser_steps import (
     COORDINATOR,
     GROUP,
@@ -41,34 +41,16 @@ async def renfort_with_whatsapp(
 ) -> AsyncIterator[tuple[Bot, TwilioDouble]]:
     """Renfort with Telegram, SMS and WhatsApp; its templates made (and approved) first."""
     twilio = TwilioDouble()
-    await twilio.start()
-    port = free_port()
-    public_url = f"http://127.0.0.1:{port}"
-    twilio.webhook_url = public_url + "/sms"
     clock = FakeClock(NOW)
     twilio.clock = clock
     twilio.approve_templates = templates
-    try:
-        async with running_bot(
-            sqlite_file_url(tmp_path),
-            clock,
-            renfort_locale="en",
-            http_port=port,
-            public_url=public_url,
-            twilio_account_sid=twilio.account_sid,
-            twilio_auth_token=twilio.auth_token,
-            twilio_from_number=twilio.number,
-            twilio_whatsapp_from=twilio.whatsapp_number,
-            twilio_api_url=twilio.base_url,
-        ) as bot:
-            _all, created = await sync_templates(bot.renfort.settings, bot.db)
-            assert {t.status for t in created} == {"received", "session"}
-            # Run again once WhatsApp has reviewed them: the verdicts are recorded.
-            listed, again = await sync_templates(bot.renfort.settings, bot.db)
-            assert again == [] and len(listed) == len(created) == 16
-            yield bot, twilio
-    finally:
-        await twilio.stop()
+    async with running_with_twilio(tmp_path, twilio, clock, whatsapp=True) as bot:
+        _all, created = await sync_templates(bot.renfort.settings, bot.db)
+        assert {t.status for t in created} == {"received", "session"}
+        # Run again once WhatsApp has reviewed them: the verdicts are recorded.
+        listed, again = await sync_templates(bot.renfort.settings, bot.db)
+        assert again == [] and len(listed) == len(created) == 16
+        yield bot, twilio
 
 
 async def writes(twilio: TwilioDouble, *bodies: str) -> list[str]:
@@ -81,8 +63,13 @@ async def writes(twilio: TwilioDouble, *bodies: str) -> list[str]:
     return answers
 
 
-async def registered_and_applied(bot: Bot, twilio: TwilioDouble) -> None:
-    """Registration typed, the mission and its slot taken with quick replies."""
+async def registered_and_applied(bot: Bot, twilio: TwilioDouble) -> int:
+    """A coordinator's group posts a polling station; the resident types their registration
+    and takes the mission and its slot with quick replies. Returns how many messages the
+    group had before the application, to find it posted there."""
+    organisation = await coordinator_with_group(bot)
+    await polling_station(bot.db, organisation.id, now=NOW)
+    before = len(bot.double.messages[GROUP])
     await writes(twilio, "Hello", "Camille 52100")
     [listing] = await writes(twilio, "MISSIONS")
     shown = twilio.on_whatsapp(PHONE)[-1]
@@ -91,6 +78,7 @@ async def registered_and_applied(bot: Bot, twilio: TwilioDouble) -> None:
     assert payload == "1.1" and len(title) <= 20  # mission 1, its first slot: applied at once
     applied = await twilio.tap(PHONE, title)
     assert "Applied" in applied.text, applied.text
+    return before
 
 
 async def approve(bot: Bot, before: int) -> None:
@@ -126,10 +114,7 @@ async def test_a_resident_applies_on_whatsapp_and_hears_back_there_then_a_templa
     tmp_path: Path,
 ) -> None:
     async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
-        organisation = await coordinator_with_group(bot)
-        await polling_station(bot.db, organisation.id, now=NOW)
-        before = len(bot.double.messages[GROUP])
-        await registered_and_applied(bot, twilio)
+        before = await registered_and_applied(bot, twilio)
 
         await approve(bot, before)
         told = twilio.on_whatsapp(PHONE)[-1]
@@ -151,10 +136,7 @@ async def test_a_resident_applies_on_whatsapp_and_hears_back_there_then_a_templa
 
 async def test_without_an_approved_template_the_reminder_goes_by_sms(tmp_path: Path) -> None:
     async with renfort_with_whatsapp(tmp_path, templates=False) as (bot, twilio):
-        organisation = await coordinator_with_group(bot)
-        await polling_station(bot.db, organisation.id, now=NOW)
-        before = len(bot.double.messages[GROUP])
-        await registered_and_applied(bot, twilio)
+        before = await registered_and_applied(bot, twilio)
         await approve(bot, before)
         seen = len(twilio.on_whatsapp(PHONE))
 
@@ -169,10 +151,7 @@ async def test_a_closed_window_reported_by_twilio_sends_the_notification_again_a
     tmp_path: Path,
 ) -> None:
     async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
-        organisation = await coordinator_with_group(bot)
-        await polling_station(bot.db, organisation.id, now=NOW)
-        before = len(bot.double.messages[GROUP])
-        await registered_and_applied(bot, twilio)
+        before = await registered_and_applied(bot, twilio)
         # WhatsApp's own clock says their window closed (our record says it is open).
         twilio.last_inbound.clear()
 
@@ -187,10 +166,7 @@ async def test_a_closed_window_reported_by_twilio_sends_the_notification_again_a
 
 async def test_stop_on_whatsapp_silences_the_phone(tmp_path: Path) -> None:
     async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
-        organisation = await coordinator_with_group(bot)
-        await polling_station(bot.db, organisation.id, now=NOW)
-        before = len(bot.double.messages[GROUP])
-        await registered_and_applied(bot, twilio)
+        before = await registered_and_applied(bot, twilio)
         [stopped] = await writes(twilio, "STOP")
         assert "START" in stopped
         seen = len(twilio.on_whatsapp(PHONE))

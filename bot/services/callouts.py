@@ -6,6 +6,8 @@ callout_answers; this module holds the views and the coordinator's actions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -238,6 +240,60 @@ async def _revive(conn: AsyncConnection, row: Row[Any], *, now: datetime, transa
     )
 
 
+@dataclass(frozen=True)
+class _Amendment:
+    """A change of one setting of a running callout: its transaction and audit action, and
+    when the callout, as it was, asks again at once."""
+
+    transaction: str
+    action: str
+    setting: str
+    asks_again: Callable[[Row[Any], datetime], bool]
+
+
+# A wider radius reaches new people unless the callout is already filled.
+_WIDEN = _Amendment(
+    "widen_callout", "callout.widened", "radius_km", lambda row, _now: row.status != "filled"
+)
+# A higher need reopens a filled or exhausted callout while the slot has not begun.
+_RAISE_NEED = _Amendment(
+    "raise_callout_need", "callout.need_changed", "needed", lambda row, now: row.starts_at > now
+)
+
+
+async def _amend(
+    db: Database,
+    change: _Amendment,
+    value: Any,
+    *,
+    actor_id: int,
+    callout_id: int,
+    now: datetime,
+    inbound: Inbound | None,
+) -> CalloutView:
+    """Apply `change` to a callout not stopped, audited with the former value."""
+    async with db.transaction(change.transaction, inbound) as conn:
+        row = await _as_coordinator(conn, db, actor_id, callout_id)
+        if row.status == "stopped":
+            raise Conflict("callout_closed")
+        await conn.execute(
+            update(C).where(C.c.id == callout_id).values({change.setting: value, "updated_at": now})
+        )
+        await audit.record(
+            conn,
+            change.transaction,
+            actor_id=actor_id,
+            action=change.action,
+            subject_type="callout",
+            subject_id=callout_id,
+            **{change.setting: value, "was": getattr(row, change.setting)},
+        )
+        if change.asks_again(row, now):
+            reloaded = await must_load(conn, callout_id)
+            await _revive(conn, reloaded, now=now, transaction=change.transaction)
+        return await fetch_view(conn, callout_id)
+
+
 async def widen(
     db: Database,
     *,
@@ -250,28 +306,9 @@ async def widen(
     """Change the radius (None: everywhere) and ask the newly matching people at once."""
     if radius_km is not None and radius_km <= 0:
         raise InvalidInput("radius")
-    async with db.transaction("widen_callout", inbound) as conn:
-        row = await _as_coordinator(conn, db, actor_id, callout_id)
-        if row.status == "stopped":
-            raise Conflict("callout_closed")
-        await conn.execute(
-            update(C).where(C.c.id == callout_id).values(radius_km=radius_km, updated_at=now)
-        )
-        await audit.record(
-            conn,
-            "widen_callout",
-            actor_id=actor_id,
-            action="callout.widened",
-            subject_type="callout",
-            subject_id=callout_id,
-            radius_km=radius_km,
-            was=row.radius_km,
-        )
-        if row.status != "filled":
-            await _revive(
-                conn, await must_load(conn, callout_id), now=now, transaction="widen_callout"
-            )
-        return await fetch_view(conn, callout_id)
+    return await _amend(
+        db, _WIDEN, radius_km, actor_id=actor_id, callout_id=callout_id, now=now, inbound=inbound
+    )
 
 
 async def raise_need(
@@ -286,28 +323,9 @@ async def raise_need(
     """Change how many people are needed; a filled or exhausted callout asks again if it can."""
     if needed < 1:
         raise InvalidInput("needed")
-    async with db.transaction("raise_callout_need", inbound) as conn:
-        row = await _as_coordinator(conn, db, actor_id, callout_id)
-        if row.status == "stopped":
-            raise Conflict("callout_closed")
-        await conn.execute(
-            update(C).where(C.c.id == callout_id).values(needed=needed, updated_at=now)
-        )
-        await audit.record(
-            conn,
-            "raise_callout_need",
-            actor_id=actor_id,
-            action="callout.need_changed",
-            subject_type="callout",
-            subject_id=callout_id,
-            needed=needed,
-            was=row.needed,
-        )
-        if row.starts_at > now:
-            await _revive(
-                conn, await must_load(conn, callout_id), now=now, transaction="raise_callout_need"
-            )
-        return await fetch_view(conn, callout_id)
+    return await _amend(
+        db, _RAISE_NEED, needed, actor_id=actor_id, callout_id=callout_id, now=now, inbound=inbound
+    )
 
 
 async def get_callout(db: Database, callout_id: int) -> CalloutView:

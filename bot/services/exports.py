@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 from bot import ical
 from bot.domain import ApplicationStatus, MissionStatus
 from bot.services import audit
-from bot.services.errors import NotFound
+from bot.services.coordinators import coordinated_mission
 from bot.services.organisations import require_member
 from storage import schema
 from storage.database import Database, Inbound
@@ -88,14 +88,9 @@ async def export_applications(
     """Every application of a mission, for a member of its organisation; audited."""
     decider = aliased(P)
     async with db.transaction("export_applications", inbound) as conn:
-        mission = (
-            await conn.execute(
-                select(M.c.title, M.c.organisation_id, M.c.timezone).where(M.c.id == mission_id)
-            )
-        ).first()
-        if mission is None:
-            raise NotFound("mission_not_found")
-        await require_member(conn, actor_id, mission.organisation_id)
+        mission = await coordinated_mission(
+            conn, actor_id, mission_id, M.c.title, M.c.organisation_id, M.c.timezone
+        )
         rows = (
             await conn.execute(
                 select(

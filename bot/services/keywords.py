@@ -10,8 +10,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.services import audit
+from bot.services.coordinators import coordinated_mission
 from bot.services.errors import NotFound
-from bot.services.organisations import require_member
 from storage import schema
 from storage.database import Database
 
@@ -49,14 +49,9 @@ async def ensure_keyword(
     """The mission's keyword, made on first use; `reserved` says which words the SMS
     conversation already understands otherwise (STOP, AIDE, OUI...)."""
     async with db.transaction("ensure_keyword") as conn:
-        row = (
-            await conn.execute(
-                select(M.c.title, M.c.organisation_id, M.c.keyword).where(M.c.id == mission_id)
-            )
-        ).first()
-        if row is None:
-            raise NotFound("mission_not_found")
-        await require_member(conn, actor_id, row.organisation_id)
+        row = await coordinated_mission(
+            conn, actor_id, mission_id, M.c.title, M.c.organisation_id, M.c.keyword
+        )
         if row.keyword:
             return str(row.keyword)
         keyword = await _free_keyword(conn, row.title, reserved)

@@ -32,11 +32,12 @@ from bot.notifications.mission_changes import (
     SlotCancelled,
     SlotMoved,
 )
-from bot.services import audit, concerned, offers, review
+from bot.services import audit, concerned, review
 from bot.services.concerned import Holder
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.missions import MAX_CAPACITY, SlotView, count_taken
 from bot.services.organisations import require_member
+from bot.services.slots import apply_capacity
 from storage import schema
 from storage.database import Database, Inbound
 
@@ -351,26 +352,16 @@ async def change_capacity(
                 moved.append(holder.first_name)
                 await concerned.back_to_waitlist(conn, holder, actor_id=actor_id)
             moved.reverse()
-        if capacity != slot.capacity:
-            await conn.execute(update(S).where(S.c.id == slot_id).values(capacity=capacity))
-            await audit.record(
-                conn,
-                "change_capacity",
-                actor_id=actor_id,
-                action="slot.capacity",
-                subject_type="slot",
-                subject_id=slot_id,
-                before=slot.capacity,
-                after=capacity,
-                moved=len(moved),
-            )
-        offered = 0
-        if capacity > slot.capacity:
-            offered = await offers.offer_free_places(
-                conn, db, slot_id=slot_id, now=now, transaction="change_capacity"
-            )
-        taken = await count_taken(conn, slot_id)
-        view = SlotView(slot.id, slot.mission_id, slot.starts_at, slot.ends_at, capacity, taken)
+        view, offered = await apply_capacity(
+            conn,
+            db,
+            slot,
+            capacity,
+            actor_id=actor_id,
+            now=now,
+            transaction="change_capacity",
+            moved=len(moved),
+        )
         return CapacityChanged(view, offered, tuple(moved))
 
 

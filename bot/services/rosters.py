@@ -67,13 +67,7 @@ class Roster:
     def notification(self) -> SlotRoster:
         """The roster as its organisers read it (outbox rows and edits alike)."""
         return SlotRoster(
-            slot_id=self.slot_id,
-            mission_title=self.mission_title,
-            organisation_name=self.organisation_name,
-            timezone=self.timezone,
-            starts_at=self.starts_at,
-            ends_at=self.ends_at,
-            capacity=self.capacity,
+            **self._slot_facts(),
             volunteers=tuple(
                 organisers.RosterLine(
                     application_id=line.application_id, name=line.first_name, status=line.status
@@ -84,16 +78,19 @@ class Roster:
 
     def feedback_request(self, application_id: int) -> FeedbackRequest:
         """The question to one volunteer of the slot; never who else came."""
-        return FeedbackRequest(
-            application_id=application_id,
-            slot_id=self.slot_id,
-            mission_title=self.mission_title,
-            organisation_name=self.organisation_name,
-            timezone=self.timezone,
-            starts_at=self.starts_at,
-            ends_at=self.ends_at,
-            capacity=self.capacity,
-        )
+        return FeedbackRequest(application_id=application_id, **self._slot_facts())
+
+    def _slot_facts(self) -> dict[str, Any]:
+        """What both notifications say of the slot."""
+        return {
+            "slot_id": self.slot_id,
+            "mission_title": self.mission_title,
+            "organisation_name": self.organisation_name,
+            "timezone": self.timezone,
+            "starts_at": self.starts_at,
+            "ends_at": self.ends_at,
+            "capacity": self.capacity,
+        }
 
 
 @dataclass(frozen=True)

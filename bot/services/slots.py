@@ -4,8 +4,10 @@ offered to the waitlist at once) or shrink down to the places already taken."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.services import audit, offers
 from bot.services.errors import Conflict, InvalidInput, NotFound
@@ -48,21 +50,43 @@ async def set_capacity(
         taken = await count_taken(conn, slot_id)
         if capacity < taken:
             raise Conflict("capacity_below_taken", taken=taken)
-        if capacity != slot.capacity:
-            await conn.execute(update(S).where(S.c.id == slot_id).values(capacity=capacity))
-            await audit.record(
-                conn,
-                "set_capacity",
-                actor_id=actor_id,
-                action="slot.capacity",
-                subject_type="slot",
-                subject_id=slot_id,
-                before=slot.capacity,
-                after=capacity,
-            )
-        if capacity > slot.capacity:
-            await offers.offer_free_places(
-                conn, db, slot_id=slot_id, now=now, transaction="set_capacity"
-            )
-        taken = await count_taken(conn, slot_id)
-        return SlotView(slot.id, slot.mission_id, slot.starts_at, slot.ends_at, capacity, taken)
+        view, _ = await apply_capacity(
+            conn, db, slot, capacity, actor_id=actor_id, now=now, transaction="set_capacity"
+        )
+        return view
+
+
+async def apply_capacity(
+    conn: AsyncConnection,
+    db: Database,
+    slot: Row[Any],
+    capacity: int,
+    *,
+    actor_id: int,
+    now: datetime,
+    transaction: str,
+    **details: Any,
+) -> tuple[SlotView, int]:
+    """Store a checked capacity (audited with `details` when it changed) and offer any new
+    places to the waitlist at once: the slot as it now stands, and how many were offered."""
+    if capacity != slot.capacity:
+        await conn.execute(update(S).where(S.c.id == slot.id).values(capacity=capacity))
+        await audit.record(
+            conn,
+            transaction,
+            actor_id=actor_id,
+            action="slot.capacity",
+            subject_type="slot",
+            subject_id=slot.id,
+            before=slot.capacity,
+            after=capacity,
+            **details,
+        )
+    offered = 0
+    if capacity > slot.capacity:
+        offered = await offers.offer_free_places(
+            conn, db, slot_id=slot.id, now=now, transaction=transaction
+        )
+    taken = await count_taken(conn, slot.id)
+    view = SlotView(slot.id, slot.mission_id, slot.starts_at, slot.ends_at, capacity, taken)
+    return view, offered

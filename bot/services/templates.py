@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.i18n import Translator
 from bot.services import audit
+from bot.services.coordinators import coordinated_mission
 from bot.services.errors import NotFound
-from bot.services.organisations import require_member
 from bot.templates_builtin import BUILTIN_TEMPLATES, BuiltinTemplate
 from storage import schema
 from storage.database import Database, Inbound
@@ -169,10 +169,7 @@ async def save_from_mission(
     slot gives the typical duration and number of volunteers."""
     m, s, table = schema.missions, schema.slots, schema.templates
     async with db.transaction("save_template", inbound) as conn:
-        mission = (await conn.execute(select(m).where(m.c.id == mission_id))).first()
-        if mission is None:
-            raise NotFound("mission_not_found")
-        await require_member(conn, actor_id, mission.organisation_id)
+        mission = await coordinated_mission(conn, actor_id, mission_id, m)
         slot = (
             await conn.execute(
                 select(s).where(s.c.mission_id == mission_id).order_by(s.c.starts_at).limit(1)

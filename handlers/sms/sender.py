@@ -6,10 +6,11 @@ just wrote go at once and bulk traffic waits."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -17,6 +18,7 @@ from sqlalchemy import select, update
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
+from twilio.rest.api.v2010.account.message import MessageInstance
 
 from bot.i18n import Translator
 from bot.messaging.channel import Address, Outcome, Rejected, Rendered, Sent, Transient, Unreachable
@@ -112,22 +114,18 @@ class SmsChannel:
             await self.limiter.admit_overall()
             extra.append(self.limiter.consume(phone))
         try:
-            created = await self.client().messages.create_async(
-                to=phone,
-                from_=self.renfort.settings.twilio_from_number,
-                body=body,
-                status_callback=self.status_callback,
+            return await twilio_outcome(
+                lambda: self.client().messages.create_async(
+                    to=phone,
+                    from_=self.renfort.settings.twilio_from_number,
+                    body=body,
+                    status_callback=self.status_callback,
+                ),
+                functools.partial(self._refused, phone),
             )
-        except TwilioRestException as error:
-            return await self._refused(phone, error.status, error.code, str(error.msg))
-        except TwilioServiceException as error:
-            return await self._refused(phone, error.status, error.code, str(error.title))
-        except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            return Transient(f"{type(error).__name__}: {error}")
         finally:
             for ticket in extra:
                 ticket.finish()
-        return Sent(str(created.sid))
 
     async def _refused(self, phone: str, status: int, code: int | None, message: str) -> Outcome:
         description = f"twilio {code or status}: {message}"[:300]
@@ -141,6 +139,26 @@ class SmsChannel:
             # 401/403: our credentials, not this message; the back-off leaves time to fix them.
             return Transient(description)
         return Rejected(description)
+
+
+# Twilio's refusal of one message as an outcome: (HTTP status, Twilio's code, its words).
+Refusal = Callable[[int, int | None, str], Awaitable[Outcome]]
+
+
+async def twilio_outcome(
+    create: Callable[[], Awaitable[MessageInstance]], refused: Refusal
+) -> Outcome:
+    """One message handed to Twilio: sent with its SID, refused as `refused` judges, or a
+    network failure to try again."""
+    try:
+        created = await create()
+    except TwilioRestException as error:
+        return await refused(error.status, error.code, str(error.msg))
+    except TwilioServiceException as error:
+        return await refused(error.status, error.code, str(error.title))
+    except (aiohttp.ClientError, TimeoutError, OSError) as error:
+        return Transient(f"{type(error).__name__}: {error}")
+    return Sent(str(created.sid))
 
 
 def sms_text(message: Rendered) -> str:

@@ -44,6 +44,7 @@ from handlers.telegram.common import (
     reply,
     typed_text,
 )
+from handlers.telegram.flow import tapped_organisation
 
 PICK_ORGANISATION = "co.organisation"
 PICK_MISSION = "co.mission"
@@ -103,10 +104,7 @@ async def pick_organisation(update: Update, context: RenfortContext) -> None:
     """The organisation button: the tapper must still be one of its coordinators."""
     if not await still_at(update, context, CO_ORGANISATION):
         return
-    payload = context.turn.payload
-    wanted = payload.data.get("organisation_id") if payload else None
-    mine = await organisations.memberships(context.renfort.db, context.turn.me.id)
-    chosen = next((o for o in mine if o.id == wanted), None)
+    chosen = await tapped_organisation(context)
     await answer_query(update)
     if chosen is None:
         goto(context, None)

@@ -8,17 +8,17 @@ from bot.services import feedback as feedback_service
 from bot.services.errors import ServiceError
 from handlers.telegram.admin_group import alert
 from handlers.telegram.common import RenfortContext, answer_query, refusal_text, reply
+from handlers.telegram.flow import tapped_choice
 
 
 async def feedback(update: Update, context: RenfortContext) -> None:
     """👍 or 👎 under the question: record it and say thank you on the same message."""
     t = context.turn.t
-    payload = context.turn.payload
-    application_id = payload.data.get("application_id") if payload else None
-    good = payload.data.get("good") if payload else None
-    if not isinstance(application_id, int) or not isinstance(good, bool):
+    tapped = tapped_choice(context.turn, "application_id", "good")
+    if tapped is None:
         await alert(update, t._("This button has expired. Send /help to start again."))
         return
+    application_id, good = tapped
     try:
         await feedback_service.record_feedback(
             context.renfort.db,

@@ -1,6 +1,6 @@
 """What the volunteer's modules share: moving the conversation only when a service call
 succeeds, the keyboard that asks for a location, the list of commands, the names of the
-buttons one module shows and another answers."""
+buttons one module shows and another answers, what a tapped button carries."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from telegram.error import Forbidden
 
 from bot.domain import DOMAINS
 from bot.i18n import Translator
+from bot.services import organisations
 from bot.services.errors import ServiceError
+from bot.services.organisations import Organisation
 from bot.services.people import Person
 from handlers.telegram.common import (
     RenfortContext,
@@ -73,6 +75,24 @@ def leave_profile_edit(turn: Turn) -> None:
     """A command typed while we wait for a new name or place means 'never mind'."""
     if turn.state in (PROFILE_NAME, PROFILE_PLACE):
         turn.inbound.goto(None)
+
+
+def tapped_choice(turn: Turn, subject: str, choice: str) -> tuple[int, bool] | None:
+    """The id and the yes or no a two-way button carries (👍/👎, present/absent, show/hide
+    the phone number); None when the button is not one this version drew."""
+    data = turn.payload.data if turn.payload else {}
+    subject_id, chosen = data.get(subject), data.get(choice)
+    if not isinstance(subject_id, int) or not isinstance(chosen, bool):
+        return None
+    return subject_id, chosen
+
+
+async def tapped_organisation(context: RenfortContext) -> Organisation | None:
+    """The organisation a button names, if the tapper still coordinates it."""
+    payload = context.turn.payload
+    wanted = payload.data.get("organisation_id") if payload else None
+    mine = await organisations.memberships(context.renfort.db, context.turn.me.id)
+    return next((o for o in mine if o.id == wanted), None)
 
 
 def message_text(update: Update) -> str:

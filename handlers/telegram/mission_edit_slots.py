@@ -5,6 +5,7 @@ or Cancel slot. Adding slots is in mission_edit_new_slots."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 
 from telegram import Update
@@ -84,6 +85,21 @@ async def _tapped_slot(
     )
 
 
+async def _ask_about_slot(
+    update: Update,
+    context: RenfortContext,
+    state: str,
+    question: Callable[[MissionDetail, SlotView], str],
+) -> None:
+    """The tapped slot's next step: wait for the answer to `question` about it."""
+    found = await _tapped_slot(update, context)
+    if found is None:
+        return
+    mission, slot = found
+    advance(context, state, fresh=True, m=mission.id, s=slot.id)
+    await ask(update, context, question(mission, slot))
+
+
 async def list_slots(update: Update, context: RenfortContext) -> None:
     """Slots: the mission's slots still ahead, each a button."""
     t, now = context.turn.t, context.turn.now
@@ -144,15 +160,11 @@ async def pick_slot(update: Update, context: RenfortContext) -> None:
 async def ask_times(update: Update, context: RenfortContext) -> None:
     """Times: ask for the new date and hours (or the hours alone, same day)."""
     t = context.turn.t
-    found = await _tapped_slot(update, context)
-    if found is None:
-        return
-    mission, slot = found
-    advance(context, ED_TIMES, fresh=True, m=mission.id, s=slot.id)
-    await ask(
+    await _ask_about_slot(
         update,
         context,
-        t._(
+        ED_TIMES,
+        lambda mission, _slot: t._(
             "Reply with the new hours, for example 9h-14h (same day), or a date and hours,"
             " for example {example}.",
             example=slot_example(context.turn.now, mission.zone),
@@ -210,15 +222,11 @@ async def on_times(update: Update, context: RenfortContext) -> None:
 async def ask_capacity(update: Update, context: RenfortContext) -> None:
     """Capacity: ask for the new number of volunteers."""
     t = context.turn.t
-    found = await _tapped_slot(update, context)
-    if found is None:
-        return
-    mission, slot = found
-    advance(context, ED_CAPACITY, fresh=True, m=mission.id, s=slot.id)
-    await ask(
+    await _ask_about_slot(
         update,
         context,
-        t._(
+        ED_CAPACITY,
+        lambda _mission, slot: t._(
             "Reply with the number of volunteers needed (now {capacity}, {taken} taken).",
             capacity=slot.capacity,
             taken=slot.taken,

@@ -24,6 +24,7 @@ from handlers.telegram import new_mission_conditions as conditions
 from handlers.telegram import new_mission_slots as slots
 from handlers.telegram import new_mission_templates as templating
 from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
+from handlers.telegram.flow import tapped_organisation
 from handlers.telegram.new_mission_slots import (
     CANCEL,
     NM_CAPACITY,
@@ -94,10 +95,7 @@ async def pick_organisation(update: Update, context: RenfortContext) -> None:
     """The organisation button: check membership, then ask for the title."""
     if not await still_at(update, context, NM_ORGANISATION):
         return
-    payload = context.turn.payload
-    wanted = payload.data.get("organisation_id") if payload else None
-    mine = await organisations.memberships(context.renfort.db, context.turn.me.id)
-    chosen = next((o for o in mine if o.id == wanted), None)
+    chosen = await tapped_organisation(context)
     await answer_query(update)
     if chosen is None:
         await reply(update, context, not_member_text(context.turn.t))

@@ -49,6 +49,7 @@ from handlers.telegram.common import (
     refusal_text,
     reply,
 )
+from handlers.telegram.flow import tapped_organisation
 
 LINK_PICK = "link_pick"
 ABSENT = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
@@ -200,10 +201,7 @@ async def link_command(update: Update, context: RenfortContext) -> None:
 
 async def link_pick(update: Update, context: RenfortContext) -> None:
     """The organisation button under /link's question; the tapper must be a member."""
-    payload = context.turn.payload
-    wanted = payload.data.get("organisation_id") if payload else None
-    mine = await organisations.memberships(context.renfort.db, context.turn.me.id)
-    chosen = next((o for o in mine if o.id == wanted), None)
+    chosen = await tapped_organisation(context)
     if chosen is None:
         await _refuse_stranger(update, context)
         return

@@ -10,6 +10,7 @@ from bot.i18n import Translator
 from bot.services import phone_consents
 from bot.services.phone_consents import PhoneConsent
 from handlers.telegram.common import RenfortContext, answer_query, esc, reply
+from handlers.telegram.flow import tapped_choice
 
 DECIDE = "vol.phone_consent"
 MENU = "vol.phone_consents"
@@ -45,12 +46,11 @@ async def decide(update: Update, context: RenfortContext) -> None:
     """Yes or No under the question, or a toggle in the profile's list."""
     turn = context.turn
     t = turn.t
-    payload = turn.payload
-    organisation_id = payload.data.get("org") if payload else None
-    allowed = payload.data.get("ok") if payload else None
-    if not isinstance(organisation_id, int) or not isinstance(allowed, bool):
+    tapped = tapped_choice(turn, "org", "ok")
+    if tapped is None:
         await answer_query(update, t._("This button has expired. Send /help to start again."))
         return
+    organisation_id, allowed = tapped
     await answer_query(update)
     name = await phone_consents.decide(
         context.renfort.db,

@@ -17,6 +17,7 @@ from bot.services.rosters import Roster, RosterLine
 from handlers.telegram.admin_group import alert, chat_translator
 from handlers.telegram.common import RenfortContext, answer_query, esc, refusal_text, reply
 from handlers.telegram.exports import organisations_here
+from handlers.telegram.flow import tapped_choice
 from handlers.telegram.mission_edit import LIST as EDIT_LIST
 from handlers.telegram.render.organisers import slot_roster, status_label
 
@@ -85,12 +86,11 @@ def _mark_refusal(t: Translator, error: ServiceError) -> str:
 async def mark(update: Update, context: RenfortContext) -> None:
     """✅ or ❌ under a roster: mark the volunteer, then show every mark on the message."""
     t = context.turn.t
-    payload = context.turn.payload
-    application_id = payload.data.get("application_id") if payload else None
-    present = payload.data.get("present") if payload else None
-    if not isinstance(application_id, int) or not isinstance(present, bool):
+    tapped = tapped_choice(context.turn, "application_id", "present")
+    if tapped is None:
         await alert(update, t._("This button has expired. Send /help to start again."))
         return
+    application_id, present = tapped
     try:
         marked = await rosters.mark_attendance(
             context.renfort.db,

@@ -13,6 +13,7 @@ template and SMS sends."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -21,9 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 from sqlalchemy import update
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 
 from bot.config import SUPPORTED_LOCALES
 from bot.i18n import Translator
@@ -33,7 +32,7 @@ from bot.messaging.ratelimit import RateLimiter
 from bot.runtime import Renfort
 from bot.services import phones, whatsapp
 from handlers.sms.render import render_notification
-from handlers.sms.sender import SmsChannel, no_chat_window
+from handlers.sms.sender import SmsChannel, no_chat_window, twilio_outcome
 from handlers.whatsapp.templates import (
     choice_variables,
     choices_name,
@@ -167,20 +166,15 @@ class WhatsAppChannel:
         return await self._create(phone, body=message.text)
 
     async def _create(self, phone: str, **content: str) -> Outcome:
-        try:
-            created = await self.sms.client().messages.create_async(
+        return await twilio_outcome(
+            lambda: self.sms.client().messages.create_async(
                 to=address_of(phone),
                 from_=self.sender,
                 status_callback=self.sms.status_callback,
                 **content,
-            )
-        except TwilioRestException as error:
-            return await self._refused(phone, error.status, error.code, str(error.msg))
-        except TwilioServiceException as error:
-            return await self._refused(phone, error.status, error.code, str(error.title))
-        except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            return Transient(f"{type(error).__name__}: {error}")
-        return Sent(str(created.sid))
+            ),
+            functools.partial(self._refused, phone),
+        )
 
     async def _refused(self, phone: str, status: int, code: int | None, message: str) -> Outcome:
         description = f"twilio {code or status}: {message}"[:300]

@@ -16,7 +16,6 @@ from rich.console import Console
 
 from bot.config import Settings
 from bot.runtime import system_clock
-from handlers.sms.webhook import INBOUND_PATH
 from handlers.telegram.common import RenfortApplication, handled_updates
 from handlers.whatsapp.templates import sync_templates
 from renfort.app import Service
@@ -42,18 +41,7 @@ def sandbox_settings(
         "telegram_poll_timeout": 1,
     }
     if twilio is not None:
-        port = settings.http_port or _free_port()
-        public_url = f"http://127.0.0.1:{port}"
-        twilio.webhook_url = public_url + INBOUND_PATH
-        update.update(
-            http_port=port,
-            public_url=public_url,
-            twilio_account_sid=twilio.account_sid,
-            twilio_auth_token=twilio.auth_token,
-            twilio_from_number=twilio.number,
-            twilio_whatsapp_from=twilio.whatsapp_number,
-            twilio_api_url=twilio.base_url,
-        )
+        update.update(twilio.renfort_settings(settings.http_port or _free_port()))
     return settings.model_copy(update=update)
 
 

@@ -38,6 +38,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.sockets import listening_socket
 from handlers.sms.gsm7 import segments
+from handlers.sms.webhook import INBOUND_PATH
 
 API_VERSION = "2010-04-01"
 BODY_LIMIT = 1600
@@ -180,6 +181,23 @@ class TwilioDouble:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def renfort_settings(self, http_port: int, *, whatsapp: bool = True) -> dict[str, Any]:
+        """Renfort's settings that send through this double and have it post inbound messages
+        and delivery reports to Renfort listening on `http_port`."""
+        public_url = f"http://127.0.0.1:{http_port}"
+        self.webhook_url = public_url + INBOUND_PATH
+        settings: dict[str, Any] = {
+            "http_port": http_port,
+            "public_url": public_url,
+            "twilio_account_sid": self.account_sid,
+            "twilio_auth_token": self.auth_token,
+            "twilio_from_number": self.number,
+            "twilio_api_url": self.base_url,
+        }
+        if whatsapp:
+            settings["twilio_whatsapp_from"] = self.whatsapp_number
+        return settings
 
     def app(self) -> Starlette:
         return Starlette(
