@@ -74,23 +74,35 @@ async def both_ways(
     return measured, reactivity.fold(rows, NOW)
 
 
-async def test_the_counts_and_the_median_of_a_small_organisation(db: Database) -> None:
-    org, slot = await organisation_slot(db, "Mairie")
+async def test_the_counts_and_the_median_of_small_organisations(db: Database) -> None:
+    odd, odd_slot = await organisation_slot(db, "Mairie")
+    even, even_slot = await organisation_slot(db, "Banque alimentaire")
     coordinator = await volunteer(db, 1, "Nadia")
     person = await volunteer(db, 7, "V")
     approved, pending = ApplicationStatus.APPROVED, ApplicationStatus.PENDING
-    for wait in (timedelta(hours=1), timedelta(hours=2), timedelta(days=8)):
-        created = NOW - timedelta(days=20)
-        await add(
-            db, slot, person.id, created, approved, [(approved, created + wait, coordinator.id)]
-        )
-    await add(db, slot, person.id, NOW - timedelta(days=10), pending, [])  # left waiting
-    await add(db, slot, person.id, NOW - timedelta(days=2), pending, [])  # not late yet
-    await add(db, slot, person.id, NOW - timedelta(days=400), pending, [])  # too old to count
+    created = NOW - timedelta(days=20)
+    for slot, waits in (
+        (odd_slot, (timedelta(hours=1), timedelta(hours=2), timedelta(days=8))),
+        (even_slot, (timedelta(hours=3), timedelta(hours=1))),
+    ):
+        for wait in waits:
+            answer = [(approved, created + wait, coordinator.id)]
+            await add(db, slot, person.id, created, approved, answer)
+    await add(db, odd_slot, person.id, NOW - timedelta(days=10), pending, [])  # left waiting
+    await add(db, odd_slot, person.id, NOW - timedelta(days=2), pending, [])  # not late yet
+    await add(db, odd_slot, person.id, NOW - timedelta(days=400), pending, [])  # too old
 
     measured, folded = await both_ways(db)
 
-    assert measured == folded == {org: reactivity.Reactivity(4, 2, timedelta(hours=2))}
+    assert (
+        measured
+        == folded
+        == {
+            odd: reactivity.Reactivity(4, 2, timedelta(hours=2)),
+            even: reactivity.Reactivity(2, 2, timedelta(hours=2)),
+        }
+    )
+    assert measured[odd].score == 65 and measured[even].score == 100
 
 
 async def test_the_database_measure_matches_the_fold_on_random_histories(db: Database) -> None:
