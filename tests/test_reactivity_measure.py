@@ -5,6 +5,7 @@ cancelled before any answer, automatic decisions, and an even or odd number of a
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert
@@ -38,21 +39,20 @@ async def add(
     person_id: int,
     created: datetime,
     status: ApplicationStatus,
-    events: list[tuple[ApplicationStatus, datetime, int | None]],
+    events: Sequence[tuple[ApplicationStatus, datetime, int | None]],
 ) -> None:
     """An application with its status history out of pending: (to, when, actor)."""
     async with db.transaction("test") as conn:
-        application_id = (
-            await conn.execute(
-                insert(schema.applications).values(
-                    slot_id=slot_id,
-                    person_id=person_id,
-                    status=status,
-                    created_at=created,
-                    updated_at=created,
-                )
+        inserted = await conn.execute(
+            insert(schema.applications).values(
+                slot_id=slot_id,
+                person_id=person_id,
+                status=status,
+                created_at=created,
+                updated_at=created,
             )
-        ).inserted_primary_key[0]
+        )
+        application_id = inserted.inserted_primary_key[0]  # type: ignore[index]
         for to_status, at, actor in events:
             await conn.execute(
                 insert(schema.application_events).values(

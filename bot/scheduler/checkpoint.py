@@ -12,7 +12,7 @@ from bot.runtime import Renfort
 
 
 async def copy_back_log(renfort: Renfort) -> int:
-    """How many pages of the log were copied into the database (0 on PostgreSQL)."""
+    """The log's length in pages, copied back as far as readers allow (0 on PostgreSQL)."""
     if not renfort.db.is_sqlite:
         return 0
     async with renfort.db.reading("wal_checkpoint") as conn:

@@ -127,7 +127,7 @@ def fold(rows: Iterable[Any], now: datetime) -> dict[int, Reactivity]:
     }
 
 
-def _week_after(created: Any, dialect: str) -> ColumnElement[Any]:
+def _week_after(created: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
     """`created` + ANSWER_WITHIN_DAYS in the database's own date arithmetic, comparable with
     the stored datetimes, to the microsecond."""
     if dialect == "sqlite":
@@ -139,16 +139,18 @@ def _week_after(created: Any, dialect: str) -> ColumnElement[Any]:
     return created + literal_column(f"interval '{ANSWER_WITHIN_DAYS} days'")
 
 
-def _wait_order(created: Any, decided: Any, dialect: str) -> ColumnElement[Any]:
+def _wait_order(
+    created: ColumnElement[Any], decided: ColumnElement[Any], dialect: str
+) -> ColumnElement[Any]:
     """Orders answers by their wait, exactly (no floating-point julian days)."""
     if dialect == "sqlite":
 
-        def microseconds(stamp: Any) -> ColumnElement[Any]:
+        def microseconds(stamp: ColumnElement[Any]) -> ColumnElement[Any]:
             seconds = func.strftime("%s", func.substr(stamp, 1, 19))
-            return seconds * 1_000_000 + func.substr(stamp, 21)  # type: ignore[no-any-return]
+            return seconds * 1_000_000 + func.substr(stamp, 21)
 
-        return microseconds(decided) - microseconds(created)  # type: ignore[no-any-return]
-    return decided - created  # type: ignore[no-any-return]
+        return microseconds(decided) - microseconds(created)
+    return decided - created
 
 
 def measure_query(
