@@ -4,10 +4,12 @@ the backlog drains is not reminded afterwards (their write got in between two ba
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.scheduler import attendance, digest, nudges, reminders
 from bot.scheduler.tick import tick
@@ -104,3 +106,29 @@ async def test_monday_digests_go_a_few_organisations_per_tick_each_once(
     assert done == [2, 1, 0, 0]
     sent = Counter(d.payload["organisation_name"] for d in await outbox(db, "weekly_digest"))
     assert sent == Counter(f"Mairie {i}" for i in range(3))
+
+
+async def test_what_a_tick_wrote_is_in_the_database_file_not_only_in_its_log(
+    sqlite_db: Database,
+) -> None:
+    """SQLite's log is copied back between jobs, outside their write transactions, so no
+    commit (an inbound message's included) ever waits for that copy."""
+    clock = FakeClock(NOW)
+    renfort = renfort_at(sqlite_db, clock)
+    spot = await place(sqlite_db, now=NOW, starts_at=ELECTION_MORNING, capacity=3)
+    for i in range(3):
+        await approved(sqlite_db, spot, (await person(sqlite_db, 20 + i, f"V{i}", "en")).id, NOW)
+
+    clock.current = BACK_UP
+    assert (await tick(renfort))["reminders"] == 3
+
+    path = make_url(sqlite_db.url).database
+    # immutable: the file alone, as it would be read if the log were lost
+    file_only = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        (in_file,) = file_only.execute(
+            "SELECT count(*) FROM outbox WHERE kind = 'reminder_day_before'"
+        ).fetchone()
+    finally:
+        file_only.close()
+    assert in_file == len(await queued(sqlite_db, "reminder_day_before")) == 3

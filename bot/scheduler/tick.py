@@ -10,6 +10,7 @@ from datetime import datetime
 from bot.runtime import Renfort
 from bot.scheduler.attendance import ask_attendance, flag_unanswered
 from bot.scheduler.callouts import send_due_waves
+from bot.scheduler.checkpoint import copy_back_log
 from bot.scheduler.closing import close_finished_missions
 from bot.scheduler.digest import send_digests
 from bot.scheduler.election_week import evening_lists, nudge_before_start
@@ -60,6 +61,8 @@ async def tick(renfort: Renfort) -> dict[str, int]:
         started = time.perf_counter()
         try:
             done[name] = await job(renfort, now)
+            if done[name]:
+                await copy_back_log(renfort)  # before the log is long enough to stall a commit
         except Exception:  # a broken job must not stop reminders of the others
             log.exception("scheduler job %s failed", name)
             renfort.metrics.count("scheduler_job_errors_total", job=name)
