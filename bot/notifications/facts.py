@@ -10,29 +10,6 @@ from typing import Any, Protocol, Self
 from bot.notifications.catalogue import Notification, Record
 
 
-class ApplicationLike(Protocol):
-    """What a service's view of an application offers (ApplicationView, Upcoming)."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def mission_id(self) -> int: ...
-    @property
-    def mission_title(self) -> str: ...
-    @property
-    def organisation_name(self) -> str: ...
-    @property
-    def address(self) -> str | None: ...
-    @property
-    def remote(self) -> bool: ...
-    @property
-    def timezone(self) -> str: ...
-    @property
-    def starts_at(self) -> datetime: ...
-    @property
-    def ends_at(self) -> datetime: ...
-
-
 @dataclass(frozen=True, kw_only=True)
 class SlotFacts(Notification):
     """Which mission, who runs it, where and when."""
@@ -108,6 +85,19 @@ class Placed(Protocol):
     def address(self) -> str | None: ...
     @property
     def remote(self) -> bool: ...
+
+
+class ApplicationLike(Timed, Placed, Protocol):
+    """What a service's view of an application offers (ApplicationView, Upcoming)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def mission_id(self) -> int: ...
+    @property
+    def mission_title(self) -> str: ...
+    @property
+    def organisation_name(self) -> str: ...
 
 
 class MissionSlot(Timed, Protocol):
