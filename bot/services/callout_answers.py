@@ -23,9 +23,9 @@ from bot.services import applications, audit, conditions
 from bot.services.callout_views import (
     OPEN,
     CalloutAnswer,
-    fetch_view,
+    facts_of,
     lock_callout,
-    view_of,
+    must_load,
 )
 from bot.services.callout_waves import C, R, counts, settle
 from bot.services.errors import Conflict, NotFound
@@ -88,10 +88,10 @@ async def answer(
         if asked is None:
             raise NotFound("callout_not_found")
         if asked.answer is not None:
-            return CalloutAnswer("already", await fetch_view(conn, callout_id))
+            return CalloutAnswer("already", facts_of(row))
         gone = row.starts_at <= now or row.mission_status != MissionStatus.PUBLISHED
         if row.status == "stopped" or gone:
-            return CalloutAnswer("closed", await fetch_view(conn, callout_id))
+            return CalloutAnswer("closed", facts_of(row))
         if available and row.mission_conditions:
             missing = [
                 c
@@ -99,8 +99,7 @@ async def answer(
                 if c not in confirmed
             ]
             if missing:
-                view = await fetch_view(conn, callout_id)
-                return CalloutAnswer("conditions", view, tuple(missing))
+                return CalloutAnswer("conditions", facts_of(row), tuple(missing))
         if not available:
             outcome = "declined"
         elif row.status in OPEN:
@@ -126,9 +125,11 @@ async def answer(
             closed = await settle(conn, row, now=now, transaction=TRANSACTION)
         elif outcome == "declined":
             hurried = await _hurry_if_short(conn, row, now)
-        changed = closed or hurried
-        view = await fetch_view(conn, callout_id) if changed else await view_of(conn, row)
-        return CalloutAnswer(outcome, view, queued=closed)
+        # The person's reply needs only their outcome and the callout's own facts; counting
+        # every recipient for it cost more than the rest of a tap at a few thousand asked.
+        if closed or hurried:
+            row = await must_load(conn, callout_id)
+        return CalloutAnswer(outcome, facts_of(row), queued=closed)
 
 
 async def _existing(conn: AsyncConnection, row: Row[Any], person_id: int) -> Row[Any] | None:

@@ -20,6 +20,7 @@ from bot.services.callout_targeting import CHANNELS, Target, count_matching, qui
 from bot.services.callout_views import (
     OPEN,
     CalloutAnswer,
+    CalloutFacts,
     CalloutView,
     Targeting,
     fetch_view,
@@ -47,6 +48,7 @@ from storage.database import Database, Inbound
 
 __all__ = [
     "CalloutAnswer",
+    "CalloutFacts",
     "CalloutView",
     "Targeting",
     "active_callouts",
