@@ -6,6 +6,7 @@ callout_answers; this module holds the views and the coordinator's actions."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -365,8 +366,12 @@ async def set_status_message(
         )
 
 
-async def changed_since_render(db: Database, *, limit: int = 20) -> list[CalloutView]:
-    """Callouts with a status message that changed (or had messages sent) since last shown."""
+async def changed_since_render(
+    db: Database, *, limit: int = 20, skip: Collection[int] = ()
+) -> list[CalloutView]:
+    """Callouts with a status message that changed (or had messages sent) since last shown,
+    but those in `skip`: drawn too recently to draw again, so their counts are not worth
+    reading yet, and they do not take the places of others in `limit`."""
     rendered = C.c.status_rendered_at
     sent_since = exists().where(
         R.c.callout_id == C.c.id, OUTBOX.c.id == R.c.outbox_id, OUTBOX.c.sent_at > rendered
@@ -378,6 +383,7 @@ async def changed_since_render(db: Database, *, limit: int = 20) -> list[Callout
                 .where(
                     C.c.status_message_id.is_not(None),
                     or_(rendered.is_(None), C.c.updated_at > rendered, sent_since),
+                    C.c.id.not_in(list(skip)),
                 )
                 .order_by(C.c.updated_at, C.c.id)
                 .limit(limit)

@@ -99,7 +99,9 @@ CALLOUT_RENDERERS: dict[str, Renderer] = {
 # ---- replies to a YES or NO ----------------------------------------------------------
 
 
-def callout_taken(t: Translator, view: CalloutFacts | CalloutView, today: date | None = None) -> str:
+def callout_taken(
+    t: Translator, view: CalloutFacts | CalloutView, today: date | None = None
+) -> str:
 
     return fit(
         lambda v: t._(
@@ -116,7 +118,9 @@ def callout_taken(t: Translator, view: CalloutFacts | CalloutView, today: date |
     )
 
 
-def callout_waitlisted(t: Translator, view: CalloutFacts | CalloutView, today: date | None = None) -> str:
+def callout_waitlisted(
+    t: Translator, view: CalloutFacts | CalloutView, today: date | None = None
+) -> str:
 
     return fit(
         lambda v: t._(
@@ -129,7 +133,9 @@ def callout_waitlisted(t: Translator, view: CalloutFacts | CalloutView, today: d
     )
 
 
-def callout_declined(t: Translator, view: CalloutFacts | CalloutView, today: date | None = None) -> str:
+def callout_declined(
+    t: Translator, view: CalloutFacts | CalloutView, today: date | None = None
+) -> str:
 
     return fit(
         lambda v: t._("Noted, thank you. We will not ask you again for {mission}.", **v),
