@@ -23,17 +23,20 @@ from handlers.telegram.common import (
 )
 
 
-def _about(t: Translator, view: CalloutFacts) -> str:
-    span = t.slot_span(view.starts_at, view.ends_at, ZoneInfo(view.timezone))
+def _span(t: Translator, view: CalloutFacts) -> str:
+    return esc(t.slot_span(view.starts_at, view.ends_at, ZoneInfo(view.timezone)))
+
+
+def _about(t: Translator, view: CalloutFacts, span: str | None = None) -> str:
+    # The slot's dates are the dearest words of a reply: given when the caller has them.
+    span = span or _span(t, view)
     where = t._("Remote") if view.remote else esc(view.address)
-    return (
-        f"🚨 <b>{esc(view.mission_title)}</b> · {esc(view.organisation_name)}\n{esc(span)}\n{where}"
-    )
+    return f"🚨 <b>{esc(view.mission_title)}</b> · {esc(view.organisation_name)}\n{span}\n{where}"
 
 
 def outcome_text(t: Translator, outcome: str, view: CalloutFacts) -> str:
     """What became of the answer, in a sentence the volunteer can act on."""
-    span = esc(t.slot_span(view.starts_at, view.ends_at, ZoneInfo(view.timezone)))
+    span = _span(t, view)
     mission = "<b>" + esc(view.mission_title) + "</b>"
     texts = {
         "taken": "✅ "
@@ -54,7 +57,7 @@ def outcome_text(t: Translator, outcome: str, view: CalloutFacts) -> str:
             " for being there!"
         ),
     }
-    return _about(t, view) + "\n\n" + texts.get(outcome, texts["closed"])
+    return _about(t, view, span) + "\n\n" + texts.get(outcome, texts["closed"])
 
 
 async def _recorded(context: RenfortContext, view: CalloutFacts) -> str | None:
