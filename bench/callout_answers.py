@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,6 +41,7 @@ class Outcome:
     answers: Counter[str]  # outcome -> how many recorded
     taken: int  # approved applications on the slot
     first_come: bool  # the places went to the first ones whose answer was recorded
+    cpu_ms_per_tap: float  # this process's CPU while the taps came in, per tap answered
 
 
 async def callout_asking_everyone(db: Database, count: int, needed: int, now: datetime) -> int:
@@ -151,12 +153,14 @@ async def measure(count: int, needed: int, rate: float, workdir: Path) -> Outcom
         stored = await save_buttons(
             db, [[Button("Disponible", CALLOUT_YES, {"callout_id": callout_id})]]
         )
+        cpu = time.process_time()
         figures = await driver.offer(stored[0][0][1])
+        cpu_ms = (time.process_time() - cpu) * 1000 / max(figures.answered, 1)
         answers, taken, first_come = await recorded(db, callout_id)
     finally:
         await service.stop()
         driver.close()
-    return Outcome(figures, answers, taken, first_come)
+    return Outcome(figures, answers, taken, first_come, cpu_ms)
 
 
 def correct(outcome: Outcome, count: int, needed: int) -> bool:
@@ -201,6 +205,7 @@ def main() -> None:
         f"  answered {f.answered}/{f.offered}  p50 {f.p(0.5):.1f} ms  p99 {f.p(0.99):.1f} ms"
         f"  max {max(f.samples, default=float('nan')):.1f} ms"
     )
+    print(f"  CPU per tap {outcome.cpu_ms_per_tap:.1f} ms")
     print(f"  recorded {dict(outcome.answers)}; approved on the slot {outcome.taken}")
     print(f"  places to the first answers: {outcome.first_come}")
     print(f"  correct: {correct(outcome, args.people, args.needed)}")

@@ -307,7 +307,8 @@ async def test_noes_that_leave_too_few_possible_yeses_bring_the_next_wave_forwar
     result = await callouts.answer(
         db, person_id=first[2], callout_id=view.id, available=False, now=later
     )
-    assert result.view.next_wave_at == later and result.view.no == 3
+    assert result.view.next_wave_at == later
+    assert (await callouts.get_callout(db, view.id)).no == 3
     assert await send_due_waves(job_renfort(db), later) == 1
 
 
@@ -392,6 +393,33 @@ async def test_an_existing_application_on_the_slot_is_approved(db: Database) -> 
 
     assert result.outcome == "taken"
     assert (await applications.get_application(db, pending.id)).status == ApplicationStatus.APPROVED
+
+
+async def test_a_yes_from_someone_committed_elsewhere_at_that_time_is_refused(
+    db: Database,
+) -> None:
+    s = await scene(db, capacity=1)
+    elsewhere = await polling_station(db, s.organisation_id, now=NOW, title="Bureau n°5")
+    first, busy = await person(db, 1), await person(db, 2)
+    view = await launch(s, needed=1, targeting=Targeting(radius_km=10, domains=("emergency",)))
+    assert set(await asked(db, view.id)) >= {first, busy}
+    await applications.apply(db, person_id=busy, slot_id=await first_slot(db, elsewhere), now=NOW)
+
+    with pytest.raises(Conflict) as open_place:
+        await callouts.answer(db, person_id=busy, callout_id=view.id, available=True, now=NOW)
+    taken = await callouts.answer(db, person_id=first, callout_id=view.id, available=True, now=NOW)
+    with pytest.raises(Conflict) as waiting_list:
+        await callouts.answer(db, person_id=busy, callout_id=view.id, available=True, now=NOW)
+
+    assert taken.outcome == "taken" and taken.view.status == "filled"
+    for refused in (open_place, waiting_list):
+        assert refused.value.code == "overlap"
+        assert refused.value.details == {"mission_title": "Bureau n°5"}
+    async with db.reading("test_busy") as conn:
+        on_slot = await conn.scalar(
+            select(func.count()).where(A.c.slot_id == s.slot_id, A.c.person_id == busy)
+        )
+    assert on_slot == 0, "nothing recorded for the refused yes"
 
 
 # ---- the coordinator's actions -------------------------------------------------------
@@ -490,6 +518,8 @@ async def test_status_message_follows_changes(db: Database) -> None:
     await callouts.answer(
         db, person_id=who, callout_id=view.id, available=False, now=NOW + timedelta(minutes=1)
     )
+    # Drawn a moment ago: not read again until its turn comes, though it changed.
+    assert await callouts.changed_since_render(db, skip=[view.id]) == []
     [changed] = await callouts.changed_since_render(db)
     assert (changed.no, changed.status_message_id) == (1, 7)
 

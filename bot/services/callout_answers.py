@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, HOLDING, ApplicationStatus, MissionStatus
@@ -23,9 +23,9 @@ from bot.services import applications, audit, conditions
 from bot.services.callout_views import (
     OPEN,
     CalloutAnswer,
-    fetch_view,
+    facts_of,
     lock_callout,
-    view_of,
+    must_load,
 )
 from bot.services.callout_waves import C, R, counts, settle
 from bot.services.errors import Conflict, NotFound
@@ -46,22 +46,26 @@ _ANSWERED = (
     .values(answer=bindparam("said"), answered_at=bindparam("now"), outcome=bindparam("became"))
 )
 _TOUCHED = update(C).where(C.c.id == bindparam("callout_id")).values(updated_at=bindparam("now"))
-_EXISTING = select(A.c.id, A.c.status, A.c.offer_expires_at).where(
-    A.c.slot_id == bindparam("slot_id"),
-    A.c.person_id == bindparam("person_id"),
-    A.c.status.in_([str(s) for s in ACTIVE]),
-)
-_OVERLAP = (
-    select(M.c.title)
+# The person's application on the slot and any place they hold elsewhere at that time, in
+# one read: both are asked before every place or waiting-list entry.
+_MINE = (
+    select(A.c.id, A.c.slot_id, A.c.status, A.c.offer_expires_at, M.c.title)
     .select_from(A.join(S, S.c.id == A.c.slot_id).join(M, M.c.id == S.c.mission_id))
     .where(
         A.c.person_id == bindparam("person_id"),
-        A.c.slot_id != bindparam("slot_id"),
-        A.c.status.in_([str(s) for s in HOLDING]),
-        S.c.starts_at < bindparam("ends_at"),
-        S.c.ends_at > bindparam("starts_at"),
+        or_(
+            and_(
+                A.c.slot_id == bindparam("slot_id"),
+                A.c.status.in_([str(s) for s in ACTIVE]),
+            ),
+            and_(
+                A.c.slot_id != bindparam("slot_id"),
+                A.c.status.in_([str(s) for s in HOLDING]),
+                S.c.starts_at < bindparam("ends_at"),
+                S.c.ends_at > bindparam("starts_at"),
+            ),
+        ),
     )
-    .limit(1)
 )
 _INSERT = insert(A).returning(A.c.id)
 
@@ -88,10 +92,10 @@ async def answer(
         if asked is None:
             raise NotFound("callout_not_found")
         if asked.answer is not None:
-            return CalloutAnswer("already", await fetch_view(conn, callout_id))
+            return CalloutAnswer("already", facts_of(row))
         gone = row.starts_at <= now or row.mission_status != MissionStatus.PUBLISHED
         if row.status == "stopped" or gone:
-            return CalloutAnswer("closed", await fetch_view(conn, callout_id))
+            return CalloutAnswer("closed", facts_of(row))
         if available and row.mission_conditions:
             missing = [
                 c
@@ -99,8 +103,7 @@ async def answer(
                 if c not in confirmed
             ]
             if missing:
-                view = await fetch_view(conn, callout_id)
-                return CalloutAnswer("conditions", view, tuple(missing))
+                return CalloutAnswer("conditions", facts_of(row), tuple(missing))
         if not available:
             outcome = "declined"
         elif row.status in OPEN:
@@ -126,33 +129,35 @@ async def answer(
             closed = await settle(conn, row, now=now, transaction=TRANSACTION)
         elif outcome == "declined":
             hurried = await _hurry_if_short(conn, row, now)
-        changed = closed or hurried
-        view = await fetch_view(conn, callout_id) if changed else await view_of(conn, row)
-        return CalloutAnswer(outcome, view, queued=closed)
+        # The person's reply needs only their outcome and the callout's own facts; counting
+        # every recipient for it cost more than the rest of a tap at a few thousand asked.
+        if closed or hurried:
+            row = await must_load(conn, callout_id)
+        return CalloutAnswer(outcome, facts_of(row), queued=closed)
 
 
 async def _existing(conn: AsyncConnection, row: Row[Any], person_id: int) -> Row[Any] | None:
-    return (await conn.execute(_EXISTING, {"slot_id": row.slot_id, "person_id": person_id})).first()
-
-
-async def _check_overlap(conn: AsyncConnection, row: Row[Any], person_id: int) -> None:
-    """Someone holding a place elsewhere at that time cannot take this one."""
-    title = await conn.scalar(
-        _OVERLAP,
-        {
-            "person_id": person_id,
-            "slot_id": row.slot_id,
-            "ends_at": row.ends_at,
-            "starts_at": row.starts_at,
-        },
-    )
-    if title is not None:
-        raise Conflict("overlap", mission_title=str(title))
+    """The person's active application on the slot, once sure they hold no place elsewhere
+    at that time (someone who does cannot take this one)."""
+    mine = (
+        await conn.execute(
+            _MINE,
+            {
+                "person_id": person_id,
+                "slot_id": row.slot_id,
+                "ends_at": row.ends_at,
+                "starts_at": row.starts_at,
+            },
+        )
+    ).all()
+    elsewhere = next((a for a in mine if a.slot_id != row.slot_id), None)
+    if elsewhere is not None:
+        raise Conflict("overlap", mission_title=str(elsewhere.title))
+    return next((a for a in mine if a.slot_id == row.slot_id), None)
 
 
 async def _take_place(conn: AsyncConnection, row: Row[Any], person_id: int) -> str:
     """Approve the person on the slot if a place is free (or already theirs), else waitlist."""
-    await _check_overlap(conn, row, person_id)
     existing = await _existing(conn, row, person_id)
     if existing is not None and existing.status in (
         ApplicationStatus.APPROVED,
@@ -163,7 +168,7 @@ async def _take_place(conn: AsyncConnection, row: Row[Any], person_id: int) -> s
         existing.status == ApplicationStatus.PENDING or existing.offer_expires_at is not None
     )
     if not holds and row.capacity - await count_taken(conn, row.slot_id) <= 0:
-        return await _waitlist(conn, row, person_id)
+        return await _join_waitlist(conn, row, person_id, existing)
     # The coordinator who launched the callout made the decision by asking.
     decider = row.created_by
     if existing is None:
@@ -193,8 +198,13 @@ async def _take_place(conn: AsyncConnection, row: Row[Any], person_id: int) -> s
 
 async def _waitlist(conn: AsyncConnection, row: Row[Any], person_id: int) -> str:
     """Put the person on the slot's waiting list, where freed places are offered in turn."""
-    await _check_overlap(conn, row, person_id)
-    if await _existing(conn, row, person_id) is None:
+    return await _join_waitlist(conn, row, person_id, await _existing(conn, row, person_id))
+
+
+async def _join_waitlist(
+    conn: AsyncConnection, row: Row[Any], person_id: int, existing: Row[Any] | None
+) -> str:
+    if existing is None:
         application_id = await _insert(conn, row, person_id, ApplicationStatus.WAITLISTED, None)
         await applications.record_event(
             conn,

@@ -57,11 +57,52 @@ class CalloutView:
 
 
 @dataclass(frozen=True)
+class CalloutFacts:
+    """What a volunteer's reply shows of the callout: its mission, slot and place, and where
+    the callout stands. Read from the callout's own row, without counting its recipients:
+    the counts are the status board's, which redraws them a few seconds apart."""
+
+    id: int
+    organisation_id: int
+    organisation_name: str
+    mission_id: int
+    mission_title: str
+    address: str
+    remote: bool
+    slot_id: int
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    needed: int
+    status: str  # active / filled / stopped / exhausted
+    next_wave_at: datetime | None
+
+
+@dataclass(frozen=True)
 class CalloutAnswer:
     outcome: str  # taken / waitlisted / declined / closed / already / conditions
-    view: CalloutView
+    view: CalloutFacts
     conditions: tuple[str, ...] = ()  # still to confirm, when the outcome is "conditions"
     queued: bool = False  # notifications were queued with the answer (the callout filled)
+
+
+def facts_of(row: Row[Any]) -> CalloutFacts:
+    return CalloutFacts(
+        id=row.id,
+        organisation_id=row.organisation_id,
+        organisation_name=row.organisation_name,
+        mission_id=row.mission_id,
+        mission_title=row.mission_title,
+        address=row.address,
+        remote=row.remote,
+        slot_id=row.slot_id,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        timezone=row.timezone,
+        needed=row.needed,
+        status=row.status,
+        next_wave_at=row.next_wave_at,
+    )
 
 
 async def fetch_view(conn: AsyncConnection, callout_id: int) -> CalloutView:

@@ -6,7 +6,7 @@ callout_answers; this module holds the views and the coordinator's actions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,7 @@ from bot.services.callout_targeting import CHANNELS, Target, count_matching, qui
 from bot.services.callout_views import (
     OPEN,
     CalloutAnswer,
+    CalloutFacts,
     CalloutView,
     Targeting,
     fetch_view,
@@ -49,6 +50,7 @@ from storage.database import Database, Inbound
 
 __all__ = [
     "CalloutAnswer",
+    "CalloutFacts",
     "CalloutView",
     "Targeting",
     "active_callouts",
@@ -381,8 +383,12 @@ async def set_status_message(
         )
 
 
-async def changed_since_render(db: Database, *, limit: int = 20) -> list[CalloutView]:
-    """Callouts with a status message that changed (or had messages sent) since last shown."""
+async def changed_since_render(
+    db: Database, *, limit: int = 20, skip: Collection[int] = ()
+) -> list[CalloutView]:
+    """Callouts with a status message that changed (or had messages sent) since last shown,
+    but those in `skip`: drawn too recently to draw again, so their counts are not worth
+    reading yet, and they do not take the places of others in `limit`."""
     rendered = C.c.status_rendered_at
     sent_since = exists().where(
         R.c.callout_id == C.c.id, OUTBOX.c.id == R.c.outbox_id, OUTBOX.c.sent_at > rendered
@@ -394,6 +400,7 @@ async def changed_since_render(db: Database, *, limit: int = 20) -> list[Callout
                 .where(
                     C.c.status_message_id.is_not(None),
                     or_(rendered.is_(None), C.c.updated_at > rendered, sent_since),
+                    C.c.id.not_in(list(skip)),
                 )
                 .order_by(C.c.updated_at, C.c.id)
                 .limit(limit)

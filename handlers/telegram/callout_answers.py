@@ -12,7 +12,7 @@ from bot.buttons import Button
 from bot.domain import HOLDING, ApplicationStatus
 from bot.i18n import Translator
 from bot.services import applications, callouts
-from bot.services.callouts import CalloutView
+from bot.services.callouts import CalloutFacts
 from bot.services.errors import NotFound
 from handlers.telegram.common import (
     RenfortContext,
@@ -23,17 +23,20 @@ from handlers.telegram.common import (
 )
 
 
-def _about(t: Translator, view: CalloutView) -> str:
-    span = t.slot_span(view.starts_at, view.ends_at, ZoneInfo(view.timezone))
+def _span(t: Translator, view: CalloutFacts) -> str:
+    return esc(t.slot_span(view.starts_at, view.ends_at, ZoneInfo(view.timezone)))
+
+
+def _about(t: Translator, view: CalloutFacts, span: str | None = None) -> str:
+    # The slot's dates are the dearest words of a reply: given when the caller has them.
+    span = span or _span(t, view)
     where = t._("Remote") if view.remote else esc(view.address)
-    return (
-        f"🚨 <b>{esc(view.mission_title)}</b> · {esc(view.organisation_name)}\n{esc(span)}\n{where}"
-    )
+    return f"🚨 <b>{esc(view.mission_title)}</b> · {esc(view.organisation_name)}\n{span}\n{where}"
 
 
-def outcome_text(t: Translator, outcome: str, view: CalloutView) -> str:
+def outcome_text(t: Translator, outcome: str, view: CalloutFacts) -> str:
     """What became of the answer, in a sentence the volunteer can act on."""
-    span = esc(t.slot_span(view.starts_at, view.ends_at, ZoneInfo(view.timezone)))
+    span = _span(t, view)
     mission = "<b>" + esc(view.mission_title) + "</b>"
     texts = {
         "taken": "✅ "
@@ -54,10 +57,10 @@ def outcome_text(t: Translator, outcome: str, view: CalloutView) -> str:
             " for being there!"
         ),
     }
-    return _about(t, view) + "\n\n" + texts.get(outcome, texts["closed"])
+    return _about(t, view, span) + "\n\n" + texts.get(outcome, texts["closed"])
 
 
-async def _recorded(context: RenfortContext, view: CalloutView) -> str | None:
+async def _recorded(context: RenfortContext, view: CalloutFacts) -> str | None:
     """What the first answer led to, as the person's application on the slot shows it."""
     mine = await applications.applications_of(
         context.renfort.db, context.turn.me.id, now=context.turn.now
@@ -68,7 +71,7 @@ async def _recorded(context: RenfortContext, view: CalloutView) -> str | None:
     return "taken" if status in HOLDING else None
 
 
-def already_text(t: Translator, recorded: str | None, view: CalloutView) -> str:
+def already_text(t: Translator, recorded: str | None, view: CalloutFacts) -> str:
     """A second tap: what was recorded the first time."""
     if recorded is not None:
         note = t._("You already answered this callout.")
@@ -77,7 +80,7 @@ def already_text(t: Translator, recorded: str | None, view: CalloutView) -> str:
 
 
 def condition_question(
-    t: Translator, view: CalloutView, left: tuple[str, ...], confirmed: list[str]
+    t: Translator, view: CalloutFacts, left: tuple[str, ...], confirmed: list[str]
 ) -> tuple[str, list[list[Button]]]:
     """The next condition to confirm before the yes counts, and its buttons."""
     text = "\n".join(

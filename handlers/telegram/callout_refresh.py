@@ -75,13 +75,12 @@ class CalloutRefresher:
         """One round: redraw the changed status messages whose turn it is; returns edits."""
         db = self.renfort.db
         edited = 0
-        for view in await callouts.changed_since_render(db, limit=PER_ROUND):
+        now = self._clock()
+        recent = [i for i, last in self._drawn_at.items() if now - last < self.min_gap]
+        for view in await callouts.changed_since_render(db, limit=PER_ROUND, skip=recent):
             drawn = drawn_at(self.renfort.now())
             if view.status_chat_id is None or view.status_message_id is None:
                 await callouts.mark_rendered(db, view.id, drawn)
-                continue
-            last = self._drawn_at.get(view.id)
-            if last is not None and self._clock() - last < self.min_gap:
                 continue
             if self.limiter.chat_delay(view.status_chat_id) > 0:
                 continue  # the group's budget is spent for now: next round

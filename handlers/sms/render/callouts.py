@@ -12,7 +12,7 @@ from bot.notifications.callouts import Callout, CalloutExhausted, CalloutFilledO
 from handlers.sms.render.shared import Renderer, fit, place, when
 
 if TYPE_CHECKING:
-    from bot.services.callouts import CalloutView
+    from bot.services.callouts import CalloutFacts, CalloutView
 
 
 def callout(n: Callout, t: Translator, today: date | None) -> str:
@@ -99,7 +99,9 @@ CALLOUT_RENDERERS: dict[str, Renderer] = {
 # ---- replies to a YES or NO ----------------------------------------------------------
 
 
-def callout_taken(t: Translator, view: CalloutView, today: date | None = None) -> str:
+def callout_taken(
+    t: Translator, view: CalloutFacts | CalloutView, today: date | None = None
+) -> str:
 
     return fit(
         lambda v: t._(
@@ -116,7 +118,9 @@ def callout_taken(t: Translator, view: CalloutView, today: date | None = None) -
     )
 
 
-def callout_waitlisted(t: Translator, view: CalloutView, today: date | None = None) -> str:
+def callout_waitlisted(
+    t: Translator, view: CalloutFacts | CalloutView, today: date | None = None
+) -> str:
 
     return fit(
         lambda v: t._(
@@ -129,7 +133,9 @@ def callout_waitlisted(t: Translator, view: CalloutView, today: date | None = No
     )
 
 
-def callout_declined(t: Translator, view: CalloutView, today: date | None = None) -> str:
+def callout_declined(
+    t: Translator, view: CalloutFacts | CalloutView, today: date | None = None
+) -> str:
 
     return fit(
         lambda v: t._("Noted, thank you. We will not ask you again for {mission}.", **v),
