@@ -23,6 +23,7 @@ from bot.config import MAX_RATE, load_settings
 from bot.geo import Geocoder
 from bot.i18n import Translator
 from bot.messaging.dispatcher import Dispatcher
+from bot.notifications.applications import ApplicationDecided
 from bot.runtime import Renfort
 from handlers.telegram.render import render
 from handlers.telegram.sender import TelegramChannel
@@ -47,6 +48,10 @@ class Figures:
         return self.messages / self.seconds
 
 
+# The message a volunteer most often gets: their application approved.
+KIND = ApplicationDecided.kind
+
+
 def payload(i: int) -> dict[str, object]:
     return {
         "application_id": i,
@@ -58,6 +63,7 @@ def payload(i: int) -> dict[str, object]:
         "timezone": "Europe/Paris",
         "starts_at": "2027-06-13T07:00:00+00:00",
         "ends_at": "2027-06-13T10:00:00+00:00",
+        "status": "approved",
     }
 
 
@@ -78,7 +84,7 @@ async def fill(db: Database, double: TelegramDouble, messages: int) -> None:
         ids = list(await conn.scalars(select(schema.people.c.id).order_by(schema.people.c.id)))
         rows = [
             {
-                "kind": "waitlist_promoted",
+                "kind": KIND,
                 "person_id": person_id,
                 "payload": payload(i),
                 "priority": 5,
@@ -135,7 +141,7 @@ async def direct(messages: int, concurrency: int) -> Figures:
         for i in range(messages):
             double.user(FIRST_CHAT + i, f"V{i}")
         t = Translator("fr")
-        rendered = [render("waitlist_promoted", payload(i), t) for i in range(messages)]
+        rendered = [render(KIND, payload(i), t) for i in range(messages)]
         request = HTTPXRequest(connection_pool_size=64)
         gate = asyncio.Semaphore(concurrency)
         async with Bot(double.token, base_url=f"{double.base_url}/bot", request=request) as bot:
