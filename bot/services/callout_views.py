@@ -27,36 +27,6 @@ class Targeting:
 
 
 @dataclass(frozen=True)
-class CalloutView:
-    id: int
-    organisation_id: int
-    organisation_name: str
-    mission_id: int
-    mission_title: str
-    address: str
-    remote: bool
-    slot_id: int
-    starts_at: datetime
-    ends_at: datetime
-    timezone: str
-    needed: int
-    places_left: int  # free places of the slot
-    status: str  # active / filled / stopped / exhausted
-    targeting: Targeting
-    waves_sent: int
-    asked: int
-    sent: int
-    delivered: int  # SMS delivery receipts
-    yes: int
-    no: int
-    waiting: int  # asked, no answer yet
-    pool_left: int  # matching people not asked yet, as of the last targeting pass
-    next_wave_at: datetime | None
-    status_chat_id: int | None
-    status_message_id: int | None
-
-
-@dataclass(frozen=True)
 class CalloutFacts:
     """What a volunteer's reply shows of the callout: its mission, slot and place, and where
     the callout stands. Read from the callout's own row, without counting its recipients:
@@ -76,6 +46,24 @@ class CalloutFacts:
     needed: int
     status: str  # active / filled / stopped / exhausted
     next_wave_at: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalloutView(CalloutFacts):
+    """The callout as its status board shows it: its facts and every count."""
+
+    places_left: int  # free places of the slot
+    targeting: Targeting
+    waves_sent: int
+    asked: int
+    sent: int
+    delivered: int  # SMS delivery receipts
+    yes: int
+    no: int
+    waiting: int  # asked, no answer yet
+    pool_left: int  # matching people not asked yet, as of the last targeting pass
+    status_chat_id: int | None
+    status_message_id: int | None
 
 
 @dataclass(frozen=True)
@@ -116,20 +104,8 @@ async def view_of(conn: AsyncConnection, row: Row[Any]) -> CalloutView:
     tally = await counts(conn, row.id)
     free = row.capacity - await count_taken(conn, row.slot_id)
     return CalloutView(
-        id=row.id,
-        organisation_id=row.organisation_id,
-        organisation_name=row.organisation_name,
-        mission_id=row.mission_id,
-        mission_title=row.mission_title,
-        address=row.address,
-        remote=row.remote,
-        slot_id=row.slot_id,
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        timezone=row.timezone,
-        needed=row.needed,
+        **vars(facts_of(row)),
         places_left=max(free, 0),
-        status=row.status,
         targeting=Targeting(
             radius_km=row.radius_km,
             domains=tuple(row.domains or ()),
@@ -144,7 +120,6 @@ async def view_of(conn: AsyncConnection, row: Row[Any]) -> CalloutView:
         no=int(tally.no),
         waiting=int(tally.waiting),
         pool_left=int(row.pool_left or 0),
-        next_wave_at=row.next_wave_at,
         status_chat_id=row.status_chat_id,
         status_message_id=row.status_message_id,
     )
