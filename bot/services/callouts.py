@@ -25,6 +25,7 @@ from bot.services.callout_views import (
     CalloutFacts,
     CalloutView,
     Targeting,
+    facts_of,
     fetch_view,
     lock_callout,
     must_load,
@@ -348,8 +349,9 @@ async def active_callouts(db: Database, organisation_id: int) -> list[CalloutVie
         return [await view_of(conn, r) for r in rows]
 
 
-async def open_callout_question(db: Database, person_id: int, now: datetime) -> CalloutView | None:
-    """The callout the person was asked and has not answered whose slot starts soonest.
+async def open_callout_question(db: Database, person_id: int, now: datetime) -> CalloutFacts | None:
+    """The callout the person was asked and has not answered whose slot starts soonest (its
+    facts: answering needs no counts).
 
     Exhausted callouts count: nobody is left to ask, so their yeses matter most."""
     async with db.reading("open_callout_question") as conn:
@@ -368,7 +370,7 @@ async def open_callout_question(db: Database, person_id: int, now: datetime) -> 
             .order_by(S.c.starts_at, R.c.id)
             .limit(1)
         )
-        return None if found is None else await fetch_view(conn, int(found))
+        return None if found is None else facts_of(await must_load(conn, int(found)))
 
 
 async def set_status_message(

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.services import alert_offers, attendance, callouts, offers, territory_alerts
 from bot.services.applications import ApplicationView
-from bot.services.callouts import CalloutView
+from bot.services.callout_views import CalloutFacts
 from bot.services.offers import OfferOutcome
 from handlers.sms import dates, replies
 from handlers.sms.render import alerts as render_alerts
@@ -28,7 +28,7 @@ async def answer_yes_no(turn: SmsTurn, yes: bool) -> bool:
     callout = await callouts.open_callout_question(db, person_id, now)
     alert_offer = await alert_offers.open_offer(db, person_id, now)
     alert = await territory_alerts.open_alert_question(db, person_id, now)
-    open_ones: list[tuple[datetime, int, ApplicationView | CalloutView | int]] = []
+    open_ones: list[tuple[datetime, int, ApplicationView | CalloutFacts | int]] = []
     if offer is not None:
         open_ones.append((_deadline(offer), 0, offer))
     if question is not None:
@@ -44,7 +44,7 @@ async def answer_yes_no(turn: SmsTurn, yes: bool) -> bool:
     _, kind, soonest = min(open_ones, key=lambda item: item[:2])
     if isinstance(soonest, int):
         await (_answer_alert_offer if kind == 3 else _answer_alert)(turn, soonest, yes)
-    elif isinstance(soonest, CalloutView):
+    elif isinstance(soonest, CalloutFacts):
         await _answer_callout(turn, soonest, yes)
     elif kind == 1:
         await _answer_attendance(turn, soonest, yes)
@@ -96,7 +96,7 @@ async def _answer_attendance(turn: SmsTurn, question: ApplicationView, yes: bool
 
 
 async def _answer_callout(
-    turn: SmsTurn, callout: CalloutView, yes: bool, confirmed: tuple[str, ...] = ()
+    turn: SmsTurn, callout: CalloutFacts, yes: bool, confirmed: tuple[str, ...] = ()
 ) -> None:
     answer = await callouts.answer(
         turn.renfort.db,
