@@ -211,7 +211,14 @@ def meet(double: TelegramDouble, count: int) -> list[int]:
     return ids
 
 
-def drive(pipe: Connection, rate: float, seconds: float, count: int, taps: bool) -> None:
+def drive(
+    pipe: Connection,
+    rate: float,
+    seconds: float,
+    count: int,
+    taps: bool,
+    kinds: tuple[str, ...] = KINDS,
+) -> None:
     """In a process of its own (so the bot measured has its core to itself): run the double,
     say where it listens, offer the load when told, send the figures back. With `taps`, the
     go message carries a button's callback data: each person taps it once, under a message
@@ -233,7 +240,7 @@ def drive(pipe: Connection, rate: float, seconds: float, count: int, taps: bool)
                     )
                 figures = await offer_load(double, ids, rate, seconds, ("tap",), once=True)
             else:
-                figures = await offer_load(double, ids, rate, seconds)
+                figures = await offer_load(double, ids, rate, seconds, kinds)
             pipe.send(figures)
             await loop.run_in_executor(None, pipe.recv)  # the bot has stopped
             return figures
@@ -246,10 +253,20 @@ def drive(pipe: Connection, rate: float, seconds: float, count: int, taps: bool)
 class Driver:
     """The process holding the Bot API double and offering the load."""
 
-    def __init__(self, rate: float, seconds: float, count: int, *, taps: bool = False) -> None:
+    def __init__(
+        self,
+        rate: float,
+        seconds: float,
+        count: int,
+        *,
+        taps: bool = False,
+        kinds: tuple[str, ...] = KINDS,
+    ) -> None:
         context = multiprocessing.get_context("spawn")
         self.pipe, child = context.Pipe()
-        self.process = context.Process(target=drive, args=(child, rate, seconds, count, taps))
+        self.process = context.Process(
+            target=drive, args=(child, rate, seconds, count, taps, kinds)
+        )
         self.process.start()
         self.base_url: str = self.pipe.recv()
         self.token = TelegramDouble().token

@@ -30,6 +30,7 @@ from handlers.telegram.common import (
     end_turn,
     on_error,
 )
+from handlers.telegram.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,8 @@ def build_application(renfort: Renfort, *, with_updater: bool = True) -> Renfort
         .base_file_url(f"{api}/file/bot")
         .context_types(ContextTypes(context=RenfortContext))
         .concurrent_updates(ChatOrderedProcessor())
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(pool_size=1))
     )
     if not with_updater:
         builder = builder.updater(None)
