@@ -1,14 +1,26 @@
 """Button payloads: a short token in callback_data, the action and its data in the database,
 so a button tapped after a restart, or on another worker, still works (Telegram allows 64
-bytes of callback_data; a token is 11)."""
+bytes of callback_data; a token is 11).
+
+A button's token is a keyed digest of its action and data: the same button gets the same
+token for as long as the process lives. A list shown to a thousand people stores its
+buttons once, and a reply whose buttons were all stored before writes nothing at all. The
+key is the process's own secret, so a token still cannot be made up from an action."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import secrets
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import schema
@@ -16,6 +28,8 @@ from storage.database import Database
 
 TOKEN_BYTES = 8  # 11 characters of URL-safe base64
 TOKEN_MAX = 64  # Telegram's limit for a button's data: anything longer is not ours
+KNOWN_LIMIT = 50_000  # tokens a process remembers having stored, per database
+_KEY = secrets.token_bytes(32)
 
 
 @dataclass(frozen=True)
@@ -34,34 +48,62 @@ class Payload:
     data: dict[str, Any]
 
 
-async def store_buttons(
-    conn: AsyncConnection, rows: list[list[Button]]
-) -> list[list[tuple[str, str]]]:
-    """Store every button's payload; returns (label, token) rows in the same shape."""
-    stored: list[list[tuple[str, str]]] = []
-    values: list[dict[str, Any]] = []
-    for row in rows:
-        stored_row: list[tuple[str, str]] = []
-        for button in row:
-            token = secrets.token_urlsafe(TOKEN_BYTES)
-            values.append(
-                {
-                    "token": token,
-                    "action": button.action,
-                    "data": button.data,
-                    "created_at": schema.now(),
-                }
-            )
-            stored_row.append((button.label, token))
-        stored.append(stored_row)
-    if values:
-        await conn.execute(insert(schema.button_payloads), values)
-    return stored
+def token_of(button: Button) -> str:
+    """The button's token: the same action and data give the same one in this process."""
+    canonical = json.dumps([button.action, button.data], sort_keys=True, separators=(",", ":"))
+    digest = hmac.new(_KEY, canonical.encode(), hashlib.sha256).digest()[:TOKEN_BYTES]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+class _Stored:
+    """The tokens this process has seen committed to one database, the most recent kept."""
+
+    def __init__(self) -> None:
+        self._tokens: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, token: object) -> bool:
+        if token in self._tokens:
+            self._tokens.move_to_end(str(token))
+            return True
+        return False
+
+    def add(self, tokens: list[str]) -> None:
+        for token in tokens:
+            self._tokens[token] = None
+            self._tokens.move_to_end(token)
+        while len(self._tokens) > KNOWN_LIMIT:
+            self._tokens.popitem(last=False)
+
+
+_stored: weakref.WeakKeyDictionary[Database, _Stored] = weakref.WeakKeyDictionary()
 
 
 async def save_buttons(db: Database, rows: list[list[Button]]) -> list[list[tuple[str, str]]]:
-    async with db.transaction("save_buttons") as conn:
-        return await store_buttons(conn, rows)
+    """Store the payload of every button not stored yet; returns (label, token) rows in the
+    same shape. Nothing is written when they all were."""
+    stored = [[(button.label, token_of(button)) for button in row] for row in rows]
+    known = _stored.setdefault(db, _Stored())
+    fresh: dict[str, Button] = {}
+    for row, tokens in zip(rows, stored, strict=True):
+        for button, (_label, token) in zip(row, tokens, strict=True):
+            if token not in known:
+                fresh[token] = button
+    if fresh:
+        async with db.transaction("save_buttons") as conn:
+            await _insert_new(conn, fresh)
+        known.add(list(fresh))  # only once committed: a rolled-back token is no token
+    return stored
+
+
+async def _insert_new(conn: AsyncConnection, buttons: dict[str, Button]) -> None:
+    """Insert the payloads, leaving alone those already there (stored earlier by this
+    process, before it forgot them)."""
+    values = [
+        {"token": token, "action": b.action, "data": b.data, "created_at": schema.now()}
+        for token, b in buttons.items()
+    ]
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    await conn.execute(insert(schema.button_payloads).on_conflict_do_nothing(), values)
 
 
 async def resolve(db: Database, token: str) -> Payload | None:

@@ -16,7 +16,7 @@ from handlers.telegram.common import RenfortContext
 from handlers.telegram.wiring import END_GROUP
 from storage.database import TransactionCounts, turn_costs
 from tests.conftest import NOW
-from tests.factories import volunteer
+from tests.factories import commune, polling_station, volunteer
 from tests.harness import Bot, FakeClock, running_bot, sqlite_file_url
 from tests.organiser_steps import COORDINATOR, callback_data
 from tests.test_organiser_decisions import applied
@@ -129,3 +129,28 @@ async def test_a_new_app_language_is_stored_by_the_turns_own_write(tmp_path: Pat
         assert decided.status == ApplicationStatus.APPROVED
         coordinator = await people.find_by_telegram(bot.db, COORDINATOR)
         assert coordinator is not None and coordinator.telegram_language == "de"
+
+
+async def test_a_mission_list_seen_before_writes_nothing_and_its_buttons_work(
+    tmp_path: Path,
+) -> None:
+    """The first /missions stores its buttons; the same list for a neighbour writes nothing,
+    and a tap on it still opens the mission."""
+    async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW)) as bot:
+        costs = Costs(bot)
+        org = await commune(bot.db)
+        await polling_station(bot.db, org.id, now=NOW)
+        for user_id, name in ((CAMILLE, "Camille"), (CAMILLE + 1, "Lou")):
+            bot.double.user(user_id, name)
+            await volunteer(bot.db, user_id, name)
+        first = bot.double.send_text(CAMILLE, "/missions")
+        await bot.handled(first)
+        assert (await costs.of(first)).writes == 1
+        second = bot.double.send_text(CAMILLE + 1, "/missions")
+        await bot.handled(second)
+        assert (await costs.of(second)).writes == 0
+        listing = bot.double.last(CAMILLE + 1)
+        assert listing.buttons == bot.double.last(CAMILLE).buttons
+        tapped = bot.double.tap(CAMILLE + 1, listing, "1.")
+        await bot.settle(tapped)
+        assert "2 places restantes" in bot.double.last(CAMILLE + 1).text

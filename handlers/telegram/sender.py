@@ -21,7 +21,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.buttons import Button, save_buttons, store_buttons
+from bot.buttons import Button, save_buttons
 from bot.i18n import Translator
 from bot.messaging.channel import (
     Address,
@@ -100,10 +100,10 @@ class TelegramChannel:
         wanted = [(m, rows) for m, rows in wanted if rows]
         if not wanted:
             return
-        async with self.renfort.db.transaction("save_buttons") as conn:
-            stored = await store_buttons(
-                conn, [[b for b in row if b.url is None] for _m, rows in wanted for row in rows]
-            )
+        stored = await save_buttons(
+            self.renfort.db,
+            [[b for b in row if b.url is None] for _m, rows in wanted for row in rows],
+        )
         start = 0
         for message, rows in wanted:
             mine = stored[start : start + len(rows)]
