@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage import schema
+from storage.changes import TOUCHED, TableChanges, changes_of, written_table
 from storage.sqlite_one_hop import one_hop_dbapi
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,8 @@ class Database:
             kwargs["max_overflow"] = max_overflow
             kwargs["pool_timeout"] = POOL_TIMEOUT_SECONDS
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        self.changes: TableChanges = changes_of(self.url)
+        _count_writes(self.engine, self.changes)
         self._writers: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
@@ -146,13 +149,18 @@ class Database:
     @asynccontextmanager
     async def _transaction(self, inbound: Inbound | None) -> AsyncIterator[AsyncConnection]:
         try:
-            async with self.engine.connect() as conn, conn.begin():
-                if inbound is not None:
-                    await claim_inbound(conn, inbound)
-                    await save_sender_changes(conn, inbound)
-                yield conn
-                if inbound is not None:
-                    await save_conversation(conn, inbound)
+            async with self.engine.connect() as conn:
+                touched: set[str] = set()
+                conn.sync_connection.info[TOUCHED] = touched  # type: ignore[union-attr]
+                async with conn.begin():
+                    if inbound is not None:
+                        await claim_inbound(conn, inbound)
+                        await save_sender_changes(conn, inbound)
+                    yield conn
+                    if inbound is not None:
+                        await save_conversation(conn, inbound)
+                self.changes.bump(touched)  # committed: a read begun before it is stale
+                conn.sync_connection.info.pop(TOUCHED, None)  # type: ignore[union-attr]
         except BaseException:
             # The state change belonged to the effect that failed: the conversation stays
             # where it was unless the handler decides otherwise after the refusal.
@@ -180,6 +188,19 @@ class Database:
         transaction's IMMEDIATE lock already holds the whole database, so no statement."""
         if not self.is_sqlite:
             await conn.execute(query.with_for_update())
+
+
+def _count_writes(engine: AsyncEngine, changes: TableChanges) -> None:
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _on_execute(
+        conn: Any, _cursor: Any, statement: str, _parameters: Any, context: Any, _many: bool
+    ) -> None:
+        table = written_table(statement, context)
+        if table is not None:
+            changes.bump((table,))
+            touched = conn.info.get(TOUCHED)
+            if touched is not None:
+                touched.add(table)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

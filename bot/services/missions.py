@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain import DOMAINS, GeoPoint, MissionStatus
 from bot.geo import bounding_box, haversine_km
 from bot.services import audit, places, reactivity, review
+from bot.services.discovery_cache import TABLES as DISCOVERY_TABLES
+from bot.services.discovery_cache import KeptPerDatabase
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.organisations import require_member
 from storage import schema
@@ -506,6 +508,10 @@ async def _remote(
             return _RemoteRead(found[:limit], False, None)
 
 
+_kept_pages: KeptPerDatabase[DiscoveryPage] = KeptPerDatabase()
+NOW_STEP_SECONDS = 5  # pages asked for within the same few seconds are the same page
+
+
 async def discover(
     db: Database,
     *,
@@ -517,6 +523,40 @@ async def discover(
     date_to: datetime | None = None,
     after: Cursor | None = None,
     limit: int = 5,
+) -> DiscoveryPage:
+    """The page `_discover` reads, kept a moment for the next person asking the same."""
+    step = now.timestamp() // NOW_STEP_SECONDS
+    key = (step, near, radius_km, tuple(domains), date_from, date_to, after, limit)
+    version = db.changes.version(DISCOVERY_TABLES)
+    kept = _kept_pages.of(db)
+    page = kept.get(key, version)
+    if page is None:
+        page = await _discover(
+            db,
+            now=now,
+            near=near,
+            radius_km=radius_km,
+            domains=domains,
+            date_from=date_from,
+            date_to=date_to,
+            after=after,
+            limit=limit,
+        )
+        kept.put(key, version, page)
+    return page
+
+
+async def _discover(
+    db: Database,
+    *,
+    now: datetime,
+    near: GeoPoint | None,
+    radius_km: int | None,
+    domains: Sequence[str],
+    date_from: datetime | None,
+    date_to: datetime | None,
+    after: Cursor | None,
+    limit: int,
 ) -> DiscoveryPage:
     """Published missions with a future slot: those with a free place first (nearest first,
     remote ones after the local ones), then the full ones, whose waiting list one can still
