@@ -5,6 +5,7 @@ written on top of it, so neither imports the other's insides."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -52,7 +53,9 @@ class Decision:
     changed: bool
 
 
+@functools.cache
 def _view_query() -> Any:
+    """Built once: building this join cost more than running it."""
     o = schema.organisations
     decider = P.alias("decider")
     return (
@@ -121,8 +124,26 @@ async def _view(conn: AsyncConnection, row: Row[Any]) -> ApplicationView:
     )
 
 
+_ONE_VIEW = _view_query().where(A.c.id == bindparam("id"))
+_VIEWS_BY_ID = _view_query().where(A.c.id.in_(bindparam("ids", expanding=True))).order_by(A.c.id)
+_PERSONS_VIEWS = (
+    _view_query()
+    .where(A.c.person_id == bindparam("person_id"), A.c.status.in_([*map(str, ACTIVE)]))
+    .order_by(S.c.starts_at, A.c.id)
+)
+_PERSONS_COMING_VIEWS = (
+    _view_query()
+    .where(
+        A.c.person_id == bindparam("person_id"),
+        A.c.status.in_([*map(str, ACTIVE)]),
+        S.c.ends_at > bindparam("now"),
+    )
+    .order_by(S.c.starts_at, A.c.id)
+)
+
+
 async def fetch_application(conn: AsyncConnection, application_id: int) -> ApplicationView:
-    row = (await conn.execute(_view_query().where(A.c.id == application_id))).first()
+    row = (await conn.execute(_ONE_VIEW, {"id": application_id})).first()
     if row is None:
         raise NotFound("application_not_found")
     return await _view(conn, row)
@@ -134,8 +155,8 @@ async def fetch_applications(
     """Several applications in one query, by id (a scheduled job's batch)."""
     if not application_ids:
         return []
-    query = _view_query().where(A.c.id.in_(application_ids)).order_by(A.c.id)
-    return [await _view(conn, row) for row in (await conn.execute(query)).all()]
+    rows = (await conn.execute(_VIEWS_BY_ID, {"ids": application_ids})).all()
+    return [await _view(conn, row) for row in rows]
 
 
 async def get_application(db: Database, application_id: int) -> ApplicationView:
@@ -147,11 +168,13 @@ async def applications_of(
     db: Database, person_id: int, *, now: datetime, include_past: bool = False
 ) -> list[ApplicationView]:
     """The person's live applications, soonest first."""
-    query = _view_query().where(A.c.person_id == person_id, A.c.status.in_([*map(str, ACTIVE)]))
-    if not include_past:
-        query = query.where(S.c.ends_at > now)
+    values: dict[str, Any]
+    if include_past:
+        query, values = _PERSONS_VIEWS, {"person_id": person_id}
+    else:
+        query, values = _PERSONS_COMING_VIEWS, {"person_id": person_id, "now": now}
     async with db.reading("applications_of") as conn:
-        rows = (await conn.execute(query.order_by(S.c.starts_at, A.c.id))).all()
+        rows = (await conn.execute(query, values)).all()
         return [await _view(conn, r) for r in rows]
 
 
