@@ -9,7 +9,6 @@ person's chat; Renfort runs here on SQLite. Run:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import tempfile
 import time
 from collections import Counter
@@ -27,6 +26,7 @@ from bot.domain import GeoPoint
 from bot.services import callouts, missions, organisations, people
 from bot.services.callout_views import Targeting
 from bot.services.missions import MissionSpec, SlotSpec
+from renfort import event_loop
 from renfort.app import Service
 from storage import schema
 from storage.database import Database
@@ -177,7 +177,7 @@ def correct(outcome: Outcome, count: int, needed: int) -> bool:
 def rows(quick: bool) -> list[Row]:
     count, needed = (600, 20) if quick else (3000, 100)
     with tempfile.TemporaryDirectory() as workdir:
-        outcome = asyncio.run(measure(count, needed, 50.0, Path(workdir)))
+        outcome = event_loop.run(measure(count, needed, 50.0, Path(workdir)))
     p99 = outcome.figures.p(0.99)
     ok = correct(outcome, count, needed)
     return [
@@ -198,7 +198,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="taps per second")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        outcome = asyncio.run(measure(args.people, args.needed, args.rate, Path(workdir)))
+        outcome = event_loop.run(measure(args.people, args.needed, args.rate, Path(workdir)))
     f = outcome.figures
     print(f"{args.people} people tap 'available' at {args.rate:g}/s; {args.needed} needed")
     print(

@@ -29,6 +29,7 @@ from bench.table import Row
 from bot.config import Settings
 from bot.geo import lookup_offline
 from bot.services import people
+from renfort import event_loop
 from renfort.app import Service
 from renfort.sandbox import demo
 from renfort.sandbox.telegram_double import SentMessage, TelegramDouble
@@ -361,10 +362,12 @@ def report(name: str, figures: Figures) -> None:
     )
 
 
-async def compare(rate: float, seconds: float, count: int) -> tuple[Figures, Figures]:
-    echo = await measure_echo(rate, seconds, count)
+def compare(rate: float, seconds: float, count: int) -> tuple[Figures, Figures]:
+    """The echo bot on asyncio's loop as python-telegram-bot runs by default; Renfort on the
+    loop `renfort run` uses."""
+    echo = asyncio.run(measure_echo(rate, seconds, count))
     with tempfile.TemporaryDirectory() as workdir:
-        renfort = await measure_renfort(rate, seconds, count, Path(workdir))
+        renfort = event_loop.run(measure_renfort(rate, seconds, count, Path(workdir)))
     return echo, renfort
 
 
@@ -374,7 +377,7 @@ def goal_p99(echo: Figures) -> float:
 
 def rows(quick: bool) -> list[Row]:
     seconds = 10.0 if quick else 60.0
-    echo, renfort = asyncio.run(compare(100.0, seconds, 300))
+    echo, renfort = compare(100.0, seconds, 300)
     goal = goal_p99(echo)
     everyone = renfort.unanswered == 0 and renfort.not_idle == 0
     return [
@@ -411,7 +414,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--people", type=int, default=300)
     args = parser.parse_args()
-    echo, renfort = asyncio.run(compare(args.rate, args.seconds, args.people))
+    echo, renfort = compare(args.rate, args.seconds, args.people)
     print(f"{args.rate:g} updates/s of mixed traffic for {args.seconds:g} s, {args.people} people")
     report("echo", echo)
     report("Renfort", renfort)

@@ -3,7 +3,6 @@ import missions. Every failure an operator can cause is one line and a non-zero 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from pathlib import Path
@@ -23,7 +22,7 @@ from bot.i18n import CatalogueMissing
 from bot.importer import ImportFileError, ImportResult, import_missions
 from bot.logs import configure_logging
 from bot.services import organisations
-from renfort import cli_common
+from renfort import cli_common, event_loop
 from renfort.app import Service, run_until_stopped
 from renfort.backup import BackupRefused, backup_database
 from renfort.cli_common import (
@@ -80,9 +79,9 @@ def run(
             logging.getLogger().setLevel(logging.WARNING)
             from renfort.sandbox.run import run_sandbox  # the double and console: sandbox only
 
-            asyncio.run(run_sandbox(settings))
+            event_loop.run(run_sandbox(settings))
         else:
-            asyncio.run(run_until_stopped(Service(settings)))
+            event_loop.run(run_until_stopped(Service(settings)))
     except ConfigError as error:
         fail(str(error), EXIT_CONFIG)
     except CatalogueMissing as error:
