@@ -36,7 +36,7 @@ class KeptPages(Generic[Page]):
         if kept is None:
             return None
         expires, kept_version, page = kept
-        if kept_version != version or time.monotonic() > expires:
+        if kept_version != version or time.monotonic() >= expires:
             del self._pages[key]
             return None
         self._pages.move_to_end(key)
