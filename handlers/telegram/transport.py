@@ -41,6 +41,7 @@ class AiohttpRequest(BaseRequest):
                 # Bot API answers are JSON the base class parses; cookies never matter.
                 cookie_jar=aiohttp.DummyCookieJar(),
                 skip_auto_headers=("Accept-Encoding",),
+                trust_env=True,  # HTTPS_PROXY and the like, as httpx honours them
             )
 
     async def shutdown(self) -> None:
