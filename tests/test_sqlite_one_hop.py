@@ -99,3 +99,34 @@ async def test_a_failed_write_is_undone_and_frees_the_database_for_the_next(
     async with db.reading("one_hop_check") as conn:
         keys = set(await conn.scalars(select(C.c.chat_key)))
     assert keys == {"kept0", "kept1", "kept2"}
+
+
+async def test_a_transaction_begins_with_its_first_statement_and_is_whole(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read is two trips to SQLite's thread (its BEGIN goes with the statement); a write
+    transaction that fails leaves nothing behind; one with no statement commits nothing."""
+    import aiosqlite
+
+    trips = 0
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: object, *args: object) -> object:
+        nonlocal trips
+        trips += 1
+        return await execute(self, fn, *args)  # type: ignore[no-untyped-call]
+
+    async with sqlite_db.reading("warm"):  # the pool opens its connection first
+        pass
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    async with sqlite_db.reading("one_read") as conn:
+        assert await conn.scalar(select(func.count()).select_from(C)) == 0
+    assert trips == 2
+    with pytest.raises(RuntimeError):
+        async with sqlite_db.transaction("undone") as conn:
+            await conn.execute(insert(C).values(channel="sms", chat_key="7", state="idle", data={}))
+            raise RuntimeError("the effect failed")
+    async with sqlite_db.transaction("empty"):
+        pass
+    async with sqlite_db.reading("after") as conn:
+        assert await conn.scalar(select(func.count()).select_from(C)) == 0
