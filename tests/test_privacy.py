@@ -7,10 +7,10 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.domain import ApplicationStatus
-from bot.services import applications, organisations, phones, privacy, purge, relay
+from bot.services import applications, board_links, organisations, phones, privacy, purge, relay
 from bot.services.feedback import record_feedback
 from storage import schema
 from storage.database import Database
@@ -92,6 +92,23 @@ async def test_the_purge_deletes_old_texts_once_a_day(db: Database) -> None:
         db, actor_id=coordinator, organisation_id=org, mission_id=1, body="Hi", now=NOW
     )
     assert await purge.purge(db, now=NOW + timedelta(days=30), months=24) == purge.Purged(0, 0)
+
+
+async def test_the_purge_deletes_board_links_and_sessions_a_day_after_they_expired(
+    db: Database,
+) -> None:
+    _org, coordinator, _slot, _camille, _bea = await _one_place(db)
+    fresh = await board_links.issue_link(db, person_id=coordinator, organisation_id=None, now=NOW)
+    await board_links.redeem_link(db, fresh, now=NOW)  # a 12-hour session
+    await board_links.issue_link(db, person_id=coordinator, organisation_id=None, now=NOW)
+    # The next day, within the day kept after expiry: nothing goes yet.
+    purged = await purge.purge(db, now=NOW + timedelta(hours=13), months=24)
+    assert purged.board_keys == 0
+    purged = await purge.purge(db, now=NOW + timedelta(days=2), months=24)
+    assert purged.board_keys == 3
+    async with db.reading("test") as conn:
+        for table in (schema.board_links, schema.board_sessions):
+            assert await conn.scalar(select(func.count()).select_from(table)) == 0
 
 
 async def test_mydata_sends_a_json_document_and_forget_makes_a_stranger(tmp_path: Path) -> None:

@@ -1,13 +1,15 @@
 """Keep personal data no longer than needed: the texts of relayed messages and volunteers'
 notes about missions that ended more than PURGE_AFTER_MONTHS ago are deleted; the facts
-(who applied, who came) stay for statistics. One audit row per run."""
+(who applied, who came) stay for statistics. The board's links and sessions go a day after
+they expired (kept that long so that an expired link is told apart from a wrong one). One
+audit row per run."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from bot.services import audit
 from bot.services.privacy import FEEDBACK_ACTION, wipe_notes, wipe_relay_payloads
@@ -23,12 +25,14 @@ A, S, M, R, LOG = (
 )
 ACTION = "privacy.purged"
 EVERY = timedelta(days=1)  # the scheduler ticks often; the purge runs once a day
+KEYS_KEPT = timedelta(days=1)  # after a board link or session expired
 
 
 @dataclass(frozen=True)
 class Purged:
     relay_messages: int
     notes: int
+    board_keys: int = 0  # expired board links and sessions
 
 
 def months_before(now: datetime, months: int) -> datetime:
@@ -82,6 +86,10 @@ async def purge(db: Database, *, now: datetime, months: int) -> Purged:
             )
         )
         wiped = await wipe_notes(conn, notes.all())
+        keys = 0
+        for table in (schema.board_links, schema.board_sessions):
+            gone = await conn.execute(delete(table).where(table.c.expires_at < now - KEYS_KEPT))
+            keys += max(gone.rowcount, 0)
         await audit.record(
             conn,
             "purge_personal_data",
@@ -93,5 +101,6 @@ async def purge(db: Database, *, now: datetime, months: int) -> Purged:
             cutoff=cutoff.isoformat(),
             relay_messages=len(relay_ids),
             notes=wiped,
+            board_keys=keys,
         )
-    return Purged(len(relay_ids), wiped)
+    return Purged(len(relay_ids), wiped, keys)
