@@ -244,6 +244,20 @@ async def _overlapping_title(conn: AsyncConnection, row: Row[Any]) -> str | None
     return None if found is None else str(found)
 
 
+async def _their_offer(
+    conn: AsyncConnection, db: Database, application_id: int, person_id: int
+) -> tuple[Any, OfferAnswer | None]:
+    """The offered application, locked; with the answer to give when its offer is no longer
+    open."""
+    row = await application_store.lock_application(conn, db, application_id)
+    if row.person_id != person_id:
+        raise NotFound("application_not_found")
+    if _is_open(row):
+        return row, None
+    view = await application_store.fetch_application(conn, row.id)
+    return row, OfferAnswer(view, OfferOutcome.CLOSED)
+
+
 async def accept_offer(
     db: Database,
     *,
@@ -254,13 +268,9 @@ async def accept_offer(
 ) -> OfferAnswer:
     """The offered person takes the place: their application goes to the organisation."""
     async with db.transaction("accept_offer", inbound) as conn:
-        row = await application_store.lock_application(conn, db, application_id)
-        if row.person_id != person_id:
-            raise NotFound("application_not_found")
-        if not _is_open(row):
-            return OfferAnswer(
-                await application_store.fetch_application(conn, row.id), OfferOutcome.CLOSED
-            )
+        row, closed = await _their_offer(conn, db, application_id, person_id)
+        if closed is not None:
+            return closed
         if row.offer_expires_at <= now:
             await end_offer(
                 conn,
@@ -311,13 +321,9 @@ async def decline_offer(
 ) -> OfferAnswer:
     """The offered person lets the place go: they leave the waitlist, the next is offered."""
     async with db.transaction("decline_offer", inbound) as conn:
-        row = await application_store.lock_application(conn, db, application_id)
-        if row.person_id != person_id:
-            raise NotFound("application_not_found")
-        if not _is_open(row):
-            return OfferAnswer(
-                await application_store.fetch_application(conn, row.id), OfferOutcome.CLOSED
-            )
+        row, closed = await _their_offer(conn, db, application_id, person_id)
+        if closed is not None:
+            return closed
         late = row.offer_expires_at <= now
         freed_by = FreedBy.OFFER_EXPIRED if late else FreedBy.OFFER_DECLINED
         await end_offer(
