@@ -30,6 +30,7 @@ from handlers.telegram.command_menu import register_command_menus
 from handlers.telegram.common import RenfortApplication
 from handlers.telegram.transport import AiohttpRequest
 from handlers.telegram.wiring import build_application
+from renfort.launch import paused_collector
 from storage.database import Database
 from storage.migrate import upgrade_if_needed
 
@@ -208,18 +209,18 @@ class Service:
     ) -> None:
         """The outbox's dispatcher, the callout boards, the scheduler and the HTTP server,
         with the modules only they use."""
-        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        with paused_collector():
+            from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-        from bot.messaging.channel import Channel
-        from bot.messaging.dispatcher import Dispatcher
-        from bot.messaging.ratelimit import RateLimiter
-        from bot.messaging.shared_budget import shared_budget
-        from bot.scheduler.tick import TICK_SECONDS, tick
-        from handlers.telegram.callout_refresh import CalloutRefresher
-        from handlers.telegram.sender import TelegramChannel
-        from handlers.web import build_metrics_app, build_web_app
-        from renfort.http_server import http_server
-
+            from bot.messaging.channel import Channel
+            from bot.messaging.dispatcher import Dispatcher
+            from bot.messaging.ratelimit import RateLimiter
+            from bot.messaging.shared_budget import shared_budget
+            from bot.scheduler.tick import TICK_SECONDS, tick
+            from handlers.telegram.callout_refresh import CalloutRefresher
+            from handlers.telegram.sender import TelegramChannel
+            from handlers.web import build_metrics_app, build_web_app
+            from renfort.http_server import http_server
         settings, db = self.settings, renfort.db
         self.budget = shared_budget(settings, db)
         telegram_limiter = RateLimiter(settings.telegram_rate, shared=self.budget, name="telegram")

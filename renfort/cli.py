@@ -28,6 +28,7 @@ from renfort.cli_common import (
 )
 from renfort.cli_moderation import missions_stations, org_verify, referent_app
 from renfort.cli_stats import stats_command
+from renfort.launch import paused_collector
 
 # What only some commands use loads in those commands: `renfort run` is measured from its
 # spawn to its first getUpdates, and rich's tables, the importer or Alembic are no part of it.
@@ -78,11 +79,13 @@ def run(
             out().print(SANDBOX_HINT)
             # The terminal belongs to the sandbox chat; only problems are logged there.
             logging.getLogger().setLevel(logging.WARNING)
-            from renfort.sandbox.run import run_sandbox  # the double and console: sandbox only
+            with paused_collector():  # the double and console: sandbox only
+                from renfort.sandbox.run import run_sandbox
 
             asyncio.run(run_sandbox(settings))
         else:
-            from renfort.app import Service, run_until_stopped
+            with paused_collector():
+                from renfort.app import Service, run_until_stopped
 
             asyncio.run(run_until_stopped(Service(settings)))
     except ConfigError as error:
