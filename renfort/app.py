@@ -179,7 +179,8 @@ class Service:
         else:
             if not settings.public_url:
                 raise ConfigError("PUBLIC_URL: webhook mode needs the public https address")
-            from handlers.web import TELEGRAM_WEBHOOK_PATH
+            with paused_collector():
+                from handlers.web import TELEGRAM_WEBHOOK_PATH
 
             await telegram.bot.set_webhook(
                 settings.public_url + TELEGRAM_WEBHOOK_PATH,
