@@ -1,4 +1,9 @@
-"""Assembly of one Renfort process: database, Telegram, dispatcher, scheduler, HTTP."""
+"""Assembly of one Renfort process: database, Telegram, dispatcher, scheduler, HTTP.
+
+A start does first what Telegram's first getUpdates needs (the database, the handlers, the
+Bot API session) and loads the rest (the HTTP server, the scheduler, the outbox's
+dispatcher) while that long poll is under way: updates flow as soon as possible, and the
+rest is up a few tens of milliseconds later, before `start` returns."""
 
 from __future__ import annotations
 
@@ -8,40 +13,37 @@ import logging
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-import uvicorn
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
-from starlette.applications import Starlette
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.config import ConfigError, Settings, first_line
 from bot.geo import Geocoder
 from bot.i18n import check_catalogues
-from bot.messaging.channel import Channel
-from bot.messaging.dispatcher import Dispatcher
-from bot.messaging.ratelimit import RateLimiter
-from bot.messaging.shared_budget import SharedBudget, shared_budget
 from bot.runtime import Renfort, system_clock
-from bot.scheduler.tick import TICK_SECONDS, tick
 from bot.sockets import listening_socket
-from handlers.telegram.callout_refresh import CalloutRefresher
 from handlers.telegram.command_menu import register_command_menus
 from handlers.telegram.common import RenfortApplication
-from handlers.telegram.sender import TelegramChannel
+from handlers.telegram.transport import AiohttpRequest
 from handlers.telegram.wiring import build_application
-from handlers.web import TELEGRAM_WEBHOOK_PATH, build_metrics_app, build_web_app
-from renfort.poller import PollerElection
+from renfort.launch import paused_collector
 from storage.database import Database
 from storage.migrate import upgrade_if_needed
 
 if TYPE_CHECKING:
+    import uvicorn
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.messaging.dispatcher import Dispatcher
+    from bot.messaging.shared_budget import SharedBudget
     from handlers.sms.sender import SmsChannel
+    from handlers.telegram.callout_refresh import CalloutRefresher
     from handlers.whatsapp.sender import WhatsAppChannel
+    from renfort.poller import PollerElection
 
 log = logging.getLogger(__name__)
 OUTBOX_SWEEP_SECONDS = 5
@@ -50,22 +52,10 @@ OUTBOX_SWEEP_SECONDS = 5
 LOCK_SESSIONS = 2
 # SIGTERM to exit: what is left after this is cancelled (a container manager kills at 10 s).
 STOP_SECONDS = 8.0
-
-
-class Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the service decides how to stop."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def http_config(app: Starlette) -> uvicorn.Config:
-    # log_config=None: uvicorn's lines go through our handlers (dated, JSON when asked)
-    # instead of its own undated format.
-    return uvicorn.Config(
-        app, log_level="warning", log_config=None, lifespan="off", access_log=False
-    )
+# How long the rest of the start waits for the first getUpdates to leave: its connection is
+# being opened (a TLS handshake to Telegram). A Bot API that cannot be reached holds nothing
+# back for longer: the poller retries on its own.
+FIRST_POLL_WAIT_SECONDS = 2.0
 
 
 def bind_http(settings: Settings) -> socket.socket:
@@ -163,7 +153,8 @@ class Service:
         )
         self.renfort = renfort
         polling = settings.telegram_mode == "polling"
-        telegram = build_application(renfort, with_updater=polling)
+        polling_request = AiohttpRequest(pool_size=1, watch_sent=True) if polling else None
+        telegram = build_application(renfort, with_updater=polling, polling_request=polling_request)
         self.telegram = telegram
         try:
             await telegram.initialize()
@@ -174,13 +165,23 @@ class Service:
         await telegram.start()
         if polling and db.is_sqlite:
             await self._start_polling()
+            assert polling_request is not None and polling_request.sent is not None
+            # Loading and starting the rest blocks the event loop: let the long poll's
+            # connection open and its request leave first.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(polling_request.sent.wait(), FIRST_POLL_WAIT_SECONDS)
         elif polling:
+            from renfort.poller import PollerElection
+
             # Several workers may share this database: the elected one polls.
             self.poller = PollerElection(db, self._start_polling, self._stop_polling)
             self._tasks.append(asyncio.create_task(self.poller.run(), name="poller"))
         else:
             if not settings.public_url:
                 raise ConfigError("PUBLIC_URL: webhook mode needs the public https address")
+            with paused_collector():
+                from handlers.web import TELEGRAM_WEBHOOK_PATH
+
             await telegram.bot.set_webhook(
                 settings.public_url + TELEGRAM_WEBHOOK_PATH,
                 secret_token=settings.telegram_webhook_secret,
@@ -192,6 +193,36 @@ class Service:
             register_command_menus(telegram.bot, settings.renfort_locale), name="command_menus"
         )
         self._tasks.append(self.command_menus)
+        self._start_the_rest(renfort, telegram, sock, metrics_sock)
+        log.info(
+            "Renfort is running: HTTP on %s:%s, Telegram by %s",
+            settings.http_host,
+            settings.http_port,
+            settings.telegram_mode,
+        )
+
+    def _start_the_rest(
+        self,
+        renfort: Renfort,
+        telegram: RenfortApplication,
+        sock: socket.socket,
+        metrics_sock: socket.socket | None,
+    ) -> None:
+        """The outbox's dispatcher, the callout boards, the scheduler and the HTTP server,
+        with the modules only they use."""
+        with paused_collector():
+            from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+            from bot.messaging.channel import Channel
+            from bot.messaging.dispatcher import Dispatcher
+            from bot.messaging.ratelimit import RateLimiter
+            from bot.messaging.shared_budget import shared_budget
+            from bot.scheduler.tick import TICK_SECONDS, tick
+            from handlers.telegram.callout_refresh import CalloutRefresher
+            from handlers.telegram.sender import TelegramChannel
+            from handlers.web import build_metrics_app, build_web_app
+            from renfort.http_server import http_server
+        settings, db = self.settings, renfort.db
         self.budget = shared_budget(settings, db)
         telegram_limiter = RateLimiter(settings.telegram_rate, shared=self.budget, name="telegram")
         telegram_channel = TelegramChannel(telegram.bot, renfort, limiter=telegram_limiter)
@@ -240,22 +271,15 @@ class Service:
             from handlers.sms.webhook import twilio_routes
 
             sms_routes = twilio_routes(renfort, self.sms, self.whatsapp)
-        web = build_web_app(renfort, telegram, sms_routes)
-        self.http = Server(http_config(web))
+        self.http = http_server(build_web_app(renfort, telegram, sms_routes))
         self._tasks.append(asyncio.create_task(self.http.serve(sockets=[sock]), name="http"))
         if metrics_sock is not None:
-            self.metrics_http = Server(http_config(build_metrics_app(renfort)))
+            self.metrics_http = http_server(build_metrics_app(renfort))
             self._tasks.append(
                 asyncio.create_task(
                     self.metrics_http.serve(sockets=[metrics_sock]), name="metrics_http"
                 )
             )
-        log.info(
-            "Renfort is running: HTTP on %s:%s, Telegram by %s",
-            settings.http_host,
-            settings.http_port,
-            settings.telegram_mode,
-        )
 
     async def _start_polling(self) -> None:
         telegram = self.telegram

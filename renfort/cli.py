@@ -6,29 +6,20 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-from rich.table import Table
-from sqlalchemy.engine import make_url
 
 from bot.config import ConfigError, first_line
-from bot.geo import Geocoder
 from bot.i18n import CatalogueMissing
-from bot.importer import ImportFileError, ImportResult, import_missions
 from bot.logs import configure_logging
-from bot.services import organisations
 from renfort import cli_common, event_loop
-from renfort.app import Service, run_until_stopped
-from renfort.backup import BackupRefused, backup_database
 from renfort.cli_common import (
     EXIT_CONFIG,
     EXIT_INTERRUPTED,
     SANDBOX_HINT,
+    err,
+    escape,
     fail,
     out,
     settings_or_exit,
@@ -36,9 +27,17 @@ from renfort.cli_common import (
 )
 from renfort.cli_moderation import missions_stations, org_verify, referent_app
 from renfort.cli_stats import stats_command
-from renfort.workers import run_workers
-from storage.database import Database
-from storage.migrate import upgrade_sync
+from renfort.launch import paused_collector
+
+# What only some commands use loads in those commands: `renfort run` is measured from its
+# spawn to its first getUpdates, and rich's tables, the importer or Alembic are no part of it.
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import TaskID
+
+    from bot.importer import ImportResult
+    from bot.services import organisations
+    from storage.database import Database
 
 app = typer.Typer(
     help="Renfort: volunteer coordination in Telegram and SMS.",
@@ -72,15 +71,21 @@ def run(
     settings = settings_or_exit()
     try:
         if workers > 1:
+            from renfort.workers import run_workers
+
             raise typer.Exit(run_workers(settings, workers))
         if settings.sandbox:
             out().print(SANDBOX_HINT)
             # The terminal belongs to the sandbox chat; only problems are logged there.
             logging.getLogger().setLevel(logging.WARNING)
-            from renfort.sandbox.run import run_sandbox  # the double and console: sandbox only
+            with paused_collector():  # the double and console: sandbox only
+                from renfort.sandbox.run import run_sandbox
 
             event_loop.run(run_sandbox(settings))
         else:
+            with paused_collector():
+                from renfort.app import Service, run_until_stopped
+
             event_loop.run(run_until_stopped(Service(settings)))
     except ConfigError as error:
         fail(str(error), EXIT_CONFIG)
@@ -93,6 +98,10 @@ def run(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database to the newest schema."""
+    from sqlalchemy.engine import make_url
+
+    from storage.migrate import upgrade_sync
+
     settings = settings_or_exit()
     where = make_url(settings.database_url).render_as_string(hide_password=True)
     try:
@@ -110,6 +119,8 @@ def db_backup(
     ] = False,
 ) -> None:
     """Copy the SQLite database to FILE while Renfort runs (PostgreSQL: use pg_dump)."""
+    from renfort.backup import BackupRefused, backup_database
+
     settings = settings_or_exit()
     try:
         backup = backup_database(settings.database_url, file, overwrite=overwrite)
@@ -138,6 +149,8 @@ def org_create(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Create an organisation and print its coordinator invite code."""
+    from bot.services import organisations
+
     settings = settings_or_exit()
     organisation = with_database(
         settings, lambda db: organisations.create_organisation(db, name, postcode)
@@ -161,6 +174,11 @@ def org_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List organisations with their invite codes, members and missions."""
+    from rich import box
+    from rich.table import Table
+
+    from bot.services import organisations
+
     settings = settings_or_exit()
     summaries = with_database(settings, organisations.list_organisations)
     if as_json:
@@ -206,6 +224,8 @@ class ImportProgress:
     """A transient progress bar, drawn only on a terminal."""
 
     def __init__(self, console: Console) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
         self.bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -230,6 +250,9 @@ def missions_import(
     ] = False,
 ) -> None:
     """Import missions and slots from a spreadsheet, all in one transaction."""
+    from bot.geo import Geocoder
+    from bot.importer import ImportFileError, import_missions
+
     settings = settings_or_exit()
     console = out()
     progress = ImportProgress(console)
@@ -255,7 +278,7 @@ def missions_import(
 
 
 def report_import(file: Path, result: ImportResult, skip_bad: bool) -> None:
-    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    errors = err()
     for error in result.errors:
         errors.print(f"[red]{escape(file.name)}[/] {escape(str(error))}")
     bad = len({e.line for e in result.errors})
@@ -290,6 +313,8 @@ def whatsapp_templates(
 ) -> None:
     """Create the WhatsApp templates Renfort needs (Content API, sent for review) and list
     them with WhatsApp's verdict."""
+    from rich import box
+    from rich.table import Table
     from twilio.base.exceptions import TwilioException
 
     from handlers.whatsapp.templates import sync_templates

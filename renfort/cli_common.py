@@ -1,5 +1,8 @@
 """What every `renfort` command shares: one-line failures, settings, a database for the
-length of a command, and the clock that decides which slots are past (tests pin it)."""
+length of a command, and the clock that decides which slots are past (tests pin it).
+
+rich and the service's assembly load when a command first needs them: `renfort run` prints
+nothing on a good start, and every module loaded before its first getUpdates delays it."""
 
 from __future__ import annotations
 
@@ -7,19 +10,20 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from sqlalchemy.engine import make_url
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from bot.runtime import system_clock
 from bot.services.errors import ServiceError
-from renfort.app import open_database
-from storage.database import Database
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from storage.database import Database
 
 T = TypeVar("T")
 EXIT_FAILED = 1
@@ -35,14 +39,28 @@ clock: Callable[[], datetime] = system_clock
 
 
 def out() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=True)
+
+
+def err() -> Console:
+    """The console of errors and warnings (stderr)."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def escape(text: str) -> str:
+    """`text` shown as is by rich, square brackets included."""
+    from rich.markup import escape as escape_markup
+
+    return escape_markup(text)
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     """Print one line on stderr and leave with `code`."""
-    Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"[bold red]Error:[/] {escape(message)}"
-    )
+    err().print(f"[bold red]Error:[/] {escape(message)}")
     raise typer.Exit(code)
 
 
@@ -69,6 +87,8 @@ def check_sqlite_directory(database_url: str) -> None:
 
 def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     """Migrate, connect, run `work`, close; database trouble is one line."""
+
+    from renfort.app import open_database
 
     async def go() -> T:
         db = await open_database(settings)

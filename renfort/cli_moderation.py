@@ -7,20 +7,19 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from bot.geo import Geocoder
-from bot.i18n import Translator
-from bot.importer import ImportFileError, ImportResult
-from bot.services import moderation, organisations
 from bot.services.errors import ServiceError
-from bot.stations import import_stations
 from renfort import cli_common as cli
-from storage.database import Database
+from renfort.cli_common import escape
+
+# The services and the importer load in the commands that use them (see renfort.cli).
+if TYPE_CHECKING:
+    from bot.importer import ImportResult
+    from bot.services import organisations
+    from storage.database import Database
 
 T = TypeVar("T")
 
@@ -62,6 +61,8 @@ def referent_add(
     person_id: Annotated[int | None, typer.Option(help="Their person id in Renfort.")] = None,
 ) -> None:
     """Make someone who started the bot a referent: they review the territory's missions."""
+    from bot.services import moderation
+
     referent = _with_db(
         lambda db: moderation.add_referent(
             db, territory=territory, telegram_user_id=telegram_id, person_id=person_id
@@ -78,6 +79,8 @@ def referent_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """List referents and their territories."""
+    from bot.services import moderation
+
     referents = _with_db(moderation.list_referents)
     if as_json:
         rows = [
@@ -104,6 +107,7 @@ def org_verify(
     name: Annotated[str, typer.Argument(help="The organisation's name.")],
 ) -> None:
     """Mark an organisation verified (its template missions may skip review; callouts open)."""
+    from bot.services import moderation, organisations
 
     async def work(db: Database) -> organisations.Organisation:
         found = await organisations.find_organisation_by_name(db, name)
@@ -127,6 +131,13 @@ def missions_stations(
     ] = None,
 ) -> None:
     """One mission per polling station, with 08:00-13:00 and 13:00-18:00 slots each day."""
+    from rich.console import Console
+
+    from bot.geo import Geocoder
+    from bot.i18n import Translator
+    from bot.importer import ImportFileError
+    from bot.stations import import_stations
+
     settings = cli.settings_or_exit()
     try:
         days = [date.fromisoformat(d) for d in dates or []]

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich import box
-from rich.markup import escape
-from rich.table import Table
 
-from bot.services import stats
-from bot.services.stats import OrganisationStats
 from renfort import cli_common
-from renfort.cli_common import out, settings_or_exit, with_database
+from renfort.cli_common import escape, out, settings_or_exit, with_database
+
+if TYPE_CHECKING:
+    from bot.services.stats import OrganisationStats
 
 
 def _pct(value: float | None) -> float | None:
@@ -50,6 +48,11 @@ def stats_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """Figures of every organisation: fill rate, applications, answers, attendance."""
+    from rich import box
+    from rich.table import Table
+
+    from bot.services import stats
+
     settings = settings_or_exit()
 
     found = with_database(

@@ -9,12 +9,12 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -40,6 +40,9 @@ from handlers.telegram.admin_group import show_decision
 from handlers.telegram.callout_board import post_status_in
 from handlers.telegram.exports import csv_headers
 from handlers.telegram.render.organisers import status_label
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -75,15 +78,22 @@ class BoardRoutes:
         self.bot = bot  # to show decisions on the chats' copies of an application
         self.signer = Signer(renfort.settings.telegram_bot_token)
         self.attempts = Attempts()
-        self.templates = Environment(
+        # The link's address is PUBLIC_URL, else the local HTTP port (a trial, the sandbox):
+        # a Secure cookie would never come back over plain http.
+        self.secure = (renfort.settings.public_url or "").startswith("https://")
+
+    @cached_property
+    def templates(self) -> Environment:
+        """The pages' templates, loaded with jinja2 on the board's first page: a process
+        whose board nobody opens never loads them, and its start does not wait for them."""
+        from jinja2 import Environment, PackageLoader, select_autoescape
+
+        return Environment(
             loader=PackageLoader("handlers.board", "templates"),
             autoescape=select_autoescape(["html"]),
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        # The link's address is PUBLIC_URL, else the local HTTP port (a trial, the sandbox):
-        # a Secure cookie would never come back over plain http.
-        self.secure = (renfort.settings.public_url or "").startswith("https://")
 
     def page(self, template: str, t: Translator, status: int = 200, **values: Any) -> Response:
         html = self.templates.get_template(template).render(_=t._, n_=t.n_, lang=t.locale, **values)

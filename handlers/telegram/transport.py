@@ -8,6 +8,9 @@ and reads every answer as before: only the bytes on the wire go another way."""
 
 from __future__ import annotations
 
+import asyncio
+from types import SimpleNamespace
+
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
@@ -22,12 +25,22 @@ MEDIA_WRITE_TIMEOUT = 20.0
 
 
 class AiohttpRequest(BaseRequest):
-    """One aiohttp session, `pool_size` connections kept alive to the Bot API."""
+    """One aiohttp session, `pool_size` connections kept alive to the Bot API.
 
-    def __init__(self, pool_size: int = 256, read_timeout: float | None = READ_TIMEOUT) -> None:
+    `sent` (with watch_sent) is set once a request's headers go on the wire: for the long
+    polls, the moment Telegram can start handing updates over."""
+
+    def __init__(
+        self,
+        pool_size: int = 256,
+        read_timeout: float | None = READ_TIMEOUT,
+        *,
+        watch_sent: bool = False,
+    ) -> None:
         self._pool_size = pool_size
         self._read_timeout = read_timeout
         self._session: aiohttp.ClientSession | None = None
+        self.sent: asyncio.Event | None = asyncio.Event() if watch_sent else None
 
     @property
     def read_timeout(self) -> float | None:
@@ -35,6 +48,13 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
+            traces: list[aiohttp.TraceConfig] = []
+            if self.sent is not None:
+                # Only on the session that asks for it (the long polls, a few a minute):
+                # a trace costs every request of its session a few awaits.
+                trace = aiohttp.TraceConfig()
+                trace.on_request_headers_sent.append(self._headers_sent)
+                traces.append(trace)
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300),
                 headers={"User-Agent": self.USER_AGENT},
@@ -42,7 +62,19 @@ class AiohttpRequest(BaseRequest):
                 cookie_jar=aiohttp.DummyCookieJar(),
                 skip_auto_headers=("Accept-Encoding",),
                 trust_env=True,  # HTTPS_PROXY and the like, as httpx honours them
+                trace_configs=traces,
             )
+
+    async def _headers_sent(
+        self,
+        _session: aiohttp.ClientSession,
+        _context: SimpleNamespace,
+        _params: aiohttp.TraceRequestHeadersSentParams,
+    ) -> None:
+        # aiohttp writes the buffered headers and the body right after this, in the same
+        # step of the request's task: whoever waits on `sent` resumes once they are out.
+        if self.sent is not None:
+            self.sent.set()
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:

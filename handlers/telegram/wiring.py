@@ -93,8 +93,14 @@ def wire(application: RenfortApplication, renfort: Renfort) -> RenfortApplicatio
     return application
 
 
-def build_application(renfort: Renfort, *, with_updater: bool = True) -> RenfortApplication:
-    """The python-telegram-bot Application, pointed at the configured Bot API server."""
+def build_application(
+    renfort: Renfort,
+    *,
+    with_updater: bool = True,
+    polling_request: AiohttpRequest | None = None,
+) -> RenfortApplication:
+    """The python-telegram-bot Application, pointed at the configured Bot API server;
+    `polling_request` carries its getUpdates calls (one connection by default)."""
     settings = renfort.settings
     token = settings.telegram_bot_token
     if token is None:
@@ -108,7 +114,7 @@ def build_application(renfort: Renfort, *, with_updater: bool = True) -> Renfort
         .context_types(ContextTypes(context=RenfortContext))
         .concurrent_updates(ChatOrderedProcessor())
         .request(AiohttpRequest())
-        .get_updates_request(AiohttpRequest(pool_size=1))
+        .get_updates_request(polling_request or AiohttpRequest(pool_size=1))
     )
     if not with_updater:
         builder = builder.updater(None)
