@@ -251,7 +251,11 @@ class Service:
         self._tasks.append(asyncio.create_task(self.callout_board.run(), name="callout_board"))
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.scheduler.add_job(
-            renfort.notify_outbox, "interval", seconds=OUTBOX_SWEEP_SECONDS, id="outbox_sweep"
+            sweep_outbox,
+            "interval",
+            args=[renfort],
+            seconds=OUTBOX_SWEEP_SECONDS,
+            id="outbox_sweep",
         )
         # First tick right away: whatever fell due while we were down is done now, if
         # still useful (each job decides; a reminder never goes after its slot started).
@@ -340,6 +344,13 @@ class Service:
         if self.renfort is not None:
             await self.renfort.geocoder.close()
             await self.renfort.db.close()
+
+
+async def sweep_outbox(renfort: Renfort) -> None:
+    """Wake the dispatcher for rows another worker queued or a wait let go. A coroutine, so
+    the scheduler runs it on the loop: a plain function runs in its thread pool, and an
+    asyncio Event set from another thread does not wake the loop that waits on it."""
+    renfort.notify_outbox()
 
 
 async def run_until_stopped(service: Service) -> None:
