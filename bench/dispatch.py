@@ -27,6 +27,7 @@ from bot.notifications.applications import ApplicationDecided
 from bot.runtime import Renfort
 from handlers.telegram.render import render
 from handlers.telegram.sender import TelegramChannel
+from handlers.telegram.transport import AiohttpRequest
 from renfort.sandbox.telegram_double import TelegramDouble
 from storage import schema
 from storage.database import Database
@@ -115,7 +116,8 @@ async def measure(workdir: Path, messages: int, *, enforce: bool, batch_size: in
             outbox_batch_size=batch_size,
         )
         renfort = Renfort(settings, db, Geocoder(None))
-        request = HTTPXRequest(connection_pool_size=64)
+        # The product's Bot API transport, as the running service's dispatcher sends with.
+        request = AiohttpRequest()
         async with Bot(double.token, base_url=f"{double.base_url}/bot", request=request) as bot:
             dispatcher = Dispatcher(renfort, {"telegram": TelegramChannel(bot, renfort)})
             started = time.perf_counter()
