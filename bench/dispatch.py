@@ -2,7 +2,9 @@
 double, once with Telegram's limits enforced (30 msg/s, 1 msg/s per chat) and once
 without (how fast the outbox itself goes, on SQLite).
 
-Run: `python -m bench.dispatch [--messages N] [--raw-messages N] [--batch-size N]`."""
+Run: `python -m bench.dispatch [--messages N] [--raw-messages N] [--batch-size N]
+[--latency MS]`; with a latency the Bot API double takes that long to answer each message
+(a real server is tens of milliseconds away), for the outbox and the floor alike."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from bot.notifications.applications import ApplicationDecided
 from bot.runtime import Renfort
 from handlers.telegram.render import render
 from handlers.telegram.sender import TelegramChannel
+from handlers.telegram.transport import AiohttpRequest
 from renfort.sandbox.telegram_double import TelegramDouble
 from storage import schema
 from storage.database import Database
@@ -99,13 +102,16 @@ async def fill(db: Database, double: TelegramDouble, messages: int) -> None:
         double.user(FIRST_CHAT + i, f"V{i}")
 
 
-async def measure(workdir: Path, messages: int, *, enforce: bool, batch_size: int) -> Figures:
+async def measure(
+    workdir: Path, messages: int, *, enforce: bool, batch_size: int, latency: float = 0.0
+) -> Figures:
     url = f"sqlite:///{workdir / ('limited.db' if enforce else 'raw.db')}"
     await upgrade(url)
     db = Database(url)
     double = TelegramDouble()
     await double.start()
     double.limits.enforce = enforce
+    double.send_delay = latency
     try:
         await fill(db, double, messages)
         settings = load_settings(
@@ -115,7 +121,8 @@ async def measure(workdir: Path, messages: int, *, enforce: bool, batch_size: in
             outbox_batch_size=batch_size,
         )
         renfort = Renfort(settings, db, Geocoder(None))
-        request = HTTPXRequest(connection_pool_size=64)
+        # The product's Bot API transport, as the running service's dispatcher sends with.
+        request = AiohttpRequest()
         async with Bot(double.token, base_url=f"{double.base_url}/bot", request=request) as bot:
             dispatcher = Dispatcher(renfort, {"telegram": TelegramChannel(bot, renfort)})
             started = time.perf_counter()
@@ -132,11 +139,12 @@ async def measure(workdir: Path, messages: int, *, enforce: bool, batch_size: in
     return Figures(sent, seconds, double.too_many_requests)
 
 
-async def direct(messages: int, concurrency: int) -> Figures:
+async def direct(messages: int, concurrency: int, latency: float = 0.0) -> Figures:
     """The floor: python-telegram-bot sending the same rendered messages (text and buttons)
     straight to the double, `concurrency` at a time, with no outbox and no database."""
     double = TelegramDouble()
     await double.start()
+    double.send_delay = latency
     try:
         for i in range(messages):
             double.user(FIRST_CHAT + i, f"V{i}")
@@ -195,9 +203,13 @@ def rows(quick: bool) -> list[Row]:
     ]
 
 
-async def main_async(messages: int, raw_messages: int, batch_size: int) -> None:
+async def main_async(messages: int, raw_messages: int, batch_size: int, latency: float) -> None:
+    if latency:
+        print(f"the Bot API answers each message in {latency * 1000:g} ms")
     with tempfile.TemporaryDirectory() as workdir:
-        limited = await measure(Path(workdir), messages, enforce=True, batch_size=batch_size)
+        limited = await measure(
+            Path(workdir), messages, enforce=True, batch_size=batch_size, latency=latency
+        )
         print(
             f"limits enforced: {limited.messages} messages to {limited.messages} private chats"
             f" in {limited.seconds:.1f} s"
@@ -209,13 +221,15 @@ async def main_async(messages: int, raw_messages: int, batch_size: int) -> None:
             f"  steady    {steady:6.2f} msg/s, {steady / TELEGRAM_RATE:.1%} of {TELEGRAM_RATE:g}/s"
         )
         print(f"  429s      {limited.too_many_requests:6d}")
-        raw = await measure(Path(workdir), raw_messages, enforce=False, batch_size=batch_size)
+        raw = await measure(
+            Path(workdir), raw_messages, enforce=False, batch_size=batch_size, latency=latency
+        )
         print(
             f"limits off: {raw.messages} messages in {raw.seconds:.1f} s"
             f" (SQLite outbox, batches of {batch_size})"
         )
         print(f"  raw       {raw.rate:6.1f} msg/s")
-        floor = await direct(raw_messages, batch_size)
+        floor = await direct(raw_messages, batch_size, latency)
         print(
             f"python-telegram-bot sending the same {floor.messages} directly,"
             f" {batch_size} at a time: {floor.rate:6.1f} msg/s"
@@ -228,8 +242,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=3000, help="with limits enforced")
     parser.add_argument("--raw-messages", type=int, default=3000, help="with limits off")
     parser.add_argument("--batch-size", type=int, default=20, help="OUTBOX_BATCH_SIZE")
+    parser.add_argument("--latency", type=float, default=0.0, help="Bot API answer time, ms")
     args = parser.parse_args()
-    asyncio.run(main_async(args.messages, args.raw_messages, args.batch_size))
+    asyncio.run(main_async(args.messages, args.raw_messages, args.batch_size, args.latency / 1000))
 
 
 if __name__ == "__main__":

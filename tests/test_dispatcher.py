@@ -6,6 +6,7 @@ rate limits or a crash use a scripted channel on a clock the test moves."""
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -350,7 +351,9 @@ class Seconds:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
-        self.now += max(0.0, seconds)
+        # At least to the next float: a wait of a rounding error's length must end too.
+        later = self.now + max(0.0, seconds)
+        self.now = later if seconds <= 0 else max(later, math.nextafter(self.now, math.inf))
         await asyncio.sleep(0)
 
 

@@ -93,6 +93,7 @@ class Channel(Protocol):
 class Preparing(Protocol):
     """A channel with work to do once per batch before its sends."""
 
-    async def prepare(self, messages: Sequence[Rendered]) -> None:
-        """Get ready to send these messages (all of them sent next, or none)."""
+    async def prepare(self, messages: Sequence[Rendered]) -> list[Rendered]:
+        """These messages ready to send, in the same order (the next batch may be prepared
+        while the one before is still being sent)."""
         ...

@@ -3,10 +3,12 @@ recipient's language, sends it on the right channel under that channel's limits,
 records what happened (sent, later, elsewhere, or given up).
 
 Delivery is at least once: a batch is claimed ('sending') in one transaction and its
-outcomes are written in the next one, which claims the following batch, so a crash in
-between sends that batch again, and nothing else. On PostgreSQL every running dispatcher
-holds a shared advisory lock, so one that starts alone knows the 'sending' rows are a dead
-worker's and sends them again at once. A chat that may not receive yet never holds up the
+outcomes are written before the next batch's first send, so a crash in between sends that
+batch again, and nothing else. The next batch is claimed, rendered and prepared while this
+one sends (its statements need not hold the sends up), but none of it goes out before this
+one's outcomes are written. On PostgreSQL every running dispatcher holds a shared advisory
+lock, so one that starts alone knows the 'sending' rows are a dead worker's and sends them
+again at once. A chat that may not receive yet never holds up the
 others: its rows go back to the queue for the moment its limit allows."""
 
 from __future__ import annotations
@@ -80,6 +82,9 @@ IDLE_WAIT_SECONDS = 1.0
 DRAIN_MAX_WAIT_SECONDS = 75.0
 READY_IDS_PER_CLAIM = 500
 ERROR_CHARS = 300
+# A batch claimed ahead that waited longer than this (the sends before it stalled) goes back
+# to the queue instead of out: its lease must not run out while it is being sent.
+AHEAD_MAX_AGE_SECONDS = LEASE.total_seconds() / 4
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -106,15 +111,32 @@ OUTCOME_NAMES: dict[type, str] = {
 Unsent = Deferred | RetryLater | Moved | Unreachable | Transient | Rejected
 
 
+Planned = tuple[Job, Route, Channel, Rendered]
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """A claimed batch ready to go: each job routed, rendered and prepared, or its outcome
+    already known (nowhere to send it, cannot be rendered)."""
+
+    jobs: list[Job]
+    planned: list[Planned]
+    known: list[Result]
+    claimed_at: float  # on the dispatcher's clock
+
+
 @dataclass
 class _Batch:
     """Outcomes of one claimed batch not yet written, and the sends still under way."""
 
+    clock: Clock
     done: list[Result] = field(default_factory=list)
     in_flight: list[tuple[Job, Route, asyncio.Task[Outcome | Deferred]]] = field(
         default_factory=list
     )
     sent: int = 0
+    # Chats whose message went back to the queue, and until when (on `clock`).
+    held: dict[Route, float] = field(default_factory=dict)
 
     def take_done(self) -> list[Result]:
         """The outcomes known now (finished sends included), each handed out once."""
@@ -122,6 +144,12 @@ class _Batch:
         self.in_flight = [(j, r, t) for j, r, t in self.in_flight if not t.done()]
         taken = self.done + [(job, route, task.result()) for job, route, task in finished]
         self.done = []
+        now = self.clock()
+        for _job, route, outcome in taken:
+            if route is None or isinstance(outcome, Sent | Transient | Rejected):
+                continue
+            wait = outcome.seconds if isinstance(outcome, Deferred | RetryLater) else 0.0
+            self.held[route] = max(self.held.get(route, now), now + wait)
         return taken
 
 
@@ -151,6 +179,10 @@ class Dispatcher:
         self._deferred: dict[int, float] = {}
         self._presence: AsyncConnection | None = None
         self._presence_pid: int | None = None  # that session's server process id
+        # The next batch, claimed while the current one sends, and the chats whose message
+        # in the current one went back to the queue after that claim (see _send_all).
+        self._ahead: asyncio.Task[_Claimed] | None = None
+        self._held: dict[Route, float] = {}
 
     # ---- loops ---------------------------------------------------------------------------
 
@@ -161,6 +193,8 @@ class Dispatcher:
         finally:
             with contextlib.suppress(Exception):
                 await self._recorded()
+            with contextlib.suppress(Exception):
+                await self._give_back_ahead()
             if self._presence is not None:
                 await _close_for_real(self._presence)
                 self._presence = None
@@ -207,6 +241,7 @@ class Dispatcher:
             await self._sleep(max(0.0, wake - self._clock()))
         async with self._lock:
             await self._recorded()
+            await self._give_back_ahead()
         return sent
 
     def stop(self) -> None:
@@ -231,17 +266,88 @@ class Dispatcher:
     # ---- one batch -----------------------------------------------------------------------
 
     async def _batch(self) -> tuple[int, int]:
-        """Claim, send and record one batch; returns (rows claimed, rows sent)."""
+        """Send one batch while the next is claimed; returns (rows claimed, rows sent)."""
         async with self._lock:
-            jobs = await self._claim()
-            if not jobs:
+            batch, held = None, self._held
+            if self._ahead is not None:
+                # The batch before is written first: a crash must never find two batches
+                # sent and not recorded.
+                await self._recorded()
+                batch = await self._take_ahead()
+            if batch is None:  # nothing claimed ahead, or nothing was due back then
+                batch, held = await self._claim_batch(record=True), {}
+            if not batch.jobs:
                 return 0, 0
-            sent = await self._send_all(jobs)
-        return len(jobs), sent
+            self._ahead = asyncio.create_task(
+                self._claim_batch(record=False), name="outbox-claim-ahead"
+            )
+            sent = await self._send_all(batch, held)
+        return len(batch.jobs), sent
 
-    async def _claim(self) -> list[Job]:
-        """Write the last batch's outcomes and claim the next batch, in one transaction."""
-        outcomes = self._unrecorded
+    async def _take_ahead(self) -> _Claimed | None:
+        """The batch claimed ahead, if it has rows and is fresh (else back to the queue)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None:
+            return None
+        batch = await ahead
+        if not batch.jobs:
+            return None
+        age = self._clock() - batch.claimed_at
+        if age > AHEAD_MAX_AGE_SECONDS:
+            log.warning("a batch claimed %.0f s ago goes back to the queue unsent", age)
+            await self._give_back(batch.jobs)
+            return None
+        return batch
+
+    async def _give_back_ahead(self) -> None:
+        """The batch claimed ahead goes back to the queue unsent (a drain's end, a stop)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None:
+            return
+        await asyncio.wait([ahead])
+        if ahead.cancelled() or ahead.exception() is not None:
+            return  # its transaction rolled back: nothing was claimed
+        if ahead.result().jobs:
+            await self._give_back(ahead.result().jobs)
+
+    async def _give_back(self, jobs: list[Job]) -> None:
+        """Rows this dispatcher claimed and did not send go back to the queue, due now."""
+        mine = OUTBOX.c.status == "sending"
+        if self._presence_pid is not None:  # another worker may have taken them since
+            mine = mine & (OUTBOX.c.claimed_by == self._presence_pid)
+        async with self.renfort.db.transaction("give_back_outbox") as conn:
+            await conn.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id.in_([job.id for job in jobs]), mine)
+                .values(status="pending", not_before=self.renfort.now())
+            )
+
+    async def _claim_batch(self, *, record: bool) -> _Claimed:
+        """Claim the next batch (writing the last one's outcomes with it if `record`), then
+        route, render and prepare it."""
+        jobs = await self._claim(record=record)
+        claimed_at = self._clock()
+        known: list[Result] = []
+        planned: list[Planned] = []
+        for job in jobs:
+            route = self.route(job.recipient, job.payload.get("channels"))
+            if route is None:
+                known.append((job, None, Unreachable("unreachable")))
+                continue
+            channel = self.channels[route.channel]
+            try:
+                message = channel.render(job.kind, job.payload, self._translator(job.recipient))
+            except Exception as error:
+                log.exception("outbox %s (%s) cannot be rendered", job.id, job.kind)
+                known.append((job, route, Rejected(f"cannot render: {error!r}")))
+                continue
+            planned.append((job, route, channel, message))
+        return _Claimed(jobs, await self._prepare(planned), known, claimed_at)
+
+    async def _claim(self, *, record: bool) -> list[Job]:
+        """Claim the next batch, in one transaction with the last batch's outcomes if
+        `record` (never while a batch is being sent: those are written before the next)."""
+        outcomes = self._unrecorded if record else []
         # A wake-up with nothing to record or send costs no write transaction; after a full
         # batch there is most likely more, so the look is skipped.
         if not outcomes and not self._last_claim_full and not await self._anything_due():
@@ -318,28 +424,23 @@ class Dispatcher:
             )
         return found is not None
 
-    async def _send_all(self, jobs: list[Job]) -> int:
+    async def _send_all(self, claimed: _Claimed, held: dict[Route, float]) -> int:
         """Send each job on its route (chats in parallel, one chat's messages in order) and
-        record the outcomes; returns how many were sent."""
-        batch = _Batch()
+        keep the outcomes for the next write; returns how many were sent. `held`: chats
+        whose message in the batch before went back to the queue after this batch was
+        claimed."""
+        batch = _Batch(self._clock, done=list(claimed.known))
         last_to: dict[Route, asyncio.Task[Outcome | Deferred]] = {}
-        planned: list[tuple[Job, Route, Channel, Rendered]] = []
-        for job in jobs:
-            route = self.route(job.recipient, job.payload.get("channels"))
-            if route is None:
-                batch.done.append((job, None, Unreachable("unreachable")))
-                continue
-            channel = self.channels[route.channel]
-            try:
-                message = channel.render(job.kind, job.payload, self._translator(job.recipient))
-            except Exception as error:
-                log.exception("outbox %s (%s) cannot be rendered", job.id, job.kind)
-                batch.done.append((job, route, Rejected(f"cannot render: {error!r}")))
-                continue
-            planned.append((job, route, channel, message))
-        await self._prepare(planned)
         try:
-            for job, route, channel, message in planned:
+            for job, route, channel, message in claimed.planned:
+                if route in held:
+                    # That earlier message comes back when the chat may receive again; this
+                    # one waits as long, so it cannot overtake it.
+                    wait = max(
+                        held[route] - self._clock(), channel.limiter.chat_delay(route.address)
+                    )
+                    batch.done.append((job, route, Deferred(max(0.0, wait))))
+                    continue
                 wait = await self._wait_turn(channel.limiter, route.address, batch)
                 if wait <= 0:  # and then every worker's common budget, if shared
                     wait = await channel.limiter.admit(route.address)
@@ -362,19 +463,29 @@ class Dispatcher:
             for _job, _route, task in batch.in_flight:
                 task.cancel()
             raise
+        finally:
+            self._held = batch.held
         return batch.sent
 
-    async def _prepare(self, planned: list[tuple[Job, Route, Channel, Rendered]]) -> None:
+    async def _prepare(self, planned: list[Planned]) -> list[Planned]:
         """Let each channel do its per-batch work at once (Telegram stores the batch's
-        buttons in one transaction, not one per message)."""
+        buttons in one transaction, not one per message); returns the messages to send."""
+        ready = list(planned)
         for name, channel in self.channels.items():
             if not isinstance(channel, Preparing):
                 continue
-            messages = [message for _job, route, _c, message in planned if route.channel == name]
+            mine = [i for i, (_job, route, _c, _m) in enumerate(ready) if route.channel == name]
+            if not mine:
+                continue
             try:
-                await channel.prepare(messages)
+                prepared = await channel.prepare([ready[i][3] for i in mine])
             except Exception:  # each send then does its own work, as without a batch
                 log.exception("preparing a batch on %s failed", name)
+                continue
+            for i, message in zip(mine, prepared, strict=True):
+                job, route, chosen, _message = ready[i]
+                ready[i] = (job, route, chosen, message)
+        return ready
 
     async def _wait_turn(self, limiter: RateLimiter, address: Address, batch: _Batch) -> float:
         """0 once a message may go to `address`, else how long that chat must wait."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -44,6 +45,13 @@ NAME = "telegram"
 GONE = ("chat not found", "user not found", "chat_id is empty", "peer_id_invalid")
 
 
+@dataclass(frozen=True)
+class Prepared(Rendered):
+    """A message whose buttons are stored already: `markup` is its keyboard."""
+
+    markup: InlineKeyboardMarkup | None = field(default=None, compare=False)
+
+
 class TelegramChannel:
     """Sends rendered notifications to Telegram chats under Telegram's limits."""
 
@@ -51,9 +59,6 @@ class TelegramChannel:
         self.bot = bot
         self.renfort = renfort
         self.limiter = limiter or RateLimiter(renfort.settings.telegram_rate)
-        # The keyboards of the batch being sent, stored by `prepare`: message id -> the
-        # message (so the id stays its own) and its keyboard.
-        self._prepared: dict[int, tuple[Rendered, InlineKeyboardMarkup]] = {}
 
     def render(self, kind: str, payload: dict[str, Any], t: Translator) -> Rendered:
         """Telegram HTML with inline buttons."""
@@ -61,9 +66,8 @@ class TelegramChannel:
 
     async def send(self, address: Address, message: Rendered) -> Outcome:
         """Send to one chat; returns the message id as provider id on success."""
-        prepared = self._prepared.pop(id(message), None)
-        if prepared is not None and prepared[0] is message:
-            markup: InlineKeyboardMarkup | None = prepared[1]
+        if isinstance(message, Prepared):
+            markup = message.markup
         else:
             markup = await self._keyboard(message.buttons)
         try:
@@ -93,22 +97,23 @@ class TelegramChannel:
             return Transient(f"{type(error).__name__}: {error}")
         return Sent(str(sent.message_id))
 
-    async def prepare(self, messages: Sequence[Rendered]) -> None:
-        """Store the buttons of a whole batch in one transaction before its sends."""
-        self._prepared = {}
-        wanted = [(m, [row for row in m.buttons if row]) for m in messages]
-        wanted = [(m, rows) for m, rows in wanted if rows]
-        if not wanted:
-            return
+    async def prepare(self, messages: Sequence[Rendered]) -> list[Rendered]:
+        """Store the buttons of a whole batch in one transaction before its sends: each
+        message comes back with its keyboard."""
+        wanted = [[row for row in m.buttons if row] for m in messages]
+        if not any(wanted):
+            return [Prepared(m.text, m.buttons, None) for m in messages]
         stored = await save_buttons(
-            self.renfort.db,
-            [[b for b in row if b.url is None] for _m, rows in wanted for row in rows],
+            self.renfort.db, [[b for b in row if b.url is None] for rows in wanted for row in rows]
         )
+        ready: list[Rendered] = []
         start = 0
-        for message, rows in wanted:
+        for message, rows in zip(messages, wanted, strict=True):
             mine = stored[start : start + len(rows)]
             start += len(rows)
-            self._prepared[id(message)] = (message, _markup(rows, mine))
+            markup = _markup(rows, mine) if rows else None
+            ready.append(Prepared(message.text, message.buttons, markup))
+        return ready
 
     async def _keyboard(self, rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
         """Inline keyboard whose callback data are short tokens stored in the database."""
