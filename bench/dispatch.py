@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import insert, select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bench.table import Row
 from bot.config import MAX_RATE, load_settings
@@ -139,9 +139,13 @@ async def measure(
     return Figures(sent, seconds, double.too_many_requests)
 
 
-async def direct(messages: int, concurrency: int, latency: float = 0.0) -> Figures:
+async def direct(
+    messages: int, concurrency: int, latency: float = 0.0, *, over_aiohttp: bool = False
+) -> Figures:
     """The floor: python-telegram-bot sending the same rendered messages (text and buttons)
-    straight to the double, `concurrency` at a time, with no outbox and no database."""
+    straight to the double, `concurrency` at a time, with no outbox and no database; over
+    its default httpx transport, or (`over_aiohttp`) over the product's, to see what the
+    outbox itself costs."""
     double = TelegramDouble()
     await double.start()
     double.send_delay = latency
@@ -150,7 +154,9 @@ async def direct(messages: int, concurrency: int, latency: float = 0.0) -> Figur
             double.user(FIRST_CHAT + i, f"V{i}")
         t = Translator("fr")
         rendered = [render(KIND, payload(i), t) for i in range(messages)]
-        request = HTTPXRequest(connection_pool_size=64)
+        request: BaseRequest = (
+            AiohttpRequest(pool_size=64) if over_aiohttp else HTTPXRequest(connection_pool_size=64)
+        )
         gate = asyncio.Semaphore(concurrency)
         async with Bot(double.token, base_url=f"{double.base_url}/bot", request=request) as bot:
 
@@ -184,13 +190,14 @@ def rows(quick: bool) -> list[Row]:
     messages = 1000 if quick else 3000
     batch_size = load_settings(_env_file=None).outbox_batch_size
 
-    async def both() -> tuple[Figures, Figures]:
+    async def all_three() -> tuple[Figures, Figures, Figures]:
         floor = await direct(messages, batch_size)
+        same = await direct(messages, batch_size, over_aiohttp=True)
         with tempfile.TemporaryDirectory() as workdir:
             outbox = await measure(Path(workdir), messages, enforce=False, batch_size=batch_size)
-        return outbox, floor
+        return outbox, floor, same
 
-    outbox, floor = asyncio.run(both())
+    outbox, floor, same = asyncio.run(all_three())
     return [
         Row(
             f"outbox, limits off, {messages} messages",
@@ -199,7 +206,15 @@ def rows(quick: bool) -> list[Row]:
             "≥ python-telegram-bot direct",
             outbox.rate >= floor.rate,
             baseline=floor.rate,
-        )
+        ),
+        Row(
+            "outbox beside direct sends over the same transport",
+            outbox.rate,
+            "msg/s",
+            "",
+            True,
+            baseline=same.rate,
+        ),
     ]
 
 
