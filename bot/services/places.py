@@ -3,10 +3,12 @@
 Discovery and the capacity rules read these two columns instead of counting applications.
 Every change of an application moves them by what that one application counted before and
 counts after, in the transaction that makes the change (the status-history writer in
-application_store.py does it): an UPDATE adding the difference (slot_store.py, which
-owns every write of the slots table), which on PostgreSQL waits for a
-concurrent change of the same slot to commit and adds to its result, so they never drift
-from a count of the applications (`recount`, which the tests compare them with)."""
+application_store.py does it): an UPDATE adding the difference, which on PostgreSQL waits for
+a concurrent change of the same slot to commit and adds to its result, so they never drift
+from a count of the applications (`recount`, which the tests compare them with).
+
+This module keeps the rule and reads the counts; the UPDATE itself is slot_store.py's,
+which owns every write of the slots table."""
 
 from __future__ import annotations
 
