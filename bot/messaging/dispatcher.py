@@ -62,6 +62,7 @@ from bot.messaging.delivery import (
 )
 from bot.messaging.ratelimit import RateLimiter, Ticket
 from bot.runtime import Renfort
+from bot.services import person_store
 from storage import schema
 
 log = logging.getLogger(__name__)
@@ -692,11 +693,7 @@ class Dispatcher:
         recipient = job.recipient
         if route is not None and route.channel == "telegram" and recipient.person_id is not None:
             # Blocked the bot: no more Telegram for them until they write to us again.
-            await conn.execute(
-                update(P)
-                .where(P.c.id == recipient.person_id, P.c.telegram_unreachable_at.is_(None))
-                .values(telegram_unreachable_at=self.renfort.now())
-            )
+            await person_store.telegram_unreachable(conn, recipient.person_id, self.renfort.now())
             log.info("person %s blocked the bot: %s", recipient.person_id, outcome.reason)
             fallback = replace(recipient, telegram_reachable=False)
             if self.route(fallback, job.payload.get("channels")) is not None:

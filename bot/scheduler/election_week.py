@@ -24,8 +24,8 @@ from bot.notifications.election import (
 )
 from bot.notifications.facts import ApplicationLine, application_fields
 from bot.runtime import Renfort
-from bot.scheduler.nudges import claim_step
 from bot.services import audit
+from bot.services.application_store import claim_step
 from bot.services.applications import ApplicationView, fetch_applications
 from bot.services.organisers import copies, recipients_of
 from storage import schema

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ANSWER_WITHIN_DAYS, NUDGE_AFTER_DAYS, ApplicationStatus
@@ -15,6 +15,7 @@ from bot.messaging.outbox import Once, enqueue_once_many
 from bot.notifications.organisers import ApplicationLate, ApplicationNudge
 from bot.runtime import Renfort
 from bot.services import audit
+from bot.services.application_store import claim_step
 from bot.services.applications import fetch_applications
 from bot.services.organisers import copies, recipients_of
 from storage import schema
@@ -45,23 +46,6 @@ async def _overdue(db: Database, column: str, days: int, now: datetime) -> list[
     )
     async with db.reading(f"overdue_{column}") as conn:
         return [int(i) for i in await conn.scalars(query)]
-
-
-async def claim_step(
-    conn: AsyncConnection, application_ids: list[int], column: str, now: datetime
-) -> list[int]:
-    """Set the step's timestamp where still due; the ids another run got first are left out."""
-    result = await conn.execute(
-        update(A)
-        .where(
-            A.c.id.in_(application_ids),
-            A.c.status == ApplicationStatus.PENDING,
-            A.c[column].is_(None),
-        )
-        .values({column: now})
-        .returning(A.c.id)
-    )
-    return sorted(int(i) for i in result.scalars())
 
 
 async def first_names(conn: AsyncConnection, person_ids: set[int]) -> dict[int, str]:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain import ACTIVE, HOLDING, ApplicationStatus, MissionStatus
 from bot.messaging.outbox import Priority, enqueue
 from bot.notifications.alerts import AlertOffer
-from bot.services import applications, audit
+from bot.services import application_store, applications, audit
 from bot.services.errors import Conflict, NotAllowed, NotFound
 from bot.services.missions import count_taken
 from bot.services.organisations import require_member
@@ -358,24 +358,19 @@ async def _take(conn: AsyncConnection, row: Row[Any], slot_id: int, person_id: i
         )
         return "accepted"
     # Accepting the offer, shown with the mission's conditions, confirms them.
-    application_id = int(
-        (
-            await conn.execute(
-                insert(A)
-                .values(
-                    slot_id=slot_id,
-                    person_id=person_id,
-                    status=ApplicationStatus.APPROVED,
-                    reason=REASON,
-                    conditions=list(row.conditions or ()) or None,
-                    decided_by=row.offered_by,
-                    decided_at=schema.now(),
-                    created_at=schema.now(),
-                    updated_at=schema.now(),
-                )
-                .returning(A.c.id)
-            )
-        ).scalar_one()
+    application_id = await application_store.insert_application(
+        conn,
+        {
+            "slot_id": slot_id,
+            "person_id": person_id,
+            "status": ApplicationStatus.APPROVED,
+            "reason": REASON,
+            "conditions": list(row.conditions or ()) or None,
+            "decided_by": row.offered_by,
+            "decided_at": schema.now(),
+            "created_at": schema.now(),
+            "updated_at": schema.now(),
+        },
     )
     await applications.record_event(
         conn,

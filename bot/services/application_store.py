@@ -1,11 +1,15 @@
 """The applications table: reading an application with its slot and mission facts, locking
 it, and changing its status with its history and the slot's kept places, in the caller's
 transaction. Applying, deciding and letting go (applications.py) and offers (offers.py) are
-written on top of it, so neither imports the other's insides."""
+written on top of it, so neither imports the other's insides.
+
+It owns the table's writes, all of them: no other module inserts, updates or deletes an
+application (tests/test_stores.py checks it)."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -180,6 +184,7 @@ async def applications_of(
 
 # Every change of an application runs these: built once, as building cost more than running.
 _HISTORY = insert(schema.application_events)
+_INSERT = insert(A).returning(A.c.id)
 _BEFORE = select(A.c.slot_id, A.c.status, A.c.offer_expires_at).where(A.c.id == bindparam("id"))
 
 
@@ -282,3 +287,48 @@ async def lock_application(conn: AsyncConnection, db: Database, application_id: 
     if row is None:
         raise NotFound("application_not_found")
     return row
+
+
+async def insert_application(conn: AsyncConnection, values: Mapping[str, Any]) -> int:
+    """A new application with `values`; returns its id. Its history line and its slot's
+    kept places are the caller's, with record_event."""
+    return int((await conn.execute(_INSERT, dict(values))).scalar_one())
+
+
+async def change(conn: AsyncConnection, application_id: int, values: Mapping[str, Any]) -> None:
+    """Set the application's columns in `values`, leaving its status and its slot's kept
+    places alone (set_status and record_event change those)."""
+    await conn.execute(update(A).where(A.c.id == application_id).values(**values))
+
+
+async def forget_attendance_steps(conn: AsyncConnection, application_ids: list[int]) -> None:
+    """The applications' attendance question is to be asked again (their slot moved)."""
+    await conn.execute(
+        update(A)
+        .where(A.c.id.in_(application_ids))
+        .values(attendance_asked_at=None, attendance_flagged_at=None)
+    )
+
+
+async def claim_step(
+    conn: AsyncConnection, application_ids: list[int], column: str, now: datetime
+) -> list[int]:
+    """Set the step's timestamp where still due; the ids another run got first are left out."""
+    result = await conn.execute(
+        update(A)
+        .where(
+            A.c.id.in_(application_ids),
+            A.c.status == ApplicationStatus.PENDING,
+            A.c[column].is_(None),
+        )
+        .values({column: now})
+        .returning(A.c.id)
+    )
+    return sorted(int(i) for i in result.scalars())
+
+
+async def hand_over_person(conn: AsyncConnection, *, gone: int, keep: int) -> None:
+    """The applications of person `gone`, and those they decided, now say `keep` (two
+    records of one person merge)."""
+    await conn.execute(update(A).where(A.c.person_id == gone).values(person_id=keep))
+    await conn.execute(update(A).where(A.c.decided_by == gone).values(decided_by=keep))

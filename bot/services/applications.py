@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, HOLDING, REFUSAL_REASONS, ApplicationStatus, MissionStatus
 from bot.messaging.outbox import Priority, enqueue
 from bot.notifications.applications import ApplicationCancelled, ApplicationDecided
-from bot.services import applicants, audit, offers, reactivity
+from bot.services import applicants, application_store, audit, offers, reactivity
 from bot.services.application_store import (
     ApplicationView as ApplicationView,
 )
@@ -124,19 +124,17 @@ async def apply(
         status = (
             ApplicationStatus.PENDING if taken < slot.capacity else ApplicationStatus.WAITLISTED
         )
-        result = await conn.execute(
-            insert(A)
-            .values(
-                slot_id=slot_id,
-                person_id=person_id,
-                status=status,
-                conditions=list(mission_conditions or ()) or None,
-                created_at=schema.now(),
-                updated_at=schema.now(),
-            )
-            .returning(A.c.id)
+        application_id = await application_store.insert_application(
+            conn,
+            {
+                "slot_id": slot_id,
+                "person_id": person_id,
+                "status": status,
+                "conditions": list(mission_conditions or ()) or None,
+                "created_at": schema.now(),
+                "updated_at": schema.now(),
+            },
         )
-        application_id = int(result.scalar_one())
         await record_event(conn, application_id, None, status, actor_id=person_id, slot_id=slot_id)
         await audit.record(
             conn,
@@ -251,7 +249,7 @@ async def decide(
             decided=True,
         )
         if note is not None:
-            await conn.execute(update(A).where(A.c.id == application_id).values(reason_note=note))
+            await application_store.change(conn, application_id, {"reason_note": note})
         await reactivity.measure_soon(conn, row.organisation_id)
         await audit.record(
             conn,

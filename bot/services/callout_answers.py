@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, HOLDING, ApplicationStatus, MissionStatus
-from bot.services import applications, audit, conditions
+from bot.services import application_store, applications, audit, conditions
 from bot.services.callout_views import (
     OPEN,
     CalloutAnswer,
@@ -67,7 +67,6 @@ _MINE = (
         ),
     )
 )
-_INSERT = insert(A).returning(A.c.id)
 
 
 async def answer(
@@ -226,8 +225,8 @@ async def _insert(
     decider: int | None,
 ) -> int:
     decided = status == ApplicationStatus.APPROVED
-    result = await conn.execute(
-        _INSERT,
+    return await application_store.insert_application(
+        conn,
         {
             "slot_id": row.slot_id,
             "person_id": person_id,
@@ -241,7 +240,6 @@ async def _insert(
             "updated_at": schema.now(),
         },
     )
-    return int(result.scalar_one())
 
 
 async def _hurry_if_short(conn: AsyncConnection, row: Row[Any], now: datetime) -> bool:

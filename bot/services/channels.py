@@ -7,9 +7,9 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select
 
-from bot.services import audit
+from bot.services import audit, person_store
 from bot.services.errors import Conflict, NotFound
 from bot.services.people import Person, fetch_person
 from bot.services.phones import attach_phone
@@ -54,10 +54,8 @@ async def use_link_code(
         if me.phone is not None and me.phone != phone:
             raise Conflict("phone_already_linked")
         await attach_phone(conn, me, phone, shared=False, transaction="use_link_code")
-        await conn.execute(
-            update(P)
-            .where(P.c.id == person_id)
-            .values(preferred_channel=channel, phone_channel=channel)
+        await person_store.change(
+            conn, person_id, {"preferred_channel": channel, "phone_channel": channel}
         )
         return await fetch_person(conn, person_id)
 
@@ -81,7 +79,7 @@ async def choose(
         values: dict[str, object] = {"preferred_channel": channel}
         if channel != "telegram":
             values["phone_channel"] = channel
-        await conn.execute(update(P).where(P.c.id == person_id).values(**values))
+        await person_store.change(conn, person_id, values)
         await audit.record(
             conn,
             "choose_channel",

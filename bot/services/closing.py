@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from bot.domain import ApplicationStatus, MissionStatus
 from bot.messaging.outbox import enqueue
 from bot.notifications.applications import ApplicationDecided
-from bot.services import audit
+from bot.services import audit, mission_store
 from bot.services.applications import fetch_application, set_status
 from storage import schema
 from storage.database import Database
@@ -56,8 +56,8 @@ async def close_mission(db: Database, *, mission_id: int, now: datetime) -> Clos
         )
         if status != MissionStatus.PUBLISHED or last_end is None or last_end > now:
             return None
-        await conn.execute(
-            update(M).where(M.c.id == mission_id).values(status=MissionStatus.CLOSED, closed_at=now)
+        await mission_store.change(
+            conn, mission_id, {"status": MissionStatus.CLOSED, "closed_at": now}
         )
         rows = (
             await conn.execute(

@@ -24,7 +24,7 @@ from bot.notifications.facts import application_fields
 from bot.notifications.mission_changes import ChangeFacts, MovedToWaitlist
 from bot.scheduler.attendance import ATTENDANCE_CHECK
 from bot.scheduler.reminders import REMINDER_DAY_BEFORE, REMINDER_HOURS_BEFORE
-from bot.services import applications, audit, callout_waves, review
+from bot.services import application_store, applications, audit, callout_waves, review
 from bot.services.callout_views import lock_callout
 from storage import schema
 from storage.database import Database
@@ -204,11 +204,7 @@ async def reschedule(conn: AsyncConnection, application_ids: Sequence[int]) -> N
         if row.status == "pending":
             values["status"] = "cancelled"
         await conn.execute(update(outbox).where(outbox.c.id == row.id).values(**values))
-    await conn.execute(
-        update(A)
-        .where(A.c.id.in_(list(application_ids)))
-        .values(attendance_asked_at=None, attendance_flagged_at=None)
-    )
+    await application_store.forget_attendance_steps(conn, list(application_ids))
 
 
 async def withdraw_offers(conn: AsyncConnection, slot_id: int, most: int) -> int:
@@ -227,7 +223,7 @@ async def withdraw_offers(conn: AsyncConnection, slot_id: int, most: int) -> int
         )
     ).all()
     for row in rows:
-        await conn.execute(update(A).where(A.c.id == row.id).values(offer_expires_at=None))
+        await application_store.change(conn, row.id, {"offer_expires_at": None})
         await applications.record_event(
             conn,
             row.id,
@@ -262,7 +258,7 @@ async def back_to_waitlist(conn: AsyncConnection, holder: Holder, *, actor_id: i
     values: dict[str, Any] = {"offer_expires_at": None}
     if first is not None and row.created_at >= first:
         values["created_at"] = first - timedelta(seconds=1)
-    await conn.execute(update(A).where(A.c.id == holder.application_id).values(**values))
+    await application_store.change(conn, holder.application_id, values)
     await applications.set_status(
         conn,
         holder.application_id,

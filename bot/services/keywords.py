@@ -6,10 +6,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.services import audit
+from bot.services import audit, mission_store
 from bot.services.coordinators import coordinated_mission
 from bot.services.errors import NotFound
 from storage import schema
@@ -55,7 +55,7 @@ async def ensure_keyword(
         if row.keyword:
             return str(row.keyword)
         keyword = await _free_keyword(conn, row.title, reserved)
-        await conn.execute(update(M).where(M.c.id == mission_id).values(keyword=keyword))
+        await mission_store.change(conn, mission_id, {"keyword": keyword})
         await audit.record(
             conn,
             "ensure_keyword",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import (
@@ -32,7 +32,7 @@ from bot.notifications.mission_changes import (
     SlotCancelled,
     SlotMoved,
 )
-from bot.services import audit, concerned, review
+from bot.services import audit, concerned, mission_store, review, slot_store
 from bot.services.concerned import Holder
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.missions import MAX_CAPACITY, SlotView, count_taken
@@ -168,7 +168,7 @@ async def edit_mission(
         changed = {key: value for key, value in values.items() if before[key] != value}
         if not changed:
             return Changed(mission.id, mission.title, MissionStatus(mission.status), 0)
-        await conn.execute(update(M).where(M.c.id == mission_id).values(**changed))
+        await mission_store.change(conn, mission_id, changed)
         await audit.record(
             conn,
             "edit_mission",
@@ -228,11 +228,7 @@ async def move_slot(
             raise Conflict("slot_started")
         if (slot.starts_at, slot.ends_at) == (period.starts_at, period.ends_at):
             return Changed(mission.id, mission.title, MissionStatus(mission.status), 0)
-        await conn.execute(
-            update(S)
-            .where(S.c.id == slot_id)
-            .values(starts_at=period.starts_at, ends_at=period.ends_at)
-        )
+        await slot_store.move(conn, slot_id, period.starts_at, period.ends_at)
         await audit.record(
             conn,
             "move_slot",
@@ -293,18 +289,8 @@ async def add_slots(
         fresh = sorted({(p.starts_at, p.ends_at) for p in periods} - existing)
         if not fresh:
             raise Conflict("slots_exist")
-        await conn.execute(
-            insert(S),
-            [
-                {
-                    "mission_id": mission_id,
-                    "starts_at": starts_at,
-                    "ends_at": ends_at,
-                    "capacity": capacity,
-                    "created_at": schema.now(),
-                }
-                for starts_at, ends_at in fresh
-            ],
+        await slot_store.insert_slots(
+            conn, mission_id, [(starts_at, ends_at, capacity) for starts_at, ends_at in fresh]
         )
         await audit.record(
             conn,
@@ -393,11 +379,7 @@ async def cancel_slot(
         )
         await concerned.end_applications(conn, [slot_id], actor_id, "slot_cancelled")
         await concerned.stop_callouts(conn, db, [slot_id], actor_id, now, "cancel_slot")
-        await conn.execute(
-            update(S)
-            .where(S.c.id == slot_id)
-            .values(capacity=0, cancelled_at=now, cancel_reason=clean)
-        )
+        await slot_store.cancel(conn, slot_id, at=now, reason=clean)
         await audit.record(
             conn,
             "cancel_slot",
@@ -444,10 +426,10 @@ async def cancel_mission(
         )
         await concerned.end_applications(conn, slot_ids, actor_id, "mission_cancelled")
         await concerned.stop_callouts(conn, db, slot_ids, actor_id, now, "cancel_mission")
-        await conn.execute(
-            update(M)
-            .where(M.c.id == mission_id)
-            .values(status=MissionStatus.CANCELLED, closed_at=now, cancel_reason=clean)
+        await mission_store.change(
+            conn,
+            mission_id,
+            {"status": MissionStatus.CANCELLED, "closed_at": now, "cancel_reason": clean},
         )
         await audit.record(
             conn,

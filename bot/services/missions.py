@@ -10,12 +10,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, bindparam, case, exists, func, insert, select
+from sqlalchemy import Row, Select, bindparam, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import DOMAINS, GeoPoint, MissionStatus
 from bot.geo import bounding_box, haversine_km
-from bot.services import audit, places, reactivity, review
+from bot.services import audit, mission_store, places, reactivity, review, slot_store
 from bot.services.discovery_cache import TABLES as DISCOVERY_TABLES
 from bot.services.discovery_cache import KeptPerDatabase
 from bot.services.errors import InvalidInput, NotFound
@@ -238,9 +238,9 @@ async def insert_mission(
     status = await review.initial_status(
         conn, spec.organisation_id, spec.postcode, spec.template_id
     )
-    result = await conn.execute(
-        insert(schema.missions)
-        .values(
+    mission_id = await mission_store.insert_mission(
+        conn,
+        dict(
             organisation_id=spec.organisation_id,
             title=" ".join(spec.title.split())[:200],
             description=spec.description.strip(),
@@ -257,27 +257,11 @@ async def insert_mission(
             created_by=actor_id,
             created_at=schema.now(),
             published_at=schema.now() if status == MissionStatus.PUBLISHED else None,
-            reactivity=select(
-                func.coalesce(schema.organisations.c.reactivity, reactivity.NEUTRAL_SCORE)
-            )
-            .where(schema.organisations.c.id == spec.organisation_id)
-            .scalar_subquery(),
-        )
-        .returning(schema.missions.c.id)
+        ),
+        default_reactivity=reactivity.NEUTRAL_SCORE,
     )
-    mission_id = int(result.scalar_one())
-    await conn.execute(
-        insert(schema.slots),
-        [
-            {
-                "mission_id": mission_id,
-                "starts_at": s.starts_at,
-                "ends_at": s.ends_at,
-                "capacity": s.capacity,
-                "created_at": schema.now(),
-            }
-            for s in spec.slots
-        ],
+    await slot_store.insert_slots(
+        conn, mission_id, [(s.starts_at, s.ends_at, s.capacity) for s in spec.slots]
     )
     await audit.record(
         conn,

@@ -19,7 +19,7 @@ from bot.notifications.moderation import (
     MissionRefused,
     ReviewDecision,
 )
-from bot.services import audit, review
+from bot.services import audit, mission_store, review
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.organisations import (
     Organisation,
@@ -168,7 +168,6 @@ async def _decide(
     note: str | None,
     inbound: Inbound | None,
 ) -> Reviewed:
-    m = schema.missions
     async with db.transaction(name, inbound) as conn:
         mission = await _mission_in(conn, db, mission_id, MissionStatus.IN_REVIEW)
         await _require_covering(conn, referent_id, mission.postcode or mission.org_postcode)
@@ -183,7 +182,7 @@ async def _decide(
             values["published_at"] = now
         if status == MissionStatus.CANCELLED:
             values["closed_at"] = now
-        await conn.execute(m.update().where(m.c.id == mission_id).values(**values))
+        await mission_store.change(conn, mission_id, values)
         await audit.record(
             conn,
             name,
@@ -267,11 +266,8 @@ async def resubmit(
         status = MissionStatus.IN_REVIEW
         if not referents:  # the referent left meanwhile: nobody to wait for
             status = MissionStatus.PUBLISHED
-            m = schema.missions
-            await conn.execute(
-                m.update()
-                .where(m.c.id == mission_id)
-                .values(status=status, published_at=schema.now())
+            await mission_store.change(
+                conn, mission_id, {"status": status, "published_at": schema.now()}
             )
         return Reviewed(mission_id, mission.title, mission.organisation_name, status)
 

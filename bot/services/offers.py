@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import HOLDING, ApplicationStatus, MissionStatus
@@ -107,10 +107,8 @@ async def offer_free_places(
     ).all()
     deadline = now + window
     for row in waiting:
-        await conn.execute(
-            update(A)
-            .where(A.c.id == row.id)
-            .values(offer_expires_at=deadline, updated_at=schema.now())
+        await application_store.change(
+            conn, row.id, {"offer_expires_at": deadline, "updated_at": schema.now()}
         )
         await application_store.record_event(
             conn,

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import DOMAINS, RADII, GeoPoint
 from bot.geo import Place
-from bot.services import audit
+from bot.services import audit, person_store
 from bot.services.errors import InvalidInput, NotFound
 from storage import schema
 from storage.database import Database, Inbound
@@ -143,28 +143,26 @@ async def record_telegram_person(
     language_code: str | None,
 ) -> Person:
     """Create the person, or store what changed, in one write transaction."""
-    table = schema.people
     async with db.transaction("record_telegram_person") as conn:
         row = await select_by_telegram(conn, telegram_user_id)
         if row is None:
-            result = await conn.execute(
-                table.insert()
-                .values(
-                    first_name=first_name.strip()[:80],
-                    telegram_user_id=telegram_user_id,
-                    telegram_chat_id=chat_id,
-                    telegram_language=language_code,
-                    interests=[],
-                    availability={},
-                    created_at=schema.now(),
-                    updated_at=schema.now(),
-                )
-                .returning(table.c.id)
+            person_id = await person_store.insert_person(
+                conn,
+                {
+                    "first_name": first_name.strip()[:80],
+                    "telegram_user_id": telegram_user_id,
+                    "telegram_chat_id": chat_id,
+                    "telegram_language": language_code,
+                    "interests": [],
+                    "availability": {},
+                    "created_at": schema.now(),
+                    "updated_at": schema.now(),
+                },
             )
-            return await fetch_person(conn, int(result.scalar_one()))
+            return await fetch_person(conn, person_id)
         changes = telegram_changes(row, chat_id=chat_id, language_code=language_code)
         if changes:
-            await conn.execute(update(table).where(table.c.id == row.id).values(**changes))
+            await person_store.change(conn, row.id, changes)
             return await fetch_person(conn, row.id)
         return person_from_row(row)
 
@@ -215,9 +213,7 @@ async def update_profile(
             values["registered_at"] = schema.now()
         if values:
             values["updated_at"] = schema.now()
-            await conn.execute(
-                update(schema.people).where(schema.people.c.id == person_id).values(**values)
-            )
+            await person_store.change(conn, person_id, values)
             await audit.record(
                 conn,
                 "update_profile",
@@ -233,11 +229,4 @@ async def update_profile(
 async def mark_telegram_unreachable(db: Database, telegram_user_id: int) -> None:
     """The person blocked the bot: stop trying Telegram until they write again."""
     async with db.transaction("mark_telegram_unreachable") as conn:
-        await conn.execute(
-            update(schema.people)
-            .where(
-                schema.people.c.telegram_user_id == telegram_user_id,
-                schema.people.c.telegram_unreachable_at.is_(None),
-            )
-            .values(telegram_unreachable_at=schema.now())
-        )
+        await person_store.telegram_user_unreachable(conn, telegram_user_id, schema.now())

@@ -8,12 +8,12 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, ApplicationStatus
-from bot.services import audit
+from bot.services import application_store, audit, mission_store, person_store
 from bot.services.applications import set_status
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.people import Person, fetch_person, person_from_row
@@ -137,15 +137,16 @@ async def _find_or_create(conn: AsyncConnection, phone: str) -> Row[Any]:
     row = await _row_by_phone(conn, phone)
     if row is not None:
         return row
-    await conn.execute(
-        insert(P).values(
-            first_name="",
-            phone=phone,
-            interests=[],
-            availability={},
-            created_at=schema.now(),
-            updated_at=schema.now(),
-        )
+    await person_store.insert_person(
+        conn,
+        {
+            "first_name": "",
+            "phone": phone,
+            "interests": [],
+            "availability": {},
+            "created_at": schema.now(),
+            "updated_at": schema.now(),
+        },
     )
     created = await _row_by_phone(conn, phone)
     assert created is not None
@@ -162,10 +163,8 @@ async def _with_contact(
             async with db.transaction(name, inbound) as conn:
                 row = await _find_or_create(conn, phone)
                 if stopped is not None and (row.sms_stopped_at is not None) != stopped:
-                    await conn.execute(
-                        update(P)
-                        .where(P.c.id == row.id)
-                        .values(sms_stopped_at=schema.now() if stopped else None)
+                    await person_store.change(
+                        conn, row.id, {"sms_stopped_at": schema.now() if stopped else None}
                     )
                     await audit.record(
                         conn,
@@ -207,7 +206,7 @@ async def mark_invalid(db: Database, phone: str, *, code: int | str) -> None:
         row = await _row_by_phone(conn, phone)
         if row is None or row.sms_stopped_at is not None:
             return
-        await conn.execute(update(P).where(P.c.id == row.id).values(sms_stopped_at=schema.now()))
+        await person_store.change(conn, row.id, {"sms_stopped_at": schema.now()})
         await audit.record(
             conn,
             "mark_phone_invalid",
@@ -271,7 +270,7 @@ async def attach_phone(
         values["phone_channel"] = other.phone_channel
         values["whatsapp_seen_at"] = other.whatsapp_seen_at
         await _merge_into(conn, keep=me, gone=other)
-    await conn.execute(update(P).where(P.c.id == me.id).values(**values))
+    await person_store.change(conn, me.id, values)
     await audit.record(
         conn,
         transaction,
@@ -283,14 +282,14 @@ async def attach_phone(
     )
 
 
-# Every column that points at a person, moved when two records of one person merge.
+# Every column that points at a person, moved when two records of one person merge; those
+# of the applications and missions tables are moved by the modules owning their writes.
 _PERSON_REFERENCES = (
-    (schema.applications, "person_id"),
-    (schema.applications, "decided_by"),
     (schema.application_events, "actor_id"),
     (schema.audit_log, "actor_id"),
     (schema.outbox, "person_id"),
-    (schema.missions, "created_by"),
+)
+_MORE_PERSON_REFERENCES = (
     (schema.admin_chats, "linked_by"),
     (schema.members, "person_id"),
     (schema.referents, "person_id"),
@@ -331,12 +330,18 @@ async def _merge_into(conn: AsyncConnection, *, keep: Row[Any], gone: Row[Any]) 
             r.c.territory.in_(select(r.c.territory).where(r.c.person_id == keep.id)),
         )
     )
+    await application_store.hand_over_person(conn, gone=gone.id, keep=keep.id)
     for table, column in _PERSON_REFERENCES:
         await conn.execute(
             update(table).where(table.c[column] == gone.id).values({column: keep.id})
         )
-    await conn.execute(update(P).where(P.c.id == keep.id).values(**_merged_profile(keep, gone)))
-    await conn.execute(delete(P).where(P.c.id == gone.id))
+    await mission_store.hand_over_created(conn, gone=gone.id, keep=keep.id)
+    for table, column in _MORE_PERSON_REFERENCES:
+        await conn.execute(
+            update(table).where(table.c[column] == gone.id).values({column: keep.id})
+        )
+    await person_store.change(conn, keep.id, _merged_profile(keep, gone))
+    await person_store.delete_person(conn, gone.id)
 
 
 def _merged_profile(keep: Row[Any], gone: Row[Any]) -> dict[str, Any]:

@@ -3,18 +3,22 @@
 Discovery and the capacity rules read these two columns instead of counting applications.
 Every change of an application moves them by what that one application counted before and
 counts after, in the transaction that makes the change (the status-history writer in
-applications.py does it): an UPDATE adding the difference, which on PostgreSQL waits for a
-concurrent change of the same slot to commit and adds to its result, so they never drift
-from a count of the applications (`recount`, which the tests compare them with)."""
+application_store.py does it): an UPDATE adding the difference, which on PostgreSQL waits for
+a concurrent change of the same slot to commit and adds to its result, so they never drift
+from a count of the applications (`recount`, which the tests compare them with).
+
+This module keeps the rule and reads the counts; the UPDATE itself is slot_store.py's,
+which owns every write of the slots table."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import HOLDING, ApplicationStatus
+from bot.services import slot_store
 from storage import schema
 
 A, S = schema.applications, schema.slots
@@ -28,12 +32,7 @@ class Places:
 
 
 NOTHING = Places(0, 0)
-# Every change of an application runs these: built once, as building cost more than running.
-_SHIFT = (
-    update(S)
-    .where(S.c.id == bindparam("slot"))
-    .values(taken=S.c.taken + bindparam("taken"), waitlisted=S.c.waitlisted + bindparam("waiting"))
-)
+# Every change of an application runs this: built once, as building cost more than running.
 _KEPT = select(S.c.taken, S.c.waitlisted).where(S.c.id == bindparam("slot"))
 
 
@@ -61,7 +60,7 @@ async def shift(conn: AsyncConnection, slot_id: int, before: Places, after: Plac
     taken, waitlisted = after.taken - before.taken, after.waitlisted - before.waitlisted
     if taken == 0 and waitlisted == 0:
         return
-    await conn.execute(_SHIFT, {"slot": slot_id, "taken": taken, "waiting": waitlisted})
+    await slot_store.shift_places(conn, slot_id, taken, waitlisted)
 
 
 async def kept(conn: AsyncConnection, slot_id: int) -> Places:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE
 from bot.notifications.relay import RelayToOrganisation, RelayToVolunteer
-from bot.services import audit
+from bot.services import audit, person_store
 from bot.services.applications import withdraw
 from bot.services.errors import NotFound
 from storage import schema
@@ -174,10 +174,10 @@ async def forget(
 
 
 async def _wipe_person(conn: AsyncConnection, person: Any, now: datetime) -> None:
-    await conn.execute(
-        update(P)
-        .where(P.c.id == person.id)
-        .values(
+    await person_store.change(
+        conn,
+        person.id,
+        dict(
             first_name="",
             locale=None,
             telegram_language=None,
@@ -197,7 +197,7 @@ async def _wipe_person(conn: AsyncConnection, person: Any, now: datetime) -> Non
             timezone=None,
             erased_at=now,
             updated_at=schema.now(),
-        )
+        ),
     )
     keys = [k for k in (person.phone, person.telegram_chat_id) if k is not None]
     conversations = schema.conversations

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.domain import ANSWER_WITHIN_DAYS, ApplicationStatus
+from bot.services import mission_store
 from storage import schema
 
 A, S, M, E = schema.applications, schema.slots, schema.missions, schema.application_events
@@ -274,9 +275,7 @@ async def keep(
                 update(o).where(o.c.id == row.id).values(reactivity=score, reactivity_at=now)
             )
         if score != row.reactivity:
-            await conn.execute(
-                update(M).where(M.c.organisation_id == row.id).values(reactivity=kept_score(score))
-            )
+            await mission_store.set_reactivity_of_organisation(conn, row.id, kept_score(score))
             changed += 1
     return changed
 

@@ -18,7 +18,7 @@ from bot.domain import GeoPoint, MissionStatus
 from bot.geo import fold, haversine_km
 from bot.messaging import outbox
 from bot.notifications.moderation import DuplicateHint, MissionReview, ReviewSlot
-from bot.services import audit
+from bot.services import audit, mission_store
 from storage import schema
 
 DUPLICATE_RADIUS_KM = 2.0
@@ -104,11 +104,14 @@ async def submit(
     conn: AsyncConnection, mission_id: int, *, actor_id: int | None, transaction: str
 ) -> list[int]:
     """Put a mission in review and send it to its referents; returns their person ids."""
-    m = schema.missions
-    await conn.execute(
-        m.update()
-        .where(m.c.id == mission_id)
-        .values(status=MissionStatus.IN_REVIEW, submitted_at=schema.now(), review_reminded_at=None)
+    await mission_store.change(
+        conn,
+        mission_id,
+        {
+            "status": MissionStatus.IN_REVIEW,
+            "submitted_at": schema.now(),
+            "review_reminded_at": None,
+        },
     )
     referents = await referents_for(conn, await territory_postcode(conn, mission_id))
     review = await mission_review(conn, mission_id)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.domain import MissionStatus
 from bot.messaging.outbox import enqueue_once
 from bot.notifications.moderation import MissionReview
-from bot.services import audit, review
+from bot.services import audit, mission_store, review
 from bot.services.errors import NotAllowed
 from bot.services.moderation import territories_of
 from storage import schema
@@ -69,12 +69,7 @@ async def remind_referents(db: Database, now: datetime) -> int:
     done = 0
     async with db.transaction("remind_referents") as conn:
         for row in rows:
-            claimed = await conn.execute(
-                update(M)
-                .where(M.c.id == row.id, M.c.review_reminded_at.is_(None))
-                .values(review_reminded_at=now)
-            )
-            if not claimed.rowcount:
+            if not await mission_store.claim_review_reminder(conn, row.id, now):
                 continue  # another worker reminded them
             referents = await review.referents_for(
                 conn, await review.territory_postcode(conn, row.id)

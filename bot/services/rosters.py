@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, case, select, update
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, ApplicationStatus, MissionStatus
 from bot.notifications import organisers
 from bot.notifications.organisers import FeedbackRequest, SlotRoster
-from bot.services import audit
+from bot.services import audit, person_store
 from bot.services.applications import set_status
 from bot.services.errors import Conflict, NotFound
 from bot.services.organisations import require_member
@@ -188,11 +188,6 @@ async def upcoming_rosters(
         return [await fetch_roster(conn, int(i), ACTIVE) for i in await conn.scalars(query)]
 
 
-def _step(column: ColumnElement[int], by: int) -> ColumnElement[int]:
-    """The counter moved by one, never below zero (counts predating marks may be short)."""
-    return case((column + by < 0, 0), else_=column + by)
-
-
 async def mark_attendance(
     db: Database,
     *,
@@ -228,10 +223,10 @@ async def mark_attendance(
             raise Conflict("slot_not_started")
         if old == new:
             return Marked(await fetch_roster(conn, row.slot_id), changed=False)
-        counts: dict[str, ColumnElement[int]] = {COUNTERS[new]: _step(P.c[COUNTERS[new]], 1)}
+        steps = {COUNTERS[new]: 1}
         if old in MARKS:
-            counts[COUNTERS[old]] = _step(P.c[COUNTERS[old]], -1)
-        await conn.execute(update(P).where(P.c.id == row.person_id).values(counts))
+            steps[COUNTERS[old]] = -1
+        await person_store.step_counters(conn, row.person_id, steps)
         await set_status(conn, application_id, old, new, actor_id=actor_id)
         await audit.record(
             conn,

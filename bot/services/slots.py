@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.services import audit, offers
+from bot.services import audit, offers, slot_store
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.missions import MAX_CAPACITY, SlotView, count_taken
 from bot.services.organisations import require_member
@@ -70,7 +70,7 @@ async def apply_capacity(
     """Store a checked capacity (audited with `details` when it changed) and offer any new
     places to the waitlist at once: the slot as it now stands, and how many were offered."""
     if capacity != slot.capacity:
-        await conn.execute(update(S).where(S.c.id == slot.id).values(capacity=capacity))
+        await slot_store.set_capacity(conn, slot.id, capacity)
         await audit.record(
             conn,
             transaction,

@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select
 
+from bot.services import person_store
 from storage import schema
 from storage.database import Database
 
@@ -42,7 +43,7 @@ async def note_inbound(db: Database, phone: str, channel: str, now: datetime) ->
     if channel == NAME:
         values["whatsapp_seen_at"] = now
     async with db.transaction("note_inbound_channel") as conn:
-        await conn.execute(update(P).where(P.c.phone == phone).values(**values))
+        await person_store.change_by_phone(conn, phone, values)
 
 
 async def phone_channel(db: Database, phone: str) -> str | None:
@@ -62,7 +63,7 @@ async def window_open(db: Database, phone: str, now: datetime) -> bool:
 async def close_window(db: Database, phone: str) -> None:
     """WhatsApp said the window is closed (63016): believe it over our own record."""
     async with db.transaction("close_whatsapp_window") as conn:
-        await conn.execute(update(P).where(P.c.phone == phone).values(whatsapp_seen_at=None))
+        await person_store.change_by_phone(conn, phone, {"whatsapp_seen_at": None})
 
 
 async def templates(db: Database) -> dict[tuple[str, str], Template]:
