@@ -30,7 +30,7 @@ from handlers.telegram.command_menu import register_command_menus
 from handlers.telegram.common import RenfortApplication
 from handlers.telegram.transport import AiohttpRequest
 from handlers.telegram.wiring import build_application
-from renfort.launch import paused_collector
+from renfort.loading import paused_collector
 from storage.database import Database
 from storage.migrate import upgrade_if_needed
 

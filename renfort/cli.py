@@ -27,7 +27,7 @@ from renfort.cli_common import (
 )
 from renfort.cli_moderation import missions_stations, org_verify, referent_app
 from renfort.cli_stats import stats_command
-from renfort.launch import paused_collector
+from renfort.loading import paused_collector
 
 # What only some commands use loads in those commands: `renfort run` is measured from its
 # spawn to its first getUpdates, and rich's tables, the importer or Alembic are no part of it.

@@ -10,7 +10,7 @@ import types
 
 import pytest
 
-from renfort.launch import paused_collector
+from renfort.loading import paused_collector
 
 
 def test_loading_pauses_the_collector_and_freezes_what_it_loaded(
