@@ -52,3 +52,58 @@ def test_the_check_sees_a_crossing(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from telegram import Bot\n    import renfort.app\n")
     assert imported_packages(module) == {"telegram", "renfort"}
+
+
+PACKAGES = ("bot", "handlers", "renfort", "storage")
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Which of the project's modules each one imports, at its top or inside a function."""
+    paths = {module_name(p): p for package in PACKAGES for p in modules(package)}
+    graph: dict[str, set[str]] = {name: set() for name in paths}
+    for name, path in paths.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            graph[name].update(t for t in targets if t in paths and t != name)
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The groups of modules that import each other, directly or round a loop."""
+
+    def reach(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for target in graph[todo.pop()]:
+                if target not in seen:
+                    seen.add(target)
+                    todo.append(target)
+        return seen
+
+    reached = {name: reach(name) for name in graph}
+    found: list[set[str]] = []
+    for name in graph:
+        group = {other for other in reached[name] if name in reached[other]}
+        if group and group not in found:
+            found.append(group)
+    return found
+
+
+def test_no_module_imports_back_into_one_that_imports_it() -> None:
+    """An import circle ties the modules in it into one: none can be read, tested or loaded
+    without the others (a function-level import counts; it only moves the circle to run
+    time)."""
+    assert circles(import_graph()) == []
+
+
+def test_the_check_sees_a_circle() -> None:
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
