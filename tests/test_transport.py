@@ -104,3 +104,36 @@ async def test_a_server_that_is_not_there_is_a_network_error(request_: AiohttpRe
     await server.wait_closed()
     with pytest.raises(NetworkError):
         await request_.do_request(url, "POST", RequestData([param("a", 1)]))
+
+
+async def test_the_proxy_the_environment_names_carries_the_calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lines: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines.append(head.split(b"\r\n")[0])
+        if b"content-length:" in head.lower():
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+        writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}")
+        await writer.drain()
+        writer.close()
+
+    server, url = await serve(proxy)
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", url.split("/bot")[0])
+    transport = AiohttpRequest()
+    await transport.initialize()
+    try:
+        async with server:
+            for _ in range(2):
+                status, _ = await transport.do_request(
+                    "http://api.telegram.example/bot1:x/getMe", "POST", None
+                )
+                assert status == 200
+    finally:
+        await transport.shutdown()
+    assert lines == [b"POST http://api.telegram.example/bot1:x/getMe HTTP/1.1"] * 2

@@ -12,10 +12,12 @@ import asyncio
 from types import SimpleNamespace
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 5.0
@@ -41,6 +43,10 @@ class AiohttpRequest(BaseRequest):
         self._read_timeout = read_timeout
         self._session: aiohttp.ClientSession | None = None
         self.sent: asyncio.Event | None = asyncio.Event() if watch_sent else None
+        # The proxy the environment names for each host (HTTPS_PROXY, NO_PROXY...), as httpx
+        # honours them: looked up once. aiohttp's trust_env looks it up, and ~/.netrc, on
+        # every request, each in a thread: 0.6 ms of CPU per Bot API call.
+        self._proxies: dict[str, tuple[URL | None, aiohttp.BasicAuth | None]] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -61,7 +67,6 @@ class AiohttpRequest(BaseRequest):
                 # Bot API answers are JSON the base class parses; cookies never matter.
                 cookie_jar=aiohttp.DummyCookieJar(),
                 skip_auto_headers=("Accept-Encoding",),
-                trust_env=True,  # HTTPS_PROXY and the like, as httpx honours them
                 trace_configs=traces,
             )
 
@@ -75,6 +80,16 @@ class AiohttpRequest(BaseRequest):
         # step of the request's task: whoever waits on `sent` resumes once they are out.
         if self.sent is not None:
             self.sent.set()
+
+    async def _proxy_for(self, url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+        target = URL(url)
+        host = target.host or ""
+        if host not in self._proxies:
+            try:
+                self._proxies[host] = await asyncio.to_thread(get_env_proxy_for_url, target)
+            except LookupError:  # no proxy for this host
+                self._proxies[host] = (None, None)
+        return self._proxies[host]
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -113,8 +128,11 @@ class AiohttpRequest(BaseRequest):
         if read is not None:
             total = read + (write or 0) + (connect or 0) + (pool or 0)
         timeout = aiohttp.ClientTimeout(total=total, connect=connect, sock_read=read)
+        proxy, proxy_auth = await self._proxy_for(url)
         try:
-            async with session.request(method, url, data=body, timeout=timeout) as response:
+            async with session.request(
+                method, url, data=body, timeout=timeout, proxy=proxy, proxy_auth=proxy_auth
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
             raise TimedOut from error
