@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain import ACTIVE, ApplicationStatus, MissionStatus
 from bot.notifications import organisers
 from bot.notifications.organisers import FeedbackRequest, SlotRoster
-from bot.services import audit, person_store
+from bot.services import application_store, audit, person_store
 from bot.services.applications import set_status
 from bot.services.errors import Conflict, NotFound
 from bot.services.organisations import require_member
@@ -201,20 +201,7 @@ async def mark_attendance(
     organisation may change the mark, and the person's counts move with it."""
     new = ApplicationStatus.ATTENDED if present else ApplicationStatus.NO_SHOW
     async with db.transaction("mark_attendance", inbound) as conn:
-        row = (
-            await conn.execute(
-                db.lock_for_update(
-                    select(
-                        A.c.status, A.c.person_id, A.c.slot_id, S.c.starts_at, M.c.organisation_id
-                    )
-                    .join(S, S.c.id == A.c.slot_id)
-                    .join(M, M.c.id == S.c.mission_id)
-                    .where(A.c.id == application_id)
-                )
-            )
-        ).first()
-        if row is None:
-            raise NotFound("application_not_found")
+        row = await application_store.lock_application(conn, db, application_id)
         await require_member(conn, actor_id, row.organisation_id)
         old = ApplicationStatus(row.status)
         if old not in ROSTERED:
