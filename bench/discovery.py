@@ -44,7 +44,7 @@ ORGANISATIONS = 2_000
 PG_ADMIN = "postgresql://root@127.0.0.1/postgres"
 PG_BENCH = "renfort_bench"
 GOAL_MS = 20.0
-VERSION = 5  # bump when the generated data changes, to rebuild cached files
+VERSION = 6  # bump when the generated data changes, to rebuild cached files
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,7 @@ missions = Table(
         "status in ('draft', 'in_review', 'published', 'closed', 'cancelled')", name="status"
     ),
     Index("ix_missions_status_coords", "status", "latitude", "longitude"),
+    Index("ix_missions_status_domain_coords", "status", "domain", "latitude", "longitude"),
     Index("ix_missions_remote_rank", "remote", "status", "reactivity", "id"),
     Index("ix_missions_organisation", "organisation_id"),  # an organisation's reactivity
 )

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import update
 
 from bot.domain import GeoPoint
-from bot.services import missions, organisations
+from bot.services import discovery_cache, missions, organisations
 from bot.services.missions import MissionCard, MissionSpec, SlotSpec
 from storage import schema
 from storage.database import Database
@@ -22,9 +22,16 @@ from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING, SAINT_DIZIER
 
 
-async def scattered_missions(db: Database, count: int) -> None:
-    """Missions up to about 120 km around Saint-Dizier, a few remote, some full, from
-    organisations that answer more or less quickly."""
+async def scattered_missions(
+    db: Database,
+    count: int,
+    spreads: tuple[float, ...] = (0.02, 0.2, 1.0),
+    *,
+    remote_placed: bool = False,
+) -> None:
+    """Missions up to about 120 km around Saint-Dizier (`spreads`: how far, in degrees of
+    latitude), a few remote (with their organisation's address when `remote_placed`), some
+    full, from organisations that answer more or less quickly."""
     rng = random.Random(12)
     orgs = [await organisations.create_organisation(db, f"Org {k}", "52100") for k in range(4)]
     async with db.transaction("test") as conn:
@@ -33,16 +40,17 @@ async def scattered_missions(db: Database, count: int) -> None:
             await conn.execute(update(o).where(o.c.id == org.id).values(reactivity=score))
     for number in range(count):
         remote = number % 3 == 0  # many: they are read a chunk at a time
+        spread = rng.choice(spreads)
         point = GeoPoint(
-            SAINT_DIZIER.latitude + rng.uniform(-1, 1) * rng.choice((0.02, 0.2, 1.0)),
-            SAINT_DIZIER.longitude + rng.uniform(-1, 1) * rng.choice((0.03, 0.3, 1.5)),
+            SAINT_DIZIER.latitude + rng.uniform(-1, 1) * spread,
+            SAINT_DIZIER.longitude + rng.uniform(-1, 1) * spread * 1.5,
         )
         starts = ELECTION_MORNING + timedelta(days=rng.randrange(0, 20), hours=number % 5)
         spec = MissionSpec(
             organisation_id=rng.choice(orgs).id,
             title=f"Mission {number}",
             domain=rng.choice(("citizenship", "solidarity")),
-            point=None if remote else point,
+            point=None if remote and not remote_placed else point,
             remote=remote,
             slots=(SlotSpec(starts, starts + timedelta(hours=3), 2),),
         )
@@ -75,9 +83,11 @@ async def every_page(
         assert cursor == page.next
 
 
+@pytest.mark.parametrize("nearest_first", [2, missions.NEAREST_FIRST])
 async def test_pages_follow_the_order_read_over_the_whole_radius(
-    db: Database, monkeypatch: pytest.MonkeyPatch
+    db: Database, monkeypatch: pytest.MonkeyPatch, nearest_first: int
 ) -> None:
+    """With few read at first, rings are read further out, nearest first, many times over."""
     await scattered_missions(db, 70)
     cases: list[tuple[int | None, dict[str, Any]]] = [
         (5, {}),
@@ -90,8 +100,10 @@ async def test_pages_follow_the_order_read_over_the_whole_radius(
     ]
     for radius, filters in cases:
         monkeypatch.setattr(missions, "REMOTE_CHUNK", 2)  # remote ones in small chunks
+        monkeypatch.setattr(missions, "NEAREST_FIRST", nearest_first)
         paged = await every_page(db, radius, **filters)
         monkeypatch.setattr(missions, "REMOTE_CHUNK", 1000)
+        monkeypatch.setattr(missions, "NEAREST_FIRST", 1_000_000)
         whole = await missions.discover(
             db, now=NOW, near=SAINT_DIZIER, radius_km=radius, limit=1000, **filters
         )
@@ -107,6 +119,23 @@ async def test_pages_follow_the_order_read_over_the_whole_radius(
         for card in paged:
             assert card.remote or radius is None or (card.distance_km or 0) <= radius
     assert any(c.full for c in paged) and any(c.remote for c in paged)
+
+
+async def test_a_dense_town_read_nearest_first_keeps_the_order(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a town with dozens of missions in each 2 km band, a page is settled from the
+    nearest few read: never before every mission of its bands is read, whatever their
+    organisations' scores, and remote missions that give an address do not count."""
+    await scattered_missions(db, 100, spreads=(0.015,), remote_placed=True)
+    monkeypatch.setattr(missions, "NEAREST_FIRST", 1_000_000)
+    whole = await missions.discover(db, now=NOW, near=SAINT_DIZIER, radius_km=30, limit=1000)
+    monkeypatch.setattr(missions, "NEAREST_GROWTH_MAX", 2)
+    monkeypatch.setattr(discovery_cache, "KEEP_SECONDS", 0.0)  # each page read again
+    for nearest_first in range(2, 9):  # the nearest read end at many distances
+        monkeypatch.setattr(missions, "NEAREST_FIRST", nearest_first)
+        paged = await every_page(db, 30)
+        assert [c.id for c in paged] == [c.id for c in whole.cards], nearest_first
 
 
 async def test_pages_without_a_place_follow_the_whole_list(db: Database) -> None:

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, bindparam, case, exists, func, select
+from sqlalchemy import (
+    Float,
+    Integer,
+    Row,
+    Select,
+    String,
+    bindparam,
+    case,
+    exists,
+    func,
+    select,
+    type_coerce,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import DOMAINS, GeoPoint, MissionStatus
-from bot.geo import bounding_box, haversine_km
+from bot.geo import EARTH_RADIUS_KM, bounding_box, haversine_km
 from bot.services import audit, mission_store, places, reactivity, review, slot_store
 from bot.services.discovery_cache import TABLES as DISCOVERY_TABLES
 from bot.services.discovery_cache import KeptPerDatabase
@@ -38,6 +50,19 @@ REMOTE_CHUNK = 16  # remote missions read at least at a time, by descending orga
 INNER_SQUARE_SHARE = 0.6
 INNER_SQUARE_MAX_KM = 300
 EVERYWHERE_KM = 2_500  # a ring this wide covers metropolitan France: read everything instead
+# A ring is read nearest first, this many missions at first, then more (as many as the next
+# distance band needs at the density found, between twice and NEAREST_GROWTH_MAX times as
+# many) while the page is not settled: a sparse area's wide ring, or a dense town's, holds
+# hundreds of missions for the six a page needs. Only rings up to NEAREST_MAX_KM wide:
+# beyond, the flat distance the database orders by drifts too far from the real one.
+NEAREST_FIRST = 48
+NEAREST_GROWTH_MAX = 16
+NEAREST_MAX_KM = 300
+# The flat distance (the longitudes scaled at the ring's edge nearest the pole) is at most
+# this much longer than the real one within NEAREST_MAX_KM, at France's latitudes: a mission
+# left unread is at least this share of the farthest one read away.
+FLAT_SHARE = 0.97
+KM_PER_DEGREE = math.radians(1) * EARTH_RADIUS_KM
 
 
 @dataclass(frozen=True)
@@ -316,8 +341,8 @@ HAS_FREE = S_.c.capacity > S_.c.taken
 def _summaries(scope: str, dated: bool, filtered: bool) -> Select[Any]:
     """One row per published mission with a slot in the dates: its free places, read from
     the places kept on the slots, and its next slot (with a free place, if any). `scope`:
-    "box" (local, within :lat_min..:lon_max), "annulus" (the box but outside :in_lat_min..
-    :in_lon_max), "local", "ids" (:ids, published ones), or "all". Built once per shape;
+    "ids" (:ids, found published already) or "all". Near a place, missions are found and
+    ranked from lighter rows (_nearby), and only a page's are summed. Built once per shape;
     the values go in as parameters (see _summaries_of)."""
     m, o = schema.missions, schema.organisations
     conditions: list[Any] = [S_.c.starts_at > bindparam("start"), S_.c.cancelled_at.is_(None)]
@@ -329,22 +354,7 @@ def _summaries(scope: str, dated: bool, filtered: bool) -> Select[Any]:
         conditions.append(S_.c.starts_at < bindparam("date_to"))
     if filtered:
         conditions.append(m.c.domain.in_(bindparam("domains", expanding=True)))
-    if scope in ("box", "annulus"):
-        conditions += [
-            m.c.remote.is_(False),
-            m.c.latitude.between(bindparam("lat_min"), bindparam("lat_max")),
-            m.c.longitude.between(bindparam("lon_min"), bindparam("lon_max")),
-        ]
-    if scope == "annulus":
-        conditions.append(
-            ~(
-                m.c.latitude.between(bindparam("in_lat_min"), bindparam("in_lat_max"))
-                & m.c.longitude.between(bindparam("in_lon_min"), bindparam("in_lon_max"))
-            )
-        )
-    elif scope == "local":
-        conditions.append(m.c.remote.is_(False))
-    elif scope == "ids":
+    if scope == "ids":
         conditions.append(m.c.id.in_(bindparam("ids", expanding=True)))
     return (
         select(
@@ -372,16 +382,87 @@ def _summaries(scope: str, dated: bool, filtered: bool) -> Select[Any]:
     )
 
 
+def _in_box(*, annulus: bool) -> list[Any]:
+    """Missions within :lat_min..:lon_max; with `annulus`, outside :in_lat_min..:in_lon_max."""
+    m = schema.missions
+    conditions: list[Any] = [
+        m.c.latitude.between(bindparam("lat_min"), bindparam("lat_max")),
+        m.c.longitude.between(bindparam("lon_min"), bindparam("lon_max")),
+    ]
+    if annulus:
+        conditions.append(
+            ~(
+                m.c.latitude.between(bindparam("in_lat_min"), bindparam("in_lat_max"))
+                & m.c.longitude.between(bindparam("in_lon_min"), bindparam("in_lon_max"))
+            )
+        )
+    return conditions
+
+
+@functools.cache
+def _nearby(scope: str, dated: bool, filtered: bool, nearest: bool) -> Select[Any]:
+    """Local published missions with only what ranking needs: their place, their
+    organisation's score, and their next slot in the dates and next one with a free place
+    (None: no slot in the dates), each a single step down the slots' index instead of
+    summing every slot (the summary is read for a page's missions only). `scope`: "box"
+    (within :lat_min..:lon_max), "annulus" (the box but outside :in_lat_min..:in_lon_max)
+    or "local".
+
+    With `nearest`, only the :nearest missions nearest :lat, :lon by the flat distance (the
+    longitudes scaled by :lon_scale), chosen from the coordinates' index alone before any
+    table row or slot is looked at: a remote one among them comes back too, for the caller
+    to leave out after counting how far the read reached."""
+    m = schema.missions
+    conditions: list[Any] = [m.c.status == MissionStatus.PUBLISHED]
+    if filtered:
+        conditions.append(m.c.domain.in_(bindparam("domains", expanding=True)))
+    if scope in ("box", "annulus"):
+        conditions += _in_box(annulus=scope == "annulus")
+    near = select(m.c.id, m.c.latitude, m.c.longitude).where(*conditions)
+    if nearest:
+        north = m.c.latitude - bindparam("lat", type_=Float)
+        east = (m.c.longitude - bindparam("lon", type_=Float)) * bindparam("lon_scale", type_=Float)
+        near = near.order_by(north * north + east * east).limit(bindparam("nearest", type_=Integer))
+    found = near.subquery("found")
+
+    def first_start(*only: Any) -> Any:
+        where = [
+            S_.c.mission_id == found.c.id,
+            S_.c.starts_at > bindparam("start"),
+            S_.c.cancelled_at.is_(None),
+            *only,
+        ]
+        if dated:
+            where.append(S_.c.starts_at < bindparam("date_to"))
+        first = select(S_.c.starts_at).where(*where).order_by(S_.c.starts_at).limit(1)
+        # As stored: only the one ranking uses is read as a date (see _Found.light).
+        return type_coerce(first.scalar_subquery(), String)
+
+    return (
+        select(
+            found,
+            m.c.reactivity,
+            m.c.remote,
+            first_start().label("next_start"),
+            first_start(HAS_FREE).label("next_open"),
+        )
+    ).join_from(found, m, m.c.id == found.c.id)
+
+
 async def _summaries_of(
     conn: AsyncConnection, search: _Search, scope: str, **values: Any
 ) -> Sequence[Row[Any]]:
     query = _summaries(scope, search.date_to is not None, bool(search.domains))
-    parameters: dict[str, Any] = {"start": search.start, **values}
+    return (await conn.execute(query, {**_parameters(search), **values})).all()
+
+
+def _parameters(search: _Search) -> dict[str, Any]:
+    parameters: dict[str, Any] = {"start": search.start}
     if search.date_to is not None:
         parameters["date_to"] = search.date_to
     if search.domains:
         parameters["domains"] = list(search.domains)
-    return (await conn.execute(query, parameters)).all()
+    return parameters
 
 
 Ranked = tuple[Key, "_Found"]
@@ -392,26 +473,53 @@ def _rank(ranked: Ranked) -> Key:
 
 
 class _Found:
-    """A mission found, with what ranking needs; its card is built only if it makes the
-    page. Ranking a ring of hundreds of missions to show five spent half its time building
-    cards for all of them."""
+    """A mission found, with what ranking needs. Its card needs its summary, every slot in
+    the dates summed: local missions are ranked from light rows (see _nearby), and only the
+    page's are summed; remote ones come with theirs (see _remote)."""
 
-    __slots__ = ("distance_km", "free_places", "next_start", "row")
+    __slots__ = ("distance_km", "id", "next_start", "open", "reactivity", "remote", "summary")
 
-    def __init__(self, row: Row[Any], near: GeoPoint | None) -> None:
-        self.row = row
-        self.distance_km = None
+    def __init__(
+        self,
+        mission_id: int,
+        reactivity: int,
+        distance_km: float | None,
+        *,
+        open_: bool,
+        next_start: datetime,
+        summary: Row[Any] | None,
+    ) -> None:
+        self.id = mission_id
+        self.remote = summary is not None and bool(summary.remote)
+        self.reactivity = reactivity
+        self.distance_km = distance_km
+        self.open = open_
+        self.next_start = next_start
+        self.summary = summary
+
+    @classmethod
+    def summed(cls, row: Row[Any], near: GeoPoint | None) -> _Found:
+        """From a summary (_summaries)."""
+        distance = None
         if near is not None and not row.remote and row.latitude is not None:
-            self.distance_km = haversine_km(near, GeoPoint(row.latitude, row.longitude))
-        self.free_places = int(row.free_places or 0)
-        self.next_start = _aware(row.next_open if self.free_places else row.next_start)
+            distance = haversine_km(near, GeoPoint(row.latitude, row.longitude))
+        open_ = int(row.free_places or 0) > 0
+        start = _aware(row.next_open if open_ else row.next_start)
+        return cls(row.id, row.reactivity, distance, open_=open_, next_start=start, summary=row)
+
+    @classmethod
+    def light(cls, row: Row[Any], distance_km: float) -> _Found:
+        """From a light row (_nearby) that has a slot in the dates."""
+        open_ = row.next_open is not None
+        start = _aware(row.next_open if open_ else row.next_start)
+        return cls(row.id, row.reactivity, distance_km, open_=open_, next_start=start, summary=None)
 
     @property
     def full(self) -> bool:
-        return self.free_places == 0
+        return not self.open
 
-    def card(self) -> MissionCard:
-        row = self.row
+    def card(self, row: Row[Any]) -> MissionCard:
+        """The card, from the mission's summary."""
         return MissionCard(
             id=row.id,
             title=row.title,
@@ -424,21 +532,45 @@ class _Found:
             timezone=row.timezone,
             distance_km=self.distance_km,
             next_start=self.next_start,
-            free_places=self.free_places,
+            free_places=int(row.free_places or 0),
             open_slots=int(row.open_slots or 0),
             waitlisted=int(row.waitlisted or 0),
         )
 
 
-def _ranked(row: Row[Any], near: GeoPoint | None) -> Ranked:
+def _ranked(found: _Found) -> Ranked:
     """The mission and its place in the list: missions with a free place first, local before
     remote, nearest 2 km band first, then the better-answering organisation, then nearest,
     then soonest."""
-    found = _Found(row, near)
     distance = found.distance_km if found.distance_km is not None else float("inf")
     band = distance // BAND_KM if found.distance_km is not None else distance
-    key = (found.full, row.remote, band, -row.reactivity, distance, found.next_start, row.id)
+    key = (found.full, found.remote, band, -found.reactivity, distance, found.next_start, found.id)
     return key, found
+
+
+def _distances_from(near: GeoPoint) -> Callable[[float, float], float]:
+    """haversine_km from `near`, its part that depends on `near` worked out once: a ring
+    measures hundreds of missions."""
+    lat1, lon1 = math.radians(near.latitude), math.radians(near.longitude)
+    cos1 = math.cos(lat1)
+    sin, cos, asin, sqrt, radians = math.sin, math.cos, math.asin, math.sqrt, math.radians
+
+    def distance(latitude: float, longitude: float) -> float:
+        lat2 = radians(latitude)
+        h = (
+            sin((lat2 - lat1) / 2) ** 2
+            + cos1 * cos(lat2) * sin((radians(longitude) - lon1) / 2) ** 2
+        )
+        return 2 * EARTH_RADIUS_KM * asin(sqrt(h))
+
+    return distance
+
+
+@dataclass(frozen=True)
+class _Ring:
+    ranked: list[Ranked]  # the missions read within the ring, ranked
+    complete: bool  # every mission of the ring was read
+    cover_km: float  # every mission of the ring this near was read
 
 
 async def _local(
@@ -447,27 +579,56 @@ async def _local(
     near: GeoPoint,
     within_km: float | None,
     beyond_km: float = 0,
-) -> list[Ranked]:
-    """Missions with a slot, within `within_km` of `near` (None: all of them), ranked.
+    nearest: int | None = None,
+) -> _Ring:
+    """Missions with a slot, within `within_km` of `near` (None: all of them), ranked; with
+    `nearest`, only that many of the nearest (on rings up to NEAREST_MAX_KM).
     The bounding box on the indexed coordinates leaves the exact distance to few rows.
     With `beyond_km`, some of those nearer than that are left out: the square inside that
     circle, with a margin for the meridians drawing closer."""
-    if within_km is None:
-        rows = await _summaries_of(conn, search, "local")
-    else:
+    values: dict[str, Any] = {}
+    scope = "local"
+    limited = False
+    if within_km is not None:
         lat_min, lat_max, lon_min, lon_max = bounding_box(near, within_km)
-        box = {"lat_min": lat_min, "lat_max": lat_max, "lon_min": lon_min, "lon_max": lon_max}
+        values = {"lat_min": lat_min, "lat_max": lat_max, "lon_min": lon_min, "lon_max": lon_max}
+        scope = "box"
         if BAND_KM <= beyond_km <= INNER_SQUARE_MAX_KM:
             inner = bounding_box(near, beyond_km * INNER_SQUARE_SHARE)
             names = ("in_lat_min", "in_lat_max", "in_lon_min", "in_lon_max")
-            box.update(zip(names, inner, strict=True))
-            rows = await _summaries_of(conn, search, "annulus", **box)
-        else:
-            rows = await _summaries_of(conn, search, "box", **box)
-    ranked = [_ranked(row, near) for row in rows]
-    if within_km is not None:
-        ranked = [r for r in ranked if (r[1].distance_km or 0) <= within_km]
-    return sorted(ranked, key=_rank)
+            values.update(zip(names, inner, strict=True))
+            scope = "annulus"
+        limited = nearest is not None and within_km <= NEAREST_MAX_KM
+        if limited:
+            poleward = min(max(abs(lat_min), abs(lat_max)), 89.0)
+            values.update(
+                lat=near.latitude,
+                lon=near.longitude,
+                lon_scale=math.cos(math.radians(poleward)),
+                nearest=nearest,
+            )
+    query = _nearby(scope, search.date_to is not None, bool(search.domains), limited)
+    rows = (await conn.execute(query, {**_parameters(search), **values})).all()
+    distance = _distances_from(near)
+    ranked = [
+        _ranked(_Found.light(row, km))
+        for row in rows
+        if row.next_start is not None
+        and not row.remote
+        and (km := distance(row.latitude, row.longitude)) <= (within_km or math.inf)
+    ]
+    if within_km is None:
+        return _Ring(sorted(ranked, key=_rank), True, math.inf)
+    complete = not limited or len(rows) < (nearest or 0)
+    cover = within_km
+    if not complete:
+        scale = values["lon_scale"]
+        farthest = max(
+            math.hypot(row.latitude - near.latitude, (row.longitude - near.longitude) * scale)
+            for row in rows
+        )
+        cover = min(within_km, FLAT_SHARE * KM_PER_DEGREE * farthest)
+    return _Ring(sorted(ranked, key=_rank), complete, cover)
 
 
 @dataclass(frozen=True)
@@ -521,7 +682,7 @@ async def _remote(
             others = None if capped else sorted((r for r in seen if r[1].full != full), key=_rank)
             return _RemoteRead(found, True, others)
         rows = await _summaries_of(conn, search, "ids", ids=[r.id for r in chunk])
-        ranked = _past([_ranked(row, None) for row in rows], after)
+        ranked = _past([_ranked(_Found.summed(row, None)) for row in rows], after)
         seen += ranked
         fresh = [r for r in ranked if r[1].full == full]
         found = sorted([*found, *fresh], key=_rank)
@@ -602,8 +763,8 @@ async def _discover(
     async with db.reading("discover") as conn:
         if near is None:
             rows = await _summaries_of(conn, search, "all")
-            ranked = sorted((_ranked(row, None) for row in rows), key=_rank)
-            return _page(_past(ranked, key), limit, reach, counted=True)
+            ranked = sorted((_ranked(_Found.summed(row, None)) for row in rows), key=_rank)
+            return await _page(conn, search, _past(ranked, key), limit, reach, counted=True)
         listed: list[Ranked] = []
         whole: list[Ranked] | None = None  # the whole radius, once read
         if key is None or key[:2] < (False, True):
@@ -611,27 +772,38 @@ async def _discover(
             # and reads the full ones near the centre only if it gets to them.
             beyond = 0.0 if key is None else key[2] * BAND_KM
             inside = -1  # open ones in the ring before
+            nearest = NEAREST_FIRST
             while True:
                 done = reach >= (EVERYWHERE_KM if radius_km is None else radius_km)
                 within = float(radius_km) if radius_km is not None and done else reach
                 ring = await _local(
-                    conn, search, near, None if done and radius_km is None else within, beyond
+                    conn,
+                    search,
+                    near,
+                    None if done and radius_km is None else within,
+                    beyond,
+                    nearest,
                 )
-                if done:
-                    whole = ring if beyond == 0 else None
+                if done and ring.complete:
+                    whole = ring.ranked if beyond == 0 else None
                     break
-                covered_bands = within // BAND_KM
-                settled = [r for r in _past(ring, key) if not r[1].full and r[0][2] < covered_bands]
+                covered_bands = ring.cover_km // BAND_KM
+                settled = [
+                    r for r in _past(ring.ranked, key) if not r[1].full and r[0][2] < covered_bands
+                ]
                 if len(settled) >= wanted:
-                    return _page(settled, limit, reach, counted=False)
-                found = sum(1 for r in _past(ring, key) if not r[1].full)
+                    return await _page(conn, search, settled, limit, reach, counted=False)
+                if not ring.complete:  # the same ring, further out
+                    nearest = _more_nearest(nearest, ring.cover_km)
+                    continue
+                found = sum(1 for r in _past(ring.ranked, key) if not r[1].full)
                 # A ring holding no more than the one inside it says the missions thin out
                 # (a commune's few, all near its centre): the next one is as much wider as
                 # after an empty ring, instead of creeping out by the area's rule.
                 thinning = found <= inside
                 inside = found
                 reach *= RING_GROWTH if thinning else _growth(found, wanted)
-            listed = [r for r in _past(ring, key) if not r[1].full]
+            listed = [r for r in _past(ring.ranked, key) if not r[1].full]
         counted = True
         full_remote: list[Ranked] | None = None  # all of them, when read on the way
         if key is None or key[:2] < (True, False):
@@ -640,18 +812,18 @@ async def _discover(
             counted, full_remote = read.every, read.others
         if key is None or key[:2] < (True, True):
             if len(listed) >= wanted:  # the page is settled: the full ones are not needed
-                return _page(listed, limit, reach, counted=False)
+                return await _page(conn, search, listed, limit, reach, counted=False)
             if whole is None:
                 radius = None if radius_km is None else float(radius_km)
-                whole = await _local(conn, search, near, radius)
+                whole = (await _local(conn, search, near, radius)).ranked
             listed += [r for r in _past(whole, key) if r[1].full]
         if full_remote is None:
             if len(listed) >= wanted:
-                return _page(listed, limit, reach, counted=False)
+                return await _page(conn, search, listed, limit, reach, counted=False)
             read = await _remote(conn, search, wanted, key, full=True)
             full_remote, counted = read.cards, counted and read.every
         listed += full_remote
-    return _page(listed, limit, reach, counted=counted)
+        return await _page(conn, search, listed, limit, reach, counted=counted)
 
 
 def _growth(found: int, wanted: int) -> float:
@@ -663,19 +835,50 @@ def _growth(found: int, wanted: int) -> float:
     return min(max(math.sqrt(wanted / found) * RING_MARGIN, MIN_RING_GROWTH), RING_GROWTH)
 
 
+def _more_nearest(nearest: int, cover_km: float) -> int:
+    """How many of the nearest to read after `nearest` of them reached only `cover_km`: as
+    many as reach the next distance band at the density found (their number grows with the
+    area), with a margin."""
+    edge = (cover_km // BAND_KM + 1) * BAND_KM / FLAT_SHARE
+    needed = nearest * (edge / max(cover_km, 0.1)) ** 2 * RING_MARGIN
+    return math.ceil(min(max(needed, 2 * nearest), NEAREST_GROWTH_MAX * nearest))
+
+
 def _past(ranked: list[Ranked], key: Key | None) -> list[Ranked]:
     """The missions ranked after the cursor's."""
     return ranked if key is None else [r for r in ranked if r[0] > key]
 
 
-def _page(listed: list[Ranked], limit: int, reach: float, *, counted: bool) -> DiscoveryPage:
-    """`listed` ranked from the cursor on; `counted` when it holds every matching one."""
-    cards = listed[:limit]
+async def _page(
+    conn: AsyncConnection,
+    search: _Search,
+    listed: list[Ranked],
+    limit: int,
+    reach: float,
+    *,
+    counted: bool,
+) -> DiscoveryPage:
+    """`listed` ranked from the cursor on; `counted` when it holds every matching one. The
+    page's local missions are summed here, in one read."""
+    shown = listed[:limit]
+    summaries: dict[int, Row[Any]] = {}
+    unsummed = [found.id for _, found in shown if found.summary is None]
+    if unsummed:
+        rows = await _summaries_of(conn, search, "ids", ids=unsummed)
+        summaries = {row.id: row for row in rows}
+    cards: list[MissionCard] = []
+    cursors: list[Cursor] = []
+    for key, found in shown:
+        summary = found.summary or summaries.get(found.id)
+        if summary is None:  # unpublished, or its slots moved, between the two reads
+            continue
+        cards.append(found.card(summary))
+        cursors.append(Cursor(key, reach))
     return DiscoveryPage(
-        cards=tuple(found.card() for _, found in cards),
+        cards=tuple(cards),
         total=len(listed) if counted else None,
         more=len(listed) > limit,
-        cursors=tuple(Cursor(key, reach) for key, _ in cards),
+        cursors=tuple(cursors),
     )
 
 
