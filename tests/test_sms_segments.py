@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.domain import ApplicationStatus, MissionStatus
 from bot.geo import Geocoder
 from bot.i18n import Translator
+from bot.messaging.message import Message, message
 from bot.notifications.applications import ApplicationDecided
 from bot.runtime import Renfort
 from bot.services import organisations
@@ -188,7 +189,8 @@ def payload(**extra: Any) -> dict[str, Any]:
     }
 
 
-Template = Callable[[Translator], str]
+# A reply that offers choices is a Message; the resident receives its text.
+Template = Callable[[Translator], str | Message]
 
 
 def templates() -> dict[str, Template]:
@@ -369,7 +371,7 @@ class Row:
 
 def report() -> list[Row]:
     return [
-        Row(name, locale, render(t))
+        Row(name, locale, message(render(t)).text)
         for name, render in templates().items()
         for locale, t in translators().items()
     ]

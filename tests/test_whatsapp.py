@@ -239,3 +239,41 @@ async def test_a_telegram_volunteer_links_whatsapp_with_a_code_and_chooses_where
         [back] = await writes(twilio, "CANAL TELEGRAM")
         assert "Telegram" in back
         assert await channels.preferred(bot.db, camille.id) == "telegram"
+
+
+async def test_a_resident_asked_to_confirm_a_cancellation_taps_yes(tmp_path: Path) -> None:
+    async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
+        await registered_and_applied(bot, twilio)
+        asked = await twilio.whatsapp(PHONE, "CANCEL 1")
+        [question] = asked.replies
+        assert "Reply YES to cancel" in question.body
+        assert question.buttons == [("Yes", "YES"), ("No", "NO")]
+
+        # Twilio posts the same message again (our answer went unacknowledged): the same
+        # question comes back, buttons and all, and nothing is cancelled twice.
+        again = await twilio.whatsapp(PHONE, "CANCEL 1", sid=asked.sid)
+        assert [(r.body, r.buttons) for r in again.replies] == [(question.body, question.buttons)]
+
+        cancelled = await twilio.tap(PHONE, "Yes")
+        assert cancelled.text.startswith("Cancelled: Assesseur"), cancelled.text
+        assert await applications.applications_of(bot.db, await person_id(bot), now=NOW) == []
+
+
+async def test_still_coming_asked_inside_the_window_is_answered_with_a_tap(
+    tmp_path: Path,
+) -> None:
+    async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
+        before = await registered_and_applied(bot, twilio)
+        await approve(bot, before)
+        bot.clock.advance(days=5, hours=7)  # the evening before election day
+        await writes(twilio, "MY MISSIONS")  # their window opens again
+        seen = len(twilio.on_whatsapp(PHONE))
+
+        bot.clock.advance(hours=3)
+        await bot.tick_and_send()  # queued
+        await bot.tick_and_send()
+        [asked] = [m for m in twilio.on_whatsapp(PHONE)[seen:] if "still coming" in m.body]
+        assert asked.buttons == [("Yes", "YES"), ("No", "NO")]
+
+        answer = await twilio.tap(PHONE, "Yes")
+        assert answer.text.startswith("Thank you! See you"), answer.text

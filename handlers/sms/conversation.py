@@ -1,4 +1,5 @@
-"""The keyword state machine: one inbound SMS in, the text to answer out.
+"""The keyword state machine: one inbound SMS in, the answer out (its text, and the
+choices it offers).
 
 Carrier keywords come first (STOP silences every feature; only START and its synonyms
 break the silence), then HELP and LANG, which work at any point; a person still registering
@@ -12,6 +13,7 @@ import logging
 import time
 from weakref import WeakValueDictionary
 
+from bot.messaging.message import Message
 from bot.runtime import Renfort
 from bot.services import keywords, phones, whatsapp
 from bot.services.errors import ServiceError
@@ -26,12 +28,12 @@ from handlers.sms.turn import (
     CONFIRM_CANCEL,
     IDLE,
     LANGUAGE,
-    LAST_REPLY,
     LAST_SID,
     LIST,
     MINE,
     MISSION,
     SmsTurn,
+    last_reply,
 )
 from storage.database import (
     AlreadyProcessed,
@@ -56,8 +58,16 @@ class SmsConversations:
     async def handle(
         self, phone: str, body: str, message_sid: str, channel: str = CHANNEL
     ) -> str | None:
-        """The answer to `body` from `phone` (None: stay silent); never raises. `channel`:
-        sms, or whatsapp (the same conversation, answered on the channel it came from)."""
+        """The text of the answer to `body` from `phone` (None: stay silent)."""
+        answer = await self.answer(phone, body, message_sid, channel)
+        return None if answer is None else answer.text
+
+    async def answer(
+        self, phone: str, body: str, message_sid: str, channel: str = CHANNEL
+    ) -> Message | None:
+        """The answer to `body` from `phone`, with the choices it offers (None: stay silent);
+        never raises. `channel`: sms, or whatsapp (the same conversation, answered on the
+        channel it came from)."""
         body, message_sid = clean_text(body), clean_text(message_sid)
         lock = self._locks.get(phone)
         if lock is None:
@@ -82,15 +92,17 @@ class SmsConversations:
                 locale = contact.person.locale if contact else None
                 if contact is not None and contact.stopped:
                     return None
-                return replies.apology(self.renfort.translator(locale))
+                return Message(replies.apology(self.renfort.translator(locale)))
 
-    async def _handle(self, phone: str, body: str, message_sid: str, channel: str) -> str | None:
+    async def _handle(
+        self, phone: str, body: str, message_sid: str, channel: str
+    ) -> Message | None:
         db = self.renfort.db
         stored = await load_conversation(db, CHANNEL, phone)
         state, data = stored if stored is not None else (IDLE, {})
         if data.get(LAST_SID) == message_sid:
             self._count_duplicate()
-            return _text_or_none(data.get(LAST_REPLY))
+            return last_reply(data)
         if await is_processed(db, CHANNEL, message_sid):
             self._count_duplicate()
             return None  # answered long ago: the conversation has moved on since
@@ -114,7 +126,7 @@ class SmsConversations:
             again = await load_conversation(db, CHANNEL, phone)
             if again is None or again[1].get(LAST_SID) != message_sid:
                 return None  # another worker answers it
-            return _text_or_none(again[1].get(LAST_REPLY))
+            return last_reply(again[1])
         except ServiceError as error:
             turn.say(replies.refusal(turn.t, error))
         await _note_channel(turn)
@@ -133,10 +145,6 @@ async def _note_channel(turn: SmsTurn) -> None:
         return
     if turn.channel == whatsapp.NAME or (contact.channel or CHANNEL) != turn.channel:
         await whatsapp.note_inbound(turn.renfort.db, turn.phone, turn.channel, turn.now)
-
-
-def _text_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 async def _contact_or_none(renfort: Renfort, phone: str) -> phones.SmsContact | None:

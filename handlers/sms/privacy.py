@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.services import privacy
 from handlers.sms.parse import Command, fold
+from handlers.sms.render.shared import yes_no
 from handlers.sms.turn import IDLE, SmsTurn
 
 CONFIRM_FORGET = "confirm_forget"
@@ -16,16 +17,19 @@ async def forget_flow(turn: SmsTurn, command: Command) -> bool:
     if fold(command.text) in FORGET_WORDS:
         turn.goto(CONFIRM_FORGET)
         turn.say(
-            t._(
-                "Erase all your data? Your coming missions are cancelled. Reply YES to"
-                " confirm, NO to keep it."
+            yes_no(
+                t,
+                t._(
+                    "Erase all your data? Your coming missions are cancelled. Reply YES to"
+                    " confirm, NO to keep it."
+                ),
             )
         )
         return True
     if turn.state != CONFIRM_FORGET:
         return False
     if command.yes is None:
-        turn.say(t._("Reply YES to erase your data, NO to keep it."))
+        turn.say(yes_no(t, t._("Reply YES to erase your data, NO to keep it.")))
         return True
     if not command.yes:
         turn.goto(IDLE)

@@ -10,19 +10,24 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import DOMAINS, ApplicationStatus
 from bot.i18n import N_, Translator
+from bot.messaging.message import Choice, Message
 from bot.services.applications import ApplicationView
 from bot.services.errors import ServiceError
 from bot.services.missions import MissionCard, MissionDetail, SlotView
 from handlers.sms import dates
 from handlers.sms.gsm7 import fit_encoding, segments
-from handlers.sms.render.shared import SHORTEST, fit, shorten
+from handlers.sms.render.shared import SHORTEST, fit, shorten, yes_no
 
 LIST_TITLE = 40  # characters of a mission title in a numbered list, at most
 LIST_TITLE_SHORTEST = 24
 # A mission's first page says what it is in one SMS and lists its slots in a second.
 DETAIL_PARTS = 2
 
-LANGUAGE_QUESTION = fit_encoding("Répondez 1 pour le français / Reply 2 for English")
+# Asked before the language is known, so each language is named in its own words.
+LANGUAGE_QUESTION = Message(
+    fit_encoding("Répondez 1 pour le français / Reply 2 for English"),
+    (Choice("Français", "1"), Choice("English", "2")),
+)
 
 # Short names of the domains of action, numbered in this order in the interests question.
 SHORT_DOMAINS: dict[str, str] = {
@@ -42,6 +47,11 @@ DOMAIN_ORDER: tuple[str, ...] = tuple(d for d in DOMAINS if d in SHORT_DOMAINS)
 def one(text: str) -> str:
     """A sentence of ours in the cheapest encoding."""
     return fit_encoding(text)
+
+
+def menu(text: str, lines: Sequence[str], codes: Sequence[str]) -> Message:
+    """`text` offering each of its `lines` as a choice, answered by typing its reply."""
+    return Message(text, tuple(Choice(line, c) for line, c in zip(lines, codes, strict=True)))
 
 
 def paged(build: Callable[[int], str], available: int, parts: int = 1) -> tuple[str, int]:
@@ -164,9 +174,10 @@ def mission_list(
     remaining_after: Callable[[int], bool],
     today: date | None = None,
     slot_numbers: Mapping[int, int] | None = None,
-) -> tuple[str, int]:
+) -> tuple[Message, int]:
     """'1.1 Assesseur bureau 3 - dim. 13 juin 8h - 1,2 km' lines, as many as fit one SMS:
-    the mission's number, then the number of the slot whose date is shown."""
+    the mission's number, then the number of the slot whose date is shown. Each line is a
+    choice: its code applies for that slot, or shows the mission."""
     # No heading: the numbers and the footer say what the lines are, and a heading would
     # cost a mission. Titles are cut only as far as a second line needs, never below
     # LIST_TITLE_SHORTEST, since their end often tells two missions apart.
@@ -195,13 +206,17 @@ def mission_list(
             [*lines, _list_footer(t, code(0), str(first_number), remaining_after(count))]
         )
 
+    def listed(text: str, count: int) -> tuple[Message, int]:
+        # One line per mission: titles and the rest are single-spaced by then.
+        return menu(text, text.splitlines()[:count], [code(i) for i in range(count)]), count
+
     for count in range(len(cards), 0, -1):
         shortest = LIST_TITLE_SHORTEST if count > 1 else SHORTEST
         for size in range(LIST_TITLE, shortest - 1, -1):
             text = fit_encoding(build(count, size))
             if segments(text) == 1:
-                return text, count
-    return fit_encoding(build(1, SHORTEST)), 1
+                return listed(text, count)
+    return listed(fit_encoding(build(1, SHORTEST)), 1)
 
 
 def _list_footer(t: Translator, code: str, number: str, more: bool) -> str:
@@ -237,8 +252,9 @@ def mission_detail(
     remaining_after: Callable[[int], bool],
     today: date | None = None,
     lead: str = "",
-) -> tuple[str, int]:
-    """The mission, where it is, what it is about, and its next slots numbered to apply.
+) -> tuple[Message, int]:
+    """The mission, where it is, what it is about, and its next slots numbered to apply,
+    each slot a choice.
 
     The first page takes up to two SMS: the first says what the mission is (its description
     cut to fit), the second lists the slots. Later pages (MORE) fit one."""
@@ -248,14 +264,18 @@ def mission_detail(
             body = _slots_body(t, detail, slots, count, first_number, remaining_after, today)
             return shorten(detail.title, LIST_TITLE) + "\n" + body
 
-        return paged(later, len(slots))
-    intro = mission_intro(t, detail, lead)
+        text, shown = paged(later, len(slots))
+    else:
+        intro = mission_intro(t, detail, lead)
 
-    def build(count: int) -> str:
-        body = _slots_body(t, detail, slots, count, first_number, remaining_after, today)
-        return intro + "\n" + body
+        def build(count: int) -> str:
+            body = _slots_body(t, detail, slots, count, first_number, remaining_after, today)
+            return intro + "\n" + body
 
-    return paged(build, len(slots), parts=DETAIL_PARTS)
+        text, shown = paged(build, len(slots), parts=DETAIL_PARTS)
+    # The slots are the lines just above the footer, whatever the intro's lines hold.
+    lines = text.splitlines()[-1 - shown : -1]
+    return menu(text, lines, [str(first_number + i) for i in range(shown)]), shown
 
 
 def mission_intro(t: Translator, detail: MissionDetail, lead: str = "") -> str:
@@ -303,15 +323,18 @@ def _slots_body(
     return "\n".join([*lines, footer])
 
 
-def ask_condition(t: Translator, condition: str, number: int, count: int) -> str:
+def ask_condition(t: Translator, condition: str, number: int, count: int) -> Message:
     """One of a mission's conditions, to confirm with YES before applying."""
-    return fit(
-        lambda v: t._(
-            "Condition {number}/{count}: {condition} Is this true for you? Reply YES or NO.",
-            **v,
+    return yes_no(
+        t,
+        fit(
+            lambda v: t._(
+                "Condition {number}/{count}: {condition} Is this true for you? Reply YES or NO.",
+                **v,
+            ),
+            {"condition": condition, "number": str(number), "count": str(count)},
+            ("condition",),
         ),
-        {"condition": condition, "number": str(number), "count": str(count)},
-        ("condition",),
     )
 
 
@@ -397,13 +420,16 @@ def no_applications(t: Translator) -> str:
     return one(t._("You have no mission yet. Send MISSIONS to find one near you."))
 
 
-def confirm_cancel(t: Translator, view: ApplicationView, today: date | None = None) -> str:
-    return fit(
-        lambda v: t._(
-            "Cancel your place for {mission}, {when}? Reply YES to cancel, NO to keep it.", **v
+def confirm_cancel(t: Translator, view: ApplicationView, today: date | None = None) -> Message:
+    return yes_no(
+        t,
+        fit(
+            lambda v: t._(
+                "Cancel your place for {mission}, {when}? Reply YES to cancel, NO to keep it.", **v
+            ),
+            {"mission": view.mission_title, "when": _span(t, view, today)},
+            ("mission",),
         ),
-        {"mission": view.mission_title, "when": _span(t, view, today)},
-        ("mission",),
     )
 
 
@@ -419,8 +445,8 @@ def cancel_kept(t: Translator) -> str:
     return one(t._("All right, you keep your place."))
 
 
-def yes_or_no(t: Translator) -> str:
-    return one(t._("Please reply YES to cancel, or NO to keep your place."))
+def yes_or_no(t: Translator) -> Message:
+    return yes_no(t, one(t._("Please reply YES to cancel, or NO to keep your place.")))
 
 
 def cancel_needs_number(t: Translator) -> str:

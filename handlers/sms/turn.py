@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.i18n import Translator
+from bot.messaging.message import Choice, Message, message
 from bot.runtime import Renfort
 from bot.services.people import Person
 from bot.services.phones import SmsContact
@@ -30,8 +31,9 @@ CALLOUT_CONDITION = "callout_condition"  # the same, after a YES to a callout
 POSTER_MISSION = "poster_mission"
 
 # Keys of the conversation data that remember the last answer, so that Twilio retrying a
-# message we handled gets the same reply instead of nothing.
-LAST_SID, LAST_REPLY = "_sid", "_reply"
+# message we handled gets the same reply (and, on WhatsApp, the same quick replies) instead
+# of nothing.
+LAST_SID, LAST_REPLY, LAST_CHOICES = "_sid", "_reply", "_choices"
 
 
 @dataclass
@@ -47,7 +49,7 @@ class SmsTurn:
     t: Translator
     now: datetime
     channel: str = CHANNEL  # where the message came from: sms or whatsapp (same engine)
-    reply: str | None = None
+    reply: Message | None = None
     next_state: str = IDLE
     next_data: dict[str, Any] = field(default_factory=dict)
 
@@ -64,9 +66,9 @@ class SmsTurn:
     def today(self) -> date:
         return self.now.astimezone(self.renfort.settings.timezone).date()
 
-    def say(self, text: str | None) -> None:
+    def say(self, reply: Message | str | None) -> None:
         """What goes back to the sender (None: nothing, e.g. after STOP)."""
-        self.reply = text
+        self.reply = None if reply is None else message(reply)
 
     def goto(self, state: str, **data: Any) -> Inbound:
         """Set the next state; returns the inbound a service call commits it with."""
@@ -84,8 +86,25 @@ class SmsTurn:
 
     def final(self) -> Inbound:
         """The inbound with the state to save and this turn's answer remembered."""
+        reply = self.reply
+        remembered: dict[str, Any] = {
+            LAST_SID: self.inbound.external_id,
+            LAST_REPLY: None if reply is None else reply.text,
+        }
+        if reply is not None and reply.choices:
+            remembered[LAST_CHOICES] = [[c.label, c.reply] for c in reply.choices]
         return self.inbound.goto(
             self.next_state,
             **{k: v for k, v in self.next_data.items() if not k.startswith("_")},
-            **{LAST_SID: self.inbound.external_id, LAST_REPLY: self.reply},
+            **remembered,
         )
+
+
+def last_reply(data: dict[str, Any]) -> Message | None:
+    """The answer a conversation remembers giving last (None: it stayed silent)."""
+    text = data.get(LAST_REPLY)
+    if not isinstance(text, str):
+        return None
+    stored = data.get(LAST_CHOICES)
+    pairs = stored if isinstance(stored, list) else []
+    return Message(text, tuple(Choice(str(label), str(reply)) for label, reply in pairs))

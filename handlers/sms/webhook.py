@@ -117,12 +117,12 @@ def twilio_routes(
         assert whatsapp is not None
         # A tap: its payload is the word or number the engine reads; the title is only shown.
         body = params.get("ButtonPayload") or params.get("Body", "")
-        reply = await conversations.handle(sender, body, sid, CHANNEL_WHATSAPP)
+        answer = await conversations.answer(sender, body, sid, CHANNEL_WHATSAPP)
         try:
-            return twiml(await whatsapp.reply(sender, reply))
+            return twiml(await whatsapp.reply(sender, answer))
         except Exception:
             log.exception("quick replies to %s could not be sent", sid)
-            return twiml(reply)
+            return twiml(answer.text if answer else None)
 
     async def delivery_status(request: Request) -> Response:
         """Twilio's report on an SMS we sent: queued, sent, delivered, undelivered, failed."""

@@ -1,9 +1,9 @@
 """Notifications and replies on WhatsApp, through the same Twilio account as SMS.
 
-A message is the SMS engine's text; when it offers a choice (YES or NO, or at most three
-numbered lines) it goes with that many quick replies, whose payload is what the person
+A message is the SMS engine's text; when it declares at most three choices (YES or NO, a
+short numbered menu) it goes with that many quick replies, whose payload is what the person
 would have typed, so a tap reaches the conversation as the typed word or number would.
-Longer lists stay a numbered menu.
+Longer menus stay numbered in the text.
 
 WhatsApp carries a free-form message only within 24 hours of the person's last message.
 Outside that window a notification goes as its family's approved template; without one
@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,14 +23,14 @@ from typing import Any
 
 from sqlalchemy import update
 
-from bot.config import SUPPORTED_LOCALES
 from bot.i18n import Translator
 from bot.messaging.channel import Address, Outcome, Rejected, Rendered, Sent, Transient, Unreachable
 from bot.messaging.dispatcher import MAX_ATTEMPTS
+from bot.messaging.message import Choice, Message
 from bot.messaging.ratelimit import RateLimiter
 from bot.runtime import Renfort
 from bot.services import phones, whatsapp
-from handlers.sms.render import render_notification
+from handlers.sms.render import notification_message
 from handlers.sms.sender import SmsChannel, no_chat_window, twilio_outcome
 from handlers.whatsapp.templates import (
     choice_variables,
@@ -49,9 +48,6 @@ TITLE_CHARS = 20  # WhatsApp cuts a quick reply's title beyond this
 TEMPLATES_FRESH_SECONDS = 60.0
 OUTSIDE_WINDOW = 63016
 OPTED_OUT = frozenset({21610, 63024})  # unsubscribed; not a WhatsApp user
-# "2 Details" in a menu, "2.1 Sun 13 Jun…" (mission 2, slot 1) in the mission list.
-# A footer's "1.1 : apply" explains the numbers and is no choice.
-_NUMBERED = re.compile(r"^(\d{1,3}(?:\.\d{1,2})?)\s+([^\s:].*)$")
 
 
 @dataclass(frozen=True)
@@ -60,22 +56,15 @@ class WhatsAppMessage(Rendered):
 
     kind: str = ""
     locale: str = "fr"
-    choices: tuple[tuple[str, str], ...] = ()  # (title, payload)
+    choices: tuple[Choice, ...] = ()
 
 
-def choices_in(text: str, translators: Sequence[Translator]) -> tuple[tuple[str, str], ...]:
-    """The quick replies a text offers: YES/NO when it asks for them (in the language it
-    asks in), else its numbered lines when there are one to three; nothing for longer
-    menus."""
-    words = set(re.findall(r"\b[A-Z]+\b", text))
-    for t in translators:
-        yes_word, no_word = t._("YES"), t._("NO")
-        if yes_word in words and no_word in words:
-            return ((t._("Yes"), yes_word), (t._("No"), no_word))
-    numbered = [m for line in text.splitlines() if (m := _NUMBERED.match(line.strip()))]
-    if not 1 <= len(numbered) <= MAX_CHOICES:
+def quick_replies(choices: Sequence[Choice]) -> tuple[Choice, ...]:
+    """The declared choices as quick replies, titles cut to fit; none for a longer menu,
+    which the text already numbers."""
+    if len(choices) > MAX_CHOICES:
         return ()
-    return tuple((_title(f"{m[1]} {m[2]}"), m[1]) for m in numbered)
+    return tuple(Choice(_title(c.label), c.reply) for c in choices)
 
 
 def _title(text: str) -> str:
@@ -106,8 +95,10 @@ class WhatsAppChannel:
     # ---- the dispatcher's side ---------------------------------------------------------
 
     def render(self, kind: str, payload: Mapping[str, Any], t: Translator) -> Rendered:
-        text = render_notification(kind, payload, t, self.renfort.now())
-        return WhatsAppMessage(text, kind=kind, locale=t.locale, choices=choices_in(text, [t]))
+        message = notification_message(kind, payload, t, self.renfort.now())
+        return WhatsAppMessage(
+            message.text, kind=kind, locale=t.locale, choices=quick_replies(message.choices)
+        )
 
     async def send(self, address: Address, message: Rendered) -> Outcome:
         """Free-form inside the window, else the approved template, else SMS."""
@@ -131,24 +122,23 @@ class WhatsAppChannel:
 
     # ---- a reply to someone who just wrote -----------------------------------------------
 
-    async def reply(self, phone: str, text: str | None) -> str | None:
-        """Answer `phone`: with quick replies when the text offers a choice (sent here), else
-        plain; returns what is left to answer in TwiML."""
-        if not text:
+    async def reply(self, phone: str, answer: Message | None) -> str | None:
+        """Answer `phone`: with quick replies when the answer offers a short choice (sent
+        here), else plain; returns what is left to answer in TwiML."""
+        if answer is None or not answer.text:
             return None
-        translators = [self.renfort.translator(locale) for locale in SUPPORTED_LOCALES]
-        choices = choices_in(text, translators)
+        choices = quick_replies(answer.choices)
         if not choices:
-            return text
+            return answer.text
         # The session contents are alike in every language: any will do.
         locale = self.renfort.settings.renfort_locale
-        message = WhatsAppMessage(text, locale=locale, choices=choices)
+        message = WhatsAppMessage(answer.text, locale=locale, choices=choices)
         outcome = await self._free_form(phone, message)
         if isinstance(outcome, Sent):
             self._counted("quick_reply", outcome)
             return None
         log.info("quick replies not sent (%s); answering in plain text", outcome)
-        return text
+        return answer.text
 
     # ---- sending -----------------------------------------------------------------------
 
@@ -159,9 +149,7 @@ class WhatsAppChannel:
                 return await self._create(
                     phone,
                     content_sid=content.content_sid,
-                    content_variables=json.dumps(
-                        choice_variables(message.text, list(message.choices))
-                    ),
+                    content_variables=json.dumps(choice_variables(message.text, message.choices)),
                 )
         return await self._create(phone, body=message.text)
 

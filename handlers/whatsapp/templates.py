@@ -12,14 +12,16 @@ lists them all with WhatsApp's verdict; the dispatcher reads that list from the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.i18n import N_, Translator
+from bot.messaging.message import Choice
 from bot.services import whatsapp
 from bot.services.whatsapp import Template
+from handlers.sms.render.shared import yes_no_choices
 from storage.database import Database
 
 # WhatsApp's category for messages about something the person asked for.
@@ -86,11 +88,6 @@ def choices_name(count: int) -> str:
     return CHOICE_CONTENTS[min(max(count, 1), MAX_CHOICES) - 1]
 
 
-def yes_no(t: Translator) -> tuple[tuple[str, str], tuple[str, str]]:
-    """(title, payload) of the YES and NO buttons: payloads the SMS engine reads as typed."""
-    return (t._("Yes"), t._("YES")), (t._("No"), t._("NO"))
-
-
 def flat(text: str) -> str:
     """A template variable on one line: WhatsApp refuses line breaks inside one."""
     return " / ".join(line.strip() for line in text.splitlines() if line.strip())
@@ -100,10 +97,10 @@ def template_variables(text: str) -> dict[str, str]:
     return {"1": flat(text)}
 
 
-def choice_variables(text: str, choices: list[tuple[str, str]]) -> dict[str, str]:
+def choice_variables(text: str, choices: Sequence[Choice]) -> dict[str, str]:
     values = {"1": text}
-    for i, (title, payload) in enumerate(choices[:MAX_CHOICES]):
-        values[str(2 + 2 * i)], values[str(3 + 2 * i)] = title, payload
+    for i, choice in enumerate(choices[:MAX_CHOICES]):
+        values[str(2 + 2 * i)], values[str(3 + 2 * i)] = choice.label, choice.reply
     return values
 
 
@@ -114,7 +111,7 @@ def content_request(name: str, t: Translator) -> dict[str, Any]:
         actions = [
             {"title": f"{{{{{2 + 2 * i}}}}}", "id": f"{{{{{3 + 2 * i}}}}}"} for i in range(count)
         ]
-        samples = choice_variables("Renfort", [(str(i + 1), str(i + 1)) for i in range(count)])
+        samples = choice_variables("Renfort", [Choice(str(i), str(i)) for i in range(1, count + 1)])
         types: dict[str, Any] = {"twilio/quick-reply": {"body": "{{1}}", "actions": actions}}
         return {"friendly_name": name, "language": t.locale, "variables": samples, "types": types}
     spec = next(s for s in SPECS if s.name == name)
@@ -123,7 +120,7 @@ def content_request(name: str, t: Translator) -> dict[str, Any]:
     )
     body = f"{t._(spec.heading)}\n\n{{{{1}}}}\n\n{footer}"
     if spec.yes_no:
-        actions = [{"title": title, "id": payload} for title, payload in yes_no(t)]
+        actions = [{"title": c.label, "id": c.reply} for c in yes_no_choices(t)]
         types = {"twilio/quick-reply": {"body": body, "actions": actions}}
     else:
         types = {"twilio/text": {"body": body}}

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.domain import ANSWER_WITHIN_DAYS, NO_SHOWS_WARNING, REFUSAL_REASONS, ApplicationStatus
 from bot.i18n import Translator
+from bot.messaging.message import Message, message
 from bot.notifications import UnknownNotification, load
 from bot.notifications.applications import (
     ApplicationCancelled,
@@ -138,12 +139,19 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
-def render_notification(
+def notification_message(
     kind: str, payload: Mapping[str, Any], t: Translator, now: datetime | None = None
-) -> str:
-    """The notification an outbox row holds (its kind, its stored payload) as one SMS in the
-    language of `t`."""
+) -> Message:
+    """The notification an outbox row holds (its kind, its stored payload) in the language
+    of `t`: its SMS text, and the answers it asks for."""
     renderer = RENDERERS.get(kind)
     if renderer is None:
         raise UnknownNotification(f"no SMS text for notification kind {kind!r}")
-    return renderer(load(kind, payload), t, today_of(now))
+    return message(renderer(load(kind, payload), t, today_of(now)))
+
+
+def render_notification(
+    kind: str, payload: Mapping[str, Any], t: Translator, now: datetime | None = None
+) -> str:
+    """The notification as one SMS in the language of `t`."""
+    return notification_message(kind, payload, t, now).text

@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import date
 
 from bot.i18n import Translator
+from bot.messaging.message import Message
 from bot.notifications.alerts import AlertOffer, AlertVolunteerAvailable, TerritoryAlert
-from handlers.sms.render.shared import Renderer, fit, place, shorten, when
+from handlers.sms.render.shared import Renderer, fit, place, shorten, when, yes_no
 
 
-def territory_alert(n: TerritoryAlert, t: Translator, today: date | None) -> str:
+def territory_alert(n: TerritoryAlert, t: Translator, today: date | None) -> Message:
     """To a volunteer: YES if available, NO otherwise. The referent's words are the alert,
     so they may take two parts; only a text too long even for two is cut."""
     from handlers.sms.gsm7 import fit_encoding, segments
@@ -33,10 +34,10 @@ def territory_alert(n: TerritoryAlert, t: Translator, today: date | None) -> str
     while segments(message) > 2 and len(words) > 20:
         words = shorten(words, len(words) - 10)
         message = fit_encoding(build(words))
-    return message
+    return yes_no(t, message)
 
 
-def alert_offer(n: AlertOffer, t: Translator, today: date | None) -> str:
+def alert_offer(n: AlertOffer, t: Translator, today: date | None) -> Message:
     """To a volunteer who said available: YES takes the place, NO declines."""
 
     values = {
@@ -45,14 +46,17 @@ def alert_offer(n: AlertOffer, t: Translator, today: date | None) -> str:
         "when": when(n, t, today),
         "place": place(n, t),
     }
-    return fit(
-        lambda v: t._(
-            "Renfort: {organisation} offers you a place: {mission}, {when}, {place}. Reply YES"
-            " to accept, NO to decline.",
-            **v,
+    return yes_no(
+        t,
+        fit(
+            lambda v: t._(
+                "Renfort: {organisation} offers you a place: {mission}, {when}, {place}. Reply YES"
+                " to accept, NO to decline.",
+                **v,
+            ),
+            values,
+            ("mission", "place", "organisation"),
         ),
-        values,
-        ("mission", "place", "organisation"),
     )
 
 

@@ -8,14 +8,15 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.i18n import Translator
+from bot.messaging.message import Message
 from bot.notifications.callouts import Callout, CalloutExhausted, CalloutFilledOrganisation
-from handlers.sms.render.shared import Renderer, fit, place, when
+from handlers.sms.render.shared import Renderer, fit, place, when, yes_no
 
 if TYPE_CHECKING:
     from bot.services.callouts import CalloutFacts, CalloutView
 
 
-def callout(n: Callout, t: Translator, today: date | None) -> str:
+def callout(n: Callout, t: Translator, today: date | None) -> Message:
     """To a volunteer: YES takes a place while places are left, NO says not this time."""
 
     values = {
@@ -26,23 +27,29 @@ def callout(n: Callout, t: Translator, today: date | None) -> str:
     }
     shrinkable = ("mission", "place", "organisation")
     if n.urgent:
-        return fit(
+        return yes_no(
+            t,
+            fit(
+                lambda v: t._(
+                    "Renfort URGENT: {organisation} needs help: {mission}, {when}, {place}. Reply"
+                    " YES if you are available, NO otherwise.",
+                    **v,
+                ),
+                values,
+                shrinkable,
+            ),
+        )
+    return yes_no(
+        t,
+        fit(
             lambda v: t._(
-                "Renfort URGENT: {organisation} needs help: {mission}, {when}, {place}. Reply"
-                " YES if you are available, NO otherwise.",
+                "Renfort: {organisation} needs help: {mission}, {when}, {place}. Reply YES if you"
+                " are available, NO otherwise.",
                 **v,
             ),
             values,
             shrinkable,
-        )
-    return fit(
-        lambda v: t._(
-            "Renfort: {organisation} needs help: {mission}, {when}, {place}. Reply YES if you"
-            " are available, NO otherwise.",
-            **v,
         ),
-        values,
-        shrinkable,
     )
 
 

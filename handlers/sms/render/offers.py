@@ -9,9 +9,10 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
+from bot.messaging.message import Message
 from bot.notifications.offers import OfferExpired, OfferMade, PlaceFreedSoon
 from handlers.sms import dates
-from handlers.sms.render.shared import Renderer, fit, place, when
+from handlers.sms.render.shared import Renderer, fit, place, when, yes_no
 
 
 def deadline(n: OfferMade, t: Translator, today: date | None) -> str:
@@ -24,22 +25,25 @@ def deadline(n: OfferMade, t: Translator, today: date | None) -> str:
     )
 
 
-def offer_made(n: OfferMade, t: Translator, today: date | None) -> str:
+def offer_made(n: OfferMade, t: Translator, today: date | None) -> Message:
     """To the first person on the waitlist: YES takes the place, NO lets it go."""
 
-    return fit(
-        lambda v: t._(
-            "Renfort: a place for you! {mission}, {when}, {place}. YES to take it, NO to let"
-            " it go, by {deadline}.",
-            **v,
+    return yes_no(
+        t,
+        fit(
+            lambda v: t._(
+                "Renfort: a place for you! {mission}, {when}, {place}. YES to take it, NO to let"
+                " it go, by {deadline}.",
+                **v,
+            ),
+            {
+                "mission": n.mission_title,
+                "when": when(n, t, today),
+                "place": place(n, t),
+                "deadline": deadline(n, t, today),
+            },
+            ("mission", "place"),
         ),
-        {
-            "mission": n.mission_title,
-            "when": when(n, t, today),
-            "place": place(n, t),
-            "deadline": deadline(n, t, today),
-        },
-        ("mission", "place"),
     )
 
 

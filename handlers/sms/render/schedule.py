@@ -9,6 +9,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
+from bot.messaging.message import Message
 from bot.notifications.facts import ApplicationFacts
 from bot.notifications.schedule import (
     AttendanceCheck,
@@ -18,7 +19,7 @@ from bot.notifications.schedule import (
 )
 from bot.services.applications import ApplicationView
 from handlers.sms import dates
-from handlers.sms.render.shared import Renderer, fit, place, when
+from handlers.sms.render.shared import Renderer, fit, place, when, yes_no
 
 
 def _values(n: ApplicationFacts, t: Translator, today: date | None) -> dict[str, str]:
@@ -60,15 +61,20 @@ def reminder_hours_before(n: ReminderHoursBefore, t: Translator, today: date | N
     )
 
 
-def attendance_check(n: AttendanceCheck, t: Translator, today: date | None) -> str:
+def attendance_check(n: AttendanceCheck, t: Translator, today: date | None) -> Message:
     """To the volunteer, on the day: are you still coming?"""
 
     values = _values(n, t, today)
     del values["place"]
-    return fit(
-        lambda v: t._("Renfort: are you still coming to {mission}, {when}? Reply YES or NO.", **v),
-        values,
-        ("mission",),
+    return yes_no(
+        t,
+        fit(
+            lambda v: t._(
+                "Renfort: are you still coming to {mission}, {when}? Reply YES or NO.", **v
+            ),
+            values,
+            ("mission",),
+        ),
     )
 
 

@@ -9,12 +9,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
+from bot.messaging.message import Choice, Message
 from bot.notifications.facts import Placed, Timed
 from handlers.sms import dates
 from handlers.sms.gsm7 import SINGLE_GSM7, SINGLE_UCS2, fit_encoding, is_gsm7, length, segments
 
-# A kind's SMS renderer: its notification, the reader's words, today (dates read shorter).
-Renderer = Callable[[Any, Translator, date | None], str]
+# A kind's SMS renderer: its notification, the reader's words, today (dates read shorter);
+# it returns its text, or a Message when the text asks the reader to choose.
+Renderer = Callable[[Any, Translator, date | None], str | Message]
 
 ELLIPSIS = "..."
 SHORTEST = 12  # a value cut below this stops saying anything
@@ -79,3 +81,13 @@ def place(n: Placed, t: Translator) -> str:
     if n.remote:
         return t._("remote")
     return str(n.address or t._("address to be confirmed"))
+
+
+def yes_no_choices(t: Translator) -> tuple[Choice, Choice]:
+    """YES and NO in the reader's language, as the engine reads them typed."""
+    return Choice(t._("Yes"), t._("YES")), Choice(t._("No"), t._("NO"))
+
+
+def yes_no(t: Translator, text: str) -> Message:
+    """`text`, a question answered with YES or NO."""
+    return Message(text, yes_no_choices(t))
