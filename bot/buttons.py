@@ -14,8 +14,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import schema
 from storage.database import Database
+from storage.recent import PerDatabase, Recent
 
 TOKEN_BYTES = 8  # 11 characters of URL-safe base64
 TOKEN_MAX = 64  # Telegram's limit for a button's data: anything longer is not ours
@@ -55,43 +54,25 @@ def token_of(button: Button) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-class _Stored:
-    """The tokens this process has seen committed to one database, the most recent kept."""
-
-    def __init__(self) -> None:
-        self._tokens: OrderedDict[str, None] = OrderedDict()
-
-    def __contains__(self, token: object) -> bool:
-        if token in self._tokens:
-            self._tokens.move_to_end(str(token))
-            return True
-        return False
-
-    def add(self, tokens: list[str]) -> None:
-        for token in tokens:
-            self._tokens[token] = None
-            self._tokens.move_to_end(token)
-        while len(self._tokens) > KNOWN_LIMIT:
-            self._tokens.popitem(last=False)
-
-
-_stored: weakref.WeakKeyDictionary[Database, _Stored] = weakref.WeakKeyDictionary()
+# The tokens this process has seen committed to each database, the most recent kept.
+_stored: PerDatabase[Recent[str, bool]] = PerDatabase(lambda: Recent(KNOWN_LIMIT))
 
 
 async def save_buttons(db: Database, rows: list[list[Button]]) -> list[list[tuple[str, str]]]:
     """Store the payload of every button not stored yet; returns (label, token) rows in the
     same shape. Nothing is written when they all were."""
     stored = [[(button.label, token_of(button)) for button in row] for row in rows]
-    known = _stored.setdefault(db, _Stored())
+    known = _stored.of(db)
     fresh: dict[str, Button] = {}
     for row, tokens in zip(rows, stored, strict=True):
         for button, (_label, token) in zip(row, tokens, strict=True):
-            if token not in known:
+            if not known.get(token):
                 fresh[token] = button
     if fresh:
         async with db.transaction("save_buttons") as conn:
             await _insert_new(conn, fresh)
-        known.add(list(fresh))  # only once committed: a rolled-back token is no token
+        for token in fresh:  # only once committed: a rolled-back token is no token
+            known.put(token, True)
     return stored
 
 

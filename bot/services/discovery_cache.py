@@ -12,12 +12,10 @@ then says so."""
 from __future__ import annotations
 
 import time
-import weakref
-from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
-from storage.database import Database
+from storage.recent import Recent
 
 Page = TypeVar("Page")
 
@@ -28,8 +26,11 @@ TABLES = ("missions", "slots", "organisations")
 
 
 class KeptPages(Generic[Page]):
+    """Pages by what was asked, each with when it expires and the tables' version it was
+    read at."""
+
     def __init__(self) -> None:
-        self._pages: OrderedDict[Hashable, tuple[float, int, Page]] = OrderedDict()
+        self._pages: Recent[Hashable, tuple[float, int, Page]] = Recent(PAGES_KEPT)
 
     def get(self, key: Hashable, version: int) -> Page | None:
         kept = self._pages.get(key)
@@ -37,25 +38,9 @@ class KeptPages(Generic[Page]):
             return None
         expires, kept_version, page = kept
         if kept_version != version or time.monotonic() >= expires:
-            del self._pages[key]
+            self._pages.forget(key)
             return None
-        self._pages.move_to_end(key)
         return page
 
     def put(self, key: Hashable, version: int, page: Page) -> None:
-        self._pages[key] = (time.monotonic() + KEEP_SECONDS, version, page)
-        self._pages.move_to_end(key)
-        while len(self._pages) > PAGES_KEPT:
-            self._pages.popitem(last=False)
-
-
-class KeptPerDatabase(Generic[Page]):
-    """Each database's kept pages (tests and commands may open several in one process)."""
-
-    def __init__(self) -> None:
-        self._kept: weakref.WeakKeyDictionary[Database, KeptPages[Page]] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def of(self, db: Database) -> KeptPages[Page]:
-        return self._kept.setdefault(db, KeptPages())
+        self._pages.put(key, (time.monotonic() + KEEP_SECONDS, version, page))

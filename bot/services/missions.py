@@ -29,11 +29,12 @@ from bot.domain import DOMAINS, GeoPoint, MissionStatus
 from bot.geo import EARTH_RADIUS_KM, bounding_box, haversine_km
 from bot.services import audit, mission_store, places, reactivity, review, slot_store
 from bot.services.discovery_cache import TABLES as DISCOVERY_TABLES
-from bot.services.discovery_cache import KeptPerDatabase
+from bot.services.discovery_cache import KeptPages
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.organisations import require_member
 from storage import schema
 from storage.database import Database, Inbound
+from storage.recent import PerDatabase
 
 MAX_CAPACITY = 10_000
 BAND_KM = 2  # discovery: missions this close in distance count as equally near
@@ -693,7 +694,7 @@ async def _remote(
             return _RemoteRead(found[:limit], False, None)
 
 
-_kept_pages: KeptPerDatabase[DiscoveryPage] = KeptPerDatabase()
+_kept_pages: PerDatabase[KeptPages[DiscoveryPage]] = PerDatabase(KeptPages)
 NOW_STEP_SECONDS = 5  # pages asked for within the same few seconds are the same page
 
 
