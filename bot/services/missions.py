@@ -629,6 +629,7 @@ async def _local(
             for row in rows
         )
         cover = min(within_km, FLAT_SHARE * KM_PER_DEGREE * farthest)
+        complete = cover == within_km  # the rest of the box lies beyond the circle
     return _Ring(sorted(ranked, key=_rank), complete, cover)
 
 
