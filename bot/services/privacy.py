@@ -19,7 +19,7 @@ from bot.services import audit, person_store
 from bot.services.applications import withdraw
 from bot.services.errors import NotFound
 from storage import schema
-from storage.database import Database, Inbound
+from storage.database import Database, Inbound, forget_conversations
 
 A, S, M, P = schema.applications, schema.slots, schema.missions, schema.people
 R, LOG, EVENTS = schema.relay_messages, schema.audit_log, schema.application_events
@@ -193,18 +193,8 @@ async def _wipe_person(conn: AsyncConnection, person: Any, now: datetime) -> Non
             updated_at=schema.now(),
         ),
     )
-    keys = [k for k in (person.phone, person.telegram_chat_id) if k is not None]
-    conversations = schema.conversations
-    if keys:
-        await conn.execute(
-            delete(conversations).where(conversations.c.chat_key.in_(map(str, keys)))
-        )
-    if person.telegram_user_id is not None:
-        await conn.execute(
-            delete(conversations).where(
-                conversations.c.chat_key.like(f"%:{int(person.telegram_user_id)}")
-            )
-        )
+    keys = [str(k) for k in (person.phone, person.telegram_chat_id) if k is not None]
+    await forget_conversations(conn, keys, person.telegram_user_id)
 
 
 async def _wipe_traces(conn: AsyncConnection, person_id: int) -> None:
