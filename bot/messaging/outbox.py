@@ -80,9 +80,7 @@ async def enqueue(
 ) -> int:
     """Queue one notification; returns its outbox id."""
     values = _row(notification, person_id, chat_id, priority, not_before)
-    result = await conn.execute(
-        insert(schema.outbox).values(**values).returning(schema.outbox.c.id)
-    )
+    result = await conn.execute(insert(OUTBOX).values(**values).returning(OUTBOX.c.id))
     return int(result.scalar_one())
 
 
@@ -100,7 +98,7 @@ async def enqueue_once(
     one with the same key was queued before, by this worker or another, before or after a
     restart."""
     values = _row(notification, person_id, chat_id, priority, not_before, dedupe_key)
-    statement = upsert_ignore(conn, schema.outbox, values).returning(schema.outbox.c.id)
+    statement = upsert_ignore(conn, OUTBOX, values).returning(OUTBOX.c.id)
     found = (await conn.execute(statement)).scalar_one_or_none()
     return None if found is None else int(found)
 
@@ -120,8 +118,9 @@ async def enqueue_many(
         _row(notification, person_id, None, priority, not_before)
         for person_id, notification in notifications.items()
     ]
-    table = schema.outbox
-    statement = insert(table).returning(table.c.id, table.c.person_id, sort_by_parameter_order=True)
+    statement = insert(OUTBOX).returning(
+        OUTBOX.c.id, OUTBOX.c.person_id, sort_by_parameter_order=True
+    )
     result = await conn.execute(statement, rows)
     return {int(r.person_id): int(r.id) for r in result}
 
@@ -140,7 +139,7 @@ async def enqueue_each(
         _row(notification, person_id, None, priority, None)
         for person_id, notification in notifications
     ]
-    await conn.execute(insert(schema.outbox), rows)
+    await conn.execute(insert(OUTBOX), rows)
     return len(rows)
 
 
@@ -169,8 +168,8 @@ async def enqueue_once_many(
         _row(n.notification, n.person_id, n.chat_id, priority, not_before, n.dedupe_key)
         for n in notifications
     ]
-    statement = insert_ignore(conn, schema.outbox)
-    result = await conn.execute(statement.returning(schema.outbox.c.id), rows)
+    statement = insert_ignore(conn, OUTBOX)
+    result = await conn.execute(statement.returning(OUTBOX.c.id), rows)
     return len(result.all())
 
 
