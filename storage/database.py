@@ -11,13 +11,13 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, bindparam, event, insert, select, update
+from sqlalchemy import Select, bindparam, delete, event, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -322,6 +322,18 @@ async def save_conversation(conn: AsyncConnection, inbound: Inbound) -> None:
             )
         )
     inbound.unsaved = False
+
+
+async def forget_conversations(
+    conn: AsyncConnection, chat_keys: Sequence[str], telegram_user_id: int | None
+) -> None:
+    """End every conversation held under these chat keys (a phone, a private chat), and the
+    Telegram user's in groups, whose keys end with ':' and the user's id."""
+    table = schema.conversations
+    if chat_keys:
+        await conn.execute(delete(table).where(table.c.chat_key.in_(chat_keys)))
+    if telegram_user_id is not None:
+        await conn.execute(delete(table).where(table.c.chat_key.like(f"%:{int(telegram_user_id)}")))
 
 
 async def load_conversation(

@@ -1,7 +1,9 @@
 """Each of the busiest tables has one module owning its writes: an INSERT, UPDATE or DELETE
-of a slot, a mission, a person or an application is written there and nowhere else, so a
-rule about the table (the slots' kept places, an application's history line) cannot be
-skipped by a second copy of the statement somewhere else.
+of a slot, a mission, a person, an application, an outbox row or a conversation is written
+there and nowhere else, so a rule about the table (the slots' kept places, an application's
+history line, a notification's lease while it is being sent) cannot be skipped by a second
+copy of the statement somewhere else. Conversations belong to the database handle, whose
+transaction writes the sender's next state at the end of each turn.
 
 Every module of the domain, the edges and the assembly is read with `ast`. Migrations
 (storage/migrations) are not: they change rows with the schema of their own day and must
@@ -23,6 +25,8 @@ OWNERS = {
     "missions": "bot/services/mission_store.py",
     "people": "bot/services/person_store.py",
     "slots": "bot/services/slot_store.py",
+    "outbox": "bot/messaging/outbox.py",
+    "conversations": "storage/database.py",
 }
 WRITERS = {"insert", "update", "delete", "pg_insert", "sqlite_insert"}
 # storage.database's ON CONFLICT DO NOTHING builders: the table is their second argument.
@@ -161,10 +165,12 @@ def test_each_store_is_where_its_writes_are() -> None:
         ("insert_ignore(conn, schema.people)", {"people"}),
         ("text('UPDATE missions SET status = :s')", {"missions"}),
         ("conn.exec_driver_sql('DELETE FROM applications')", {"applications"}),
+        ("OUTBOX = schema.outbox\nupdate(OUTBOX).values(status='sent')", {"outbox"}),
+        ("def f(c):\n    table = schema.conversations\n    table.delete()", {"conversations"}),
         # Reads, other tables, a dict's update and prose are not writes of an owned table.
         ('"""We update missions here."""\nlog.info("delete from people")', set()),
         ("S = schema.slots\nselect(S).where(S.c.id == 1)", set()),
-        ("update(schema.outbox)\nvalues.update(a=1)\ntext('UPDATE outbox SET x = 1')", set()),
+        ("update(schema.audit_log)\nvalues.update(a=1)\ntext('UPDATE audit_log SET x = 1')", set()),
         ("S = schema.slots\nS.c.taken + 1\nd = {}\nd.update(S=1)", set()),
     ],
 )

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.messaging import outbox
 from bot.messaging.channel import Address, Sent
 from bot.notifications.applications import ApplicationSubmitted
 from bot.notifications.relay import RelayToOrganisation, RelayToVolunteer
@@ -132,11 +133,7 @@ async def follow_migration(conn: AsyncConnection, job: Job, new_chat_id: int) ->
             .where(chats.c.telegram_chat_id == old)
             .values(telegram_chat_id=new_chat_id)
         )
-    await conn.execute(
-        update(OUTBOX)
-        .where(OUTBOX.c.chat_id == old, OUTBOX.c.status.in_(("pending", "sending")))
-        .values(chat_id=new_chat_id)
-    )
+    await outbox.move_to_chat(conn, old, new_chat_id)
     log.info("group %s migrated to %s", old, new_chat_id)
 
 

@@ -26,17 +26,16 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    bindparam,
     func,
     insert,
     or_,
     select,
     text,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.i18n import Translator
+from bot.messaging import outbox
 from bot.messaging.channel import (
     Address,
     Channel,
@@ -82,7 +81,6 @@ IDLE_WAIT_SECONDS = 1.0
 # drain() waits for rate-limited rows at most this long (a group's window is a minute).
 DRAIN_MAX_WAIT_SECONDS = 75.0
 READY_IDS_PER_CLAIM = 500
-ERROR_CHARS = 300
 # A batch claimed ahead that waited longer than this (the sends before it stalled) goes back
 # to the queue instead of out: its lease must not run out while it is being sent.
 AHEAD_MAX_AGE_SECONDS = LEASE.total_seconds() / 4
@@ -313,14 +311,12 @@ class Dispatcher:
 
     async def _give_back(self, jobs: list[Job]) -> None:
         """Rows this dispatcher claimed and did not send go back to the queue, due now."""
-        mine = OUTBOX.c.status == "sending"
-        if self._presence_pid is not None:  # another worker may have taken them since
-            mine = mine & (OUTBOX.c.claimed_by == self._presence_pid)
         async with self.renfort.db.transaction("give_back_outbox") as conn:
-            await conn.execute(
-                update(OUTBOX)
-                .where(OUTBOX.c.id.in_([job.id for job in jobs]), mine)
-                .values(status="pending", not_before=self.renfort.now())
+            await outbox.give_back(
+                conn,
+                [job.id for job in jobs],
+                now=self.renfort.now(),
+                claimed_by=self._presence_pid,
             )
 
     async def _claim_batch(self, *, record: bool) -> _Claimed:
@@ -361,11 +357,11 @@ class Dispatcher:
             ready = self._ready()
             rows = (await conn.execute(self._claim_query(now, ready))).all()
             if rows:
-                # not_before doubles as the claim's lease while the row is 'sending'.
-                await conn.execute(
-                    update(OUTBOX)
-                    .where(OUTBOX.c.id.in_([r.id for r in rows]))
-                    .values(status="sending", not_before=now + LEASE, claimed_by=self._presence_pid)
+                await outbox.mark_sending(
+                    conn,
+                    [r.id for r in rows],
+                    lease_until=now + LEASE,
+                    claimed_by=self._presence_pid,
                 )
                 people = await load_recipients(conn, {r.person_id for r in rows} - {None})
         self._unrecorded = self._unrecorded[len(outcomes) :]
@@ -598,25 +594,13 @@ class Dispatcher:
         self, conn: AsyncConnection, sent: list[tuple[Job, Route, Sent]]
     ) -> None:
         """The common case, in one statement for the whole batch."""
-        await conn.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id == bindparam("row_id"))
-            .values(
-                status="sent",
-                channel=bindparam("row_channel"),
-                provider_id=bindparam("row_provider_id"),
-                sent_at=self.renfort.now(),
-                attempts=OUTBOX.c.attempts + 1,
-                last_error=None,
-            ),
+        await outbox.mark_sent(
+            conn,
             [
-                {
-                    "row_id": job.id,
-                    "row_channel": o.via or route.channel,
-                    "row_provider_id": o.provider_id,
-                }
+                outbox.SentRow(job.id, o.via or route.channel, o.provider_id)
                 for job, route, o in sent
             ],
+            sent_at=self.renfort.now(),
         )
         posts = [posted_row(job, route, o) for job, route, o in sent]
         if any(posts):
@@ -631,7 +615,6 @@ class Dispatcher:
         self, conn: AsyncConnection, job: Job, route: Route | None, outcome: Unsent
     ) -> None:
         now = self.renfort.now()
-        row = update(OUTBOX).where(OUTBOX.c.id == job.id)
         metrics = self.renfort.metrics
         if isinstance(outcome, Deferred | RetryLater):
             assert route is not None  # only a message on its way can be told to wait
@@ -657,13 +640,12 @@ class Dispatcher:
                 await self._fail(conn, job, route, f"gave up: {outcome.error}", attempts)
                 return
             delay = BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1]
-            await conn.execute(
-                row.values(
-                    status="pending",
-                    attempts=attempts,
-                    last_error=outcome.error[:ERROR_CHARS],
-                    not_before=now + timedelta(seconds=delay),
-                )
+            await outbox.retry_at(
+                conn,
+                job.id,
+                attempts=attempts,
+                error=outcome.error,
+                not_before=now + timedelta(seconds=delay),
             )
             log.warning(
                 "outbox %s (%s to %s) failed, attempt %d, retrying in %d s: %s",
@@ -680,10 +662,8 @@ class Dispatcher:
 
     async def _later(self, conn: AsyncConnection, job: Job, seconds: float) -> None:
         """Back to the queue for when the chat may receive again."""
-        await conn.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id == job.id)
-            .values(status="pending", not_before=self.renfort.now() + timedelta(seconds=seconds))
+        await outbox.due_again(
+            conn, job.id, not_before=self.renfort.now() + timedelta(seconds=seconds)
         )
         self._deferred[job.id] = self._clock() + seconds
 
@@ -704,11 +684,7 @@ class Dispatcher:
     async def _fail(
         self, conn: AsyncConnection, job: Job, route: Route | None, error: str, attempts: int
     ) -> None:
-        await conn.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id == job.id)
-            .values(status="failed", attempts=attempts, last_error=error[:ERROR_CHARS])
-        )
+        await outbox.mark_failed(conn, job.id, attempts=attempts, error=error)
         log.warning(
             "outbox %s (%s to %s) failed: %s", job.id, job.kind, describe(job, route), error
         )
@@ -742,21 +718,15 @@ class Dispatcher:
         """Put rows a dead dispatcher was sending back in the queue: every 'sending' row
         when no other dispatcher runs, else only expired leases (others may be sending
         theirs right now)."""
-        now = self.renfort.now()
-        stuck = OUTBOX.c.status == "sending"
-        if not everything:
-            expired = OUTBOX.c.not_before <= now
-            if self._presence is not None:
-                expired = expired | (
-                    OUTBOX.c.claimed_by.is_not(None) & ~OUTBOX.c.claimed_by.in_(_LIVE_DISPATCHERS)
-                )
-            stuck = stuck & expired
         async with self.renfort.db.transaction("recover_outbox") as conn:
-            result = await conn.execute(
-                update(OUTBOX).where(stuck).values(status="pending", not_before=now)
+            requeued = await outbox.requeue_unfinished(
+                conn,
+                now=self.renfort.now(),
+                expired_only=not everything,
+                live_claimers=None if self._presence is None else _LIVE_DISPATCHERS,
             )
-        if result.rowcount:
-            log.warning("%d notifications were left mid-send; sending them again", result.rowcount)
+        if requeued:
+            log.warning("%d notifications were left mid-send; sending them again", requeued)
 
 
 # Server processes of the sessions holding the presence lock: the dispatchers alive now

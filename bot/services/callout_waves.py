@@ -18,7 +18,6 @@ from sqlalchemy import (
     bindparam,
     cast,
     func,
-    insert,
     literal,
     null,
     select,
@@ -30,6 +29,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import GeoPoint, MissionStatus
+from bot.messaging import outbox
 from bot.messaging.outbox import Priority
 from bot.notifications.callouts import Callout, CalloutExhausted, CalloutFilledOrganisation
 from bot.services import audit
@@ -156,12 +156,7 @@ async def counts(conn: AsyncConnection, callout_id: int) -> Row[Any]:
 async def cancel_unsent(conn: AsyncConnection, callout_id: int) -> int:
     """Withdraw the callout's messages still waiting in the outbox; returns how many."""
     unsent = select(R.c.outbox_id).where(R.c.callout_id == callout_id, R.c.outbox_id.is_not(None))
-    result = await conn.execute(
-        update(OUTBOX)
-        .where(OUTBOX.c.id.in_(unsent), OUTBOX.c.status == "pending")
-        .values(status="cancelled", last_error="callout closed")
-    )
-    return int(result.rowcount or 0)
+    return await outbox.cancel_pending(conn, unsent, reason="callout closed")
 
 
 async def close(
@@ -328,32 +323,15 @@ async def _ask(
     )
     count = int((await conn.execute(upsert)).rowcount or 0)
     this_wave = (R.c.callout_id == row.id, R.c.wave == wave)
-    queued_at = schema.now()
-    await conn.execute(
-        insert(OUTBOX).from_select(
-            [
-                "kind",
-                "person_id",
-                "payload",
-                "priority",
-                "status",
-                "not_before",
-                "attempts",
-                "created_at",
-                "dedupe_key",
-            ],
-            select(
-                literal(Callout.kind),
-                R.c.person_id,
-                _with_distance(conn, Callout(**callout_fields(row)).to_payload(), R.c.distance_km),
-                literal(int(Priority.BULK)),
-                literal("pending"),
-                literal(now, UTCDateTime()),
-                literal(0),
-                literal(queued_at, UTCDateTime()),
-                _key(R.c.callout_id, R.c.wave, R.c.person_id),
-            ).where(*this_wave),
-        )
+    await outbox.enqueue_selected(
+        conn,
+        Callout.kind,
+        person_id=R.c.person_id,
+        payload=_with_distance(conn, Callout(**callout_fields(row)).to_payload(), R.c.distance_km),
+        dedupe_key=_key(R.c.callout_id, R.c.wave, R.c.person_id),
+        where=this_wave,
+        priority=Priority.BULK,
+        not_before=now,
     )
     message = (
         select(OUTBOX.c.id)

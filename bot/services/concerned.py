@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, HOLDING, ApplicationStatus, MissionStatus
-from bot.messaging.outbox import enqueue, enqueue_each
+from bot.messaging.outbox import enqueue, enqueue_each, release_keys
 from bot.notifications.facts import application_fields
 from bot.notifications.mission_changes import ChangeFacts, MovedToWaitlist
 from bot.scheduler.attendance import ATTENDANCE_CHECK
@@ -190,20 +190,8 @@ async def reschedule(conn: AsyncConnection, application_ids: Sequence[int]) -> N
     The attendance bookkeeping on the applications restarts too."""
     if not application_ids:
         return
-    outbox = schema.outbox
     keys = [f"{kind}:{i}" for kind in RESCHEDULED_KINDS for i in application_ids]
-    rows = (
-        await conn.execute(
-            select(outbox.c.id, outbox.c.dedupe_key, outbox.c.status).where(
-                outbox.c.dedupe_key.in_(keys)
-            )
-        )
-    ).all()
-    for row in rows:
-        values: dict[str, Any] = {"dedupe_key": f"{row.dedupe_key}:moved:{row.id}"}
-        if row.status == "pending":
-            values["status"] = "cancelled"
-        await conn.execute(update(outbox).where(outbox.c.id == row.id).values(**values))
+    await release_keys(conn, keys)
     await application_store.forget_attendance_steps(conn, list(application_ids))
 
 

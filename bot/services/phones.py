@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE, ApplicationStatus
+from bot.messaging import outbox
 from bot.services import application_store, audit, mission_store, person_store
 from bot.services.applications import set_status
 from bot.services.errors import Conflict, InvalidInput, NotFound
@@ -283,11 +284,10 @@ async def attach_phone(
 
 
 # Every column that points at a person, moved when two records of one person merge; those
-# of the applications and missions tables are moved by the modules owning their writes.
+# of the applications, missions and outbox tables are moved by the modules owning their writes.
 _PERSON_REFERENCES = (
     (schema.application_events, "actor_id"),
     (schema.audit_log, "actor_id"),
-    (schema.outbox, "person_id"),
 )
 _MORE_PERSON_REFERENCES = (
     (schema.admin_chats, "linked_by"),
@@ -335,6 +335,7 @@ async def _merge_into(conn: AsyncConnection, *, keep: Row[Any], gone: Row[Any]) 
         await conn.execute(
             update(table).where(table.c[column] == gone.id).values({column: keep.id})
         )
+    await outbox.hand_over_person(conn, gone=gone.id, keep=keep.id)
     await mission_store.hand_over_created(conn, gone=gone.id, keep=keep.id)
     for table, column in _MORE_PERSON_REFERENCES:
         await conn.execute(

@@ -14,21 +14,15 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE
-from bot.notifications.relay import RelayToOrganisation, RelayToVolunteer
+from bot.messaging import outbox
 from bot.services import audit, person_store
 from bot.services.applications import withdraw
 from bot.services.errors import NotFound
 from storage import schema
-from storage.database import Database, Inbound
+from storage.database import Database, Inbound, forget_conversations
 
 A, S, M, P = schema.applications, schema.slots, schema.missions, schema.people
-R, LOG, OUTBOX, EVENTS = (
-    schema.relay_messages,
-    schema.audit_log,
-    schema.outbox,
-    schema.application_events,
-)
-RELAY_KINDS = (RelayToVolunteer.kind, RelayToOrganisation.kind)
+R, LOG, EVENTS = schema.relay_messages, schema.audit_log, schema.application_events
 FEEDBACK_ACTION = "application.feedback"
 
 
@@ -199,18 +193,8 @@ async def _wipe_person(conn: AsyncConnection, person: Any, now: datetime) -> Non
             updated_at=schema.now(),
         ),
     )
-    keys = [k for k in (person.phone, person.telegram_chat_id) if k is not None]
-    conversations = schema.conversations
-    if keys:
-        await conn.execute(
-            delete(conversations).where(conversations.c.chat_key.in_(map(str, keys)))
-        )
-    if person.telegram_user_id is not None:
-        await conn.execute(
-            delete(conversations).where(
-                conversations.c.chat_key.like(f"%:{int(person.telegram_user_id)}")
-            )
-        )
+    keys = [str(k) for k in (person.phone, person.telegram_chat_id) if k is not None]
+    await forget_conversations(conn, keys, person.telegram_user_id)
 
 
 async def _wipe_traces(conn: AsyncConnection, person_id: int) -> None:
@@ -219,12 +203,8 @@ async def _wipe_traces(conn: AsyncConnection, person_id: int) -> None:
         int(i) for i in await conn.scalars(select(R.c.id).where(R.c.person_id == person_id))
     }
     await conn.execute(update(R).where(R.c.person_id == person_id).values(body=""))
-    await wipe_relay_payloads(conn, relay_ids)
-    await conn.execute(
-        update(OUTBOX)
-        .where(OUTBOX.c.person_id == person_id, OUTBOX.c.status == "pending")
-        .values(status="cancelled")
-    )
+    await outbox.blank_relayed_texts(conn, relay_ids)
+    await outbox.cancel_pending_for_person(conn, person_id)
     notes = await conn.execute(
         select(LOG.c.id, LOG.c.details).where(
             LOG.c.action == FEEDBACK_ACTION, LOG.c.actor_id == person_id
@@ -233,27 +213,6 @@ async def _wipe_traces(conn: AsyncConnection, person_id: int) -> None:
     await wipe_notes(conn, notes.all())
     for table in (schema.members, schema.referents, schema.relay_blocks, schema.phone_consents):
         await conn.execute(delete(table).where(table.c.person_id == person_id))
-
-
-async def wipe_relay_payloads(conn: AsyncConnection, relay_ids: set[int]) -> int:
-    """Blank the text (and name) in the outbox copies of these relayed messages; unsent
-    ones are not sent any more."""
-    if not relay_ids:
-        return 0
-    rows = await conn.execute(
-        select(OUTBOX.c.id, OUTBOX.c.payload, OUTBOX.c.status).where(OUTBOX.c.kind.in_(RELAY_KINDS))
-    )
-    wiped = 0
-    for row in rows.all():
-        payload = dict(row.payload or {})
-        if payload.get("relay_id") in relay_ids and payload.get("text"):
-            payload.update(text="", volunteer_name="")
-            status = "cancelled" if row.status == "pending" else row.status
-            await conn.execute(
-                update(OUTBOX).where(OUTBOX.c.id == row.id).values(payload=payload, status=status)
-            )
-            wiped += 1
-    return wiped
 
 
 async def wipe_notes(conn: AsyncConnection, rows: Sequence[Any]) -> int:

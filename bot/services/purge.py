@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 
+from bot.messaging import outbox
 from bot.services import audit
-from bot.services.privacy import FEEDBACK_ACTION, wipe_notes, wipe_relay_payloads
+from bot.services.privacy import FEEDBACK_ACTION, wipe_notes
 from storage import schema
 from storage.database import Database
 
@@ -74,7 +75,7 @@ async def purge(db: Database, *, now: datetime, months: int) -> Purged:
         }
         if relay_ids:
             await conn.execute(update(R).where(R.c.id.in_(relay_ids)).values(body=""))
-            await wipe_relay_payloads(conn, relay_ids)
+            await outbox.blank_relayed_texts(conn, relay_ids)
         old_applications = (
             select(A.c.id).join(S, S.c.id == A.c.slot_id).where(S.c.mission_id.in_(ended))
         )

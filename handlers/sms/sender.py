@@ -14,13 +14,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
-from sqlalchemy import select, update
+from sqlalchemy import select
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 from twilio.rest.api.v2010.account.message import MessageInstance
 
 from bot.i18n import Translator
+from bot.messaging import outbox
 from bot.messaging.channel import Address, Outcome, Rejected, Rendered, Sent, Transient, Unreachable
 from bot.messaging.ratelimit import RateLimiter, Ticket
 from bot.runtime import Renfort
@@ -176,23 +177,21 @@ async def record_delivery(
 ) -> bool:
     """Record Twilio's report on a message we sent; False when no notification has its SID."""
     status = status.lower()
-    outbox = schema.outbox
+    rows = schema.outbox
     async with renfort.db.transaction("record_sms_delivery") as conn:
         row = (
             await conn.execute(
                 # WhatsApp messages go through Twilio too, under the same kind of id.
-                select(outbox.c.id, outbox.c.delivery_status).where(
-                    outbox.c.provider_id == message_sid, outbox.c.channel.in_((NAME, "whatsapp"))
+                select(rows.c.id, rows.c.delivery_status).where(
+                    rows.c.provider_id == message_sid, rows.c.channel.in_((NAME, "whatsapp"))
                 )
             )
         ).first()
         if row is None:
             return False
         if _newer(status, row.delivery_status):
-            values: dict[str, Any] = {"delivery_status": status}
-            if error_code:
-                values["last_error"] = f"twilio {error_code}: {status}"
-            await conn.execute(update(outbox).where(outbox.c.id == row.id).values(**values))
+            error = f"twilio {error_code}: {status}" if error_code else None
+            await outbox.note_delivery(conn, row.id, status, error)
     return True
 
 

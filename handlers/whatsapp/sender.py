@@ -21,9 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
-
 from bot.i18n import Translator
+from bot.messaging import outbox
 from bot.messaging.channel import Address, Outcome, Rejected, Rendered, Sent, Transient, Unreachable
 from bot.messaging.dispatcher import MAX_ATTEMPTS
 from bot.messaging.message import Choice, Message
@@ -38,7 +37,6 @@ from handlers.whatsapp.templates import (
     template_name,
     template_variables,
 )
-from storage import schema
 
 log = logging.getLogger(__name__)
 NAME = whatsapp.NAME
@@ -205,21 +203,9 @@ async def window_closed(renfort: Renfort, message_sid: str, to: str | None) -> N
     if phone is None:
         return
     await whatsapp.close_window(renfort.db, phone)
-    outbox = schema.outbox
     async with renfort.db.transaction("whatsapp_outside_window") as conn:
-        await conn.execute(
-            update(outbox)
-            .where(
-                outbox.c.provider_id == message_sid,
-                outbox.c.channel == NAME,
-                # A template WhatsApp refuses the same way must not go round forever.
-                outbox.c.attempts < MAX_ATTEMPTS,
-            )
-            .values(
-                status="pending",
-                provider_id=None,
-                attempts=outbox.c.attempts + 1,
-                not_before=renfort.now(),
-            )
+        # A template WhatsApp refuses the same way must not go round forever.
+        await outbox.send_again(
+            conn, message_sid, channel=NAME, now=renfort.now(), max_attempts=MAX_ATTEMPTS
         )
     renfort.outbox_ready.set()
