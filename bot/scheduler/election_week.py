@@ -24,6 +24,7 @@ from bot.notifications.election import (
 )
 from bot.notifications.facts import ApplicationLine, application_fields
 from bot.runtime import Renfort
+from bot.scheduler.nudges import Nudge, nudge_organisations
 from bot.services import audit
 from bot.services.application_store import claim_step
 from bot.services.applications import ApplicationView, fetch_applications
@@ -107,9 +108,7 @@ async def nudge_before_start(renfort: Renfort, now: datetime) -> int:
         views, volunteers = await _claimed_views(conn, ids, "nudged_at", now)
         if not views:
             return 0
-        told = await recipients_of(conn, (v.organisation_id for v in views))
-        notices: list[Once] = []
-        entries: list[tuple[int, dict[str, Any]]] = []
+        nudges: list[Nudge] = []
         for view in views:
             hours_left = max(int((view.starts_at - now).total_seconds() // 3600), 1)
             person = volunteers[view.person_id]
@@ -119,17 +118,8 @@ async def nudge_before_start(renfort: Renfort, now: datetime) -> int:
                 volunteer_via_sms=person.via_sms,
                 hours_left=hours_left,
             )
-            key = f"nudge:application:{view.id}"
-            notices += copies(key, nudge, told[view.organisation_id])
-            entries.append((view.id, {"hours_left": hours_left}))
-        await enqueue_once_many(conn, notices)
-        await audit.record_many(
-            conn,
-            "nudge_soon",
-            action="application.nudged",
-            subject_type="application",
-            entries=entries,
-        )
+            nudges.append((view, nudge, {"hours_left": hours_left}))
+        await nudge_organisations(conn, "nudge_soon", nudges)
     return len(views)
 
 

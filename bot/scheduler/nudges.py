@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ANSWER_WITHIN_DAYS, NUDGE_AFTER_DAYS, ApplicationStatus
 from bot.messaging.outbox import Once, enqueue_once_many
+from bot.notifications import Notification
 from bot.notifications.organisers import ApplicationLate, ApplicationNudge
 from bot.runtime import Renfort
 from bot.services import audit
 from bot.services.application_store import claim_step
-from bot.services.applications import fetch_applications
+from bot.services.applications import ApplicationView, fetch_applications
 from bot.services.organisers import copies, recipients_of
 from storage import schema
 from storage.database import Database
@@ -66,26 +67,37 @@ async def nudge_many(db: Database, application_ids: list[int], now: datetime) ->
             return 0
         views = await fetch_applications(conn, claimed)
         names = await first_names(conn, {v.person_id for v in views})
-        told = await recipients_of(conn, (v.organisation_id for v in views))
-        notices: list[Once] = []
-        entries: list[tuple[int, dict[str, Any]]] = []
+        nudges: list[Nudge] = []
         for view in views:
             waited = (now - view.created_at).days
             nudge = ApplicationNudge.about(
                 view, volunteer_name=names.get(view.person_id, ""), days_waiting=waited
             )
-            key = f"nudge:application:{view.id}"
-            notices += copies(key, nudge, told[view.organisation_id])
-            entries.append((view.id, {"days_waiting": waited}))
-        await enqueue_once_many(conn, notices)
-        await audit.record_many(
-            conn,
-            "nudge_applications",
-            action="application.nudged",
-            subject_type="application",
-            entries=entries,
-        )
+            nudges.append((view, nudge, {"days_waiting": waited}))
+        await nudge_organisations(conn, "nudge_applications", nudges)
         return len(views)
+
+
+# An application, what its organisation is told about it, and what the audit keeps.
+Nudge = tuple[ApplicationView, Notification, dict[str, Any]]
+
+
+async def nudge_organisations(conn: AsyncConnection, transaction: str, nudges: list[Nudge]) -> None:
+    """Tell each application's organisation (its coordinators, or its admin group) once
+    about it, whichever job nudges first: the 3-day nudge and election week's nudge by the
+    time left share the key, and audit it."""
+    told = await recipients_of(conn, (view.organisation_id for view, _, _ in nudges))
+    notices: list[Once] = []
+    for view, nudge, _ in nudges:
+        notices += copies(f"nudge:application:{view.id}", nudge, told[view.organisation_id])
+    await enqueue_once_many(conn, notices)
+    await audit.record_many(
+        conn,
+        transaction,
+        action="application.nudged",
+        subject_type="application",
+        entries=[(view.id, details) for view, _, details in nudges],
+    )
 
 
 async def flag_late_one(db: Database, application_id: int, now: datetime) -> bool:
