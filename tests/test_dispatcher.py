@@ -22,12 +22,13 @@ from bot.geo import Geocoder
 from bot.i18n import Translator
 from bot.messaging.channel import Address, Moved, Outcome, Sent, Transient
 from bot.messaging.dispatcher import BACKOFF_SECONDS, LEASE, MAX_ATTEMPTS, Dispatcher
+from bot.messaging.message import Message
 from bot.messaging.outbox import enqueue
 from bot.messaging.ratelimit import RateLimiter, Window, telegram_chat_window
 from bot.notifications import load
 from bot.runtime import Renfort
 from bot.services import applications, organisations
-from handlers.telegram.render import Rendered, render
+from handlers.telegram.render import render
 from handlers.telegram.sender import TelegramChannel
 from renfort.sandbox.telegram_double import TelegramDouble
 from storage import schema
@@ -372,10 +373,10 @@ class ScriptedChannel:
         self.too_many: int = 0
         self._seen: dict[Address, deque[float]] = defaultdict(deque)
 
-    def render(self, kind: str, payload: dict[str, Any], t: Translator) -> Rendered:
+    def render(self, kind: str, payload: dict[str, Any], t: Translator) -> Message:
         return render(kind, payload, t)
 
-    async def send(self, address: Address, message: Rendered) -> Outcome:
+    async def send(self, address: Address, message: Message) -> Outcome:
         if self.before_send is not None:
             await self.before_send(address)
         if address in self.hang:
