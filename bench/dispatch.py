@@ -168,8 +168,7 @@ async def direct(
                             InlineKeyboardButton(b.label, callback_data=f"t{i}-{n}")
                             for n, b in enumerate(row)
                         ]
-                        for row in message.buttons
-                        if row
+                        for row in message.rows
                     ]
                 )
                 async with gate:

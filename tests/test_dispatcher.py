@@ -16,18 +16,19 @@ import pytest
 from sqlalchemy import select, update
 from telegram import Bot
 
-from bot.buttons import resolve
+from bot.buttons import Button, resolve
 from bot.config import Settings, load_settings
 from bot.geo import Geocoder
 from bot.i18n import Translator
 from bot.messaging.channel import Address, Moved, Outcome, Sent, Transient
 from bot.messaging.dispatcher import BACKOFF_SECONDS, LEASE, MAX_ATTEMPTS, Dispatcher
+from bot.messaging.message import Choice, Message
 from bot.messaging.outbox import enqueue
 from bot.messaging.ratelimit import RateLimiter, Window, telegram_chat_window
 from bot.notifications import load
 from bot.runtime import Renfort
 from bot.services import applications, organisations
-from handlers.telegram.render import Rendered, render
+from handlers.telegram.render import render
 from handlers.telegram.sender import TelegramChannel
 from renfort.sandbox.telegram_double import TelegramDouble
 from storage import schema
@@ -171,6 +172,35 @@ async def test_the_volunteer_hears_the_decision_in_a_private_chat(
     row = await outbox(renfort.db, row_id)
     assert (row.status, row.channel, row.sent_at) == ("sent", "telegram", NOW)
     assert row.provider_id == str(double.last(1).message_id)
+
+
+async def test_telegram_shows_the_choices_a_tap_can_make_in_their_rows_and_no_other(
+    renfort: Renfort, double: TelegramDouble
+) -> None:
+    double.user(1, "Camille")
+    coming = {"application_id": 7}
+    asked = Message(
+        "Coming on Sunday?",
+        (
+            Choice("Yes", "YES", Button("Yes", "attendance.yes", coming)),
+            Choice("No", "NO", Button("No", "attendance.no", coming)),
+            Choice("Where?", action=Button("Where?", "", url="https://example.org/map"), row=1),
+            Choice("Later", "LATER"),
+        ),
+    )
+
+    async with Bot(double.token, base_url=f"{double.base_url}/bot") as bot:
+        channel = TelegramChannel(bot, renfort)
+        await channel.send(1, asked)
+        [prepared] = await channel.prepare([asked])
+        await channel.send(1, prepared)
+
+    alone, batched = double.messages[1]
+    for shown in (alone, batched):
+        assert [[b["text"] for b in row] for row in shown.buttons] == [["Yes", "No"], ["Where?"]]
+        assert shown.buttons[1][0]["url"] == "https://example.org/map"
+        payload = await resolve(renfort.db, shown.callback_data("No"))
+        assert payload is not None and (payload.action, payload.data) == ("attendance.no", coming)
 
 
 async def test_a_429_delays_only_that_chat_and_the_message_still_arrives_once(
@@ -372,10 +402,10 @@ class ScriptedChannel:
         self.too_many: int = 0
         self._seen: dict[Address, deque[float]] = defaultdict(deque)
 
-    def render(self, kind: str, payload: dict[str, Any], t: Translator) -> Rendered:
+    def render(self, kind: str, payload: dict[str, Any], t: Translator) -> Message:
         return render(kind, payload, t)
 
-    async def send(self, address: Address, message: Rendered) -> Outcome:
+    async def send(self, address: Address, message: Message) -> Outcome:
         if self.before_send is not None:
             await self.before_send(address)
         if address in self.hang:

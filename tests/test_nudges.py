@@ -51,7 +51,7 @@ async def test_a_pending_application_nudges_the_admin_group_once_at_three_days(
 
     rendered = render("application_nudge", nudge.payload, Translator("en"))
     assert "Camille" in rendered.text and "3 days ago" in rendered.text
-    assert [b.action for row in rendered.buttons for b in row] == ["approve", "refuse"]
+    assert [b.action for row in rendered.rows for b in row] == ["approve", "refuse"]
 
 
 async def test_without_a_group_each_coordinator_is_nudged_privately(db: Database) -> None:

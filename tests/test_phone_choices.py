@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from bot.buttons import Button
 from bot.i18n import Translator
 from bot.messaging.message import Choice, Message, message
 from handlers.sms import replies
@@ -82,6 +83,13 @@ def test_a_long_mission_list_stays_a_numbered_menu() -> None:
     assert shown == 4 and [c.reply for c in listing.choices] == ["1", "2", "3", "4"]
     assert quick_replies(listing.choices) == ()
     assert listing.text.startswith("1 Bureau 1")
+
+
+def test_whatsapp_offers_only_the_choices_a_person_could_type() -> None:
+    # A choice only a Telegram tap can make (a link) is no quick reply, nor counts as one.
+    link = Choice("Map", action=Button("Map", "", url="https://example.org/map"))
+    asked = Message("Coming?", (*yes_no_choices(EN), link, link))
+    assert quick_replies(asked.choices) == yes_no_choices(EN)
 
 
 def test_an_address_starting_with_a_number_is_not_offered_as_a_slot() -> None:

@@ -53,7 +53,7 @@ def test_coordinators_see_who_applied_for_which_slot_with_approve_and_refuse() -
     assert "Sunday 13 June 2027, 8:00\u202fAM–1:00\u202fPM" in message.text  # Paris time
     assert "2.3 km" in message.text and "3 missions attended" in message.text
     assert "no-show" not in message.text
-    [[approve, refuse]] = message.buttons
+    [[approve, refuse]] = message.rows
     assert (approve.label, approve.action, approve.data) == (
         "✅ Approve",
         "approve",
@@ -110,7 +110,7 @@ def test_a_refused_volunteer_gets_kind_words_and_the_reason() -> None:
     assert "could not accept" in text
     assert "The slot is already filled" in text
     assert "/missions" in text
-    assert not render("application_decided", payload, EN).buttons
+    assert not render("application_decided", payload, EN).choices
 
 
 def test_the_organisation_hears_that_a_place_is_free_again() -> None:

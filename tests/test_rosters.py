@@ -105,7 +105,7 @@ async def test_the_roster_goes_to_the_group_once_when_the_slot_has_ended(db: Dat
     assert roster.chat_id == GROUP
     assert [v["name"] for v in roster.payload["volunteers"]] == ["Camille"]
     rendered = render("slot_roster", roster.payload, Translator("en"))
-    assert [b.data["present"] for row in rendered.buttons for b in row] == [True, False]
+    assert [b.data["present"] for row in rendered.rows for b in row] == [True, False]
 
 
 async def test_the_next_morning_each_volunteer_is_asked_and_the_answer_kept(

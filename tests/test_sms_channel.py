@@ -11,6 +11,7 @@ import pytest
 from bot.i18n import Translator
 from bot.messaging.channel import Rejected, Sent, Transient, Unreachable
 from bot.messaging.dispatcher import Dispatcher
+from bot.messaging.message import Message
 from bot.messaging.outbox import enqueue
 from bot.messaging.ratelimit import RateLimiter
 from bot.notifications import load
@@ -18,7 +19,7 @@ from bot.runtime import Renfort
 from bot.services import phones
 from handlers.sms.gsm7 import segments
 from handlers.sms.sender import SmsChannel, no_chat_window, sms_text
-from handlers.telegram.render import Rendered, UnknownNotification
+from handlers.telegram.render import UnknownNotification
 from renfort.sandbox.twilio_double import TwilioDouble
 from storage.database import Database, Inbound
 from tests.conftest import NOW
@@ -67,7 +68,7 @@ async def channel(sqlite_db: Database, twilio: TwilioDouble) -> AsyncIterator[Sm
 async def test_an_sms_goes_through_twilios_rest_api_with_a_status_callback(
     channel: SmsChannel, twilio: TwilioDouble
 ) -> None:
-    outcome = await channel.send(PHONE, Rendered("Renfort: votre place est confirmée."))
+    outcome = await channel.send(PHONE, Message("Renfort: votre place est confirmée."))
     assert isinstance(outcome, Sent) and outcome.provider_id.startswith("SM")
     [sms] = twilio.messages
     assert (sms.sid, sms.to, sms.from_) == (outcome.provider_id, PHONE, OUR_NUMBER)
@@ -79,7 +80,7 @@ async def test_a_number_that_sent_stop_to_the_operator_is_marked_and_skipped(
 ) -> None:
     contact = await phones.opt_in(channel.renfort.db, PHONE)
     twilio.fail_next(21610)
-    outcome = await channel.send(PHONE, Rendered("Bonjour"))
+    outcome = await channel.send(PHONE, Message("Bonjour"))
     assert isinstance(outcome, Unreachable) and "21610" in outcome.reason
     assert await phones.sms_address(channel.renfort.db, contact.person.id) is None
 
@@ -89,21 +90,21 @@ async def test_an_invalid_number_is_marked_and_skipped(
 ) -> None:
     contact = await phones.opt_in(channel.renfort.db, PHONE)
     twilio.fail_next(21211)
-    assert isinstance(await channel.send(PHONE, Rendered("Bonjour")), Unreachable)
+    assert isinstance(await channel.send(PHONE, Message("Bonjour")), Unreachable)
     assert await phones.sms_address(channel.renfort.db, contact.person.id) is None
 
 
 async def test_twilio_busy_is_tried_again_later(channel: SmsChannel, twilio: TwilioDouble) -> None:
     twilio.fail_next(20429)
-    outcome = await channel.send(PHONE, Rendered("Bonjour"))
+    outcome = await channel.send(PHONE, Message("Bonjour"))
     assert isinstance(outcome, Transient) and "20429" in outcome.error
-    assert isinstance(await channel.send(PHONE, Rendered("Bonjour")), Sent)
+    assert isinstance(await channel.send(PHONE, Message("Bonjour")), Sent)
 
 
 async def test_a_message_twilio_refuses_is_not_sent_again(
     channel: SmsChannel, twilio: TwilioDouble
 ) -> None:
-    assert isinstance(await channel.send(PHONE, Rendered("x" * 1601)), Rejected)
+    assert isinstance(await channel.send(PHONE, Message("x" * 1601)), Rejected)
 
 
 async def test_a_network_failure_is_tried_again_later(
@@ -112,7 +113,7 @@ async def test_a_network_failure_is_tried_again_later(
     sms = channel_for(sqlite_db, twilio)
     await twilio.stop()
     try:
-        assert isinstance(await sms.send(PHONE, Rendered("Bonjour")), Transient)
+        assert isinstance(await sms.send(PHONE, Message("Bonjour")), Transient)
     finally:
         await sms.close()
 
@@ -122,7 +123,7 @@ async def test_wrong_credentials_wait_for_the_operator(
 ) -> None:
     sms = channel_for(sqlite_db, twilio, twilio_auth_token="wrong-token")
     try:
-        outcome = await sms.send(PHONE, Rendered("Bonjour"))
+        outcome = await sms.send(PHONE, Message("Bonjour"))
     finally:
         await sms.close()
     assert isinstance(outcome, Transient) and "20003" in outcome.error
@@ -135,7 +136,7 @@ async def test_the_rate_counts_every_part_of_a_long_sms(
     sms = channel_for(sqlite_db, twilio, still_time=True, sms_rate=3.0)
     try:
         sms.limiter.consume(PHONE).finish()  # the part the dispatcher counts for every send
-        await sms.send(PHONE, Rendered("a" * 400))
+        await sms.send(PHONE, Message("a" * 400))
         assert sms.limiter.overall_delay() > 0  # its 3 parts are the 3 a second allows
     finally:
         await sms.close()
@@ -163,7 +164,7 @@ def test_notifications_render_as_one_sms_in_the_persons_language(channel: SmsCha
 
 def test_a_text_rendered_for_telegram_loses_its_markup_in_an_sms() -> None:
     html = "✅ <b>You're in!</b>\nMairie &amp; CCAS approved <b>Assesseur</b>.\n\n/mymissions"
-    assert sms_text(Rendered(html)) == "You're in!\nMairie & CCAS approved Assesseur.\n/mymissions"
+    assert sms_text(Message(html)) == "You're in!\nMairie & CCAS approved Assesseur.\n/mymissions"
 
 
 def test_an_sms_channel_needs_the_public_url_for_its_reports(sqlite_db: Database) -> None:

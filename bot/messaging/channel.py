@@ -6,24 +6,15 @@ what each means for the outbox row (retry, fall back, give up)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from bot.buttons import Button
 from bot.i18n import Translator
+from bot.messaging.message import Message
 from bot.messaging.ratelimit import RateLimiter
 
 # A Telegram chat id, or an E.164 phone number for SMS and WhatsApp.
 Address = int | str
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """A notification ready for a channel: its text (Telegram HTML, or plain for a phone) and
-    rows of buttons."""
-
-    text: str
-    buttons: list[list[Button]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -80,11 +71,11 @@ class Channel(Protocol):
     @property
     def limiter(self) -> RateLimiter: ...
 
-    def render(self, kind: str, payload: dict[str, Any], t: Translator) -> Rendered:
+    def render(self, kind: str, payload: dict[str, Any], t: Translator) -> Message:
         """The notification in this channel's form; raises for a kind it cannot render."""
         ...
 
-    async def send(self, address: Address, message: Rendered) -> Outcome:
+    async def send(self, address: Address, message: Message) -> Outcome:
         """Send one rendered notification; map every provider answer to an Outcome."""
         ...
 
@@ -93,7 +84,7 @@ class Channel(Protocol):
 class Preparing(Protocol):
     """A channel with work to do once per batch before its sends."""
 
-    async def prepare(self, messages: Sequence[Rendered]) -> list[Rendered]:
+    async def prepare(self, messages: Sequence[Message]) -> list[Message]:
         """These messages ready to send, in the same order (the next batch may be prepared
         while the one before is still being sent)."""
         ...

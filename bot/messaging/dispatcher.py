@@ -43,7 +43,6 @@ from bot.messaging.channel import (
     Outcome,
     Preparing,
     Rejected,
-    Rendered,
     RetryLater,
     Sent,
     Transient,
@@ -59,6 +58,7 @@ from bot.messaging.delivery import (
     load_recipients,
     posted_row,
 )
+from bot.messaging.message import Message
 from bot.messaging.ratelimit import RateLimiter, Ticket
 from bot.runtime import Renfort
 from bot.services import person_store
@@ -110,7 +110,7 @@ OUTCOME_NAMES: dict[type, str] = {
 Unsent = Deferred | RetryLater | Moved | Unreachable | Transient | Rejected
 
 
-Planned = tuple[Job, Route, Channel, Rendered]
+Planned = tuple[Job, Route, Channel, Message]
 
 
 @dataclass(frozen=True)
@@ -501,7 +501,7 @@ class Dispatcher:
     async def _send_one(
         self,
         route: Route,
-        message: Rendered,
+        message: Message,
         ticket: Ticket,
         previous: asyncio.Task[Outcome | Deferred] | None,
     ) -> Outcome | Deferred:

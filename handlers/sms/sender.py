@@ -22,12 +22,13 @@ from twilio.rest.api.v2010.account.message import MessageInstance
 
 from bot.i18n import Translator
 from bot.messaging import outbox
-from bot.messaging.channel import Address, Outcome, Rejected, Rendered, Sent, Transient, Unreachable
+from bot.messaging.channel import Address, Outcome, Rejected, Sent, Transient, Unreachable
+from bot.messaging.message import Message
 from bot.messaging.ratelimit import RateLimiter, Ticket
 from bot.runtime import Renfort
 from bot.services import phones
 from handlers.sms.gsm7 import fit_encoding, segments, transliterate
-from handlers.sms.render import render_notification
+from handlers.sms.render import notification_message
 from storage import schema
 
 log = logging.getLogger(__name__)
@@ -96,9 +97,9 @@ class SmsChannel:
             await self._client.http_client.close()
             self._client = None
 
-    def render(self, kind: str, payload: Mapping[str, Any], t: Translator) -> Rendered:
-        """The notification as one SMS (plain text, no buttons)."""
-        return Rendered(render_notification(kind, payload, t, self.renfort.now()))
+    def render(self, kind: str, payload: Mapping[str, Any], t: Translator) -> Message:
+        """The notification as one SMS: its choices are written in its text."""
+        return notification_message(kind, payload, t, self.renfort.now())
 
     def count_reply(self, phone: str, text: str | None) -> None:
         """A reply Twilio sends from our TwiML uses the same number's throughput."""
@@ -106,7 +107,7 @@ class SmsChannel:
             for _ in range(segments(text)):
                 self.limiter.consume(phone).finish()
 
-    async def send(self, address: Address, message: Rendered) -> Outcome:
+    async def send(self, address: Address, message: Message) -> Outcome:
         """Send one SMS; returns Twilio's message SID as provider id."""
         phone, body = str(address), sms_text(message)
         # The dispatcher counted one part; a longer message costs its other parts too.
@@ -162,7 +163,7 @@ async def twilio_outcome(
     return Sent(str(created.sid))
 
 
-def sms_text(message: Rendered) -> str:
+def sms_text(message: Message) -> str:
     """The SMS body of a rendered notification, plain words even if rendered as HTML."""
     text = message.text
     if _TELEGRAM_MARKUP.search(text) or _TELEGRAM_ENTITY.search(text):

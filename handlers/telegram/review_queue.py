@@ -31,7 +31,7 @@ async def review_command(update: Update, context: RenfortContext) -> None:
     await reply(update, context, heading)
     for waiting in queue.reviews:
         rendered = mission_review(waiting, t)
-        await reply(update, context, rendered.text, rendered.buttons)
+        await reply(update, context, rendered.text, rendered.rows)
     rest = queue.total - len(queue.reviews)
     if rest > 0:
         more = t.n_(

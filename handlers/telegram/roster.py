@@ -106,4 +106,4 @@ async def mark(update: Update, context: RenfortContext) -> None:
     await answer_query(update, t._("Noted.") if marked.changed else None)
     here = await chat_translator(context, context.turn.chat_id or 0)
     rendered = slot_roster(marked.roster.notification(), here)
-    await reply(update, context, rendered.text, rendered.buttons, edit=True)
+    await reply(update, context, rendered.text, rendered.rows, edit=True)

@@ -1,5 +1,6 @@
-"""Notifications through the Bot API: HTML text, inline buttons backed by the database, and
-Telegram's errors mapped to what the dispatcher should do about them."""
+"""Notifications through the Bot API: HTML text, the message's choices as inline buttons
+backed by the database, and Telegram's errors mapped to what the dispatcher should do about
+them."""
 
 from __future__ import annotations
 
@@ -34,10 +35,11 @@ from bot.messaging.channel import (
     Transient,
     Unreachable,
 )
+from bot.messaging.message import Message
 from bot.messaging.ratelimit import RateLimiter
 from bot.runtime import Renfort
 from handlers.telegram.limits import fit_html
-from handlers.telegram.render import Rendered, render
+from handlers.telegram.render import render
 
 log = logging.getLogger(__name__)
 NAME = "telegram"
@@ -46,7 +48,7 @@ GONE = ("chat not found", "user not found", "chat_id is empty", "peer_id_invalid
 
 
 @dataclass(frozen=True)
-class Prepared(Rendered):
+class Prepared(Message):
     """A message whose buttons are stored already: `markup` is its keyboard."""
 
     markup: InlineKeyboardMarkup | None = field(default=None, compare=False)
@@ -60,16 +62,16 @@ class TelegramChannel:
         self.renfort = renfort
         self.limiter = limiter or RateLimiter(renfort.settings.telegram_rate)
 
-    def render(self, kind: str, payload: dict[str, Any], t: Translator) -> Rendered:
+    def render(self, kind: str, payload: dict[str, Any], t: Translator) -> Message:
         """Telegram HTML with inline buttons."""
         return render(kind, payload, t)
 
-    async def send(self, address: Address, message: Rendered) -> Outcome:
+    async def send(self, address: Address, message: Message) -> Outcome:
         """Send to one chat; returns the message id as provider id on success."""
         if isinstance(message, Prepared):
             markup = message.markup
         else:
-            markup = await self._keyboard(message.buttons)
+            markup = await self._keyboard(message.rows)
         try:
             sent = await self.bot.send_message(
                 chat_id=int(address),
@@ -97,27 +99,26 @@ class TelegramChannel:
             return Transient(f"{type(error).__name__}: {error}")
         return Sent(str(sent.message_id))
 
-    async def prepare(self, messages: Sequence[Rendered]) -> list[Rendered]:
+    async def prepare(self, messages: Sequence[Message]) -> list[Message]:
         """Store the buttons of a whole batch in one transaction before its sends: each
         message comes back with its keyboard."""
-        wanted = [[row for row in m.buttons if row] for m in messages]
+        wanted = [m.rows for m in messages]
         if not any(wanted):
-            return [Prepared(m.text, m.buttons, None) for m in messages]
+            return [Prepared(m.text, m.choices, None) for m in messages]
         stored = await save_buttons(
             self.renfort.db, [[b for b in row if b.url is None] for rows in wanted for row in rows]
         )
-        ready: list[Rendered] = []
+        ready: list[Message] = []
         start = 0
         for message, rows in zip(messages, wanted, strict=True):
             mine = stored[start : start + len(rows)]
             start += len(rows)
             markup = _markup(rows, mine) if rows else None
-            ready.append(Prepared(message.text, message.buttons, markup))
+            ready.append(Prepared(message.text, message.choices, markup))
         return ready
 
     async def _keyboard(self, rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
         """Inline keyboard whose callback data are short tokens stored in the database."""
-        rows = [row for row in rows if row]
         if not rows:
             return None
         stored = await save_buttons(

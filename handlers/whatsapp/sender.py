@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.i18n import Translator
 from bot.messaging import outbox
-from bot.messaging.channel import Address, Outcome, Rejected, Rendered, Sent, Transient, Unreachable
+from bot.messaging.channel import Address, Outcome, Rejected, Sent, Transient, Unreachable
 from bot.messaging.dispatcher import MAX_ATTEMPTS
 from bot.messaging.message import Choice, Message
 from bot.messaging.ratelimit import RateLimiter
@@ -49,20 +49,21 @@ OPTED_OUT = frozenset({21610, 63024})  # unsubscribed; not a WhatsApp user
 
 
 @dataclass(frozen=True)
-class WhatsAppMessage(Rendered):
-    """The SMS text, what it is (for its template), and the quick replies it offers."""
+class WhatsAppMessage(Message):
+    """A notification's message with what its template is looked up by: its kind, and the
+    language it was written in."""
 
     kind: str = ""
     locale: str = "fr"
-    choices: tuple[Choice, ...] = ()
 
 
 def quick_replies(choices: Sequence[Choice]) -> tuple[Choice, ...]:
-    """The declared choices as quick replies, titles cut to fit; none for a longer menu,
-    which the text already numbers."""
-    if len(choices) > MAX_CHOICES:
+    """The choices a person could type, as quick replies, titles cut to fit; none for a
+    longer menu, which the text already numbers."""
+    typed = [c for c in choices if c.reply]
+    if len(typed) > MAX_CHOICES:
         return ()
-    return tuple(Choice(_title(c.label), c.reply) for c in choices)
+    return tuple(Choice(_title(c.label), c.reply) for c in typed)
 
 
 def _title(text: str) -> str:
@@ -92,19 +93,19 @@ class WhatsAppChannel:
 
     # ---- the dispatcher's side ---------------------------------------------------------
 
-    def render(self, kind: str, payload: Mapping[str, Any], t: Translator) -> Rendered:
+    def render(self, kind: str, payload: Mapping[str, Any], t: Translator) -> Message:
         message = notification_message(kind, payload, t, self.renfort.now())
         return WhatsAppMessage(
-            message.text, kind=kind, locale=t.locale, choices=quick_replies(message.choices)
+            message.text, quick_replies(message.choices), kind=kind, locale=t.locale
         )
 
-    async def send(self, address: Address, message: Rendered) -> Outcome:
+    async def send(self, address: Address, message: Message) -> Outcome:
         """Free-form inside the window, else the approved template, else SMS."""
         phone = str(address)
         if not isinstance(message, WhatsAppMessage):
             message = WhatsAppMessage(message.text)
         if await whatsapp.window_open(self.renfort.db, phone, self.renfort.now()):
-            return self._counted("freeform", await self._free_form(phone, message))
+            return self._counted("freeform", await self._free_form(phone, message, message.locale))
         template = await self._template(template_name(message.kind), message.locale)
         if template is not None:
             outcome = await self._create(
@@ -113,7 +114,7 @@ class WhatsAppChannel:
                 content_variables=json.dumps(template_variables(message.text)),
             )
             return self._counted("template", outcome)
-        outcome = await self.sms.send(phone, Rendered(message.text))
+        outcome = await self.sms.send(phone, Message(message.text))
         if isinstance(outcome, Sent):
             outcome = Sent(outcome.provider_id, via="sms")
         return self._counted("sms", outcome)
@@ -130,8 +131,7 @@ class WhatsAppChannel:
             return answer.text
         # The session contents are alike in every language: any will do.
         locale = self.renfort.settings.renfort_locale
-        message = WhatsAppMessage(answer.text, locale=locale, choices=choices)
-        outcome = await self._free_form(phone, message)
+        outcome = await self._free_form(phone, Message(answer.text, choices), locale)
         if isinstance(outcome, Sent):
             self._counted("quick_reply", outcome)
             return None
@@ -140,9 +140,10 @@ class WhatsAppChannel:
 
     # ---- sending -----------------------------------------------------------------------
 
-    async def _free_form(self, phone: str, message: WhatsAppMessage) -> Outcome:
+    async def _free_form(self, phone: str, message: Message, locale: str) -> Outcome:
+        """`message` as it is, its choices all quick replies; `locale` picks their content."""
         if message.choices:
-            content = await self._template(choices_name(len(message.choices)), message.locale)
+            content = await self._template(choices_name(len(message.choices)), locale)
             if content is not None:
                 return await self._create(
                     phone,

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.domain import ANSWER_WITHIN_DAYS, NO_SHOWS_WARNING, REFUSAL_REASONS, ApplicationStatus
 from bot.i18n import Translator
+from bot.messaging.message import Message
 from bot.notifications import UnknownNotification as UnknownNotification
 from bot.notifications import load
 from bot.notifications.applications import (
@@ -27,7 +28,6 @@ from handlers.telegram.render.offers import OFFER_RENDERERS
 from handlers.telegram.render.organisers import ORGANISER_RENDERERS
 from handlers.telegram.render.relay import RELAY_RENDERERS
 from handlers.telegram.render.schedule import SCHEDULE_RENDERERS
-from handlers.telegram.render.shared import Rendered as Rendered
 from handlers.telegram.render.shared import Renderer, place_text, slot_text
 from handlers.telegram.render.shared import decision_buttons as decision_buttons
 from handlers.telegram.render.shared import esc as esc
@@ -64,7 +64,7 @@ def _no_show_warning(n: ApplicationSubmitted, t: Translator) -> list[str]:
     ]
 
 
-def application_submitted(n: ApplicationSubmitted, t: Translator) -> Rendered:
+def application_submitted(n: ApplicationSubmitted, t: Translator) -> Message:
     """To the organisation: someone applied; approve or refuse with one tap."""
     name = esc(n.volunteer_name)
     if n.volunteer_via_sms:
@@ -93,7 +93,7 @@ def application_submitted(n: ApplicationSubmitted, t: Translator) -> Rendered:
             ),
         ]
     )
-    return Rendered(text, decision_buttons(t, n.application_id))
+    return Message.with_buttons(text, decision_buttons(t, n.application_id))
 
 
 def confirmed_lines(conditions: Sequence[str], t: Translator) -> list[str]:
@@ -103,7 +103,7 @@ def confirmed_lines(conditions: Sequence[str], t: Translator) -> list[str]:
     ]
 
 
-def application_decided(n: ApplicationDecided, t: Translator) -> Rendered:
+def application_decided(n: ApplicationDecided, t: Translator) -> Message:
     """To the volunteer: the organisation's answer."""
     mission, organisation = esc(n.mission_title), esc(n.organisation_name)
     status = n.status
@@ -135,10 +135,10 @@ def application_decided(n: ApplicationDecided, t: Translator) -> Rendered:
         ]
     else:
         raise UnknownNotification(f"application_decided with status {status!r}")
-    return Rendered("\n".join(lines))
+    return Message("\n".join(lines))
 
 
-def application_cancelled(n: ApplicationCancelled, t: Translator) -> Rendered:
+def application_cancelled(n: ApplicationCancelled, t: Translator) -> Message:
     """To the organisation: a volunteer let go of their place."""
     text = "\n".join(
         [
@@ -156,7 +156,7 @@ def application_cancelled(n: ApplicationCancelled, t: Translator) -> Rendered:
             t._("The place is free again."),
         ]
     )
-    return Rendered(text)
+    return Message(text)
 
 
 RENDERERS: dict[str, Renderer] = {
@@ -175,7 +175,7 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
-def render(kind: str, payload: Mapping[str, Any], t: Translator) -> Rendered:
+def render(kind: str, payload: Mapping[str, Any], t: Translator) -> Message:
     """The notification an outbox row holds (its kind, its stored payload), in the language
     of `t`."""
     renderer = RENDERERS.get(kind)

@@ -13,8 +13,9 @@ from bot.actions import (
 )
 from bot.buttons import Button
 from bot.i18n import Translator
+from bot.messaging.message import Message
 from bot.notifications.alerts import AlertOffer, AlertVolunteerAvailable, TerritoryAlert
-from handlers.telegram.render.shared import Rendered, Renderer, esc, place_text, slot_text
+from handlers.telegram.render.shared import Renderer, esc, place_text, slot_text
 
 
 def alert_buttons(t: Translator, alert_id: int) -> list[list[Button]]:
@@ -27,7 +28,7 @@ def alert_buttons(t: Translator, alert_id: int) -> list[list[Button]]:
     ]
 
 
-def territory_alert(n: TerritoryAlert, t: Translator) -> Rendered:
+def territory_alert(n: TerritoryAlert, t: Translator) -> Message:
     """To a volunteer: the civic reserve's alert, to answer available or not."""
     if n.urgent:
         title = "🚨 " + t._("<b>Urgent alert from the civic reserve</b>")
@@ -43,10 +44,10 @@ def territory_alert(n: TerritoryAlert, t: Translator) -> Rendered:
             " mission; you choose whether to accept."
         ),
     ]
-    return Rendered("\n".join(lines), alert_buttons(t, n.alert_id))
+    return Message.with_buttons("\n".join(lines), alert_buttons(t, n.alert_id))
 
 
-def volunteer_available(n: AlertVolunteerAvailable, t: Translator) -> Rendered:
+def volunteer_available(n: AlertVolunteerAvailable, t: Translator) -> Message:
     """To an organisation of the territory: someone available, with Offer a slot."""
     who = "<b>" + esc(n.first_name) + "</b>"
     if n.distance_km is not None:
@@ -62,7 +63,9 @@ def volunteer_available(n: AlertVolunteerAvailable, t: Translator) -> Rendered:
         ]
     )
     data = {"r": n.recipient_id, "o": n.organisation_id}
-    return Rendered(text, [[Button("📩 " + t._("Offer a slot"), ALERT_OFFER_SLOT, data)]])
+    return Message.with_buttons(
+        text, [[Button("📩 " + t._("Offer a slot"), ALERT_OFFER_SLOT, data)]]
+    )
 
 
 def offer_buttons(t: Translator, offer_id: int) -> list[list[Button]]:
@@ -75,7 +78,7 @@ def offer_buttons(t: Translator, offer_id: int) -> list[list[Button]]:
     ]
 
 
-def alert_offer(n: AlertOffer, t: Translator) -> Rendered:
+def alert_offer(n: AlertOffer, t: Translator) -> Message:
     """To a volunteer who said available: an organisation offers a slot."""
     lines = [
         "📩 "
@@ -92,7 +95,7 @@ def alert_offer(n: AlertOffer, t: Translator) -> Rendered:
         lines += ["", t._("By accepting, you confirm:")]
         lines += ["☑️ " + esc(c) for c in conditions]
     lines += ["", t._("Will you take it?")]
-    return Rendered("\n".join(lines), offer_buttons(t, n.offer_id))
+    return Message.with_buttons("\n".join(lines), offer_buttons(t, n.offer_id))
 
 
 ALERT_RENDERERS: dict[str, Renderer] = {

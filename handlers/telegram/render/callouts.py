@@ -7,8 +7,9 @@ from __future__ import annotations
 from bot.actions import CALLOUT_NO, CALLOUT_YES
 from bot.buttons import Button
 from bot.i18n import Translator
+from bot.messaging.message import Message
 from bot.notifications.callouts import Callout, CalloutExhausted, CalloutFilledOrganisation
-from handlers.telegram.render.shared import Rendered, Renderer, esc, place_text, slot_text
+from handlers.telegram.render.shared import Renderer, esc, place_text, slot_text
 
 
 def callout_buttons(t: Translator, callout_id: int) -> list[list[Button]]:
@@ -21,7 +22,7 @@ def callout_buttons(t: Translator, callout_id: int) -> list[list[Button]]:
     ]
 
 
-def callout(n: Callout, t: Translator) -> Rendered:
+def callout(n: Callout, t: Translator) -> Message:
     """To a volunteer: an organisation needs people for one slot; first come, first served."""
     organisation = esc(n.organisation_name)
     if n.urgent:
@@ -51,10 +52,10 @@ def callout(n: Callout, t: Translator) -> Rendered:
             t._("Can you come? The places go to the first who answer."),
         ]
     )
-    return Rendered(text, callout_buttons(t, n.callout_id))
+    return Message.with_buttons(text, callout_buttons(t, n.callout_id))
 
 
-def callout_exhausted(n: CalloutExhausted, t: Translator) -> Rendered:
+def callout_exhausted(n: CalloutExhausted, t: Translator) -> Message:
     """To the coordinators: everyone the callout could ask was asked, the need is not met."""
     taken, needed = int(n.taken or 0), int(n.needed or 0)
     text = "\n".join(
@@ -73,10 +74,10 @@ def callout_exhausted(n: CalloutExhausted, t: Translator) -> Rendered:
             t._("Widen the area or ask for fewer people to go on."),
         ]
     )
-    return Rendered(text)
+    return Message(text)
 
 
-def callout_filled_organisation(n: CalloutFilledOrganisation, t: Translator) -> Rendered:
+def callout_filled_organisation(n: CalloutFilledOrganisation, t: Translator) -> Message:
     """To the coordinators without a live status message: the callout found its people."""
     text = "\n".join(
         [
@@ -91,7 +92,7 @@ def callout_filled_organisation(n: CalloutFilledOrganisation, t: Translator) -> 
             t._("Nobody else will be asked; the others are on the waiting list."),
         ]
     )
-    return Rendered(text)
+    return Message(text)
 
 
 CALLOUT_RENDERERS: dict[str, Renderer] = {

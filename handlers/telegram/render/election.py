@@ -10,14 +10,15 @@ from zoneinfo import ZoneInfo
 from bot.actions import ASK_CANCEL
 from bot.buttons import Button
 from bot.i18n import Translator
+from bot.messaging.message import Message
 from bot.notifications.election import (
     ApplicationNudgeSoon,
     ApplicationStillPending,
     PendingTomorrow,
 )
 from bot.notifications.facts import ApplicationLine
-from handlers.telegram.render.organisers import _rendered, _slot
-from handlers.telegram.render.shared import Rendered, Renderer, decision_buttons, esc
+from handlers.telegram.render.organisers import _slot
+from handlers.telegram.render.shared import Renderer, decision_buttons, esc
 
 MAX_LISTED = 25  # a list longer than this says how many more, /pending shows them
 
@@ -27,7 +28,7 @@ def _name(n: ApplicationNudgeSoon | ApplicationLine, t: Translator) -> str:
     return t._("{name} (via SMS)", name=name) if n.volunteer_via_sms else name
 
 
-def application_nudge_soon(n: ApplicationNudgeSoon, t: Translator) -> Rendered:
+def application_nudge_soon(n: ApplicationNudgeSoon, t: Translator) -> Message:
     """To the organisation: an application waits and its slot is close; decide from here."""
     hours = int(n.hours_left or 1)
     left = (
@@ -53,10 +54,10 @@ def application_nudge_soon(n: ApplicationNudgeSoon, t: Translator) -> Rendered:
             t._("Answer now so that they know whether to come."),
         ]
     )
-    return _rendered(text, decision_buttons(t, n.application_id))
+    return Message.with_buttons(text, decision_buttons(t, n.application_id))
 
 
-def pending_tomorrow(n: PendingTomorrow, t: Translator) -> Rendered:
+def pending_tomorrow(n: PendingTomorrow, t: Translator) -> Message:
     """To the organisation, the evening before: tomorrow's applications without an answer."""
     items = list(n.items)
     day = t.weekday_date(date.fromisoformat(n.date))
@@ -88,10 +89,10 @@ def pending_tomorrow(n: PendingTomorrow, t: Translator) -> Rendered:
     if len(items) > MAX_LISTED:
         lines.append(t.n_("… and {n} more", "… and {n} more", len(items) - MAX_LISTED))
     lines += ["", t._("They do not know yet whether to come: answer them with /pending.")]
-    return _rendered("\n".join(lines))
+    return Message("\n".join(lines))
 
 
-def application_still_pending(n: ApplicationStillPending, t: Translator) -> Rendered:
+def application_still_pending(n: ApplicationStillPending, t: Translator) -> Message:
     """To the volunteer, the evening before: no answer yet; cancel if plans changed."""
     text = "\n".join(
         [
@@ -111,7 +112,9 @@ def application_still_pending(n: ApplicationStillPending, t: Translator) -> Rend
         ]
     )
     data = {"app": n.application_id}
-    return _rendered(text, [[Button("✖ " + t._("Cancel my application"), ASK_CANCEL, data)]])
+    return Message.with_buttons(
+        text, [[Button("✖ " + t._("Cancel my application"), ASK_CANCEL, data)]]
+    )
 
 
 ELECTION_RENDERERS: dict[str, Renderer] = {

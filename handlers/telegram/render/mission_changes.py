@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import CANCEL_REASONS
 from bot.i18n import Translator
+from bot.messaging.message import Message
 from bot.notifications.mission_changes import (
     Cancellation,
     ChangeFacts,
@@ -18,7 +19,7 @@ from bot.notifications.mission_changes import (
     SlotCancelled,
     SlotMoved,
 )
-from handlers.telegram.render.shared import Rendered, Renderer, esc, place_text, slot_text
+from handlers.telegram.render.shared import Renderer, esc, place_text, slot_text
 
 
 def reason_text(n: Cancellation, t: Translator) -> str:
@@ -50,7 +51,7 @@ def _footer(n: ChangeFacts, t: Translator) -> str:
     return t._("See /mymissions, or cancel there if this no longer suits you.")
 
 
-def mission_changed(n: MissionChanged, t: Translator) -> Rendered:
+def mission_changed(n: MissionChanged, t: Translator) -> Message:
     """To everyone concerned: the title, the description or the place changed."""
     changed = list(n.changed)
     heading = (
@@ -69,10 +70,10 @@ def mission_changed(n: MissionChanged, t: Translator) -> Rendered:
     if "description" in changed:
         lines.append(t._("The description was updated: see /mymissions."))
     lines += ["🗓 " + esc(slot_text(n, t)), "", _footer(n, t)]
-    return Rendered("\n".join(lines))
+    return Message("\n".join(lines))
 
 
-def slot_moved(n: SlotMoved, t: Translator) -> Rendered:
+def slot_moved(n: SlotMoved, t: Translator) -> Message:
     """To everyone concerned: the slot has new times."""
     lines = [
         "🕘 " + t._("<b>New time</b>"),
@@ -85,10 +86,10 @@ def slot_moved(n: SlotMoved, t: Translator) -> Rendered:
     if not n.to_referent:
         lines.append(t._("Your reminders follow the new time."))
     lines.append(_footer(n, t))
-    return Rendered("\n".join(lines))
+    return Message("\n".join(lines))
 
 
-def _cancelled(n: Cancellation, t: Translator, title: str, closing: str) -> Rendered:
+def _cancelled(n: Cancellation, t: Translator, title: str, closing: str) -> Message:
     """A slot or a whole mission will not take place: what, why, and what follows."""
     lines = [
         "🚫 " + title,
@@ -98,10 +99,10 @@ def _cancelled(n: Cancellation, t: Translator, title: str, closing: str) -> Rend
         "",
         closing,
     ]
-    return Rendered("\n".join(lines))
+    return Message("\n".join(lines))
 
 
-def slot_cancelled(n: SlotCancelled, t: Translator) -> Rendered:
+def slot_cancelled(n: SlotCancelled, t: Translator) -> Message:
     """To everyone concerned: this slot will not take place."""
     return _cancelled(
         n,
@@ -111,7 +112,7 @@ def slot_cancelled(n: SlotCancelled, t: Translator) -> Rendered:
     )
 
 
-def mission_cancelled(n: MissionCancelled, t: Translator) -> Rendered:
+def mission_cancelled(n: MissionCancelled, t: Translator) -> Message:
     """To everyone concerned: the whole mission is cancelled."""
     return _cancelled(
         n,
@@ -121,7 +122,7 @@ def mission_cancelled(n: MissionCancelled, t: Translator) -> Rendered:
     )
 
 
-def moved_to_waitlist(n: MovedToWaitlist, t: Translator) -> Rendered:
+def moved_to_waitlist(n: MovedToWaitlist, t: Translator) -> Message:
     """To a holder moved back to the waiting list because places were cut."""
     lines = [
         "↩️ " + t._("<b>Fewer places</b>"),
@@ -134,7 +135,7 @@ def moved_to_waitlist(n: MovedToWaitlist, t: Translator) -> Rendered:
         "",
         t._("See /mymissions, or cancel there if this no longer suits you."),
     ]
-    return Rendered("\n".join(lines))
+    return Message("\n".join(lines))
 
 
 MISSION_CHANGE_RENDERERS: dict[str, Renderer] = {

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.actions import RESUBMIT, REVIEW_CHANGES, REVIEW_PUBLISH, REVIEW_REFUSE
 from bot.buttons import Button
 from bot.i18n import Translator
+from bot.messaging.message import Message
 from bot.notifications.moderation import (
     MissionApproved,
     MissionChangesRequested,
@@ -16,7 +17,7 @@ from bot.notifications.moderation import (
     MissionReview,
     ReviewSlot,
 )
-from handlers.telegram.render.shared import Rendered, Renderer, esc, place_text
+from handlers.telegram.render.shared import Renderer, esc, place_text
 
 MAX_SLOTS_SHOWN = 8
 
@@ -67,7 +68,7 @@ def _duplicate_lines(n: MissionReview, t: Translator) -> list[str]:
     return lines
 
 
-def mission_review(n: MissionReview, t: Translator) -> Rendered:
+def mission_review(n: MissionReview, t: Translator) -> Message:
     """To a referent: a new mission of their territory waits for their decision."""
     organisation = esc(n.organisation_name)
     if not n.organisation_verified:
@@ -96,20 +97,20 @@ def mission_review(n: MissionReview, t: Translator) -> Rendered:
             *_duplicate_lines(n, t),
         ]
     )
-    return Rendered(text, review_buttons(t, n.mission_id))
+    return Message.with_buttons(text, review_buttons(t, n.mission_id))
 
 
-def mission_approved(n: MissionApproved, t: Translator) -> Rendered:
+def mission_approved(n: MissionApproved, t: Translator) -> Message:
     """To the coordinators: the referent published their mission."""
     text = "✅ " + t._(
         "<b>{mission}</b> was approved by the referent of your territory: volunteers can"
         " find it now with /missions.",
         mission=esc(n.mission_title),
     )
-    return Rendered(text)
+    return Message(text)
 
 
-def mission_changes_requested(n: MissionChangesRequested, t: Translator) -> Rendered:
+def mission_changes_requested(n: MissionChangesRequested, t: Translator) -> Message:
     """To the coordinators: the referent's note; the mission is back to draft."""
     text = "\n".join(
         [
@@ -129,17 +130,17 @@ def mission_changes_requested(n: MissionChangesRequested, t: Translator) -> Rend
         ]
     )
     buttons = [[Button("📤 " + t._("Resubmit"), RESUBMIT, {"mission": n.mission_id})]]
-    return Rendered(text, buttons)
+    return Message.with_buttons(text, buttons)
 
 
-def mission_refused(n: MissionRefused, t: Translator) -> Rendered:
+def mission_refused(n: MissionRefused, t: Translator) -> Message:
     """To the coordinators: the referent refused their mission."""
     text = "❌ " + t._(
         "The referent of your territory refused <b>{mission}</b>: it will not be published."
         " Write to them if you would like to know more.",
         mission=esc(n.mission_title),
     )
-    return Rendered(text)
+    return Message(text)
 
 
 MODERATION_RENDERERS: dict[str, Renderer] = {

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from bot.actions import ACCEPT_OFFER, DECLINE_OFFER
 from bot.buttons import Button
 from bot.i18n import Translator
+from bot.messaging.message import Message
 from bot.notifications.offers import OfferExpired, OfferMade, PlaceFreedSoon
-from handlers.telegram.render.shared import Rendered, Renderer, esc, place_text, slot_text
+from handlers.telegram.render.shared import Renderer, esc, place_text, slot_text
 
 
 def deadline_text(t: Translator, expires_at: datetime, zone: ZoneInfo) -> str:
@@ -35,7 +36,7 @@ def offer_buttons(t: Translator, application_id: int) -> list[list[Button]]:
     ]
 
 
-def offer_made(n: OfferMade, t: Translator) -> Rendered:
+def offer_made(n: OfferMade, t: Translator) -> Message:
     """To the first person on the waitlist: the place is theirs if they take it in time."""
     text = "\n".join(
         [
@@ -55,10 +56,10 @@ def offer_made(n: OfferMade, t: Translator) -> Rendered:
             ),
         ]
     )
-    return Rendered(text, offer_buttons(t, n.application_id))
+    return Message.with_buttons(text, offer_buttons(t, n.application_id))
 
 
-def offer_expired(n: OfferExpired, t: Translator) -> Rendered:
+def offer_expired(n: OfferExpired, t: Translator) -> Message:
     """To the person offered a place who did not answer in time."""
     text = "\n".join(
         [
@@ -72,7 +73,7 @@ def offer_expired(n: OfferExpired, t: Translator) -> Rendered:
             t._("Other missions need you: /missions"),
         ]
     )
-    return Rendered(text)
+    return Message(text)
 
 
 def freed_by_text(n: PlaceFreedSoon, t: Translator, mission: str) -> str:
@@ -111,7 +112,7 @@ def next_step_text(n: PlaceFreedSoon, t: Translator) -> str:
     return t._("Nobody is on the waiting list: find someone if you can.")
 
 
-def place_freed_soon(n: PlaceFreedSoon, t: Translator) -> Rendered:
+def place_freed_soon(n: PlaceFreedSoon, t: Translator) -> Message:
     """To the organisation: a place came free a few hours before the start."""
     mission = "<b>" + esc(n.mission_title) + "</b>"
     text = "\n".join(
@@ -126,7 +127,7 @@ def place_freed_soon(n: PlaceFreedSoon, t: Translator) -> Rendered:
             next_step_text(n, t),
         ]
     )
-    return Rendered(text)
+    return Message(text)
 
 
 OFFER_RENDERERS: dict[str, Renderer] = {

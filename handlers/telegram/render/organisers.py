@@ -8,6 +8,7 @@ from bot.actions import FEEDBACK, ROSTER_MARK
 from bot.buttons import Button
 from bot.domain import ANSWER_WITHIN_DAYS, ApplicationStatus
 from bot.i18n import Translator
+from bot.messaging.message import Message
 from bot.notifications.facts import Timed
 from bot.notifications.organisers import (
     ApplicationLate,
@@ -16,11 +17,7 @@ from bot.notifications.organisers import (
     SlotRoster,
     WeeklyDigest,
 )
-from handlers.telegram.render.shared import Rendered, Renderer, decision_buttons, esc, slot_text
-
-
-def _rendered(text: str, buttons: list[list[Button]] | None = None) -> Rendered:
-    return Rendered(text, buttons or [])
+from handlers.telegram.render.shared import Renderer, decision_buttons, esc, slot_text
 
 
 def _slot(n: Timed, t: Translator) -> str:
@@ -40,7 +37,7 @@ def status_label(t: Translator, status: str) -> str:
     return labels.get(ApplicationStatus(status), status)
 
 
-def application_nudge(n: ApplicationNudge, t: Translator) -> Rendered:
+def application_nudge(n: ApplicationNudge, t: Translator) -> Message:
     """To the organisation: an application has been waiting for days; decide from here."""
     days = int(n.days_waiting or 0)
     text = "\n".join(
@@ -66,10 +63,10 @@ def application_nudge(n: ApplicationNudge, t: Translator) -> Rendered:
             ),
         ]
     )
-    return _rendered(text, decision_buttons(t, n.application_id))
+    return Message.with_buttons(text, decision_buttons(t, n.application_id))
 
 
-def application_late(n: ApplicationLate, t: Translator) -> Rendered:
+def application_late(n: ApplicationLate, t: Translator) -> Message:
     """To the volunteer: no answer yet; their application stays, other missions are open."""
     text = "\n".join(
         [
@@ -88,7 +85,7 @@ def application_late(n: ApplicationLate, t: Translator) -> Rendered:
             ),
         ]
     )
-    return _rendered(text)
+    return Message(text)
 
 
 def _digest_pending(n: WeeklyDigest, t: Translator) -> list[str]:
@@ -148,7 +145,7 @@ def _digest_slots(n: WeeklyDigest, t: Translator) -> list[str]:
     return lines
 
 
-def weekly_digest(n: WeeklyDigest, t: Translator) -> Rendered:
+def weekly_digest(n: WeeklyDigest, t: Translator) -> Message:
     """To the organisation on Monday morning: the backlog, the gaps, last week's no-shows."""
     no_shows = [esc(name) for name in n.no_shows]
     absent = (
@@ -171,10 +168,10 @@ def weekly_digest(n: WeeklyDigest, t: Translator) -> Rendered:
             absent,
         ]
     )
-    return _rendered(text)
+    return Message(text)
 
 
-def slot_roster(n: SlotRoster, t: Translator) -> Rendered:
+def slot_roster(n: SlotRoster, t: Translator) -> Message:
     """To the organisation after a slot: who was expected; one tap marks present or absent."""
     lines = [
         "📋 " + t._("<b>Who came?</b> · {mission}", mission=esc(n.mission_title)),
@@ -201,10 +198,10 @@ def slot_roster(n: SlotRoster, t: Translator) -> Rendered:
             ]
         )
     lines += ["", t._("Tap ✅ for each person who came, ❌ for each who did not.")]
-    return _rendered("\n".join(lines), buttons)
+    return Message.with_buttons("\n".join(lines), buttons)
 
 
-def feedback_request(n: FeedbackRequest, t: Translator) -> Rendered:
+def feedback_request(n: FeedbackRequest, t: Translator) -> Message:
     """To the volunteer the day after: did it go well?"""
     text = "\n".join(
         [
@@ -226,7 +223,7 @@ def feedback_request(n: FeedbackRequest, t: Translator) -> Rendered:
             Button(t._("👎 Not really"), FEEDBACK, data | {"good": False}),
         ]
     ]
-    return _rendered(text, buttons)
+    return Message.with_buttons(text, buttons)
 
 
 ORGANISER_RENDERERS: dict[str, Renderer] = {

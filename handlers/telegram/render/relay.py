@@ -7,8 +7,9 @@ from __future__ import annotations
 from bot.actions import REPLY_TO_RELAY
 from bot.buttons import Button
 from bot.i18n import Translator
+from bot.messaging.message import Message
 from bot.notifications.relay import RelayToOrganisation, RelayToVolunteer
-from handlers.telegram.render.shared import Rendered, Renderer, esc
+from handlers.telegram.render.shared import Renderer, esc
 
 
 def _body(n: RelayToVolunteer | RelayToOrganisation, t: Translator) -> str:
@@ -16,7 +17,7 @@ def _body(n: RelayToVolunteer | RelayToOrganisation, t: Translator) -> str:
     return esc(text) if text else "<i>" + t._("(message deleted)") + "</i>"
 
 
-def relay_to_volunteer(n: RelayToVolunteer, t: Translator) -> Rendered:
+def relay_to_volunteer(n: RelayToVolunteer, t: Translator) -> Message:
     """To a volunteer: an organisation's message, answered with Reply or a reply."""
     heading = t._("<b>Message from {organisation}</b>", organisation=esc(n.organisation_name))
     if n.mission_title:
@@ -31,10 +32,10 @@ def relay_to_volunteer(n: RelayToVolunteer, t: Translator) -> Rendered:
         ]
     )
     buttons = [[Button("↩️ " + t._("Reply"), REPLY_TO_RELAY, {"relay": n.relay_id})]]
-    return Rendered(text, buttons)
+    return Message.with_buttons(text, buttons)
 
 
-def relay_to_organisation(n: RelayToOrganisation, t: Translator) -> Rendered:
+def relay_to_organisation(n: RelayToOrganisation, t: Translator) -> Message:
     """To the organisation: a volunteer's answer; a reply to it goes back to them."""
     name = esc(n.volunteer_name or t._("A volunteer"))
     if n.volunteer_via_sms:
@@ -56,7 +57,7 @@ def relay_to_organisation(n: RelayToOrganisation, t: Translator) -> Rendered:
             "<i>" + t._("Reply to this message to answer this volunteer.") + "</i>",
         ]
     )
-    return Rendered(text)
+    return Message(text)
 
 
 RELAY_RENDERERS: dict[str, Renderer] = {

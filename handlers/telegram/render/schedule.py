@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.actions import ATTENDANCE_NO, ATTENDANCE_YES
 from bot.buttons import Button
 from bot.i18n import Translator
+from bot.messaging.message import Message
 from bot.notifications.facts import Placed, Timed
 from bot.notifications.schedule import (
     AttendanceCheck,
@@ -13,11 +14,7 @@ from bot.notifications.schedule import (
     ReminderDayBefore,
     ReminderHoursBefore,
 )
-from handlers.telegram.render.shared import Rendered, Renderer, esc, slot_text
-
-
-def _rendered(text: str, buttons: list[list[Button]] | None = None) -> Rendered:
-    return Rendered(text, buttons or [])
+from handlers.telegram.render.shared import Renderer, esc, slot_text
 
 
 def _span(n: Timed, t: Translator) -> str:
@@ -37,7 +34,7 @@ def _how_to_cancel(t: Translator) -> str:
     )
 
 
-def reminder_day_before(n: ReminderDayBefore, t: Translator) -> Rendered:
+def reminder_day_before(n: ReminderDayBefore, t: Translator) -> Message:
     """To the volunteer, the day before: when, where, how to cancel."""
     lines = [
         "⏰ " + t._("<b>Reminder</b> · {organisation}", organisation=esc(n.organisation_name)),
@@ -47,10 +44,10 @@ def reminder_day_before(n: ReminderDayBefore, t: Translator) -> Rendered:
         "",
         _how_to_cancel(t),
     ]
-    return _rendered("\n".join(lines))
+    return Message("\n".join(lines))
 
 
-def reminder_hours_before(n: ReminderHoursBefore, t: Translator) -> Rendered:
+def reminder_hours_before(n: ReminderHoursBefore, t: Translator) -> Message:
     """To the volunteer, a few hours before the start."""
     lines = [
         "⏰ " + t._("<b>Soon: {mission}</b>", mission=esc(n.mission_title)),
@@ -60,7 +57,7 @@ def reminder_hours_before(n: ReminderHoursBefore, t: Translator) -> Rendered:
         "",
         _how_to_cancel(t),
     ]
-    return _rendered("\n".join(lines))
+    return Message("\n".join(lines))
 
 
 def attendance_buttons(t: Translator, application_id: int) -> list[list[Button]]:
@@ -74,7 +71,7 @@ def attendance_buttons(t: Translator, application_id: int) -> list[list[Button]]
     ]
 
 
-def attendance_check(n: AttendanceCheck, t: Translator) -> Rendered:
+def attendance_check(n: AttendanceCheck, t: Translator) -> Message:
     """To the volunteer, on the day: are you still coming?"""
     lines = [
         "🙋 " + t._("<b>Still coming?</b>"),
@@ -88,10 +85,10 @@ def attendance_check(n: AttendanceCheck, t: Translator) -> Rendered:
         "",
         t._("If you can't come, say so now: someone else can take your place."),
     ]
-    return _rendered("\n".join(lines), attendance_buttons(t, n.application_id))
+    return Message.with_buttons("\n".join(lines), attendance_buttons(t, n.application_id))
 
 
-def attendance_unconfirmed(n: AttendanceUnconfirmed, t: Translator) -> Rendered:
+def attendance_unconfirmed(n: AttendanceUnconfirmed, t: Translator) -> Message:
     """To the organisation, an hour before: a volunteer did not answer 'Still coming?'."""
     lines = [
         "⚠️ "
@@ -106,7 +103,7 @@ def attendance_unconfirmed(n: AttendanceUnconfirmed, t: Translator) -> Rendered:
         ),
         "🗓 " + _span(n, t),
     ]
-    return _rendered("\n".join(lines))
+    return Message("\n".join(lines))
 
 
 SCHEDULE_RENDERERS: dict[str, Renderer] = {

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 from bot.actions import APPROVE, REFUSE
 from bot.buttons import Button
 from bot.i18n import Translator
-from bot.messaging.channel import Rendered as Rendered
+from bot.messaging.message import Message
 from bot.notifications.facts import Placed, Timed
 
 # A kind's renderer takes that kind's notification (see the catalogue's test).
-Renderer = Callable[[Any, Translator], Rendered]
+Renderer = Callable[[Any, Translator], Message]
 
 
 def esc(value: object) -> str:
