@@ -1,17 +1,24 @@
-"""A bare YES or NO (OUI, NON, O, N...) answers whichever question is open for the person:
-a place offered from the waiting list, "Still coming?" before a mission, or a crisis
-callout; when several are open, the one that runs out first (a callout and "Still coming?"
-run out when their slot starts). Stopped numbers never get here: for them YES/OUI is the
-carrier's opt-in word, handled before anything else."""
+"""A bare YES or NO (OUI, NON, O, N...) answers the person's most urgent open question (the
+conversation engine's `open_questions` decides which), and the outcome is said in one SMS.
+Stopped numbers never get here: for them YES/OUI is the carrier's opt-in word, handled
+before anything else."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from bot.services import alert_offers, attendance, callouts, offers, territory_alerts
-from bot.services.applications import ApplicationView
-from bot.services.callout_views import CalloutFacts
+from bot.conversation import answers
+from bot.conversation.answers import (
+    AlertAnswer,
+    AlertOfferAnswer,
+    AnyAnswer,
+    AnyQuestion,
+    AttendanceAnswer,
+    CalloutAnswered,
+    CalloutQuestion,
+)
+from bot.services import callouts
 from bot.services.offers import OfferOutcome
 from handlers.sms import dates, replies
 from handlers.sms.render import alerts as render_alerts
@@ -22,102 +29,59 @@ from handlers.sms.turn import CALLOUT_CONDITION, IDLE, SmsTurn
 
 async def answer_yes_no(turn: SmsTurn, yes: bool) -> bool:
     """Answer the open question; False when none is open (the word means something else)."""
-    db, person_id, now = turn.renfort.db, turn.person.id, turn.now
-    offer = await offers.open_offer(db, person_id, now)
-    question = await attendance.open_attendance_question(db, person_id, now)
-    callout = await callouts.open_callout_question(db, person_id, now)
-    alert_offer = await alert_offers.open_offer(db, person_id, now)
-    alert = await territory_alerts.open_alert_question(db, person_id, now)
-    open_ones: list[tuple[datetime, int, ApplicationView | CalloutFacts | int]] = []
-    if offer is not None:
-        open_ones.append((_deadline(offer), 0, offer))
-    if question is not None:
-        open_ones.append((question.starts_at, 1, question))
-    if callout is not None:
-        open_ones.append((callout.starts_at, 2, callout))
-    if alert_offer is not None:
-        open_ones.append((alert_offer[1], 3, alert_offer[0]))
-    if alert is not None:  # no deadline: answered after anything that runs out
-        open_ones.append((datetime.max.replace(tzinfo=now.tzinfo), 4, alert))
-    if not open_ones:
+    questions = await answers.open_questions(turn.renfort.db, turn.person.id, turn.now)
+    if not questions:
         return False
-    _, kind, soonest = min(open_ones, key=lambda item: item[:2])
-    if isinstance(soonest, int):
-        await (_answer_alert_offer if kind == 3 else _answer_alert)(turn, soonest, yes)
-    elif isinstance(soonest, CalloutFacts):
-        await _answer_callout(turn, soonest, yes)
-    elif kind == 1:
-        await _answer_attendance(turn, soonest, yes)
-    else:
-        await _answer_offer(turn, soonest, yes)
+    await _answer(turn, questions[0], yes)
     turn.renfort.notify_outbox()
     return True
 
 
-def _deadline(offer: ApplicationView) -> datetime:
-    assert offer.offer_expires_at is not None
-    return offer.offer_expires_at
-
-
-async def _answer_offer(turn: SmsTurn, offer: ApplicationView, yes: bool) -> None:
-    act = offers.accept_offer if yes else offers.decline_offer
-    answer = await act(
-        turn.renfort.db,
-        person_id=turn.person.id,
-        application_id=offer.id,
-        now=turn.now,
-        inbound=turn.goto(IDLE),
-    )
-    view, today = answer.application, turn.today
-    if answer.outcome == OfferOutcome.ACCEPTED:
-        turn.say(replies.offer_accepted(turn.t, view, today))
-    elif answer.outcome == OfferOutcome.DECLINED:
-        turn.say(replies.offer_declined(turn.t, view, today))
-    elif answer.outcome == OfferOutcome.EXPIRED:
-        turn.say(replies.offer_too_late(turn.t, view, today))
-    else:
-        turn.say(replies.offer_closed(turn.t))
-
-
-async def _answer_attendance(turn: SmsTurn, question: ApplicationView, yes: bool) -> None:
-    # "Still coming?" is asked only before the slot starts, so its deadline is the start.
-    view = await attendance.answer_attendance(
-        turn.renfort.db,
-        person_id=turn.person.id,
-        application_id=question.id,
-        coming=yes,
-        now=turn.now,
-        inbound=turn.goto(IDLE),
-    )
-    if yes:
-        turn.say(attendance_confirmed(turn.t, view, turn.today))
-    else:
-        turn.say(attendance_released(turn.t, view, turn.today))
-
-
-async def _answer_callout(
-    turn: SmsTurn, callout: CalloutFacts, yes: bool, confirmed: tuple[str, ...] = ()
+async def _answer(
+    turn: SmsTurn, question: AnyQuestion, yes: bool, confirmed: Sequence[str] = ()
 ) -> None:
-    answer = await callouts.answer(
+    answered: AnyAnswer = await answers.answer(
         turn.renfort.db,
         person_id=turn.person.id,
-        callout_id=callout.id,
-        available=yes,
+        question=question,
+        yes=yes,
         now=turn.now,
         inbound=turn.goto(IDLE),
         confirmed=confirmed,
     )
-    view, t, today = answer.view, turn.t, turn.today
-    if answer.outcome == "conditions":
-        todo = [*confirmed, *answer.conditions]
-        _ask_callout_condition(turn, view.id, todo, list(confirmed))
-    elif answer.outcome == "taken":
+    t, today = turn.t, turn.today
+    if isinstance(answered, CalloutAnswered):
+        _say_callout(turn, answered, list(confirmed))
+    elif isinstance(answered, AttendanceAnswer):
+        said = attendance_confirmed if answered.coming else attendance_released
+        turn.say(said(t, answered.application, today))
+    elif isinstance(answered, AlertAnswer):
+        turn.say(render_alerts.alert_answered(t, answered.outcome))
+    elif isinstance(answered, AlertOfferAnswer):
+        zone = ZoneInfo(answered.timezone)
+        when = dates.span(t.locale, answered.starts_at, answered.ends_at, zone, today)
+        turn.say(render_alerts.offer_answered(t, answered.outcome, answered.mission_title, when))
+    elif answered.outcome == OfferOutcome.ACCEPTED:
+        turn.say(replies.offer_accepted(t, answered.application, today))
+    elif answered.outcome == OfferOutcome.DECLINED:
+        turn.say(replies.offer_declined(t, answered.application, today))
+    elif answered.outcome == OfferOutcome.EXPIRED:
+        turn.say(replies.offer_too_late(t, answered.application, today))
+    else:
+        turn.say(replies.offer_closed(t))
+
+
+def _say_callout(turn: SmsTurn, answered: CalloutAnswered, confirmed: list[str]) -> None:
+    view, t, today = answered.callout, turn.t, turn.today
+    if answered.outcome == "conditions":
+        _ask_callout_condition(turn, view.id, [*confirmed, *answered.conditions], confirmed)
+    elif answered.outcome == "taken":
         turn.say(render_callouts.callout_taken(t, view, today))
-    elif answer.outcome == "waitlisted":
+    elif answered.outcome == "waitlisted":
         turn.say(render_callouts.callout_waitlisted(t, view, today))
-    elif answer.outcome == "declined":
+    elif answered.outcome == "declined":
         turn.say(render_callouts.callout_declined(t, view, today))
-    elif answer.outcome == "already":
+    elif answered.outcome == "already":
         turn.say(render_callouts.callout_already(t))
     else:
         turn.say(render_callouts.callout_closed(t))
@@ -143,32 +107,5 @@ async def callout_condition_answer(turn: SmsTurn, yes: bool) -> None:
         if len(confirmed) < len(todo):
             _ask_callout_condition(turn, callout.id, todo, confirmed)
             return
-    await _answer_callout(turn, callout, yes, tuple(confirmed))
+    await _answer(turn, CalloutQuestion(callout.id), yes, tuple(confirmed))
     turn.renfort.notify_outbox()
-
-
-async def _answer_alert(turn: SmsTurn, alert_id: int, yes: bool) -> None:
-    answer = await territory_alerts.answer(
-        turn.renfort.db,
-        person_id=turn.person.id,
-        alert_id=alert_id,
-        available=yes,
-        now=turn.now,
-        inbound=turn.goto(IDLE),
-    )
-    turn.say(render_alerts.alert_answered(turn.t, answer.outcome))
-
-
-async def _answer_alert_offer(turn: SmsTurn, offer_id: int, yes: bool) -> None:
-    answer = await alert_offers.answer_offer(
-        turn.renfort.db,
-        person_id=turn.person.id,
-        offer_id=offer_id,
-        accept=yes,
-        now=turn.now,
-        inbound=turn.goto(IDLE),
-    )
-    when = dates.span(
-        turn.t.locale, answer.starts_at, answer.ends_at, ZoneInfo(answer.timezone), turn.today
-    )
-    turn.say(render_alerts.offer_answered(turn.t, answer.outcome, answer.mission_title, when))

@@ -17,7 +17,9 @@ from bot.actions import (
     ALERT_YES,
 )
 from bot.buttons import Button
-from bot.services import alert_offers, territory_alerts
+from bot.conversation import answers
+from bot.conversation.answers import AlertOfferQuestion, AlertQuestion
+from bot.services import alert_offers
 from handlers.telegram.common import Callback, RenfortContext, answer_query, esc, payload_int, reply
 
 OFFER_PICK = "ta.offer_pick"
@@ -25,11 +27,11 @@ OFFER_PICK = "ta.offer_pick"
 
 async def _answer(update: Update, context: RenfortContext, available: bool) -> None:
     turn, t = context.turn, context.turn.t
-    result = await territory_alerts.answer(
+    result = await answers.answer(
         context.renfort.db,
         person_id=turn.me.id,
-        alert_id=payload_int(context, "alert"),
-        available=available,
+        question=AlertQuestion(payload_int(context, "alert")),
+        yes=available,
         now=turn.now,
         inbound=turn.inbound,
     )
@@ -110,11 +112,11 @@ async def offer_pick(update: Update, context: RenfortContext) -> None:
 async def _answer_offer(update: Update, context: RenfortContext, accept: bool) -> None:
     await answer_query(update)
     turn, t = context.turn, context.turn.t
-    result = await alert_offers.answer_offer(
+    result = await answers.answer(
         context.renfort.db,
         person_id=turn.me.id,
-        offer_id=payload_int(context, "offer"),
-        accept=accept,
+        question=AlertOfferQuestion(payload_int(context, "offer")),
+        yes=accept,
         now=turn.now,
         inbound=turn.inbound,
     )

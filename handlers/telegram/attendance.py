@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 
 from bot.actions import ATTENDANCE_NO, ATTENDANCE_YES
-from bot.services.attendance import answer_attendance
+from bot.conversation import answers
+from bot.conversation.answers import AttendanceQuestion
 from handlers.telegram.common import RenfortContext, answer_query, esc, reply
 
 __all__ = ["ATTENDANCE_NO", "ATTENDANCE_YES", "coming", "not_coming"]
@@ -17,18 +18,19 @@ async def _answer(update: Update, context: RenfortContext, *, coming: bool) -> N
     await answer_query(update)
     turn = context.turn
     assert turn.payload is not None
-    view = await answer_attendance(
+    answered = await answers.answer(
         context.renfort.db,
         person_id=turn.me.id,
-        application_id=int(turn.payload.data.get("app") or 0),
-        coming=coming,
+        question=AttendanceQuestion(int(turn.payload.data.get("app") or 0)),
+        yes=coming,
         now=turn.now,
         inbound=turn.inbound,
     )
+    view = answered.application
     t = turn.t
     span = esc(t.slot_span(view.starts_at, view.ends_at, ZoneInfo(view.timezone)))
     title = esc(view.mission_title)
-    if coming:
+    if answered.coming:
         text = t._(
             "✅ Thank you! {organisation} counts on you for <b>{title}</b> ({when}).",
             organisation=esc(view.organisation_name),

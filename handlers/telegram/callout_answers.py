@@ -9,9 +9,9 @@ from telegram import Update
 
 from bot.actions import CALLOUT_NO, CALLOUT_YES
 from bot.buttons import Button
-from bot.domain import HOLDING, ApplicationStatus
+from bot.conversation import answers
+from bot.conversation.answers import CalloutQuestion
 from bot.i18n import Translator
-from bot.services import applications, callouts
 from bot.services.callouts import CalloutFacts
 from bot.services.errors import NotFound
 from handlers.telegram.common import (
@@ -58,17 +58,6 @@ def outcome_text(t: Translator, outcome: str, view: CalloutFacts) -> str:
         ),
     }
     return _about(t, view, span) + "\n\n" + texts.get(outcome, texts["closed"])
-
-
-async def _recorded(context: RenfortContext, view: CalloutFacts) -> str | None:
-    """What the first answer led to, as the person's application on the slot shows it."""
-    mine = await applications.applications_of(
-        context.renfort.db, context.turn.me.id, now=context.turn.now
-    )
-    status = next((a.status for a in mine if a.slot_id == view.slot_id), None)
-    if status == ApplicationStatus.WAITLISTED:
-        return "waitlisted"
-    return "taken" if status in HOLDING else None
 
 
 def already_text(t: Translator, recorded: str | None, view: CalloutFacts) -> str:
@@ -120,11 +109,11 @@ async def _answer(update: Update, context: RenfortContext, available: bool) -> N
         await answer_query(update, t._("This button has expired. Send /help to start again."))
         return
     try:
-        result = await callouts.answer(
+        result = await answers.answer(
             context.renfort.db,
             person_id=turn.me.id,
-            callout_id=callout_id,
-            available=available,
+            question=CalloutQuestion(callout_id),
+            yes=available,
             now=turn.now,
             inbound=turn.inbound,
             confirmed=confirmed_conditions(context),
@@ -136,16 +125,16 @@ async def _answer(update: Update, context: RenfortContext, available: bool) -> N
     if result.outcome == "conditions":
         await answer_query(update)
         text, buttons = condition_question(
-            t, result.view, result.conditions, confirmed_conditions(context)
+            t, result.callout, result.conditions, confirmed_conditions(context)
         )
         await reply(update, context, text, buttons, edit=True)
         return
     if result.queued:
         context.renfort.notify_outbox()
     if result.outcome == "already":
-        text = already_text(t, await _recorded(context, result.view), result.view)
+        text = already_text(t, result.recorded, result.callout)
     else:
-        text = outcome_text(t, result.outcome, result.view)
+        text = outcome_text(t, result.outcome, result.callout)
     await answer_query(update, t._("Thank you!") if result.outcome != "already" else None)
     await reply(update, context, text, edit=True)
 

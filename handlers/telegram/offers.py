@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
+from bot.conversation import answers
+from bot.conversation.answers import OfferQuestion
 from bot.domain import HOLDING
 from bot.i18n import Translator
-from bot.services import offers
 from bot.services.applications import ApplicationView
 from bot.services.offers import OfferAnswer, OfferOutcome
 from handlers.telegram.common import RenfortContext, answer_query, esc, reply
@@ -71,11 +72,11 @@ async def _answer(update: Update, context: RenfortContext, *, take: bool) -> Non
     await answer_query(update)
     turn = context.turn
     assert turn.payload is not None
-    act = offers.accept_offer if take else offers.decline_offer
-    answer = await act(
+    answer = await answers.answer(
         context.renfort.db,
         person_id=turn.me.id,
-        application_id=int(turn.payload.data.get("app") or 0),
+        question=OfferQuestion(int(turn.payload.data.get("app") or 0)),
+        yes=take,
         now=turn.now,
         inbound=turn.inbound,
     )
