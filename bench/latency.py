@@ -333,7 +333,7 @@ def driver_settings(driver: Driver, database: Path) -> Settings:
         database_url=f"sqlite:///{database}",
         http_port=0,
         telegram_poll_timeout=1,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
 
 

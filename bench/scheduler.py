@@ -183,7 +183,7 @@ async def time_ticks(url: str, steady_ticks: int) -> Figures:
     """Ticks a minute apart: first the catch-up after downtime, until the backlog is drained
     (inbound writes run alongside, timed), then `steady_ticks` more."""
     db = Database(url)
-    settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=url)
     now = START
     renfort = Renfort(settings=settings, db=db, geocoder=Geocoder(None), clock=lambda: now)
     figures = Figures(catch_up=[], steady=[])
@@ -208,7 +208,7 @@ async def time_ticks(url: str, steady_ticks: int) -> Figures:
 async def empty_ticks(url: str, ticks: int) -> list[float]:
     """The floor: the same ticks over an empty database."""
     db = Database(url)
-    settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=url)
     renfort = Renfort(settings=settings, db=db, geocoder=Geocoder(None), clock=lambda: START)
     totals: list[float] = []
     try:

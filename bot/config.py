@@ -1,24 +1,33 @@
-"""Configuration from the environment (a `.env` file may supply it)."""
+"""Configuration from the environment (a `.env` file may supply it).
+
+Read by hand rather than by pydantic-settings: building its model and loading pydantic took
+140 ms of every start, a seventh of `renfort run`'s way to its first getUpdates. The rules are
+those it applied: keyword arguments, then the environment, then the `.env` file (names in any
+case, unknown ones ignored), then the defaults; numbers parsed as it parsed them."""
 
 from __future__ import annotations
 
+import copy
 import math
+import os
 import re
 import secrets
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 TOKEN_PATTERN = re.compile(r"^\d{5,16}:[A-Za-z0-9_-]{30,64}$")
 E164_PATTERN = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# What a whole number may look like: "80", " +80 ", "8_0" or "80.0", ASCII digits only.
+INTEGER_PATTERN = re.compile(r"\s*([+-]?[0-9](?:_?[0-9])*)(?:\.0+)?\s*", re.ASCII)
 WHATSAPP_PREFIX = "whatsapp:"
 TWILIO_VARIABLES = ("twilio_account_sid", "twilio_auth_token", "twilio_from_number")
 MAX_RATE = 10_000.0  # far above what either channel allows; guards against typos
 MAX_POLL_TIMEOUT = 50  # the longest long poll the Bot API holds
 SUPPORTED_LOCALES = ("fr", "en")
+ENV_FILE = ".env"
 
 
 class ConfigError(Exception):
@@ -31,192 +40,327 @@ def first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-class Settings(BaseSettings):
-    """Every knob of Renfort, named exactly as the environment variables."""
+Convert = Callable[[object], object]
+# The default of TELEGRAM_WEBHOOK_SECRET: a new random one at each start.
+RANDOM_SECRET = object()
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
-    telegram_bot_token: str | None = None
-    telegram_api_url: str = "https://api.telegram.org"
-    telegram_mode: Literal["polling", "webhook"] = "polling"
-    telegram_webhook_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
-    twilio_account_sid: str | None = None
-    twilio_auth_token: str | None = None
-    twilio_from_number: str | None = None
-    twilio_whatsapp_from: str | None = None
-    twilio_api_url: str | None = None
-    public_url: str | None = None
-    http_host: str = "127.0.0.1"
-    http_port: int = 8080
-    database_url: str = "sqlite:///renfort.db"
-    renfort_timezone: str = "Europe/Paris"
-    renfort_locale: str = "fr"
-    telegram_rate: float = 30.0
-    sms_rate: float = 10.0
-    geocoder_url: str | None = None
-    outbox_batch_size: int = 20
-    telegram_poll_timeout: int = 10
-    purge_after_months: int = Field(default=24, ge=1)  # relay texts and notes kept
-    # Several workers: totals for the whole bot, each of N workers takes its share.
-    database_pool_size: int = Field(default=10, ge=1)
-    database_max_overflow: int = Field(default=10, ge=0)
-    workers: int = Field(default=1, ge=1, le=64)  # set by `renfort run --workers N`
-    redis_url: str | None = None
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["text", "json"] = "text"
-    metrics_token: str | None = None
-    metrics_host: str | None = None
-    metrics_port: int | None = None
+def text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("Input should be a valid string")
+    return value
 
-    @field_validator(
-        "telegram_bot_token",
-        "twilio_account_sid",
-        "twilio_auth_token",
-        "twilio_from_number",
-        "twilio_whatsapp_from",
-        "twilio_api_url",
-        "public_url",
-        "geocoder_url",
-        "redis_url",
-        "metrics_token",
-        "metrics_host",
-    )
-    @classmethod
-    def _blank_is_none(cls, value: str | None) -> str | None:
-        return value.strip() or None if value is not None else None
 
-    @field_validator("telegram_bot_token")
-    @classmethod
-    def _token_format(cls, value: str | None) -> str | None:
-        if value is not None and not TOKEN_PATTERN.match(value):
-            raise ValueError("does not look like a bot token (digits:secret, from @BotFather)")
+def optional_text(value: object) -> str | None:
+    """A blank value is no value."""
+    return None if value is None else text(value).strip() or None
+
+
+def integer(value: object) -> int:
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("Input should be a finite number")
+        if value.is_integer():
+            return int(value)
+        raise ValueError("Input should be a valid integer, got a number with a fractional part")
+    if isinstance(value, str):
+        match = INTEGER_PATTERN.fullmatch(value)
+        if match is None:
+            raise ValueError(
+                "Input should be a valid integer, unable to parse string as an integer"
+            )
+        return int(match.group(1))
+    raise ValueError("Input should be a valid integer")
+
+
+def optional_integer(value: object) -> int | None:
+    return None if value is None else integer(value)
+
+
+def number(value: object) -> float:
+    if isinstance(value, int | float):
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError("Input should be a valid number")
+    try:
+        if value.isascii():  # float() would also read other scripts' digits
+            return float(value)
+    except ValueError:
+        pass
+    raise ValueError("Input should be a valid number, unable to parse string as a number")
+
+
+def one_of(*choices: str) -> Convert:
+    listed = " or ".join((", ".join(repr(choice) for choice in choices[:-1]), repr(choices[-1])))
+
+    def convert(value: object) -> object:
+        if isinstance(value, str) and value in choices:
+            return value
+        raise ValueError(f"Input should be {listed}")
+
+    return convert
+
+
+def at_least(lowest: int) -> Convert:
+    def check(value: object) -> object:
+        if integer(value) < lowest:
+            raise ValueError(f"Input should be greater than or equal to {lowest}")
         return value
 
-    @field_validator("telegram_webhook_secret")
-    @classmethod
-    def _secret_chars(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
-            raise ValueError("may use only A-Z a-z 0-9 _ - (1 to 256 characters)")
+    return check
+
+
+def at_most(highest: int) -> Convert:
+    def check(value: object) -> object:
+        if integer(value) > highest:
+            raise ValueError(f"Input should be less than or equal to {highest}")
         return value
 
-    @field_validator("http_port")
-    @classmethod
-    def _port_range(cls, value: int) -> int:
-        if not 0 <= value <= 65535:
-            raise ValueError("must be between 0 and 65535")
+    return check
+
+
+def steps(*converts: Convert) -> Convert:
+    def convert(value: object) -> object:
+        for step in converts:
+            value = step(value)
         return value
 
-    @field_validator("metrics_port")
-    @classmethod
-    def _metrics_port_range(cls, value: int | None) -> int | None:
-        if value is not None and not 0 <= value <= 65535:
-            raise ValueError("must be between 0 and 65535")
-        return value
+    return convert
 
-    @field_validator("log_level", "log_format", mode="before")
-    @classmethod
-    def _any_case(cls, value: object, info: ValidationInfo) -> object:
+
+def token_format(value: object) -> object:
+    if isinstance(value, str) and not TOKEN_PATTERN.match(value):
+        raise ValueError("does not look like a bot token (digits:secret, from @BotFather)")
+    return value
+
+
+def secret_chars(value: object) -> object:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", text(value)):
+        raise ValueError("may use only A-Z a-z 0-9 _ - (1 to 256 characters)")
+    return value
+
+
+def port_range(value: object) -> object:
+    if isinstance(value, int) and not 0 <= value <= 65535:
+        raise ValueError("must be between 0 and 65535")
+    return value
+
+
+def any_case(upper: bool) -> Convert:
+    def convert(value: object) -> object:
         if not isinstance(value, str):
             return value
         value = value.strip()
-        return value.upper() if info.field_name == "log_level" else value.lower()
+        return value.upper() if upper else value.lower()
 
-    @field_validator("redis_url")
-    @classmethod
-    def _redis_scheme(cls, value: str | None) -> str | None:
-        if value is not None and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
-            raise ValueError("must start with redis://, rediss:// or unix://")
-        return value
+    return convert
 
-    @field_validator("renfort_timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not a known time zone (e.g. Europe/Paris)") from None
-        return value
 
-    @field_validator("renfort_locale")
-    @classmethod
-    def _known_locale(cls, value: str) -> str:
-        if value not in SUPPORTED_LOCALES:
-            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
-        return value
+def redis_scheme(value: object) -> object:
+    if isinstance(value, str) and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError("must start with redis://, rediss:// or unix://")
+    return value
 
-    @field_validator("telegram_rate", "sms_rate")
-    @classmethod
-    def _positive_rate(cls, value: float) -> float:
-        # "inf" and "nan" parse as floats; both would break the rate limiter's arithmetic.
-        if not math.isfinite(value) or not 0 < value <= MAX_RATE:
-            raise ValueError(
-                f"must be a positive number of messages per second (at most {MAX_RATE:g})"
-            )
-        return value
 
-    @field_validator("database_url")
-    @classmethod
-    def _database_scheme(cls, value: str) -> str:
-        parts = urlsplit(value)
-        scheme = parts.scheme.split("+")[0]
-        if scheme not in ("sqlite", "postgresql", "postgres"):
-            raise ValueError("must start with sqlite:/// or postgresql://")
-        try:
-            parts.port  # noqa: B018 - reading it is the check: a non-numeric port raises
-        except ValueError:
-            raise ValueError("the port after the host must be a number (e.g. :5432)") from None
-        return value
+def known_zone(value: object) -> object:
+    name = text(value)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
+        raise ValueError(f"{value!r} is not a known time zone (e.g. Europe/Paris)") from None
+    return value
 
-    @field_validator("twilio_from_number")
-    @classmethod
-    def _e164_sender(cls, value: str | None) -> str | None:
-        if value is not None and not E164_PATTERN.match(value):
-            raise ValueError(f"{value!r} is not an international number like +33700000000")
-        return value
 
-    @field_validator("twilio_whatsapp_from")
-    @classmethod
-    def _whatsapp_sender(cls, value: str | None) -> str | None:
-        if value is not None and not (
-            value.startswith(WHATSAPP_PREFIX) and E164_PATTERN.match(value[len(WHATSAPP_PREFIX) :])
-        ):
-            raise ValueError(f"{value!r} is not a WhatsApp sender like whatsapp:+33700000000")
-        return value
+def known_locale(value: object) -> object:
+    if value not in SUPPORTED_LOCALES:
+        raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+    return value
 
-    @field_validator("outbox_batch_size")
-    @classmethod
-    def _positive_batch(cls, value: int) -> int:
-        if not 1 <= value <= 1000:
-            raise ValueError("must be between 1 and 1000")
-        return value
 
-    @field_validator("purge_after_months")
-    @classmethod
-    def _purge_months(cls, value: int) -> int:
-        if value > 1200:
-            raise ValueError("must be at most 1200 months")
-        return value
+def positive_rate(value: object) -> object:
+    # "inf" and "nan" parse as floats; both would break the rate limiter's arithmetic.
+    rate = number(value)
+    if not math.isfinite(rate) or not 0 < rate <= MAX_RATE:
+        raise ValueError(f"must be a positive number of messages per second (at most {MAX_RATE:g})")
+    return rate
 
-    @field_validator("telegram_poll_timeout")
-    @classmethod
-    def _poll_timeout(cls, value: int) -> int:
-        if not 0 <= value <= MAX_POLL_TIMEOUT:
-            raise ValueError(f"must be between 0 and {MAX_POLL_TIMEOUT} seconds")
-        return value
 
-    @field_validator("public_url", "telegram_api_url", "twilio_api_url", "geocoder_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"{value!r} is not an http(s) URL")
-        try:
-            parts.port  # noqa: B018 - reading it is the check: a bad port raises
-        except ValueError:
-            raise ValueError(f"{value!r} has no valid port number") from None
-        return value.rstrip("/")
+def database_scheme(value: object) -> object:
+    parts = urlsplit(text(value))
+    scheme = parts.scheme.split("+")[0]
+    if scheme not in ("sqlite", "postgresql", "postgres"):
+        raise ValueError("must start with sqlite:/// or postgresql://")
+    try:
+        parts.port  # noqa: B018 - reading it is the check: a non-numeric port raises
+    except ValueError:
+        raise ValueError("the port after the host must be a number (e.g. :5432)") from None
+    return value
+
+
+def e164_sender(value: object) -> object:
+    if isinstance(value, str) and not E164_PATTERN.match(value):
+        raise ValueError(f"{value!r} is not an international number like +33700000000")
+    return value
+
+
+def whatsapp_sender(value: object) -> object:
+    if isinstance(value, str) and not (
+        value.startswith(WHATSAPP_PREFIX) and E164_PATTERN.match(value[len(WHATSAPP_PREFIX) :])
+    ):
+        raise ValueError(f"{value!r} is not a WhatsApp sender like whatsapp:+33700000000")
+    return value
+
+
+def batch_size(value: object) -> object:
+    if not 1 <= integer(value) <= 1000:
+        raise ValueError("must be between 1 and 1000")
+    return value
+
+
+def purge_months(value: object) -> object:
+    if integer(value) > 1200:
+        raise ValueError("must be at most 1200 months")
+    return value
+
+
+def poll_timeout(value: object) -> object:
+    if not 0 <= integer(value) <= MAX_POLL_TIMEOUT:
+        raise ValueError(f"must be between 0 and {MAX_POLL_TIMEOUT} seconds")
+    return value
+
+
+def http_url(value: object) -> object:
+    if value is None:
+        return None
+    url = text(value)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{url!r} is not an http(s) URL")
+    try:
+        parts.port  # noqa: B018 - reading it is the check: a bad port raises
+    except ValueError:
+        raise ValueError(f"{url!r} has no valid port number") from None
+    return url.rstrip("/")
+
+
+# Every setting, in the order its problems are reported: its default, and how a given value
+# (a string from the environment, or any object from the code) is read and checked.
+FIELDS: dict[str, tuple[object, Convert]] = {
+    "telegram_bot_token": (None, steps(optional_text, token_format)),
+    "telegram_api_url": ("https://api.telegram.org", steps(text, http_url)),
+    "telegram_mode": ("polling", one_of("polling", "webhook")),
+    "telegram_webhook_secret": (RANDOM_SECRET, secret_chars),
+    "twilio_account_sid": (None, optional_text),
+    "twilio_auth_token": (None, optional_text),
+    "twilio_from_number": (None, steps(optional_text, e164_sender)),
+    "twilio_whatsapp_from": (None, steps(optional_text, whatsapp_sender)),
+    "twilio_api_url": (None, steps(optional_text, http_url)),
+    "public_url": (None, steps(optional_text, http_url)),
+    "http_host": ("127.0.0.1", text),
+    "http_port": (8080, steps(integer, port_range)),
+    "database_url": ("sqlite:///renfort.db", database_scheme),
+    "renfort_timezone": ("Europe/Paris", known_zone),
+    "renfort_locale": ("fr", steps(text, known_locale)),
+    "telegram_rate": (30.0, positive_rate),
+    "sms_rate": (10.0, positive_rate),
+    "geocoder_url": (None, steps(optional_text, http_url)),
+    "outbox_batch_size": (20, steps(integer, batch_size)),
+    "telegram_poll_timeout": (10, steps(integer, poll_timeout)),
+    # Relay texts and coordinators' notes are kept this many months.
+    "purge_after_months": (24, steps(integer, at_least(1), purge_months)),
+    # Several workers: totals for the whole bot, each of N workers takes its share.
+    "database_pool_size": (10, steps(integer, at_least(1))),
+    "database_max_overflow": (10, steps(integer, at_least(0))),
+    "workers": (1, steps(integer, at_least(1), at_most(64))),  # `renfort run --workers N`
+    "redis_url": (None, steps(optional_text, redis_scheme)),
+    "log_level": ("INFO", steps(any_case(upper=True), one_of("DEBUG", "INFO", "WARNING", "ERROR"))),
+    "log_format": ("text", steps(any_case(upper=False), one_of("text", "json"))),
+    "metrics_token": (None, optional_text),
+    "metrics_host": (None, optional_text),
+    "metrics_port": (None, steps(optional_integer, port_range)),
+}
+
+
+def environment() -> dict[str, str]:
+    """The environment's variables, by their names in lower case."""
+    return {name.lower(): value for name, value in os.environ.items()}
+
+
+def env_file_values(path: Path) -> dict[str, str]:
+    """The variables a `.env` file sets, by their names in lower case; none without one."""
+    if not path.is_file():
+        return {}
+    # python-dotenv reads quotes, `export`, comments and ${VARIABLE}s as pydantic-settings
+    # let it; it loads only when there is a file to read.
+    from dotenv import dotenv_values
+
+    try:
+        values = dotenv_values(path, encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f".env: not UTF-8 (byte {error.start}); save it as UTF-8") from None
+    return {name.lower(): value for name, value in values.items() if value is not None}
+
+
+class Settings:
+    """Every knob of Renfort, named exactly as the environment variables.
+
+    Keyword arguments win over the environment, which wins over the `.env` file (`_env_file`,
+    None for none); unknown names are ignored. A bad value raises ConfigError naming it."""
+
+    telegram_bot_token: str | None
+    telegram_api_url: str
+    telegram_mode: Literal["polling", "webhook"]
+    telegram_webhook_secret: str
+    twilio_account_sid: str | None
+    twilio_auth_token: str | None
+    twilio_from_number: str | None
+    twilio_whatsapp_from: str | None
+    twilio_api_url: str | None
+    public_url: str | None
+    http_host: str
+    http_port: int
+    database_url: str
+    renfort_timezone: str
+    renfort_locale: str
+    telegram_rate: float
+    sms_rate: float
+    geocoder_url: str | None
+    outbox_batch_size: int
+    telegram_poll_timeout: int
+    purge_after_months: int
+    database_pool_size: int
+    database_max_overflow: int
+    workers: int
+    redis_url: str | None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+    log_format: Literal["text", "json"]
+    metrics_token: str | None
+    metrics_host: str | None
+    metrics_port: int | None
+
+    def __init__(self, _env_file: str | Path | None = ENV_FILE, **values: object) -> None:
+        sources: list[Mapping[str, object]] = [values, environment()]
+        if _env_file is not None:
+            sources.append(env_file_values(Path(_env_file)))
+        for name, (default, convert) in FIELDS.items():
+            source = next((source for source in sources if name in source), None)
+            if source is None:
+                value = secrets.token_urlsafe(32) if default is RANDOM_SECRET else default
+            else:
+                try:
+                    value = convert(source[name])
+                except ValueError as error:
+                    raise ConfigError(f"{name.upper()}: {error}") from None
+            setattr(self, name, value)
+
+    def replaced(self, **changes: object) -> Settings:
+        """A copy with some values changed as given (unchecked: the code chose them)."""
+        copied = copy.copy(self)
+        for name, value in changes.items():
+            setattr(copied, name, value)
+        return copied
 
     @property
     def sandbox(self) -> bool:
@@ -260,14 +404,6 @@ class Settings(BaseSettings):
         return ZoneInfo(self.renfort_timezone)
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the settings, turning a bad value into one clear line."""
-    try:
-        return Settings(**overrides)  # type: ignore[arg-type]
-    except UnicodeDecodeError as error:  # raised while reading the .env file
-        raise ConfigError(f".env: not UTF-8 (byte {error.start}); save it as UTF-8") from None
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]).upper() or "configuration"
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"{field}: {message}") from None
+def load_settings(_env_file: str | Path | None = ENV_FILE, **overrides: object) -> Settings:
+    """Read the settings, or one clear line (ConfigError) about the first bad value."""
+    return Settings(_env_file, **overrides)

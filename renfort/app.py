@@ -1,9 +1,9 @@
 """Assembly of one Renfort process: database, Telegram, dispatcher, scheduler, HTTP.
 
-A start does first what Telegram's first getUpdates needs (the database, the handlers, the
-Bot API session) and loads the rest (the HTTP server, the scheduler, the outbox's
-dispatcher) while that long poll is under way: updates flow as soon as possible, and the
-rest is up a few tens of milliseconds later, before `start` returns."""
+A start does first what Telegram's first getUpdates needs (the database, the Bot API
+session) and loads the rest (the handlers, the HTTP server, the scheduler, the outbox's
+dispatcher) while that long poll is under way: what it brings waits in the updater's queue
+until the handlers are in place, a few hundred milliseconds later, before `start` returns."""
 
 from __future__ import annotations
 
@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import Updater
 
 from bot.config import ConfigError, Settings, first_line
 from bot.geo import Geocoder
 from bot.i18n import check_catalogues
 from bot.runtime import Renfort, system_clock
 from bot.sockets import listening_socket
+from handlers.telegram.bot_api import telegram_bot
 from handlers.telegram.command_menu import register_command_menus
-from handlers.telegram.common import RenfortApplication
 from handlers.telegram.transport import AiohttpRequest
-from handlers.telegram.wiring import build_application
 from renfort.loading import paused_collector
 from storage.database import Database
 from storage.migrate import upgrade_if_needed
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from bot.messaging.shared_budget import SharedBudget
     from handlers.sms.sender import SmsChannel
     from handlers.telegram.callout_refresh import CalloutRefresher
+    from handlers.telegram.common import RenfortApplication
     from handlers.whatsapp.sender import WhatsAppChannel
     from renfort.poller import PollerElection
 
@@ -120,6 +121,7 @@ class Service:
         self.clock = clock
         self.renfort: Renfort | None = None
         self.telegram: RenfortApplication | None = None
+        self.updater: Updater | None = None
         self.dispatcher: Dispatcher | None = None
         self.sms: SmsChannel | None = None
         self.whatsapp: WhatsAppChannel | None = None
@@ -154,29 +156,38 @@ class Service:
         self.renfort = renfort
         polling = settings.telegram_mode == "polling"
         polling_request = AiohttpRequest(pool_size=1, watch_sent=True) if polling else None
-        telegram = build_application(renfort, with_updater=polling, polling_request=polling_request)
-        self.telegram = telegram
+        bot = telegram_bot(settings, polling_request)
+        # Polling: an updater of its own, so that it can poll before the application exists.
+        self.updater = Updater(bot=bot, update_queue=asyncio.Queue()) if polling else None
         try:
-            await telegram.initialize()
+            await bot.initialize()
         except InvalidToken:
             raise ConfigError("TELEGRAM_BOT_TOKEN: Telegram refused this token") from None
         except NetworkError as error:
             raise ConfigError(f"TELEGRAM_API_URL: cannot reach the Bot API ({error})") from None
-        await telegram.start()
+        if self.updater is not None:
+            await self.updater.initialize()  # its bot is ready: nothing more is asked
         if polling and db.is_sqlite:
             await self._start_polling()
             assert polling_request is not None and polling_request.sent is not None
-            # Loading and starting the rest blocks the event loop: let the long poll's
-            # connection open and its request leave first.
+            # Loading the handlers and starting the rest blocks the event loop: let the long
+            # poll's connection open and its request leave first. What it brings waits in the
+            # updater's queue until the application starts.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(polling_request.sent.wait(), FIRST_POLL_WAIT_SECONDS)
-        elif polling:
+        with paused_collector():
+            from handlers.telegram.wiring import build_application
+        telegram = build_application(renfort, bot=bot, updater=self.updater)
+        self.telegram = telegram
+        await telegram.initialize()
+        await telegram.start()
+        if polling and not db.is_sqlite:
             from renfort.poller import PollerElection
 
             # Several workers may share this database: the elected one polls.
             self.poller = PollerElection(db, self._start_polling, self._stop_polling)
             self._tasks.append(asyncio.create_task(self.poller.run(), name="poller"))
-        else:
+        elif not polling:
             if not settings.public_url:
                 raise ConfigError("PUBLIC_URL: webhook mode needs the public https address")
             with paused_collector():
@@ -286,17 +297,15 @@ class Service:
             )
 
     async def _start_polling(self) -> None:
-        telegram = self.telegram
-        assert telegram is not None and telegram.updater is not None
+        assert self.updater is not None
         # start_polling deletes any webhook itself before its first getUpdates.
-        await telegram.updater.start_polling(
+        await self.updater.start_polling(
             allowed_updates=Update.ALL_TYPES, timeout=self.settings.telegram_poll_timeout
         )
 
     async def _stop_polling(self) -> None:
-        telegram = self.telegram
-        if telegram is not None and telegram.updater is not None and telegram.updater.running:
-            await telegram.updater.stop()
+        if self.updater is not None and self.updater.running:
+            await self.updater.stop()
 
     async def stop(self) -> None:
         """Stop taking updates, finish handling the ones taken and the sends under way,
@@ -315,11 +324,10 @@ class Service:
                 if task.get_name() == "poller":
                     task.cancel()
         telegram = self.telegram
-        if telegram is not None:
-            with contextlib.suppress(TelegramError, RuntimeError):
-                await self._stop_polling()
-                if telegram.running:
-                    await telegram.stop()  # the updates already taken are handled first
+        with contextlib.suppress(TelegramError, RuntimeError):
+            await self._stop_polling()  # it may have polled before `telegram` was built
+            if telegram is not None and telegram.running:
+                await telegram.stop()  # the updates already taken are handled first
         if self.dispatcher is not None:
             self.dispatcher.stop()  # returns once the batch in flight is recorded
         if self.callout_board is not None:
@@ -334,9 +342,11 @@ class Service:
             for task in self._tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-        if telegram is not None:
-            with contextlib.suppress(TelegramError, RuntimeError):
+        with contextlib.suppress(TelegramError, RuntimeError):
+            if telegram is not None:
                 await telegram.shutdown()
+            elif self.updater is not None:
+                await self.updater.shutdown()
         if self.sms is not None:
             await self.sms.close()
         if self.budget is not None:

@@ -4,20 +4,16 @@ import missions. Every failure an operator can cause is one line and a non-zero 
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.config import ConfigError, first_line
-from bot.i18n import CatalogueMissing
+from bot.config import first_line
 from bot.logs import configure_logging
-from renfort import cli_common, event_loop
+from renfort import cli_common, run_command
 from renfort.cli_common import (
     EXIT_CONFIG,
-    EXIT_INTERRUPTED,
-    SANDBOX_HINT,
     err,
     escape,
     fail,
@@ -27,7 +23,6 @@ from renfort.cli_common import (
 )
 from renfort.cli_moderation import missions_stations, org_verify, referent_app
 from renfort.cli_stats import stats_command
-from renfort.loading import paused_collector
 
 # What only some commands use loads in those commands: `renfort run` is measured from its
 # spawn to its first getUpdates, and rich's tables, the importer or Alembic are no part of it.
@@ -68,31 +63,7 @@ def run(
     ] = 1,
 ) -> None:
     """Start Renfort: the bot, the dispatcher, the HTTP server (a sandbox without a token)."""
-    settings = settings_or_exit()
-    try:
-        if workers > 1:
-            from renfort.workers import run_workers
-
-            raise typer.Exit(run_workers(settings, workers))
-        if settings.sandbox:
-            out().print(SANDBOX_HINT)
-            # The terminal belongs to the sandbox chat; only problems are logged there.
-            logging.getLogger().setLevel(logging.WARNING)
-            with paused_collector():  # the double and console: sandbox only
-                from renfort.sandbox.run import run_sandbox
-
-            event_loop.run(run_sandbox(settings))
-        else:
-            with paused_collector():
-                from renfort.app import Service, run_until_stopped
-
-            event_loop.run(run_until_stopped(Service(settings)))
-    except ConfigError as error:
-        fail(str(error), EXIT_CONFIG)
-    except CatalogueMissing as error:
-        fail(f"broken installation: {error}")
-    except KeyboardInterrupt:
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+    run_command.run(workers)
 
 
 @db_app.command("upgrade")

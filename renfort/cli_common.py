@@ -12,7 +12,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
-import typer
 from sqlalchemy.engine import make_url
 
 from bot.config import ConfigError, Settings, load_settings
@@ -61,7 +60,8 @@ def escape(text: str) -> str:
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     """Print one line on stderr and leave with `code`."""
     err().print(f"[bold red]Error:[/] {escape(message)}")
-    raise typer.Exit(code)
+    # Not typer.Exit: `renfort run` alone runs without typer (renfort/run_command.py).
+    raise SystemExit(code)
 
 
 def settings_or_exit() -> Settings:

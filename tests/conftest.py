@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot.config import Settings
+from bot.config import FIELDS
 from renfort.sandbox.telegram_double import TelegramDouble
 from storage import schema
 from storage.database import Database
@@ -159,7 +159,7 @@ def no_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """An operator's blank slate: none of the settings' variables inherited, and a working
     folder (returned) without the developer's .env."""
     monkeypatch.chdir(tmp_path)
-    for name in Settings.model_fields:
+    for name in FIELDS:
         monkeypatch.delenv(name.upper(), raising=False)
     return tmp_path
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from bot.config import Settings
+from bot.config import FIELDS
 from bot.services import organisations
 from renfort import cli
 from storage.database import Database
@@ -54,7 +54,7 @@ async def organisations_in(database_url: str) -> list[str]:
 
 async def backup_command(database_url: str, target: Path) -> tuple[int, str]:
     """`renfort db backup` in a process of its own, as an operator runs it beside the service."""
-    env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
+    env = {k: v for k, v in os.environ.items() if k.lower() not in FIELDS}
     env.update(DATABASE_URL=database_url, PYTHONPATH=str(ROOT))
     process = await asyncio.create_subprocess_exec(
         sys.executable,

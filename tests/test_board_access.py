@@ -57,7 +57,7 @@ def renfort_at(db: Database, clock: FakeClock) -> Renfort:
         renfort_timezone="Europe/Paris",
         renfort_locale="en",
         public_url="https://board.test",
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
     return Renfort(settings=settings, db=db, geocoder=Geocoder(None), clock=clock)
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from bot.config import Settings
+from bot.config import FIELDS
 from bot.importer import HEADER
 from renfort import cli
 
@@ -230,7 +230,7 @@ def test_the_installed_command_prints_no_traceback(operator_env: Path) -> None:
 
 
 def _setting_names() -> set[str]:
-    return {name.upper() for name in Settings.model_fields}
+    return {name.upper() for name in FIELDS}
 
 
 async def test_whatsapp_templates_are_made_once_then_listed_with_whatsapps_verdict() -> None:

@@ -141,3 +141,70 @@ def test_a_dot_env_file_not_in_utf8_is_one_line(no_settings: Path) -> None:
 
     with pytest.raises(ConfigError, match=r"^\.env: not UTF-8"):
         load_settings()
+
+
+def test_a_dot_env_file_may_quote_export_comment_and_refer_to_earlier_values(
+    no_settings: Path,
+) -> None:
+    (no_settings / ".env").write_text(
+        "# Renfort\n"
+        'export SMS_RATE="5"\n'
+        "http_host=0.0.0.0  # every interface\n"
+        "SITE=https://renfort.example.org\n"
+        "PUBLIC_URL=${SITE}/\n"
+        "GEOCODER_URL=\n"
+        "LOG_LEVEL\n",
+        encoding="utf-8",
+    )
+
+    settings = load_settings()
+
+    assert settings.sms_rate == 5.0
+    assert settings.http_host == "0.0.0.0"
+    assert settings.public_url == "https://renfort.example.org"
+    assert settings.geocoder_url is None
+    assert settings.log_level == "INFO"
+
+
+@pytest.mark.parametrize(("value", "port"), [("9000", 9000), (" 9000 ", 9000), ("9_000", 9000)])
+def test_numbers_are_read_with_spaces_and_underscores(
+    monkeypatch: pytest.MonkeyPatch, value: str, port: int
+) -> None:
+    monkeypatch.setenv("HTTP_PORT", value)
+
+    assert load_settings().http_port == port
+
+
+def test_variable_names_may_be_in_lower_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("renfort_locale", "en")
+
+    assert load_settings().renfort_locale == "en"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("HTTP_PORT", "", "HTTP_PORT: Input should be a valid integer"),
+        ("HTTP_PORT", "80.5", "HTTP_PORT: Input should be a valid integer"),
+        ("TELEGRAM_RATE", "fast", "TELEGRAM_RATE: Input should be a valid number"),
+        ("TELEGRAM_MODE", "push", "TELEGRAM_MODE: Input should be 'polling' or 'webhook'"),
+        ("WORKERS", "65", "WORKERS: Input should be less than or equal to 64"),
+        ("PURGE_AFTER_MONTHS", "0", "PURGE_AFTER_MONTHS: Input should be greater than or equal"),
+        ("RENFORT_TIMEZONE", "x" * 300, "RENFORT_TIMEZONE: 'xxx"),
+    ],
+)
+def test_a_wrong_value_says_what_was_expected(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+
+    assert str(refused.value).startswith(message)
+
+
+def test_the_code_s_values_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PORT", "9100")
+
+    assert load_settings(http_port=0).http_port == 0

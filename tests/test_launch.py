@@ -1,15 +1,18 @@
 """How the `renfort` command loads: the collector paused (and the survivors frozen) while
-modules load, and httpx without its command-line client."""
+modules load, httpx without its command-line client, and `renfort run` without typer."""
 
 from __future__ import annotations
 
 import gc
+import os
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
+from bot.config import FIELDS
 from renfort.loading import paused_collector
 
 
@@ -64,3 +67,30 @@ def test_httpx_loads_without_its_command_line_client() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert run.stdout.strip() == "[]"
+
+
+def test_run_alone_starts_without_parsing_a_command_line(tmp_path: Path) -> None:
+    # A bad port stops the start right after the settings, with the usual one line.
+    script = (
+        "import sys\n"
+        "sys.argv[1:] = ['run']\n"
+        "from renfort.launch import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as leaving:\n"
+        "    print(leaving.code, sorted({'typer', 'click', 'pydantic'} & set(sys.modules)))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k.lower() not in FIELDS}
+    env["HTTP_PORT"] = "99999"
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert run.stdout.strip() == "2 []"
+    [line] = run.stderr.strip().splitlines()
+    assert line.startswith("Error: HTTP_PORT: ")

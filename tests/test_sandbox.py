@@ -175,7 +175,7 @@ async def wait_for_text(buffer: io.StringIO, text: str, timeout: float = 60.0) -
 async def test_the_sandbox_runs_the_whole_service_until_end_of_input(tmp_path: Path) -> None:
     port = free_port()
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         telegram_bot_token=None,
         database_url=sqlite_file_url(tmp_path),
         http_port=port,
@@ -204,7 +204,7 @@ async def test_the_sandbox_runs_the_whole_service_until_end_of_input(tmp_path: P
 
 async def test_the_sandbox_speaks_as_an_sms_and_a_whatsapp_resident(tmp_path: Path) -> None:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         telegram_bot_token=None,
         database_url=sqlite_file_url(tmp_path),
         http_port=free_port(),

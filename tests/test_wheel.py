@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from bot.config import FIELDS
 from bot.i18n import Translator
 from bot.importer import HEADER
 from renfort.sandbox.telegram_double import TelegramDouble
@@ -77,7 +77,7 @@ def operator_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k.lower() not in Settings.model_fields and k not in ("PYTHONPATH", "VIRTUAL_ENV")
+        if k.lower() not in FIELDS and k not in ("PYTHONPATH", "VIRTUAL_ENV")
     }
     env.update(DATABASE_URL=database_url, **extra)
     return env

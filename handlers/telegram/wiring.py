@@ -12,13 +12,16 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     TypeHandler,
+    Updater,
     filters,
 )
 
 from bot.runtime import Renfort
 from handlers.telegram import organiser, privacy, relay, unreadable, volunteer
+from handlers.telegram.bot_api import telegram_bot
 from handlers.telegram.chat_order import ChatOrderedProcessor
 from handlers.telegram.common import (
     RENFORT_KEY,
@@ -98,25 +101,25 @@ def build_application(
     *,
     with_updater: bool = True,
     polling_request: AiohttpRequest | None = None,
+    bot: ExtBot[None] | None = None,
+    updater: Updater | None = None,
 ) -> RenfortApplication:
     """The python-telegram-bot Application, pointed at the configured Bot API server;
-    `polling_request` carries its getUpdates calls (one connection by default)."""
-    settings = renfort.settings
-    token = settings.telegram_bot_token
-    if token is None:
-        raise ValueError("a bot token is needed (the sandbox provides one)")
-    api = settings.telegram_api_url.rstrip("/")
+    `polling_request` carries its getUpdates calls (one connection by default). Built on
+    `updater` when given, one that may already be polling (handlers/telegram/bot_api.py),
+    else on `bot` without an updater of its own when it is given."""
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         Application.builder()
-        .token(token)
-        .base_url(f"{api}/bot")
-        .base_file_url(f"{api}/file/bot")
         .context_types(ContextTypes(context=RenfortContext))
         .concurrent_updates(ChatOrderedProcessor())
-        .request(AiohttpRequest())
-        .get_updates_request(polling_request or AiohttpRequest(pool_size=1))
     )
-    if not with_updater:
-        builder = builder.updater(None)
+    if updater is not None:
+        builder = builder.updater(updater)
+    elif bot is not None:
+        builder = builder.bot(bot).updater(None)
+    else:
+        builder = builder.bot(telegram_bot(renfort.settings, polling_request))
+        if not with_updater:
+            builder = builder.updater(None)
     application: RenfortApplication = builder.build()
     return wire(application, renfort)

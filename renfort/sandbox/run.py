@@ -42,7 +42,7 @@ def sandbox_settings(
     }
     if twilio is not None:
         update.update(twilio.renfort_settings(settings.http_port or _free_port()))
-    return settings.model_copy(update=update)
+    return settings.replaced(**update)
 
 
 def _free_port() -> int:
