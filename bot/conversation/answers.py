@@ -78,19 +78,24 @@ AnyAnswer = OfferAnswer | AttendanceAnswer | CalloutAnswered | AlertAnswer | Ale
 
 
 @dataclass(frozen=True)
+class Said:
+    """A person's yes or no, with its turn: when, the inbound message or tap it came in
+    (recorded in the same transaction), and the callout's conditions confirmed on the way."""
+
+    db: Database
+    person_id: int
+    yes: bool
+    now: datetime
+    inbound: Inbound | None
+    confirmed: Sequence[str]
+
+
+@dataclass(frozen=True)
 class Question(ABC, Generic[Outcome]):
     """A yes/no question the bot asked a person, answered through `answer`."""
 
     @abstractmethod
-    async def _put(
-        self,
-        db: Database,
-        person_id: int,
-        yes: bool,
-        now: datetime,
-        inbound: Inbound | None,
-        confirmed: Sequence[str],
-    ) -> Outcome: ...
+    async def _put(self, said: Said) -> Outcome: ...
 
 
 @dataclass(frozen=True)
@@ -99,18 +104,14 @@ class OfferQuestion(Question[OfferAnswer]):
 
     application_id: int
 
-    async def _put(
-        self,
-        db: Database,
-        person_id: int,
-        yes: bool,
-        now: datetime,
-        inbound: Inbound | None,
-        confirmed: Sequence[str],
-    ) -> OfferAnswer:
-        act = offers.accept_offer if yes else offers.decline_offer
+    async def _put(self, said: Said) -> OfferAnswer:
+        act = offers.accept_offer if said.yes else offers.decline_offer
         return await act(
-            db, person_id=person_id, application_id=self.application_id, now=now, inbound=inbound
+            said.db,
+            person_id=said.person_id,
+            application_id=self.application_id,
+            now=said.now,
+            inbound=said.inbound,
         )
 
 
@@ -120,24 +121,16 @@ class AttendanceQuestion(Question[AttendanceAnswer]):
 
     application_id: int
 
-    async def _put(
-        self,
-        db: Database,
-        person_id: int,
-        yes: bool,
-        now: datetime,
-        inbound: Inbound | None,
-        confirmed: Sequence[str],
-    ) -> AttendanceAnswer:
+    async def _put(self, said: Said) -> AttendanceAnswer:
         view = await attendance.answer_attendance(
-            db,
-            person_id=person_id,
+            said.db,
+            person_id=said.person_id,
             application_id=self.application_id,
-            coming=yes,
-            now=now,
-            inbound=inbound,
+            coming=said.yes,
+            now=said.now,
+            inbound=said.inbound,
         )
-        return AttendanceAnswer(yes, view)
+        return AttendanceAnswer(said.yes, view)
 
 
 @dataclass(frozen=True)
@@ -146,27 +139,19 @@ class CalloutQuestion(Question[CalloutAnswered]):
 
     callout_id: int
 
-    async def _put(
-        self,
-        db: Database,
-        person_id: int,
-        yes: bool,
-        now: datetime,
-        inbound: Inbound | None,
-        confirmed: Sequence[str],
-    ) -> CalloutAnswered:
+    async def _put(self, said: Said) -> CalloutAnswered:
         found = await callouts.answer(
-            db,
-            person_id=person_id,
+            said.db,
+            person_id=said.person_id,
             callout_id=self.callout_id,
-            available=yes,
-            now=now,
-            inbound=inbound,
-            confirmed=confirmed,
+            available=said.yes,
+            now=said.now,
+            inbound=said.inbound,
+            confirmed=said.confirmed,
         )
         recorded = None
         if found.outcome == "already":
-            recorded = await _recorded(db, person_id, found.view, now)
+            recorded = await _recorded(said.db, said.person_id, found.view, said.now)
         return CalloutAnswered(found.outcome, found.view, found.conditions, found.queued, recorded)
 
 
@@ -176,17 +161,14 @@ class AlertOfferQuestion(Question[AlertOfferAnswer]):
 
     offer_id: int
 
-    async def _put(
-        self,
-        db: Database,
-        person_id: int,
-        yes: bool,
-        now: datetime,
-        inbound: Inbound | None,
-        confirmed: Sequence[str],
-    ) -> AlertOfferAnswer:
+    async def _put(self, said: Said) -> AlertOfferAnswer:
         return await alert_offers.answer_offer(
-            db, person_id=person_id, offer_id=self.offer_id, accept=yes, now=now, inbound=inbound
+            said.db,
+            person_id=said.person_id,
+            offer_id=self.offer_id,
+            accept=said.yes,
+            now=said.now,
+            inbound=said.inbound,
         )
 
 
@@ -196,17 +178,14 @@ class AlertQuestion(Question[AlertAnswer]):
 
     alert_id: int
 
-    async def _put(
-        self,
-        db: Database,
-        person_id: int,
-        yes: bool,
-        now: datetime,
-        inbound: Inbound | None,
-        confirmed: Sequence[str],
-    ) -> AlertAnswer:
+    async def _put(self, said: Said) -> AlertAnswer:
         return await territory_alerts.answer(
-            db, person_id=person_id, alert_id=self.alert_id, available=yes, now=now, inbound=inbound
+            said.db,
+            person_id=said.person_id,
+            alert_id=self.alert_id,
+            available=said.yes,
+            now=said.now,
+            inbound=said.inbound,
         )
 
 
@@ -227,7 +206,7 @@ async def answer(
 ) -> Outcome:
     """The person's yes or no to the question, recorded in one transaction with the turn's
     inbound id and next state; `confirmed`: the callout's conditions confirmed on the way."""
-    return await question._put(db, person_id, yes, now, inbound, confirmed)
+    return await question._put(Said(db, person_id, yes, now, inbound, confirmed))
 
 
 async def open_questions(db: Database, person_id: int, now: datetime) -> list[AnyQuestion]:
