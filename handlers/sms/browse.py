@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.conversation import applying
 from bot.domain import MissionStatus
-from bot.services import applications, conditions, keywords, missions
+from bot.services import keywords, missions
 from bot.services.errors import Conflict, ServiceError
 from bot.services.missions import MissionCard, MissionDetail, SlotView
 from handlers.sms import replies
@@ -200,14 +201,7 @@ async def apply_listed(turn: SmsTurn, number: int, slot: int) -> None:
 
 async def _apply_or_confirm(turn: SmsTurn, slot_id: int, mission: dict[str, Any]) -> None:
     """Apply for the slot, once the person has confirmed the mission's conditions."""
-    todo = await conditions.to_confirm_for_slot(
-        turn.renfort.db, person_id=turn.person.id, slot_id=slot_id
-    )
-    if todo:
-        turn.goto(CONDITION, slot=slot_id, todo=todo, ok=[], mission=mission)
-        turn.say(replies.ask_condition(turn.t, todo[0], 1, len(todo)))
-        return
-    await _apply(turn, slot_id, [], mission)
+    await _next(turn, slot_id, [], mission)
 
 
 async def condition_answer(turn: SmsTurn, yes: bool) -> None:
@@ -222,25 +216,28 @@ async def condition_answer(turn: SmsTurn, yes: bool) -> None:
         turn.say(replies.condition_not_met(turn.t))
         return
     confirmed.append(todo[len(confirmed)])
-    if len(confirmed) < len(todo):
-        turn.goto(CONDITION, slot=data.get("slot"), todo=todo, ok=confirmed, mission=mission)
-        number = len(confirmed) + 1
-        turn.say(replies.ask_condition(turn.t, todo[len(confirmed)], number, len(todo)))
+    await _next(turn, int(data.get("slot") or 0), confirmed, mission)
+
+
+async def _next(turn: SmsTurn, slot_id: int, confirmed: list[str], mission: dict[str, Any]) -> None:
+    """The next condition to confirm, or the application at once (no confirm screen, to
+    save an SMS) when none is left."""
+    step = await applying.next_condition(
+        turn.renfort.db, person_id=turn.person.id, slot_id=slot_id, confirmed=confirmed
+    )
+    if isinstance(step, applying.AskCondition):
+        todo = [*step.confirmed, step.condition]
+        turn.goto(CONDITION, slot=slot_id, todo=todo, ok=confirmed, mission=mission)
+        turn.say(replies.ask_condition(turn.t, step.condition, step.number, step.total))
         return
-    await _apply(turn, int(data.get("slot") or 0), confirmed, mission)
-
-
-async def _apply(
-    turn: SmsTurn, slot_id: int, confirmed: list[str], mission: dict[str, Any]
-) -> None:
     # Staying on the mission lets the person apply for another slot of it by its number.
-    view = await applications.apply(
+    view = await applying.apply(
         turn.renfort.db,
         person_id=turn.person.id,
         slot_id=slot_id,
+        confirmed=confirmed,
         now=turn.now,
         inbound=turn.goto(MISSION, **mission),
-        confirmed=confirmed,
     )
     turn.say(replies.applied(turn.t, view, turn.today))
     turn.renfort.notify_outbox()

@@ -8,12 +8,14 @@ from telegram import Update
 
 from bot.actions import ASK_CANCEL
 from bot.buttons import Button
-from bot.domain import ANSWER_WITHIN_DAYS, ApplicationStatus, MissionStatus
+from bot.conversation import applying
+from bot.conversation.applying import AskCondition
+from bot.domain import ANSWER_WITHIN_DAYS, ApplicationStatus
 from bot.i18n import Translator
-from bot.services import applications, conditions, missions
+from bot.services import applications
 from bot.services.applications import ApplicationView
-from bot.services.errors import Conflict, NotFound
-from bot.services.missions import MissionDetail, SlotView
+from bot.services.errors import NotFound
+from bot.services.missions import MissionDetail
 from handlers.telegram import offers, phone_consent, registration
 from handlers.telegram.common import (
     RenfortContext,
@@ -37,13 +39,9 @@ def _slot_id(context: RenfortContext) -> int:
 
 
 async def _ask_condition(
-    update: Update, context: RenfortContext, detail: MissionDetail, slot_id: int, todo: list[str]
-) -> bool:
-    """The next condition to confirm, one button to say it is true; False when none is left."""
-    confirmed = confirmed_conditions(context)
-    left = [c for c in todo if c not in confirmed]
-    if not left:
-        return False
+    update: Update, context: RenfortContext, detail: MissionDetail, slot_id: int, step: AskCondition
+) -> None:
+    """The next condition to confirm, one button to say it is true."""
     t = context.turn.t
     text = "\n".join(
         [
@@ -52,7 +50,7 @@ async def _ask_condition(
                 title=esc(detail.title),
             ),
             "",
-            "☑️ <b>" + esc(left[0]) + "</b>",
+            "☑️ <b>" + esc(step.condition) + "</b>",
             "",
             t._(
                 "Is this true for you? {organisation} will see your answer; you are asked once.",
@@ -65,43 +63,32 @@ async def _ask_condition(
             Button(
                 "✅ " + t._("Yes, this is true"),
                 PICK_SLOT,
-                {"slot": slot_id, "ok": [*confirmed, left[0]]},
+                {"slot": slot_id, "ok": [*step.confirmed, step.condition]},
             )
         ],
         [Button("◀ " + t._("No, back to the mission"), SHOW_MISSION, {"id": detail.id})],
     ]
     await reply(update, context, text, buttons, edit=True)
-    return True
-
-
-async def _open_slot(context: RenfortContext, slot_id: int) -> tuple[MissionDetail, SlotView]:
-    """The slot and its mission, or the refusal a stale button deserves."""
-    detail = await missions.mission_of_slot(context.renfort.db, slot_id)
-    slot = next((s for s in detail.slots if s.id == slot_id), None)
-    if slot is None:
-        raise NotFound("slot_not_found")
-    if detail.status != MissionStatus.PUBLISHED:
-        raise Conflict("mission_closed")
-    if slot.starts_at <= context.turn.now:
-        raise Conflict("slot_started")
-    return detail, slot
 
 
 async def pick_slot(update: Update, context: RenfortContext) -> None:
     """A slot tapped: what applying means, and a Confirm button."""
     await answer_query(update)
     turn = context.turn
-    detail, slot = await _open_slot(context, _slot_id(context))
-    if not turn.me.registered:
-        await registration.ask_to_register(update, context, slot.id, detail.title)
-        return
-    mine = await applications.applications_of(context.renfort.db, turn.me.id, now=turn.now)
-    if any(view.slot_id == slot.id for view in mine):
-        raise Conflict("already_applied")
-    todo = await conditions.to_confirm_for_slot(
-        context.renfort.db, person_id=turn.me.id, slot_id=slot.id
+    found = await applying.next_step(
+        context.renfort.db,
+        person_id=turn.me.id,
+        registered=turn.me.registered,
+        slot_id=_slot_id(context),
+        confirmed=confirmed_conditions(context),
+        now=turn.now,
     )
-    if await _ask_condition(update, context, detail, slot.id, todo):
+    if isinstance(found, applying.Register):
+        await registration.ask_to_register(update, context, found.slot.id, found.detail.title)
+        return
+    detail, slot = found.detail, found.slot
+    if isinstance(found.step, AskCondition):
+        await _ask_condition(update, context, detail, slot.id, found.step)
         return
     t = turn.t
     lines = [
@@ -132,7 +119,7 @@ async def pick_slot(update: Update, context: RenfortContext) -> None:
             Button(
                 "✅ " + t._("Confirm"),
                 CONFIRM_APPLY,
-                {"slot": slot.id, "ok": confirmed_conditions(context)},
+                {"slot": slot.id, "ok": list(found.step.confirmed)},
             ),
             Button("◀ " + t._("Back"), SHOW_MISSION, {"id": detail.id}),
         ]
@@ -145,14 +132,14 @@ async def confirm_apply(update: Update, context: RenfortContext) -> None:
     await answer_query(update)
     turn = context.turn
     slot_id = _slot_id(context)
-    await _open_slot(context, slot_id)
-    view = await applications.apply(
+    await applying.open_slot(context.renfort.db, slot_id, turn.now)
+    view = await applying.apply(
         context.renfort.db,
         person_id=turn.me.id,
         slot_id=slot_id,
+        confirmed=confirmed_conditions(context),
         now=turn.now,
         inbound=turn.inbound,
-        confirmed=confirmed_conditions(context),
     )
     t = turn.t
     span = esc(t.slot_span(view.starts_at, view.ends_at, ZoneInfo(view.timezone)))
