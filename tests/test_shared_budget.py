@@ -135,3 +135,47 @@ async def test_with_redis_url_the_service_counts_its_sends_in_redis(
             assert 0 < await other.try_take("telegram:1", 1.0) <= 1.0
         finally:
             await other.close()
+
+
+class _Turns:
+    """A shared budget handing out turns 1/27 s apart from a fixed start, and a clock the
+    test moves: what a worker sees of the store, without the store."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.next_turn = 0.0
+        self.given: list[float] = []
+
+    async def reserve(self, key: str, interval: float) -> float:
+        turn = max(self.next_turn, self.now)
+        self.next_turn = turn + interval
+        self.given.append(turn)
+        return turn - self.now
+
+    async def try_take(self, key: str, interval: float) -> float:
+        return 0.0
+
+    async def hold(self, key: str, seconds: float) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_worker_that_wakes_too_late_for_its_turn_takes_a_later_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stalled worker that sent on its missed turn would reach the provider beside the
+    turns after it: it lets that turn go instead, so sends stay spaced as the rate says."""
+    turns = _Turns()
+    limiter = RateLimiter(30, shared=turns, clock=lambda: turns.now)
+    stalls = iter([0.3, 0.0])  # the first wake comes 300 ms late, the next on time
+
+    async def sleep(seconds: float) -> None:
+        turns.now += seconds + next(stalls)
+
+    monkeypatch.setattr("bot.messaging.ratelimit.asyncio.sleep", sleep)
+    turns.next_turn = 0.5  # another worker holds the turns before this one
+    await limiter.admit_overall()
+    assert len(turns.given) == 2  # the missed turn at 0.5 s was let go
+    assert turns.now - turns.given[-1] <= 0.05  # and the send goes on time for its turn
