@@ -10,6 +10,7 @@ import csv
 import logging
 import math
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -32,12 +33,25 @@ class Place:
 
 
 def haversine_km(a: GeoPoint, b: GeoPoint) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (a.latitude, a.longitude, b.latitude, b.longitude))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+    return distances_from(a)(b.latitude, b.longitude)
+
+
+def distances_from(centre: GeoPoint) -> Callable[[float, float], float]:
+    """haversine_km from `centre` to a latitude and longitude, the part that depends on the
+    centre worked out once: discovery measures hundreds of missions from one home."""
+    lat1, lon1 = math.radians(centre.latitude), math.radians(centre.longitude)
+    cos1 = math.cos(lat1)
+    sin, cos, asin, sqrt, radians = math.sin, math.cos, math.asin, math.sqrt, math.radians
+
+    def distance(latitude: float, longitude: float) -> float:
+        lat2 = radians(latitude)
+        h = (
+            sin((lat2 - lat1) / 2) ** 2
+            + cos1 * cos(lat2) * sin((radians(longitude) - lon1) / 2) ** 2
+        )
+        return 2 * EARTH_RADIUS_KM * asin(sqrt(h))
+
+    return distance
 
 
 def bounding_box(centre: GeoPoint, radius_km: float) -> tuple[float, float, float, float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import DOMAINS, GeoPoint, MissionStatus
-from bot.geo import EARTH_RADIUS_KM, bounding_box, haversine_km
+from bot.geo import EARTH_RADIUS_KM, bounding_box, distances_from, haversine_km
 from bot.services import audit, mission_store, places, reactivity, review, slot_store
 from bot.services.discovery_cache import TABLES as DISCOVERY_TABLES
 from bot.services.discovery_cache import KeptPages
@@ -549,24 +549,6 @@ def _ranked(found: _Found) -> Ranked:
     return key, found
 
 
-def _distances_from(near: GeoPoint) -> Callable[[float, float], float]:
-    """haversine_km from `near`, its part that depends on `near` worked out once: a ring
-    measures hundreds of missions."""
-    lat1, lon1 = math.radians(near.latitude), math.radians(near.longitude)
-    cos1 = math.cos(lat1)
-    sin, cos, asin, sqrt, radians = math.sin, math.cos, math.asin, math.sqrt, math.radians
-
-    def distance(latitude: float, longitude: float) -> float:
-        lat2 = radians(latitude)
-        h = (
-            sin((lat2 - lat1) / 2) ** 2
-            + cos1 * cos(lat2) * sin((radians(longitude) - lon1) / 2) ** 2
-        )
-        return 2 * EARTH_RADIUS_KM * asin(sqrt(h))
-
-    return distance
-
-
 @dataclass(frozen=True)
 class _Ring:
     ranked: list[Ranked]  # the missions read within the ring, ranked
@@ -610,7 +592,7 @@ async def _local(
             )
     query = _nearby(scope, search.date_to is not None, bool(search.domains), limited)
     rows = (await conn.execute(query, {**_parameters(search), **values})).all()
-    distance = _distances_from(near)
+    distance = distances_from(near)
     ranked = [
         _ranked(_Found.light(row, km))
         for row in rows
