@@ -11,13 +11,13 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, event, insert, select, update
+from sqlalchemy import Select, bindparam, delete, event, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POOL_TIMEOUT_SECONDS = 60
+
+
+# A write made ready by the table's own store, for a transaction not begun yet.
+PendingWrite = Callable[[AsyncConnection], Awaitable[None]]
 
 
 class AlreadyProcessed(Exception):
@@ -49,9 +53,10 @@ class Inbound:
     clear_state: bool = False
     # A state change decided but not written yet: the turn's end writes it if no service did.
     unsaved: bool = False
-    # What the sender's row should say and does not yet (person id, column values), written
-    # by the turn's first write: a turn then writes once, or not at all when nothing changes.
-    sender_changes: tuple[int, dict[str, Any]] | None = None
+    # What the sender's row should say and does not yet, as the people store's write of it,
+    # run by the turn's first write: a turn then writes once, or not at all when nothing
+    # changes.
+    sender_changes: PendingWrite | None = None
 
     def forget_state(self) -> None:
         """Drop a pending state change (its transaction failed)."""
@@ -296,9 +301,7 @@ async def save_sender_changes(conn: AsyncConnection, inbound: Inbound) -> None:
     """Store what the sender's channel told us at the start of the turn, if anything."""
     if inbound.sender_changes is None:
         return
-    person_id, values = inbound.sender_changes
-    people = schema.people
-    await conn.execute(update(people).where(people.c.id == person_id).values(**values))
+    await inbound.sender_changes(conn)
     # A later write of the same turn has nothing more to store (if this transaction rolls
     # back, the next update tells us again).
     inbound.sender_changes = None

@@ -20,7 +20,7 @@ from bot.buttons import Button, resolve
 from bot.config import Settings, load_settings
 from bot.geo import Geocoder
 from bot.i18n import Translator
-from bot.messaging.channel import Address, Moved, Outcome, Sent, Transient
+from bot.messaging.channel import Address, Moved, Notice, Outcome, Sent, Transient
 from bot.messaging.dispatcher import BACKOFF_SECONDS, LEASE, MAX_ATTEMPTS, Dispatcher
 from bot.messaging.message import Choice, Message
 from bot.messaging.outbox import enqueue
@@ -405,7 +405,7 @@ class ScriptedChannel:
     def render(self, kind: str, payload: dict[str, Any], t: Translator) -> Message:
         return render(kind, payload, t)
 
-    async def send(self, address: Address, message: Message) -> Outcome:
+    async def send(self, address: Address, message: Message, notice: Notice) -> Outcome:
         if self.before_send is not None:
             await self.before_send(address)
         if address in self.hang:

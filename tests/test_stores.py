@@ -5,10 +5,12 @@ history line, a notification's lease while it is being sent) cannot be skipped b
 copy of the statement somewhere else. Conversations belong to the database handle, whose
 transaction writes the sender's next state at the end of each turn.
 
-Every module of the domain, the edges and the assembly is read with `ast`. Migrations
-(storage/migrations) are not: they change rows with the schema of their own day and must
-not call today's code. The sandbox's demo seed (renfort/sandbox/demo.py) is read like the
-rest: it writes through the services, so it needs no exemption."""
+Every module of storage, the domain, the edges and the assembly is read with `ast`: storage
+writes no owned table but the conversations (what a turn owes the sender's row is handed to
+it ready-made by the people store). Migrations (storage/migrations) are not read: they
+change rows with the schema of their own day and must not call today's code. The sandbox's
+demo seed (renfort/sandbox/demo.py) is read like the rest: it writes through the services,
+so it needs no exemption."""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bot", "handlers", "renfort")
+PACKAGES = ("storage", "bot", "handlers", "renfort")
+MIGRATIONS = ROOT / "storage" / "migrations"
 OWNERS = {
     "applications": "bot/services/application_store.py",
     "missions": "bot/services/mission_store.py",
@@ -129,7 +132,12 @@ def _sql_writes(call: ast.Call) -> set[tuple[str, int]]:
 
 
 def modules() -> list[Path]:
-    return sorted(path for package in PACKAGES for path in (ROOT / package).rglob("*.py"))
+    return sorted(
+        path
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        if not path.is_relative_to(MIGRATIONS)
+    )
 
 
 @pytest.mark.parametrize("table", sorted(OWNERS))

@@ -1,4 +1,5 @@
-"""What the dispatcher needs from a channel (Telegram, SMS), and what a send can end in.
+"""What the dispatcher needs from a channel (Telegram, SMS, WhatsApp), and what a send can
+end in.
 
 A channel maps its provider's answers to these few outcomes; the dispatcher alone decides
 what each means for the outbox row (retry, fall back, give up)."""
@@ -65,6 +66,15 @@ class Rejected:
 Outcome = Sent | RetryLater | Unreachable | Moved | Transient | Rejected
 
 
+@dataclass(frozen=True)
+class Notice:
+    """Which notification a rendered message says, and in what language: WhatsApp picks
+    the approved template by them when it may not send the words as they are."""
+
+    kind: str
+    locale: str
+
+
 class Channel(Protocol):
     """One way of reaching people, with its own form of message and its own limits."""
 
@@ -75,7 +85,7 @@ class Channel(Protocol):
         """The notification in this channel's form; raises for a kind it cannot render."""
         ...
 
-    async def send(self, address: Address, message: Message) -> Outcome:
+    async def send(self, address: Address, message: Message, notice: Notice) -> Outcome:
         """Send one rendered notification; map every provider answer to an Outcome."""
         ...
 

@@ -40,6 +40,7 @@ from bot.messaging.channel import (
     Address,
     Channel,
     Moved,
+    Notice,
     Outcome,
     Preparing,
     Rejected,
@@ -110,7 +111,7 @@ OUTCOME_NAMES: dict[type, str] = {
 Unsent = Deferred | RetryLater | Moved | Unreachable | Transient | Rejected
 
 
-Planned = tuple[Job, Route, Channel, Message]
+Planned = tuple[Job, Route, Channel, Message, Notice]
 
 
 @dataclass(frozen=True)
@@ -332,13 +333,14 @@ class Dispatcher:
                 known.append((job, None, Unreachable("unreachable")))
                 continue
             channel = self.channels[route.channel]
+            t = self._translator(job.recipient)
             try:
-                message = channel.render(job.kind, job.payload, self._translator(job.recipient))
+                message = channel.render(job.kind, job.payload, t)
             except Exception as error:
                 log.exception("outbox %s (%s) cannot be rendered", job.id, job.kind)
                 known.append((job, route, Rejected(f"cannot render: {error!r}")))
                 continue
-            planned.append((job, route, channel, message))
+            planned.append((job, route, channel, message, Notice(job.kind, t.locale)))
         return _Claimed(jobs, await self._prepare(planned), known, claimed_at)
 
     async def _claim(self, *, record: bool) -> list[Job]:
@@ -429,7 +431,7 @@ class Dispatcher:
         batch = _Batch(self._clock, done=list(claimed.known))
         last_to: dict[Route, asyncio.Task[Outcome | Deferred]] = {}
         try:
-            for job, route, channel, message in claimed.planned:
+            for job, route, channel, message, notice in claimed.planned:
                 if route in held:
                     # That earlier message comes back when the chat may receive again; this
                     # one waits as long, so it cannot overtake it.
@@ -446,7 +448,7 @@ class Dispatcher:
                     continue
                 ticket = channel.limiter.consume(route.address)
                 task = asyncio.create_task(
-                    self._send_one(route, message, ticket, last_to.get(route)),
+                    self._send_one(route, message, notice, ticket, last_to.get(route)),
                     name=f"outbox-{job.id}",
                 )
                 last_to[route] = task
@@ -471,7 +473,7 @@ class Dispatcher:
         for name, channel in self.channels.items():
             if not isinstance(channel, Preparing):
                 continue
-            mine = [i for i, (_job, route, _c, _m) in enumerate(ready) if route.channel == name]
+            mine = [i for i, (_job, route, *_rest) in enumerate(ready) if route.channel == name]
             if not mine:
                 continue
             try:
@@ -480,8 +482,8 @@ class Dispatcher:
                 log.exception("preparing a batch on %s failed", name)
                 continue
             for i, message in zip(mine, prepared, strict=True):
-                job, route, chosen, _message = ready[i]
-                ready[i] = (job, route, chosen, message)
+                job, route, chosen, _message, notice = ready[i]
+                ready[i] = (job, route, chosen, message, notice)
         return ready
 
     async def _wait_turn(self, limiter: RateLimiter, address: Address, batch: _Batch) -> float:
@@ -502,6 +504,7 @@ class Dispatcher:
         self,
         route: Route,
         message: Message,
+        notice: Notice,
         ticket: Ticket,
         previous: asyncio.Task[Outcome | Deferred] | None,
     ) -> Outcome | Deferred:
@@ -510,7 +513,7 @@ class Dispatcher:
             if previous is not None and not isinstance(await previous, Sent | Transient | Rejected):
                 # The chat refused the message before this one: do not knock again now.
                 return Deferred(channel.limiter.chat_delay(route.address))
-            outcome = await channel.send(route.address, message)
+            outcome = await channel.send(route.address, message, notice)
         except Exception as error:  # a bug or the database: retry like a network error
             log.exception("sending on %s failed unexpectedly", route.channel)
             outcome = Transient(f"{type(error).__name__}: {error}")

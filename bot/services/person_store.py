@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, case, delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import schema
+from storage.database import PendingWrite
 
 P = schema.people
 
@@ -27,6 +28,15 @@ async def insert_person(conn: AsyncConnection, values: Mapping[str, Any]) -> int
 async def change(conn: AsyncConnection, person_id: int, values: Mapping[str, Any]) -> None:
     """Set the person's columns in `values` (the caller has checked them)."""
     await conn.execute(update(P).where(P.c.id == person_id).values(**values))
+
+
+def change_later(person_id: int, values: Mapping[str, Any]) -> PendingWrite:
+    """`change`, to run in a transaction that has not begun yet (a turn's first write)."""
+
+    async def write(conn: AsyncConnection) -> None:
+        await change(conn, person_id, values)
+
+    return write
 
 
 async def change_by_phone(conn: AsyncConnection, phone: str, values: Mapping[str, Any]) -> None:

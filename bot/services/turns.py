@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import bindparam, exists, literal_column, select
 
 from bot.buttons import TOKEN_MAX, Payload
-from bot.services import moderation, organisations, people
+from bot.services import moderation, organisations, people, person_store
 from bot.services.organisations import Organisation
 from bot.services.people import Person
 from storage import schema
-from storage.database import Database
+from storage.database import Database, PendingWrite
 
 _IN, _CONV, _BUTTONS = schema.inbound_processed, schema.conversations, schema.button_payloads
 _THE_CONVERSATION = (_CONV.c.channel == bindparam("channel")) & (
@@ -69,7 +69,7 @@ class TurnStart:
     # The territories the sender is a referent of (their help lists the referent's tools).
     territories: tuple[str, ...] = ()
     # What the sender's row should say and does not yet, for the turn's own write to store.
-    sender_changes: tuple[int, dict[str, Any]] | None = None
+    sender_changes: PendingWrite | None = None
 
 
 async def start_turn(
@@ -129,7 +129,7 @@ async def start_turn(
             person = replace(
                 people.person_from_row(row), telegram_language=changes["telegram_language"]
             )
-            sender_changes = (person.id, changes)
+            sender_changes = person_store.change_later(person.id, changes)
         else:
             person = await people.record_telegram_person(
                 db,

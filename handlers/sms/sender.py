@@ -22,7 +22,7 @@ from twilio.rest.api.v2010.account.message import MessageInstance
 
 from bot.i18n import Translator
 from bot.messaging import outbox
-from bot.messaging.channel import Address, Outcome, Rejected, Sent, Transient, Unreachable
+from bot.messaging.channel import Address, Notice, Outcome, Rejected, Sent, Transient, Unreachable
 from bot.messaging.message import Message
 from bot.messaging.ratelimit import RateLimiter, Ticket
 from bot.runtime import Renfort
@@ -107,8 +107,11 @@ class SmsChannel:
             for _ in range(segments(text)):
                 self.limiter.consume(phone).finish()
 
-    async def send(self, address: Address, message: Message) -> Outcome:
-        """Send one SMS; returns Twilio's message SID as provider id."""
+    async def send(
+        self, address: Address, message: Message, notice: Notice | None = None
+    ) -> Outcome:
+        """Send one SMS; returns Twilio's message SID as provider id. Every kind of
+        notification goes in the same form: `notice` changes nothing."""
         phone, body = str(address), sms_text(message)
         # The dispatcher counted one part; a longer message costs its other parts too.
         extra: list[Ticket] = []

@@ -28,6 +28,7 @@ from bot.i18n import Translator
 from bot.messaging.channel import (
     Address,
     Moved,
+    Notice,
     Outcome,
     Rejected,
     RetryLater,
@@ -66,8 +67,11 @@ class TelegramChannel:
         """Telegram HTML with inline buttons."""
         return render(kind, payload, t)
 
-    async def send(self, address: Address, message: Message) -> Outcome:
-        """Send to one chat; returns the message id as provider id on success."""
+    async def send(
+        self, address: Address, message: Message, notice: Notice | None = None
+    ) -> Outcome:
+        """Send to one chat; returns the message id as provider id on success. Every kind of
+        notification goes in the same form: `notice` changes nothing."""
         if isinstance(message, Prepared):
             markup = message.markup
         else:

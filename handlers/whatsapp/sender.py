@@ -18,12 +18,19 @@ import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import Translator
 from bot.messaging import outbox
-from bot.messaging.channel import Address, Outcome, Rejected, Sent, Transient, Unreachable
+from bot.messaging.channel import (
+    Address,
+    Notice,
+    Outcome,
+    Rejected,
+    Sent,
+    Transient,
+    Unreachable,
+)
 from bot.messaging.dispatcher import MAX_ATTEMPTS
 from bot.messaging.message import Choice, Message
 from bot.messaging.ratelimit import RateLimiter
@@ -46,15 +53,6 @@ TITLE_CHARS = 20  # WhatsApp cuts a quick reply's title beyond this
 TEMPLATES_FRESH_SECONDS = 60.0
 OUTSIDE_WINDOW = 63016
 OPTED_OUT = frozenset({21610, 63024})  # unsubscribed; not a WhatsApp user
-
-
-@dataclass(frozen=True)
-class WhatsAppMessage(Message):
-    """A notification's message with what its template is looked up by: its kind, and the
-    language it was written in."""
-
-    kind: str = ""
-    locale: str = "fr"
 
 
 def quick_replies(choices: Sequence[Choice]) -> tuple[Choice, ...]:
@@ -95,18 +93,15 @@ class WhatsAppChannel:
 
     def render(self, kind: str, payload: Mapping[str, Any], t: Translator) -> Message:
         message = notification_message(kind, payload, t, self.renfort.now())
-        return WhatsAppMessage(
-            message.text, quick_replies(message.choices), kind=kind, locale=t.locale
-        )
+        return Message(message.text, quick_replies(message.choices))
 
-    async def send(self, address: Address, message: Message) -> Outcome:
-        """Free-form inside the window, else the approved template, else SMS."""
+    async def send(self, address: Address, message: Message, notice: Notice) -> Outcome:
+        """Free-form inside the window, else the approved template of `notice`'s kind in
+        its language, else SMS."""
         phone = str(address)
-        if not isinstance(message, WhatsAppMessage):
-            message = WhatsAppMessage(message.text)
         if await whatsapp.window_open(self.renfort.db, phone, self.renfort.now()):
-            return self._counted("freeform", await self._free_form(phone, message, message.locale))
-        template = await self._template(template_name(message.kind), message.locale)
+            return self._counted("freeform", await self._free_form(phone, message, notice.locale))
+        template = await self._template(template_name(notice.kind), notice.locale)
         if template is not None:
             outcome = await self._create(
                 phone,
