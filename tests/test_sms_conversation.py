@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.domain import ApplicationStatus
+from bot.i18n import Translator
 from bot.runtime import Renfort
 from bot.services import applications, organisations, people, phones
+from bot.services.errors import Conflict
 from handlers.sms import replies
 from handlers.sms.conversation import SmsConversations
 from storage import schema
@@ -306,6 +308,25 @@ async def test_a_resident_sees_and_cancels_their_mission_after_confirming(
     assert contact is not None
     assert await applications.applications_of(renfort.db, contact.person.id, now=NOW) == []
     assert [k for k, _ in await outbox(renfort.db)][-1] == "application_cancelled"
+
+
+async def test_cancelling_a_place_already_let_go_is_refused_without_asking(
+    renfort: Renfort, resident: Resident
+) -> None:
+    org = await staffed_commune(renfort.db)
+    await polling_station(renfort.db, org.id, now=NOW)
+    await resident.registers(language="2")
+    await resident.says("MISSIONS")
+    await resident.says("1")
+    await resident.says("1")
+    await resident.says("MY MISSIONS")
+    await resident.says("CANCEL 1")
+    assert "Cancelled" in (await resident.says("YES"))
+
+    # 1 still means the mission the list showed, now let go: told at once, no YES/NO.
+    again = await resident.says("CANCEL 1")
+    assert again == replies.refusal(Translator("en"), Conflict("not_active"))
+    assert "you keep your place" not in (await resident.says("NO"))
 
 
 async def test_cancel_alone_stops_sms_but_annuler_alone_asks_for_the_number(

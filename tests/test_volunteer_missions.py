@@ -81,6 +81,27 @@ async def test_a_volunteer_finds_the_nearest_mission_applies_and_cancels(tmp_pat
         assert "Assesseur" not in nothing.text and "/missions" in nothing.text
 
 
+async def test_a_cancel_button_on_a_place_already_let_go_is_refused_at_once(
+    tmp_path: Path,
+) -> None:
+    async with volunteer_bot(database_url(tmp_path), FakeClock(NOW)) as bot:
+        org = await commune(bot.db)
+        slot_id = await first_slot(bot.db, await mission(bot.db, org.id, "Assesseur"))
+        camille = await volunteer(bot.db, 5, "Camille")
+        await applications.apply(bot.db, person_id=camille.id, slot_id=slot_id, now=NOW)
+        chat = Chat(bot, 5, "Camille", "fr")
+        stale = (await chat.say("/mymissions"))[-1]
+        mine = (await chat.say("/mymissions"))[-1]
+        await chat.tap(mine, "✖")
+        await chat.tap(mine, "✅")
+        assert await statuses(bot.db, camille.id) == ["cancelled"]
+
+        # No "Cancel your place?" first: the older list's button is told at once.
+        answer = await chat.tap(stale, "✖")
+        assert answer[-1].text == refusal_text(chat.t, Conflict("not_active"))
+        assert stale.edits == 0
+
+
 async def test_an_english_volunteer_reads_missions_and_dates_in_english(tmp_path: Path) -> None:
     async with volunteer_bot(database_url(tmp_path), FakeClock(NOW)) as bot:
         org = await commune(bot.db)

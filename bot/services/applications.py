@@ -177,10 +177,7 @@ async def withdraw(
     row = await lock_application(conn, db, application_id)
     if row.person_id != person_id:
         raise NotFound("application_not_found")
-    if row.status not in ACTIVE:
-        raise Conflict("not_active", status=row.status)
-    if row.ends_at <= now:
-        raise Conflict("slot_over")
+    refuse_withdrawal(row.status, row.ends_at, now)
     held_place = row.status in HOLDING
     offered = row.offer_expires_at is not None
     await set_status(
@@ -215,6 +212,16 @@ async def withdraw(
             transaction=transaction,
         )
     return view
+
+
+def refuse_withdrawal(status: str, ends_at: datetime, now: datetime) -> None:
+    """Raise why an application can no longer be let go: it is no longer active, or its
+    slot is over. Checked again inside the withdrawal's own transaction, and before asking
+    the person to confirm, so that a stale button is refused at once."""
+    if status not in ACTIVE:
+        raise Conflict("not_active", status=status)
+    if ends_at <= now:
+        raise Conflict("slot_over")
 
 
 async def decide(

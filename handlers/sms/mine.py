@@ -3,20 +3,22 @@ confirm, since the place goes to someone else at once and a mistyped digit is ea
 
 from __future__ import annotations
 
-from bot.services import applications
+from bot.conversation import cancelling
 from bot.services.applications import ApplicationView
-from bot.services.errors import NotFound
 from handlers.sms import replies
 from handlers.sms.turn import CONFIRM_CANCEL, MINE, SmsTurn
 
 
-async def _current(turn: SmsTurn) -> list[ApplicationView]:
-    return await applications.applications_of(turn.renfort.db, turn.person.id, now=turn.now)
+def _shown(turn: SmsTurn) -> list[int]:
+    """The ids the last MY MISSIONS numbered, while the conversation is still about them."""
+    if turn.state not in (MINE, CONFIRM_CANCEL):
+        return []
+    return [int(i) for i in turn.data.get("applications", [])]
 
 
 async def first_page(turn: SmsTurn) -> None:
     """MY MISSIONS."""
-    views = await _current(turn)
+    views = await cancelling.mine(turn.renfort.db, turn.person.id, turn.now)
     if not views:
         turn.say(replies.no_applications(turn.t))
         return
@@ -26,9 +28,10 @@ async def first_page(turn: SmsTurn) -> None:
 async def next_page(turn: SmsTurn) -> None:
     """MORE after MY MISSIONS."""
     ids = [int(i) for i in turn.data.get("applications", [])]
-    by_id = {v.id: v for v in await _current(turn)}
     shown = int(turn.data.get("shown", 0))
-    views = [by_id[i] for i in ids[shown:] if i in by_id]
+    views = await cancelling.still_listed(
+        turn.renfort.db, person_id=turn.person.id, listed=ids[shown:], now=turn.now
+    )
     if not views:
         turn.say(replies.nothing_more(turn.t))
         return
@@ -45,17 +48,18 @@ async def _page(turn: SmsTurn, views: list[ApplicationView], ids: list[int], *, 
 
 async def ask_cancel(turn: SmsTurn, number: int) -> None:
     """CANCEL n: n as numbered in the last MY MISSIONS, or in the list it would show now."""
-    ids = [int(i) for i in turn.data.get("applications", [])]
-    if turn.state not in (MINE, CONFIRM_CANCEL) or not ids:
-        ids = [v.id for v in await _current(turn)]
-    if not 1 <= number <= len(ids):
+    db = turn.renfort.db
+    picked = await cancelling.pick(
+        db, person_id=turn.person.id, number=number, shown=_shown(turn), now=turn.now
+    )
+    if isinstance(picked, cancelling.NoSuchNumber):
         turn.say(replies.no_such_application(turn.t))
         return
-    view = await applications.get_application(turn.renfort.db, ids[number - 1])
-    if view.person_id != turn.person.id:
-        raise NotFound("application_not_found")
-    turn.say(replies.confirm_cancel(turn.t, view, turn.today))
-    turn.goto(CONFIRM_CANCEL, application_id=view.id, applications=ids)
+    asked = await cancelling.ask_cancel(
+        db, person_id=turn.person.id, application_id=picked.application_id, now=turn.now
+    )
+    turn.say(replies.confirm_cancel(turn.t, asked.application, turn.today))
+    turn.goto(CONFIRM_CANCEL, application_id=asked.application.id, applications=list(picked.listed))
 
 
 async def confirm_cancel(turn: SmsTurn, yes: bool) -> None:
@@ -65,7 +69,7 @@ async def confirm_cancel(turn: SmsTurn, yes: bool) -> None:
         turn.say(replies.cancel_kept(turn.t))
         turn.goto(MINE, applications=ids, shown=0)
         return
-    view = await applications.cancel(
+    view = await cancelling.cancel(
         turn.renfort.db,
         person_id=turn.person.id,
         application_id=int(turn.data["application_id"]),

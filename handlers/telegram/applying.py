@@ -8,13 +8,11 @@ from telegram import Update
 
 from bot.actions import ASK_CANCEL
 from bot.buttons import Button
-from bot.conversation import applying
+from bot.conversation import applying, cancelling
 from bot.conversation.applying import AskCondition
 from bot.domain import ANSWER_WITHIN_DAYS, ApplicationStatus
 from bot.i18n import Translator
-from bot.services import applications
 from bot.services.applications import ApplicationView
-from bot.services.errors import NotFound
 from bot.services.missions import MissionDetail
 from handlers.telegram import offers, phone_consent, registration
 from handlers.telegram.common import (
@@ -196,7 +194,7 @@ async def mine_button(update: Update, context: RenfortContext) -> None:
 async def show_mine(update: Update, context: RenfortContext, *, edit: bool = False) -> None:
     turn = context.turn
     t = turn.t
-    views = await applications.applications_of(context.renfort.db, turn.me.id, now=turn.now)
+    views = await cancelling.mine(context.renfort.db, turn.me.id, turn.now)
     if not views:
         text = t._("You have no mission yet. Send /missions to find one near you.")
         await reply(update, context, text, edit=edit)
@@ -224,11 +222,13 @@ async def ask_cancel(update: Update, context: RenfortContext) -> None:
     await answer_query(update)
     turn = context.turn
     assert turn.payload is not None
-    view = await applications.get_application(
-        context.renfort.db, int(turn.payload.data.get("app") or 0)
+    asked = await cancelling.ask_cancel(
+        context.renfort.db,
+        person_id=turn.me.id,
+        application_id=int(turn.payload.data.get("app") or 0),
+        now=turn.now,
     )
-    if view.person_id != turn.me.id:
-        raise NotFound("application_not_found")
+    view = asked.application
     t = turn.t
     span = esc(t.slot_span(view.starts_at, view.ends_at, ZoneInfo(view.timezone)))
     text = t._(
@@ -252,7 +252,7 @@ async def cancel(update: Update, context: RenfortContext) -> None:
     await answer_query(update)
     turn = context.turn
     assert turn.payload is not None
-    view = await applications.cancel(
+    view = await cancelling.cancel(
         context.renfort.db,
         person_id=turn.me.id,
         application_id=int(turn.payload.data.get("app") or 0),
