@@ -6,14 +6,13 @@ kept in the conversation."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from bot.conversation import applying
-from bot.domain import MissionStatus
-from bot.services import keywords, missions
-from bot.services.errors import Conflict, ServiceError
-from bot.services.missions import MissionCard, MissionDetail, SlotView
+from bot.conversation import applying, discovering
+from bot.conversation.discovering import MINE, NoSuchSlot, Unlisted
+from bot.services import keywords
+from bot.services.errors import ServiceError
+from bot.services.missions import Cursor
 from handlers.sms import replies
 from handlers.sms.turn import CONDITION, LIST, MISSION, SmsTurn
 
@@ -30,30 +29,26 @@ async def next_page(turn: SmsTurn) -> None:
     data = turn.data
     await _list_page(
         turn,
-        after=missions.Cursor.of(data.get("after")),
+        after=Cursor.of(data.get("after")),
         shown=[int(i) for i in data.get("missions", [])],
         everything=bool(data.get("everything", False)),
     )
 
 
 async def _list_page(
-    turn: SmsTurn, *, after: missions.Cursor | None, shown: list[int], everything: bool
+    turn: SmsTurn, *, after: Cursor | None, shown: list[int], everything: bool
 ) -> None:
-    person = turn.person
-    search: dict[str, Any] = {
-        "now": turn.now,
-        "near": person.home,
-        "radius_km": person.search_radius_km,
-        "after": after,
-        "limit": FETCH,
-    }
-    page = await missions.discover(
-        turn.renfort.db, domains=() if everything else person.interests, **search
+    # No filter to change by SMS: better to show what exists than nothing at all.
+    page = await discovering.discover(
+        turn.renfort.db,
+        turn.person,
+        now=turn.now,
+        zone=turn.renfort.settings.timezone,
+        limit=FETCH,
+        domain=None if everything else MINE,
+        after=after,
+        widen=True,
     )
-    if not page.cards and after is None and person.interests and not everything:
-        # Nothing in their domains: better to show what exists than nothing at all.
-        everything = True
-        page = await missions.discover(turn.renfort.db, **search)
     if not page.cards:
         turn.say(replies.no_missions(turn.t) if after is None else replies.nothing_more(turn.t))
         return
@@ -61,44 +56,26 @@ async def _list_page(
         turn.t,
         page.cards,
         len(shown) + 1,
-        lambda k: k < len(page.cards) or page.more,
+        page.left_after,
         turn.today,
-        await _slot_numbers(turn, page.cards),
+        await discovering.listed_slots(turn.renfort.db, page.cards, turn.now),
     )
     turn.say(text)
     turn.goto(
         LIST,
         missions=[*shown, *(c.id for c in page.cards[:count])],
-        after=page.cursors[count - 1].data(),
-        everything=everything,
+        after=page.after(count).data(),
+        everything=everything or page.widened,
     )
-
-
-def _upcoming(detail: MissionDetail, turn: SmsTurn) -> list[SlotView]:
-    """The slots one may still apply for, numbered from 1 in this order."""
-    return [s for s in detail.slots if s.starts_at > turn.now]
-
-
-async def _slot_numbers(turn: SmsTurn, cards: Sequence[MissionCard]) -> dict[int, int]:
-    """For each listed mission, the number its page gives the slot whose date the list
-    shows (the first with a free place, or the first of a full mission)."""
-    numbers: dict[int, int] = {}
-    upcoming = await missions.upcoming_slots(turn.renfort.db, [c.id for c in cards], turn.now)
-    for card in cards:
-        for number, slot in enumerate(upcoming[card.id], 1):
-            if slot.starts_at >= card.next_start and (card.full or slot.free > 0):
-                numbers[card.id] = number
-                break
-    return numbers
 
 
 async def show_mission(turn: SmsTurn, number: int) -> None:
     """A number after a list: that mission and its slots."""
-    ids = [int(i) for i in turn.data.get("missions", [])]
-    if not 1 <= number <= len(ids):
-        turn.say(replies.no_such_number(turn.t, len(ids)))
+    mission_id = discovering.pick([int(i) for i in turn.data.get("missions", [])], number)
+    if isinstance(mission_id, Unlisted):
+        turn.say(replies.no_such_number(turn.t, mission_id.count))
         return
-    await _slots_page(turn, ids[number - 1], slot_ids=None, shown=0)
+    await _slots_page(turn, mission_id, slot_ids=None, shown=0)
 
 
 async def keyword(turn: SmsTurn, text: str) -> bool:
@@ -134,11 +111,12 @@ async def more_slots(turn: SmsTurn) -> None:
 async def _slots_page(
     turn: SmsTurn, mission_id: int, *, slot_ids: list[int] | None, shown: int, lead: str = ""
 ) -> None:
-    detail = await missions.mission_detail(turn.renfort.db, mission_id)
-    if detail.status != MissionStatus.PUBLISHED:
-        raise Conflict("mission_closed")
+    # The slot ids the mission's first page numbered are kept, so that numbers keep their
+    # meaning on the pages after it.
+    opened = await discovering.open_mission(turn.renfort.db, mission_id, turn.now)
+    detail = opened.detail
     if slot_ids is None:
-        slot_ids = [s.id for s in _upcoming(detail, turn)]
+        slot_ids = opened.slot_ids
     by_id = {s.id: s for s in detail.slots}
     upcoming = [by_id[i] for i in slot_ids[shown:] if i in by_id]
     if not slot_ids:
@@ -168,35 +146,35 @@ async def _slots_page(
 
 async def apply(turn: SmsTurn, number: int) -> None:
     """A slot number after a mission: apply for it (or join its waiting list)."""
-    slot_ids = [int(i) for i in turn.data.get("slots", [])]
-    if not 1 <= number <= len(slot_ids):
-        turn.say(replies.no_such_number(turn.t, len(slot_ids)))
+    slot_id = discovering.pick([int(i) for i in turn.data.get("slots", [])], number)
+    if isinstance(slot_id, Unlisted):
+        turn.say(replies.no_such_number(turn.t, slot_id.count))
         return
-    await _apply_or_confirm(turn, slot_ids[number - 1], dict(turn.data))
+    await _apply_or_confirm(turn, slot_id, dict(turn.data))
 
 
 async def apply_listed(turn: SmsTurn, number: int, slot: int) -> None:
     """'2.1' after a list: apply for slot 1 of mission 2 at once, as its page would."""
     ids = [int(i) for i in turn.data.get("missions", [])]
-    if not ids:
-        turn.say(replies.number_without_list(turn.t))
+    picked = await discovering.pick_slot(turn.renfort.db, ids, number, slot, turn.now)
+    if isinstance(picked, Unlisted):
+        turn.say(
+            replies.number_without_list(turn.t)
+            if picked.count == 0
+            else replies.no_such_number(turn.t, picked.count)
+        )
         return
-    if not 1 <= number <= len(ids):
-        turn.say(replies.no_such_number(turn.t, len(ids)))
-        return
-    detail = await missions.mission_detail(turn.renfort.db, ids[number - 1])
-    if detail.status != MissionStatus.PUBLISHED:
-        raise Conflict("mission_closed")
-    slot_ids = [s.id for s in _upcoming(detail, turn)]
-    if not slot_ids:
-        turn.say(replies.no_slots(turn.t))
-        return
-    if not 1 <= slot <= len(slot_ids):
-        turn.say(replies.no_such_slot(turn.t, number, len(slot_ids)))
+    if isinstance(picked, NoSuchSlot):
+        turn.say(
+            replies.no_slots(turn.t)
+            if picked.count == 0
+            else replies.no_such_slot(turn.t, picked.number, picked.count)
+        )
         return
     # As if the person had opened the mission's page: its slot numbers work afterwards.
-    page = {"mission_id": detail.id, "slots": slot_ids, "shown": 0, "missions": ids}
-    await _apply_or_confirm(turn, slot_ids[slot - 1], page)
+    opened = picked.mission
+    page = {"mission_id": opened.detail.id, "slots": opened.slot_ids, "shown": 0, "missions": ids}
+    await _apply_or_confirm(turn, picked.slot.id, page)
 
 
 async def _apply_or_confirm(turn: SmsTurn, slot_id: int, mission: dict[str, Any]) -> None:

@@ -4,19 +4,17 @@ and date, a page at a time; then one mission in detail with its slots."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from telegram import Update
 
 from bot.buttons import Button
-from bot.domain import DEFAULT_RADIUS_KM, DOMAINS, RADII, MissionStatus
+from bot.conversation import discovering
+from bot.conversation.discovering import ANY, MINE, MONTH, WEEK, WEEKEND, WHEN
+from bot.domain import DOMAINS, RADII
 from bot.geo import haversine_km
 from bot.i18n import Translator
-from bot.services import missions
-from bot.services.errors import Conflict
 from bot.services.missions import Cursor, MissionCard, MissionDetail
 from bot.services.people import Person
 from handlers.telegram import profile
@@ -39,9 +37,6 @@ PAGE_SIZE = 5
 # Pages the previous-page button walks back, one at a time, before it jumps to the first:
 # every button of a page stores them.
 BACK_PAGES = 20
-MINE = "mine"  # the domain filter 'my interests'
-ANY, WEEK, WEEKEND, MONTH = "any", "week", "weekend", "month"
-WHEN = (ANY, WEEK, WEEKEND, MONTH)
 # The whole message must stay under Telegram's 4096 characters.
 DESCRIPTION_LIMIT = 1500
 MAX_SLOTS_SHOWN = 12
@@ -99,31 +94,6 @@ class Filters:
         }
 
 
-def search_radius(person: Person) -> int | None:
-    """Registration stores the default, so an empty radius of a registered person is their
-    choice of 'everywhere'; someone not registered yet gets the default."""
-    if person.search_radius_km is None and not person.registered:
-        return DEFAULT_RADIUS_KM
-    return person.search_radius_km
-
-
-def window(when: str, now: datetime, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
-    """The dates a 'when' filter keeps, counted in the service's time zone."""
-    if when == WEEK:
-        return now, now + timedelta(days=7)
-    if when == MONTH:
-        return now, now + timedelta(days=30)
-    if when == WEEKEND:
-        today = now.astimezone(zone).date()
-        # Saturday of this weekend (on a Sunday, the day before).
-        saturday = today + timedelta(days=(5 - today.weekday()) % 7)
-        if today.weekday() == 6:
-            saturday = today - timedelta(days=1)
-        starts = datetime.combine(saturday, time(), tzinfo=zone)
-        return max(starts, now), starts + timedelta(days=2)
-    return None, None
-
-
 def when_label(t: Translator, when: str) -> str:
     labels = {
         ANY: t._("Any date"),
@@ -153,24 +123,17 @@ async def show_list(
 ) -> None:
     turn = context.turn
     t, me = turn.t, turn.me
-    radius = search_radius(me)
-    domains: tuple[str, ...] = ()
-    if filters.domain == MINE:
-        domains = me.interests
-    elif filters.domain is not None:
-        domains = (filters.domain,)
-    date_from, date_to = window(filters.when, turn.now, context.renfort.settings.timezone)
-    page = await missions.discover(
+    page = await discovering.discover(
         context.renfort.db,
+        me,
         now=turn.now,
-        near=me.home,
-        radius_km=radius,
-        domains=domains,
-        date_from=date_from,
-        date_to=date_to,
-        after=filters.after,
+        zone=context.renfort.settings.timezone,
         limit=PAGE_SIZE,
+        domain=filters.domain,
+        when=filters.when,
+        after=filters.after,
     )
+    radius = page.radius_km
     if not page.cards and filters.after is not None:  # the list shrank since that page
         await show_list(update, context, filters.first(), edit=edit)
         return
@@ -323,13 +286,11 @@ async def show_mission(
 ) -> None:
     """The mission in detail, with one button per upcoming slot."""
     turn = context.turn
-    detail = await missions.mission_detail(context.renfort.db, mission_id)
-    if detail.status != MissionStatus.PUBLISHED:
-        raise Conflict("mission_closed")
+    opened = await discovering.open_mission(context.renfort.db, mission_id, turn.now)
+    detail = opened.detail
     t = turn.t
-    upcoming = [s for s in detail.slots if s.starts_at > turn.now]
-    later = len(upcoming) - MAX_SLOTS_SHOWN
-    upcoming = upcoming[:MAX_SLOTS_SHOWN]
+    later = len(opened.slots) - MAX_SLOTS_SHOWN
+    upcoming = opened.slots[:MAX_SLOTS_SHOWN]
     lines = [_detail_text(t, detail, turn.me), "", "<b>" + t._("Slots") + "</b>"]
     buttons: list[list[Button]] = []
     for slot in upcoming:
