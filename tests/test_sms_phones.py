@@ -158,6 +158,27 @@ async def test_one_person_two_channels_one_history(db: Database) -> None:
     assert left is None
 
 
+async def test_a_home_told_by_sms_before_registering_is_not_lost_when_telegram_joins(
+    db: Database,
+) -> None:
+    by_sms = await phones.start_contact(db, PHONE)
+    await people.update_profile(db, by_sms.person.id, home=lookup_offline("52100"))
+    other = await phones.start_contact(db, "+33698765432")
+    await people.update_profile(db, other.person.id, home=lookup_offline("52000"))
+    newcomer = await people.ensure_telegram_person(
+        db, telegram_user_id=606, chat_id=606, first_name="Cam", language_code="fr"
+    )
+    housed = await people.ensure_telegram_person(
+        db, telegram_user_id=707, chat_id=707, first_name="Lou", language_code="fr"
+    )
+    await people.update_profile(db, housed.id, home=lookup_offline("Langres"))
+
+    merged = await phones.link_phone(db, newcomer.id, PHONE)
+    assert merged.town == "Saint-Dizier" and merged.first_name == "Cam" and not merged.registered
+    kept = await phones.link_phone(db, housed.id, "+33698765432")
+    assert kept.town == "Langres"  # the Telegram record's own home stands
+
+
 async def test_a_slot_held_on_both_records_is_kept_once_after_merging(db: Database) -> None:
     org = await commune(db)
     slot = await first_slot(db, await polling_station(db, org.id, now=NOW, capacity=5))

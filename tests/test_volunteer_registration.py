@@ -128,7 +128,12 @@ async def test_a_shared_location_answers_where_the_volunteer_lives(tmp_path: Pat
         assert "Keep «Camille»" in early[-1].button_texts()
         assert (await chat.person()).home == BAR_LE_DUC
 
-        await chat.tap(chat.last, "Camille")
+        # The home is known: the interests come next, where they live is not asked again.
+        kept = await chat.tap(chat.last, "Camille")
+        assert "Done" in " ".join(kept[-1].button_texts())
+        assert not asked_for_location(bot.double, 5)
+
+        # Shared again, it moves the home and the interests stay on screen.
         await chat.share_location(SAINT_DIZIER)
         assert "Done" in " ".join(chat.last.button_texts())
         home = (await chat.person()).home

@@ -351,6 +351,10 @@ def _merged_profile(keep: Row[Any], gone: Row[Any]) -> dict[str, Any]:
         "attended_count": keep.attended_count + gone.attended_count,
         "no_show_count": keep.no_show_count + gone.no_show_count,
     }
+    if keep.registered_at is None and gone.registered_at is None and keep.latitude is None:
+        # Both half-registered: the home told by SMS is not asked again on Telegram.
+        for column in ("postcode", "town", "latitude", "longitude"):
+            values[column] = getattr(gone, column)
     if keep.registered_at is None and gone.registered_at is not None:
         for column in (
             "locale",

@@ -2,15 +2,17 @@
 come in one message ("Camille 52100", even as the very first one), the language is read from
 the words of the first message (ENGLISH / FRANCAIS switch it at any time), and interests are
 not asked: INTERESTS chooses them once registered. What is asked next is read from what the
-person record still lacks, so a registration interrupted by STOP, or begun on Telegram,
-resumes where it stands."""
+person record still lacks (bot.conversation.registering), so a registration interrupted by
+STOP, or begun on Telegram, resumes where it stands."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
 
-from bot.domain import DEFAULT_RADIUS_KM
+from bot.conversation import registering
+from bot.conversation.registering import Step
+from bot.geo import Place
 from bot.services import people, phones
 from bot.services.people import Person
 from handlers.sms import browse, replies
@@ -27,11 +29,8 @@ from handlers.sms.parse import (
 )
 from handlers.sms.turn import IDLE, POSTER_MISSION, SmsTurn
 
-NAME_AND_HOME_STEP, NAME_STEP, HOME_STEP, LAST_STEP = "name_and_home", "name", "home", "last"
 # Conversation state: the interests question is open.
 INTERESTS = "interests"
-# Longer than any French commune's name: anything beyond is not a place.
-PLACE_MAX = 60
 # Keywords that need a finished registration.
 LATER = (
     Kind.MISSIONS,
@@ -46,29 +45,19 @@ SAYINGS = (Kind.TEXT, Kind.NUMBER, Kind.SLOT)
 NOTHING_SAID = Introduction(None, None)
 
 
-def next_step(person: Person) -> str:
-    if not person.first_name and person.home is None:
-        return NAME_AND_HOME_STEP
-    if not person.first_name:
-        return NAME_STEP
-    if person.home is None:
-        return HOME_STEP
-    # Name and home known, registration not finished: someone who started before
-    # interests were left for later; any answer finishes it.
-    return LAST_STEP
-
-
 def question(turn: SmsTurn, person: Person) -> str:
     """The question of the step `person` stands at."""
     if person.locale is None:
         return replies.welcome(turn.t)
-    step = next_step(person)
-    if step == NAME_AND_HOME_STEP:
+    step = registering.step(person)
+    if step == Step.NAME_AND_HOME:
         return replies.ask_introduction(turn.t)
-    if step == NAME_STEP:
+    if step == Step.NAME:
         return replies.ask_first_name(turn.t)
-    if step == HOME_STEP:
+    if step == Step.HOME:
         return replies.ask_home(turn.t, person.first_name)
+    # Name and home known, registration not finished: someone who started before interests
+    # were left for later (or who gave both on Telegram); any answer finishes it.
     return replies.ask_interests(turn.t)
 
 
@@ -88,10 +77,10 @@ async def answer(turn: SmsTurn, command: Command) -> None:
     if person.locale is None:
         await _introduced(turn, command, turn.kept())
         return
-    if command.kind in LATER and next_step(person) != LAST_STEP:
+    if command.kind in LATER and registering.step(person) != Step.FINISH:
         turn.say(replies.finish_registering_first(turn.t, question(turn, person)))
         return
-    await _take(turn, command, turn.kept(), {}, first=False)
+    await _take(turn, command, turn.kept(), None, first=False)
 
 
 async def _introduced(turn: SmsTurn, command: Command, kept: dict[str, Any]) -> None:
@@ -101,77 +90,84 @@ async def _introduced(turn: SmsTurn, command: Command, kept: dict[str, Any]) -> 
     locale = locale or parse_language(command.text) or guess_language(command.text)
     locale = locale or turn.t.locale
     turn.speak(locale)
-    await _take(turn, command, kept, {"locale": locale}, first=True)
+    await _take(turn, command, kept, locale, first=True)
 
 
 async def _take(
-    turn: SmsTurn, command: Command, kept: dict[str, Any], values: dict[str, Any], *, first: bool
+    turn: SmsTurn, command: Command, kept: dict[str, Any], locale: str | None, *, first: bool
 ) -> None:
     """Keep what the message says about the person; finish, or ask what is still missing."""
     person = turn.person
-    step = next_step(person)
+    step = registering.step(person)
     text = " ".join(command.text.split()) if command.kind in SAYINGS else ""
     said = parse_introduction(text) if text else NOTHING_SAID
-    if step in (NAME_AND_HOME_STEP, NAME_STEP):
+    name: str | None = None
+    if step in (Step.NAME_AND_HOME, Step.NAME):
         name = said.first_name
-        if name is None and step == NAME_STEP and said.postcode is None:
+        if name is None and step == Step.NAME and said.postcode is None:
             name = parse_first_name(text)
         # A first message says a name only beside a postcode: alone, 'Salut' is no name.
-        if name is not None and not (first and said.postcode is None):
-            values["first_name"] = name
+        if first and said.postcode is None:
+            name = None
+    home: Place | None = None
     unknown_place = False
-    if step in (NAME_AND_HOME_STEP, HOME_STEP):
+    if step in (Step.NAME_AND_HOME, Step.HOME):
         place_text = said.postcode
-        if place_text is None and step == HOME_STEP and text and len(text) <= PLACE_MAX:
+        if place_text is None and step == Step.HOME and text:
             place_text = parse_postcode(text) or text
         if place_text is not None:
-            place = await turn.renfort.geocoder.resolve(place_text)
-            unknown_place = place is None
-            if place is not None:
-                values["home"] = place
-    if step == LAST_STEP and text:
+            found = await registering.resolve_home(turn.renfort.geocoder, place_text)
+            home = found if isinstance(found, Place) else None
+            unknown_place = home is None
+    interests: list[str] = []
+    if step == Step.FINISH and text:
         chosen = parse_choices(text, len(replies.DOMAIN_ORDER), replies.interest_labels(turn.t))
-        if chosen:
-            values["interests"] = [replies.DOMAIN_ORDER[i - 1] for i in chosen]
-    finished = bool(values.get("first_name") or person.first_name) and (
-        values.get("home") is not None or person.home is not None
-    )
-    if not values and not finished:
+        interests = [replies.DOMAIN_ORDER[i - 1] for i in chosen or ()]
+    if registering.step(person, first_name=name, home=home) == Step.FINISH:
+        await _finish(turn, kept, name, home, locale, interests)
+        return
+    if name is None and home is None and locale is None:
         turn.say(_not_understood(turn, step, unknown_place))
         return
-    if finished:
-        await _finish(turn, values, kept)
-        return
-    person = await people.update_profile(
-        turn.renfort.db, person.id, **values, inbound=turn.goto(IDLE, **kept)
+    person = await registering.save(
+        turn.renfort.db,
+        person.id,
+        first_name=name,
+        home=home,
+        locale=locale,
+        inbound=turn.goto(IDLE, **kept),
     )
     if unknown_place:
         turn.say(replies.unknown_home(turn.t))
-    elif first and next_step(person) == NAME_AND_HOME_STEP:
+    elif first and registering.step(person) == Step.NAME_AND_HOME:
         turn.say(replies.welcome(turn.t))
     else:
         turn.say(question(turn, person))
 
 
-def _not_understood(turn: SmsTurn, step: str, unknown_place: bool) -> str:
-    if unknown_place or step == HOME_STEP:
+def _not_understood(turn: SmsTurn, step: Step, unknown_place: bool) -> str:
+    if unknown_place or step == Step.HOME:
         return replies.unknown_home(turn.t)
-    if step == NAME_STEP:
+    if step == Step.NAME:
         return replies.bad_first_name(turn.t)
     return replies.ask_introduction(turn.t)
 
 
-async def _finish(turn: SmsTurn, values: dict[str, Any], kept: dict[str, Any]) -> None:
-    if not turn.person.interests and "interests" not in values:
-        # Not asked while registering: every domain, as "0 All" was, so a crisis callout in
-        # any domain still reaches them; INTERESTS narrows it later.
-        values = {**values, "interests": list(replies.DOMAIN_ORDER)}
-    person = await people.update_profile(
+async def _finish(
+    turn: SmsTurn,
+    kept: dict[str, Any],
+    name: str | None,
+    home: Place | None,
+    locale: str | None,
+    interests: list[str],
+) -> None:
+    person = await registering.finish(
         turn.renfort.db,
-        turn.person.id,
-        **values,
-        search_radius_km=turn.person.search_radius_km or DEFAULT_RADIUS_KM,
-        complete_registration=True,
+        turn.person,
+        first_name=name,
+        home=home,
+        locale=locale,
+        interests=interests,
         inbound=turn.goto(IDLE),
     )
     if turn.contact is not None:

@@ -139,7 +139,8 @@ def home_area(t: Translator, person: Person) -> str:
 
 
 def interests_text(t: Translator, person: Person) -> str:
-    if not person.interests:
+    # Every domain is what finishing a registration gives someone who ticked none.
+    if not person.interests or set(DOMAINS) <= set(person.interests):
         return t._("everything")
     return esc(", ".join(t._(DOMAINS[key]) for key in person.interests if key in DOMAINS))
 

@@ -1,7 +1,9 @@
 """The volunteer registers: first name, home area, interests.
 
 Every step is a conversation state in the database, so a restart between two messages
-resumes at the same step; the steps' questions are reused by the profile."""
+resumes at the same step; the steps' questions are reused by the profile. Which step follows
+the name is read from what the person record still lacks (bot.conversation.registering), as
+on a phone: a home already known, shared early or kept from a phone, is not asked again."""
 
 from __future__ import annotations
 
@@ -11,12 +13,21 @@ from telegram import ReplyKeyboardRemove, Update
 
 from bot.buttons import Button
 from bot.config import SUPPORTED_LOCALES
-from bot.domain import DEFAULT_RADIUS_KM, DOMAINS, GeoPoint
+from bot.conversation import registering
+from bot.conversation.registering import Step, UnknownPlace
+from bot.domain import DOMAINS, GeoPoint
 from bot.geo import Place
 from bot.services import people
 from bot.services.people import Person
 from bot.text import NAME_ECHO, PLACE_ECHO, one_line
-from handlers.telegram.common import RenfortContext, answer_query, esc, refresh_person, reply
+from handlers.telegram.common import (
+    RenfortContext,
+    Turn,
+    answer_query,
+    esc,
+    refresh_person,
+    reply,
+)
 from handlers.telegram.flow import (
     INTERESTS_SAVED,
     PICK_SLOT,
@@ -42,8 +53,28 @@ INTERESTS_DONE = "vol.interests_done"
 # The interests keyboard serves registration and the profile; Done differs.
 REGISTERING, EDITING = "reg", "profile"
 DONE_ACTIONS = {REGISTERING: INTERESTS_DONE, EDITING: INTERESTS_SAVED}
-PLACE_MAX = 200  # longer is no postcode or town; the address base refuses it too
 BUTTON_TITLE_ECHO = 48  # a button shows one short line
+
+# Telegram's state for each step the person record puts someone at. A missing name is asked
+# at Telegram's own name step, which also has the person confirm the name Telegram gave.
+STEP_STATES = {
+    Step.NAME_AND_HOME: REG_NAME,
+    Step.NAME: REG_NAME,
+    Step.HOME: REG_PLACE,
+    Step.FINISH: REG_INTERESTS,
+}
+
+
+def after_name(person: Person, *, first_name: str | None = None, home: Place | None = None) -> str:
+    """The state once the name is confirmed, counting what was just said: the home if the
+    record lacks one, else the interests."""
+    return STEP_STATES[registering.step(person, first_name=first_name, home=home)]
+
+
+def standing(turn: Turn) -> str:
+    """The step someone registering is at: Telegram's name confirmation, or past it what
+    their record still lacks (it may have gained a home since, from a phone)."""
+    return REG_NAME if turn.state == REG_NAME else after_name(turn.me)
 
 
 async def start_registration(update: Update, context: RenfortContext) -> None:
@@ -80,9 +111,9 @@ async def ask_to_register(
 ) -> None:
     """Someone not registered picked a slot: register first, then offer that slot again."""
     turn = context.turn
-    registering = turn.state in REGISTRATION_STATES
-    state = turn.state if registering and turn.state else REG_NAME
-    data = (turn.data if registering else {}) | {"then": {"slot": slot_id, "title": title}}
+    begun = turn.state in REGISTRATION_STATES
+    state = turn.state if begun and turn.state else REG_NAME
+    data = (turn.data if begun else {}) | {"then": {"slot": slot_id, "title": title}}
     turn.inbound.goto(state, **data)
     turn.state, turn.data = state, turn.inbound.next_data
     await reply(
@@ -93,7 +124,16 @@ async def ask_to_register(
 
 async def resume(update: Update, context: RenfortContext) -> None:
     """Ask again the question of the step they are at."""
-    state = context.turn.state
+    turn = context.turn
+    state = standing(turn)
+    if state != turn.state:
+        turn.inbound.goto(state, **turn.data)
+        turn.state = state
+    await ask(update, context, state)
+
+
+async def ask(update: Update, context: RenfortContext, state: str) -> None:
+    """The question of a registration step."""
     if state == REG_PLACE:
         await ask_place(update, context)
     elif state == REG_INTERESTS:
@@ -143,46 +183,47 @@ async def ask_interests(
 
 
 async def keep_name(update: Update, context: RenfortContext) -> None:
-    """Keep the first name Telegram gave us and go on to the home area."""
+    """Keep the first name Telegram gave us and go on to what the record still lacks."""
     await answer_query(update)
     turn = context.turn
     if turn.me.registered or turn.state != REG_NAME:
         await start_registration(update, context)
         return
-    turn.inbound.goto(REG_PLACE, **turn.data)
+    state = after_name(turn.me)
+    turn.inbound.goto(state, **turn.data)
     text = turn.t._("Nice to meet you, {name}!", name=esc(turn.me.first_name))
     await reply(update, context, text, edit=True)
-    await ask_place(update, context)
+    await ask(update, context, state)
 
 
 async def name_typed(update: Update, context: RenfortContext) -> None:
     """The first name the newcomer typed instead of keeping Telegram's."""
-    turn = context.turn
-    with moving(turn, REG_PLACE, **turn.data) as inbound:
-        await people.update_profile(
-            context.renfort.db, turn.me.id, first_name=message_text(update), inbound=inbound
-        )
+    turn, typed = context.turn, message_text(update)
+    state = after_name(turn.me, first_name=typed)
+    with moving(turn, state, **turn.data) as inbound:
+        await registering.save(context.renfort.db, turn.me.id, first_name=typed, inbound=inbound)
     me = await refresh_person(context)
     await reply(update, context, turn.t._("Nice to meet you, {name}!", name=esc(me.first_name)))
-    await ask_place(update, context)
+    await ask(update, context, state)
 
 
 async def read_place(update: Update, context: RenfortContext) -> Place | None:
     """The typed postcode or town; unknown, it asks again kindly and gives None."""
-    t, text = context.turn.t, message_text(update)
-    place = await context.renfort.geocoder.resolve(text) if 0 < len(text) <= PLACE_MAX else None
-    if place is None:
+    t = context.turn.t
+    found = await registering.resolve_home(context.renfort.geocoder, message_text(update))
+    if isinstance(found, UnknownPlace):
         await send_with_keyboard(
             update,
             context,
             t._(
                 "Sorry, I don't know «{place}». Try a 5-digit postcode (like 52100) or the "
                 "name of your town, or share your location with the button below.",
-                place=esc(one_line(text, PLACE_ECHO)),
+                place=esc(one_line(found.typed, PLACE_ECHO)),
             ),
             location_keyboard(t),
         )
-    return place
+        return None
+    return found
 
 
 def shared_place(point: GeoPoint) -> Place:
@@ -200,7 +241,7 @@ async def store_home(
     """Save the home area, move the conversation on, and put the location keyboard away."""
     turn = context.turn
     with moving(turn, next_state, **data) as inbound:
-        await people.update_profile(context.renfort.db, turn.me.id, home=place, inbound=inbound)
+        await registering.save(context.renfort.db, turn.me.id, home=place, inbound=inbound)
     me = await refresh_person(context)
     text = turn.t._("📍 Home area: {place}. Noted!", place=home_area(turn.t, me))
     await send_with_keyboard(update, context, text, ReplyKeyboardRemove())
@@ -211,14 +252,20 @@ async def place_typed(update: Update, context: RenfortContext) -> None:
     """Where the newcomer lives, typed."""
     place = await read_place(update, context)
     if place is not None:
-        await store_home(update, context, place, REG_INTERESTS, context.turn.data)
-        await ask_interests(update, context, REGISTERING)
+        await home_given(update, context, place)
 
 
 async def location_shared(update: Update, context: RenfortContext, point: GeoPoint) -> None:
     """Where the newcomer lives, shared with Telegram's location button."""
-    await store_home(update, context, shared_place(point), REG_INTERESTS, context.turn.data)
-    await ask_interests(update, context, REGISTERING)
+    await home_given(update, context, shared_place(point))
+
+
+async def home_given(update: Update, context: RenfortContext, place: Place) -> None:
+    """The home answers the place question; a name still missing is asked next."""
+    turn = context.turn
+    state = after_name(turn.me, home=place)
+    await store_home(update, context, place, state, turn.data)
+    await ask(update, context, state)
 
 
 async def toggle_interest(update: Update, context: RenfortContext) -> None:
@@ -238,24 +285,15 @@ async def toggle_interest(update: Update, context: RenfortContext) -> None:
 
 
 async def interests_done(update: Update, context: RenfortContext) -> None:
-    """Done with interests: registration is complete."""
+    """Done with interests: registration is complete (nothing ticked: every domain)."""
     await answer_query(update)
     turn = context.turn
-    me = turn.me
-    if me.registered or turn.state != REG_INTERESTS:
+    if turn.me.registered or turn.state != REG_INTERESTS or standing(turn) != REG_INTERESTS:
         await start_registration(update, context)
         return
     then: dict[str, Any] = dict(turn.data.get("then") or {})
-    # Store the default radius now, so that an empty radius can later mean 'everywhere'.
-    radius = DEFAULT_RADIUS_KM if me.search_radius_km is None else me.search_radius_km
     with moving(turn, None) as inbound:
-        await people.update_profile(
-            context.renfort.db,
-            me.id,
-            search_radius_km=radius,
-            complete_registration=True,
-            inbound=inbound,
-        )
+        await registering.finish(context.renfort.db, turn.me, inbound=inbound)
     me = await refresh_person(context)
     t = turn.t
     text = "\n".join(
