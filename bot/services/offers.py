@@ -107,19 +107,7 @@ async def offer_free_places(
     ).all()
     deadline = now + window
     for row in waiting:
-        await application_store.change(
-            conn, row.id, {"offer_expires_at": deadline, "updated_at": schema.now()}
-        )
-        await application_store.record_event(
-            conn,
-            row.id,
-            ApplicationStatus.WAITLISTED,
-            ApplicationStatus.WAITLISTED,
-            actor_id=None,
-            slot_id=slot_id,
-            reason="offer_made",
-            offer=(False, True),
-        )
+        await application_store.set_offer(conn, row.id, slot_id=slot_id, expires_at=deadline)
         await audit.record(
             conn,
             transaction,
