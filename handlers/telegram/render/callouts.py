@@ -9,17 +9,14 @@ from bot.buttons import Button
 from bot.i18n import Translator
 from bot.messaging.message import Message
 from bot.notifications.callouts import Callout, CalloutExhausted, CalloutFilledOrganisation
-from handlers.telegram.render.shared import Renderer, esc, place_text, slot_text
+from handlers.telegram.render.shared import Renderer, answer_buttons, esc, place_text, slot_text
 
 
 def callout_buttons(t: Translator, callout_id: int) -> list[list[Button]]:
     data = {"callout_id": callout_id}
-    return [
-        [
-            Button("✅ " + t._("I'm available"), CALLOUT_YES, data),
-            Button("❌ " + t._("Not this time"), CALLOUT_NO, data),
-        ]
-    ]
+    return answer_buttons(
+        (t._("I'm available"), CALLOUT_YES), (t._("Not this time"), CALLOUT_NO), data
+    )
 
 
 def callout(n: Callout, t: Translator) -> Message:

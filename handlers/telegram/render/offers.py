@@ -12,7 +12,7 @@ from bot.buttons import Button
 from bot.i18n import Translator
 from bot.messaging.message import Message
 from bot.notifications.offers import OfferExpired, OfferMade, PlaceFreedSoon
-from handlers.telegram.render.shared import Renderer, esc, place_text, slot_text
+from handlers.telegram.render.shared import Renderer, answer_buttons, esc, place_text, slot_text
 
 
 def deadline_text(t: Translator, expires_at: datetime, zone: ZoneInfo) -> str:
@@ -28,12 +28,7 @@ def deadline(n: OfferMade, t: Translator) -> str:
 def offer_buttons(t: Translator, application_id: int) -> list[list[Button]]:
     """Accept / Decline under an offer, in the message and in /mymissions."""
     data = {"app": application_id}
-    return [
-        [
-            Button("✅ " + t._("Accept"), ACCEPT_OFFER, data),
-            Button("❌ " + t._("Decline"), DECLINE_OFFER, data),
-        ]
-    ]
+    return answer_buttons((t._("Accept"), ACCEPT_OFFER), (t._("Decline"), DECLINE_OFFER), data)
 
 
 def offer_made(n: OfferMade, t: Translator) -> Message:

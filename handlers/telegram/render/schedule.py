@@ -14,7 +14,7 @@ from bot.notifications.schedule import (
     ReminderDayBefore,
     ReminderHoursBefore,
 )
-from handlers.telegram.render.shared import Renderer, esc, slot_text
+from handlers.telegram.render.shared import Renderer, answer_buttons, esc, slot_text
 
 
 def _span(n: Timed, t: Translator) -> str:
@@ -63,12 +63,9 @@ def reminder_hours_before(n: ReminderHoursBefore, t: Translator) -> Message:
 def attendance_buttons(t: Translator, application_id: int) -> list[list[Button]]:
     """Yes / I can't come under the question."""
     data = {"app": application_id}
-    return [
-        [
-            Button("✅ " + t._("Yes, I'm coming"), ATTENDANCE_YES, data),
-            Button("❌ " + t._("I can't come"), ATTENDANCE_NO, data),
-        ]
-    ]
+    return answer_buttons(
+        (t._("Yes, I'm coming"), ATTENDANCE_YES), (t._("I can't come"), ATTENDANCE_NO), data
+    )
 
 
 def attendance_check(n: AttendanceCheck, t: Translator) -> Message:

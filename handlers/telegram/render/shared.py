@@ -36,6 +36,14 @@ def place_text(n: Placed, t: Translator) -> str:
     return esc(n.address or t._("Address to be confirmed"))
 
 
+def answer_buttons(
+    yes: tuple[str, str], no: tuple[str, str], data: dict[str, Any]
+) -> list[list[Button]]:
+    """The ✅ and ❌ pair under a question the person answers with one tap: each a label and
+    its action, both carrying the same data."""
+    return [[Button("✅ " + yes[0], yes[1], data), Button("❌ " + no[0], no[1], data)]]
+
+
 def decision_buttons(t: Translator, application_id: int) -> list[list[Button]]:
     """Approve / Refuse under an application (the admin group's handlers answer them)."""
     data = {"application_id": application_id}
