@@ -20,7 +20,7 @@ from renfort.sandbox.twilio_double import TwilioDouble
 from storage import schema
 from tests.conftest import NOW
 from tests.factories import first_slot, polling_station, volunteer
-from tests.harness import Bot, FakeClock, running_with_twilio
+from tests.harness import Bot, FakeClock, one_answer_each, running_with_twilio
 from tests.organiser_steps import (
     COORDINATOR,
     GROUP,
@@ -55,12 +55,7 @@ async def renfort_with_whatsapp(
 
 async def writes(twilio: TwilioDouble, *bodies: str) -> list[str]:
     """The resident writes each message on WhatsApp; returns our answers."""
-    answers = []
-    for body in bodies:
-        exchange = await twilio.whatsapp(PHONE, body)
-        assert exchange.status_code == 200 and len(exchange.replies) == 1, exchange
-        answers.append(exchange.text)
-    return answers
+    return await one_answer_each(twilio.whatsapp, PHONE, *bodies)
 
 
 async def registered_and_applied(bot: Bot, twilio: TwilioDouble) -> int:
