@@ -79,7 +79,7 @@ def alert_offer(n: AlertOffer, t: Translator) -> Message:
             organisation=esc(n.organisation_name),
             mission=esc(n.mission_title),
         ),
-        "🗓 " + esc(slot_text(n, t)),
+        "🗓 " + slot_text(n, t),
         "📍 " + place_text(n, t),
     ]
     conditions = [str(c) for c in n.conditions]

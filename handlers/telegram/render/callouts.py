@@ -43,7 +43,7 @@ def callout(n: Callout, t: Translator) -> Message:
                 needed,
                 mission=esc(n.mission_title),
             ),
-            "🗓 " + esc(slot_text(n, t)),
+            "🗓 " + slot_text(n, t),
             place,
             "",
             t._("Can you come? The places go to the first who answer."),
@@ -59,7 +59,7 @@ def callout_exhausted(n: CalloutExhausted, t: Translator) -> Message:
         [
             "⚠️ " + t._("<b>Callout: nobody left to ask</b>"),
             "<b>" + esc(n.mission_title) + "</b>",
-            "🗓 " + esc(slot_text(n, t)),
+            "🗓 " + slot_text(n, t),
             t._(
                 "Places taken: {taken} of {needed} · asked: {asked} · no answer yet: {waiting}",
                 taken=taken,
@@ -85,7 +85,7 @@ def callout_filled_organisation(n: CalloutFilledOrganisation, t: Translator) -> 
                 int(n.taken or 0),
                 mission=esc(n.mission_title),
             ),
-            "🗓 " + esc(slot_text(n, t)),
+            "🗓 " + slot_text(n, t),
             t._("Nobody else will be asked; the others are on the waiting list."),
         ]
     )

@@ -41,7 +41,7 @@ def offer_made(n: OfferMade, t: Translator) -> Message:
                 mission=esc(n.mission_title),
                 organisation=esc(n.organisation_name),
             ),
-            "🗓 " + esc(slot_text(n, t)),
+            "🗓 " + slot_text(n, t),
             "📍 " + place_text(n, t),
             "",
             "⏳ "
@@ -63,7 +63,7 @@ def offer_expired(n: OfferExpired, t: Translator) -> Message:
                 "You did not answer in time, so the place for <b>{mission}</b> ({slot}) went"
                 " to the next person on the waiting list.",
                 mission=esc(n.mission_title),
-                slot=esc(slot_text(n, t)),
+                slot=slot_text(n, t),
             ),
             t._("Other missions need you: /missions"),
         ]
@@ -118,7 +118,7 @@ def place_freed_soon(n: PlaceFreedSoon, t: Translator) -> Message:
                 organisation=esc(n.organisation_name),
             ),
             freed_by_text(n, t, mission),
-            "🗓 " + esc(slot_text(n, t)),
+            "🗓 " + slot_text(n, t),
             next_step_text(n, t),
         ]
     )

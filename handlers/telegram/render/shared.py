@@ -25,8 +25,8 @@ def esc(value: object) -> str:
 
 
 def slot_text(n: Timed, t: Translator) -> str:
-    """The slot's day and hours in its own time zone (not escaped)."""
-    return t.slot_span(n.starts_at, n.ends_at, ZoneInfo(n.timezone))
+    """The slot's day and hours in its own time zone (escaped)."""
+    return esc(t.slot_span(n.starts_at, n.ends_at, ZoneInfo(n.timezone)))
 
 
 def place_text(n: Placed, t: Translator) -> str:
