@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from bench.latency import FIRST_PERSON, Driver, Figures, driver_settings
+from bench.latency import FIRST_PERSON, Driver, Figures, renfort_driven
 from bench.table import Row
 from bot.actions import CALLOUT_YES
 from bot.buttons import Button, save_buttons
@@ -27,7 +27,6 @@ from bot.services import callouts, missions, organisations, people
 from bot.services.callout_views import Targeting
 from bot.services.missions import MissionSpec, SlotSpec
 from renfort import event_loop
-from renfort.app import Service
 from storage import schema
 from storage.database import Database
 
@@ -143,13 +142,9 @@ async def recorded(db: Database, callout_id: int) -> tuple[Counter[str], int, bo
 
 async def measure(count: int, needed: int, rate: float, workdir: Path) -> Outcome:
     driver = Driver(rate, count / rate, count, taps=True)
-    settings = driver_settings(driver, workdir / "callout.db")
-    service = Service(settings)
-    try:
-        await service.start()
-        assert service.renfort is not None
-        db = service.renfort.db
-        callout_id = await callout_asking_everyone(db, count, needed, service.renfort.now())
+    async with renfort_driven(driver, workdir / "callout.db") as renfort:
+        db = renfort.db
+        callout_id = await callout_asking_everyone(db, count, needed, renfort.now())
         stored = await save_buttons(
             db, [[Button("Disponible", CALLOUT_YES, {"callout_id": callout_id})]]
         )
@@ -157,9 +152,6 @@ async def measure(count: int, needed: int, rate: float, workdir: Path) -> Outcom
         figures = await driver.offer(stored[0][0][1])
         cpu_ms = (time.process_time() - cpu) * 1000 / max(figures.answered, 1)
         answers, taken, first_come = await recorded(db, callout_id)
-    finally:
-        await service.stop()
-        driver.close()
     return Outcome(figures, answers, taken, first_come, cpu_ms)
 
 

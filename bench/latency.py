@@ -16,6 +16,7 @@ import multiprocessing
 import tempfile
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -28,6 +29,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from bench.table import Row
 from bot.config import Settings
 from bot.geo import lookup_offline
+from bot.runtime import Renfort
 from bot.services import people
 from renfort import event_loop
 from renfort.app import Service
@@ -337,20 +339,27 @@ def driver_settings(driver: Driver, database: Path) -> Settings:
     )
 
 
-async def measure_renfort(rate: float, seconds: float, count: int, workdir: Path) -> Figures:
-    driver = Driver(rate, seconds, count)
-    settings = driver_settings(driver, workdir / "latency.db")
-    service = Service(settings)
+@contextlib.asynccontextmanager
+async def renfort_driven(driver: Driver, database: Path) -> AsyncIterator[Renfort]:
+    """Renfort running on the driver's double for one measure, with a SQLite file of its
+    own; stopped, and the driver closed, when the measure ends."""
+    service = Service(driver_settings(driver, database))
     try:
         await service.start()
         assert service.renfort is not None
-        db = service.renfort.db
-        await demo.seed(db, now=service.renfort.now(), zone=ZoneInfo(settings.renfort_timezone))
-        await register(db, driver.ids)
-        return await driver.offer()
+        yield service.renfort
     finally:
         await service.stop()
         driver.close()
+
+
+async def measure_renfort(rate: float, seconds: float, count: int, workdir: Path) -> Figures:
+    driver = Driver(rate, seconds, count)
+    async with renfort_driven(driver, workdir / "latency.db") as renfort:
+        zone = ZoneInfo(renfort.settings.renfort_timezone)
+        await demo.seed(renfort.db, now=renfort.now(), zone=zone)
+        await register(renfort.db, driver.ids)
+        return await driver.offer()
 
 
 def report(name: str, figures: Figures) -> None:

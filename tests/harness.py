@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +23,7 @@ from handlers.telegram.common import RenfortContext
 from handlers.telegram.wiring import END_GROUP
 from renfort.app import Service
 from renfort.sandbox.telegram_double import SentMessage, TelegramDouble
-from renfort.sandbox.twilio_double import TwilioDouble
+from renfort.sandbox.twilio_double import Exchange, TwilioDouble
 from storage.database import Database
 
 DONE_KEY = "test_done_updates"
@@ -195,6 +195,19 @@ async def running_with_twilio(
             yield bot
     finally:
         await twilio.stop()
+
+
+async def one_answer_each(
+    send: Callable[[str, str], Awaitable[Exchange]], phone: str, *bodies: str
+) -> list[str]:
+    """The resident sends each message in turn through `send` (an SMS or a WhatsApp message
+    to the double); each must get exactly one answer, returned in order."""
+    answers = []
+    for body in bodies:
+        exchange = await send(phone, body)
+        assert exchange.status_code == 200 and len(exchange.replies) == 1, exchange
+        answers.append(exchange.text)
+    return answers
 
 
 def free_port() -> int:

@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from bot.buttons import resolve
 from bot.geo import lookup_offline
-from bot.services import organisations, people
+from bot.services import callouts, organisations, people
+from bot.services.callouts import CalloutView, Targeting
 from bot.services.organisations import Organisation
 from renfort.sandbox.telegram_double import SentMessage
-from tests.factories import commune
+from tests.factories import commune, first_slot
 from tests.harness import Bot
 
 COORDINATOR = 10
@@ -87,6 +89,21 @@ async def person_of(bot: Bot, telegram_user_id: int) -> people.Person:
     person = await people.find_by_telegram(bot.db, telegram_user_id)
     assert person is not None
     return person
+
+
+async def call_for_one(
+    bot: Bot, mission_id: int, targeting: Targeting, now: datetime
+) -> CalloutView:
+    """The coordinator calls for one volunteer on the mission's first slot."""
+    coordinator = await person_of(bot, COORDINATOR)
+    return await callouts.launch(
+        bot.db,
+        actor_id=coordinator.id,
+        slot_id=await first_slot(bot.db, mission_id),
+        needed=1,
+        targeting=targeting,
+        now=now,
+    )
 
 
 async def callback_data(bot: Bot, message: SentMessage, action: str, **data: Any) -> str:

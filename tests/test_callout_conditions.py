@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from bot.actions import CALLOUT_YES
 from bot.domain import ApplicationStatus
-from bot.services import applications, callouts, organisations, people
+from bot.services import applications, callouts, organisations
 from bot.services.callouts import Targeting
 from handlers.sms.conversation import SmsConversations
 from storage import schema
@@ -19,7 +19,7 @@ from tests.conftest import NOW
 from tests.factories import commune, first_slot, volunteer
 from tests.harness import FakeClock
 from tests.organiser_steps import (
-    COORDINATOR,
+    call_for_one,
     coordinator_with_group,
     tap_action,
     telegram_volunteer,
@@ -40,16 +40,7 @@ async def test_a_telegram_yes_confirms_the_conditions_before_taking_the_place(
         mairie = await coordinator_with_group(bot)
         mission = await station(bot.db, mairie.id, "Assesseur matin")
         camille = await telegram_volunteer(bot, 1001, "Camille")
-        coordinator = await people.find_by_telegram(bot.db, COORDINATOR)
-        assert coordinator is not None
-        view = await callouts.launch(
-            bot.db,
-            actor_id=coordinator.id,
-            slot_id=await first_slot(bot.db, mission),
-            needed=1,
-            targeting=EVERYONE,
-            now=NOW,
-        )
+        view = await call_for_one(bot, mission, EVERYONE, NOW)
         await bot.drain()
         alert = await bot.double.wait_for(1001, "Assesseur matin")
 

@@ -14,11 +14,12 @@ from bot.services import applications, exports, missions, organisations, people
 from handlers.sms.conversation import SmsConversations
 from handlers.telegram.applying import CONFIRM_APPLY
 from handlers.telegram.flow import PICK_SLOT
+from renfort.sandbox.telegram_double import SentMessage
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING, commune, first_slot, polling_station, volunteer
-from tests.harness import FakeClock, running_bot, sqlite_file_url
+from tests.harness import Bot, FakeClock, running_bot, sqlite_file_url
 from tests.organiser_steps import (
     COORDINATOR,
     GROUP,
@@ -127,15 +128,21 @@ async def test_conditions_are_confirmed_by_yes_over_sms_and_a_no_stops_the_appli
     assert rows == [[ROLL, ADULT]]
 
 
+async def new_mission_summary(bot: Bot) -> SentMessage:
+    """/newmission typed through to its summary, one slot of four volunteers and no
+    condition yet: the screen that offers Add a condition."""
+    await say(bot, COORDINATOR, "/newmission")
+    domains = (await say(bot, COORDINATOR, "Scrutateur au bureau 3"))[-1]
+    await tap_action(bot, COORDINATOR, domains, "nm_pick_domain", domain="citizenship")
+    await say(bot, COORDINATOR, "12 rue de la République, 52100 Saint-Dizier")
+    await say(bot, COORDINATOR, "13/06/2027 18h-20h")
+    return (await say(bot, COORDINATOR, "4"))[-1]
+
+
 async def test_a_coordinator_adds_a_condition_at_newmission(tmp_path: Path) -> None:
     async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW), renfort_locale="en") as bot:
         mairie = await coordinator_with_group(bot)
-        await say(bot, COORDINATOR, "/newmission")
-        domains = (await say(bot, COORDINATOR, "Scrutateur au bureau 3"))[-1]
-        await tap_action(bot, COORDINATOR, domains, "nm_pick_domain", domain="citizenship")
-        await say(bot, COORDINATOR, "12 rue de la République, 52100 Saint-Dizier")
-        await say(bot, COORDINATOR, "13/06/2027 18h-20h")
-        more = (await say(bot, COORDINATOR, "4"))[-1]
+        more = await new_mission_summary(bot)
         asked = await tap_action(bot, COORDINATOR, more, "nm_add_condition")
         assert "Type one condition" in asked[-1].text
         [too_short] = await say(bot, COORDINATOR, "ok")
@@ -153,12 +160,7 @@ async def test_a_coordinator_adds_a_condition_at_newmission(tmp_path: Path) -> N
 async def test_after_five_conditions_no_screen_offers_a_sixth(tmp_path: Path) -> None:
     async with running_bot(sqlite_file_url(tmp_path), FakeClock(NOW), renfort_locale="en") as bot:
         await coordinator_with_group(bot)
-        await say(bot, COORDINATOR, "/newmission")
-        domains = (await say(bot, COORDINATOR, "Scrutateur au bureau 3"))[-1]
-        await tap_action(bot, COORDINATOR, domains, "nm_pick_domain", domain="citizenship")
-        await say(bot, COORDINATOR, "12 rue de la République, 52100 Saint-Dizier")
-        await say(bot, COORDINATOR, "13/06/2027 18h-20h")
-        summary = (await say(bot, COORDINATOR, "4"))[-1]
+        summary = await new_mission_summary(bot)
         for number in range(1, 6):
             await tap_action(bot, COORDINATOR, summary, "nm_add_condition")
             [summary] = await say(bot, COORDINATOR, f"Condition number {number}.")

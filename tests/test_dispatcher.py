@@ -84,6 +84,19 @@ async def people_on_telegram(renfort: Renfort, double: TelegramDouble, n: int) -
     return ids
 
 
+async def coordinated_from_group(
+    db: Database, double: TelegramDouble, org: organisations.Organisation
+) -> None:
+    """Nadia coordinates the organisation and linked its group, where applications go."""
+    double.user(1, "Nadia")
+    double.group(GROUP, "Mairie — coordination", admins=(1,))
+    nadia = await volunteer(db, 1, "Nadia")
+    await organisations.join(db, nadia.id, org.invite_code)
+    await organisations.link_admin_chat(
+        db, person_id=nadia.id, organisation_id=org.id, chat_id=GROUP, title="coordination"
+    )
+
+
 # ---- with the Bot API double -------------------------------------------------------------
 
 
@@ -93,13 +106,7 @@ async def test_a_coordinators_group_receives_the_new_application_with_approve_an
     db = renfort.db
     org = await commune(db)
     slot_id = await first_slot(db, await polling_station(db, org.id, now=NOW))
-    double.user(1, "Nadia")
-    double.group(GROUP, "Mairie — coordination", admins=(1,))
-    nadia = await volunteer(db, 1, "Nadia")
-    await organisations.join(db, nadia.id, org.invite_code)
-    await organisations.link_admin_chat(
-        db, person_id=nadia.id, organisation_id=org.id, chat_id=GROUP, title="coordination"
-    )
+    await coordinated_from_group(db, double, org)
     camille = await volunteer(db, 2, "Camille")
     applied = await applications.apply(db, person_id=camille.id, slot_id=slot_id, now=NOW)
 
@@ -126,13 +133,7 @@ async def test_a_batch_of_applications_costs_the_group_no_more_writes_than_one(
     org = await commune(db)
     mission_id = await polling_station(db, org.id, now=NOW, capacity=10)
     slot_id = await first_slot(db, mission_id)
-    double.user(1, "Nadia")
-    double.group(GROUP, "Mairie — coordination", admins=(1,))
-    nadia = await volunteer(db, 1, "Nadia")
-    await organisations.join(db, nadia.id, org.invite_code)
-    await organisations.link_admin_chat(
-        db, person_id=nadia.id, organisation_id=org.id, chat_id=GROUP, title="coordination"
-    )
+    await coordinated_from_group(db, double, org)
     applied = []
     writes = []
     for batch in ((2,), (3, 4, 5)):

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from bot.i18n import Translator
 from bot.services import applications, organisations, relay
+from bot.services.people import Person
 from handlers.sms.gsm7 import segments
 from handlers.sms.render import render_notification
 from handlers.telegram.relay import BLOCK, PICK_MISSION, PICK_PERSON, PICK_SLOT
@@ -162,6 +163,15 @@ async def relay_from_group(bot: Bot, text: str) -> list[SentMessage]:
     return await reply_to(bot, COORDINATOR, prompt, text)
 
 
+async def applied_on_telegram(bot: Bot, mission: int) -> Person:
+    """Camille, who uses Telegram, applied for the mission's first slot: a volunteer of the
+    mission, whom its relays reach."""
+    camille = await volunteer(bot.db, VOLUNTEER, "Camille")
+    slot = await first_slot(bot.db, mission)
+    await applications.apply(bot.db, person_id=camille.id, slot_id=slot, now=NOW)
+    return camille
+
+
 def assert_nothing_private(bot: Bot, twilio: TwilioDouble) -> None:
     """No phone number and no username in any message of either double."""
     bodies = [m.text for chat in bot.double.messages.values() for m in chat]
@@ -178,9 +188,7 @@ async def test_a_coordinator_and_volunteers_talk_through_the_bot_by_telegram_and
         bot.double.users[VOLUNTEER]["username"] = USERNAME
         mission = await polling_station(bot.db, organisation.id, now=NOW)
         await texts(twilio, "Hello, Marie 52100", "MISSIONS", "1.1")
-        camille = await volunteer(bot.db, VOLUNTEER, "Camille")
-        slot = await first_slot(bot.db, mission)
-        await applications.apply(bot.db, person_id=camille.id, slot_id=slot, now=NOW)
+        camille = await applied_on_telegram(bot, mission)
 
         [sent] = await relay_from_group(bot, MESSAGE)
         assert "Sent to 2 volunteers" in sent.text
@@ -222,9 +230,7 @@ async def test_a_blocked_organisation_cannot_write_any_more(tmp_path: Path) -> N
     async with renfort_with_sms(tmp_path) as (bot, twilio):
         organisation = await coordinator_with_group(bot)
         mission = await polling_station(bot.db, organisation.id, now=NOW)
-        camille = await volunteer(bot.db, VOLUNTEER, "Camille")
-        slot = await first_slot(bot.db, mission)
-        await applications.apply(bot.db, person_id=camille.id, slot_id=slot, now=NOW)
+        await applied_on_telegram(bot, mission)
         await relay_from_group(bot, "Premier message")
         assert any("Premier message" in t for t in bot.double.texts(VOLUNTEER))
 
@@ -250,9 +256,7 @@ async def test_a_text_longer_than_a_relay_is_cut_and_the_coordinator_told(
     async with renfort_with_sms(tmp_path) as (bot, _twilio):
         organisation = await coordinator_with_group(bot)
         mission = await polling_station(bot.db, organisation.id, now=NOW)
-        camille = await volunteer(bot.db, VOLUNTEER, "Camille")
-        slot = await first_slot(bot.db, mission)
-        await applications.apply(bot.db, person_id=camille.id, slot_id=slot, now=NOW)
+        await applied_on_telegram(bot, mission)
 
         [sent] = await relay_from_group(bot, "Rendez-vous 7h45. " + "bla " * 1000)
 

@@ -42,6 +42,31 @@ async def staffed_commune(db: Database) -> organisations.Organisation:
     return org
 
 
+async def reading_the_station(renfort: Renfort, resident: Resident) -> None:
+    """A resident registered in English reads the one polling station of a staffed commune:
+    their next "1" applies for its slot."""
+    org = await staffed_commune(renfort.db)
+    await polling_station(renfort.db, org.id, now=NOW)
+    await resident.registers(language="2")
+    await resident.says("MISSIONS")
+    await resident.says("1")
+
+
+async def stations_an_hour_apart(
+    db: Database, organisation_id: int, count: int, title: str
+) -> None:
+    """`count` polling stations, the first an hour into election morning and each next an hour
+    later, so that a list shows them in the order of their numbers (`title`'s {} field)."""
+    for station in range(1, count + 1):
+        await polling_station(
+            db,
+            organisation_id,
+            now=NOW,
+            title=title.format(station),
+            starts_at=ELECTION_MORNING + timedelta(hours=station),
+        )
+
+
 async def outbox(db: Database) -> list[tuple[str, dict[str, object]]]:
     o = schema.outbox
     async with db.reading("test") as conn:
@@ -241,14 +266,7 @@ async def test_long_lists_come_in_pages_and_numbers_keep_their_meaning(
     renfort: Renfort, resident: Resident
 ) -> None:
     org = await commune(renfort.db)
-    for station in range(1, 8):
-        await polling_station(
-            renfort.db,
-            org.id,
-            now=NOW,
-            title=f"Assesseur bureau {station}",
-            starts_at=ELECTION_MORNING + timedelta(hours=station),
-        )
+    await stations_an_hour_apart(renfort.db, org.id, 7, "Assesseur bureau {}")
     await resident.registers(language="2")
 
     first = await resident.says("MISSIONS")
@@ -264,14 +282,7 @@ async def test_a_resident_reads_three_pages_each_after_the_last(
     renfort: Renfort, resident: Resident
 ) -> None:
     org = await commune(renfort.db)
-    for station in range(1, 16):
-        await polling_station(
-            renfort.db,
-            org.id,
-            now=NOW,
-            title=f"Bureau {station:02d}",
-            starts_at=ELECTION_MORNING + timedelta(hours=station),
-        )
+    await stations_an_hour_apart(renfort.db, org.id, 15, "Bureau {:02d}")
     await resident.registers(language="1")
 
     pages = [await resident.says(word) for word in ("MISSIONS", "SUITE", "suite")]
@@ -289,11 +300,7 @@ async def test_a_resident_reads_three_pages_each_after_the_last(
 async def test_a_resident_sees_and_cancels_their_mission_after_confirming(
     renfort: Renfort, resident: Resident
 ) -> None:
-    org = await staffed_commune(renfort.db)
-    await polling_station(renfort.db, org.id, now=NOW)
-    await resident.registers(language="2")
-    await resident.says("MISSIONS")
-    await resident.says("1")
+    await reading_the_station(renfort, resident)
     await resident.says("1")
 
     mine = await resident.says("MES MISSIONS")
@@ -381,11 +388,7 @@ async def test_the_language_can_change_at_any_time(renfort: Renfort, resident: R
 async def test_a_retried_sms_is_handled_once_and_answered_the_same(
     renfort: Renfort, resident: Resident
 ) -> None:
-    org = await staffed_commune(renfort.db)
-    await polling_station(renfort.db, org.id, now=NOW)
-    await resident.registers(language="2")
-    await resident.says("MISSIONS")
-    await resident.says("1")
+    await reading_the_station(renfort, resident)
     first = await resident.says("1", sid="SMretried")
     again = await resident.says("1", sid="SMretried")
     assert again == first and "Applied" in first
@@ -447,11 +450,7 @@ async def _slots(db: Database, mission_id: int) -> list[int]:
 async def test_applying_twice_for_a_slot_is_explained_not_repeated(
     renfort: Renfort, resident: Resident
 ) -> None:
-    org = await staffed_commune(renfort.db)
-    await polling_station(renfort.db, org.id, now=NOW)
-    await resident.registers(language="2")
-    await resident.says("MISSIONS")
-    await resident.says("1")
+    await reading_the_station(renfort, resident)
     await resident.says("1")
     assert "already applied" in (await resident.says("1"))
 
@@ -474,11 +473,7 @@ async def test_a_telegram_volunteer_who_added_their_phone_finds_their_missions_b
 async def test_one_sms_delivered_to_two_workers_at_once_applies_once(
     renfort: Renfort, resident: Resident
 ) -> None:
-    org = await staffed_commune(renfort.db)
-    await polling_station(renfort.db, org.id, now=NOW)
-    await resident.registers(language="2")
-    await resident.says("MISSIONS")
-    await resident.says("1")
+    await reading_the_station(renfort, resident)
     workers = [SmsConversations(renfort), SmsConversations(renfort)]
 
     answers = await asyncio.gather(

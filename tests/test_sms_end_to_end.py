@@ -20,7 +20,7 @@ from renfort.sandbox.twilio_double import TwilioDouble
 from storage import schema
 from tests.conftest import NOW
 from tests.factories import ELECTION_MORNING, polling_station
-from tests.harness import Bot, FakeClock, running_with_twilio
+from tests.harness import Bot, FakeClock, one_answer_each, running_with_twilio
 from tests.organiser_steps import COORDINATOR, GROUP, coordinator_with_group, tap_action
 
 PHONE = "+33612345678"
@@ -36,12 +36,7 @@ async def renfort_with_sms(tmp_path: Path) -> AsyncIterator[tuple[Bot, TwilioDou
 
 async def texts(twilio: TwilioDouble, *bodies: str) -> list[str]:
     """The resident sends each SMS in turn; returns our answers."""
-    answers = []
-    for body in bodies:
-        exchange = await twilio.text(PHONE, body)
-        assert exchange.status_code == 200 and len(exchange.replies) == 1, exchange
-        answers.append(exchange.text)
-    return answers
+    return await one_answer_each(twilio.text, PHONE, *bodies)
 
 
 async def approved_by_sms(bot: Bot, twilio: TwilioDouble, name: str, coordinator_id: int) -> None:

@@ -31,6 +31,14 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "bureaux-saint-d
 ROUNDS = [date(2027, 6, 13), date(2027, 6, 20)]
 
 
+def station_list(tmp_path: Path, *rows: str) -> Path:
+    """A list of polling stations with the columns the example has, one row per station."""
+    path = tmp_path / "bureaux.csv"
+    header = "name,address,postcode,latitude,longitude,capacity"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
 async def stations(
     db: Database,
     path: Path,
@@ -109,14 +117,12 @@ async def test_a_bad_station_row_is_reported_by_line_and_nothing_is_created(
     db: Database, tmp_path: Path
 ) -> None:
     await commune(db)
-    bad = tmp_path / "bureaux.csv"
-    bad.write_text(
-        "name,address,postcode,latitude,longitude,capacity\n"
-        "Bureau 1,Place de la mairie,52100,48.63,4.94,2\n"
-        ",Rue sans nom,52100,48.63,4.94,2\n"
-        "Bureau 3,Rue Ampère,521,,,2\n"
-        "Bureau 4,Rue Ampère,52100,abc,4.9,2\n",
-        encoding="utf-8",
+    bad = station_list(
+        tmp_path,
+        "Bureau 1,Place de la mairie,52100,48.63,4.94,2",
+        ",Rue sans nom,52100,48.63,4.94,2",
+        "Bureau 3,Rue Ampère,521,,,2",
+        "Bureau 4,Rue Ampère,52100,abc,4.9,2",
     )
 
     result = await stations(db, bad, "teller", days=ROUNDS[:1])
@@ -207,12 +213,10 @@ async def test_stations_refuse_a_far_date_and_odd_digits_by_line(
     sqlite_db: Database, tmp_path: Path
 ) -> None:
     await commune(sqlite_db)
-    odd = tmp_path / "bureaux.csv"
-    odd.write_text(
-        "name,address,postcode,latitude,longitude,capacity\n"
-        "Bureau\x00 1,Place de la mairie,52100,48.63,4.94,²\n"
-        "Bureau 2,Rue Ampère,５２１００,,,2\n",
-        encoding="utf-8",
+    odd = station_list(
+        tmp_path,
+        "Bureau\x00 1,Place de la mairie,52100,48.63,4.94,²",
+        "Bureau 2,Rue Ampère,５２１００,,,2",
     )
 
     result = await stations(sqlite_db, odd, "teller", days=ROUNDS[:1])

@@ -12,19 +12,20 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.services import applications, callouts, channels, people, phones
+from bot.services import applications, callouts, channels, phones
 from bot.services.callouts import Targeting
 from handlers.whatsapp.templates import sync_templates
 from renfort.sandbox.telegram_double import SentMessage
 from renfort.sandbox.twilio_double import TwilioDouble
 from storage import schema
 from tests.conftest import NOW
-from tests.factories import first_slot, polling_station, volunteer
-from tests.harness import Bot, FakeClock, running_with_twilio
+from tests.factories import polling_station, volunteer
+from tests.harness import Bot, FakeClock, one_answer_each, running_with_twilio
 from tests.organiser_steps import (
     COORDINATOR,
     GROUP,
     VOLUNTEER,
+    call_for_one,
     coordinator_with_group,
     say,
     tap_action,
@@ -55,12 +56,7 @@ async def renfort_with_whatsapp(
 
 async def writes(twilio: TwilioDouble, *bodies: str) -> list[str]:
     """The resident writes each message on WhatsApp; returns our answers."""
-    answers = []
-    for body in bodies:
-        exchange = await twilio.whatsapp(PHONE, body)
-        assert exchange.status_code == 200 and len(exchange.replies) == 1, exchange
-        answers.append(exchange.text)
-    return answers
+    return await one_answer_each(twilio.whatsapp, PHONE, *bodies)
 
 
 async def registered_and_applied(bot: Bot, twilio: TwilioDouble) -> int:
@@ -184,16 +180,8 @@ async def test_a_callout_outside_the_window_is_answered_with_its_oui_quick_reply
         mission = await polling_station(bot.db, organisation.id, now=NOW)
         await writes(twilio, "Bonjour", "Camille 52100")  # in French, everything
         bot.clock.advance(days=2)  # their window has closed
-        coordinator = await people.find_by_telegram(bot.db, COORDINATOR)
-        assert coordinator is not None
-        view = await callouts.launch(
-            bot.db,
-            actor_id=coordinator.id,
-            slot_id=await first_slot(bot.db, mission),
-            needed=1,
-            targeting=Targeting(radius_km=10, domains=("emergency",)),
-            now=bot.clock(),
-        )
+        targeting = Targeting(radius_km=10, domains=("emergency",))
+        view = await call_for_one(bot, mission, targeting, bot.clock())
         await bot.tick_and_send()
         asked = twilio.on_whatsapp(PHONE)[-1]
         assert view.asked == 1 and asked.content_sid is not None

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import Row, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain import ACTIVE, HOLDING, ApplicationStatus, MissionStatus
+from bot.domain import HOLDING, MissionStatus
 from bot.messaging.outbox import Priority, enqueue
 from bot.notifications.alerts import AlertOffer
-from bot.services import application_store, applications, audit
+from bot.services import audit, placing
 from bot.services.errors import Conflict, NotAllowed, NotFound
 from bot.services.missions import count_taken
 from bot.services.organisations import require_member
@@ -311,77 +311,21 @@ async def answer_offer(
 
 async def _take(conn: AsyncConnection, row: Row[Any], slot_id: int, person_id: int) -> str:
     """Approve the person on the slot if a place is free (or already theirs)."""
-    overlapping = await conn.scalar(
-        select(M.c.title)
-        .select_from(A.join(S, S.c.id == A.c.slot_id).join(M, M.c.id == S.c.mission_id))
-        .where(
-            A.c.person_id == person_id,
-            A.c.slot_id != slot_id,
-            A.c.status.in_([str(s) for s in HOLDING]),
-            S.c.starts_at < row.ends_at,
-            S.c.ends_at > row.starts_at,
-        )
-        .limit(1)
+    existing = await placing.application_on_slot(
+        conn, person_id=person_id, slot_id=slot_id, starts_at=row.starts_at, ends_at=row.ends_at
     )
-    if overlapping is not None:
-        raise Conflict("overlap", mission_title=str(overlapping))
-    existing = (
-        await conn.execute(
-            select(A.c.id, A.c.status, A.c.offer_expires_at).where(
-                A.c.slot_id == slot_id,
-                A.c.person_id == person_id,
-                A.c.status.in_([str(s) for s in ACTIVE]),
-            )
-        )
-    ).first()
-    if existing is not None and existing.status in (
-        ApplicationStatus.APPROVED,
-        ApplicationStatus.CONFIRMED,
-    ):
-        return "accepted"
-    # A pending application, or an open offer of a freed place, already counts as taken.
-    holds = existing is not None and (
-        existing.status == ApplicationStatus.PENDING or existing.offer_expires_at is not None
-    )
-    if not holds and row.capacity - await count_taken(conn, slot_id) <= 0:
-        return "full"
-    if existing is not None:
-        await applications.set_status(
-            conn,
-            existing.id,
-            existing.status,
-            ApplicationStatus.APPROVED,
-            actor_id=row.offered_by,
-            reason=REASON,
-            decided=True,
-            end_offer=existing.offer_expires_at is not None,
-        )
-        return "accepted"
-    # Accepting the offer, shown with the mission's conditions, confirms them.
-    application_id = await application_store.insert_application(
+    taken = await placing.approve_if_free(
         conn,
-        {
-            "slot_id": slot_id,
-            "person_id": person_id,
-            "status": ApplicationStatus.APPROVED,
-            "reason": REASON,
-            "conditions": list(row.conditions or ()) or None,
-            "decided_by": row.offered_by,
-            "decided_at": schema.now(),
-            "created_at": schema.now(),
-            "updated_at": schema.now(),
-        },
-    )
-    await applications.record_event(
-        conn,
-        application_id,
-        None,
-        ApplicationStatus.APPROVED,
-        actor_id=person_id,
+        existing,
+        person_id=person_id,
         slot_id=slot_id,
+        capacity=row.capacity,
+        decider=row.offered_by,
         reason=REASON,
+        # Accepting the offer, shown with the mission's conditions, confirms them.
+        conditions=row.conditions,
     )
-    return "accepted"
+    return "accepted" if taken else "full"
 
 
 async def open_offer(db: Database, person_id: int, now: datetime) -> tuple[int, datetime] | None:

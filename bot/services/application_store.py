@@ -301,6 +301,26 @@ async def change(conn: AsyncConnection, application_id: int, values: Mapping[str
     await conn.execute(update(A).where(A.c.id == application_id).values(**values))
 
 
+async def set_offer(
+    conn: AsyncConnection, application_id: int, *, slot_id: int, expires_at: datetime | None
+) -> None:
+    """Offer a waitlisted application a freed place until `expires_at`, or take the offer
+    back (None); either way the person keeps their turn on the waiting list, and the history
+    line and the slot's kept places follow."""
+    await change(conn, application_id, {"offer_expires_at": expires_at})
+    offered = expires_at is not None
+    await record_event(
+        conn,
+        application_id,
+        ApplicationStatus.WAITLISTED,
+        ApplicationStatus.WAITLISTED,
+        actor_id=None,
+        slot_id=slot_id,
+        reason="offer_made" if offered else "offer_withdrawn",
+        offer=(not offered, offered),
+    )
+
+
 async def forget_attendance_steps(conn: AsyncConnection, application_ids: list[int]) -> None:
     """The applications' attendance question is to be asked again (their slot moved)."""
     await conn.execute(

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, or_, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain import ACTIVE, HOLDING, ApplicationStatus, MissionStatus
-from bot.services import application_store, applications, audit, conditions
+from bot.domain import ApplicationStatus, MissionStatus
+from bot.services import application_store, applications, audit, conditions, placing
 from bot.services.callout_views import (
     OPEN,
     CalloutAnswer,
@@ -28,8 +28,7 @@ from bot.services.callout_views import (
     must_load,
 )
 from bot.services.callout_waves import C, R, counts, settle
-from bot.services.errors import Conflict, NotFound
-from bot.services.missions import count_taken
+from bot.services.errors import NotFound
 from storage import schema
 from storage.database import Database, Inbound
 
@@ -46,27 +45,6 @@ _ANSWERED = (
     .values(answer=bindparam("said"), answered_at=bindparam("now"), outcome=bindparam("became"))
 )
 _TOUCHED = update(C).where(C.c.id == bindparam("callout_id")).values(updated_at=bindparam("now"))
-# The person's application on the slot and any place they hold elsewhere at that time, in
-# one read: both are asked before every place or waiting-list entry.
-_MINE = (
-    select(A.c.id, A.c.slot_id, A.c.status, A.c.offer_expires_at, M.c.title)
-    .select_from(A.join(S, S.c.id == A.c.slot_id).join(M, M.c.id == S.c.mission_id))
-    .where(
-        A.c.person_id == bindparam("person_id"),
-        or_(
-            and_(
-                A.c.slot_id == bindparam("slot_id"),
-                A.c.status.in_([str(s) for s in ACTIVE]),
-            ),
-            and_(
-                A.c.slot_id != bindparam("slot_id"),
-                A.c.status.in_([str(s) for s in HOLDING]),
-                S.c.starts_at < bindparam("ends_at"),
-                S.c.ends_at > bindparam("starts_at"),
-            ),
-        ),
-    )
-)
 
 
 async def answer(
@@ -136,63 +114,26 @@ async def answer(
 
 
 async def _existing(conn: AsyncConnection, row: Row[Any], person_id: int) -> Row[Any] | None:
-    """The person's active application on the slot, once sure they hold no place elsewhere
-    at that time (someone who does cannot take this one)."""
-    mine = (
-        await conn.execute(
-            _MINE,
-            {
-                "person_id": person_id,
-                "slot_id": row.slot_id,
-                "ends_at": row.ends_at,
-                "starts_at": row.starts_at,
-            },
-        )
-    ).all()
-    elsewhere = next((a for a in mine if a.slot_id != row.slot_id), None)
-    if elsewhere is not None:
-        raise Conflict("overlap", mission_title=str(elsewhere.title))
-    return next((a for a in mine if a.slot_id == row.slot_id), None)
+    return await placing.application_on_slot(
+        conn, person_id=person_id, slot_id=row.slot_id, starts_at=row.starts_at, ends_at=row.ends_at
+    )
 
 
 async def _take_place(conn: AsyncConnection, row: Row[Any], person_id: int) -> str:
     """Approve the person on the slot if a place is free (or already theirs), else waitlist."""
     existing = await _existing(conn, row, person_id)
-    if existing is not None and existing.status in (
-        ApplicationStatus.APPROVED,
-        ApplicationStatus.CONFIRMED,
-    ):
-        return "taken"
-    holds = existing is not None and (
-        existing.status == ApplicationStatus.PENDING or existing.offer_expires_at is not None
-    )
-    if not holds and row.capacity - await count_taken(conn, row.slot_id) <= 0:
-        return await _join_waitlist(conn, row, person_id, existing)
-    # The coordinator who launched the callout made the decision by asking.
-    decider = row.created_by
-    if existing is None:
-        application_id = await _insert(conn, row, person_id, ApplicationStatus.APPROVED, decider)
-        await applications.record_event(
-            conn,
-            application_id,
-            None,
-            ApplicationStatus.APPROVED,
-            actor_id=person_id,
-            slot_id=row.slot_id,
-            reason="callout",
-        )
-        return "taken"
-    await applications.set_status(
+    taken = await placing.approve_if_free(
         conn,
-        existing.id,
-        existing.status,
-        ApplicationStatus.APPROVED,
-        actor_id=decider,
+        existing,
+        person_id=person_id,
+        slot_id=row.slot_id,
+        capacity=row.capacity,
+        # The coordinator who launched the callout made the decision by asking.
+        decider=row.created_by,
         reason="callout",
-        decided=True,
-        end_offer=existing.offer_expires_at is not None,
+        conditions=row.mission_conditions,
     )
-    return "taken"
+    return "taken" if taken else await _join_waitlist(conn, row, person_id, existing)
 
 
 async def _waitlist(conn: AsyncConnection, row: Row[Any], person_id: int) -> str:
@@ -204,7 +145,21 @@ async def _join_waitlist(
     conn: AsyncConnection, row: Row[Any], person_id: int, existing: Row[Any] | None
 ) -> str:
     if existing is None:
-        application_id = await _insert(conn, row, person_id, ApplicationStatus.WAITLISTED, None)
+        application_id = await application_store.insert_application(
+            conn,
+            {
+                "slot_id": row.slot_id,
+                "person_id": person_id,
+                "status": ApplicationStatus.WAITLISTED,
+                "reason": "callout",
+                # Kept with the application, as applying does, so they are asked only once.
+                "conditions": list(row.mission_conditions or ()) or None,
+                "decided_by": None,
+                "decided_at": None,
+                "created_at": schema.now(),
+                "updated_at": schema.now(),
+            },
+        )
         await applications.record_event(
             conn,
             application_id,
@@ -215,31 +170,6 @@ async def _join_waitlist(
             reason="callout",
         )
     return "waitlisted"
-
-
-async def _insert(
-    conn: AsyncConnection,
-    row: Row[Any],
-    person_id: int,
-    status: ApplicationStatus,
-    decider: int | None,
-) -> int:
-    decided = status == ApplicationStatus.APPROVED
-    return await application_store.insert_application(
-        conn,
-        {
-            "slot_id": row.slot_id,
-            "person_id": person_id,
-            "status": status,
-            "reason": "callout",
-            # Kept with the application, as applying does, so they are asked only once.
-            "conditions": list(row.mission_conditions or ()) or None,
-            "decided_by": decider if decided else None,
-            "decided_at": schema.now() if decided else None,
-            "created_at": schema.now(),
-            "updated_at": schema.now(),
-        },
-    )
 
 
 async def _hurry_if_short(conn: AsyncConnection, row: Row[Any], now: datetime) -> bool:

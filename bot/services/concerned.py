@@ -211,17 +211,7 @@ async def withdraw_offers(conn: AsyncConnection, slot_id: int, most: int) -> int
         )
     ).all()
     for row in rows:
-        await application_store.change(conn, row.id, {"offer_expires_at": None})
-        await applications.record_event(
-            conn,
-            row.id,
-            ApplicationStatus.WAITLISTED,
-            ApplicationStatus.WAITLISTED,
-            actor_id=None,
-            slot_id=slot_id,
-            reason="offer_withdrawn",
-            offer=(True, False),
-        )
+        await application_store.set_offer(conn, row.id, slot_id=slot_id, expires_at=None)
     return len(rows)
 
 

@@ -107,19 +107,7 @@ async def offer_free_places(
     ).all()
     deadline = now + window
     for row in waiting:
-        await application_store.change(
-            conn, row.id, {"offer_expires_at": deadline, "updated_at": schema.now()}
-        )
-        await application_store.record_event(
-            conn,
-            row.id,
-            ApplicationStatus.WAITLISTED,
-            ApplicationStatus.WAITLISTED,
-            actor_id=None,
-            slot_id=slot_id,
-            reason="offer_made",
-            offer=(False, True),
-        )
+        await application_store.set_offer(conn, row.id, slot_id=slot_id, expires_at=deadline)
         await audit.record(
             conn,
             transaction,
@@ -256,6 +244,24 @@ async def _their_offer(
     return row, OfferAnswer(view, OfferOutcome.CLOSED)
 
 
+async def _answered_too_late(
+    conn: AsyncConnection, db: Database, row: Row[Any], *, now: datetime, transaction: str
+) -> OfferAnswer:
+    """Accept or decline, a tap after the deadline counts as no answer: the offer expires as
+    it would have without the tap, with nobody as its actor."""
+    await end_offer(
+        conn,
+        db,
+        row,
+        freed_by=FreedBy.OFFER_EXPIRED,
+        actor_id=None,
+        now=now,
+        transaction=transaction,
+    )
+    view = await application_store.fetch_application(conn, row.id)
+    return OfferAnswer(view, OfferOutcome.EXPIRED)
+
+
 async def accept_offer(
     db: Database,
     *,
@@ -270,18 +276,7 @@ async def accept_offer(
         if closed is not None:
             return closed
         if row.offer_expires_at <= now:
-            await end_offer(
-                conn,
-                db,
-                row,
-                freed_by=FreedBy.OFFER_EXPIRED,
-                actor_id=None,
-                now=now,
-                transaction="accept_offer",
-            )
-            return OfferAnswer(
-                await application_store.fetch_application(conn, row.id), OfferOutcome.EXPIRED
-            )
+            return await _answered_too_late(conn, db, row, now=now, transaction="accept_offer")
         if row.mission_status != MissionStatus.PUBLISHED:
             raise Conflict("mission_closed")
         busy = await _overlapping_title(conn, row)
@@ -322,19 +317,19 @@ async def decline_offer(
         row, closed = await _their_offer(conn, db, application_id, person_id)
         if closed is not None:
             return closed
-        late = row.offer_expires_at <= now
-        freed_by = FreedBy.OFFER_EXPIRED if late else FreedBy.OFFER_DECLINED
+        if row.offer_expires_at <= now:
+            return await _answered_too_late(conn, db, row, now=now, transaction="decline_offer")
         await end_offer(
             conn,
             db,
             row,
-            freed_by=freed_by,
-            actor_id=None if late else person_id,
+            freed_by=FreedBy.OFFER_DECLINED,
+            actor_id=person_id,
             now=now,
             transaction="decline_offer",
         )
         view = await application_store.fetch_application(conn, row.id)
-        return OfferAnswer(view, OfferOutcome.EXPIRED if late else OfferOutcome.DECLINED)
+        return OfferAnswer(view, OfferOutcome.DECLINED)
 
 
 async def open_offer(db: Database, person_id: int, now: datetime) -> ApplicationView | None:

@@ -66,6 +66,16 @@ async def fetch_organisation(conn: AsyncConnection, organisation_id: int) -> Org
     return _organisation(row)
 
 
+async def organisation_name(conn: AsyncConnection, organisation_id: int) -> str:
+    """The organisation's name, or NotFound: what a person's choice about one organisation
+    (its relayed messages, seeing their number) answers with."""
+    table = schema.organisations
+    name = await conn.scalar(select(table.c.name).where(table.c.id == organisation_id))
+    if name is None:
+        raise NotFound("organisation_not_found")
+    return str(name)
+
+
 async def create_organisation(db: Database, name: str, postcode: str | None = None) -> Organisation:
     clean = " ".join(clean_text(name).split())
     if not clean:

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select
 
 from bot.services import audit
-from bot.services.errors import NotFound
+from bot.services.organisations import organisation_name
 from storage import schema
 from storage.database import Database, Inbound
 
@@ -59,9 +59,7 @@ async def decide(
 ) -> str:
     """Allow (or not) the organisation to see the person's number; returns its name."""
     async with db.transaction("phone_consent", inbound) as conn:
-        name = await conn.scalar(select(ORG.c.name).where(ORG.c.id == organisation_id))
-        if name is None:
-            raise NotFound("organisation_not_found")
+        name = await organisation_name(conn, organisation_id)
         await conn.execute(
             delete(PC).where(PC.c.person_id == person_id, PC.c.organisation_id == organisation_id)
         )
@@ -81,7 +79,7 @@ async def decide(
             subject_type="organisation",
             subject_id=organisation_id,
         )
-        return str(name)
+        return name
 
 
 async def consents(db: Database, *, person_id: int) -> list[PhoneConsent]:

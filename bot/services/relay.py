@@ -16,7 +16,7 @@ from bot.messaging.outbox import Priority, enqueue
 from bot.notifications.relay import RelayToOrganisation, RelayToVolunteer
 from bot.services import audit
 from bot.services.errors import InvalidInput, NotFound
-from bot.services.organisations import require_member
+from bot.services.organisations import organisation_name, require_member
 from bot.services.organisers import recipients
 from storage import schema
 from storage.database import Database, Inbound, upsert_ignore
@@ -147,13 +147,6 @@ async def volunteers_of(db: Database, *, mission_id: int, slot_id: int | None) -
     return [Volunteer(r.id, r.first_name) for r in rows]
 
 
-async def _organisation_name(conn: AsyncConnection, organisation_id: int) -> str:
-    name = await conn.scalar(select(ORG.c.name).where(ORG.c.id == organisation_id))
-    if name is None:
-        raise NotFound("organisation_not_found")
-    return str(name)
-
-
 async def _blocked(conn: AsyncConnection, organisation_id: int, person_ids: list[int]) -> set[int]:
     if not person_ids:
         return set()
@@ -177,7 +170,7 @@ async def _relay_to(
     now: datetime,
 ) -> Sent:
     """Store and queue one relayed message per volunteer who accepts the organisation's."""
-    name = await _organisation_name(conn, organisation_id)
+    name = await organisation_name(conn, organisation_id)
     title = None
     if mission_id is not None:
         title = await conn.scalar(select(M.c.title).where(M.c.id == mission_id))
@@ -379,7 +372,7 @@ async def answer_organisation(
             row = (await conn.execute(select(R).where(R.c.id == relay_id))).first()
         if row is None or row.person_id != person_id or row.direction != TO_VOLUNTEER:
             return None
-        name = await _organisation_name(conn, row.organisation_id)
+        name = await organisation_name(conn, row.organisation_id)
         first_name = await conn.scalar(select(P.c.first_name).where(P.c.id == person_id))
         title = None
         if row.mission_id is not None:
@@ -447,7 +440,7 @@ async def set_blocked(
 ) -> str:
     """Refuse (or accept again) an organisation's relayed messages; returns its name."""
     async with db.transaction("relay_block", inbound) as conn:
-        name = await _organisation_name(conn, organisation_id)
+        name = await organisation_name(conn, organisation_id)
         if blocked:
             await conn.execute(
                 upsert_ignore(

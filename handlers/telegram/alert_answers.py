@@ -17,24 +17,24 @@ from bot.actions import (
     ALERT_YES,
 )
 from bot.buttons import Button
-from bot.conversation import answers
 from bot.conversation.answers import AlertOfferQuestion, AlertQuestion
 from bot.services import alert_offers
-from handlers.telegram.common import Callback, RenfortContext, answer_query, esc, payload_int, reply
+from handlers.telegram.common import (
+    Callback,
+    RenfortContext,
+    answer_query,
+    answer_tapped,
+    esc,
+    payload_int,
+    reply,
+)
 
 OFFER_PICK = "ta.offer_pick"
 
 
 async def _answer(update: Update, context: RenfortContext, available: bool) -> None:
-    turn, t = context.turn, context.turn.t
-    result = await answers.answer(
-        context.renfort.db,
-        person_id=turn.me.id,
-        question=AlertQuestion(payload_int(context, "alert")),
-        yes=available,
-        now=turn.now,
-        inbound=turn.inbound,
-    )
+    t = context.turn.t
+    result = await answer_tapped(context, AlertQuestion(payload_int(context, "alert")), available)
     context.renfort.notify_outbox()
     await answer_query(update, t._("Thank you!"))
     texts = {
@@ -111,15 +111,8 @@ async def offer_pick(update: Update, context: RenfortContext) -> None:
 
 async def _answer_offer(update: Update, context: RenfortContext, accept: bool) -> None:
     await answer_query(update)
-    turn, t = context.turn, context.turn.t
-    result = await answers.answer(
-        context.renfort.db,
-        person_id=turn.me.id,
-        question=AlertOfferQuestion(payload_int(context, "offer")),
-        yes=accept,
-        now=turn.now,
-        inbound=turn.inbound,
-    )
+    t = context.turn.t
+    result = await answer_tapped(context, AlertOfferQuestion(payload_int(context, "offer")), accept)
     context.renfort.notify_outbox()
     span = esc(t.slot_span(result.starts_at, result.ends_at, ZoneInfo(result.timezone)))
     mission = "<b>" + esc(result.mission_title) + "</b>"

@@ -7,9 +7,15 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 
 from bot.actions import ATTENDANCE_NO, ATTENDANCE_YES
-from bot.conversation import answers
 from bot.conversation.answers import AttendanceQuestion
-from handlers.telegram.common import RenfortContext, answer_query, esc, reply
+from handlers.telegram.common import (
+    RenfortContext,
+    answer_query,
+    answer_tapped,
+    esc,
+    payload_int,
+    reply,
+)
 
 __all__ = ["ATTENDANCE_NO", "ATTENDANCE_YES", "coming", "not_coming"]
 
@@ -17,15 +23,7 @@ __all__ = ["ATTENDANCE_NO", "ATTENDANCE_YES", "coming", "not_coming"]
 async def _answer(update: Update, context: RenfortContext, *, coming: bool) -> None:
     await answer_query(update)
     turn = context.turn
-    assert turn.payload is not None
-    answered = await answers.answer(
-        context.renfort.db,
-        person_id=turn.me.id,
-        question=AttendanceQuestion(int(turn.payload.data.get("app") or 0)),
-        yes=coming,
-        now=turn.now,
-        inbound=turn.inbound,
-    )
+    answered = await answer_tapped(context, AttendanceQuestion(payload_int(context, "app")), coming)
     view = answered.application
     t = turn.t
     span = esc(t.slot_span(view.starts_at, view.ends_at, ZoneInfo(view.timezone)))

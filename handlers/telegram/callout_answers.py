@@ -9,7 +9,6 @@ from telegram import Update
 
 from bot.actions import CALLOUT_NO, CALLOUT_YES
 from bot.buttons import Button
-from bot.conversation import answers
 from bot.conversation.answers import CalloutQuestion
 from bot.i18n import Translator
 from bot.services.callouts import CalloutFacts
@@ -17,6 +16,7 @@ from bot.services.errors import NotFound
 from handlers.telegram.common import (
     RenfortContext,
     answer_query,
+    answer_tapped,
     confirmed_conditions,
     esc,
     reply,
@@ -109,14 +109,8 @@ async def _answer(update: Update, context: RenfortContext, available: bool) -> N
         await answer_query(update, t._("This button has expired. Send /help to start again."))
         return
     try:
-        result = await answers.answer(
-            context.renfort.db,
-            person_id=turn.me.id,
-            question=CalloutQuestion(callout_id),
-            yes=available,
-            now=turn.now,
-            inbound=turn.inbound,
-            confirmed=confirmed_conditions(context),
+        result = await answer_tapped(
+            context, CalloutQuestion(callout_id), available, confirmed_conditions(context)
         )
     except NotFound:
         await answer_query(update)

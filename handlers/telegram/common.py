@@ -7,10 +7,10 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
@@ -18,6 +18,8 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ExtBot
 
 from bot.buttons import Button, Payload, save_buttons
+from bot.conversation import answers
+from bot.conversation.answers import Question
 from bot.i18n import Translator
 from bot.runtime import Renfort
 from bot.services import people
@@ -41,6 +43,7 @@ CHANNEL = "telegram"
 RENFORT_KEY = "renfort"
 TURNS_KEY = "turns"  # update_id -> Turn, for the error handler's fresh context
 HANDLED_KEY = "handled_updates"
+Answer = TypeVar("Answer")
 
 
 @dataclass
@@ -169,6 +172,23 @@ def confirmed_conditions(context: RenfortContext) -> list[str]:
     payload = context.turn.payload
     value = payload.data.get("ok") if payload is not None else None
     return [str(c) for c in value] if isinstance(value, list) else []
+
+
+async def answer_tapped(
+    context: RenfortContext, question: Question[Answer], yes: bool, confirmed: Sequence[str] = ()
+) -> Answer:
+    """The tapper's yes or no to the question the button stands under (an offer, a callout,
+    an alert, "still coming?"), recorded with the turn."""
+    turn = context.turn
+    return await answers.answer(
+        context.renfort.db,
+        person_id=turn.me.id,
+        question=question,
+        yes=yes,
+        now=turn.now,
+        inbound=turn.inbound,
+        confirmed=confirmed,
+    )
 
 
 def conversation_key(chat_id: int, user_id: int | None, private: bool) -> str:

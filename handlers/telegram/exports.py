@@ -63,10 +63,17 @@ async def mission_buttons(
         await reply(update, context, t._("There is no mission to choose yet."))
 
 
-def picked_mission(context: RenfortContext) -> int | None:
+async def picked_mission(update: Update, context: RenfortContext) -> tuple[int, int] | None:
+    """The mission a button under /export or /poster names, and the chat to send its file
+    to; None, with the tapper told the button expired, when either is missing."""
     payload = context.turn.payload
     value = payload.data.get("mission_id") if payload else None
-    return value if isinstance(value, int) else None
+    chat_id = context.turn.chat_id
+    if not isinstance(value, int) or chat_id is None:
+        t = context.turn.t
+        await answer_query(update, t._("This button has expired. Send /help to start again."))
+        return None
+    return value, chat_id
 
 
 def csv_headers(t: Translator) -> list[str]:
@@ -92,10 +99,10 @@ async def export_command(update: Update, context: RenfortContext) -> None:
 async def export_pick(update: Update, context: RenfortContext) -> None:
     """The mission button under /export: send the CSV."""
     t, turn = context.turn.t, context.turn
-    mission_id = picked_mission(context)
-    if mission_id is None or turn.chat_id is None:
-        await answer_query(update, t._("This button has expired. Send /help to start again."))
+    picked = await picked_mission(update, context)
+    if picked is None:
         return
+    mission_id, chat_id = picked
     try:
         export = await exports.export_applications(
             context.renfort.db, actor_id=turn.me.id, mission_id=mission_id, inbound=turn.inbound
@@ -115,7 +122,7 @@ async def export_pick(update: Update, context: RenfortContext) -> None:
         title=export.mission_title,
     )
     await context.bot.send_document(
-        turn.chat_id, data, filename=f"applications-mission-{mission_id}.csv", caption=caption
+        chat_id, data, filename=f"applications-mission-{mission_id}.csv", caption=caption
     )
 
 

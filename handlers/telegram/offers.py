@@ -8,13 +8,19 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
-from bot.conversation import answers
 from bot.conversation.answers import OfferQuestion
 from bot.domain import HOLDING
 from bot.i18n import Translator
 from bot.services.applications import ApplicationView
 from bot.services.offers import OfferAnswer, OfferOutcome
-from handlers.telegram.common import RenfortContext, answer_query, esc, reply
+from handlers.telegram.common import (
+    RenfortContext,
+    answer_query,
+    answer_tapped,
+    esc,
+    payload_int,
+    reply,
+)
 from handlers.telegram.render.offers import deadline_text
 
 
@@ -70,15 +76,6 @@ async def decline(update: Update, context: RenfortContext) -> None:
 
 async def _answer(update: Update, context: RenfortContext, *, take: bool) -> None:
     await answer_query(update)
-    turn = context.turn
-    assert turn.payload is not None
-    answer = await answers.answer(
-        context.renfort.db,
-        person_id=turn.me.id,
-        question=OfferQuestion(int(turn.payload.data.get("app") or 0)),
-        yes=take,
-        now=turn.now,
-        inbound=turn.inbound,
-    )
+    answer = await answer_tapped(context, OfferQuestion(payload_int(context, "app")), take)
     context.renfort.notify_outbox()
-    await reply(update, context, answer_text(turn.t, answer), edit=True)
+    await reply(update, context, answer_text(context.turn.t, answer), edit=True)

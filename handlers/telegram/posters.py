@@ -71,10 +71,10 @@ async def poster_command(update: Update, context: RenfortContext) -> None:
 async def poster_pick(update: Update, context: RenfortContext) -> None:
     """The mission button under /poster: draw and send the poster."""
     t, turn, renfort = context.turn.t, context.turn, context.renfort
-    mission_id = picked_mission(context)
-    if mission_id is None or turn.chat_id is None:
-        await answer_query(update, t._("This button has expired. Send /help to start again."))
+    picked = await picked_mission(update, context)
+    if picked is None:
         return
+    mission_id, chat_id = picked
     try:
         keyword = await keywords.ensure_keyword(
             renfort.db, actor_id=turn.me.id, mission_id=mission_id, reserved=reserved
@@ -92,9 +92,9 @@ async def poster_pick(update: Update, context: RenfortContext) -> None:
     text = poster_text(t, shown, deep_link(context.bot.username, mission_id), keyword, number)
     pdf, png = await asyncio.to_thread(render_poster, text)
     name = f"poster-mission-{mission_id}"
-    await context.bot.send_document(turn.chat_id, pdf, filename=f"{name}.pdf")
+    await context.bot.send_document(chat_id, pdf, filename=f"{name}.pdf")
     await context.bot.send_document(
-        turn.chat_id,
+        chat_id,
         png,
         filename=f"{name}.png",
         caption=t._("SMS keyword: {keyword}", keyword=keyword) if number else None,

@@ -15,17 +15,12 @@ from bot.buttons import Button
 from bot.i18n import Translator
 from bot.messaging.message import Message
 from bot.notifications.alerts import AlertOffer, AlertVolunteerAvailable, TerritoryAlert
-from handlers.telegram.render.shared import Renderer, esc, place_text, slot_text
+from handlers.telegram.render.shared import Renderer, answer_buttons, esc, place_text, slot_text
 
 
 def alert_buttons(t: Translator, alert_id: int) -> list[list[Button]]:
     data = {"alert": alert_id}
-    return [
-        [
-            Button("✅ " + t._("Available"), ALERT_YES, data),
-            Button("❌ " + t._("Not available"), ALERT_NO, data),
-        ]
-    ]
+    return answer_buttons((t._("Available"), ALERT_YES), (t._("Not available"), ALERT_NO), data)
 
 
 def territory_alert(n: TerritoryAlert, t: Translator) -> Message:
@@ -70,12 +65,9 @@ def volunteer_available(n: AlertVolunteerAvailable, t: Translator) -> Message:
 
 def offer_buttons(t: Translator, offer_id: int) -> list[list[Button]]:
     data = {"offer": offer_id}
-    return [
-        [
-            Button("✅ " + t._("Accept"), ALERT_OFFER_ACCEPT, data),
-            Button("❌ " + t._("Decline"), ALERT_OFFER_DECLINE, data),
-        ]
-    ]
+    return answer_buttons(
+        (t._("Accept"), ALERT_OFFER_ACCEPT), (t._("Decline"), ALERT_OFFER_DECLINE), data
+    )
 
 
 def alert_offer(n: AlertOffer, t: Translator) -> Message:
@@ -87,7 +79,7 @@ def alert_offer(n: AlertOffer, t: Translator) -> Message:
             organisation=esc(n.organisation_name),
             mission=esc(n.mission_title),
         ),
-        "🗓 " + esc(slot_text(n, t)),
+        "🗓 " + slot_text(n, t),
         "📍 " + place_text(n, t),
     ]
     conditions = [str(c) for c in n.conditions]

@@ -9,17 +9,14 @@ from bot.buttons import Button
 from bot.i18n import Translator
 from bot.messaging.message import Message
 from bot.notifications.callouts import Callout, CalloutExhausted, CalloutFilledOrganisation
-from handlers.telegram.render.shared import Renderer, esc, place_text, slot_text
+from handlers.telegram.render.shared import Renderer, answer_buttons, esc, place_text, slot_text
 
 
 def callout_buttons(t: Translator, callout_id: int) -> list[list[Button]]:
     data = {"callout_id": callout_id}
-    return [
-        [
-            Button("✅ " + t._("I'm available"), CALLOUT_YES, data),
-            Button("❌ " + t._("Not this time"), CALLOUT_NO, data),
-        ]
-    ]
+    return answer_buttons(
+        (t._("I'm available"), CALLOUT_YES), (t._("Not this time"), CALLOUT_NO), data
+    )
 
 
 def callout(n: Callout, t: Translator) -> Message:
@@ -46,7 +43,7 @@ def callout(n: Callout, t: Translator) -> Message:
                 needed,
                 mission=esc(n.mission_title),
             ),
-            "🗓 " + esc(slot_text(n, t)),
+            "🗓 " + slot_text(n, t),
             place,
             "",
             t._("Can you come? The places go to the first who answer."),
@@ -62,7 +59,7 @@ def callout_exhausted(n: CalloutExhausted, t: Translator) -> Message:
         [
             "⚠️ " + t._("<b>Callout: nobody left to ask</b>"),
             "<b>" + esc(n.mission_title) + "</b>",
-            "🗓 " + esc(slot_text(n, t)),
+            "🗓 " + slot_text(n, t),
             t._(
                 "Places taken: {taken} of {needed} · asked: {asked} · no answer yet: {waiting}",
                 taken=taken,
@@ -88,7 +85,7 @@ def callout_filled_organisation(n: CalloutFilledOrganisation, t: Translator) -> 
                 int(n.taken or 0),
                 mission=esc(n.mission_title),
             ),
-            "🗓 " + esc(slot_text(n, t)),
+            "🗓 " + slot_text(n, t),
             t._("Nobody else will be asked; the others are on the waiting list."),
         ]
     )

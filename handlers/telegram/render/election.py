@@ -17,8 +17,7 @@ from bot.notifications.election import (
     PendingTomorrow,
 )
 from bot.notifications.facts import ApplicationLine
-from handlers.telegram.render.organisers import _slot
-from handlers.telegram.render.shared import Renderer, decision_buttons, esc
+from handlers.telegram.render.shared import Renderer, decision_buttons, esc, slot_text
 
 MAX_LISTED = 25  # a list longer than this says how many more, /pending shows them
 
@@ -49,7 +48,7 @@ def application_nudge_soon(n: ApplicationNudgeSoon, t: Translator) -> Message:
                 mission=esc(n.mission_title),
                 left=left,
             ),
-            "🗓 " + _slot(n, t),
+            "🗓 " + slot_text(n, t),
             "",
             t._("Answer now so that they know whether to come."),
         ]
@@ -103,7 +102,7 @@ def application_still_pending(n: ApplicationStillPending, t: Translator) -> Mess
                 mission=esc(n.mission_title),
                 organisation=esc(n.organisation_name),
             ),
-            "🗓 " + _slot(n, t),
+            "🗓 " + slot_text(n, t),
             "",
             t._(
                 "I will tell you as soon as they answer. If you can no longer come, cancel"

@@ -34,7 +34,7 @@ def reason_text(n: Cancellation, t: Translator) -> str:
 def _old_slot(n: SlotMoved, t: Translator) -> str:
     if not n.old_starts_at or not n.old_ends_at:
         return slot_text(n, t)
-    return t.slot_span(n.old_starts_at, n.old_ends_at, ZoneInfo(n.timezone))
+    return esc(t.slot_span(n.old_starts_at, n.old_ends_at, ZoneInfo(n.timezone)))
 
 
 def _heading(n: ChangeFacts, t: Translator) -> str:
@@ -69,7 +69,7 @@ def mission_changed(n: MissionChanged, t: Translator) -> Message:
         lines.append("📍 " + place_text(n, t))
     if "description" in changed:
         lines.append(t._("The description was updated: see /mymissions."))
-    lines += ["🗓 " + esc(slot_text(n, t)), "", _footer(n, t)]
+    lines += ["🗓 " + slot_text(n, t), "", _footer(n, t)]
     return Message("\n".join(lines))
 
 
@@ -78,8 +78,8 @@ def slot_moved(n: SlotMoved, t: Translator) -> Message:
     lines = [
         "🕘 " + t._("<b>New time</b>"),
         _heading(n, t),
-        t._("Was: {old}", old=esc(_old_slot(n, t))),
-        t._("Now: <b>{new}</b>", new=esc(slot_text(n, t))),
+        t._("Was: {old}", old=_old_slot(n, t)),
+        t._("Now: <b>{new}</b>", new=slot_text(n, t)),
         "📍 " + place_text(n, t),
         "",
     ]
@@ -94,7 +94,7 @@ def _cancelled(n: Cancellation, t: Translator, title: str, closing: str) -> Mess
     lines = [
         "🚫 " + title,
         _heading(n, t),
-        "🗓 " + esc(slot_text(n, t)),
+        "🗓 " + slot_text(n, t),
         t._("Reason: {reason}", reason=esc(reason_text(n, t))),
         "",
         closing,
@@ -127,7 +127,7 @@ def moved_to_waitlist(n: MovedToWaitlist, t: Translator) -> Message:
     lines = [
         "↩️ " + t._("<b>Fewer places</b>"),
         _heading(n, t),
-        "🗓 " + esc(slot_text(n, t)),
+        "🗓 " + slot_text(n, t),
         t._(
             "The organisation needs fewer people for this slot, so you are back on the"
             " waiting list, at the top: the next place that frees up is offered to you first."

@@ -12,7 +12,7 @@ from bot.buttons import Button
 from bot.i18n import Translator
 from bot.messaging.message import Message
 from bot.notifications.offers import OfferExpired, OfferMade, PlaceFreedSoon
-from handlers.telegram.render.shared import Renderer, esc, place_text, slot_text
+from handlers.telegram.render.shared import Renderer, answer_buttons, esc, place_text, slot_text
 
 
 def deadline_text(t: Translator, expires_at: datetime, zone: ZoneInfo) -> str:
@@ -28,12 +28,7 @@ def deadline(n: OfferMade, t: Translator) -> str:
 def offer_buttons(t: Translator, application_id: int) -> list[list[Button]]:
     """Accept / Decline under an offer, in the message and in /mymissions."""
     data = {"app": application_id}
-    return [
-        [
-            Button("✅ " + t._("Accept"), ACCEPT_OFFER, data),
-            Button("❌ " + t._("Decline"), DECLINE_OFFER, data),
-        ]
-    ]
+    return answer_buttons((t._("Accept"), ACCEPT_OFFER), (t._("Decline"), DECLINE_OFFER), data)
 
 
 def offer_made(n: OfferMade, t: Translator) -> Message:
@@ -46,7 +41,7 @@ def offer_made(n: OfferMade, t: Translator) -> Message:
                 mission=esc(n.mission_title),
                 organisation=esc(n.organisation_name),
             ),
-            "🗓 " + esc(slot_text(n, t)),
+            "🗓 " + slot_text(n, t),
             "📍 " + place_text(n, t),
             "",
             "⏳ "
@@ -68,7 +63,7 @@ def offer_expired(n: OfferExpired, t: Translator) -> Message:
                 "You did not answer in time, so the place for <b>{mission}</b> ({slot}) went"
                 " to the next person on the waiting list.",
                 mission=esc(n.mission_title),
-                slot=esc(slot_text(n, t)),
+                slot=slot_text(n, t),
             ),
             t._("Other missions need you: /missions"),
         ]
@@ -123,7 +118,7 @@ def place_freed_soon(n: PlaceFreedSoon, t: Translator) -> Message:
                 organisation=esc(n.organisation_name),
             ),
             freed_by_text(n, t, mission),
-            "🗓 " + esc(slot_text(n, t)),
+            "🗓 " + slot_text(n, t),
             next_step_text(n, t),
         ]
     )

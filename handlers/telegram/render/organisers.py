@@ -9,7 +9,6 @@ from bot.buttons import Button
 from bot.domain import ANSWER_WITHIN_DAYS, ApplicationStatus
 from bot.i18n import Translator
 from bot.messaging.message import Message
-from bot.notifications.facts import Timed
 from bot.notifications.organisers import (
     ApplicationLate,
     ApplicationNudge,
@@ -18,10 +17,6 @@ from bot.notifications.organisers import (
     WeeklyDigest,
 )
 from handlers.telegram.render.shared import Renderer, decision_buttons, esc, slot_text
-
-
-def _slot(n: Timed, t: Translator) -> str:
-    return esc(slot_text(n, t))
 
 
 def status_label(t: Translator, status: str) -> str:
@@ -54,7 +49,7 @@ def application_nudge(n: ApplicationNudge, t: Translator) -> Message:
                 name=esc(n.volunteer_name),
                 mission=esc(n.mission_title),
             ),
-            "🗓 " + _slot(n, t),
+            "🗓 " + slot_text(n, t),
             "",
             t.n_(
                 "Volunteers are promised an answer within {n} day.",
@@ -77,7 +72,7 @@ def application_late(n: ApplicationLate, t: Translator) -> Message:
                 mission=esc(n.mission_title),
                 organisation=esc(n.organisation_name),
             ),
-            "🗓 " + _slot(n, t),
+            "🗓 " + slot_text(n, t),
             "",
             t._(
                 "Sorry for the wait. It stays open, and in the meantime you are free to look at"
@@ -139,7 +134,7 @@ def _digest_slots(n: WeeklyDigest, t: Translator) -> list[str]:
     shown = n.underfilled
     for item in shown:
         left = t.n_("{n} place left", "{n} places left", int(item.places_left))
-        lines.append(f"• {esc(item.mission_title)} · {_slot(item, t)} · {left}")
+        lines.append(f"• {esc(item.mission_title)} · {slot_text(item, t)} · {left}")
     if count > len(shown):
         lines.append(t.n_("and {n} more", "and {n} more", count - len(shown)))
     return lines
@@ -175,7 +170,7 @@ def slot_roster(n: SlotRoster, t: Translator) -> Message:
     """To the organisation after a slot: who was expected; one tap marks present or absent."""
     lines = [
         "📋 " + t._("<b>Who came?</b> · {mission}", mission=esc(n.mission_title)),
-        "🗓 " + _slot(n, t),
+        "🗓 " + slot_text(n, t),
         "",
     ]
     buttons: list[list[Button]] = []
@@ -211,7 +206,7 @@ def feedback_request(n: FeedbackRequest, t: Translator) -> Message:
                 mission=esc(n.mission_title),
                 organisation=esc(n.organisation_name),
             ),
-            "🗓 " + _slot(n, t),
+            "🗓 " + slot_text(n, t),
             "",
             t._("Did it go well?"),
         ]

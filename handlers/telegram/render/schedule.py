@@ -7,19 +7,14 @@ from bot.actions import ATTENDANCE_NO, ATTENDANCE_YES
 from bot.buttons import Button
 from bot.i18n import Translator
 from bot.messaging.message import Message
-from bot.notifications.facts import Placed, Timed
+from bot.notifications.facts import Placed
 from bot.notifications.schedule import (
     AttendanceCheck,
     AttendanceUnconfirmed,
     ReminderDayBefore,
     ReminderHoursBefore,
 )
-from handlers.telegram.render.shared import Renderer, esc, slot_text
-
-
-def _span(n: Timed, t: Translator) -> str:
-    """'Sunday 13 June 2027, 08:00–13:00': the weekday and the date in full."""
-    return esc(slot_text(n, t))
+from handlers.telegram.render.shared import Renderer, answer_buttons, esc, slot_text
 
 
 def _place(n: Placed, t: Translator) -> str:
@@ -39,7 +34,7 @@ def reminder_day_before(n: ReminderDayBefore, t: Translator) -> Message:
     lines = [
         "⏰ " + t._("<b>Reminder</b> · {organisation}", organisation=esc(n.organisation_name)),
         t._("You are expected for <b>{mission}</b>:", mission=esc(n.mission_title)),
-        "🗓 " + _span(n, t),
+        "🗓 " + slot_text(n, t),
         _place(n, t),
         "",
         _how_to_cancel(t),
@@ -51,7 +46,7 @@ def reminder_hours_before(n: ReminderHoursBefore, t: Translator) -> Message:
     """To the volunteer, a few hours before the start."""
     lines = [
         "⏰ " + t._("<b>Soon: {mission}</b>", mission=esc(n.mission_title)),
-        "🗓 " + _span(n, t),
+        "🗓 " + slot_text(n, t),
         _place(n, t),
         "🏛 " + esc(n.organisation_name),
         "",
@@ -63,12 +58,9 @@ def reminder_hours_before(n: ReminderHoursBefore, t: Translator) -> Message:
 def attendance_buttons(t: Translator, application_id: int) -> list[list[Button]]:
     """Yes / I can't come under the question."""
     data = {"app": application_id}
-    return [
-        [
-            Button("✅ " + t._("Yes, I'm coming"), ATTENDANCE_YES, data),
-            Button("❌ " + t._("I can't come"), ATTENDANCE_NO, data),
-        ]
-    ]
+    return answer_buttons(
+        (t._("Yes, I'm coming"), ATTENDANCE_YES), (t._("I can't come"), ATTENDANCE_NO), data
+    )
 
 
 def attendance_check(n: AttendanceCheck, t: Translator) -> Message:
@@ -80,7 +72,7 @@ def attendance_check(n: AttendanceCheck, t: Translator) -> Message:
             mission=esc(n.mission_title),
             organisation=esc(n.organisation_name),
         ),
-        "🗓 " + _span(n, t),
+        "🗓 " + slot_text(n, t),
         _place(n, t),
         "",
         t._("If you can't come, say so now: someone else can take your place."),
@@ -101,7 +93,7 @@ def attendance_unconfirmed(n: AttendanceUnconfirmed, t: Translator) -> Message:
             name=esc(n.volunteer_name),
             mission=esc(n.mission_title),
         ),
-        "🗓 " + _span(n, t),
+        "🗓 " + slot_text(n, t),
     ]
     return Message("\n".join(lines))
 

@@ -25,8 +25,8 @@ def esc(value: object) -> str:
 
 
 def slot_text(n: Timed, t: Translator) -> str:
-    """The slot's day and hours in its own time zone (not escaped)."""
-    return t.slot_span(n.starts_at, n.ends_at, ZoneInfo(n.timezone))
+    """The slot's day and hours in its own time zone (escaped)."""
+    return esc(t.slot_span(n.starts_at, n.ends_at, ZoneInfo(n.timezone)))
 
 
 def place_text(n: Placed, t: Translator) -> str:
@@ -34,6 +34,14 @@ def place_text(n: Placed, t: Translator) -> str:
     if n.remote:
         return t._("Remote")
     return esc(n.address or t._("Address to be confirmed"))
+
+
+def answer_buttons(
+    yes: tuple[str, str], no: tuple[str, str], data: dict[str, Any]
+) -> list[list[Button]]:
+    """The ✅ and ❌ pair under a question the person answers with one tap: each a label and
+    its action, both carrying the same data."""
+    return [[Button("✅ " + yes[0], yes[1], data), Button("❌ " + no[0], no[1], data)]]
 
 
 def decision_buttons(t: Translator, application_id: int) -> list[list[Button]]:
