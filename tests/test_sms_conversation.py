@@ -341,7 +341,7 @@ async def test_cancel_alone_stops_sms_but_annuler_alone_asks_for_the_number(
 ) -> None:
     await resident.registers(language="2")
     assert "CANCEL 1" in (await resident.says("ANNULER"))
-    assert "no more SMS" in (await resident.says("CANCEL"))
+    assert "no more messages" in (await resident.says("CANCEL"))
     contact = await phones.find_by_phone(renfort.db, resident.phone)
     assert contact is not None and contact.stopped
 

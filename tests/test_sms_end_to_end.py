@@ -134,7 +134,7 @@ async def test_stop_silences_every_feature_and_start_brings_the_resident_back(
         await texts(twilio, "MISSIONS", "2", "1")
         first = await applications_in_group(bot, before)
         [stopped] = await texts(twilio, "STOP")
-        assert "no more SMS" in stopped and "START" in stopped
+        assert "no more messages" in stopped and "START" in stopped
         received = len(twilio.inbox[PHONE])
 
         await approve(bot, first)

@@ -127,7 +127,7 @@ def registered(t: Translator, name: str, town: str) -> str:
     return fit(
         lambda v: t._(
             "Thank you {name}, you are registered near {town}. MISSIONS: the missions."
-            " INTERESTS: your topics. FRANCAIS: en français. STOP: no more SMS.",
+            " INTERESTS: your topics. FRANCAIS: en français. STOP: no more messages.",
             **v,
         ),
         {"name": name, "town": town},
@@ -362,8 +362,7 @@ def applied(t: Translator, view: ApplicationView, today: date | None = None) -> 
     values["organisation"] = view.organisation_name
     return fit(
         lambda v: t._(
-            "Applied: {mission}, {when}. {organisation} will answer you by SMS. MY MISSIONS"
-            " to see yours.",
+            "Applied: {mission}, {when}. {organisation} will answer you. MY MISSIONS to see yours.",
             **v,
         ),
         values,
@@ -495,7 +494,7 @@ def offer_accepted(t: Translator, view: ApplicationView, today: date | None = No
     return fit(
         lambda v: t._(
             "The place is yours: {mission}, {when}. {organisation} has your application and"
-            " will answer you by SMS.",
+            " will answer you.",
             **v,
         ),
         {
@@ -539,19 +538,21 @@ def offer_closed(t: Translator) -> str:
 def help_text(t: Translator) -> str:
     return one(
         t._(
-            "Renfort: volunteer missions near you. MISSIONS: the list. MY MISSIONS: yours."
+            "Renfort: volunteering near you. MISSIONS: the list. MY MISSIONS: yours."
             " CANCEL n: cancel one. INTERESTS: topics. FRANCAIS: en français. STOP: no more"
-            " SMS.",
+            " messages.",
         )
     )
 
 
 def stopped(t: Translator) -> str:
-    return one(t._("You will get no more SMS from Renfort. Send START to come back."))
+    return one(
+        t._("You will get no more messages from Renfort on this number. Send START to come back.")
+    )
 
 
 def resumed(t: Translator) -> str:
-    return one(t._("Welcome back! You will get Renfort SMS again. Send MISSIONS or HELP."))
+    return one(t._("Welcome back! You will get Renfort messages again. Send MISSIONS or HELP."))
 
 
 def language_set(t: Translator) -> str:

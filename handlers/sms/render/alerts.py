@@ -89,8 +89,8 @@ def alert_answered(t: Translator, outcome: str) -> str:
     if outcome == "available":
         return one(
             t._(
-                "Thank you! The organisations nearby may offer you a mission by SMS; reply YES"
-                " to accept it."
+                "Thank you! The organisations nearby may offer you a mission; reply YES to"
+                " accept it."
             )
         )
     if outcome == "unavailable":
