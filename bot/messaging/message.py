@@ -12,7 +12,12 @@ to find them again in the words, and each channel offers them its own way:
   numbered in the text.
 
 Whatever the channel, choosing one must reach the conversation as typing its `reply`, or
-tapping its `action`, would."""
+tapping its `action`, would.
+
+A message may also point at a place (where a mission happens) and carry a document (a file
+the person asked for). Each channel gives them its own form, and the text must stand without
+them: a channel that cannot show a map or attach a file still says the address, or how to
+get the file."""
 
 from __future__ import annotations
 
@@ -36,11 +41,34 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Pin:
+    """A place on the map: `name` is what it is called (the mission), `address` how to find it."""
+
+    latitude: float
+    longitude: float
+    name: str
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file sent with the message: its name as the person will save it, its media type and
+    its bytes."""
+
+    filename: str
+    media_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Message:
-    """The text, and the answers it offers in the order it offers them."""
+    """The text, the answers it offers in the order it offers them, and optionally the place
+    it is about and a document it carries."""
 
     text: str
     choices: tuple[Choice, ...] = ()
+    place: Pin | None = None
+    document: Document | None = None
 
     @classmethod
     def with_buttons(cls, text: str, rows: Iterable[Iterable[Button]]) -> Message:

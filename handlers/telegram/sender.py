@@ -118,7 +118,11 @@ class TelegramChannel:
             mine = stored[start : start + len(rows)]
             start += len(rows)
             markup = _markup(rows, mine) if rows else None
-            ready.append(Prepared(message.text, message.choices, markup))
+            ready.append(
+                Prepared(
+                    message.text, message.choices, message.place, message.document, markup=markup
+                )
+            )
         return ready
 
     async def _keyboard(self, rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
