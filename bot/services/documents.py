@@ -3,8 +3,8 @@ document is built from the person's data when the link is opened."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Protocol
 
 from bot.messaging.message import Document
 from bot.services import document_links, privacy
@@ -13,7 +13,13 @@ from storage.database import Database
 
 MY_DATA = "my_data"
 
-Build = Callable[..., Awaitable[Document]]
+
+class Build(Protocol):
+    """How a kind of document is made from the person's data."""
+
+    async def __call__(self, db: Database, *, person_id: int) -> Document: ...
+
+
 # Each kind's file name is its own, so a built document tells its kind.
 KINDS: dict[str, tuple[str, Build]] = {MY_DATA: (privacy.MY_DATA_FILE, privacy.my_data)}
 
