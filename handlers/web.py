@@ -1,4 +1,5 @@
-"""HTTP routes: the Telegram webhook, Twilio's webhooks, health, metrics and the board."""
+"""HTTP routes: the Telegram webhook, Twilio's webhooks, health, metrics, the board, and the
+links to a resident's data."""
 
 from __future__ import annotations
 

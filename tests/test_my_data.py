@@ -63,8 +63,10 @@ async def test_my_data_by_sms_is_a_link_to_the_json_file_for_one_hour(tmp_path: 
         expired = await download(url)
         assert expired.status_code == 404 and expired.text == "Not found"
         # Nothing to guess from a made-up link either.
-        made_up = await download(url.split("/files/")[0] + "/files/" + "A" * 22)
-        assert made_up.status_code == 404 and made_up.text == "Not found"
+        base = url.split("/files/")[0] + "/files/"
+        for made_up in ("A" * 22, "%00", "x" * 300):
+            answer = await download(base + made_up)
+            assert answer.status_code == 404 and answer.text == "Not found"
 
 
 async def test_mes_donnees_in_french_and_the_link_dies_with_forget(tmp_path: Path) -> None:

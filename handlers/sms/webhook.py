@@ -48,8 +48,10 @@ def twiml(reply: str | None) -> Response:
 
 async def sms_reply(renfort: Renfort, phone: str, answer: Message | None) -> str | None:
     """The answer as one SMS says it: a document it carries becomes a link to it."""
-    if answer is None or answer.document is None:
-        return None if answer is None else answer.text
+    if answer is None:
+        return None
+    if answer.document is None:
+        return answer.text
     link = await document_link(renfort, phone, answer.document)
     return answer.text if link is None else link.sms_text()
 
