@@ -1,4 +1,5 @@
-"""HTTP routes: the Telegram webhook, Twilio's webhooks, health, metrics and the board."""
+"""HTTP routes: the Telegram webhook, Twilio's webhooks, health, metrics, the board, and the
+links to a resident's data."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from telegram import Update
 from bot.messaging.outbox_health import outbox_health
 from bot.metrics import CONTENT_TYPE
 from bot.runtime import Renfort
-from bot.services import exports
+from bot.services import documents, exports
 from handlers.board.routes import board_routes
+from handlers.sms.documents import FILES_PATH
 from handlers.telegram.common import RenfortApplication
 
 log = logging.getLogger(__name__)
@@ -118,9 +120,29 @@ def build_web_app(
             return PlainTextResponse("Not found", status_code=404)
         return Response(body, media_type="text/calendar; charset=utf-8")
 
+    async def document_file(request: Request) -> Response:
+        """A person's document behind a link's secret, built from their data as it is now;
+        unknown, expired or erased are the same plain 404."""
+        token = str(request.path_params.get("token", ""))
+        if not FEED_TOKEN.fullmatch(token):
+            return PlainTextResponse("Not found", status_code=404)
+        document = await documents.download(renfort.db, token, now=renfort.now())
+        if document is None:
+            return PlainTextResponse("Not found", status_code=404)
+        return Response(
+            document.content,
+            media_type=document.media_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="{document.filename}"',
+                # Personal data: no cache on the way keeps a copy.
+                "Cache-Control": "no-store",
+            },
+        )
+
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/ics/{token}.ics", ics_feed, methods=["GET"]),
+        Route(FILES_PATH + "{token}", document_file, methods=["GET"]),
         *([] if renfort.settings.metrics_port is not None else [metrics_route(renfort)]),
         Route(TELEGRAM_WEBHOOK_PATH, telegram_webhook, methods=["POST"]),
         *(extra_routes or []),

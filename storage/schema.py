@@ -591,3 +591,19 @@ board_sessions = Table(
     Column("revoked_at", UTCDateTime()),
     Index("ix_board_sessions_person", "person_id"),
 )
+
+# A link to download a document (one's data) where a message cannot carry the file (SMS,
+# WhatsApp through Twilio): only the secret's digest is kept, and what the document is,
+# never its contents; it is built afresh when the link is opened (0016).
+document_links = Table(
+    "document_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("person_id", ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    _created(),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index("ix_document_links_person", "person_id"),
+    Index("ix_document_links_expires_at", "expires_at"),
+)

@@ -39,7 +39,7 @@ def test_the_proxy_examples_pass_every_webhook_and_nothing_else() -> None:
     caddy = (ROOT / "deploy" / "Caddyfile").read_text()
     nginx = (ROOT / "deploy" / "nginx.conf").read_text()
     [caddy_paths] = re.findall(r"@public path (.+)", caddy)
-    assert set(caddy_paths.split()) == webhooks | {"/ics/*", "/board", "/board/*"}
-    assert "location /board {" in nginx
+    assert set(caddy_paths.split()) == webhooks | {"/ics/*", "/files/*", "/board", "/board/*"}
+    assert "location /board {" in nginx and "location /files/ {" in nginx
     [nginx_paths] = re.findall(r"location ~ \^/\((.+)\)\$", nginx)
     assert {"/" + p for p in nginx_paths.split("|")} == webhooks

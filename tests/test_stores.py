@@ -30,6 +30,7 @@ OWNERS = {
     "slots": "bot/services/slot_store.py",
     "outbox": "bot/messaging/outbox.py",
     "conversations": "storage/database.py",
+    "document_links": "bot/services/document_links.py",
 }
 WRITERS = {"insert", "update", "delete", "pg_insert", "sqlite_insert"}
 # storage.database's ON CONFLICT DO NOTHING builders: the table is their second argument.

@@ -5,6 +5,7 @@ leaves no way to find the person again: a later message comes from a stranger.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ACTIVE
 from bot.messaging import outbox
-from bot.services import audit, person_store
+from bot.messaging.message import Document
+from bot.services import audit, document_links, person_store
 from bot.services.applications import withdraw
 from bot.services.errors import NotFound
 from storage import schema
@@ -24,6 +26,7 @@ from storage.database import Database, Inbound, forget_conversations
 A, S, M, P = schema.applications, schema.slots, schema.missions, schema.people
 R, LOG, EVENTS = schema.relay_messages, schema.audit_log, schema.application_events
 FEEDBACK_ACTION = "application.feedback"
+MY_DATA_FILE = "renfort-my-data.json"
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,13 @@ async def export(db: Database, *, person_id: int, inbound: Inbound | None = None
             subject_id=person_id,
         )
         return document
+
+
+async def my_data(db: Database, *, person_id: int, inbound: Inbound | None = None) -> Document:
+    """The person's data as the file they save, whichever channel gives it to them."""
+    data = await export(db, person_id=person_id, inbound=inbound)
+    content = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True).encode()
+    return Document(MY_DATA_FILE, "application/json", content)
 
 
 async def _applications(conn: AsyncConnection, person_id: int) -> list[dict[str, Any]]:
@@ -211,6 +221,7 @@ async def _wipe_traces(conn: AsyncConnection, person_id: int) -> None:
         )
     )
     await wipe_notes(conn, notes.all())
+    await document_links.forget_person(conn, person_id)
     for table in (schema.members, schema.referents, schema.relay_blocks, schema.phone_consents):
         await conn.execute(delete(table).where(table.c.person_id == person_id))
 

@@ -198,7 +198,7 @@ async def dispatch(turn: SmsTurn, command: Command) -> None:
     if (channel := linking.channel_choice(command)) is not None:
         await linking.choose(turn, channel)
         return
-    if await privacy.forget_flow(turn, command):
+    if await privacy.my_data_flow(turn, command) or await privacy.forget_flow(turn, command):
         return
     if not turn.person.registered:
         await registration.answer(turn, command)

@@ -1,7 +1,9 @@
-"""Erasure by SMS: OUBLIER / FORGET, then OUI to confirm."""
+"""A person's data by SMS or WhatsApp: MES DONNEES / MY DATA gives it (as a link, the phone
+channels turning the document into one), OUBLIER / FORGET then OUI erases it."""
 
 from __future__ import annotations
 
+from bot.messaging.message import Message
 from bot.services import privacy
 from handlers.sms.parse import Command, fold
 from handlers.sms.render.shared import yes_no
@@ -9,6 +11,34 @@ from handlers.sms.turn import IDLE, SmsTurn
 
 CONFIRM_FORGET = "confirm_forget"
 FORGET_WORDS = frozenset({"OUBLIER", "OUBLIE", "OUBLIEZ MOI", "FORGET", "FORGET ME"})
+MY_DATA_WORDS = frozenset(
+    {
+        "MES DONNEES",
+        "MES DONNEE",
+        "MESDONNEES",
+        "MES DONNEES PERSONNELLES",
+        "MY DATA",
+        "MYDATA",
+        "MY PERSONAL DATA",
+    }
+)
+
+
+async def my_data_flow(turn: SmsTurn, command: Command) -> bool:
+    """The keyword asking for one's data; False when the SMS is about something else. The
+    answer carries the document; without a public address no link can give it, so the
+    person is told where else to ask."""
+    if fold(command.text) not in MY_DATA_WORDS:
+        return False
+    t = turn.t
+    if not turn.renfort.settings.public_url:
+        turn.say(
+            t._("To get your data, ask the organisation, or write /mydata to Renfort on Telegram.")
+        )
+        return True
+    document = await privacy.my_data(turn.renfort.db, person_id=turn.person.id)
+    turn.say(Message(t._("Everything we store about you. FORGET erases it."), document=document))
+    return True
 
 
 async def forget_flow(turn: SmsTurn, command: Command) -> bool:

@@ -18,10 +18,12 @@ from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.config import WHATSAPP_PREFIX
+from bot.messaging.message import Message
 from bot.runtime import Renfort
 from bot.services.phones import inbound_sender
 from bot.services.whatsapp import NAME as CHANNEL_WHATSAPP
 from handlers.sms.conversation import SmsConversations
+from handlers.sms.documents import document_link
 from handlers.sms.sender import STATUS_PATH, SmsChannel, mark_number, wait_and_record_delivery
 from handlers.whatsapp.sender import OUTSIDE_WINDOW, WhatsAppChannel, window_closed
 
@@ -42,6 +44,16 @@ def twiml(reply: str | None) -> Response:
     if reply:
         response.message(reply)
     return Response(str(response), media_type="application/xml")
+
+
+async def sms_reply(renfort: Renfort, phone: str, answer: Message | None) -> str | None:
+    """The answer as one SMS says it: a document it carries becomes a link to it."""
+    if answer is None:
+        return None
+    if answer.document is None:
+        return answer.text
+    link = await document_link(renfort, phone, answer.document)
+    return answer.text if link is None else link.sms_text()
 
 
 def forbidden() -> Response:
@@ -110,7 +122,9 @@ def twilio_routes(
             log.warning("inbound message %s without a usable sender, not answered", sid)
             return twiml(None)
         if not on_whatsapp:
-            reply = await conversations.handle(sender, params.get("Body", ""), sid)
+            reply = await sms_reply(
+                renfort, sender, await conversations.answer(sender, params.get("Body", ""), sid)
+            )
             if channel is not None:
                 channel.count_reply(sender, reply)
             return twiml(reply)

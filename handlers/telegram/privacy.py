@@ -3,18 +3,17 @@ document; /forget, once confirmed, erases them."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.buttons import Button
+from bot.messaging.message import Message
 from bot.services import privacy
 from handlers.telegram.common import Callback, RenfortContext, answer_query, reply
 
 FORGET_YES, FORGET_NO = "privacy.forget", "privacy.keep"
-FILE_NAME = "renfort-my-data.json"
 
 
 async def mydata_command(update: Update, context: RenfortContext) -> None:
@@ -22,14 +21,23 @@ async def mydata_command(update: Update, context: RenfortContext) -> None:
     t, chat = context.turn.t, update.effective_chat
     if chat is None:
         return
-    document = await privacy.export(
-        context.renfort.db, person_id=context.turn.me.id, inbound=context.turn.inbound
+    answer = Message(
+        t._("Everything Renfort stores about you. /forget erases it."),
+        document=await privacy.my_data(
+            context.renfort.db, person_id=context.turn.me.id, inbound=context.turn.inbound
+        ),
     )
-    data = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True).encode()
+    await send_with_document(context, chat.id, answer)
+
+
+async def send_with_document(context: RenfortContext, chat_id: int, answer: Message) -> None:
+    """A message with its document as Telegram shows one: the file itself, under the text."""
+    if answer.document is None:
+        await context.bot.send_message(chat_id, answer.text)
+        return
+    document = answer.document
     await context.bot.send_document(
-        chat.id,
-        InputFile(data, filename=FILE_NAME),
-        caption=t._("Everything Renfort stores about you. /forget erases it."),
+        chat_id, InputFile(document.content, filename=document.filename), caption=answer.text
     )
 
 

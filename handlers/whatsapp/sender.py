@@ -32,10 +32,11 @@ from bot.messaging.channel import (
     Unreachable,
 )
 from bot.messaging.dispatcher import MAX_ATTEMPTS
-from bot.messaging.message import Choice, Message
+from bot.messaging.message import Choice, Document, Message
 from bot.messaging.ratelimit import RateLimiter
 from bot.runtime import Renfort
 from bot.services import phones, whatsapp
+from handlers.sms.documents import document_link
 from handlers.sms.render import notification_message
 from handlers.sms.sender import SmsChannel, no_chat_window, twilio_outcome
 from handlers.whatsapp.templates import (
@@ -121,6 +122,8 @@ class WhatsAppChannel:
         here), else plain; returns what is left to answer in TwiML."""
         if answer is None or not answer.text:
             return None
+        if answer.document is not None:
+            return await self._with_document(phone, answer, answer.document)
         choices = quick_replies(answer.choices)
         if not choices:
             return answer.text
@@ -132,6 +135,19 @@ class WhatsAppChannel:
             return None
         log.info("quick replies not sent (%s); answering in plain text", outcome)
         return answer.text
+
+    async def _with_document(self, phone: str, answer: Message, document: Document) -> str | None:
+        """The document itself, its text the caption: Twilio fetches the file from its link
+        (free-form: the person just wrote). Should that fail, the link goes as words."""
+        link = await document_link(self.renfort, phone, document)
+        if link is None:
+            return answer.text
+        outcome = await self._create(phone, body=answer.text, media_url=[link.url])
+        if isinstance(outcome, Sent):
+            self._counted("document", outcome)
+            return None
+        log.info("document not sent as a file (%s); answering with its link", outcome)
+        return link.sms_text()
 
     # ---- sending -----------------------------------------------------------------------
 
@@ -147,7 +163,7 @@ class WhatsAppChannel:
                 )
         return await self._create(phone, body=message.text)
 
-    async def _create(self, phone: str, **content: str) -> Outcome:
+    async def _create(self, phone: str, **content: str | list[str]) -> Outcome:
         return await twilio_outcome(
             lambda: self.sms.client().messages.create_async(
                 to=address_of(phone),
@@ -171,7 +187,10 @@ class WhatsAppChannel:
         if isinstance(outcome, Sent):
             self.renfort.metrics.count(
                 "whatsapp_sent_total",
-                help_text="WhatsApp notifications by path (freeform, template, quick_reply, sms)",
+                help_text=(
+                    "WhatsApp notifications by path"
+                    " (freeform, template, quick_reply, document, sms)"
+                ),
                 path=path,
             )
         return outcome

@@ -383,6 +383,8 @@ class ChatConsole:
             line.append(title + "   ")
         if message.buttons:
             parts.append(line)
+        for url in message.media_urls:
+            parts.append(Text(f"[file: {url}]", style="italic"))
         # A WhatsApp resident outside the window may be reached by SMS: say which it was.
         how = "WhatsApp" if message.to.startswith("whatsapp:") else "SMS"
         who = persona.label if f"({how})" in persona.label else f"{persona.label} ({how})"

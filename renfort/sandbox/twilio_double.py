@@ -8,7 +8,8 @@ that reaches a phone is kept, so a test can read a resident's screen.
 It speaks WhatsApp too: `whatsapp:` addresses, quick-reply taps (ButtonPayload, ButtonText),
 the Content API (contents, their WhatsApp approval) and messages sent by ContentSid, and the
 24-hour window: a free-form message to someone who has not written for a day is accepted,
-then fails with 63016, as Twilio does."""
+then fails with 63016, as Twilio does. A message with MediaUrl keeps its URLs, and the double
+fetches each file as Twilio would before delivering it, keeping what it got."""
 
 from __future__ import annotations
 
@@ -85,10 +86,22 @@ class Sms:
     error_code: int | None = None
     content_sid: str | None = None
     buttons: list[tuple[str, str]] = field(default_factory=list)  # (title, id) quick replies
+    media_urls: list[str] = field(default_factory=list)  # MediaUrl: the files it carries
+    media: list[Media] = field(default_factory=list)  # each file as Twilio fetched it
 
     @property
     def whatsapp(self) -> bool:
         return self.to.startswith(WHATSAPP) or self.from_.startswith(WHATSAPP)
+
+
+@dataclass(frozen=True)
+class Media:
+    """A file Twilio fetched from a message's MediaUrl before handing it to the phone."""
+
+    url: str
+    status_code: int
+    content_type: str
+    content: bytes
 
 
 @dataclass
@@ -277,6 +290,7 @@ class TwilioDouble:
         params = {k: v for k, v in form.items() if isinstance(v, str)}
         to, body = params.get("To", ""), params.get("Body", "")
         from_ = params.get("From", "")
+        media_urls = [v for v in form.getlist("MediaUrl") if isinstance(v, str)]
         buttons: list[tuple[str, str]] = []
         content = self.contents.get(params.get("ContentSid", ""))
         if params.get("ContentSid") and content is None:
@@ -289,12 +303,13 @@ class TwilioDouble:
             if not isinstance(values, dict):
                 return error_response(21656, to=to)
             body, buttons = content.body_and_buttons({str(k): str(v) for k, v in values.items()})
-        problem = self._problem(to, from_, body)
+        problem = self._problem(to, from_, body, has_media=bool(media_urls))
         if problem is not None:
             return error_response(problem, to=to)
         sender = self.whatsapp_number if to.startswith(WHATSAPP) else self.number
         sms = Sms(new_sid(), to, sender, body, "api", segments(body))
         sms.content_sid, sms.buttons = (content.sid if content else None), buttons
+        sms.media_urls = media_urls
         self.messages.append(sms)
         self.api_calls.append((time.monotonic(), sms))
         fault = None
@@ -304,6 +319,8 @@ class TwilioDouble:
             sms.status, sms.error_code = fault
         else:
             self.inbox[to].append(sms)
+        if media_urls and fault is None:
+            self._spawn(self._fetch_media(sms))
         callback = params.get("StatusCallback")
         if callback:
             self._spawn(self._report(sms, callback, fault))
@@ -316,7 +333,7 @@ class TwilioDouble:
             return True
         return content is not None and content.approval == "approved"
 
-    def _problem(self, to: str, from_: str, body: str) -> int | None:
+    def _problem(self, to: str, from_: str, body: str, *, has_media: bool = False) -> int | None:
         if self._faults:
             return self._faults.popleft()
         if not to:
@@ -327,7 +344,7 @@ class TwilioDouble:
             return 21211
         if from_ != (self.whatsapp_number if whatsapp else self.number):
             return 21606
-        if not body:
+        if not body and not has_media:
             return 21602
         if len(body) > BODY_LIMIT:
             return 21617
@@ -440,7 +457,7 @@ class TwilioDouble:
             "error_message": None,
             "from": sms.from_,
             "messaging_service_sid": None,
-            "num_media": "0",
+            "num_media": str(len(sms.media_urls)),
             "num_segments": str(sms.segments),
             "price": None,
             "price_unit": "USD",
@@ -613,6 +630,19 @@ class TwilioDouble:
                 self.callbacks.append((sms.sid, params, response.status_code))
             except httpx.HTTPError:
                 self.callbacks.append((sms.sid, params, 0))
+
+    async def _fetch_media(self, sms: Sms) -> None:
+        """Twilio fetches each file from its public URL once it accepted the message; the
+        phone shows what came back (a test reads it after `settle()`)."""
+        assert self._client is not None
+        for url in sms.media_urls:
+            try:
+                response = await self._client.get(url)
+            except httpx.HTTPError:
+                sms.media.append(Media(url, 0, "", b""))
+                continue
+            kind = response.headers.get("content-type", "")
+            sms.media.append(Media(url, response.status_code, kind, response.content))
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.create_task(work)

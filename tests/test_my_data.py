@@ -1,0 +1,132 @@
+"""A resident's own data on every channel: MES DONNEES / MY DATA by SMS answers with a link,
+on WhatsApp with the file itself (Twilio fetching it from that link), and the link serves
+the same JSON file as Telegram's /mydata, built from the data as it stands, for one hour,
+and never once the person is erased. Without a public address the resident is told where
+else to ask. The real Renfort process answers, through the Twilio double."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+from bot.services import phones
+from handlers.sms.conversation import SmsConversations
+from handlers.sms.gsm7 import segments
+from renfort.sandbox.twilio_double import TwilioDouble
+from storage import schema
+from storage.database import Database
+from tests.conftest import NOW
+from tests.harness import FakeClock, one_answer_each, running_with_twilio
+from tests.sms_steps import Resident, sms_renfort
+from tests.test_sms_end_to_end import PHONE, renfort_with_sms, texts
+
+LINK = re.compile(r"(http://127\.0\.0\.1:\d+/files/[A-Za-z0-9_-]{22,})")
+
+
+def link_in(text: str) -> str:
+    found = LINK.search(text)
+    assert found is not None, text
+    return found.group(1)
+
+
+async def download(url: str) -> httpx.Response:
+    async with httpx.AsyncClient() as client:
+        return await client.get(url)
+
+
+async def test_my_data_by_sms_is_a_link_to_the_json_file_for_one_hour(tmp_path: Path) -> None:
+    async with renfort_with_sms(tmp_path) as (bot, twilio):
+        await texts(twilio, "Hello, Camille 52100")
+        [reply] = await texts(twilio, "my data")
+        assert reply.startswith("Your data: http") and reply.endswith("(valid 1 hour)")
+        assert segments(reply) == 1
+        url = link_in(reply)
+
+        got = await download(url)
+        assert got.status_code == 200
+        assert got.headers["content-type"] == "application/json"
+        assert 'filename="renfort-my-data.json"' in got.headers["content-disposition"]
+        assert got.json()["person"]["first_name"] == "Camille"
+        assert got.json()["person"]["phone"] == PHONE
+
+        # Built when opened: what changed since the SMS is in the file.
+        [_asked] = await texts(twilio, "FRENCH")
+        assert (await download(url)).json()["person"]["locale"] == "fr"
+
+        bot.clock.advance(minutes=59)
+        assert (await download(url)).status_code == 200
+        bot.clock.advance(minutes=2)
+        expired = await download(url)
+        assert expired.status_code == 404 and expired.text == "Not found"
+        # Nothing to guess from a made-up link either.
+        base = url.split("/files/")[0] + "/files/"
+        for made_up in ("A" * 22, "%00", "x" * 300):
+            answer = await download(base + made_up)
+            assert answer.status_code == 404 and answer.text == "Not found"
+
+
+async def test_mes_donnees_in_french_and_the_link_dies_with_forget(tmp_path: Path) -> None:
+    async with renfort_with_sms(tmp_path) as (bot, twilio):
+        await texts(twilio, "Bonjour, je suis Camille 52100")
+        [reply] = await texts(twilio, "Mes données !")
+        assert reply.startswith("Vos données : http") and reply.endswith("(valable 1 heure)")
+        assert segments(reply) == 1
+        url = link_in(reply)
+        assert (await download(url)).json()["person"]["first_name"] == "Camille"
+
+        await texts(twilio, "OUBLIER")
+        [gone] = await texts(twilio, "OUI")
+        assert "effacées" in gone
+        dead = await download(url)
+        assert dead.status_code == 404 and dead.text == "Not found"
+        async with bot.db.reading("test") as conn:
+            links = schema.document_links
+            assert await conn.scalar(select(func.count()).select_from(links)) == 0
+        assert await phones.find_by_phone(bot.db, PHONE) is None
+
+
+async def test_my_data_on_whatsapp_is_the_file_itself(tmp_path: Path) -> None:
+    twilio = TwilioDouble()
+    clock = FakeClock(NOW)
+    twilio.clock = clock
+    async with running_with_twilio(tmp_path, twilio, clock, whatsapp=True):
+        await one_answer_each(twilio.whatsapp, PHONE, "Hello", "Camille 52100")
+        exchange = await twilio.whatsapp(PHONE, "MY DATA")
+        [sent] = exchange.replies
+        assert sent.via == "api" and sent.whatsapp
+        assert sent.body == "Everything we store about you. FORGET erases it."
+        [url] = sent.media_urls
+        assert "/files/" in url
+        await twilio.settle()
+        [fetched] = sent.media
+        assert fetched.status_code == 200 and fetched.content_type == "application/json"
+        data = json.loads(fetched.content)
+        assert data["person"]["first_name"] == "Camille"
+        # The same file for a browser (every export adds its own line to the audit log).
+        assert (await download(url)).json()["person"] == data["person"]
+
+
+async def test_without_a_public_address_the_resident_is_told_where_to_ask(
+    db: Database,
+) -> None:
+    renfort = sms_renfort(db, FakeClock(NOW), public_url=None)
+    camille = Resident(SmsConversations(renfort))
+    await camille.registers()
+    reply = await camille.says("MES DONNEES")
+    assert reply == (
+        "Pour obtenir vos données, demandez-les à l'organisation, ou écrivez /mydata à"
+        " Renfort sur Telegram."
+    )
+    sam = Resident(SmsConversations(renfort), phone="+33612345679")
+    await sam.registers("Sam", language="2")
+    reply = await sam.says("mydata")
+    assert reply == (
+        "To get your data, ask the organisation, or write /mydata to Renfort on Telegram."
+    )
+    async with db.reading("test") as conn:
+        links = schema.document_links
+        assert await conn.scalar(select(func.count()).select_from(links)) == 0
