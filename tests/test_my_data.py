@@ -1,29 +1,31 @@
-"""A resident's own data on every channel: MES DONNEES / MY DATA by SMS answers with a link,
-on WhatsApp with the file itself (Twilio fetching it from that link), and the link serves
+"""A resident's own data on every channel: MES DONNEES / MY DATA by SMS or WhatsApp answers
+with a link (WhatsApp attaches PDF and Office files only, not JSON), and the link serves
 the same JSON file as Telegram's /mydata, built from the data as it stands, for one hour,
 and never once the person is erased. Without a public address the resident is told where
 else to ask. The real Renfort process answers, through the Twilio double."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
-from bot.services import phones
+from bot.messaging.message import Document
+from bot.services import documents, phones, privacy
 from handlers.sms.conversation import SmsConversations
 from handlers.sms.gsm7 import segments
 from renfort.sandbox.twilio_double import TwilioDouble
 from storage import schema
-from storage.database import Database
+from storage.database import Database, Inbound
 from tests.conftest import NOW
 from tests.harness import FakeClock, one_answer_each, running_with_twilio
 from tests.sms_steps import Resident, sms_renfort
 from tests.test_sms_end_to_end import PHONE, renfort_with_sms, texts
 
+PDF_NAME = "renfort-my-data.pdf"
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+/files/[A-Za-z0-9_-]{22,})")
 
 
@@ -89,7 +91,35 @@ async def test_mes_donnees_in_french_and_the_link_dies_with_forget(tmp_path: Pat
         assert await phones.find_by_phone(bot.db, PHONE) is None
 
 
-async def test_my_data_on_whatsapp_is_the_file_itself(tmp_path: Path) -> None:
+async def test_my_data_on_whatsapp_comes_as_its_link_since_whatsapp_attaches_no_json(
+    tmp_path: Path,
+) -> None:
+    twilio = TwilioDouble()
+    clock = FakeClock(NOW)
+    twilio.clock = clock
+    async with running_with_twilio(tmp_path, twilio, clock, whatsapp=True):
+        await one_answer_each(twilio.whatsapp, PHONE, "Hello", "Camille 52100")
+        exchange = await twilio.whatsapp(PHONE, "MY DATA")
+        [sent] = exchange.replies
+        assert sent.whatsapp and not sent.media_urls
+        assert sent.body.startswith("Your data: http") and sent.body.endswith("(valid 1 hour)")
+        assert (await download(link_in(sent.body))).json()["person"]["first_name"] == "Camille"
+
+
+async def test_a_document_whatsapp_attaches_is_the_file_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PDF (as the data would be, were it one) goes as the file, Twilio fetching it from
+    its link, and the message's text is its caption."""
+
+    as_json = privacy.my_data
+
+    async def as_pdf(db: Database, *, person_id: int, inbound: Inbound | None = None) -> Document:
+        json_file = await as_json(db, person_id=person_id, inbound=inbound)
+        return Document(PDF_NAME, "application/pdf", b"%PDF-1.4 " + json_file.content)
+
+    monkeypatch.setitem(documents.KINDS, documents.MY_DATA, (PDF_NAME, as_pdf))
+    monkeypatch.setattr(privacy, "my_data", as_pdf)
     twilio = TwilioDouble()
     clock = FakeClock(NOW)
     twilio.clock = clock
@@ -103,11 +133,8 @@ async def test_my_data_on_whatsapp_is_the_file_itself(tmp_path: Path) -> None:
         assert "/files/" in url
         await twilio.settle()
         [fetched] = sent.media
-        assert fetched.status_code == 200 and fetched.content_type == "application/json"
-        data = json.loads(fetched.content)
-        assert data["person"]["first_name"] == "Camille"
-        # The same file for a browser (every export adds its own line to the audit log).
-        assert (await download(url)).json()["person"] == data["person"]
+        assert fetched.status_code == 200 and fetched.content_type == "application/pdf"
+        assert b"Camille" in fetched.content
 
 
 async def test_without_a_public_address_the_resident_is_told_where_to_ask(

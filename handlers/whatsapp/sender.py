@@ -54,6 +54,17 @@ TITLE_CHARS = 20  # WhatsApp cuts a quick reply's title beyond this
 TEMPLATES_FRESH_SECONDS = 60.0
 OUTSIDE_WINDOW = 63016
 OPTED_OUT = frozenset({21610, 63024})  # unsubscribed; not a WhatsApp user
+# The documents WhatsApp attaches (PDF and Office files); any other, a JSON export say, would
+# be refused after the reply: it goes as its link, as by SMS.
+ATTACHABLE = frozenset(
+    {
+        "application/pdf",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+)
 
 
 def quick_replies(choices: Sequence[Choice]) -> tuple[Choice, ...]:
@@ -138,10 +149,13 @@ class WhatsAppChannel:
 
     async def _with_document(self, phone: str, answer: Message, document: Document) -> str | None:
         """The document itself, its text the caption: Twilio fetches the file from its link
-        (free-form: the person just wrote). Should that fail, the link goes as words."""
+        (free-form: the person just wrote). A type WhatsApp does not attach, or a send that
+        fails, goes as its link in words."""
         link = await document_link(self.renfort, phone, document)
         if link is None:
             return answer.text
+        if document.media_type not in ATTACHABLE:
+            return link.sms_text()
         outcome = await self._create(phone, body=answer.text, media_url=[link.url])
         if isinstance(outcome, Sent):
             self._counted("document", outcome)
