@@ -85,6 +85,8 @@ class Sms:
     error_code: int | None = None
     content_sid: str | None = None
     buttons: list[tuple[str, str]] = field(default_factory=list)  # (title, id) quick replies
+    # Rich actions beside the text, as sent: "geo:LAT,LON|LABEL" is a WhatsApp location pin.
+    persistent_actions: list[str] = field(default_factory=list)
 
     @property
     def whatsapp(self) -> bool:
@@ -295,6 +297,7 @@ class TwilioDouble:
         sender = self.whatsapp_number if to.startswith(WHATSAPP) else self.number
         sms = Sms(new_sid(), to, sender, body, "api", segments(body))
         sms.content_sid, sms.buttons = (content.sid if content else None), buttons
+        sms.persistent_actions = [a for a in form.getlist("PersistentAction") if isinstance(a, str)]
         self.messages.append(sms)
         self.api_calls.append((time.monotonic(), sms))
         fault = None
