@@ -18,6 +18,8 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.domain import DEFAULT_RADIUS_KM, MissionStatus
+from bot.messaging.message import Pin
+from bot.messaging.pins import mission_pin
 from bot.services import missions
 from bot.services.errors import Conflict
 from bot.services.missions import Cursor, MissionCard, MissionDetail, SlotView
@@ -171,6 +173,18 @@ class Opened:
     @property
     def slot_ids(self) -> list[int]:
         return [s.id for s in self.slots]
+
+    @property
+    def pin(self) -> Pin | None:
+        """Where the mission happens, for a channel that can show it on a map."""
+        detail, point = self.detail, self.detail.point
+        return mission_pin(
+            detail.title,
+            address=", ".join(p for p in (detail.address, detail.postcode or "") if p),
+            latitude=None if point is None else point.latitude,
+            longitude=None if point is None else point.longitude,
+            remote=detail.remote,
+        )
 
 
 async def open_mission(db: Database, mission_id: int, now: datetime) -> Opened:

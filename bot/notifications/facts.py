@@ -7,20 +7,36 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, Self
 
+from bot.messaging.message import Pin
+from bot.messaging.pins import mission_pin
 from bot.notifications.catalogue import Notification, Record
 
 
 @dataclass(frozen=True, kw_only=True)
 class SlotFacts(Notification):
-    """Which mission, who runs it, where and when."""
+    """Which mission, who runs it, where and when. Rows queued before missions' coordinates
+    travelled with them have none: their message says the address without a map."""
 
     mission_title: str
     organisation_name: str
     address: str | None = None
     remote: bool = False
+    latitude: float | None = None
+    longitude: float | None = None
     timezone: str
     starts_at: datetime
     ends_at: datetime
+
+    @property
+    def pin(self) -> Pin | None:
+        """The mission's place on a map, if a map can show it."""
+        return mission_pin(
+            self.mission_title,
+            address=self.address,
+            latitude=self.latitude,
+            longitude=self.longitude,
+            remote=self.remote,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +62,8 @@ class ApplicationLine(Record):
     organisation_name: str
     address: str | None = None
     remote: bool = False
+    latitude: float | None = None
+    longitude: float | None = None
     timezone: str
     starts_at: datetime
     ends_at: datetime
@@ -61,6 +79,8 @@ def application_fields(view: ApplicationLike) -> dict[str, Any]:
         "organisation_name": view.organisation_name,
         "address": view.address,
         "remote": view.remote,
+        "latitude": view.latitude,
+        "longitude": view.longitude,
         "timezone": view.timezone,
         "starts_at": view.starts_at,
         "ends_at": view.ends_at,
@@ -87,7 +107,16 @@ class Placed(Protocol):
     def remote(self) -> bool: ...
 
 
-class ApplicationLike(Timed, Placed, Protocol):
+class Located(Placed, Protocol):
+    """A place with its coordinates when the mission has them."""
+
+    @property
+    def latitude(self) -> float | None: ...
+    @property
+    def longitude(self) -> float | None: ...
+
+
+class ApplicationLike(Timed, Located, Protocol):
     """What a service's view of an application offers (ApplicationView, Upcoming)."""
 
     @property

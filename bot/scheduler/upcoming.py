@@ -43,6 +43,8 @@ class Upcoming:
     mission_title: str
     address: str
     remote: bool
+    latitude: float | None
+    longitude: float | None
     timezone: str
     organisation_id: int
     organisation_name: str
@@ -70,6 +72,8 @@ def _upcoming(row: Row[Any]) -> Upcoming:
         mission_title=row.title,
         address=row.address,
         remote=row.remote,
+        latitude=row.latitude,
+        longitude=row.longitude,
         timezone=row.timezone,
         organisation_id=row.organisation_id,
         organisation_name=row.organisation_name,
@@ -104,6 +108,8 @@ async def starting_between(
             M.c.title,
             M.c.address,
             M.c.remote,
+            M.c.latitude,
+            M.c.longitude,
             M.c.timezone,
             M.c.organisation_id,
             ORG.c.name.label("organisation_name"),

@@ -47,6 +47,8 @@ class ApplicationView:
     decided_by_name: str | None
     waitlist_position: int | None
     offer_expires_at: datetime | None = None  # a freed place is offered until then
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ def _view_query() -> Any:
             M.c.organisation_id,
             M.c.address,
             M.c.remote,
+            M.c.latitude,
+            M.c.longitude,
             M.c.timezone,
             o.c.name.label("organisation_name"),
         )
@@ -125,6 +129,8 @@ async def _view(conn: AsyncConnection, row: Row[Any]) -> ApplicationView:
         decided_by_name=row.decided_by_name,
         waitlist_position=await _waitlist_position(conn, row),
         offer_expires_at=row.offer_expires_at,
+        latitude=row.latitude,
+        longitude=row.longitude,
     )
 
 

@@ -6,6 +6,7 @@ kept in the conversation."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bot.conversation import applying, discovering
@@ -134,7 +135,9 @@ async def _slots_page(
         turn.today,
         lead,
     )
-    turn.say(text)
+    # The first page says what the mission is and where: it points at the place; the pages
+    # after it only list more slots.
+    turn.say(replace(text, place=opened.pin) if shown == 0 else text)
     turn.goto(
         MISSION,
         mission_id=mission_id,

@@ -21,6 +21,7 @@ from bot.buttons import Button, Payload, save_buttons
 from bot.conversation import answers
 from bot.conversation.answers import Question
 from bot.i18n import Translator
+from bot.messaging.message import Pin
 from bot.runtime import Renfort
 from bot.services import people
 from bot.services.errors import ServiceError
@@ -29,6 +30,7 @@ from bot.services.people import Person
 from bot.services.turns import TelegramSender, start_turn
 from bot.text import clean_text
 from handlers.telegram.limits import fit_html, split_html
+from handlers.telegram.map_link import map_button
 from handlers.telegram.render.shared import esc as esc
 from storage.database import (
     AlreadyProcessed,
@@ -314,10 +316,15 @@ async def reply(
     buttons: list[list[Button]] | None = None,
     *,
     edit: bool = False,
+    place: Pin | None = None,
 ) -> Message | None:
     """Answer the sender: edit the message whose button was tapped, or send a new one
-    (several when the text is longer than one Telegram message, the buttons under the last)."""
-    markup = await keyboard(context.renfort, buttons or [])
+    (several when the text is longer than one Telegram message, the buttons under the last).
+    A `place` adds its map button on a row of its own, last."""
+    rows = list(buttons or [])
+    if place is not None:
+        rows.append([map_button(context.turn.t, place)])
+    markup = await keyboard(context.renfort, rows)
     query = update.callback_query
     if edit and query is not None and isinstance(query.message, Message):
         try:

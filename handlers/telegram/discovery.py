@@ -312,7 +312,7 @@ async def show_mission(
         share = f"https://t.me/share/url?url={quote(link, safe='')}"
         navigation.append(Button("🔗 " + t._("Share"), "", url=share))
     buttons.append(navigation)
-    await reply(update, context, "\n".join(lines), buttons, edit=edit)
+    await reply(update, context, "\n".join(lines), buttons, edit=edit, place=opened.pin)
 
 
 def _detail_text(t: Translator, detail: MissionDetail, me: Person) -> str:

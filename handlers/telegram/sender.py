@@ -40,6 +40,7 @@ from bot.messaging.message import Message
 from bot.messaging.ratelimit import RateLimiter
 from bot.runtime import Renfort
 from handlers.telegram.limits import fit_html
+from handlers.telegram.map_link import with_map
 from handlers.telegram.render import render
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,8 @@ class TelegramChannel:
         self.limiter = limiter or RateLimiter(renfort.settings.telegram_rate)
 
     def render(self, kind: str, payload: dict[str, Any], t: Translator) -> Message:
-        """Telegram HTML with inline buttons."""
-        return render(kind, payload, t)
+        """Telegram HTML with inline buttons, its place's map button last."""
+        return with_map(render(kind, payload, t), t)
 
     async def send(
         self, address: Address, message: Message, notice: Notice | None = None
@@ -108,7 +109,7 @@ class TelegramChannel:
         message comes back with its keyboard."""
         wanted = [m.rows for m in messages]
         if not any(wanted):
-            return [Prepared(m.text, m.choices, None) for m in messages]
+            return [Prepared(m.text, m.choices, m.place, m.document) for m in messages]
         stored = await save_buttons(
             self.renfort.db, [[b for b in row if b.url is None] for rows in wanted for row in rows]
         )

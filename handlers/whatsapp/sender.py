@@ -3,13 +3,16 @@
 A message is the SMS engine's text; when it declares at most three choices (YES or NO, a
 short numbered menu) it goes with that many quick replies, whose payload is what the person
 would have typed, so a tap reaches the conversation as the typed word or number would.
-Longer menus stay numbered in the text.
+Longer menus stay numbered in the text. A message about a place (a reminder, a mission's
+page) goes with WhatsApp's location pin when it goes free-form without quick replies; a
+template cannot carry one, nor can quick replies, and the text says the address anyway.
 
 WhatsApp carries a free-form message only within 24 hours of the person's last message.
 Outside that window a notification goes as its family's approved template; without one
 (none made, or refused) it goes by SMS from TWILIO_FROM_NUMBER. The outbox row says which:
 its channel is `whatsapp` or `sms`, and `whatsapp_sent_total{path}` counts free-form,
-template and SMS sends."""
+template and SMS sends, and the replies sent through the REST API for their quick replies
+or their place."""
 
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from bot.messaging.channel import (
     Unreachable,
 )
 from bot.messaging.dispatcher import MAX_ATTEMPTS
-from bot.messaging.message import Choice, Document, Message
+from bot.messaging.message import Choice, Document, Message, Pin
 from bot.messaging.ratelimit import RateLimiter
 from bot.runtime import Renfort
 from bot.services import phones, whatsapp
@@ -51,6 +54,7 @@ NAME = whatsapp.NAME
 PREFIX = "whatsapp:"
 MAX_CHOICES = 3
 TITLE_CHARS = 20  # WhatsApp cuts a quick reply's title beyond this
+LABEL_CHARS = 100  # a location's label: longer is only cut on the phone
 TEMPLATES_FRESH_SECONDS = 60.0
 OUTSIDE_WINDOW = 63016
 OPTED_OUT = frozenset({21610, 63024})  # unsubscribed; not a WhatsApp user
@@ -81,6 +85,13 @@ def _title(text: str) -> str:
     return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1].rstrip() + "…"
 
 
+def location(pin: Pin) -> str:
+    """The pin as Twilio's PersistentAction: geo:LATITUDE,LONGITUDE|LABEL. The label is
+    the address, what one looks for on arriving; the text around it names the mission."""
+    label = " ".join((pin.address or pin.name).replace("|", " ").split())[:LABEL_CHARS]
+    return f"geo:{pin.latitude},{pin.longitude}|{label}"
+
+
 def address_of(phone: str) -> str:
     return PREFIX + phone
 
@@ -105,7 +116,7 @@ class WhatsAppChannel:
 
     def render(self, kind: str, payload: Mapping[str, Any], t: Translator) -> Message:
         message = notification_message(kind, payload, t, self.renfort.now())
-        return Message(message.text, quick_replies(message.choices))
+        return Message(message.text, quick_replies(message.choices), message.place)
 
     async def send(self, address: Address, message: Message, notice: Notice) -> Outcome:
         """Free-form inside the window, else the approved template of `notice`'s kind in
@@ -129,22 +140,22 @@ class WhatsAppChannel:
     # ---- a reply to someone who just wrote -----------------------------------------------
 
     async def reply(self, phone: str, answer: Message | None) -> str | None:
-        """Answer `phone`: with quick replies when the answer offers a short choice (sent
-        here), else plain; returns what is left to answer in TwiML."""
+        """Answer `phone`: with quick replies when the answer offers a short choice, or with
+        its place (either sent here), else plain; returns what is left to answer in TwiML."""
         if answer is None or not answer.text:
             return None
         if answer.document is not None:
             return await self._with_document(phone, answer, answer.document)
         choices = quick_replies(answer.choices)
-        if not choices:
+        if not choices and answer.place is None:
             return answer.text
         # The session contents are alike in every language: any will do.
         locale = self.renfort.settings.renfort_locale
-        outcome = await self._free_form(phone, Message(answer.text, choices), locale)
+        outcome = await self._free_form(phone, Message(answer.text, choices, answer.place), locale)
         if isinstance(outcome, Sent):
-            self._counted("quick_reply", outcome)
+            self._counted("quick_reply" if choices else "place", outcome)
             return None
-        log.info("quick replies not sent (%s); answering in plain text", outcome)
+        log.info("reply not sent with its extras (%s); answering in plain text", outcome)
         return answer.text
 
     async def _with_document(self, phone: str, answer: Message, document: Document) -> str | None:
@@ -166,7 +177,9 @@ class WhatsAppChannel:
     # ---- sending -----------------------------------------------------------------------
 
     async def _free_form(self, phone: str, message: Message, locale: str) -> Outcome:
-        """`message` as it is, its choices all quick replies; `locale` picks their content."""
+        """`message` as it is, its choices all quick replies; `locale` picks their content.
+        Quick replies win over the place: answering matters more than the map, and the
+        text already says the address."""
         if message.choices:
             content = await self._template(choices_name(len(message.choices)), locale)
             if content is not None:
@@ -175,6 +188,10 @@ class WhatsAppChannel:
                     content_sid=content.content_sid,
                     content_variables=json.dumps(choice_variables(message.text, message.choices)),
                 )
+        if message.place is not None:
+            return await self._create(
+                phone, body=message.text, persistent_action=[location(message.place)]
+            )
         return await self._create(phone, body=message.text)
 
     async def _create(self, phone: str, **content: str | list[str]) -> Outcome:
@@ -203,7 +220,7 @@ class WhatsAppChannel:
                 "whatsapp_sent_total",
                 help_text=(
                     "WhatsApp notifications by path"
-                    " (freeform, template, quick_reply, document, sms)"
+                    " (freeform, template, quick_reply, place, document, sms)"
                 ),
                 path=path,
             )

@@ -88,6 +88,8 @@ class Sms:
     buttons: list[tuple[str, str]] = field(default_factory=list)  # (title, id) quick replies
     media_urls: list[str] = field(default_factory=list)  # MediaUrl: the files it carries
     media: list[Media] = field(default_factory=list)  # each file as Twilio fetched it
+    # Rich actions beside the text, as sent: "geo:LAT,LON|LABEL" is a WhatsApp location pin.
+    persistent_actions: list[str] = field(default_factory=list)
 
     @property
     def whatsapp(self) -> bool:
@@ -310,6 +312,7 @@ class TwilioDouble:
         sms = Sms(new_sid(), to, sender, body, "api", segments(body))
         sms.content_sid, sms.buttons = (content.sid if content else None), buttons
         sms.media_urls = media_urls
+        sms.persistent_actions = [a for a in form.getlist("PersistentAction") if isinstance(a, str)]
         self.messages.append(sms)
         self.api_calls.append((time.monotonic(), sms))
         fault = None

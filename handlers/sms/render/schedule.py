@@ -39,26 +39,28 @@ def _cancel_hint(n: ReminderDayBefore | ReminderHoursBefore, t: Translator) -> s
     return t._("Can't come? Send MY MISSIONS to cancel.")
 
 
-def reminder_day_before(n: ReminderDayBefore, t: Translator, today: date | None) -> str:
+def reminder_day_before(n: ReminderDayBefore, t: Translator, today: date | None) -> Message:
     """To the volunteer, the day before."""
 
     values = _values(n, t, today) | {"cancel": _cancel_hint(n, t)}
-    return fit(
+    text = fit(
         lambda v: t._("Renfort reminder: {mission}, {when}, {place}. {cancel}", **v),
         values,
         ("mission", "place"),
     )
+    return Message(text, place=n.pin)
 
 
-def reminder_hours_before(n: ReminderHoursBefore, t: Translator, today: date | None) -> str:
+def reminder_hours_before(n: ReminderHoursBefore, t: Translator, today: date | None) -> Message:
     """To the volunteer, a few hours before the start."""
 
     values = _values(n, t, today) | {"cancel": _cancel_hint(n, t)}
-    return fit(
+    text = fit(
         lambda v: t._("Renfort: {mission} starts soon, {when}, {place}. {cancel}", **v),
         values,
         ("mission", "place"),
     )
+    return Message(text, place=n.pin)
 
 
 def attendance_check(n: AttendanceCheck, t: Translator, today: date | None) -> Message:

@@ -39,7 +39,7 @@ def reminder_day_before(n: ReminderDayBefore, t: Translator) -> Message:
         "",
         _how_to_cancel(t),
     ]
-    return Message("\n".join(lines))
+    return Message("\n".join(lines), place=n.pin)
 
 
 def reminder_hours_before(n: ReminderHoursBefore, t: Translator) -> Message:
@@ -52,7 +52,7 @@ def reminder_hours_before(n: ReminderHoursBefore, t: Translator) -> Message:
         "",
         _how_to_cancel(t),
     ]
-    return Message("\n".join(lines))
+    return Message("\n".join(lines), place=n.pin)
 
 
 def attendance_buttons(t: Translator, application_id: int) -> list[list[Button]]:
