@@ -71,6 +71,20 @@ async def test_my_data_by_sms_is_a_link_to_the_json_file_for_one_hour(tmp_path: 
             assert answer.status_code == 404 and answer.text == "Not found"
 
 
+async def test_twilio_retrying_my_data_gets_a_working_link_again(tmp_path: Path) -> None:
+    """Our answer went unacknowledged and Twilio posts the same message again: the resident
+    gets the link again, not the words without it."""
+    async with renfort_with_sms(tmp_path) as (_bot, twilio):
+        await texts(twilio, "Hello, Camille 52100")
+        asked = await twilio.text(PHONE, "MY DATA")
+        again = await twilio.text(PHONE, "MY DATA", sid=asked.sid)
+        [first], [second] = asked.replies, again.replies
+        assert second.body.startswith("Your data: http")
+        for reply in (first, second):
+            got = await download(link_in(reply.body))
+            assert got.json()["person"]["first_name"] == "Camille"
+
+
 async def test_mes_donnees_in_french_and_the_link_dies_with_forget(tmp_path: Path) -> None:
     async with renfort_with_sms(tmp_path) as (bot, twilio):
         await texts(twilio, "Bonjour, je suis Camille 52100")

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.i18n import Translator
-from bot.messaging.message import Choice, Message, message
+from bot.messaging.message import Choice, Document, Message, Pin, message
 from bot.runtime import Renfort
 from bot.services.people import Person
 from bot.services.phones import SmsContact
@@ -31,9 +31,10 @@ CALLOUT_CONDITION = "callout_condition"  # the same, after a YES to a callout
 POSTER_MISSION = "poster_mission"
 
 # Keys of the conversation data that remember the last answer, so that Twilio retrying a
-# message we handled gets the same reply (and, on WhatsApp, the same quick replies) instead
-# of nothing.
+# message we handled gets the same reply (and, on WhatsApp, the same quick replies, place and
+# document) instead of nothing, or of a caption without its link.
 LAST_SID, LAST_REPLY, LAST_CHOICES = "_sid", "_reply", "_choices"
+LAST_PLACE, LAST_DOCUMENT = "_place", "_document"
 
 
 @dataclass
@@ -93,6 +94,12 @@ class SmsTurn:
         }
         if reply is not None and reply.choices:
             remembered[LAST_CHOICES] = [[c.label, c.reply] for c in reply.choices]
+        if reply is not None and reply.place is not None:
+            pin = reply.place
+            remembered[LAST_PLACE] = [pin.latitude, pin.longitude, pin.name, pin.address]
+        if reply is not None and reply.document is not None:
+            # Its name and type only: a document's link builds the file afresh when opened.
+            remembered[LAST_DOCUMENT] = [reply.document.filename, reply.document.media_type]
         return self.inbound.goto(
             self.next_state,
             **{k: v for k, v in self.next_data.items() if not k.startswith("_")},
@@ -107,4 +114,15 @@ def last_reply(data: dict[str, Any]) -> Message | None:
         return None
     stored = data.get(LAST_CHOICES)
     pairs = stored if isinstance(stored, list) else []
-    return Message(text, tuple(Choice(str(label), str(reply)) for label, reply in pairs))
+    place = data.get(LAST_PLACE)
+    document = data.get(LAST_DOCUMENT)
+    return Message(
+        text,
+        tuple(Choice(str(label), str(reply)) for label, reply in pairs),
+        Pin(float(place[0]), float(place[1]), str(place[2]), str(place[3]))
+        if isinstance(place, list) and len(place) == 4
+        else None,
+        Document(str(document[0]), str(document[1]), b"")
+        if isinstance(document, list) and len(document) == 2
+        else None,
+    )
