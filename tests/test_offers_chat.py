@@ -129,7 +129,7 @@ async def resident_waiting(db: Database) -> tuple[Resident, ApplicationView, App
 
 async def test_a_resident_takes_an_offered_place_by_answering_oui(db: Database) -> None:
     resident, waiting, held = await resident_waiting(db)
-    assert await resident.says("OUI") == replies.help_text(FR)  # nothing open yet
+    assert await resident.says("OUI") == replies.nothing_to_answer(FR)  # nothing open yet
 
     await applications.cancel(db, person_id=held.person_id, application_id=held.id, now=NOW)
     assert FR._("place offered: reply YES") in await resident.says("MES MISSIONS")
@@ -138,7 +138,7 @@ async def test_a_resident_takes_an_offered_place_by_answering_oui(db: Database) 
     view = await applications.get_application(db, waiting.id)
     assert view.status == ApplicationStatus.PENDING
     assert answer == replies.offer_accepted(FR, view, NOW.date())
-    assert await resident.says("OUI") == replies.help_text(FR)
+    assert await resident.says("OUI") == replies.nothing_to_answer(FR)  # answered already
 
 
 async def test_a_stopped_resident_saying_oui_only_opts_back_in(db: Database) -> None:

@@ -206,6 +206,12 @@ async def test_a_coordinator_and_volunteers_talk_through_the_bot_by_telegram_and
         await bot.drain()
         answer = await bot.double.wait_for(GROUP, "moins le quart", after=before)
         assert "Marie (via SMS)" in answer.text and "Assesseur" in answer.text
+        # A bare "Oui" answers none of the bot's questions: it is an answer to the group too.
+        [passed] = await texts(twilio, "Oui")
+        assert "Passed on to Mairie de Saint-Dizier" in passed
+        await bot.drain()
+        yes = await bot.double.wait_for(GROUP, "Oui", after=before)
+        assert "Marie (via SMS)" in yes.text
 
         # The coordinator replies to it in the group: only Marie gets that.
         [told] = await reply_to(bot, COORDINATOR, answer, "Parfait, merci Marie")

@@ -260,6 +260,7 @@ def templates() -> dict[str, Template]:
         "no_such_application": replies.no_such_application,
         "number_without_list": replies.number_without_list,
         "help": replies.help_text,
+        "nothing_to_answer": replies.nothing_to_answer,
         "stopped": replies.stopped,
         "resumed": replies.resumed,
         "language_set": replies.language_set,

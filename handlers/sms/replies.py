@@ -563,6 +563,12 @@ def not_understood(t: Translator) -> str:
     return one(t._("Sorry, I did not understand. Send MISSIONS, MY MISSIONS or HELP."))
 
 
+def nothing_to_answer(t: Translator) -> str:
+    return one(
+        t._("No question is waiting for your answer. MISSIONS: the list. MY MISSIONS: yours.")
+    )
+
+
 def empty(t: Translator) -> str:
     return one(t._("Your message was empty. Send MISSIONS, MY MISSIONS or HELP."))
 
