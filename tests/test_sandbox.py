@@ -18,6 +18,8 @@ from bot.config import Settings
 from renfort.sandbox import demo
 from renfort.sandbox.console import ChatConsole, telegram_html
 from renfort.sandbox.run import run_sandbox
+from renfort.sandbox.telegram_double import TelegramDouble
+from renfort.sandbox.twilio_double import Sms, TwilioDouble
 from storage import schema
 from storage.database import Database
 from tests.conftest import NOW
@@ -227,3 +229,15 @@ async def test_the_sandbox_speaks_as_an_sms_and_a_whatsapp_resident(tmp_path: Pa
     await wait_for_text(buffer, "Renfort → Lou (SMS)")
     lines.put_nowait(None)
     await asyncio.wait_for(sandbox, 20)
+
+
+def test_a_phone_message_shows_the_file_and_the_location_pin_it_carries() -> None:
+    out, buffer = terminal()
+    console = ChatConsole(TelegramDouble(), demo.CAST, out, twilio=TwilioDouble())
+    reminder = Sms("SM1", "whatsapp:+33612345678", "whatsapp:+15550000000", "Rappel", "api", 1)
+    reminder.media_urls = ["https://renfort.example/files/abc"]
+    reminder.persistent_actions = ["geo:48.6377,4.9489|12 rue de la Gare, Saint-Dizier"]
+    console._show_phone(console.personas["whatsapp"], reminder)
+    shown = buffer.getvalue()
+    assert "[file: https://renfort.example/files/abc]" in shown
+    assert "[location: 12 rue de la Gare, Saint-Dizier (48.6377,4.9489)]" in shown

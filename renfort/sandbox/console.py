@@ -385,6 +385,10 @@ class ChatConsole:
             parts.append(line)
         for url in message.media_urls:
             parts.append(Text(f"[file: {url}]", style="italic"))
+        for action in message.persistent_actions:
+            if action.startswith("geo:"):
+                point, _, label = action[4:].partition("|")
+                parts.append(Text(f"[location: {label or point} ({point})]", style="italic"))
         # A WhatsApp resident outside the window may be reached by SMS: say which it was.
         how = "WhatsApp" if message.to.startswith("whatsapp:") else "SMS"
         who = persona.label if f"({how})" in persona.label else f"{persona.label} ({how})"
