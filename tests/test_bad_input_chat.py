@@ -205,3 +205,26 @@ async def test_a_command_from_an_anonymous_administrator_is_explained(
 
         [answer] = bot.double.messages[-100]
         assert "envoyée anonymement" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("command", "language", "expected"),
+    [
+        ("/missions", "fr", "Envoyez-moi /missions en message privé : @renfort_bot"),
+        ("/mydata@renfort_bot", "en", "Send /mydata to me in a private chat: @renfort_bot"),
+        ("/start", "en", "Send /start to me in a private chat: @renfort_bot"),
+    ],
+)
+async def test_a_volunteer_command_in_a_group_points_to_the_private_chat(
+    tmp_path: Path, command: str, language: str, expected: str
+) -> None:
+    async with volunteer_bot(database_url(tmp_path), FakeClock(NOW)) as bot:
+        Chat(bot, 1, "Sam", language)
+        bot.double.group(-100, "Mairie — bénévoles")
+
+        [answer] = await bot.say(1, command, chat_id=-100)
+
+        assert answer.text == expected
+        # Someone else's bot command, and talk, are left to the group.
+        assert await bot.say(1, "/missions@other_bot", chat_id=-100) == []
+        assert await bot.say(1, "bonjour", chat_id=-100) == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -367,3 +367,34 @@ async def read_pages_across_a_restart(db: Database, double: TelegramDouble) -> N
         assert "6. Bureau 06" in listing.text and "Bureau 11" not in listing.text
         await chat.tap(listing, "Previous")
         assert "1. Bureau 01" in listing.text and "◀ Previous" not in listing.button_texts()
+
+
+async def test_keeping_a_place_shows_every_application_again_however_many(
+    tmp_path: Path,
+) -> None:
+    async with volunteer_bot(database_url(tmp_path), FakeClock(NOW)) as bot:
+        org = await commune(bot.db)
+        camille = await volunteer(bot.db, 12, "Camille")
+        title = "Tenue du bureau de vote & accueil des électeurs, quartier du Vert-Bois"
+        shown_title = title.replace("&", "&amp;")
+        for day in range(30):
+            starts = ELECTION_MORNING + timedelta(days=day)
+            slot_id = await first_slot(
+                bot.db, await mission(bot.db, org.id, f"{title} {day + 1}", starts_at=starts)
+            )
+            await applications.apply(bot.db, person_id=camille.id, slot_id=slot_id, now=NOW)
+        chat = Chat(bot, 12, "Camille", "en")
+        listed = await chat.say("/mymissions")
+        assert (
+            len(listed) > 1 and f"{shown_title} 30" in listed[-1].text
+        )  # too long for one message
+        mine = listed[-1]
+
+        await chat.tap(mine, "Cancel 30.")
+        kept = await chat.tap(mine, "No, keep it")
+
+        # Every application is listed again, the last one above its Cancel button.
+        shown = mine.text + "".join(m.text for m in kept)
+        assert all(f"{shown_title} {n}" in shown for n in range(1, 31))
+        assert "Cancel 30." in " ".join(chat.last.button_texts())
+        assert f"{shown_title} 30" in chat.last.text

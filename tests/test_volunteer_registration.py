@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bot.domain import DOMAINS
 from bot.services.errors import InvalidInput
 from handlers.telegram.common import refusal_text
 from renfort.sandbox.telegram_double import TelegramDouble
@@ -232,3 +233,23 @@ async def test_profile_shows_what_is_stored_and_changes_radius_and_name(tmp_path
         # Text after the change is not taken for a name any more.
         assert "/missions" in (await chat.say("hello"))[-1].text
         assert (await chat.person()).first_name == "Camille-Rose"
+
+
+async def test_done_with_every_interest_unticked_in_the_profile_means_every_kind(
+    tmp_path: Path,
+) -> None:
+    async with volunteer_bot(database_url(tmp_path), FakeClock(NOW)) as bot:
+        chat = Chat(bot, 11, "Camille", "en")
+        await register(chat, "52100", ("citizenship",))
+        profile = (await chat.say("/profile"))[-1]
+        await chat.tap(profile, "❤️")
+        await chat.tap(profile, chat.domain("citizenship"))
+        assert not any(label.startswith("✓") for label in profile.button_texts())
+
+        await chat.tap(profile, "Done")
+
+        assert "Interests: everything" in profile.text
+        # As at registration: a callout of any kind reaches them, not none.
+        assert set((await chat.person()).interests) == set(DOMAINS)
+        await chat.tap(profile, "❤️")
+        assert "✓ " + chat.domain("sport") in profile.button_texts()

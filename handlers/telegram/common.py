@@ -29,7 +29,7 @@ from bot.services.organisations import Organisation
 from bot.services.people import Person
 from bot.services.turns import TelegramSender, start_turn
 from bot.text import clean_text
-from handlers.telegram.limits import fit_html, split_html
+from handlers.telegram.limits import split_html
 from handlers.telegram.map_link import map_button
 from handlers.telegram.render.shared import esc as esc
 from storage.database import (
@@ -319,27 +319,37 @@ async def reply(
     place: Pin | None = None,
 ) -> Message | None:
     """Answer the sender: edit the message whose button was tapped, or send a new one
-    (several when the text is longer than one Telegram message, the buttons under the last).
-    A `place` adds its map button on a row of its own, last."""
+    (several when the text is longer than one Telegram message, the buttons under the last:
+    an edit too long keeps the first part, the rest follows). A `place` adds its map button
+    on a row of its own, last."""
     rows = list(buttons or [])
     if place is not None:
         rows.append([map_button(context.turn.t, place)])
     markup = await keyboard(context.renfort, rows)
     query = update.callback_query
+    parts = split_html(text)
     if edit and query is not None and isinstance(query.message, Message):
+        # Cut to one message, the lines beyond it would be lost under buttons that still
+        # name them (a long /mymissions): they follow in messages of their own.
+        whole = len(parts) == 1
         try:
             edited = await query.message.edit_text(
-                fit_html(text), reply_markup=markup, parse_mode=ParseMode.HTML
+                parts[0], reply_markup=markup if whole else None, parse_mode=ParseMode.HTML
             )
-            return edited if isinstance(edited, Message) else None
+            if whole:
+                return edited if isinstance(edited, Message) else None
+            parts = parts[1:]
         except BadRequest as error:
-            if "not modified" in str(error).lower():
+            if "not modified" not in str(error).lower():
+                log.info("could not edit, sending instead: %s", error)
+            elif whole:
                 return query.message
-            log.info("could not edit, sending instead: %s", error)
+            else:
+                parts = parts[1:]
     chat = update.effective_chat
     if chat is None:
         return None
-    *first, last = split_html(text)
+    *first, last = parts
     try:
         for part in first:
             await context.bot.send_message(chat.id, part, parse_mode=ParseMode.HTML)

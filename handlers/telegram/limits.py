@@ -1,8 +1,8 @@
 """Telegram refuses a text over 4096 characters ("message is too long"), which would leave
 the person with nothing: long answers (a big roster, a list with long titles) are split
-into several messages at line ends, or cut when only one message can go (an edit, an
-outbox row). Our texts are Telegram HTML whose tags never span lines, so a cut at a line
-end keeps them balanced."""
+into several messages at line ends (an edit keeps the first and sends the others), or cut
+when only one message can go (an outbox row). Our texts are Telegram HTML whose tags never
+span lines, so a cut at a line end keeps them balanced."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot.buttons import Button
 from bot.config import SUPPORTED_LOCALES
-from bot.domain import RADII, GeoPoint
+from bot.domain import DOMAINS, RADII, GeoPoint
 from bot.services import people
 from handlers.telegram import phone, phone_consent, registration
 from handlers.telegram.common import RenfortContext, answer_query, esc, refresh_person, reply
@@ -125,8 +125,16 @@ async def location_shared(update: Update, context: RenfortContext, point: GeoPoi
 
 
 async def interests_saved(update: Update, context: RenfortContext) -> None:
-    """Done after changing interests: back to the profile."""
+    """Done after changing interests: back to the profile. None ticked means every kind, as
+    at registration: a callout reaches only those interested in its domain, and the
+    profile says "everything"."""
     await answer_query(update)
+    turn = context.turn
+    if not turn.me.interests:
+        await people.update_profile(
+            context.renfort.db, turn.me.id, interests=list(DOMAINS), inbound=turn.inbound
+        )
+        await refresh_person(context)
     await show_profile(update, context, edit=True)
 
 

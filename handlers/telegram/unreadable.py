@@ -1,19 +1,35 @@
 """Messages the bot cannot take as an answer: an edit of an earlier message (it would be
 read as a fresh answer to whatever question is open now), a command sent anonymously (a
-group's anonymous administrator, a channel: nobody to check the rights of), and a
-sticker, photo, voice note or file where text is expected. Each gets a short hint
-instead of silence."""
+group's anonymous administrator, a channel: nobody to check the rights of), a sticker,
+photo, voice note or file where text is expected, and a volunteer's command sent in a
+group. Each gets a short hint instead of silence."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from handlers.telegram.common import RenfortContext, reply
 
 PRIVATE = filters.ChatType.PRIVATE
+# The commands answered in a private chat only: what they show (missions near home, one's
+# applications, profile, data) is the sender's own, not the group's.
+PRIVATE_COMMANDS = (
+    "start",
+    "missions",
+    "mymissions",
+    "profile",
+    "lang",
+    "channel",
+    "calendar",
+    "mydata",
+    "forget",
+    "block",
+    "unblock",
+    "review",
+)
 
 
 async def on_edited(update: Update, context: RenfortContext) -> None:
@@ -54,6 +70,17 @@ async def on_unreadable(update: Update, context: RenfortContext) -> None:
     )
 
 
+async def on_private_command(update: Update, context: RenfortContext) -> None:
+    """A command of the private chat sent in a group: where to send it instead."""
+    message = update.effective_message
+    command = (message.text or "").split()[0].split("@")[0] if message is not None else ""
+    t = context.turn.t
+    text = t._(
+        "Send {command} to me in a private chat: @{bot}", command=command, bot=context.bot.username
+    )
+    await reply(update, context, text)
+
+
 # First of the main group: an edit must not reach the handlers of fresh messages, nor an
 # anonymous command the handlers that check who sent it.
 FIRST_HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
@@ -61,10 +88,12 @@ FIRST_HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
     # Before the commands: each of them needs to know the person who sent it.
     MessageHandler(filters.COMMAND & filters.SenderChat.ALL, on_anonymous),
 ]
-# Last of the main group: whatever no other handler took in a private chat.
+# Last of the main group: whatever no other handler took in a private chat, and the private
+# chat's commands sent in a group.
 FALLBACK_HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
     MessageHandler(
         PRIVATE & filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL,
         on_unreadable,
     ),
+    CommandHandler(PRIVATE_COMMANDS, on_private_command, filters=filters.ChatType.GROUPS),
 ]
