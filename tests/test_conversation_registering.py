@@ -71,6 +71,12 @@ async def test_a_place_we_do_not_know_is_unknown_and_a_sentence_is_not_even_look
     assert geocoder.queries == ["Saint-Dizier", "99999"]
 
 
+async def test_a_postcode_written_with_a_space_is_a_postcode() -> None:
+    geocoder = Asked()
+    assert await registering.resolve_home(geocoder, "52 100") == await saint_dizier()
+    assert geocoder.queries == ["52100"]
+
+
 async def test_a_full_address_typed_for_a_home_finds_the_commune_of_its_postcode() -> None:
     geocoder = Asked()
     address = "Appartement 12, 47 avenue de la Republique, 52100 Saint-Dizier, France"

@@ -34,6 +34,7 @@ __all__ = [
 # name, though it may be an address that holds a postcode.
 PLACE_MAX = 60
 # A postcode inside a longer text: five digits, or '52 100', standing alone.
+_SPACED_POSTCODE = re.compile(r"(\d{2}) (\d{3})")
 _POSTCODE_INSIDE = re.compile(r"(?<![\d.,])(\d{2}) ?(\d{3})(?![\d.,]*\d)")
 
 
@@ -72,7 +73,10 @@ async def resolve_home(geocoder: Geocoder, typed: str) -> Place | UnknownPlace:
     sentence without one is not sent to the geocoder at all, where it could match anything."""
     text = typed.strip()
     query: str | None = text if 0 < len(text) <= PLACE_MAX else None
-    if query is None and (inside := _POSTCODE_INSIDE.search(text)) is not None:
+    spaced = _SPACED_POSTCODE.fullmatch(text)
+    if spaced is not None:  # '52 100', as a postcode is often said and written
+        query = spaced.group(1) + spaced.group(2)
+    elif query is None and (inside := _POSTCODE_INSIDE.search(text)) is not None:
         query = inside.group(1) + inside.group(2)
     place = await geocoder.resolve(query) if query is not None else None
     return UnknownPlace(text) if place is None else place
