@@ -164,6 +164,28 @@ async def test_english_switches_during_registration_and_after(
     assert contact is not None and contact.person.locale == "en"
 
 
+async def test_a_number_that_is_no_language_asks_the_language_again(
+    renfort: Renfort, resident: Resident
+) -> None:
+    await resident.registers(language="1")
+    question = await resident.says("LANGUE")
+    assert await resident.says("3") == question
+    assert "Language: English" in (await resident.says("2"))
+
+
+async def test_a_keyword_after_forget_leaves_the_question_and_erases_nothing(
+    renfort: Renfort, resident: Resident
+) -> None:
+    """Someone who asked to be forgotten, then writes MISSIONS, changed their mind: they get
+    the missions, and a later YES no longer erases them."""
+    await reading_the_station(renfort, resident)
+    assert "YES" in (await resident.says("FORGET"))
+    assert "YES" in (await resident.says("maybe later"))  # words: the question stands
+    assert "1.1" in (await resident.says("MISSIONS"))
+    assert "erased" not in (await resident.says("YES"))
+    assert await phones.find_by_phone(renfort.db, resident.phone) is not None
+
+
 async def test_english_as_the_first_message_answers_in_english(resident: Resident) -> None:
     assert "first name and postcode" in (await resident.says("ENGLISH"))
 

@@ -195,6 +195,10 @@ async def dispatch(turn: SmsTurn, command: Command) -> None:
         if locale is not None:
             await registration.choose_language(turn, locale)
             return
+        if command.kind == Kind.NUMBER:
+            # Another number answers the question we just asked, wrongly: no list awaits it.
+            turn.say(replies.LANGUAGE_QUESTION)
+            return
     if (channel := linking.channel_choice(command)) is not None:
         await linking.choose(turn, channel)
         return
