@@ -111,6 +111,8 @@ async def test_any_greeting_or_keyword_from_a_new_number_starts_registration(
         ("Bonjour ! Je m’appelle Zoé, 52 100", "Zoé", "Saint-Dizier", "fr"),
         ("hi I'm Sam 69001", "Sam", "Lyon", "en"),
         ("Hello, my name is JEAN-PIERRE, 69001", "Jean-Pierre", "Lyon", "en"),
+        # The town after the postcode, as on an envelope, is no part of the name.
+        ("Camille, 52100 Saint-Dizier", "Camille", "Saint-Dizier", "fr"),
     ],
 )
 async def test_a_first_sms_with_a_name_and_a_postcode_registers_at_once(
@@ -149,6 +151,20 @@ async def test_the_name_and_the_postcode_may_come_apart_in_either_order(
     other = Resident(resident.conversations, phone="+33698765432")
     assert "first name" in (await other.says("Hi, 52100"))
     assert "Thank you Lou" in (await other.says("Lou"))
+
+
+@pytest.mark.parametrize(("greeting", "answer"), [("Hello", "no"), ("Bonjour", "non")])
+async def test_a_yes_or_no_during_registration_is_no_first_name(
+    renfort: Renfort, resident: Resident, greeting: str, answer: str
+) -> None:
+    await resident.says(greeting)
+    assert "Camille 52100" in (await resident.says(answer))
+    other = Resident(resident.conversations, phone="+33698765432")
+    await other.says(f"{greeting}, 52100")
+    assert "Camille" in (await other.says(answer))  # its example: a first name, in letters
+    for phone in (resident.phone, other.phone):
+        contact = await phones.find_by_phone(renfort.db, phone)
+        assert contact is not None and not contact.person.first_name
 
 
 @pytest.mark.parametrize("word", ["ENGLISH", "english", "Anglais"])

@@ -375,23 +375,30 @@ def parse_introduction(text: str) -> Introduction:
     postcode, each None when missing; words like 'bonjour' or 'je veux aider' are no name."""
     cleaned = text.replace("’", "'").strip()
     postcodes = list(_POSTCODE_INSIDE.finditer(cleaned))
-    postcode = None
-    if len(postcodes) == 1:
-        found = postcodes[0]
-        postcode = found.group(1) + found.group(2)
-        cleaned = cleaned[: found.start()] + " " + cleaned[found.end() :]
-    return Introduction(_name_among(cleaned), postcode)
+    if len(postcodes) != 1:
+        return Introduction(_name_among(_without_greeting(cleaned)), None)
+    found = postcodes[0]
+    postcode = found.group(1) + found.group(2)
+    # A French address puts the town after the postcode ('Camille, 52100 Saint-Dizier'):
+    # what follows the postcode is the name only when nothing but a greeting precedes it.
+    before = _without_greeting(cleaned[: found.start()])
+    said = before if fold(before) else _without_greeting(cleaned[found.end() :])
+    return Introduction(_name_among(said), postcode)
 
 
-def _name_among(text: str) -> str | None:
-    """The first name in what remains of an introduction, once greetings are dropped."""
+def _without_greeting(text: str) -> str:
     rest = text.strip(" ,.;:!-")
     folded = fold(rest)
     for greeting in sorted(GREETINGS, key=len, reverse=True):
         if folded == greeting or folded.startswith(greeting + " "):
             rest = _drop_words(rest, greeting.count(" ") + 1)
             break
-    name = parse_first_name(rest.strip(" ,.;:!-"))
+    return rest.strip(" ,.;:!-")
+
+
+def _name_among(text: str) -> str | None:
+    """The first name in what remains of an introduction, once greetings are dropped."""
+    name = parse_first_name(text)
     if name is None or len(name.split()) > 2:
         return None
     if any(word in NOT_A_NAME for word in fold(name).split()):
