@@ -233,6 +233,8 @@ async def _registered(turn: SmsTurn, command: Command) -> None:
     if state == CONDITION and command.yes is not None:
         await browse.condition_answer(turn, command.yes)
         return
+    if state == CONDITION and kind == Kind.TEXT and await browse.condition_again(turn):
+        return
     if state == CALLOUT_CONDITION and command.yes is not None:
         await answers.callout_condition_answer(turn, command.yes)
         return
