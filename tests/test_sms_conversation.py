@@ -113,6 +113,7 @@ async def test_any_greeting_or_keyword_from_a_new_number_starts_registration(
         ("Hello, my name is JEAN-PIERRE, 69001", "Jean-Pierre", "Lyon", "en"),
         # The town after the postcode, as on an envelope, is no part of the name.
         ("Camille, 52100 Saint-Dizier", "Camille", "Saint-Dizier", "fr"),
+        ("camille,52100", "Camille", "Saint-Dizier", "fr"),  # no space after the comma
     ],
 )
 async def test_a_first_sms_with_a_name_and_a_postcode_registers_at_once(
