@@ -13,7 +13,7 @@ import logging
 import time
 from weakref import WeakValueDictionary
 
-from bot.messaging.message import Message
+from bot.messaging.message import Choice, Message
 from bot.runtime import Renfort
 from bot.services import keywords, phones, whatsapp
 from bot.services.errors import ServiceError
@@ -35,6 +35,7 @@ from handlers.sms.turn import (
     SmsTurn,
     last_reply,
 )
+from handlers.whatsapp.sender import quick_replies
 from storage.database import (
     AlreadyProcessed,
     Inbound,
@@ -63,11 +64,16 @@ class SmsConversations:
         return None if answer is None else answer.text
 
     async def answer(
-        self, phone: str, body: str, message_sid: str, channel: str = CHANNEL
+        self,
+        phone: str,
+        body: str,
+        message_sid: str,
+        channel: str = CHANNEL,
+        tapped: str | None = None,
     ) -> Message | None:
         """The answer to `body` from `phone`, with the choices it offers (None: stay silent);
         never raises. `channel`: sms, or whatsapp (the same conversation, answered on the
-        channel it came from)."""
+        channel it came from); `tapped`: the title of the quick reply whose payload `body` is."""
         body, message_sid = clean_text(body), clean_text(message_sid)
         lock = self._locks.get(phone)
         if lock is None:
@@ -75,7 +81,7 @@ class SmsConversations:
         async with lock:
             started = time.perf_counter()
             try:
-                answer = await self._handle(phone, body, message_sid, channel)
+                answer = await self._handle(phone, body, message_sid, channel, tapped)
                 self.renfort.metrics.observe(
                     "handler_seconds",
                     time.perf_counter() - started,
@@ -95,7 +101,7 @@ class SmsConversations:
                 return Message(replies.apology(self.renfort.translator(locale)))
 
     async def _handle(
-        self, phone: str, body: str, message_sid: str, channel: str
+        self, phone: str, body: str, message_sid: str, channel: str, tapped: str | None
     ) -> Message | None:
         db = self.renfort.db
         stored = await load_conversation(db, CHANNEL, phone)
@@ -118,6 +124,7 @@ class SmsConversations:
             t=self.renfort.translator(contact.person.locale if contact else None),
             now=self.renfort.now(),
             channel=channel,
+            tapped=None if tapped is None else clean_text(tapped),
         )
         try:
             await dispatch(turn, parse_command(body[:READ_CHARS]))
@@ -227,6 +234,9 @@ async def _first_contact(turn: SmsTurn, command: Command) -> None:
 
 async def _registered(turn: SmsTurn, command: Command) -> None:
     kind, state = command.kind, turn.state
+    if kind in (Kind.NUMBER, Kind.SLOT) and _stale_tap(turn, command):
+        turn.say(replies.number_without_list(turn.t))
+        return
     if state == registration.INTERESTS and kind in registration.SAYINGS:
         await registration.interests_answer(turn, command)
         return
@@ -278,6 +288,17 @@ async def _registered(turn: SmsTurn, command: Command) -> None:
         pass  # a mission's keyword, read on a poster
     elif not (kind == Kind.TEXT and await _free_text(turn, command.text)):
         turn.say(replies.not_understood(turn.t))
+
+
+def _stale_tap(turn: SmsTurn, command: Command) -> bool:
+    """A number tapped among the quick replies of an older message than our last answer,
+    which offered others: the list changed since, and the number now means something else.
+    (When our last answer offered none, nothing tells, and the number is taken as typed.)"""
+    if turn.tapped is None:
+        return False
+    last = last_reply(turn.data)
+    shown = quick_replies(last.choices) if last is not None else ()
+    return bool(shown) and Choice(turn.tapped, command.text) not in shown
 
 
 async def _free_text(turn: SmsTurn, text: str) -> bool:
