@@ -248,6 +248,9 @@ async def _registered(turn: SmsTurn, command: Command) -> None:
     if state == CALLOUT_CONDITION and command.yes is not None:
         await answers.callout_condition_answer(turn, command.yes)
         return
+    if state == CALLOUT_CONDITION and kind == Kind.TEXT and turn.data.get("todo"):
+        answers.callout_condition_again(turn)
+        return
     # A bare YES/NO answers an offer or "Still coming?", unless we just asked "Cancel?".
     if (
         state != CONFIRM_CANCEL
