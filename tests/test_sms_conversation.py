@@ -190,6 +190,14 @@ async def test_a_number_that_is_no_language_asks_the_language_again(
     assert "Language: English" in (await resident.says("2"))
 
 
+@pytest.mark.parametrize("answer", ["👍", "ok", "non", "Yes!"])
+async def test_any_yes_or_no_that_answers_nothing_is_told_so(
+    renfort: Renfort, resident: Resident, answer: str
+) -> None:
+    await resident.registers(language="2")
+    assert await resident.says(answer) == replies.nothing_to_answer(Translator("en"))
+
+
 async def test_a_keyword_after_forget_leaves_the_question_and_erases_nothing(
     renfort: Renfort, resident: Resident
 ) -> None:

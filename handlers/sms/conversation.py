@@ -280,9 +280,10 @@ async def _registered(turn: SmsTurn, command: Command) -> None:
         turn.say(replies.yes_or_no(turn.t))
     elif kind == Kind.EMPTY:
         turn.say(replies.empty(turn.t))
-    elif kind == Kind.START and command.yes is not None:
-        # A bare YES that answers none of our questions may answer an organisation's relayed
-        # message, or "Did it go well?"; else the person is told nothing awaits it.
+    elif kind in (Kind.START, Kind.TEXT) and command.yes is not None:
+        # A bare YES (or NO, OK, 👍) that answers none of our questions may answer an
+        # organisation's relayed message, or "Did it go well?"; else the person is told
+        # nothing awaits it.
         if not await _free_text(turn, command.text):
             turn.say(replies.nothing_to_answer(turn.t))
     elif kind == Kind.START:
