@@ -122,3 +122,29 @@ async def test_the_place_goes_to_whoever_confirms_first(db: Database) -> None:
     async with db.reading("test") as conn:
         rows = (await conn.execute(select(A.c.person_id, A.c.status))).all()
     assert {r.person_id: r.status for r in rows} == {quick: "approved", early: "waitlisted"}
+
+
+async def test_an_unclear_sms_answer_to_a_callout_condition_asks_it_again(
+    sqlite_db: Database,
+) -> None:
+    db = sqlite_db
+    mairie = await commune(db)
+    nadia = await volunteer(db, 1, "Nadia")
+    await organisations.join(db, nadia.id, mairie.invite_code)
+    mission = await station(db, mairie.id, "Assesseur matin")
+    resident = Resident(SmsConversations(sms_renfort(db, FakeClock(NOW))))
+    await resident.registers(postcode="52100")
+    await callouts.launch(
+        db,
+        actor_id=nadia.id,
+        slot_id=await first_slot(db, mission),
+        needed=1,
+        targeting=EVERYONE,
+        now=NOW,
+    )
+
+    assert "1/2" in await resident.says("OUI")
+    assert "2/2" in await resident.says("OUI")
+    again = await resident.says("je crois")
+    assert "2/2" in again and "18 ans" in again
+    assert "Assesseur matin" in await resident.says("OUI")

@@ -111,6 +111,9 @@ async def test_any_greeting_or_keyword_from_a_new_number_starts_registration(
         ("Bonjour ! Je m’appelle Zoé, 52 100", "Zoé", "Saint-Dizier", "fr"),
         ("hi I'm Sam 69001", "Sam", "Lyon", "en"),
         ("Hello, my name is JEAN-PIERRE, 69001", "Jean-Pierre", "Lyon", "en"),
+        # The town after the postcode, as on an envelope, is no part of the name.
+        ("Camille, 52100 Saint-Dizier", "Camille", "Saint-Dizier", "fr"),
+        ("camille,52100", "Camille", "Saint-Dizier", "fr"),  # no space after the comma
     ],
 )
 async def test_a_first_sms_with_a_name_and_a_postcode_registers_at_once(
@@ -151,6 +154,20 @@ async def test_the_name_and_the_postcode_may_come_apart_in_either_order(
     assert "Thank you Lou" in (await other.says("Lou"))
 
 
+@pytest.mark.parametrize(("greeting", "answer"), [("Hello", "no"), ("Bonjour", "non")])
+async def test_a_yes_or_no_during_registration_is_no_first_name(
+    renfort: Renfort, resident: Resident, greeting: str, answer: str
+) -> None:
+    await resident.says(greeting)
+    assert "Camille 52100" in (await resident.says(answer))
+    other = Resident(resident.conversations, phone="+33698765432")
+    await other.says(f"{greeting}, 52100")
+    assert "Camille" in (await other.says(answer))  # its example: a first name, in letters
+    for phone in (resident.phone, other.phone):
+        contact = await phones.find_by_phone(renfort.db, phone)
+        assert contact is not None and not contact.person.first_name
+
+
 @pytest.mark.parametrize("word", ["ENGLISH", "english", "Anglais"])
 async def test_english_switches_during_registration_and_after(
     renfort: Renfort, resident: Resident, word: str
@@ -162,6 +179,36 @@ async def test_english_switches_during_registration_and_after(
     assert "Language: English" in (await resident.says(word))
     contact = await phones.find_by_phone(renfort.db, resident.phone)
     assert contact is not None and contact.person.locale == "en"
+
+
+async def test_a_number_that_is_no_language_asks_the_language_again(
+    renfort: Renfort, resident: Resident
+) -> None:
+    await resident.registers(language="1")
+    question = await resident.says("LANGUE")
+    assert await resident.says("3") == question
+    assert "Language: English" in (await resident.says("2"))
+
+
+@pytest.mark.parametrize("answer", ["👍", "ok", "non", "Yes!"])
+async def test_any_yes_or_no_that_answers_nothing_is_told_so(
+    renfort: Renfort, resident: Resident, answer: str
+) -> None:
+    await resident.registers(language="2")
+    assert await resident.says(answer) == replies.nothing_to_answer(Translator("en"))
+
+
+async def test_a_keyword_after_forget_leaves_the_question_and_erases_nothing(
+    renfort: Renfort, resident: Resident
+) -> None:
+    """Someone who asked to be forgotten, then writes MISSIONS, changed their mind: they get
+    the missions, and a later YES no longer erases them."""
+    await reading_the_station(renfort, resident)
+    assert "YES" in (await resident.says("FORGET"))
+    assert "YES" in (await resident.says("maybe later"))  # words: the question stands
+    assert "1.1" in (await resident.says("MISSIONS"))
+    assert "erased" not in (await resident.says("YES"))
+    assert await phones.find_by_phone(renfort.db, resident.phone) is not None
 
 
 async def test_english_as_the_first_message_answers_in_english(resident: Resident) -> None:

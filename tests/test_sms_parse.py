@@ -230,6 +230,12 @@ def test_a_first_name_is_short_and_has_letters_whatever_was_sent(text: str) -> N
         ("Hello, I want to help", Introduction(None, None)),
         ("Camille", Introduction("Camille", None)),
         ("Camille 52100 75011", Introduction("Camille", None)),
+        ("Camille 52100 Saint-Dizier", Introduction("Camille", "52100")),
+        ("Camille, 52100, Saint-Dizier", Introduction("Camille", "52100")),
+        ("Bonjour, 52100 Camille", Introduction("Camille", "52100")),
+        ("camille,52100", Introduction("Camille", "52100")),
+        ("Zoe\u0301 52100", Introduction("Zoé", "52100")),  # the accent sent apart
+        ("Bonjour je m'appelle Camille j'habite 52100 Saint-Dizier", Introduction(None, "52100")),
         ("06 12 34 56 78", Introduction(None, None)),
     ],
 )

@@ -127,6 +127,21 @@ async def test_a_no_to_a_condition_applies_for_nothing(
     assert await mine(renfort, resident) == []
 
 
+async def test_an_unclear_answer_to_a_condition_asks_it_again(
+    renfort: Renfort, resident: Resident
+) -> None:
+    organisation = await staffed(renfort.db)
+    conditions = ("Avoir 18 ans.", "Savoir compter.")
+    await polling_station(renfort.db, organisation, now=NOW, conditions=conditions)
+    await resident.registers()
+    await resident.says("MISSIONS")
+    await resident.says("1.1")
+    assert "2/2" in (await resident.says("OUI"))
+    again = await resident.says("peut-être")
+    assert "2/2" in again and "compter" in again and "OUI ou NON" in again
+    assert "Candidature envoyée" in (await resident.says("oui"))
+
+
 async def test_an_overlapping_slot_from_the_list_is_refused_kindly(
     renfort: Renfort, resident: Resident
 ) -> None:

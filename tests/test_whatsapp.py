@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from renfort.sandbox.telegram_double import SentMessage
 from renfort.sandbox.twilio_double import TwilioDouble
 from storage import schema
 from tests.conftest import NOW
-from tests.factories import polling_station, volunteer
+from tests.factories import ELECTION_MORNING, polling_station, volunteer
 from tests.harness import Bot, FakeClock, one_answer_each, running_with_twilio
 from tests.organiser_steps import (
     COORDINATOR,
@@ -265,3 +266,25 @@ async def test_still_coming_asked_inside_the_window_is_answered_with_a_tap(
 
         answer = await twilio.tap(PHONE, "Yes")
         assert answer.text.startswith("Thank you! See you"), answer.text
+
+
+async def test_a_tap_on_an_older_list_applies_for_nothing_else(tmp_path: Path) -> None:
+    """The list changed since the resident saw it: a quick reply of the older one, tapped
+    after scrolling up, no longer names the same mission, so it applies for nothing."""
+    async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
+        organisation = await coordinator_with_group(bot)
+        await polling_station(bot.db, organisation.id, now=NOW)
+        await writes(twilio, "Hello", "Camille 52100", "MISSIONS")
+        [(old_title, _payload)] = twilio.on_whatsapp(PHONE)[-1].buttons
+        earlier = ELECTION_MORNING - timedelta(hours=2)
+        await polling_station(
+            bot.db, organisation.id, now=NOW, title="Dépouillement", starts_at=earlier
+        )
+        [listing] = await writes(twilio, "MISSIONS")
+        assert listing.startswith("1.1 Dépouillement")
+
+        stale = await twilio.tap(PHONE, old_title)
+        assert "MISSIONS" in stale.text and "Applied" not in stale.text
+        assert await applications.applications_of(bot.db, await person_id(bot), now=NOW) == []
+        applied = await twilio.tap(PHONE, "2.1 Assesseur - bur…")
+        assert "Applied: Assesseur" in applied.text

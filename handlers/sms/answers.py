@@ -95,6 +95,14 @@ def _ask_callout_condition(
     turn.say(replies.ask_condition(turn.t, todo[len(confirmed)], number, len(todo)))
 
 
+def callout_condition_again(turn: SmsTurn) -> None:
+    """Words that are neither YES nor NO to a callout's condition: the same question again."""
+    data = turn.data
+    todo = [str(c) for c in data.get("todo", [])]
+    confirmed = [str(c) for c in data.get("ok", [])][: max(len(todo) - 1, 0)]
+    _ask_callout_condition(turn, int(data.get("callout") or 0), todo, confirmed)
+
+
 async def callout_condition_answer(turn: SmsTurn, yes: bool) -> None:
     """YES or NO to a callout's condition: the next one, then the yes once all are confirmed;
     a NO answers the callout "not this time", so someone else is asked sooner."""

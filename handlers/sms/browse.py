@@ -200,6 +200,21 @@ async def condition_answer(turn: SmsTurn, yes: bool) -> None:
     await _next(turn, int(data.get("slot") or 0), confirmed, mission)
 
 
+async def condition_again(turn: SmsTurn) -> bool:
+    """Words that are neither YES nor NO to a condition: the same question again; False when
+    no condition awaits an answer any more (the mission changed meanwhile)."""
+    data = turn.data
+    slot_id = int(data.get("slot") or 0)
+    confirmed = [str(c) for c in data.get("ok", [])]
+    step = await applying.next_condition(
+        turn.renfort.db, person_id=turn.person.id, slot_id=slot_id, confirmed=confirmed
+    )
+    if not isinstance(step, applying.AskCondition):
+        return False
+    turn.say(replies.ask_condition(turn.t, step.condition, step.number, step.total))
+    return True
+
+
 async def _next(turn: SmsTurn, slot_id: int, confirmed: list[str], mission: dict[str, Any]) -> None:
     """The next condition to confirm, or the application at once (no confirm screen, to
     save an SMS) when none is left."""

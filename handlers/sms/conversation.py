@@ -13,7 +13,7 @@ import logging
 import time
 from weakref import WeakValueDictionary
 
-from bot.messaging.message import Message
+from bot.messaging.message import Choice, Message
 from bot.runtime import Renfort
 from bot.services import keywords, phones, whatsapp
 from bot.services.errors import ServiceError
@@ -35,6 +35,7 @@ from handlers.sms.turn import (
     SmsTurn,
     last_reply,
 )
+from handlers.whatsapp.sender import quick_replies
 from storage.database import (
     AlreadyProcessed,
     Inbound,
@@ -63,11 +64,16 @@ class SmsConversations:
         return None if answer is None else answer.text
 
     async def answer(
-        self, phone: str, body: str, message_sid: str, channel: str = CHANNEL
+        self,
+        phone: str,
+        body: str,
+        message_sid: str,
+        channel: str = CHANNEL,
+        tapped: str | None = None,
     ) -> Message | None:
         """The answer to `body` from `phone`, with the choices it offers (None: stay silent);
         never raises. `channel`: sms, or whatsapp (the same conversation, answered on the
-        channel it came from)."""
+        channel it came from); `tapped`: the title of the quick reply whose payload `body` is."""
         body, message_sid = clean_text(body), clean_text(message_sid)
         lock = self._locks.get(phone)
         if lock is None:
@@ -75,7 +81,7 @@ class SmsConversations:
         async with lock:
             started = time.perf_counter()
             try:
-                answer = await self._handle(phone, body, message_sid, channel)
+                answer = await self._handle(phone, body, message_sid, channel, tapped)
                 self.renfort.metrics.observe(
                     "handler_seconds",
                     time.perf_counter() - started,
@@ -95,7 +101,7 @@ class SmsConversations:
                 return Message(replies.apology(self.renfort.translator(locale)))
 
     async def _handle(
-        self, phone: str, body: str, message_sid: str, channel: str
+        self, phone: str, body: str, message_sid: str, channel: str, tapped: str | None
     ) -> Message | None:
         db = self.renfort.db
         stored = await load_conversation(db, CHANNEL, phone)
@@ -118,6 +124,7 @@ class SmsConversations:
             t=self.renfort.translator(contact.person.locale if contact else None),
             now=self.renfort.now(),
             channel=channel,
+            tapped=None if tapped is None else clean_text(tapped),
         )
         try:
             await dispatch(turn, parse_command(body[:READ_CHARS]))
@@ -195,6 +202,10 @@ async def dispatch(turn: SmsTurn, command: Command) -> None:
         if locale is not None:
             await registration.choose_language(turn, locale)
             return
+        if command.kind == Kind.NUMBER:
+            # Another number answers the question we just asked, wrongly: no list awaits it.
+            turn.say(replies.LANGUAGE_QUESTION)
+            return
     if (channel := linking.channel_choice(command)) is not None:
         await linking.choose(turn, channel)
         return
@@ -223,14 +234,22 @@ async def _first_contact(turn: SmsTurn, command: Command) -> None:
 
 async def _registered(turn: SmsTurn, command: Command) -> None:
     kind, state = command.kind, turn.state
+    if kind in (Kind.NUMBER, Kind.SLOT) and _stale_tap(turn, command):
+        turn.say(replies.number_without_list(turn.t))
+        return
     if state == registration.INTERESTS and kind in registration.SAYINGS:
         await registration.interests_answer(turn, command)
         return
     if state == CONDITION and command.yes is not None:
         await browse.condition_answer(turn, command.yes)
         return
+    if state == CONDITION and kind == Kind.TEXT and await browse.condition_again(turn):
+        return
     if state == CALLOUT_CONDITION and command.yes is not None:
         await answers.callout_condition_answer(turn, command.yes)
+        return
+    if state == CALLOUT_CONDITION and kind == Kind.TEXT and turn.data.get("todo"):
+        answers.callout_condition_again(turn)
         return
     # A bare YES/NO answers an offer or "Still coming?", unless we just asked "Cancel?".
     if (
@@ -261,9 +280,10 @@ async def _registered(turn: SmsTurn, command: Command) -> None:
         turn.say(replies.yes_or_no(turn.t))
     elif kind == Kind.EMPTY:
         turn.say(replies.empty(turn.t))
-    elif kind == Kind.START and command.yes is not None:
-        # A bare YES that answers none of our questions may answer an organisation's relayed
-        # message, or "Did it go well?"; else the person is told nothing awaits it.
+    elif kind in (Kind.START, Kind.TEXT) and command.yes is not None:
+        # A bare YES (or NO, OK, 👍) that answers none of our questions may answer an
+        # organisation's relayed message, or "Did it go well?"; else the person is told
+        # nothing awaits it.
         if not await _free_text(turn, command.text):
             turn.say(replies.nothing_to_answer(turn.t))
     elif kind == Kind.START:
@@ -272,6 +292,17 @@ async def _registered(turn: SmsTurn, command: Command) -> None:
         pass  # a mission's keyword, read on a poster
     elif not (kind == Kind.TEXT and await _free_text(turn, command.text)):
         turn.say(replies.not_understood(turn.t))
+
+
+def _stale_tap(turn: SmsTurn, command: Command) -> bool:
+    """A number tapped among the quick replies of an older message than our last answer,
+    which offered others: the list changed since, and the number now means something else.
+    (When our last answer offered none, nothing tells, and the number is taken as typed.)"""
+    if turn.tapped is None:
+        return False
+    last = last_reply(turn.data)
+    shown = quick_replies(last.choices) if last is not None else ()
+    return bool(shown) and Choice(turn.tapped, command.text) not in shown
 
 
 async def _free_text(turn: SmsTurn, text: str) -> bool:

@@ -154,13 +154,28 @@ FRENCH_WORDS = frozenset(
     }
 )
 # Words that are no first name, though they may sit beside one in a first message.
-NOT_A_NAME = ENGLISH_WORDS | FRENCH_WORDS | {"C", "M", "CODE", "POSTAL", "POSTCODE", "ZIP"}
+NOT_A_NAME = (
+    ENGLISH_WORDS
+    | FRENCH_WORDS
+    | {
+        "C",
+        "M",
+        "J",
+        "HABITE",
+        "LIVE",
+        "CODE",
+        "POSTAL",
+        "POSTCODE",
+        "ZIP",
+    }
+)
 
 _NUMBER = re.compile(r"^(?:(?:N|NO|NUM|NUMERO|NR|NUMBER) ?)?(\d{1,6})$")
 _CANCEL = re.compile(r"^(?:ANNULER|ANNULE|ANNULATION|CANCEL) ?(?:(?:N|NO|NUMERO) ?)?(\d{1,6})$")
 _POSTCODE = re.compile(r"^(\d{2}) ?(\d{3})$")
-# A postcode inside a longer message: five digits, or '52 100', standing alone.
-_POSTCODE_INSIDE = re.compile(r"(?<![\d.,])(\d{2}) ?(\d{3})(?![\d.,]*\d)")
+# A postcode inside a longer message: five digits, or '52 100', standing alone (a comma
+# before it, typed without a space after a name, is no decimal point).
+_POSTCODE_INSIDE = re.compile(r"(?<!\d)(?<!\d[.,])(\d{2}) ?(\d{3})(?![\d.,]*\d)")
 # '2.1', '2,1', '2 1': mission 2 of the list, its slot 1.
 _SLOT = re.compile(r"^(\d{1,3}) (\d{1,3})$")
 _LETTERS_OF_NAME = re.compile(r"[^\w\s'\-]|[\d_]")
@@ -329,7 +344,8 @@ def parse_postcode(text: str) -> str | None:
 
 def parse_first_name(text: str) -> str | None:
     """'camille', 'JEAN-PIERRE 😊', "je m'appelle Zoé" -> 'Camille', 'Jean-Pierre', 'Zoé'."""
-    cleaned = text.replace("’", "'").strip()
+    # Composed, so that an accent sent apart from its letter stays on it.
+    cleaned = unicodedata.normalize("NFC", text).replace("’", "'").strip()
     folded = fold(cleaned) + " "
     for prefix in NAME_PREFIXES:
         if folded.startswith(prefix):
@@ -375,23 +391,30 @@ def parse_introduction(text: str) -> Introduction:
     postcode, each None when missing; words like 'bonjour' or 'je veux aider' are no name."""
     cleaned = text.replace("’", "'").strip()
     postcodes = list(_POSTCODE_INSIDE.finditer(cleaned))
-    postcode = None
-    if len(postcodes) == 1:
-        found = postcodes[0]
-        postcode = found.group(1) + found.group(2)
-        cleaned = cleaned[: found.start()] + " " + cleaned[found.end() :]
-    return Introduction(_name_among(cleaned), postcode)
+    if len(postcodes) != 1:
+        return Introduction(_name_among(_without_greeting(cleaned)), None)
+    found = postcodes[0]
+    postcode = found.group(1) + found.group(2)
+    # A French address puts the town after the postcode ('Camille, 52100 Saint-Dizier'):
+    # what follows the postcode is the name only when nothing but a greeting precedes it.
+    before = _without_greeting(cleaned[: found.start()])
+    said = before if fold(before) else _without_greeting(cleaned[found.end() :])
+    return Introduction(_name_among(said), postcode)
 
 
-def _name_among(text: str) -> str | None:
-    """The first name in what remains of an introduction, once greetings are dropped."""
+def _without_greeting(text: str) -> str:
     rest = text.strip(" ,.;:!-")
     folded = fold(rest)
     for greeting in sorted(GREETINGS, key=len, reverse=True):
         if folded == greeting or folded.startswith(greeting + " "):
             rest = _drop_words(rest, greeting.count(" ") + 1)
             break
-    name = parse_first_name(rest.strip(" ,.;:!-"))
+    return rest.strip(" ,.;:!-")
+
+
+def _name_among(text: str) -> str | None:
+    """The first name in what remains of an introduction, once greetings are dropped."""
+    name = parse_first_name(text)
     if name is None or len(name.split()) > 2:
         return None
     if any(word in NOT_A_NAME for word in fold(name).split()):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.messaging.message import Message
 from bot.services import privacy
-from handlers.sms.parse import Command, fold
+from handlers.sms.parse import Command, Kind, fold
 from handlers.sms.render.shared import yes_no
 from handlers.sms.turn import IDLE, SmsTurn
 
@@ -57,6 +57,10 @@ async def forget_flow(turn: SmsTurn, command: Command) -> bool:
         )
         return True
     if turn.state != CONFIRM_FORGET:
+        return False
+    if command.yes is None and command.kind not in (Kind.TEXT, Kind.EMPTY):
+        # A keyword is a change of mind: the question is dropped, so a later YES erases nothing.
+        turn.goto(IDLE)
         return False
     if command.yes is None:
         turn.say(yes_no(t, t._("Reply YES to erase your data, NO to keep it.")))

@@ -109,6 +109,9 @@ async def _take(
         # A first message says a name only beside a postcode: alone, 'Salut' is no name.
         if first and said.postcode is None:
             name = None
+        # 'Non', 'OK': an answer meant for some other question, nobody's first name.
+        if command.yes is not None:
+            name = None
     home: Place | None = None
     unknown_place = False
     if step in (Step.NAME_AND_HOME, Step.HOME):

@@ -50,6 +50,7 @@ class SmsTurn:
     t: Translator
     now: datetime
     channel: str = CHANNEL  # where the message came from: sms or whatsapp (same engine)
+    tapped: str | None = None  # a WhatsApp quick reply's title, when the message is a tap
     reply: Message | None = None
     next_state: str = IDLE
     next_data: dict[str, Any] = field(default_factory=dict)

@@ -129,9 +129,12 @@ def twilio_routes(
                 channel.count_reply(sender, reply)
             return twiml(reply)
         assert whatsapp is not None
-        # A tap: its payload is the word or number the engine reads; the title is only shown.
-        body = params.get("ButtonPayload") or params.get("Body", "")
-        answer = await conversations.answer(sender, body, sid, CHANNEL_WHATSAPP)
+        # A tap: its payload is the word or number the engine reads; its title tells a tap
+        # on an older message, whose numbers meant other missions, from one on the last.
+        payload = params.get("ButtonPayload")
+        body = payload or params.get("Body", "")
+        tapped = params.get("ButtonText", "") if payload else None
+        answer = await conversations.answer(sender, body, sid, CHANNEL_WHATSAPP, tapped)
         try:
             return twiml(await whatsapp.reply(sender, answer))
         except Exception:
