@@ -155,23 +155,41 @@ async def test_a_mission_s_page_on_telegram_has_the_map_a_remote_one_none(tmp_pa
         assert "Remote" in listing.text and no_map(listing)
 
 
+def station(organisation_id: int, slots: int) -> MissionSpec:
+    starts = [ELECTION_MORNING + timedelta(days=d) for d in range(slots)]
+    return MissionSpec(
+        organisation_id=organisation_id,
+        title="Assesseur",
+        domain="citizenship",
+        description="Tenir le bureau de vote.",
+        address=ADDRESS,
+        postcode="52100",
+        point=SAINT_DIZIER,
+        slots=tuple(SlotSpec(s, s + timedelta(hours=5), 2) for s in starts),
+    )
+
+
+async def test_a_mission_s_page_with_quick_replies_on_whatsapp_links_to_the_map(
+    tmp_path: Path,
+) -> None:
+    """Two slots: quick replies, which cannot carry a pin; the text ends with the map's link."""
+    async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
+        org = await commune(bot.db)
+        await missions.create_mission(bot.db, station(org.id, 2), actor_id=None, now=NOW)
+        await writes(twilio, "Hello", "Camille 52100", "MISSIONS")
+        [page] = await writes(twilio, "1")
+        shown = twilio.on_whatsapp(PHONE)[-1]
+        assert len(shown.buttons) == 2 and shown.persistent_actions == []
+        assert ADDRESS in page and page.endswith("\n📍 " + OSM)
+
+
 async def test_a_mission_s_page_on_whatsapp_carries_the_pin_and_by_sms_the_address(
     tmp_path: Path,
 ) -> None:
     async with renfort_with_whatsapp(tmp_path) as (bot, twilio):
         org = await commune(bot.db)
         # Four slots: too many for quick replies, so the page goes with its pin.
-        starts = [ELECTION_MORNING + timedelta(days=d) for d in range(4)]
-        spec = MissionSpec(
-            organisation_id=org.id,
-            title="Assesseur",
-            domain="citizenship",
-            description="Tenir le bureau de vote.",
-            address=ADDRESS,
-            postcode="52100",
-            point=SAINT_DIZIER,
-            slots=tuple(SlotSpec(s, s + timedelta(hours=5), 2) for s in starts),
-        )
+        spec = station(org.id, 4)
         await missions.create_mission(bot.db, spec, actor_id=None, now=NOW)
         await writes(twilio, "Hello", "Camille 52100", "MISSIONS")
         [page] = await writes(twilio, "1")

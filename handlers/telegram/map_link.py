@@ -9,14 +9,7 @@ from dataclasses import replace
 from bot.buttons import Button
 from bot.i18n import Translator
 from bot.messaging.message import Choice, Message, Pin
-
-ZOOM = 17  # a street and its buildings: enough to find the door
-
-
-def map_url(pin: Pin) -> str:
-    """OpenStreetMap centred on the pin, with its marker."""
-    lat, lon = _degrees(pin.latitude), _degrees(pin.longitude)
-    return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map={ZOOM}/{lat}/{lon}"
+from bot.messaging.pins import map_url
 
 
 def map_button(t: Translator, pin: Pin) -> Button:
@@ -32,8 +25,3 @@ def with_map(message: Message, t: Translator) -> Message:
     return replace(
         message, choices=(*message.choices, Choice(button.label, action=button, row=row))
     )
-
-
-def _degrees(value: float) -> str:
-    # Six decimals place a point within a tenth of a metre; more only lengthens the link.
-    return f"{value:.6f}".rstrip("0").rstrip(".")

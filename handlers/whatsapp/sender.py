@@ -36,6 +36,7 @@ from bot.messaging.channel import (
 )
 from bot.messaging.dispatcher import MAX_ATTEMPTS
 from bot.messaging.message import Choice, Document, Message, Pin
+from bot.messaging.pins import map_url
 from bot.messaging.ratelimit import RateLimiter
 from bot.runtime import Renfort
 from bot.services import phones, whatsapp
@@ -178,15 +179,18 @@ class WhatsAppChannel:
 
     async def _free_form(self, phone: str, message: Message, locale: str) -> Outcome:
         """`message` as it is, its choices all quick replies; `locale` picks their content.
-        Quick replies win over the place: answering matters more than the map, and the
-        text already says the address."""
+        Quick replies cannot carry a location pin: their text then ends with a link to the
+        map, which WhatsApp makes tappable."""
         if message.choices:
             content = await self._template(choices_name(len(message.choices)), locale)
             if content is not None:
+                text = message.text
+                if message.place is not None:
+                    text += "\n📍 " + map_url(message.place)
                 return await self._create(
                     phone,
                     content_sid=content.content_sid,
-                    content_variables=json.dumps(choice_variables(message.text, message.choices)),
+                    content_variables=json.dumps(choice_variables(text, message.choices)),
                 )
         if message.place is not None:
             return await self._create(
