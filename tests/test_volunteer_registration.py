@@ -253,3 +253,15 @@ async def test_done_with_every_interest_unticked_in_the_profile_means_every_kind
         assert set((await chat.person()).interests) == set(DOMAINS)
         await chat.tap(profile, "❤️")
         assert "✓ " + chat.domain("sport") in profile.button_texts()
+
+
+async def test_a_number_shared_while_registering_brings_the_question_back(tmp_path: Path) -> None:
+    async with volunteer_bot(database_url(tmp_path), FakeClock(NOW)) as bot:
+        chat = Chat(bot, 1, "Camille", "en")
+        await chat.say("/start")
+        await chat.tap(chat.last, "Camille")
+        answered = await chat.share_contact("+33612345678")
+        assert "Thank you" in answered[0].text
+        assert "Where do you live?" in answered[-1].text and asked_for_location(bot.double, 1)
+        noted = await chat.say("52100")
+        assert any("Saint-Dizier" in m.text for m in noted)

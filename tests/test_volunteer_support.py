@@ -66,6 +66,12 @@ class Chat:
             lambda: self.bot.double.share_location(self.user_id, point.latitude, point.longitude)
         )
 
+    async def share_contact(self, phone_number: str) -> list[SentMessage]:
+        """Their own number, with Telegram's share button."""
+        return await self._exchange(
+            lambda: self.bot.double.share_contact(self.user_id, phone_number)
+        )
+
     async def _exchange(self, act: Callable[[], int]) -> list[SentMessage]:
         before = len(self.bot.double.messages[self.user_id])
         update_id = act()

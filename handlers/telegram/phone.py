@@ -6,6 +6,7 @@ from __future__ import annotations
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from bot.services import phones
+from handlers.telegram import registration
 from handlers.telegram.common import RenfortContext, refresh_person
 from handlers.telegram.flow import send_with_keyboard
 
@@ -56,3 +57,6 @@ async def on_contact(update: Update, context: RenfortContext) -> None:
         " time, reply STOP to one of them."
     )
     await send_with_keyboard(update, context, done, ReplyKeyboardRemove())
+    if context.turn.state in registration.REGISTRATION_STATES:
+        # Shared in the middle of registering: the question it interrupted comes back.
+        await registration.resume(update, context)
