@@ -6,6 +6,7 @@ group. Each gets a short hint instead of silence."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from telegram import Update
@@ -14,22 +15,6 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 from handlers.telegram.common import RenfortContext, reply
 
 PRIVATE = filters.ChatType.PRIVATE
-# The commands answered in a private chat only: what they show (missions near home, one's
-# applications, profile, data) is the sender's own, not the group's.
-PRIVATE_COMMANDS = (
-    "start",
-    "missions",
-    "mymissions",
-    "profile",
-    "lang",
-    "channel",
-    "calendar",
-    "mydata",
-    "forget",
-    "block",
-    "unblock",
-    "review",
-)
 
 
 async def on_edited(update: Update, context: RenfortContext) -> None:
@@ -88,12 +73,29 @@ FIRST_HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
     # Before the commands: each of them needs to know the person who sent it.
     MessageHandler(filters.COMMAND & filters.SenderChat.ALL, on_anonymous),
 ]
-# Last of the main group: whatever no other handler took in a private chat, and the private
-# chat's commands sent in a group.
+# Last of the main group: whatever no other handler took in a private chat.
 FALLBACK_HANDLERS: list[BaseHandler[Any, RenfortContext, Any]] = [
     MessageHandler(
         PRIVATE & filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL,
         on_unreadable,
     ),
-    CommandHandler(PRIVATE_COMMANDS, on_private_command, filters=filters.ChatType.GROUPS),
 ]
+
+
+def private_commands(handlers: Iterable[BaseHandler[Any, RenfortContext, Any]]) -> list[str]:
+    """The commands `handlers` answer in a private chat only: what they show (missions near
+    home, one's applications, profile, data) is the sender's own, not the group's. Read
+    from the wiring, so a new private command is pointed to from a group as well."""
+    commands = [h for h in handlers if isinstance(h, CommandHandler)]
+    private = {c for h in commands if h.filters is PRIVATE for c in h.commands}
+    elsewhere = {c for h in commands if h.filters is not PRIVATE for c in h.commands}
+    return sorted(private - elsewhere)
+
+
+def group_pointer(
+    handlers: Iterable[BaseHandler[Any, RenfortContext, Any]],
+) -> BaseHandler[Any, RenfortContext, Any]:
+    """The private chat's commands sent in a group: told where to send them instead."""
+    return CommandHandler(
+        private_commands(handlers), on_private_command, filters=filters.ChatType.GROUPS
+    )

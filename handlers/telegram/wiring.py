@@ -74,16 +74,15 @@ async def on_text(update: Update, context: RenfortContext) -> None:
 
 
 def feature_handlers() -> list[BaseHandler[Any, RenfortContext, Any]]:
+    commands = [*organiser.HANDLERS, *volunteer.HANDLERS, *relay.HANDLERS, *privacy.HANDLERS]
     return [
         *unreadable.FIRST_HANDLERS,
-        *organiser.HANDLERS,
-        *volunteer.HANDLERS,
-        *relay.HANDLERS,
-        *privacy.HANDLERS,
+        *commands,
         CallbackQueryHandler(on_button),
         MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
         MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, volunteer.help_command),
         *unreadable.FALLBACK_HANDLERS,
+        unreadable.group_pointer(commands),
     ]
 
 
