@@ -244,11 +244,10 @@ async def _their_offer(
     return row, OfferAnswer(view, OfferOutcome.CLOSED)
 
 
-async def _answered_too_late(
+async def _expire(
     conn: AsyncConnection, db: Database, row: Row[Any], *, now: datetime, transaction: str
-) -> OfferAnswer:
-    """Accept or decline, a tap after the deadline counts as no answer: the offer expires as
-    it would have without the tap, with nobody as its actor."""
+) -> None:
+    """The offer ran out: it ends with nobody as its actor, and the place goes on."""
     await end_offer(
         conn,
         db,
@@ -258,6 +257,14 @@ async def _answered_too_late(
         now=now,
         transaction=transaction,
     )
+
+
+async def _answered_too_late(
+    conn: AsyncConnection, db: Database, row: Row[Any], *, now: datetime, transaction: str
+) -> OfferAnswer:
+    """Accept or decline, a tap after the deadline counts as no answer: the offer expires as
+    it would have without the tap."""
+    await _expire(conn, db, row, now=now, transaction=transaction)
     view = await application_store.fetch_application(conn, row.id)
     return OfferAnswer(view, OfferOutcome.EXPIRED)
 
@@ -372,14 +379,6 @@ async def expire_due_offers(db: Database, *, now: datetime, limit: int = DUE_PER
                 continue
             if not _is_open(row) or row.offer_expires_at > now:
                 continue
-            await end_offer(
-                conn,
-                db,
-                row,
-                freed_by=FreedBy.OFFER_EXPIRED,
-                actor_id=None,
-                now=now,
-                transaction="expire_offer",
-            )
+            await _expire(conn, db, row, now=now, transaction="expire_offer")
             done += 1
     return done
