@@ -56,6 +56,19 @@ async def limited_body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+def path_secret(request: Request) -> str | None:
+    """The secret a link carries in its path (a calendar feed's, a document's), or None
+    when it cannot be one: secrets are URL-safe base64, so '%00' or a novel in the path
+    never reach the database."""
+    token = str(request.path_params.get("token", ""))
+    return token if FEED_TOKEN.fullmatch(token) else None
+
+
+def not_found() -> Response:
+    """A link unknown, expired, malformed or erased: the same plain answer for all."""
+    return PlainTextResponse("Not found", status_code=404)
+
+
 def parse_update(raw: bytes, telegram: RenfortApplication) -> Update | None:
     """The update in a webhook body, or None (logged once, by kind only: the body may hold
     someone's words) when it is not one."""
@@ -111,24 +124,23 @@ def build_web_app(
 
     async def ics_feed(request: Request) -> Response:
         """An organisation's slots as an iCal feed; the token in the path is the secret."""
-        token = str(request.path_params.get("token", ""))
-        # Tokens are URL-safe base64; '%00' or a novel in the path never reach the database.
-        if not FEED_TOKEN.fullmatch(token):
-            return PlainTextResponse("Not found", status_code=404)
+        token = path_secret(request)
+        if token is None:
+            return not_found()
         body = await exports.organisation_feed(renfort.db, token, now=renfort.now())
         if body is None:
-            return PlainTextResponse("Not found", status_code=404)
+            return not_found()
         return Response(body, media_type="text/calendar; charset=utf-8")
 
     async def document_file(request: Request) -> Response:
         """A person's document behind a link's secret, built from their data as it is now;
         unknown, expired or erased are the same plain 404."""
-        token = str(request.path_params.get("token", ""))
-        if not FEED_TOKEN.fullmatch(token):
-            return PlainTextResponse("Not found", status_code=404)
+        token = path_secret(request)
+        if token is None:
+            return not_found()
         document = await documents.download(renfort.db, token, now=renfort.now())
         if document is None:
-            return PlainTextResponse("Not found", status_code=404)
+            return not_found()
         return Response(
             document.content,
             media_type=document.media_type,
