@@ -429,12 +429,6 @@ async def answer_query(update: Update, text: str | None = None) -> None:
             log.debug("callback answer failed: %s", error)
 
 
-def person_required(turn: Turn) -> Person:
-    if turn.person is None:
-        raise ApplicationHandlerStop
-    return turn.person
-
-
 async def refresh_person(context: RenfortContext) -> Person:
     """Reload the sender after a service changed them."""
     person = await people.get_person(context.renfort.db, context.turn.me.id)
